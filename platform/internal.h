@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal state of the simulated machine, shared by the files of platform/ only. */
+#ifndef TDXSIM_PLATFORM_INTERNAL_H
+#define TDXSIM_PLATFORM_INTERNAL_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+
+#include "platform.h"
+
+#define LP_ALTSTACK_SIZE (1024 * 1024) /* signal handlers run module code here */
+#define LP_GATESTACK_SIZE (1024 * 1024) /* the gate runs module code here */
+#define LP_THREAD_STACK_SIZE (1024 * 1024)
+
+/* Signal for asynchronous exits (timer ticks and kicks). */
+#define SIG_LP_INTR (SIGRTMIN + 3)
+
+/*
+ * Per-LP state. The first fields are read by platform/gate.S at fixed offsets (asserted in
+ * switch.c): keep them first and in this order.
+ */
+struct lp {
+	struct cpu_regs gate_ctx; /* the context a gate call saved / resumes (offset 0) */
+	uint64_t gate_stack_top;  /* module stack for the gate */
+	uint64_t resume_rip;	  /* RIP of the context being resumed by the fast path */
+
+	unsigned int id;
+	unsigned int package;
+	unsigned int core;
+	pid_t tid;
+	pthread_t thread;
+
+	/* State of the CPU */
+	_Atomic bool online;
+	bool vmx;
+	bool irqs_off;
+	bool cpuid_faulting; /* faulting turned on for this thread */
+
+	/* World switch */
+	_Atomic bool in_guest;
+	struct guest_cpu *guest;  /* the vCPU running (or last run) here */
+	struct cpu_regs host_ctx; /* host context saved by lp_world_enter */
+	_Atomic bool intr_pending; /* an async event arrived while it could not be taken */
+
+	/* Work queue */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct lp_work *head, *tail;
+	bool stop;
+
+	/* Stacks */
+	void *altstack;
+	void *gatestack;
+	timer_t timer;
+	bool timer_armed;
+};
+
+struct platform {
+	struct machine_config cfg;
+	unsigned int nr_lps;
+	struct lp **lps;
+	struct platform_hooks hooks;
+	bool booted;
+
+	/* physmem */
+	int memfd;
+	uint64_t top;
+	uint8_t *direct; /* host direct map */
+	uint8_t *seam;	 /* SEAM view */
+
+	/* stats */
+	_Atomic uint64_t traps, gate_calls, exits, deliveries, async_exits;
+};
+
+extern struct platform plat;
+extern __thread struct lp *this_lp;
+
+/* Set-up and tear-down of the pieces, in boot order. */
+int physmem_init(const struct machine_config *cfg);
+void physmem_fini(void);
+int lps_init(const struct machine_config *cfg);
+void lps_fini(void);
+int traps_init(void);
+void traps_fini(void);
+/* Per-LP-thread set-up run on the LP itself (alternate stack, CPUID faulting, timer). */
+int traps_lp_init(struct lp *lp);
+void traps_lp_fini(struct lp *lp);
+
+/* physmem: a host write hit a hidden page at host address addr; true when handled. */
+bool physmem_host_write_fault(uintptr_t addr);
+/* window: is the page containing addr mapped (safe to read instruction bytes from)? */
+bool window_addr_readable(uintptr_t addr);
+
+/* decode.c */
+int decode_guest_insn(const struct cpu_regs *ctx, struct trap_info *ti, const uint8_t *bytes,
+		      size_t avail);
+
+#endif

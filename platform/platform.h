@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated machine ("hardware"): logical processors, physical memory, VMX/SEAM state,
+ * instruction traps, exception delivery to guest code, the world switch, timers and CPU
+ * hotplug. One machine per process, booted with platform_boot() and torn down with
+ * platform_shutdown().
+ *
+ * Everything above this layer (module/, host/, vmm/, guest/) sees the machine only through
+ * what real hardware offers: the host through this API (its "instructions": VMXON, run on a
+ * CPU, hotplug) and SEAMCALL; the module through the hooks it installs; the guest through
+ * native instructions that trap.
+ */
+#ifndef TDXSIM_PLATFORM_H
+#define TDXSIM_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PLATFORM_MAX_LPS	 1024
+#define PLATFORM_MAX_RANGES	 64
+#define PLATFORM_MAX_CMRS	 32
+#define PLATFORM_MAX_PACKAGES	 16
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  4096ULL
+#define PAGE_MASK  (~(PAGE_SIZE - 1))
+
+/* ------------------------------------------------------------------------------------------
+ * Machine configuration
+ */
+
+/* A range of physical address space. For RAM, `node` is the package whose memory it is. */
+struct phys_range {
+	uint64_t base;
+	uint64_t size;
+	unsigned int node;
+};
+
+enum cpuid_trap_mode {
+	CPUID_TRAP_AUTO,     /* CPUID faulting where the host has it, else rewriting */
+	CPUID_TRAP_FAULTING, /* arch_prctl(ARCH_SET_CPUID, 0) on every LP; boot fails without it */
+	CPUID_TRAP_REWRITE,  /* rewrite CPUID in guest code pages to a trapping form */
+};
+
+struct machine_config {
+	char name[64];
+	unsigned int packages;
+	unsigned int cores_per_package;
+	unsigned int threads_per_core;
+	unsigned int online_lps; /* LPs online after boot (the first N); 0 = all */
+
+	unsigned int nr_ram;
+	struct phys_range ram[PLATFORM_MAX_RANGES];
+	unsigned int nr_cmrs; /* 0 = one CMR per RAM range */
+	struct phys_range cmr[PLATFORM_MAX_CMRS];
+
+	unsigned int maxphyaddr; /* physical address bits, KeyID bits included */
+	unsigned int keyid_bits; /* MK-TME KeyID bits taken from the top of maxphyaddr */
+	uint32_t mktme_keyids;	 /* IA32_MKTME_KEYID_PARTITIONING (MSR 0x87) bits 31:0 */
+	uint32_t tdx_keyids;	 /* MSR 0x87 bits 63:32 */
+
+	bool seamrr_enabled; /* false: SEAMCALL raises #GP, as when the BIOS left TDX off */
+	bool module_present; /* false: SEAMCALL returns VMfailInvalid */
+	bool gate;	     /* offer the SEAMCALL/TDCALL gate (a function-pointer fast path) */
+	enum cpuid_trap_mode cpuid_mode;
+	unsigned int timer_hz; /* per-LP preemption timer while a guest runs; 0 = off */
+};
+
+/* Fill `cfg` with a named preset ("laptop", "2s-224lp-1t", "1024lp", ...). 0 or -ENOENT. */
+int machine_preset(const char *name, struct machine_config *cfg);
+/* Names of all presets, NULL-terminated. */
+const char *const *machine_preset_names(void);
+/*
+ * Parse a configuration file ("key = value" lines, '#' comments; see docs/MACHINE.md).
+ * Starts from the "laptop" preset unless the file says `preset = NAME`. On error returns
+ * -EINVAL and writes "FILE:LINE: what is wrong" into err.
+ */
+int machine_config_load(const char *path, struct machine_config *cfg, char *err, size_t errlen);
+int machine_config_parse(const char *text, const char *origin, struct machine_config *cfg,
+			 char *err, size_t errlen);
+/* Check a configuration for consistency; -EINVAL with a message in err. */
+int machine_config_validate(const struct machine_config *cfg, char *err, size_t errlen);
+/* Total bytes of RAM in a configuration. */
+uint64_t machine_ram_bytes(const struct machine_config *cfg);
+
+/* Boot the machine: LP threads, physical memory, traps. -errno on failure. */
+int platform_boot(const struct machine_config *cfg);
+/* Stop every LP, unmap everything, restore signal handlers. */
+void platform_shutdown(void);
+/* The configuration the machine booted with. */
+const struct machine_config *platform_config(void);
+
+/* ------------------------------------------------------------------------------------------
+ * Logical processors
+ */
+
+typedef long (*lp_fn_t)(void *arg);
+
+unsigned int platform_nr_lps(void);
+/* The LP this thread is, or -1 when called from a thread that is not an LP. */
+int lp_current(void);
+unsigned int lp_package(unsigned int lp);
+unsigned int lp_core(unsigned int lp);
+bool lp_is_online(unsigned int lp);
+unsigned int platform_nr_online_lps(void);
+
+/*
+ * Run fn(arg) on an LP and wait for it; its return value is returned. When already on that
+ * LP, fn runs directly. -ENODEV when the LP is offline, -EINVAL when it does not exist.
+ * Work runs in FIFO order; an LP runs one item at a time.
+ */
+long lp_run_on(unsigned int lp, lp_fn_t fn, void *arg);
+
+/* Asynchronous form: queue fn on lp; lp_work_wait() returns its result. */
+struct lp_work {
+	lp_fn_t fn;
+	void *arg;
+	long result;
+	int done; /* internal */
+	struct lp_work *next;
+};
+int lp_queue_work(unsigned int lp, struct lp_work *w, lp_fn_t fn, void *arg);
+long lp_work_wait(struct lp_work *w);
+
+/*
+ * Run fn(arg) on every online LP in parallel and wait for all (on_each_cpu). Results go to
+ * results[lp] when non-NULL (offline LPs get -ENODEV). Returns the first non-zero result in
+ * LP order, or 0.
+ */
+long lp_run_on_each_online(lp_fn_t fn, void *arg, long *results);
+
+/* Run the work queued for the current LP (a long-running item calls this, as a CPU takes
+ * interrupts when it enables them). */
+void lp_poll_work(void);
+
+/* Interrupt flag of the current LP (local_irq_*). Work is still accepted while it is off. */
+void lp_irq_disable(void);
+void lp_irq_enable(void);
+bool lp_irqs_disabled(void);
+unsigned long lp_irq_save(void);
+void lp_irq_restore(unsigned long flags);
+
+/* VMX operation of the current LP. VMXON twice or VMXOFF outside VMX: -EBUSY / -EINVAL. */
+int lp_vmxon(void);
+int lp_vmxoff(void);
+bool lp_in_vmx(void);
+
+/* ------------------------------------------------------------------------------------------
+ * CPU hotplug. Callbacks run on the LP concerned, in `order` (ascending) when it comes
+ * online and in reverse when it goes offline. An online callback that fails rolls back the
+ * ones before it and leaves the LP offline; an offline callback that fails vetoes the
+ * offline and the earlier ones are rolled back with their online callback.
+ */
+
+struct hotplug_state;
+struct hotplug_state *hotplug_register(const char *name, int order, int (*online)(unsigned int lp),
+				       int (*offline)(unsigned int lp));
+void hotplug_unregister(struct hotplug_state *st);
+/* 0 or -errno (the refusing callback's error; -EBUSY when the LP is busy). */
+int lp_online(unsigned int lp);
+int lp_offline(unsigned int lp);
+/* The hotplug lock (cpus_read_lock); online/offline take it for writing. */
+void cpus_read_lock(void);
+void cpus_read_unlock(void);
+
+/* ------------------------------------------------------------------------------------------
+ * Physical memory: one sparse memfd the size of the top of RAM.
+ *
+ * The host's direct map is the host's view: a page that is hidden (TD-private) reads as
+ * zeros there, and a host write to it poisons the page (TDX memory integrity): the TD's next
+ * access to the page is fatal. The SEAM view is the module's: it sees every page's content.
+ */
+
+uint64_t phys_top(void);
+bool phys_is_ram(uint64_t hpa, uint64_t size);
+/* Package whose RAM holds hpa, or -1 outside RAM. */
+int phys_node(uint64_t hpa);
+void *phys_host_va(uint64_t hpa); /* NULL outside RAM */
+void *phys_seam_va(uint64_t hpa); /* NULL outside RAM */
+int phys_hide(uint64_t hpa);	  /* page becomes private: host direct map reads zeros */
+int phys_unhide(uint64_t hpa);	  /* back to the host, contents zeroed */
+bool phys_is_hidden(uint64_t hpa);
+bool phys_is_poisoned(uint64_t hpa);
+void phys_clear_poison(uint64_t hpa);
+/* Zero [hpa, hpa+size) without touching it (page-aligned; frees the backing pages). */
+int phys_discard(uint64_t hpa, uint64_t size);
+/* Bytes of RAM actually backed right now (for "must not touch more than" checks). */
+uint64_t phys_resident_bytes(void);
+/* Called (with the page's HPA) when a host write poisons a hidden page; set by the module. */
+void phys_set_poison_notifier(void (*fn)(uint64_t hpa));
+
+/* ------------------------------------------------------------------------------------------
+ * TD address windows. A TD sees private GPA g at base + g and shared GPA g at base + W + g,
+ * W = 2^TD_WINDOW_GPA_BITS. The base is 2W-aligned, so guest code finds it from its own RIP.
+ * Pages appear when mapped (the memfd at an HPA) and disappear when unmapped.
+ */
+
+#define TD_WINDOW_GPA_BITS 36
+#define TD_WINDOW_SIZE	   (1ULL << TD_WINDOW_GPA_BITS)
+
+struct td_window;
+struct td_window *td_window_create(unsigned int gpaw);
+void td_window_destroy(struct td_window *w);
+uintptr_t td_window_base(const struct td_window *w);
+uint64_t td_window_shared_bit(const struct td_window *w); /* 1 << (GPAW - 1) */
+/* prot: PROT_READ | PROT_WRITE | PROT_EXEC. gpa without the shared bit. */
+int td_window_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot);
+int td_window_unmap(struct td_window *w, uint64_t gpa, bool shared);
+bool td_window_is_mapped(const struct td_window *w, uint64_t gpa, bool shared);
+void *td_window_va(const struct td_window *w, uint64_t gpa, bool shared);
+/* Which window an address is in: its GPA (shared bit set for the shared half). */
+struct td_window *td_window_lookup(uintptr_t addr, uint64_t *gpa);
+
+/* ------------------------------------------------------------------------------------------
+ * CPU state, traps and the world switch
+ */
+
+/* General registers in x86 encoding order, so decoded register numbers index gpr[]. */
+enum {
+	REG_RAX_ = 0, REG_RCX_, REG_RDX_, REG_RBX_, REG_RSP_, REG_RBP_, REG_RSI_, REG_RDI_,
+	REG_R8_, REG_R9_, REG_R10_, REG_R11_, REG_R12_, REG_R13_, REG_R14_, REG_R15_,
+};
+
+struct cpu_regs {
+	uint64_t gpr[16];
+	uint64_t rip;
+	uint64_t rflags;
+};
+
+#define X86_EFLAGS_CF	0x0001
+#define X86_EFLAGS_PF	0x0004
+#define X86_EFLAGS_AF	0x0010
+#define X86_EFLAGS_ZF	0x0040
+#define X86_EFLAGS_SF	0x0080
+#define X86_EFLAGS_TF	0x0100
+#define X86_EFLAGS_IF	0x0200
+#define X86_EFLAGS_DF	0x0400
+#define X86_EFLAGS_OF	0x0800
+#define X86_EFLAGS_ARITH (X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_OF)
+
+/* What made guest code stop. */
+enum trap_kind {
+	TRAP_NONE,
+	TRAP_TDCALL,	 /* TDCALL (opcode or gate) */
+	TRAP_SEAMCALL,	 /* SEAMCALL executed by guest code */
+	TRAP_IO,	 /* IN/OUT/INS/OUTS */
+	TRAP_HLT,
+	TRAP_RDMSR,
+	TRAP_WRMSR,
+	TRAP_CPUID,
+	TRAP_EPT,	 /* access in a TD window to a page that is not mapped (or not allowed) */
+	TRAP_INTR,	 /* asynchronous: timer or IPI */
+	TRAP_INSN,	 /* another instruction TDX intercepts (INVD, WBINVD, MWAIT, VMCALL, ...) */
+	TRAP_EXCEPTION,	 /* an exception for the guest's own IDT */
+};
+
+struct trap_info {
+	enum trap_kind kind;
+	uint64_t insn_rip;    /* the instruction's address */
+	unsigned int insn_len; /* bytes to skip to complete it (0 when not decodable) */
+	int mnemonic;	      /* ZydisMnemonic of the instruction, when decoded */
+	/* TRAP_IO */
+	uint16_t port;
+	uint8_t io_size; /* 1, 2, 4 */
+	bool io_in;
+	bool io_string;
+	bool io_rep;
+	bool io_imm_port; /* port from an imm8, not DX */
+	/* TRAP_EPT */
+	uint64_t gpa; /* GPA with the shared bit for shared accesses */
+	uint64_t gla; /* the host address accessed */
+	bool write;
+	bool fetch;
+	uint8_t access_size; /* bytes, from the decoded memory operand (0 unknown) */
+	/* TRAP_EXCEPTION */
+	uint8_t vector;
+	bool has_error_code;
+	uint64_t error_code;
+	uint64_t cr2;
+	/* TRAP_INTR */
+	bool timer;
+};
+
+/* Virtual CPU state the machine keeps for a vCPU (lives wherever its owner puts it). */
+struct guest_cpu {
+	struct cpu_regs regs;
+	uint64_t idt_base; /* guest linear address of the IDT (set by LIDT) */
+	uint16_t idt_limit;
+	uint64_t gdt_base;
+	uint16_t gdt_limit;
+	bool vif;	/* virtual RFLAGS.IF (CLI/STI) */
+	uint64_t cr0, cr3, cr4;
+	uint64_t gs_base, kernel_gs_base;
+	struct td_window *window;
+};
+
+/*
+ * Hooks installed by the module. Each gets the register context that will be resumed when
+ * it returns; it edits it (outputs, RIP) or switches it with lp_world_enter/exit.
+ *
+ * seamcall: a SEAMCALL on an LP in VMX operation with the module present. ctx->rip is the
+ *           instruction; the hook advances it by insn_len.
+ * guest:    guest code stopped for something TDX would exit on (see trap_kind). Exceptions
+ *           the guest handles itself (#PF, #DE, #UD, ...) are delivered by the machine and
+ *           never reach this hook, unless the guest IDT cannot take them.
+ */
+struct platform_hooks {
+	void (*seamcall)(struct cpu_regs *ctx, unsigned int insn_len);
+	void (*guest)(struct cpu_regs *ctx, const struct trap_info *ti);
+};
+void platform_set_hooks(const struct platform_hooks *hooks);
+
+/* World switch on the current LP: save ctx as this LP's host context and load the guest's
+ * registers into ctx; or save ctx into the guest and load the host context back. */
+void lp_world_enter(struct cpu_regs *ctx, struct guest_cpu *g);
+void lp_world_exit(struct cpu_regs *ctx);
+bool lp_in_guest(void);
+struct guest_cpu *lp_current_guest(void);
+
+/*
+ * Deliver an exception or interrupt to the guest as the CPU does: read the gate from the
+ * guest IDT, push SS, RSP, RFLAGS, CS, RIP (and the error code) on the guest stack, jump to
+ * the handler. 0, or -EFAULT when the IDT or stack cannot take it (the caller escalates to
+ * #DF, then triple fault).
+ */
+int guest_deliver(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, bool has_error,
+		  uint64_t error_code);
+
+/* Ask the current LP's guest to exit as soon as possible (an IPI), from any thread. */
+int lp_kick(unsigned int lp);
+
+/* ------------------------------------------------------------------------------------------
+ * The gate: SEAMCALL and TDCALL through a function pointer, with the semantics of the
+ * instruction. Load the registers as for the instruction and execute
+ *     call *tdxsim_gate_ptr(%rip)        (FF 15 disp32: exactly this 6-byte form)
+ * in its place. NULL when the machine is booted without the gate.
+ */
+extern void (*tdxsim_gate_ptr)(void);
+#define TDXSIM_GATE_CALL_LEN 6
+
+/*
+ * Exception fixups for host code (as the kernel's extable): an #UD or #GP at an address in
+ * [start, end) resumes at `fixup` with RAX = the trap number. Assembly emits entries with
+ * TDXSIM_EXTABLE(start, end, fixup) from <platform/extable.h>.
+ */
+struct extable_entry {
+	uintptr_t start, end, fixup;
+};
+const struct extable_entry *extable_find(uintptr_t rip);
+
+/* CPUID as executed natively on the host (with faulting turned off around it). */
+void host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+/* Rewrite CPUID instructions in [va, va+len) of guest code to the trapping form (only where
+ * the machine is in CPUID_TRAP_REWRITE mode); returns how many were rewritten. */
+int cpuid_rewrite_code(void *va, size_t len);
+
+/* Counters, for statistics and benchmarks. */
+struct platform_stats {
+	uint64_t traps, gate_calls, exits, deliveries, async_exits;
+};
+void platform_get_stats(struct platform_stats *st);
+
+#endif
