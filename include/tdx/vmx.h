@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tdx/vmx.h - VMX exit reasons (as reported by TD exits, TDG.VP.VEINFO.GET
+ * and used as GHCI sub-functions), x86 exception vectors, the #VE
+ * information area, and exit-qualification helpers.
+ *
+ * Sources: [M] = intel/tdx-module TDX_1.5.01 src/common/x86_defs/vmcs_defs.h,
+ * src/common/data_structures/tdx_tdvps.h; [L] = Linux
+ * arch/x86/include/uapi/asm/vmx.h, asm/trapnr.h, arch/x86/coco/tdx/tdx.c;
+ * [SDM] = Intel SDM vol. 3 (exit qualification formats).
+ */
+#ifndef TDX_VMX_H
+#define TDX_VMX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Basic exit reasons. Names as in Linux's uapi vmx.h where Linux has one;
+ * the values match [M VMEXIT_REASON_*]. Names marked "ours" exist only in
+ * the module/SDM.
+ */
+#define EXIT_REASON_EXCEPTION_NMI	0
+#define EXIT_REASON_EXTERNAL_INTERRUPT	1
+#define EXIT_REASON_TRIPLE_FAULT	2
+#define EXIT_REASON_INIT_SIGNAL		3
+#define EXIT_REASON_SIPI_SIGNAL		4
+#define EXIT_REASON_INTERRUPT_WINDOW	7
+#define EXIT_REASON_NMI_WINDOW		8
+#define EXIT_REASON_TASK_SWITCH		9
+#define EXIT_REASON_CPUID		10
+#define EXIT_REASON_GETSEC		11 /* ours */
+#define EXIT_REASON_HLT			12
+#define EXIT_REASON_INVD		13
+#define EXIT_REASON_INVLPG		14
+#define EXIT_REASON_RDPMC		15
+#define EXIT_REASON_RDTSC		16
+#define EXIT_REASON_RSM			17 /* ours */
+#define EXIT_REASON_VMCALL		18
+#define EXIT_REASON_VMCLEAR		19
+#define EXIT_REASON_VMLAUNCH		20
+#define EXIT_REASON_VMPTRLD		21
+#define EXIT_REASON_VMPTRST		22
+#define EXIT_REASON_VMREAD		23
+#define EXIT_REASON_VMRESUME		24
+#define EXIT_REASON_VMWRITE		25
+#define EXIT_REASON_VMOFF		26
+#define EXIT_REASON_VMON		27
+#define EXIT_REASON_CR_ACCESS		28
+#define EXIT_REASON_DR_ACCESS		29
+#define EXIT_REASON_IO_INSTRUCTION	30
+#define EXIT_REASON_MSR_READ		31
+#define EXIT_REASON_MSR_WRITE		32
+#define EXIT_REASON_INVALID_STATE	33
+#define EXIT_REASON_MSR_LOAD_FAIL	34
+#define EXIT_REASON_MWAIT_INSTRUCTION	36
+#define EXIT_REASON_MONITOR_TRAP_FLAG	37
+#define EXIT_REASON_MONITOR_INSTRUCTION 39
+#define EXIT_REASON_PAUSE_INSTRUCTION	40
+#define EXIT_REASON_MCE_DURING_VMENTRY	41
+#define EXIT_REASON_TPR_BELOW_THRESHOLD 43
+#define EXIT_REASON_APIC_ACCESS		44
+#define EXIT_REASON_EOI_INDUCED		45
+#define EXIT_REASON_GDTR_IDTR		46
+#define EXIT_REASON_LDTR_TR		47
+#define EXIT_REASON_EPT_VIOLATION	48
+#define EXIT_REASON_EPT_MISCONFIG	49
+#define EXIT_REASON_INVEPT		50
+#define EXIT_REASON_RDTSCP		51
+#define EXIT_REASON_PREEMPTION_TIMER	52
+#define EXIT_REASON_INVVPID		53
+#define EXIT_REASON_WBINVD		54
+#define EXIT_REASON_XSETBV		55
+#define EXIT_REASON_APIC_WRITE		56
+#define EXIT_REASON_RDRAND		57
+#define EXIT_REASON_INVPCID		58
+#define EXIT_REASON_VMFUNC		59
+#define EXIT_REASON_ENCLS		60
+#define EXIT_REASON_RDSEED		61
+#define EXIT_REASON_PML_FULL		62
+#define EXIT_REASON_XSAVES		63
+#define EXIT_REASON_XRSTORS		64
+#define EXIT_REASON_PCONFIG		65 /* ours */
+#define EXIT_REASON_UMWAIT		67
+#define EXIT_REASON_TPAUSE		68
+#define EXIT_REASON_LOADIWKEY		69 /* ours */
+#define EXIT_REASON_ENCLV		70 /* ours */
+#define EXIT_REASON_ENQCMD_PASID_FAIL	72 /* ours */
+#define EXIT_REASON_ENQCMDS_PASID_FAIL	73 /* ours */
+#define EXIT_REASON_BUS_LOCK		74
+#define EXIT_REASON_NOTIFY		75
+#define EXIT_REASON_SEAMCALL		76 /* ours */
+#define EXIT_REASON_TDCALL		77
+
+/* The basic exit reason is bits 15:0 of the 32-bit exit reason [SDM]. */
+#define EXIT_REASON_BASIC_MASK	   0xFFFFU
+#define EXIT_REASON_FAILED_VMENTRY 0x80000000U
+
+/* Exception vectors [L asm/trapnr.h]. #VE is 20. */
+#define X86_TRAP_DE	  0  /* divide error */
+#define X86_TRAP_DB	  1  /* debug */
+#define X86_TRAP_NMI	  2  /* non-maskable interrupt */
+#define X86_TRAP_BP	  3  /* breakpoint (INT3) */
+#define X86_TRAP_OF	  4  /* overflow */
+#define X86_TRAP_BR	  5  /* bound range exceeded */
+#define X86_TRAP_UD	  6  /* invalid opcode */
+#define X86_TRAP_NM	  7  /* device not available */
+#define X86_TRAP_DF	  8  /* double fault */
+#define X86_TRAP_OLD_MF	  9  /* coprocessor segment overrun */
+#define X86_TRAP_TS	  10 /* invalid TSS */
+#define X86_TRAP_NP	  11 /* segment not present */
+#define X86_TRAP_SS	  12 /* stack-segment fault */
+#define X86_TRAP_GP	  13 /* general protection */
+#define X86_TRAP_PF	  14 /* page fault */
+#define X86_TRAP_SPURIOUS 15
+#define X86_TRAP_MF	  16 /* x87 floating point */
+#define X86_TRAP_AC	  17 /* alignment check */
+#define X86_TRAP_MC	  18 /* machine check */
+#define X86_TRAP_XF	  19 /* SIMD floating point */
+#define X86_TRAP_VE	  20 /* virtualization exception */
+#define X86_TRAP_CP	  21 /* control protection */
+#define X86_TRAP_VC	  29 /* VMM communication (SEV-ES; never under TDX) */
+
+/*
+ * #VE information area: the module keeps one per vCPU in the TDVPS, in
+ * the CPU's own #VE-info layout, plus the TDX instruction length/info
+ * words [M tdx_tdvps.h; facts §5]. 128 bytes. A guest does not read it
+ * directly: TDG.VP.VEINFO.GET returns exit_reason in RCX,
+ * exit_qualification in RDX, gla in R8, gpa in R9, and
+ * instruction_length | instruction_info << 32 in R10, and clears valid.
+ */
+#define VE_INFO_VALID 0xFFFFFFFFU
+#define VE_INFO_FREE  0U
+#define VE_INFO_SIZE  128
+
+struct ve_info {
+	uint32_t exit_reason;
+	uint32_t valid;
+	uint64_t exit_qualification;
+	uint64_t gla;
+	uint64_t gpa;
+	uint16_t eptp_index;
+	uint8_t reserved0[2];
+	uint32_t instruction_length;
+	uint32_t instruction_info;
+	uint8_t reserved1[84];
+} __attribute__((packed, aligned(8)));
+
+_Static_assert(sizeof(struct ve_info) == VE_INFO_SIZE, "ve_info size");
+_Static_assert(offsetof(struct ve_info, exit_reason) == 0, "ve_info.exit_reason");
+_Static_assert(offsetof(struct ve_info, valid) == 4, "ve_info.valid");
+_Static_assert(offsetof(struct ve_info, exit_qualification) == 8, "ve_info.exit_qualification");
+_Static_assert(offsetof(struct ve_info, gla) == 16, "ve_info.gla");
+_Static_assert(offsetof(struct ve_info, gpa) == 24, "ve_info.gpa");
+_Static_assert(offsetof(struct ve_info, eptp_index) == 32, "ve_info.eptp_index");
+_Static_assert(offsetof(struct ve_info, instruction_length) == 36, "ve_info.instruction_length");
+_Static_assert(offsetof(struct ve_info, instruction_info) == 40, "ve_info.instruction_info");
+
+/*
+ * Exit qualification of an I/O instruction [SDM; L coco/tdx VE_GET_IO_SIZE
+ * etc.]: bits 2:0 size - 1, bit 3 direction (1 = IN), bit 4 string
+ * (INS/OUTS), bit 5 REP prefix, bit 6 operand encoding (1 = immediate
+ * port), bits 31:16 port number.
+ */
+#define EXIT_QUAL_IO_SIZE_MASK	0x7ULL
+#define EXIT_QUAL_IO_IN		(1ULL << 3)
+#define EXIT_QUAL_IO_STRING	(1ULL << 4)
+#define EXIT_QUAL_IO_REP	(1ULL << 5)
+#define EXIT_QUAL_IO_IMM	(1ULL << 6)
+#define EXIT_QUAL_IO_PORT_SHIFT 16
+#define EXIT_QUAL_IO_PORT_MASK	(0xFFFFULL << EXIT_QUAL_IO_PORT_SHIFT)
+
+/* Access size in bytes: 1, 2 or 4. */
+static inline unsigned int tdx_io_qual_size(uint64_t qual)
+{
+	return (unsigned int)(qual & EXIT_QUAL_IO_SIZE_MASK) + 1;
+}
+
+static inline bool tdx_io_qual_is_in(uint64_t qual)
+{
+	return (qual & EXIT_QUAL_IO_IN) != 0;
+}
+
+static inline bool tdx_io_qual_is_string(uint64_t qual)
+{
+	return (qual & EXIT_QUAL_IO_STRING) != 0;
+}
+
+static inline bool tdx_io_qual_is_rep(uint64_t qual)
+{
+	return (qual & EXIT_QUAL_IO_REP) != 0;
+}
+
+static inline bool tdx_io_qual_is_imm(uint64_t qual)
+{
+	return (qual & EXIT_QUAL_IO_IMM) != 0;
+}
+
+static inline uint16_t tdx_io_qual_port(uint64_t qual)
+{
+	return (uint16_t)((qual & EXIT_QUAL_IO_PORT_MASK) >> EXIT_QUAL_IO_PORT_SHIFT);
+}
+
+/* Build an I/O exit qualification (size 1, 2 or 4 bytes). */
+static inline uint64_t tdx_io_qual_make(unsigned int size, bool in, bool string, bool rep, bool imm,
+					uint16_t port)
+{
+	return ((uint64_t)(size - 1) & EXIT_QUAL_IO_SIZE_MASK) | (in ? EXIT_QUAL_IO_IN : 0) |
+	       (string ? EXIT_QUAL_IO_STRING : 0) | (rep ? EXIT_QUAL_IO_REP : 0) |
+	       (imm ? EXIT_QUAL_IO_IMM : 0) | ((uint64_t)port << EXIT_QUAL_IO_PORT_SHIFT);
+}
+
+/*
+ * Exit qualification of an EPT violation [SDM]: the kind of access and
+ * whether the GLA field is valid.
+ */
+#define EXIT_QUAL_EPT_READ	 (1ULL << 0)
+#define EXIT_QUAL_EPT_WRITE	 (1ULL << 1)
+#define EXIT_QUAL_EPT_FETCH	 (1ULL << 2)
+#define EXIT_QUAL_EPT_READABLE	 (1ULL << 3)
+#define EXIT_QUAL_EPT_WRITABLE	 (1ULL << 4)
+#define EXIT_QUAL_EPT_EXECUTABLE (1ULL << 5)
+#define EXIT_QUAL_EPT_GLA_VALID	 (1ULL << 7)
+#define EXIT_QUAL_EPT_GLA_XLAT	 (1ULL << 8)
+
+#endif /* TDX_VMX_H */
