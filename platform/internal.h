@@ -21,9 +21,11 @@
  * switch.c): keep them first and in this order.
  */
 struct lp {
-	struct cpu_regs gate_ctx; /* the context a gate call saved / resumes (offset 0) */
-	uint64_t gate_stack_top;  /* module stack for the gate */
-	uint64_t resume_rip;	  /* RIP of the context being resumed by the fast path */
+	struct cpu_regs gate_ctx;	/* the context a gate call saved / resumes (offset 0) */
+	uint64_t gate_stack_top;	/* module stack for the gate (144) */
+	uint64_t gate_calls;		/* (152) */
+	volatile uint8_t in_dispatch;	/* the gate is running C code for this LP (160) */
+	volatile uint8_t intr_pending;	/* an async event waits for the dispatcher (161) */
 
 	unsigned int id;
 	unsigned int package;
@@ -41,7 +43,6 @@ struct lp {
 	_Atomic bool in_guest;
 	struct guest_cpu *guest;  /* the vCPU running (or last run) here */
 	struct cpu_regs host_ctx; /* host context saved by lp_world_enter */
-	_Atomic bool intr_pending; /* an async event arrived while it could not be taken */
 
 	/* Work queue */
 	pthread_mutex_t lock;
@@ -87,13 +88,27 @@ void traps_fini(void);
 int traps_lp_init(struct lp *lp);
 void traps_lp_fini(struct lp *lp);
 
+/* Stacks with a guard page below. */
+void *mmap_stack(size_t size);
+void munmap_stack(void *stack, size_t size);
+
+/* cpuid.c */
+int cpuid_init(enum cpuid_trap_mode mode);
+int cpuid_lp_init(struct lp *lp);
+void cpuid_lp_fini(struct lp *lp);
+bool cpuid_is_rewritten(uint64_t addr);
+bool cpuid_faulting_active(void);
+void cpuid_forget_code(void *va, size_t len);
+
+/* machine.c: is [base, end) covered by the sorted ranges r (adjacent ones count as one)? */
+bool ranges_cover(const struct phys_range *r, unsigned int n, uint64_t base, uint64_t end);
+/* machine.c: make "nr_cmrs = 0" explicit: one CMR per RAM range (when they fit). */
+void machine_default_cmrs(struct machine_config *cfg);
+
 /* physmem: a host write hit a hidden page at host address addr; true when handled. */
 bool physmem_host_write_fault(uintptr_t addr);
 /* window: is the page containing addr mapped (safe to read instruction bytes from)? */
 bool window_addr_readable(uintptr_t addr);
 
-/* decode.c */
-int decode_guest_insn(const struct cpu_regs *ctx, struct trap_info *ti, const uint8_t *bytes,
-		      size_t avail);
 
 #endif

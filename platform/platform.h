@@ -88,6 +88,11 @@ uint64_t machine_ram_bytes(const struct machine_config *cfg);
 int platform_boot(const struct machine_config *cfg);
 /* Stop every LP, unmap everything, restore signal handlers. */
 void platform_shutdown(void);
+/*
+ * Install the machine's trap handlers again. Test harnesses (cmocka) replace the SIGSEGV,
+ * SIGILL, SIGFPE and SIGBUS handlers around every test; a test that traps calls this first.
+ */
+void platform_claim_signals(void);
 /* The configuration the machine booted with. */
 const struct machine_config *platform_config(void);
 
@@ -252,7 +257,8 @@ enum trap_kind {
 	TRAP_EPT,	 /* access in a TD window to a page that is not mapped (or not allowed) */
 	TRAP_INTR,	 /* asynchronous: timer or IPI */
 	TRAP_INSN,	 /* another instruction TDX intercepts (INVD, WBINVD, MWAIT, VMCALL, ...) */
-	TRAP_EXCEPTION,	 /* an exception for the guest's own IDT */
+	TRAP_EXCEPTION,	 /* an exception the guest's IDT must take (e.g. #MC) */
+	TRAP_TRIPLE_FAULT, /* an exception that could be delivered neither as itself nor as #DF */
 };
 
 struct trap_info {

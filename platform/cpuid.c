@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Making CPUID in guest code trap.
+ *
+ * CPUID is unprivileged: on real TDX it exits because the CPU is in a TD, but user-space
+ * code here executes it natively. Where the host kernel offers CPUID faulting
+ * (arch_prctl(ARCH_SET_CPUID, 0), Intel's MSR_MISC_FEATURES_ENABLES bit 0 and AMD's
+ * equivalent), each LP thread turns it on and CPUID raises #GP like any privileged
+ * instruction. Elsewhere, guest code pages are rewritten after measurement: each CPUID
+ * (0F A2) becomes CLTS (0F 06), the same length and privileged, and the address is recorded
+ * so that this CLTS is taken for the CPUID it replaced. Measurement is unaffected because it
+ * happened before; a guest that reads its own code bytes sees the rewrite.
+ */
+#include <asm/prctl.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <Zydis/Zydis.h>
+
+#include "decode.h"
+#include "internal.h"
+
+static bool use_faulting;
+static bool host_has_faulting;
+
+/* Addresses of rewritten CPUIDs: an open-addressing set, written under a lock, read from
+ * signal handlers without one (slots are only ever filled, atomically). */
+#define REWRITE_SLOTS 65536
+static _Atomic uint64_t rewritten[REWRITE_SLOTS];
+static pthread_mutex_t rewrite_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static long arch_prctl(int code, unsigned long arg)
+{
+	return syscall(SYS_arch_prctl, code, arg);
+}
+
+static bool probe_faulting(void)
+{
+	long on = arch_prctl(ARCH_GET_CPUID, 0);
+
+	if (on < 0 || arch_prctl(ARCH_SET_CPUID, 0))
+		return false;
+	arch_prctl(ARCH_SET_CPUID, 1);
+	return true;
+}
+
+int cpuid_init(enum cpuid_trap_mode mode)
+{
+	host_has_faulting = probe_faulting();
+	switch (mode) {
+	case CPUID_TRAP_FAULTING:
+		if (!host_has_faulting)
+			return -ENODEV;
+		use_faulting = true;
+		break;
+	case CPUID_TRAP_REWRITE:
+		use_faulting = false;
+		break;
+	default:
+		use_faulting = host_has_faulting;
+	}
+	return 0;
+}
+
+bool cpuid_faulting_active(void)
+{
+	return use_faulting;
+}
+
+int cpuid_lp_init(struct lp *lp)
+{
+	if (!use_faulting)
+		return 0;
+	if (arch_prctl(ARCH_SET_CPUID, 0))
+		return -errno;
+	lp->cpuid_faulting = true;
+	return 0;
+}
+
+void cpuid_lp_fini(struct lp *lp)
+{
+	if (lp->cpuid_faulting)
+		arch_prctl(ARCH_SET_CPUID, 1);
+	lp->cpuid_faulting = false;
+}
+
+void host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	bool faulting = this_lp && this_lp->cpuid_faulting;
+
+	if (faulting)
+		arch_prctl(ARCH_SET_CPUID, 1);
+	__asm__ volatile("cpuid"
+			 : "=a"(out[0]), "=b"(out[1]), "=c"(out[2]), "=d"(out[3])
+			 : "a"(leaf), "c"(subleaf));
+	if (faulting)
+		arch_prctl(ARCH_SET_CPUID, 0);
+}
+
+static size_t slot_of(uint64_t addr)
+{
+	return (size_t)((addr * 0x9E3779B97F4A7C15ULL) >> 48) & (REWRITE_SLOTS - 1);
+}
+
+static int rewritten_add(uint64_t addr)
+{
+	size_t s = slot_of(addr);
+
+	for (size_t i = 0; i < REWRITE_SLOTS; i++, s = (s + 1) & (REWRITE_SLOTS - 1)) {
+		uint64_t cur = atomic_load(&rewritten[s]);
+
+		if (cur == addr)
+			return 0;
+		if (!cur) {
+			atomic_store(&rewritten[s], addr);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+bool cpuid_is_rewritten(uint64_t addr)
+{
+	size_t s = slot_of(addr);
+
+	for (size_t i = 0; i < REWRITE_SLOTS; i++, s = (s + 1) & (REWRITE_SLOTS - 1)) {
+		uint64_t cur = atomic_load(&rewritten[s]);
+
+		if (cur == addr)
+			return true;
+		if (!cur)
+			return false;
+	}
+	return false;
+}
+
+/* Forget rewritten addresses in [va, va+len): the code there is gone. */
+void cpuid_forget_code(void *va, size_t len)
+{
+	uint64_t lo = (uint64_t)(uintptr_t)va, hi = lo + len;
+
+	pthread_mutex_lock(&rewrite_lock);
+	/* Removal from open addressing needs a rebuild: rare (TD teardown). */
+	uint64_t *keep = NULL;
+	size_t n = 0;
+	for (size_t s = 0; s < REWRITE_SLOTS; s++) {
+		uint64_t a = atomic_load(&rewritten[s]);
+
+		if (a && (a < lo || a >= hi)) {
+			uint64_t *k = realloc(keep, (n + 1) * sizeof(*k));
+
+			if (!k)
+				break;
+			keep = k;
+			keep[n++] = a;
+		}
+		atomic_store(&rewritten[s], 0);
+	}
+	for (size_t i = 0; i < n; i++)
+		rewritten_add(keep[i]);
+	free(keep);
+	pthread_mutex_unlock(&rewrite_lock);
+}
+
+/*
+ * Linear sweep over guest code: compiler output for x86-64 has no data in .text, so each
+ * CPUID found on an instruction boundary is a real one. Undecodable bytes (padding) are
+ * skipped one at a time.
+ */
+int cpuid_rewrite_code(void *va, size_t len)
+{
+	uint8_t *p = va;
+	size_t off = 0;
+	int n = 0;
+
+	if (use_faulting)
+		return 0;
+	pthread_mutex_lock(&rewrite_lock);
+	while (off < len) {
+		ZydisDecodedInstruction in;
+		ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+
+		if (decode_operands(p + off, len - off, &in, ops)) {
+			off++;
+			continue;
+		}
+		if (in.mnemonic == ZYDIS_MNEMONIC_CPUID && in.length == 2) {
+			if (rewritten_add((uint64_t)(uintptr_t)(p + off)))
+				break;
+			p[off + 1] = 0x06;
+			n++;
+		}
+		off += in.length;
+	}
+	pthread_mutex_unlock(&rewrite_lock);
+	return n;
+}

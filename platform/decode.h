@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Instruction decoding and virtual-CPU helpers shared by trap.c and switch.c. */
+#ifndef TDXSIM_PLATFORM_DECODE_H
+#define TDXSIM_PLATFORM_DECODE_H
+
+#include <Zydis/Zydis.h>
+
+#include "platform.h"
+
+void decode_init(void);
+int decode_guest_insn(const struct cpu_regs *ctx, struct trap_info *ti, const uint8_t *bytes,
+		      size_t avail);
+int decode_operands(const uint8_t *bytes, size_t avail, ZydisDecodedInstruction *in,
+		    ZydisDecodedOperand *ops);
+int zydis_gpr_number(int reg);
+
+int vcpu_emulate(struct cpu_regs *ctx, struct guest_cpu *g, const uint8_t *bytes, size_t avail);
+void guest_raise(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, uint64_t error_code);
+int guest_read(void *dst, uint64_t gva, size_t len);
+int guest_write(uint64_t gva, const void *src, size_t len);
+
+#endif

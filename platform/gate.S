@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gate and the fast resume.
+ *
+ * The gate stands in for the SEAMCALL and TDCALL instructions: the caller loads registers as
+ * for the instruction and executes `call *tdxsim_gate_ptr(%rip)`. The gate saves every
+ * register into the LP's gate context, exactly as the instruction would present them,
+ * switches to the LP's gate stack and calls the same C dispatcher the trap path uses. The
+ * dispatcher may change any register, or replace the whole context (a world switch), so the
+ * way back is a full-register resume, not a return.
+ *
+ * The resume loads all sixteen GPRs, RFLAGS, RSP and RIP without touching the target stack:
+ * RIP comes from a thread-local slot through %fs, the only addressing left once RSP holds
+ * the target value. IRETQ would also do, but it costs ~90 ns here against a few ns.
+ *
+ * Offsets below are those of struct lp / struct cpu_regs (platform/internal.h); switch.c
+ * asserts them at compile time.
+ */
+
+#define CTX_RAX 0
+#define CTX_RCX 8
+#define CTX_RDX 16
+#define CTX_RBX 24
+#define CTX_RSP 32
+#define CTX_RBP 40
+#define CTX_RSI 48
+#define CTX_RDI 56
+#define CTX_R8 64
+#define CTX_R9 72
+#define CTX_R10 80
+#define CTX_R11 88
+#define CTX_R12 96
+#define CTX_R13 104
+#define CTX_R14 112
+#define CTX_R15 120
+#define CTX_RIP 128
+#define CTX_RFLAGS 136
+#define LP_GATE_STACK 144
+#define LP_IN_DISPATCH 160
+#define LP_INTR_PENDING 161
+
+	.text
+
+/* void tdxsim_gate_entry(void): see above. Never returns in the C sense. */
+	.globl	tdxsim_gate_entry
+	.type	tdxsim_gate_entry, @function
+tdxsim_gate_entry:
+	pushq	%rax
+	movq	this_lp@gottpoff(%rip), %rax
+	movq	%fs:(%rax), %rax
+	testq	%rax, %rax
+	jz	.Lnot_an_lp
+	movb	$1, LP_IN_DISPATCH(%rax)
+	movq	%rcx, CTX_RCX(%rax)
+	movq	%rdx, CTX_RDX(%rax)
+	movq	%rbx, CTX_RBX(%rax)
+	movq	%rbp, CTX_RBP(%rax)
+	movq	%rsi, CTX_RSI(%rax)
+	movq	%rdi, CTX_RDI(%rax)
+	movq	%r8, CTX_R8(%rax)
+	movq	%r9, CTX_R9(%rax)
+	movq	%r10, CTX_R10(%rax)
+	movq	%r11, CTX_R11(%rax)
+	movq	%r12, CTX_R12(%rax)
+	movq	%r13, CTX_R13(%rax)
+	movq	%r14, CTX_R14(%rax)
+	movq	%r15, CTX_R15(%rax)
+	popq	%rcx			/* the caller's RAX */
+	movq	%rcx, CTX_RAX(%rax)
+	popq	%rcx			/* return address: the instruction's successor */
+	movq	%rcx, CTX_RIP(%rax)
+	movq	%rsp, CTX_RSP(%rax)	/* RSP as the instruction would leave it */
+	pushfq				/* reuses the return-address slot just freed */
+	popq	CTX_RFLAGS(%rax)
+	pushq	$2			/* C code needs DF=0, and AC/TF clear */
+	popfq
+	movq	LP_GATE_STACK(%rax), %rsp
+	movq	%rax, %rdi
+	call	tdxsim_gate_dispatch
+	movq	%rax, %rdi		/* the LP, whose gate context is resumed */
+	jmp	tdxsim_resume_gate_ctx
+.Lnot_an_lp:
+	popq	%rax
+	jmp	tdxsim_gate_orphan
+	.size	tdxsim_gate_entry, .-tdxsim_gate_entry
+	.globl	tdxsim_gate_entry_end
+tdxsim_gate_entry_end:
+
+/*
+ * void tdxsim_resume_gate_ctx(struct lp *lp): load lp->gate_ctx into the CPU.
+ * A signal that lands between here and tdxsim_resume_end sees the context intact in memory
+ * and takes it from there (trap.c), so this sequence may be interrupted anywhere.
+ */
+	.globl	tdxsim_resume_gate_ctx
+	.type	tdxsim_resume_gate_ctx, @function
+tdxsim_resume_gate_ctx:
+	movb	$0, LP_IN_DISPATCH(%rdi)
+	/*
+	 * An async event that arrived while the dispatcher ran was only marked pending. From
+	 * the store above on, the signal handler takes events itself, so this one check
+	 * closes the window.
+	 */
+	cmpb	$0, LP_INTR_PENDING(%rdi)
+	jne	.Lpending
+	movq	CTX_RIP(%rdi), %rax
+	movq	%rax, %fs:tdxsim_resume_rip@tpoff
+	movq	%rdi, %rsp
+	popq	%rax
+	popq	%rcx
+	popq	%rdx
+	popq	%rbx
+	leaq	8(%rsp), %rsp		/* RSP is loaded last */
+	popq	%rbp
+	popq	%rsi
+	popq	%rdi
+	popq	%r8
+	popq	%r9
+	popq	%r10
+	popq	%r11
+	popq	%r12
+	popq	%r13
+	popq	%r14
+	popq	%r15
+	leaq	8(%rsp), %rsp		/* skip RIP */
+	popfq
+	movq	-(CTX_RFLAGS + 8 - CTX_RSP)(%rsp), %rsp
+	jmpq	*%fs:tdxsim_resume_rip@tpoff
+.Lpending:
+	movb	$1, LP_IN_DISPATCH(%rdi)
+	movq	LP_GATE_STACK(%rdi), %rsp
+	call	tdxsim_gate_pending
+	movq	%rax, %rdi
+	jmp	tdxsim_resume_gate_ctx
+	.size	tdxsim_resume_gate_ctx, .-tdxsim_resume_gate_ctx
+	.globl	tdxsim_resume_end
+tdxsim_resume_end:
+
+	.section .note.GNU-stack, "", @progbits

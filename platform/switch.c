@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The world switch, exception delivery to guest code, and the virtual CPU state a guest
+ * kernel keeps in privileged registers.
+ *
+ * Guest code runs at CPL3 on the LP's host thread. What a TD kernel would do at CPL0 without
+ * leaving the TD (CLI/STI, LIDT, MOV CR, SWAPGS, ...) traps here and is completed against
+ * struct guest_cpu, never reaching the module: on a real TDX machine none of these exit.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <Zydis/Zydis.h>
+
+#include "decode.h"
+#include "internal.h"
+
+/* The RIP the fast resume jumps to: %fs is the only addressing left once RSP is loaded. */
+__thread uint64_t tdxsim_resume_rip;
+
+/* gate.S reads these at fixed offsets. */
+_Static_assert(offsetof(struct lp, gate_ctx) == 0, "gate.S: gate_ctx");
+_Static_assert(offsetof(struct cpu_regs, rip) == 128, "gate.S: CTX_RIP");
+_Static_assert(offsetof(struct cpu_regs, rflags) == 136, "gate.S: CTX_RFLAGS");
+_Static_assert(offsetof(struct lp, gate_stack_top) == 144, "gate.S: LP_GATE_STACK");
+_Static_assert(offsetof(struct lp, in_dispatch) == 160, "gate.S: LP_IN_DISPATCH");
+_Static_assert(offsetof(struct lp, intr_pending) == 161, "gate.S: LP_INTR_PENDING");
+
+/* User-mode selectors of x86-64 Linux: what an exception frame carries for guest code. */
+#define USER_CS 0x33
+#define USER_SS 0x2b
+
+/* RFLAGS bits guest code may own; IF and IOPL are virtual (CLI/STI) at CPL3. */
+#define GUEST_RFLAGS_MASK (X86_EFLAGS_ARITH | X86_EFLAGS_DF | X86_EFLAGS_TF | 0x40000 /* AC */)
+
+void lp_world_enter(struct cpu_regs *ctx, struct guest_cpu *g)
+{
+	struct lp *lp = this_lp;
+
+	lp->host_ctx = *ctx;
+	lp->guest = g;
+	*ctx = g->regs;
+	ctx->rflags = (ctx->rflags & GUEST_RFLAGS_MASK) | 0x202;
+	atomic_store(&lp->in_guest, true);
+}
+
+void lp_world_exit(struct cpu_regs *ctx)
+{
+	struct lp *lp = this_lp;
+
+	lp->guest->regs = *ctx;
+	atomic_store(&lp->in_guest, false);
+	*ctx = lp->host_ctx;
+	atomic_fetch_add_explicit(&plat.exits, 1, memory_order_relaxed);
+}
+
+bool lp_in_guest(void)
+{
+	return this_lp && atomic_load(&this_lp->in_guest);
+}
+
+struct guest_cpu *lp_current_guest(void)
+{
+	return this_lp ? this_lp->guest : NULL;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Guest memory as the CPU reaches it: a linear address is a host address; inside a TD
+ * window only mapped pages are reachable (the rest is an EPT violation for the caller).
+ */
+
+static bool guest_range_ok(uint64_t gva, size_t len)
+{
+	uint64_t end = gva + len;
+
+	if (end < gva)
+		return false;
+	for (uint64_t p = gva & PAGE_MASK; p < end; p += PAGE_SIZE)
+		if (!window_addr_readable((uintptr_t)p))
+			return false;
+	return true;
+}
+
+int guest_read(void *dst, uint64_t gva, size_t len)
+{
+	if (!guest_range_ok(gva, len))
+		return -EFAULT;
+	memcpy(dst, (const void *)(uintptr_t)gva, len);
+	return 0;
+}
+
+int guest_write(uint64_t gva, const void *src, size_t len)
+{
+	if (!guest_range_ok(gva, len))
+		return -EFAULT;
+	memcpy((void *)(uintptr_t)gva, src, len);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Exception delivery through the guest IDT, as a 64-bit CPU does it without IST: align the
+ * stack to 16 bytes, push SS, RSP, RFLAGS, CS, RIP and the error code, jump to the gate's
+ * offset. The guest returns with a native IRETQ.
+ *
+ * The virtual IF is left as it was: IRETQ runs natively at CPL3 and cannot restore it, so
+ * clearing it here would leave it cleared forever. The pushed RFLAGS image carries the
+ * virtual IF so that the handler sees what it would on hardware.
+ */
+int guest_deliver(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, bool has_error,
+		  uint64_t error_code)
+{
+	uint64_t gate[2], frame[6], rsp, handler;
+	unsigned int n = 0;
+
+	if ((uint32_t)vector * 16 + 15 > g->idt_limit)
+		return -EFAULT;
+	if (guest_read(gate, g->idt_base + (uint64_t)vector * 16, sizeof(gate)))
+		return -EFAULT;
+	/* Present bit 47; type 0xE (interrupt gate) or 0xF (trap gate) in bits 43:40. */
+	if (!(gate[0] & (1ULL << 47)) || ((gate[0] >> 40) & 0xE) != 0xE)
+		return -EFAULT;
+	handler = (gate[0] & 0xFFFF) | ((gate[0] >> 32) & 0xFFFF0000) | (gate[1] << 32);
+
+	if (has_error)
+		frame[n++] = error_code;
+	frame[n++] = ctx->rip;
+	frame[n++] = USER_CS;
+	frame[n++] = (ctx->rflags & ~X86_EFLAGS_IF) | (g->vif ? X86_EFLAGS_IF : 0);
+	frame[n++] = ctx->gpr[REG_RSP_];
+	frame[n++] = USER_SS;
+	rsp = (ctx->gpr[REG_RSP_] & ~0xFULL) - n * 8;
+	if (guest_write(rsp, frame, n * 8))
+		return -EFAULT;
+
+	ctx->gpr[REG_RSP_] = rsp;
+	ctx->rip = handler;
+	ctx->rflags &= ~(X86_EFLAGS_TF | 0x4000 /* NT */ | 0x10000 /* RF */);
+	atomic_fetch_add_explicit(&plat.deliveries, 1, memory_order_relaxed);
+	return 0;
+}
+
+/* Vectors that push an error code (SDM vol. 3, 6.13). */
+static bool vector_has_error_code(uint8_t v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+}
+
+/*
+ * Deliver an exception; escalate to #DF when it cannot be delivered, and to a triple fault
+ * (a TD exit through the module's hook) when #DF cannot be either.
+ */
+void guest_raise(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, uint64_t error_code)
+{
+	if (!guest_deliver(ctx, g, vector, vector_has_error_code(vector), error_code))
+		return;
+	if (vector != 8 && !guest_deliver(ctx, g, 8, true, 0))
+		return;
+	struct trap_info ti = {
+		.kind = TRAP_TRIPLE_FAULT,
+		.insn_rip = ctx->rip,
+		.vector = vector,
+	};
+	if (plat.hooks.guest)
+		plat.hooks.guest(ctx, &ti);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Virtual CPU instructions
+ */
+
+static uint64_t *gpr_of(struct cpu_regs *ctx, const ZydisDecodedOperand *op)
+{
+	int n = zydis_gpr_number(op->reg.value);
+
+	return n < 0 ? NULL : &ctx->gpr[n];
+}
+
+/* Effective address of a memory operand (segment overrides other than GS are flat). */
+static uint64_t effective_address(const struct cpu_regs *ctx, const struct guest_cpu *g,
+				  const ZydisDecodedInstruction *in, const ZydisDecodedOperand *op)
+{
+	uint64_t ea = (uint64_t)op->mem.disp.value;
+	int b = zydis_gpr_number(op->mem.base);
+	int i = zydis_gpr_number(op->mem.index);
+
+	if (op->mem.base == ZYDIS_REGISTER_RIP)
+		ea += ctx->rip + in->length;
+	else if (b >= 0)
+		ea += ctx->gpr[b];
+	if (i >= 0)
+		ea += ctx->gpr[i] * op->mem.scale;
+	if (op->mem.segment == ZYDIS_REGISTER_GS)
+		ea += g->gs_base;
+	return ea;
+}
+
+static uint64_t *control_register(struct guest_cpu *g, ZydisRegister r)
+{
+	switch (r) {
+	case ZYDIS_REGISTER_CR0:
+		return &g->cr0;
+	case ZYDIS_REGISTER_CR3:
+		return &g->cr3;
+	case ZYDIS_REGISTER_CR4:
+		return &g->cr4;
+	default:
+		return NULL;
+	}
+}
+
+/* LIDT/LGDT: a 10-byte pseudo-descriptor, limit then base. */
+static int load_descriptor_table(struct cpu_regs *ctx, struct guest_cpu *g, uint64_t ea, bool idt)
+{
+	uint8_t d[10];
+	uint16_t limit;
+	uint64_t base;
+
+	if (guest_read(d, ea, sizeof(d)))
+		return -EFAULT;
+	memcpy(&limit, d, 2);
+	memcpy(&base, d + 2, 8);
+	if (idt) {
+		g->idt_base = base;
+		g->idt_limit = limit;
+	} else {
+		g->gdt_base = base;
+		g->gdt_limit = limit;
+	}
+	(void)ctx;
+	return 0;
+}
+
+static int store_descriptor_table(struct guest_cpu *g, uint64_t ea, bool idt)
+{
+	uint8_t d[10];
+	uint16_t limit = idt ? g->idt_limit : g->gdt_limit;
+	uint64_t base = idt ? g->idt_base : g->gdt_base;
+
+	memcpy(d, &limit, 2);
+	memcpy(d + 2, &base, 8);
+	return guest_write(ea, d, sizeof(d));
+}
+
+static int emulate_mov_cr(struct cpu_regs *ctx, struct guest_cpu *g, const ZydisDecodedOperand *ops)
+{
+	bool to_cr = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		     ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_CONTROL;
+	const ZydisDecodedOperand *crop = to_cr ? &ops[0] : &ops[1];
+	const ZydisDecodedOperand *gop = to_cr ? &ops[1] : &ops[0];
+	uint64_t *cr = control_register(g, crop->reg.value);
+	uint64_t *r = gpr_of(ctx, gop);
+
+	if (!r)
+		return -EINVAL;
+	if (crop->reg.value == ZYDIS_REGISTER_CR2 || crop->reg.value == ZYDIS_REGISTER_CR8) {
+		if (!to_cr)
+			*r = 0;
+		return 0;
+	}
+	if (!cr)
+		return -EINVAL;
+	if (to_cr)
+		*cr = *r;
+	else
+		*r = *cr;
+	return 0;
+}
+
+/*
+ * Complete a privileged instruction against the virtual CPU. Returns 0 when done (RIP
+ * advanced), -EFAULT when a memory operand faulted (a #PF was raised), -EINVAL when it is
+ * not an instruction the virtual CPU completes.
+ */
+int vcpu_emulate(struct cpu_regs *ctx, struct guest_cpu *g, const uint8_t *bytes, size_t avail)
+{
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	int ret = 0;
+
+	if (decode_operands(bytes, avail, &in, ops))
+		return -EINVAL;
+	switch (in.mnemonic) {
+	case ZYDIS_MNEMONIC_CLI:
+		g->vif = false;
+		break;
+	case ZYDIS_MNEMONIC_STI:
+		g->vif = true;
+		break;
+	case ZYDIS_MNEMONIC_LIDT:
+	case ZYDIS_MNEMONIC_LGDT:
+		ret = load_descriptor_table(ctx, g, effective_address(ctx, g, &in, &ops[0]),
+					    in.mnemonic == ZYDIS_MNEMONIC_LIDT);
+		break;
+	case ZYDIS_MNEMONIC_SIDT:
+	case ZYDIS_MNEMONIC_SGDT:
+		ret = store_descriptor_table(g, effective_address(ctx, g, &in, &ops[0]),
+					     in.mnemonic == ZYDIS_MNEMONIC_SIDT);
+		break;
+	case ZYDIS_MNEMONIC_MOV:
+		ret = emulate_mov_cr(ctx, g, ops);
+		break;
+	case ZYDIS_MNEMONIC_SWAPGS: {
+		uint64_t t = g->gs_base;
+
+		g->gs_base = g->kernel_gs_base;
+		g->kernel_gs_base = t;
+		break;
+	}
+	case ZYDIS_MNEMONIC_CLTS:
+		g->cr0 &= ~(1ULL << 3); /* CR0.TS */
+		break;
+	case ZYDIS_MNEMONIC_LTR:
+	case ZYDIS_MNEMONIC_LLDT:
+	case ZYDIS_MNEMONIC_INVLPG:
+	case ZYDIS_MNEMONIC_INVPCID:
+	case ZYDIS_MNEMONIC_WRPKRU:
+		/* No segment or TLB state exists to change: the window mapping is fixed. */
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (ret == -EFAULT)
+		return ret;
+	if (ret)
+		return -EINVAL;
+	ctx->rip += in.length;
+	return 0;
+}
+
+void platform_get_stats(struct platform_stats *st)
+{
+	uint64_t gate_calls = 0;
+
+	for (unsigned int i = 0; i < plat.nr_lps; i++)
+		gate_calls += plat.lps[i]->gate_calls;
+	st->traps = atomic_load(&plat.traps);
+	st->gate_calls = gate_calls;
+	st->exits = atomic_load(&plat.exits);
+	st->deliveries = atomic_load(&plat.deliveries);
+	st->async_exits = atomic_load(&plat.async_exits);
+}

@@ -1,0 +1,618 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The trap layer. Guest code and host code run natively on LP threads; whatever would leave
+ * a TD or enter SEAM on real hardware faults here instead (#UD → SIGILL, #GP/#PF → SIGSEGV)
+ * and is turned into what the hardware would have done:
+ *
+ *   host  SEAMCALL     no VMXON: #UD to the caller's fixup; no SEAMRR: #GP; no module:
+ *                      VMfailInvalid (CF=1); else the module's SEAMCALL hook
+ *   host  TDCALL       #UD to the caller's fixup (not in a TD)
+ *   guest TDCALL, I/O, HLT, MSR, CPUID, window faults, ...  → the module's guest hook
+ *   guest CLI/STI/LIDT/MOV CR/...                           → the virtual CPU (switch.c)
+ *   guest #PF outside the window, #UD, #DE, #BP, ...        → the guest's own IDT
+ *
+ * The gate (gate.S) reaches the same dispatch with the same register context, so both paths
+ * have one implementation. Handlers run on the LP's alternate stack with the async signal
+ * blocked; a world switch is an edit of the context that sigreturn then loads.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "decode.h"
+#include "internal.h"
+
+/* Code ranges of gate.S: a signal landing there is in the middle of a switch. */
+extern char tdxsim_gate_entry[], tdxsim_gate_entry_end[];
+extern char tdxsim_resume_gate_ctx[], tdxsim_resume_end[];
+
+void (*tdxsim_gate_ptr)(void);
+
+static const int trap_signals[] = {SIGSEGV, SIGILL, SIGFPE, SIGTRAP, SIGBUS};
+static struct sigaction saved_actions[sizeof(trap_signals) / sizeof(trap_signals[0])];
+static struct sigaction saved_intr_action;
+
+/* ------------------------------------------------------------------------------------------
+ * ucontext ↔ cpu_regs (x86 register order)
+ */
+
+static const int greg_of[16] = {
+	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+	REG_R8,	 REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+};
+
+static void uc_to_ctx(const ucontext_t *uc, struct cpu_regs *ctx)
+{
+	for (int i = 0; i < 16; i++)
+		ctx->gpr[i] = (uint64_t)uc->uc_mcontext.gregs[greg_of[i]];
+	ctx->rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	ctx->rflags = (uint64_t)uc->uc_mcontext.gregs[REG_EFL];
+}
+
+static void ctx_to_uc(const struct cpu_regs *ctx, ucontext_t *uc)
+{
+	for (int i = 0; i < 16; i++)
+		uc->uc_mcontext.gregs[greg_of[i]] = (greg_t)ctx->gpr[i];
+	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)ctx->rip;
+	uc->uc_mcontext.gregs[REG_EFL] = (greg_t)ctx->rflags;
+}
+
+static bool rip_in(uint64_t rip, const char *start, const char *end)
+{
+	return rip >= (uintptr_t)start && rip < (uintptr_t)end;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Messages from a signal handler: only write(2) is safe there.
+ */
+
+static void put_str(char **p, char *end, const char *s)
+{
+	while (*s && *p < end)
+		*(*p)++ = *s++;
+}
+
+static void put_hex(char **p, char *end, uint64_t v)
+{
+	char b[19] = "0x";
+	int n = 2;
+
+	for (int sh = 60; sh >= 0; sh -= 4) {
+		unsigned int d = (v >> sh) & 0xF;
+
+		if (d || n > 2 || sh == 0)
+			b[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+	}
+	b[n] = 0;
+	put_str(p, end, b);
+}
+
+static void report(const char *what, uint64_t rip, uint64_t addr)
+{
+	char buf[256], *p = buf, *end = buf + sizeof(buf) - 1;
+	struct lp *lp = this_lp;
+
+	put_str(&p, end, "tdxsim: ");
+	put_str(&p, end, what);
+	put_str(&p, end, " at RIP ");
+	put_hex(&p, end, rip);
+	if (addr) {
+		put_str(&p, end, " address ");
+		put_hex(&p, end, addr);
+	}
+	if (lp) {
+		put_str(&p, end, " on LP ");
+		put_hex(&p, end, lp->id);
+	}
+	put_str(&p, end, "\n");
+	if (write(STDERR_FILENO, buf, (size_t)(p - buf)) < 0)
+		return;
+}
+
+/*
+ * Nothing here can complete this fault: restore the default action and return, so that the
+ * instruction faults again and the process dies of the original signal (with a core dump),
+ * not of something the handler did.
+ */
+static void unhandled(int sig, const char *what, uint64_t rip, uint64_t addr)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+
+	report(what, rip, addr);
+	sigaction(sig, &dfl, NULL);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Host side
+ */
+
+/*
+ * An exception in host code resumes at its extable fixup with the trap number in RAX, as
+ * the kernel's _ASM_EXTABLE_FAULT does. Host code without a fixup has a bug: stop.
+ */
+static void host_exception(struct cpu_regs *ctx, uint64_t insn_rip, unsigned int vector)
+{
+	const struct extable_entry *e = extable_find(insn_rip);
+
+	if (!e) {
+		report(vector == 6 ? "#UD in host code with no exception fixup"
+				   : "#GP in host code with no exception fixup",
+		       insn_rip, 0);
+		abort();
+	}
+	ctx->rip = e->fixup;
+	ctx->gpr[REG_RAX_] = vector;
+}
+
+/* SEAMCALL from host code, through either path (ctx->rip = the instruction). */
+static void host_seamcall(struct lp *lp, struct cpu_regs *ctx, unsigned int len)
+{
+	if (!lp->vmx) {
+		host_exception(ctx, ctx->rip, 6);
+		return;
+	}
+	if (!plat.cfg.seamrr_enabled) {
+		host_exception(ctx, ctx->rip, 13);
+		return;
+	}
+	if (!plat.cfg.module_present || !plat.hooks.seamcall) {
+		/* VMfailInvalid: CF=1, the other arithmetic flags clear, RAX untouched. */
+		ctx->rflags = (ctx->rflags & ~(uint64_t)X86_EFLAGS_ARITH) | X86_EFLAGS_CF;
+		ctx->rip += len;
+		return;
+	}
+	plat.hooks.seamcall(ctx, len);
+}
+
+static bool is_seamcall(const uint8_t *b)
+{
+	static const uint8_t op[4] = {0x66, 0x0F, 0x01, 0xCF};
+
+	return memcmp(b, op, 4) == 0;
+}
+
+static bool is_tdcall(const uint8_t *b)
+{
+	static const uint8_t op[4] = {0x66, 0x0F, 0x01, 0xCC};
+
+	return memcmp(b, op, 4) == 0;
+}
+
+static void host_trap(struct lp *lp, int sig, const siginfo_t *si, ucontext_t *uc)
+{
+	struct cpu_regs ctx;
+	long trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
+	const uint8_t *b;
+
+	uc_to_ctx(uc, &ctx);
+	b = (const uint8_t *)(uintptr_t)ctx.rip;
+	if (sig == SIGSEGV && trapno == 14 && physmem_host_write_fault((uintptr_t)si->si_addr))
+		return;
+	if (lp && !lp->in_dispatch && (sig == SIGILL || (sig == SIGSEGV && trapno == 13))) {
+		if (is_seamcall(b)) {
+			host_seamcall(lp, &ctx, 4);
+			ctx_to_uc(&ctx, uc);
+			return;
+		}
+		if (is_tdcall(b)) {
+			host_exception(&ctx, ctx.rip, 6);
+			ctx_to_uc(&ctx, uc);
+			return;
+		}
+		if (b[0] == 0x0F && b[1] == 0xA2) {
+			uint32_t r[4];
+
+			/* CPUID in host code on an LP with CPUID faulting on: run it natively. */
+			host_cpuid((uint32_t)ctx.gpr[REG_RAX_], (uint32_t)ctx.gpr[REG_RCX_], r);
+			ctx.gpr[REG_RAX_] = r[0];
+			ctx.gpr[REG_RBX_] = r[1];
+			ctx.gpr[REG_RCX_] = r[2];
+			ctx.gpr[REG_RDX_] = r[3];
+			ctx.rip += 2;
+			ctx_to_uc(&ctx, uc);
+			return;
+		}
+	}
+	unhandled(sig, lp ? "unhandled fault in host code" : "fault in a thread that is not an LP",
+		  ctx.rip, (uint64_t)(uintptr_t)si->si_addr);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Guest side
+ */
+
+/* Instruction bytes at a guest RIP: up to 15, never past a page that is not mapped. */
+static size_t fetch_insn(uint64_t rip, uint8_t *buf)
+{
+	size_t n = 15, first = PAGE_SIZE - (rip & (PAGE_SIZE - 1));
+
+	if (!window_addr_readable((uintptr_t)rip))
+		return 0;
+	if (first < n && !window_addr_readable((uintptr_t)(rip + first)))
+		n = first;
+	memcpy(buf, (const void *)(uintptr_t)rip, n);
+	return n;
+}
+
+static void classify_page_fault(struct cpu_regs *ctx, const siginfo_t *si, uint64_t err,
+				struct trap_info *ti)
+{
+	uint64_t addr = (uint64_t)(uintptr_t)si->si_addr, gpa;
+	uint8_t b[15];
+	size_t n;
+
+	if (!td_window_lookup((uintptr_t)addr, &gpa)) {
+		/* Not in the TD's address space: the guest's own page fault. */
+		ti->kind = TRAP_EXCEPTION;
+		ti->vector = 14;
+		ti->has_error_code = true;
+		ti->error_code = err & 0x1F;
+		ti->cr2 = addr;
+		return;
+	}
+	ti->kind = TRAP_EPT;
+	ti->gpa = gpa;
+	ti->gla = addr;
+	ti->write = (err & 2) != 0;
+	ti->fetch = (err & 16) != 0;
+	if (ti->fetch)
+		return;
+	n = fetch_insn(ctx->rip, b);
+	if (n && decode_guest_insn(ctx, ti, b, n) == 0)
+		ti->kind = TRAP_EPT; /* the access, not the instruction, is what exits */
+}
+
+/* #GP or #UD on an instruction: exit-worthy, virtual-CPU, or the guest's exception. */
+static void classify_insn(struct lp *lp, struct cpu_regs *ctx, struct trap_info *ti, uint8_t vector)
+{
+	uint8_t b[15];
+	size_t n = fetch_insn(ctx->rip, b);
+
+	ti->kind = TRAP_NONE;
+	if (n >= 4 && is_tdcall(b)) {
+		ti->kind = TRAP_TDCALL;
+		ti->insn_len = 4;
+		return;
+	}
+	if (n >= 2 && b[0] == 0x0F && b[1] == 0x06 && cpuid_is_rewritten(ctx->rip)) {
+		ti->kind = TRAP_CPUID;
+		ti->insn_len = 2;
+		return;
+	}
+	if (n && decode_guest_insn(ctx, ti, b, n) == 0 && ti->kind != TRAP_NONE)
+		return;
+	if (n) {
+		int r = vcpu_emulate(ctx, lp->guest, b, n);
+
+		if (r == 0 || r == -EFAULT) {
+			if (r == -EFAULT)
+				guest_raise(ctx, lp->guest, 14, 0);
+			ti->kind = TRAP_NONE; /* completed by the virtual CPU */
+			return;
+		}
+	}
+	ti->kind = TRAP_EXCEPTION;
+	ti->vector = vector;
+	ti->has_error_code = vector == 13;
+	ti->error_code = 0;
+}
+
+static void classify_signal(struct lp *lp, int sig, const siginfo_t *si, const ucontext_t *uc,
+			    struct cpu_regs *ctx, struct trap_info *ti)
+{
+	long trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
+	uint64_t err = (uint64_t)uc->uc_mcontext.gregs[REG_ERR];
+
+	ti->insn_rip = ctx->rip;
+	switch (sig) {
+	case SIGSEGV:
+		if (trapno == 14)
+			classify_page_fault(ctx, si, err, ti);
+		else
+			classify_insn(lp, ctx, ti, 13);
+		break;
+	case SIGILL:
+		classify_insn(lp, ctx, ti, 6);
+		break;
+	case SIGFPE:
+		ti->kind = TRAP_EXCEPTION;
+		ti->vector = (uint8_t)(trapno == 0 ? 0 : trapno);
+		break;
+	case SIGTRAP:
+		ti->kind = TRAP_EXCEPTION;
+		ti->vector = (uint8_t)(trapno == 3 ? 3 : 1);
+		break;
+	default: /* SIGBUS: alignment check, or memory that is gone: a machine check */
+		ti->kind = TRAP_EXCEPTION;
+		ti->vector = trapno == 17 ? 17 : 18;
+		ti->has_error_code = trapno == 17;
+		break;
+	}
+}
+
+/* An async event taken while a guest runs: the module turns it into a TD exit. */
+static void guest_async(struct lp *lp, struct cpu_regs *ctx, bool timer)
+{
+	struct trap_info ti = {.kind = TRAP_INTR, .insn_rip = ctx->rip, .timer = timer};
+
+	lp->intr_pending = 0;
+	atomic_fetch_add_explicit(&plat.async_exits, 1, memory_order_relaxed);
+	if (plat.hooks.guest)
+		plat.hooks.guest(ctx, &ti);
+}
+
+/* What the guest stopped for, handled: exceptions to its IDT, the rest to the module. */
+static void guest_event(struct lp *lp, struct cpu_regs *ctx, struct trap_info *ti)
+{
+	if (ti->kind == TRAP_NONE)
+		return;
+	if (ti->kind == TRAP_EXCEPTION && ti->vector != 18) {
+		guest_raise(ctx, lp->guest, ti->vector, ti->error_code);
+		return;
+	}
+	if (plat.hooks.guest) {
+		plat.hooks.guest(ctx, ti);
+		return;
+	}
+	/* No module: nothing can complete the exit. Raise #UD so the guest sees something. */
+	guest_raise(ctx, lp->guest, 6, 0);
+}
+
+static void guest_trap(struct lp *lp, int sig, const siginfo_t *si, ucontext_t *uc)
+{
+	struct cpu_regs ctx;
+	struct trap_info ti = {0};
+
+	uc_to_ctx(uc, &ctx);
+	classify_signal(lp, sig, si, uc, &ctx, &ti);
+	guest_event(lp, &ctx, &ti);
+	ctx_to_uc(&ctx, uc);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Signal entry points
+ */
+
+static void on_trap(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	struct lp *lp = this_lp;
+	int saved_errno = errno;
+	uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+
+	atomic_fetch_add_explicit(&plat.traps, 1, memory_order_relaxed);
+	if (lp && atomic_load(&lp->in_guest) && !lp->in_dispatch &&
+	    !rip_in(rip, tdxsim_gate_entry, tdxsim_gate_entry_end) &&
+	    !rip_in(rip, tdxsim_resume_gate_ctx, tdxsim_resume_end))
+		guest_trap(lp, sig, si, uc);
+	else
+		host_trap(lp, sig, si, uc);
+	errno = saved_errno;
+}
+
+/*
+ * Timer tick or kick. The host takes its own interrupts (nothing to do); a running guest
+ * exits. When the gate is mid-dispatch the event is left pending for it (gate.S checks).
+ */
+static void on_intr(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	struct lp *lp = this_lp;
+	int saved_errno = errno;
+	bool timer = si->si_code == SI_TIMER;
+	uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	struct cpu_regs ctx;
+
+	(void)sig;
+	if (!lp || !atomic_load(&lp->in_guest))
+		goto out;
+	if (lp->in_dispatch || rip_in(rip, tdxsim_gate_entry, tdxsim_gate_entry_end)) {
+		lp->intr_pending = timer ? 1 : 2;
+		goto out;
+	}
+	if (rip_in(rip, tdxsim_resume_gate_ctx, tdxsim_resume_end))
+		ctx = lp->gate_ctx; /* the context being loaded is intact in memory */
+	else
+		uc_to_ctx(uc, &ctx);
+	guest_async(lp, &ctx, timer);
+	ctx_to_uc(&ctx, uc);
+out:
+	errno = saved_errno;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The gate's C half (gate.S calls it on the LP's gate stack)
+ */
+
+struct lp *tdxsim_gate_dispatch(struct lp *lp);
+struct lp *tdxsim_gate_pending(struct lp *lp);
+void tdxsim_gate_orphan(void);
+
+struct lp *tdxsim_gate_dispatch(struct lp *lp)
+{
+	struct cpu_regs *ctx = &lp->gate_ctx;
+
+	lp->gate_calls++;
+	/* Present the call as the instruction it replaces: RIP at the instruction. */
+	ctx->rip -= TDXSIM_GATE_CALL_LEN;
+	if (atomic_load(&lp->in_guest)) {
+		struct trap_info ti = {
+			.kind = TRAP_TDCALL,
+			.insn_rip = ctx->rip,
+			.insn_len = TDXSIM_GATE_CALL_LEN,
+		};
+		guest_event(lp, ctx, &ti);
+	} else {
+		host_seamcall(lp, ctx, TDXSIM_GATE_CALL_LEN);
+	}
+	return lp;
+}
+
+/* An async event arrived while the gate dispatched; take it before resuming. */
+struct lp *tdxsim_gate_pending(struct lp *lp)
+{
+	bool timer = lp->intr_pending == 1;
+
+	lp->intr_pending = 0;
+	if (atomic_load(&lp->in_guest))
+		guest_async(lp, &lp->gate_ctx, timer);
+	return lp;
+}
+
+void tdxsim_gate_orphan(void)
+{
+	report("the gate was called from a thread that is not an LP", 0, 0);
+	abort();
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Set-up
+ */
+
+static int install(int sig, void (*fn)(int, siginfo_t *, void *), struct sigaction *old)
+{
+	struct sigaction sa = {0};
+
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIG_LP_INTR);
+	return sigaction(sig, &sa, old) ? -errno : 0;
+}
+
+int traps_init(void)
+{
+	size_t i;
+	int ret;
+
+	decode_init();
+	ret = cpuid_init(plat.cfg.cpuid_mode);
+	if (ret)
+		return ret;
+	for (i = 0; i < sizeof(trap_signals) / sizeof(trap_signals[0]); i++) {
+		ret = install(trap_signals[i], on_trap, &saved_actions[i]);
+		if (ret)
+			goto unwind;
+	}
+	ret = install(SIG_LP_INTR, on_intr, &saved_intr_action);
+	if (ret)
+		goto unwind;
+	tdxsim_gate_ptr = plat.cfg.gate ? (void (*)(void))(uintptr_t)tdxsim_gate_entry : NULL;
+	return 0;
+unwind:
+	while (i-- > 0)
+		sigaction(trap_signals[i], &saved_actions[i], NULL);
+	return ret;
+}
+
+void platform_claim_signals(void)
+{
+	for (size_t i = 0; i < sizeof(trap_signals) / sizeof(trap_signals[0]); i++)
+		install(trap_signals[i], on_trap, NULL);
+	install(SIG_LP_INTR, on_intr, NULL);
+}
+
+void traps_fini(void)
+{
+	tdxsim_gate_ptr = NULL;
+	sigaction(SIG_LP_INTR, &saved_intr_action, NULL);
+	for (size_t i = 0; i < sizeof(trap_signals) / sizeof(trap_signals[0]); i++)
+		sigaction(trap_signals[i], &saved_actions[i], NULL);
+}
+
+static int lp_timer_start(struct lp *lp)
+{
+	struct sigevent sev = {0};
+	struct itimerspec its = {0};
+	long ns = 1000000000L / plat.cfg.timer_hz;
+
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIG_LP_INTR;
+	sev._sigev_un._tid = lp->tid;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &lp->timer))
+		return -errno;
+	its.it_value.tv_sec = ns / 1000000000L;
+	its.it_value.tv_nsec = ns % 1000000000L;
+	its.it_interval = its.it_value;
+	if (timer_settime(lp->timer, 0, &its, NULL)) {
+		int ret = -errno;
+
+		timer_delete(lp->timer);
+		return ret;
+	}
+	lp->timer_armed = true;
+	return 0;
+}
+
+/* On the LP's own thread, before it runs any work. */
+int traps_lp_init(struct lp *lp)
+{
+	stack_t ss = {.ss_size = LP_ALTSTACK_SIZE};
+	int ret;
+
+	lp->altstack = mmap_stack(LP_ALTSTACK_SIZE);
+	lp->gatestack = mmap_stack(LP_GATESTACK_SIZE);
+	if (!lp->altstack || !lp->gatestack) {
+		ret = -ENOMEM;
+		goto err_stacks;
+	}
+	lp->gate_stack_top = (uint64_t)(uintptr_t)lp->gatestack + LP_GATESTACK_SIZE - 16;
+	ss.ss_sp = lp->altstack;
+	if (sigaltstack(&ss, NULL)) {
+		ret = -errno;
+		goto err_stacks;
+	}
+	ret = cpuid_lp_init(lp);
+	if (ret)
+		goto err_altstack;
+	if (plat.cfg.timer_hz) {
+		ret = lp_timer_start(lp);
+		if (ret)
+			goto err_cpuid;
+	}
+	return 0;
+err_cpuid:
+	cpuid_lp_fini(lp);
+err_altstack:
+	ss.ss_flags = SS_DISABLE;
+	sigaltstack(&ss, NULL);
+err_stacks:
+	munmap_stack(lp->gatestack, LP_GATESTACK_SIZE);
+	munmap_stack(lp->altstack, LP_ALTSTACK_SIZE);
+	lp->gatestack = lp->altstack = NULL;
+	return ret;
+}
+
+void traps_lp_fini(struct lp *lp)
+{
+	stack_t ss = {.ss_flags = SS_DISABLE};
+
+	if (lp->timer_armed) {
+		timer_delete(lp->timer);
+		lp->timer_armed = false;
+	}
+	cpuid_lp_fini(lp);
+	sigaltstack(&ss, NULL);
+	munmap_stack(lp->gatestack, LP_GATESTACK_SIZE);
+	munmap_stack(lp->altstack, LP_ALTSTACK_SIZE);
+	lp->gatestack = lp->altstack = NULL;
+}
+
+int lp_kick(unsigned int id)
+{
+	struct lp *lp;
+
+	if (id >= plat.nr_lps)
+		return -EINVAL;
+	lp = plat.lps[id];
+	if (syscall(SYS_tgkill, getpid(), lp->tid, SIG_LP_INTR))
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The trap layer, the gate and the world switch, tested with the stub module of
+ * tests/support (leaf 0 enters the guest, leaf 1 echoes registers; guest events exit to
+ * the host with the trap kind in RAX).
+ *
+ * Guest code is position-independent assembly copied into a TD window page and run from
+ * there, as TD code is.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "host/seamcall.h"
+#include "tdx/status.h"
+#include "platform/platform.h"
+#include "tests/support/stub_module.h"
+
+/* ------------------------------------------------------------------------------------------
+ * Guest code blobs
+ */
+__asm__(".pushsection .text\n"
+	/* Each instruction below exits; the stub skips it and the host re-enters. */
+	".globl blob_io, blob_io_end, blob_io_gate\n"
+	"blob_io:\n"
+	"	inb $0x71, %al\n"
+	"	movw $0x3f8, %dx\n"
+	"	outw %ax, %dx\n"
+	"	inl %dx, %eax\n"
+	"	rep outsb\n"
+	"	outsw\n"
+	"	insl\n"
+	"	hlt\n"
+	"	rdmsr\n"
+	"	wrmsr\n"
+	"	cpuid\n"
+	"	movq (%r8), %rax\n"
+	"	movw %ax, 6(%r8)\n"
+	"	.byte 0x66, 0x0f, 0x01, 0xcc\n" /* TDCALL */
+	"	call *blob_io_gate(%rip)\n"	/* TDCALL through the gate */
+	"	jmp .\n"
+	"	.balign 8\n"
+	"blob_io_gate: .quad 0\n"
+	"blob_io_end:\n"
+
+	/* Loads known values everywhere, HLTs (the stub delivers #VE), stores them back. */
+	".globl blob_ve, blob_ve_end, blob_ve_idtr, blob_ve_idt, blob_ve_handler\n"
+	".globl blob_ve_save, blob_ve_count, blob_ve_frame\n"
+	"blob_ve:\n"
+	"	lidt blob_ve_idtr(%rip)\n"
+	"	movabs $0x1010101010101010, %rax\n"
+	"	movabs $0x2020202020202020, %rcx\n"
+	"	movabs $0x3030303030303030, %rdx\n"
+	"	movabs $0x4040404040404040, %rbx\n"
+	"	movabs $0x6060606060606060, %rbp\n"
+	"	movabs $0x7070707070707070, %rsi\n"
+	"	movabs $0x8080808080808080, %rdi\n"
+	"	movabs $0x9090909090909090, %r8\n"
+	"	movabs $0xa0a0a0a0a0a0a0a0, %r9\n"
+	"	movabs $0xb0b0b0b0b0b0b0b0, %r10\n"
+	"	movabs $0xc0c0c0c0c0c0c0c0, %r11\n"
+	"	movabs $0xd0d0d0d0d0d0d0d0, %r12\n"
+	"	movabs $0xe0e0e0e0e0e0e0e0, %r13\n"
+	"	movabs $0xf0f0f0f0f0f0f0f0, %r14\n"
+	"	movabs $0x0f0f0f0f0f0f0f0f, %r15\n"
+	"	std\n" /* DF must come back too */
+	"	hlt\n"
+	"	pushfq\n"
+	"	cld\n"
+	"	popq blob_ve_save+128(%rip)\n"
+	"	movq %rax, blob_ve_save+0(%rip)\n"
+	"	movq %rcx, blob_ve_save+8(%rip)\n"
+	"	movq %rdx, blob_ve_save+16(%rip)\n"
+	"	movq %rbx, blob_ve_save+24(%rip)\n"
+	"	movq %rsp, blob_ve_save+32(%rip)\n"
+	"	movq %rbp, blob_ve_save+40(%rip)\n"
+	"	movq %rsi, blob_ve_save+48(%rip)\n"
+	"	movq %rdi, blob_ve_save+56(%rip)\n"
+	"	movq %r8, blob_ve_save+64(%rip)\n"
+	"	movq %r9, blob_ve_save+72(%rip)\n"
+	"	movq %r10, blob_ve_save+80(%rip)\n"
+	"	movq %r11, blob_ve_save+88(%rip)\n"
+	"	movq %r12, blob_ve_save+96(%rip)\n"
+	"	movq %r13, blob_ve_save+104(%rip)\n"
+	"	movq %r14, blob_ve_save+112(%rip)\n"
+	"	movq %r15, blob_ve_save+120(%rip)\n"
+	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
+	"	jmp .\n"
+	"blob_ve_handler:\n" /* vector 20: count, keep the frame's RIP, return */
+	"	incq blob_ve_count(%rip)\n"
+	"	pushq %rax\n"
+	"	movq 8(%rsp), %rax\n"
+	"	movq %rax, blob_ve_frame(%rip)\n"
+	"	movq 32(%rsp), %rax\n"
+	"	movq %rax, blob_ve_frame+8(%rip)\n"
+	"	popq %rax\n"
+	"	iretq\n"
+	"	.balign 16\n"
+	"blob_ve_idtr: .word 21*16-1\n"
+	"	.quad 0\n"
+	"	.balign 16\n"
+	"blob_ve_idt: .fill 21*16, 1, 0\n"
+	"blob_ve_save: .fill 17*8, 1, 0\n"
+	"blob_ve_count: .quad 0\n"
+	"blob_ve_frame: .quad 0, 0\n"
+	"blob_ve_end:\n"
+
+	/* A busy loop: only an interrupt gets it out. */
+	".globl blob_spin, blob_spin_end\n"
+	"blob_spin:\n"
+	"	jmp blob_spin\n"
+	"blob_spin_end:\n"
+	".popsection\n");
+
+extern const char blob_io[], blob_io_end[], blob_io_gate[];
+extern const char blob_ve[], blob_ve_end[], blob_ve_idtr[], blob_ve_idt[], blob_ve_handler[];
+extern const char blob_ve_save[], blob_ve_count[], blob_ve_frame[];
+extern const char blob_spin[], blob_spin_end[];
+
+#define BLOB_OFF(sym, blob) ((size_t)((sym) - (blob)))
+
+/* ------------------------------------------------------------------------------------------
+ * Fixture (tests/support/stub_module.c)
+ */
+
+static int setup(void **state)
+{
+	(void)state;
+	return stub_boot(0, true);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	stub_shutdown();
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Host SEAMCALL paths
+ */
+
+struct seamcall_case {
+	bool vmxon;
+	bool gate;
+	uint64_t fn;
+	uint64_t ret;
+	struct tdx_module_args args;
+};
+
+static long run_seamcall(void *arg)
+{
+	struct seamcall_case *c = arg;
+
+	if (c->vmxon && lp_vmxon())
+		return -1;
+	c->ret = c->gate ? __seamcall_gate(c->fn, &c->args) : __seamcall_insn(c->fn, &c->args);
+	if (c->vmxon)
+		lp_vmxoff();
+	return 0;
+}
+
+static void test_seamcall_without_vmxon_is_ud(void **state)
+{
+	(void)state;
+	platform_claim_signals();
+	for (int gate = 0; gate < 2; gate++) {
+		struct seamcall_case c = {.vmxon = false, .gate = gate, .fn = 1};
+
+		c.args.rcx = 0x1234;
+		assert_int_equal(lp_run_on(0, run_seamcall, &c), 0);
+		assert_int_equal(c.ret, TDX_SEAMCALL_UD);
+		assert_int_equal(c.args.rcx, 0x1234); /* untouched */
+	}
+}
+
+static void test_seamcall_without_module_is_vmfailinvalid(void **state)
+{
+	(void)state;
+	platform_claim_signals();
+	platform_set_hooks(NULL);
+	for (int gate = 0; gate < 2; gate++) {
+		struct seamcall_case c = {.vmxon = true, .gate = gate, .fn = 1};
+
+		c.args.rdx = 0x5678;
+		assert_int_equal(lp_run_on(0, run_seamcall, &c), 0);
+		assert_int_equal(c.ret, TDX_SEAMCALL_VMFAILINVALID);
+		assert_int_equal(c.args.rdx, 0x5678);
+	}
+}
+
+static void test_seamcall_without_seamrr_is_gp(void **state)
+{
+	(void)state;
+	platform_claim_signals();
+	stub_shutdown();
+	assert_int_equal(stub_boot(0, false), 0);
+	for (int gate = 0; gate < 2; gate++) {
+		struct seamcall_case c = {.vmxon = true, .gate = gate, .fn = 1};
+
+		assert_int_equal(lp_run_on(0, run_seamcall, &c), 0);
+		assert_int_equal(c.ret, TDX_SEAMCALL_GP);
+	}
+}
+
+static void test_seamcall_outputs_every_register(void **state)
+{
+	(void)state;
+	platform_claim_signals();
+	for (int gate = 0; gate < 2; gate++) {
+		struct seamcall_case c = {.vmxon = true, .gate = gate, .fn = 1};
+		uint64_t *in = (uint64_t *)&c.args;
+		/* tdx_module_args order: rcx rdx r8..r15 rbx rdi rsi */
+		static const int reg[13] = {1, 2, 8, 9, 10, 11, 12, 13, 14, 15, 3, 7, 6};
+
+		for (int i = 0; i < 13; i++)
+			in[i] = 0x0101010101010101ULL * (uint64_t)(i + 1);
+		assert_int_equal(lp_run_on(1, run_seamcall, &c), 0);
+		assert_int_equal(c.ret, 0);
+		for (int i = 0; i < 13; i++)
+			assert_int_equal(in[i], ~(0x0101010101010101ULL * (uint64_t)(i + 1)) +
+							(uint64_t)reg[i]);
+	}
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Guest traps, classified exactly
+ */
+
+struct io_case {
+	bool gate;
+	struct trap_info ti[16];
+	uint64_t kinds[16];
+	int n;
+};
+
+static long run_io_guest(void *arg)
+{
+	struct io_case *c = arg;
+	uint8_t *code = stub_load_blob(blob_io, blob_io_end);
+	uint64_t gate_slot;
+
+	gate_slot = (uint64_t)(uintptr_t)tdxsim_gate_ptr;
+	memcpy(code + BLOB_OFF(blob_io_gate, blob_io), &gate_slot, 8);
+	cpuid_rewrite_code(code, BLOB_OFF(blob_io_gate, blob_io));
+	stub_guest_start(code);
+	stub_guest_cpu.regs.gpr[REG_R8_] =
+		(uint64_t)(uintptr_t)td_window_va(stub_win, STUB_GPA_MMIO, true);
+	stub_guest_cpu.regs.gpr[REG_RCX_] = 3; /* REP count */
+	stub_guest_cpu.regs.gpr[REG_RSI_] = stub_guest_cpu.regs.gpr[REG_RSP_];
+	stub_guest_cpu.regs.gpr[REG_RDI_] = stub_guest_cpu.regs.gpr[REG_RSP_];
+	if (lp_vmxon())
+		return -1;
+	for (c->n = 0; c->n < 14; c->n++) {
+		c->kinds[c->n] = stub_enter(c->gate);
+		c->ti[c->n] = stub_last;
+	}
+	lp_vmxoff();
+	return 0;
+}
+
+static void check_io(const struct trap_info *ti, uint16_t port, uint8_t size, bool in, bool string,
+		     bool rep, bool imm, unsigned int len)
+{
+	assert_int_equal(ti->kind, TRAP_IO);
+	assert_int_equal(ti->port, port);
+	assert_int_equal(ti->io_size, size);
+	assert_int_equal(ti->io_in, in);
+	assert_int_equal(ti->io_string, string);
+	assert_int_equal(ti->io_rep, rep);
+	assert_int_equal(ti->io_imm_port, imm);
+	assert_int_equal(ti->insn_len, len);
+}
+
+static void test_guest_traps_classified(void **state)
+{
+	(void)state;
+	platform_claim_signals();
+	for (int gate = 0; gate < 2; gate++) {
+		struct io_case c = {.gate = gate};
+		uint64_t mmio_gpa = STUB_GPA_MMIO | (1ULL << 47);
+		uint64_t code = (uint64_t)(uintptr_t)td_window_va(stub_win, STUB_GPA_CODE, false);
+
+		assert_int_equal(lp_run_on(0, run_io_guest, &c), 0);
+		assert_int_equal(c.n, 14);
+		for (int i = 0; i < 14; i++)
+			assert_int_equal(c.kinds[i], c.ti[i].kind);
+		check_io(&c.ti[0], 0x71, 1, true, false, false, true, 2); /* inb $0x71,%al */
+		assert_int_equal(c.ti[0].insn_rip, code);
+		check_io(&c.ti[1], 0x3f8, 2, false, false, false, false, 2); /* outw %ax,%dx */
+		check_io(&c.ti[2], 0x3f8, 4, true, false, false, false, 1);  /* inl %dx,%eax */
+		check_io(&c.ti[3], 0x3f8, 1, false, true, true, false, 2);   /* rep outsb */
+		check_io(&c.ti[4], 0x3f8, 2, false, true, false, false, 2);  /* outsw */
+		check_io(&c.ti[5], 0x3f8, 4, true, true, false, false, 1);   /* insl */
+		assert_int_equal(c.ti[6].kind, TRAP_HLT);
+		assert_int_equal(c.ti[6].insn_len, 1);
+		assert_int_equal(c.ti[7].kind, TRAP_RDMSR);
+		assert_int_equal(c.ti[7].insn_len, 2);
+		assert_int_equal(c.ti[8].kind, TRAP_WRMSR);
+		assert_int_equal(c.ti[9].kind, TRAP_CPUID);
+		assert_int_equal(c.ti[9].insn_len, 2);
+		/* movq (%r8),%rax: an 8-byte read of the unmapped shared page */
+		assert_int_equal(c.ti[10].kind, TRAP_EPT);
+		assert_int_equal(c.ti[10].gpa, mmio_gpa);
+		assert_int_equal(c.ti[10].access_size, 8);
+		assert_false(c.ti[10].write);
+		assert_int_equal(c.ti[10].insn_len, 3);
+		/* movw %ax,6(%r8): a 2-byte write at offset 6 */
+		assert_int_equal(c.ti[11].kind, TRAP_EPT);
+		assert_int_equal(c.ti[11].gpa, mmio_gpa + 6);
+		assert_int_equal(c.ti[11].access_size, 2);
+		assert_true(c.ti[11].write);
+		assert_int_equal(c.ti[11].insn_len, 5);
+		assert_int_equal(c.ti[12].kind, TRAP_TDCALL);
+		assert_int_equal(c.ti[12].insn_len, 4);
+		assert_int_equal(c.ti[13].kind, TRAP_TDCALL);
+		assert_int_equal(c.ti[13].insn_len, TDXSIM_GATE_CALL_LEN);
+		assert_int_equal(c.ti[13].insn_rip, c.ti[12].insn_rip + 4);
+		/* The stub_last stub_enter runs into `jmp .` and is never interrupted: no timer. */
+	}
+}
+
+/* ------------------------------------------------------------------------------------------
+ * #VE delivered to the stub_guest_cpu IDT and returned from by IRETQ
+ */
+
+static long run_ve_guest(void *arg)
+{
+	bool gate = *(bool *)arg;
+	uint8_t *code = stub_load_blob(blob_ve, blob_ve_end);
+	uint64_t handler = (uint64_t)(uintptr_t)(code + BLOB_OFF(blob_ve_handler, blob_ve));
+	uint64_t idt = (uint64_t)(uintptr_t)(code + BLOB_OFF(blob_ve_idt, blob_ve));
+	uint64_t gatedesc[2];
+
+	/* 64-bit interrupt gate: offset split 15:0 / 31:16 / 63:32, P=1, type 0xE. */
+	gatedesc[0] = (handler & 0xFFFF) | (0x33ULL << 16) | (0x8EULL << 40) |
+		      ((handler & 0xFFFF0000ULL) << 32);
+	gatedesc[1] = handler >> 32;
+	memcpy(code + BLOB_OFF(blob_ve_idt, blob_ve) + 20 * 16, gatedesc, 16);
+	memcpy(code + BLOB_OFF(blob_ve_idtr, blob_ve) + 2, &idt, 8);
+	stub_guest_start(code);
+	stub_policy = STUB_VE_ON_HLT;
+	if (lp_vmxon())
+		return -1;
+	uint64_t kind = stub_enter(gate);
+	lp_vmxoff();
+	return (long)kind;
+}
+
+static void test_ve_iretq_preserves_registers(void **state)
+{
+	(void)state;
+	platform_claim_signals();
+	for (int g = 0; g < 2; g++) {
+		bool gate = g;
+		uint8_t *code;
+		uint64_t save[17], count, frame[2];
+
+		assert_int_equal(lp_run_on(0, run_ve_guest, &gate), TRAP_TDCALL);
+		code = td_window_va(stub_win, STUB_GPA_CODE, false);
+		memcpy(save, code + BLOB_OFF(blob_ve_save, blob_ve), sizeof(save));
+		memcpy(&count, code + BLOB_OFF(blob_ve_count, blob_ve), 8);
+		memcpy(frame, code + BLOB_OFF(blob_ve_frame, blob_ve), 16);
+		assert_int_equal(count, 1);
+		for (int r = 0; r < 15; r++) {
+			if (r == REG_RSP_)
+				continue;
+			assert_int_equal(save[r], 0x1010101010101010ULL * (uint64_t)(r + 1));
+		}
+		assert_int_equal(save[REG_R15_], 0x0f0f0f0f0f0f0f0fULL);
+		/* RSP as before the #VE; DF still set across the handler's IRETQ. */
+		assert_int_equal(save[REG_RSP_], stub_guest_cpu.regs.gpr[REG_RSP_]);
+		assert_int_equal(save[16] & X86_EFLAGS_DF, X86_EFLAGS_DF);
+		/* The frame's RIP is the instruction after HLT; its RSP the interrupted one. */
+		assert_int_equal(frame[1], save[REG_RSP_]);
+		assert_int_equal(code[frame[0] - (uint64_t)(uintptr_t)code - 1], 0xF4);
+	}
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Asynchronous exits
+ */
+
+static long run_spin_guest(void *arg)
+{
+	bool gate = *(bool *)arg;
+	uint8_t *code = stub_load_blob(blob_spin, blob_spin_end);
+
+	stub_guest_start(code);
+	if (lp_vmxon())
+		return -1;
+	uint64_t kind = stub_enter(gate);
+	lp_vmxoff();
+	return (long)kind;
+}
+
+static void test_timer_interrupts_busy_guest(void **state)
+{
+	(void)state;
+	platform_claim_signals();
+	stub_shutdown();
+	assert_int_equal(stub_boot(1000, true), 0);
+	for (int g = 0; g < 2; g++) {
+		bool gate = g;
+
+		assert_int_equal(lp_run_on(0, run_spin_guest, &gate), TRAP_INTR);
+		assert_true(stub_last.timer);
+		assert_int_equal(stub_last.insn_rip,
+				 (uint64_t)(uintptr_t)td_window_va(stub_win, STUB_GPA_CODE, false));
+	}
+}
+
+static long kick_later(void *arg)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	return lp_kick(0);
+}
+
+static void test_kick_interrupts_busy_guest(void **state)
+{
+	(void)state;
+	platform_claim_signals();
+	for (int g = 0; g < 2; g++) {
+		bool gate = g;
+		struct lp_work w;
+
+		assert_int_equal(lp_queue_work(1, &w, kick_later, NULL), 0);
+		assert_int_equal(lp_run_on(0, run_spin_guest, &gate), TRAP_INTR);
+		assert_int_equal(lp_work_wait(&w), 0);
+		assert_false(stub_last.timer);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_seamcall_without_vmxon_is_ud, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seamcall_without_module_is_vmfailinvalid,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seamcall_without_seamrr_is_gp, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_seamcall_outputs_every_register, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_guest_traps_classified, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ve_iretq_preserves_registers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timer_interrupts_busy_guest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kick_interrupts_busy_guest, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

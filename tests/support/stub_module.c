@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+#include <string.h>
+#include <sys/mman.h>
+
+#include "host/seamcall.h"
+#include "stub_module.h"
+
+struct guest_cpu stub_guest_cpu;
+struct trap_info stub_last;
+enum stub_policy stub_policy;
+int stub_nr_events;
+struct td_window *stub_win;
+
+static void stub_seamcall(struct cpu_regs *ctx, unsigned int len)
+{
+	uint64_t leaf = ctx->gpr[REG_RAX_];
+
+	ctx->rip += len;
+	ctx->rflags &= ~(uint64_t)X86_EFLAGS_ARITH;
+	if (leaf == 0) { /* "VP.ENTER" */
+		lp_world_enter(ctx, &stub_guest_cpu);
+		return;
+	}
+	/* "echo": every output register gets a value derived from its number and input. */
+	for (int r = 0; r < 16; r++)
+		if (r != REG_RAX_ && r != REG_RSP_ && r != REG_RBP_)
+			ctx->gpr[r] = ~ctx->gpr[r] + (uint64_t)r;
+	ctx->gpr[REG_RAX_] = 0;
+}
+
+static void stub_guest(struct cpu_regs *ctx, const struct trap_info *ti)
+{
+	stub_last = *ti;
+	stub_nr_events++;
+	if (stub_policy == STUB_VE_ON_HLT && ti->kind == TRAP_HLT) {
+		ctx->rip += ti->insn_len;
+		if (guest_deliver(ctx, &stub_guest_cpu, 20, false, 0) == 0)
+			return;
+	}
+	if (stub_policy == STUB_TDCALL_IN_PLACE && ti->kind == TRAP_TDCALL &&
+	    ctx->gpr[REG_RAX_] == 0) {
+		ctx->rip += ti->insn_len;
+		return;
+	}
+	if (ti->kind != TRAP_INTR && ti->kind != TRAP_TRIPLE_FAULT)
+		ctx->rip += ti->insn_len;
+	lp_world_exit(ctx);
+	ctx->gpr[REG_RAX_] = ti->kind;
+}
+
+static const struct platform_hooks stub_hooks = {
+	.seamcall = stub_seamcall,
+	.guest = stub_guest,
+};
+
+int stub_boot(unsigned int timer_hz, bool seamrr)
+{
+	struct machine_config cfg;
+
+	if (machine_preset("tiny", &cfg))
+		return -1;
+	cfg.timer_hz = timer_hz;
+	cfg.seamrr_enabled = seamrr;
+	if (platform_boot(&cfg))
+		return -1;
+	platform_set_hooks(&stub_hooks);
+	stub_win = td_window_create(48);
+	if (!stub_win)
+		goto err;
+	if (td_window_map(stub_win, STUB_GPA_CODE, false, STUB_HPA_CODE,
+			  PROT_READ | PROT_WRITE | PROT_EXEC) ||
+	    td_window_map(stub_win, STUB_GPA_STACK, false, STUB_HPA_STACK, PROT_READ | PROT_WRITE))
+		goto err_win;
+	memset(&stub_guest_cpu, 0, sizeof(stub_guest_cpu));
+	stub_guest_cpu.window = stub_win;
+	stub_policy = STUB_EXIT_ON_EVERYTHING;
+	stub_nr_events = 0;
+	return 0;
+err_win:
+	td_window_destroy(stub_win);
+	stub_win = NULL;
+err:
+	platform_shutdown();
+	return -1;
+}
+
+void stub_shutdown(void)
+{
+	td_window_destroy(stub_win);
+	stub_win = NULL;
+	platform_shutdown();
+}
+
+uint8_t *stub_load_blob(const char *start, const char *end)
+{
+	uint8_t *code = td_window_va(stub_win, STUB_GPA_CODE, false);
+
+	memcpy(code, start, (size_t)(end - start));
+	return code;
+}
+
+void stub_guest_start(const uint8_t *rip)
+{
+	memset(&stub_guest_cpu.regs, 0, sizeof(stub_guest_cpu.regs));
+	stub_guest_cpu.regs.rip = (uint64_t)(uintptr_t)rip;
+	stub_guest_cpu.regs.gpr[REG_RSP_] =
+		(uint64_t)(uintptr_t)td_window_va(stub_win, STUB_GPA_STACK, false) + PAGE_SIZE - 64;
+	stub_guest_cpu.regs.rflags = 0x2;
+}
+
+uint64_t stub_enter(bool gate)
+{
+	struct tdx_module_args args = {0};
+
+	return gate ? __seamcall_gate(0, &args) : __seamcall_insn(0, &args);
+}
