@@ -296,7 +296,7 @@ struct guest_cpu {
 	uint64_t gdt_base;
 	uint16_t gdt_limit;
 	bool vif;	/* virtual RFLAGS.IF (CLI/STI) */
-	uint64_t cr0, cr3, cr4;
+	uint64_t cr0, cr2, cr3, cr4;
 	uint64_t gs_base, kernel_gs_base;
 	struct td_window *window;
 };

@@ -200,6 +200,8 @@ static uint64_t *control_register(struct guest_cpu *g, ZydisRegister r)
 	switch (r) {
 	case ZYDIS_REGISTER_CR0:
 		return &g->cr0;
+	case ZYDIS_REGISTER_CR2:
+		return &g->cr2;
 	case ZYDIS_REGISTER_CR3:
 		return &g->cr3;
 	case ZYDIS_REGISTER_CR4:
@@ -253,9 +255,9 @@ static int emulate_mov_cr(struct cpu_regs *ctx, struct guest_cpu *g, const Zydis
 
 	if (!r)
 		return -EINVAL;
-	if (crop->reg.value == ZYDIS_REGISTER_CR2 || crop->reg.value == ZYDIS_REGISTER_CR8) {
+	if (crop->reg.value == ZYDIS_REGISTER_CR8) {
 		if (!to_cr)
-			*r = 0;
+			*r = 0; /* no virtual TPR: every priority is open */
 		return 0;
 	}
 	if (!cr)

@@ -354,6 +354,8 @@ static void guest_event(struct lp *lp, struct cpu_regs *ctx, struct trap_info *t
 	if (ti->kind == TRAP_NONE)
 		return;
 	if (ti->kind == TRAP_EXCEPTION && ti->vector != 18) {
+		if (ti->vector == 14)
+			lp->guest->cr2 = ti->cr2;
 		guest_raise(ctx, lp->guest, ti->vector, ti->error_code);
 		return;
 	}

@@ -113,6 +113,38 @@ __asm__(".pushsection .text\n"
 	"blob_ve_frame: .quad 0, 0\n"
 	"blob_ve_end:\n"
 
+	/* #UD and #PF delivered to the guest's own handlers, which skip the instruction. */
+	".globl blob_exc, blob_exc_end, blob_exc_idtr, blob_exc_idt, blob_exc_ud, blob_exc_pf\n"
+	".globl blob_exc_ud_count, blob_exc_pf_err, blob_exc_pf_cr2\n"
+	"blob_exc:\n"
+	"	lidt blob_exc_idtr(%rip)\n"
+	"	ud2\n"
+	"	movl $0x10, %eax\n"
+	"	movq (%rax), %rax\n" /* outside any window: the guest's own #PF */
+	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
+	"	jmp .\n"
+	"blob_exc_ud:\n"
+	"	incq blob_exc_ud_count(%rip)\n"
+	"	addq $2, (%rsp)\n"
+	"	iretq\n"
+	"blob_exc_pf:\n"
+	"	popq blob_exc_pf_err(%rip)\n"
+	"	pushq %rax\n"
+	"	movq %cr2, %rax\n"
+	"	movq %rax, blob_exc_pf_cr2(%rip)\n"
+	"	popq %rax\n"
+	"	addq $3, (%rsp)\n"
+	"	iretq\n"
+	"	.balign 16\n"
+	"blob_exc_idtr: .word 15*16-1\n"
+	"	.quad 0\n"
+	"	.balign 16\n"
+	"blob_exc_idt: .fill 15*16, 1, 0\n"
+	"blob_exc_ud_count: .quad 0\n"
+	"blob_exc_pf_err: .quad 0\n"
+	"blob_exc_pf_cr2: .quad 0\n"
+	"blob_exc_end:\n"
+
 	/* A busy loop: only an interrupt gets it out. */
 	".globl blob_spin, blob_spin_end\n"
 	"blob_spin:\n"
@@ -124,6 +156,8 @@ extern const char blob_io[], blob_io_end[], blob_io_gate[];
 extern const char blob_ve[], blob_ve_end[], blob_ve_idtr[], blob_ve_idt[], blob_ve_handler[];
 extern const char blob_ve_save[], blob_ve_count[], blob_ve_frame[];
 extern const char blob_spin[], blob_spin_end[];
+extern const char blob_exc[], blob_exc_end[], blob_exc_idtr[], blob_exc_idt[], blob_exc_ud[],
+	blob_exc_pf[], blob_exc_ud_count[], blob_exc_pf_err[], blob_exc_pf_cr2[];
 
 #define BLOB_OFF(sym, blob) ((size_t)((sym) - (blob)))
 
@@ -237,6 +271,7 @@ static void test_seamcall_outputs_every_register(void **state)
 
 struct io_case {
 	bool gate;
+	int rewritten;
 	struct trap_info ti[16];
 	uint64_t kinds[16];
 	int n;
@@ -250,7 +285,7 @@ static long run_io_guest(void *arg)
 
 	gate_slot = (uint64_t)(uintptr_t)tdxsim_gate_ptr;
 	memcpy(code + BLOB_OFF(blob_io_gate, blob_io), &gate_slot, 8);
-	cpuid_rewrite_code(code, BLOB_OFF(blob_io_gate, blob_io));
+	c->rewritten = cpuid_rewrite_code(code, BLOB_OFF(blob_io_gate, blob_io));
 	stub_guest_start(code);
 	stub_guest_cpu.regs.gpr[REG_R8_] =
 		(uint64_t)(uintptr_t)td_window_va(stub_win, STUB_GPA_MMIO, true);
@@ -332,20 +367,25 @@ static void test_guest_traps_classified(void **state)
  * #VE delivered to the stub_guest_cpu IDT and returned from by IRETQ
  */
 
+/* Point IDT entry `vec` at `handler` and the IDTR pseudo-descriptor at the IDT. */
+static void set_idt_gate(uint8_t *idt, uint8_t *idtr, unsigned int vec, const uint8_t *handler)
+{
+	uint64_t h = (uint64_t)(uintptr_t)handler, base = (uint64_t)(uintptr_t)idt, d[2];
+
+	/* 64-bit interrupt gate: offset split 15:0 / 31:16 / 63:32, P=1, type 0xE. */
+	d[0] = (h & 0xFFFF) | (0x33ULL << 16) | (0x8EULL << 40) | ((h & 0xFFFF0000ULL) << 32);
+	d[1] = h >> 32;
+	memcpy(idt + vec * 16, d, 16);
+	memcpy(idtr + 2, &base, 8);
+}
+
 static long run_ve_guest(void *arg)
 {
 	bool gate = *(bool *)arg;
 	uint8_t *code = stub_load_blob(blob_ve, blob_ve_end);
-	uint64_t handler = (uint64_t)(uintptr_t)(code + BLOB_OFF(blob_ve_handler, blob_ve));
-	uint64_t idt = (uint64_t)(uintptr_t)(code + BLOB_OFF(blob_ve_idt, blob_ve));
-	uint64_t gatedesc[2];
 
-	/* 64-bit interrupt gate: offset split 15:0 / 31:16 / 63:32, P=1, type 0xE. */
-	gatedesc[0] = (handler & 0xFFFF) | (0x33ULL << 16) | (0x8EULL << 40) |
-		      ((handler & 0xFFFF0000ULL) << 32);
-	gatedesc[1] = handler >> 32;
-	memcpy(code + BLOB_OFF(blob_ve_idt, blob_ve) + 20 * 16, gatedesc, 16);
-	memcpy(code + BLOB_OFF(blob_ve_idtr, blob_ve) + 2, &idt, 8);
+	set_idt_gate(code + BLOB_OFF(blob_ve_idt, blob_ve), code + BLOB_OFF(blob_ve_idtr, blob_ve),
+		     20, code + BLOB_OFF(blob_ve_handler, blob_ve));
 	stub_guest_start(code);
 	stub_policy = STUB_VE_ON_HLT;
 	if (lp_vmxon())
@@ -442,6 +482,115 @@ static void test_kick_interrupts_busy_guest(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------------------------------
+ * CPUID: rewriting where there is no faulting; host CPUID on an LP with faulting on
+ */
+
+static void test_cpuid_rewrite_mode(void **state)
+{
+	struct machine_config cfg;
+	struct io_case c = {.gate = false};
+	const uint8_t *code;
+
+	(void)state;
+	stub_shutdown();
+	assert_int_equal(machine_preset("tiny", &cfg), 0);
+	cfg.cpuid_mode = CPUID_TRAP_REWRITE;
+	assert_int_equal(stub_boot_cfg(&cfg), 0);
+	platform_claim_signals();
+	assert_int_equal(lp_run_on(0, run_io_guest, &c), 0);
+	assert_int_equal(c.rewritten, 1);
+	assert_int_equal(c.ti[9].kind, TRAP_CPUID);
+	assert_int_equal(c.ti[9].insn_len, 2);
+	/* The rewritten instruction is CLTS (0F 06), at the CPUID's address. */
+	code = (const uint8_t *)(uintptr_t)c.ti[9].insn_rip;
+	assert_int_equal(code[0], 0x0F);
+	assert_int_equal(code[1], 0x06);
+	assert_int_equal(c.ti[8].kind, TRAP_WRMSR);
+	assert_int_equal(c.ti[10].kind, TRAP_EPT);
+}
+
+static long host_cpuid_on_lp(void *arg)
+{
+	uint32_t *r = arg;
+
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(0), "c"(0));
+	return 0;
+}
+
+static void test_host_cpuid_on_lp(void **state)
+{
+	uint32_t native[4], on_lp[4];
+
+	(void)state;
+	platform_claim_signals();
+	host_cpuid(0, 0, native); /* main thread: not an LP, CPUID runs natively */
+	assert_int_equal(lp_run_on(1, host_cpuid_on_lp, on_lp), 0);
+	assert_memory_equal(native, on_lp, sizeof(native));
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Exceptions the guest takes itself, and a triple fault when it cannot
+ */
+
+static long run_exc_guest(void *arg)
+{
+	uint8_t *code = stub_load_blob(blob_exc, blob_exc_end);
+	uint8_t *idt = code + BLOB_OFF(blob_exc_idt, blob_exc);
+	uint8_t *idtr = code + BLOB_OFF(blob_exc_idtr, blob_exc);
+
+	(void)arg;
+	set_idt_gate(idt, idtr, 6, code + BLOB_OFF(blob_exc_ud, blob_exc));
+	set_idt_gate(idt, idtr, 14, code + BLOB_OFF(blob_exc_pf, blob_exc));
+	stub_guest_start(code);
+	if (lp_vmxon())
+		return -1;
+	uint64_t kind = stub_enter(false);
+	lp_vmxoff();
+	return (long)kind;
+}
+
+static void test_guest_exceptions_delivered(void **state)
+{
+	const uint8_t *code;
+	uint64_t ud, err, cr2;
+
+	(void)state;
+	platform_claim_signals();
+	assert_int_equal(lp_run_on(0, run_exc_guest, NULL), TRAP_TDCALL);
+	/* Only the TDCALL reached the module: #UD and #PF went to the guest's IDT. */
+	assert_int_equal(stub_nr_events, 1);
+	code = td_window_va(stub_win, STUB_GPA_CODE, false);
+	memcpy(&ud, code + BLOB_OFF(blob_exc_ud_count, blob_exc), 8);
+	memcpy(&err, code + BLOB_OFF(blob_exc_pf_err, blob_exc), 8);
+	memcpy(&cr2, code + BLOB_OFF(blob_exc_pf_cr2, blob_exc), 8);
+	assert_int_equal(ud, 1);
+	assert_int_equal(err, 0x4); /* user-mode read of a not-present page */
+	assert_int_equal(cr2, 0x10);
+}
+
+static long run_ud_without_idt(void *arg)
+{
+	static const uint8_t ud2[] = {0x0F, 0x0B};
+	uint8_t *code = stub_load_blob((const char *)ud2, (const char *)ud2 + 2);
+
+	(void)arg;
+	stub_guest_start(code);
+	if (lp_vmxon())
+		return -1;
+	uint64_t kind = stub_enter(true);
+	lp_vmxoff();
+	return (long)kind;
+}
+
+static void test_triple_fault_without_idt(void **state)
+{
+	(void)state;
+	platform_claim_signals();
+	assert_int_equal(lp_run_on(0, run_ud_without_idt, NULL), TRAP_TRIPLE_FAULT);
+	assert_int_equal(stub_last.vector, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +605,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ve_iretq_preserves_registers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timer_interrupts_busy_guest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kick_interrupts_busy_guest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cpuid_rewrite_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_cpuid_on_lp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_exceptions_delivered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_triple_fault_without_idt, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,7 +61,12 @@ int stub_boot(unsigned int timer_hz, bool seamrr)
 		return -1;
 	cfg.timer_hz = timer_hz;
 	cfg.seamrr_enabled = seamrr;
-	if (platform_boot(&cfg))
+	return stub_boot_cfg(&cfg);
+}
+
+int stub_boot_cfg(const struct machine_config *cfg)
+{
+	if (platform_boot(cfg))
 		return -1;
 	platform_set_hooks(&stub_hooks);
 	stub_win = td_window_create(48);

@@ -34,6 +34,8 @@ extern struct td_window *stub_win;
 
 /* Boot the "tiny" machine with the stub hooks and a window holding a code and a stack page. */
 int stub_boot(unsigned int timer_hz, bool seamrr);
+/* The same with a whole configuration (the "tiny" preset, edited). */
+int stub_boot_cfg(const struct machine_config *cfg);
 void stub_shutdown(void);
 /* Copy guest code to the code page; returns its address. */
 uint8_t *stub_load_blob(const char *start, const char *end);
