@@ -105,6 +105,22 @@ bool ranges_cover(const struct phys_range *r, unsigned int n, uint64_t base, uin
 /* machine.c: make "nr_cmrs = 0" explicit: one CMR per RAM range (when they fit). */
 void machine_default_cmrs(struct machine_config *cfg);
 
+/*
+ * physmem.c: one bit per 4 KiB page of [0, size), in per-GiB chunks allocated on first use
+ * (pagemap_reserve() allocates ahead, for callers that cannot allocate later). Bits are
+ * atomic; pagemap_test() takes no lock and never allocates, so signal handlers may call it.
+ */
+struct pagemap {
+	size_t nr_chunks;
+	_Atomic uint64_t *_Atomic *chunks;
+};
+int pagemap_init(struct pagemap *m, uint64_t size);
+void pagemap_fini(struct pagemap *m);
+bool pagemap_test(const struct pagemap *m, uint64_t addr);
+int pagemap_reserve(struct pagemap *m, uint64_t addr);
+/* Returns the bit's old value (0 or 1), -ENOMEM, or -EINVAL beyond size. */
+int pagemap_set(struct pagemap *m, uint64_t addr, bool on);
+
 /* physmem: a host write hit a hidden page at host address addr; true when handled. */
 bool physmem_host_write_fault(uintptr_t addr);
 /* window: is the page containing addr mapped (safe to read instruction bytes from)? */

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Physical memory: one sparse memfd as large as the top of RAM, mapped twice: the host's
+ * direct map and the SEAM view. A TD-private page is hidden from the direct map by an
+ * anonymous read-only zero page over it (host reads see zeros, as TDX returns for a private
+ * line read with KeyID 0). A host write to it lands in a private anonymous page instead, so
+ * the host reads back its own writes, and the page is poisoned: on TDX such a write clears
+ * the line's TD bit and the TD's next read of it fails the integrity check.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define NR_PAGE_LOCKS 64
+
+static struct {
+	bool ready;
+	unsigned int nr_ram;
+	struct phys_range ram[PLATFORM_MAX_RANGES];
+	struct pagemap hidden, poisoned;
+	/*
+	 * A page's state and its direct-map mapping change together under its lock. They are
+	 * spinlocks because the SIGSEGV handler takes them; the code they protect never touches
+	 * the direct map, so the handler cannot interrupt a holder on its own thread.
+	 */
+	atomic_flag locks[NR_PAGE_LOCKS];
+	void (*_Atomic poison_notifier)(uint64_t hpa);
+} pm;
+
+static void page_lock(uint64_t hpa)
+{
+	while (atomic_flag_test_and_set_explicit(&pm.locks[(hpa >> PAGE_SHIFT) % NR_PAGE_LOCKS],
+						 memory_order_acquire))
+		;
+}
+
+static void page_unlock(uint64_t hpa)
+{
+	atomic_flag_clear_explicit(&pm.locks[(hpa >> PAGE_SHIFT) % NR_PAGE_LOCKS],
+				   memory_order_release);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Page bitmaps: 1 TiB of 4 KiB pages would need 32 MiB of bits per map; most of it is
+ * never used, so the bits come in 32 KiB chunks (one GiB of pages), allocated when first set.
+ */
+
+#define CHUNK_SHIFT 30
+#define CHUNK_WORDS ((1UL << (CHUNK_SHIFT - PAGE_SHIFT)) / 64)
+
+int pagemap_init(struct pagemap *m, uint64_t size)
+{
+	m->nr_chunks = (size + (1ULL << CHUNK_SHIFT) - 1) >> CHUNK_SHIFT;
+	m->chunks = calloc(m->nr_chunks, sizeof(*m->chunks));
+	return m->chunks ? 0 : -ENOMEM;
+}
+
+void pagemap_fini(struct pagemap *m)
+{
+	size_t i;
+
+	for (i = 0; m->chunks && i < m->nr_chunks; i++)
+		free(atomic_load(&m->chunks[i]));
+	free(m->chunks);
+	m->chunks = NULL;
+	m->nr_chunks = 0;
+}
+
+static _Atomic uint64_t *pagemap_word(const struct pagemap *m, uint64_t addr, bool alloc)
+{
+	_Atomic uint64_t *_Atomic *slot = &m->chunks[addr >> CHUNK_SHIFT];
+	_Atomic uint64_t *c = atomic_load(slot), *fresh;
+
+	if (!c && alloc) {
+		fresh = calloc(CHUNK_WORDS, sizeof(*fresh));
+		if (!fresh)
+			return NULL;
+		if (atomic_compare_exchange_strong(slot, &c, fresh))
+			c = fresh;
+		else
+			free(fresh);
+	}
+	return c ? &c[(addr & ((1ULL << CHUNK_SHIFT) - 1)) >> (PAGE_SHIFT + 6)] : NULL;
+}
+
+static uint64_t pagemap_bit(uint64_t addr)
+{
+	return 1ULL << ((addr >> PAGE_SHIFT) % 64);
+}
+
+bool pagemap_test(const struct pagemap *m, uint64_t addr)
+{
+	_Atomic uint64_t *word;
+
+	if ((addr >> CHUNK_SHIFT) >= m->nr_chunks)
+		return false;
+	word = pagemap_word(m, addr, false);
+	return word && (atomic_load(word) & pagemap_bit(addr));
+}
+
+int pagemap_reserve(struct pagemap *m, uint64_t addr)
+{
+	if ((addr >> CHUNK_SHIFT) >= m->nr_chunks)
+		return -EINVAL;
+	return pagemap_word(m, addr, true) ? 0 : -ENOMEM;
+}
+
+int pagemap_set(struct pagemap *m, uint64_t addr, bool on)
+{
+	_Atomic uint64_t *word;
+	uint64_t old;
+
+	if ((addr >> CHUNK_SHIFT) >= m->nr_chunks)
+		return -EINVAL;
+	word = pagemap_word(m, addr, on);
+	if (!word)
+		return on ? -ENOMEM : 0;
+	if (on)
+		old = atomic_fetch_or(word, pagemap_bit(addr));
+	else
+		old = atomic_fetch_and(word, ~pagemap_bit(addr));
+	return !!(old & pagemap_bit(addr));
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Set-up
+ */
+
+static uint8_t *map_view(int fd, uint64_t top, const struct machine_config *cfg)
+{
+	uint64_t hole = 0;
+	unsigned int i;
+	uint8_t *va;
+
+	va = mmap(NULL, top, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (va == MAP_FAILED)
+		return NULL;
+	/* holes fault, as an access to an address no device decodes would machine-check */
+	for (i = 0; i < cfg->nr_ram; i++) {
+		if (cfg->ram[i].base > hole &&
+		    mprotect(va + hole, cfg->ram[i].base - hole, PROT_NONE)) {
+			munmap(va, top);
+			return NULL;
+		}
+		hole = cfg->ram[i].base + cfg->ram[i].size;
+	}
+	return va;
+}
+
+int physmem_init(const struct machine_config *cfg)
+{
+	uint64_t top;
+	int ret;
+
+	if (pm.ready || !cfg->nr_ram || cfg->nr_ram > PLATFORM_MAX_RANGES)
+		return -EINVAL;
+	top = cfg->ram[cfg->nr_ram - 1].base + cfg->ram[cfg->nr_ram - 1].size;
+	pm.nr_ram = cfg->nr_ram;
+	memcpy(pm.ram, cfg->ram, sizeof(pm.ram[0]) * cfg->nr_ram);
+	ret = pagemap_init(&pm.hidden, top);
+	if (ret)
+		return ret;
+	ret = pagemap_init(&pm.poisoned, top);
+	if (ret)
+		goto err_hidden;
+	plat.memfd = memfd_create("tdxsim-phys", MFD_CLOEXEC);
+	if (plat.memfd < 0) {
+		ret = -errno;
+		goto err_poisoned;
+	}
+	if (ftruncate(plat.memfd, (off_t)top)) {
+		ret = -errno;
+		goto err_fd;
+	}
+	ret = -ENOMEM;
+	plat.direct = map_view(plat.memfd, top, cfg);
+	if (!plat.direct)
+		goto err_fd;
+	plat.seam = map_view(plat.memfd, top, cfg);
+	if (!plat.seam)
+		goto err_direct;
+	plat.top = top;
+	pm.ready = true;
+	return 0;
+
+err_direct:
+	munmap(plat.direct, top);
+	plat.direct = NULL;
+err_fd:
+	close(plat.memfd);
+	plat.memfd = -1;
+err_poisoned:
+	pagemap_fini(&pm.poisoned);
+err_hidden:
+	pagemap_fini(&pm.hidden);
+	return ret;
+}
+
+void physmem_fini(void)
+{
+	if (!pm.ready)
+		return;
+	pm.ready = false;
+	munmap(plat.seam, plat.top);
+	munmap(plat.direct, plat.top);
+	close(plat.memfd);
+	plat.seam = plat.direct = NULL;
+	plat.memfd = -1;
+	plat.top = 0;
+	pagemap_fini(&pm.poisoned);
+	pagemap_fini(&pm.hidden);
+	pm.nr_ram = 0;
+	atomic_store(&pm.poison_notifier, NULL);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Address map
+ */
+
+uint64_t phys_top(void)
+{
+	return pm.ready ? plat.top : 0;
+}
+
+bool phys_is_ram(uint64_t hpa, uint64_t size)
+{
+	uint64_t end;
+
+	if (!pm.ready || !size || __builtin_add_overflow(hpa, size, &end))
+		return false;
+	return ranges_cover(pm.ram, pm.nr_ram, hpa, end);
+}
+
+int phys_node(uint64_t hpa)
+{
+	unsigned int i;
+
+	for (i = 0; pm.ready && i < pm.nr_ram; i++) {
+		if (hpa >= pm.ram[i].base && hpa - pm.ram[i].base < pm.ram[i].size)
+			return (int)pm.ram[i].node;
+	}
+	return -1;
+}
+
+void *phys_host_va(uint64_t hpa)
+{
+	return phys_is_ram(hpa, 1) ? plat.direct + hpa : NULL;
+}
+
+void *phys_seam_va(uint64_t hpa)
+{
+	return phys_is_ram(hpa, 1) ? plat.seam + hpa : NULL;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Hiding and poisoning
+ */
+
+static int check_page(uint64_t hpa)
+{
+	if (!pm.ready)
+		return -ENODEV;
+	if ((hpa & ~PAGE_MASK) || !phys_is_ram(hpa, PAGE_SIZE))
+		return -EINVAL;
+	return 0;
+}
+
+static int map_zero_page(uint64_t hpa)
+{
+	void *va = mmap(plat.direct + hpa, PAGE_SIZE, PROT_READ,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+
+	return va == MAP_FAILED ? -errno : 0;
+}
+
+static int map_shared_page(uint64_t hpa)
+{
+	void *va = mmap(plat.direct + hpa, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_FIXED | MAP_NORESERVE, plat.memfd, (off_t)hpa);
+
+	return va == MAP_FAILED ? -errno : 0;
+}
+
+int phys_hide(uint64_t hpa)
+{
+	int ret = check_page(hpa);
+
+	if (ret)
+		return ret;
+	/* the fault handler may poison the page and cannot allocate then */
+	ret = pagemap_reserve(&pm.poisoned, hpa);
+	if (ret)
+		return ret;
+	page_lock(hpa);
+	ret = pagemap_set(&pm.hidden, hpa, true);
+	if (ret > 0) {
+		ret = -EBUSY;
+	} else if (!ret) {
+		ret = map_zero_page(hpa);
+		if (ret)
+			pagemap_set(&pm.hidden, hpa, false);
+	}
+	page_unlock(hpa);
+	return ret;
+}
+
+/* The memfd's copy is what the TD had: free it, so the page comes back as zeros. */
+static int punch(uint64_t hpa, uint64_t size)
+{
+	if (fallocate(plat.memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)hpa,
+		      (off_t)size))
+		return -errno;
+	return 0;
+}
+
+int phys_unhide(uint64_t hpa)
+{
+	int ret = check_page(hpa);
+
+	if (ret)
+		return ret;
+	page_lock(hpa);
+	if (!pagemap_test(&pm.hidden, hpa))
+		ret = -EINVAL;
+	if (!ret)
+		ret = punch(hpa, PAGE_SIZE);
+	if (!ret)
+		ret = map_shared_page(hpa);
+	if (!ret) {
+		pagemap_set(&pm.poisoned, hpa, false);
+		pagemap_set(&pm.hidden, hpa, false);
+	}
+	page_unlock(hpa);
+	return ret;
+}
+
+bool phys_is_hidden(uint64_t hpa)
+{
+	return pm.ready && pagemap_test(&pm.hidden, hpa);
+}
+
+bool phys_is_poisoned(uint64_t hpa)
+{
+	return pm.ready && pagemap_test(&pm.poisoned, hpa);
+}
+
+/*
+ * The page's integrity is re-established (the module re-initialized it): a hidden page
+ * goes back to reading zeros in the direct map, which drops what the host wrote.
+ */
+void phys_clear_poison(uint64_t hpa)
+{
+	hpa &= PAGE_MASK;
+	if (check_page(hpa))
+		return;
+	page_lock(hpa);
+	if (pagemap_test(&pm.poisoned, hpa) &&
+	    (!pagemap_test(&pm.hidden, hpa) || !map_zero_page(hpa)))
+		pagemap_set(&pm.poisoned, hpa, false);
+	page_unlock(hpa);
+}
+
+void phys_set_poison_notifier(void (*fn)(uint64_t hpa))
+{
+	atomic_store(&pm.poison_notifier, fn);
+}
+
+/*
+ * Runs in the SIGSEGV handler. A write to RAM in the direct map faults only on a hidden
+ * page; a page found not hidden under its lock was unhidden while the fault was on its way,
+ * and the write can simply be retried.
+ */
+bool physmem_host_write_fault(uintptr_t addr)
+{
+	void (*notify)(uint64_t hpa) = NULL;
+	bool handled = true;
+	uint64_t hpa;
+
+	if (!pm.ready || addr < (uintptr_t)plat.direct || addr - (uintptr_t)plat.direct >= plat.top)
+		return false;
+	hpa = (addr - (uintptr_t)plat.direct) & PAGE_MASK;
+	if (!phys_is_ram(hpa, PAGE_SIZE))
+		return false;
+	page_lock(hpa);
+	if (pagemap_test(&pm.hidden, hpa) && !pagemap_test(&pm.poisoned, hpa)) {
+		/* anonymous private memory: the host's writes land in a copy of the zero page */
+		handled = !mprotect(plat.direct + hpa, PAGE_SIZE, PROT_READ | PROT_WRITE) &&
+			  pagemap_set(&pm.poisoned, hpa, true) >= 0;
+		if (handled)
+			notify = atomic_load(&pm.poison_notifier);
+	}
+	page_unlock(hpa);
+	if (notify)
+		notify(hpa);
+	return handled;
+}
+
+int phys_discard(uint64_t hpa, uint64_t size)
+{
+	if (!pm.ready)
+		return -ENODEV;
+	if (((hpa | size) & ~PAGE_MASK) || !phys_is_ram(hpa, size))
+		return -EINVAL;
+	return punch(hpa, size);
+}
+
+/* The memfd's allocated blocks: what the machine's RAM really costs the host. */
+uint64_t phys_resident_bytes(void)
+{
+	struct stat st;
+
+	if (!pm.ready || fstat(plat.memfd, &st))
+		return 0;
+	return (uint64_t)st.st_blocks * 512;
+}

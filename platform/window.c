@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TD address windows: 2W of reserved host address space per TD, private GPA g at base + g,
+ * shared GPA g at base + W + g. A page the Secure EPT maps is the memfd at its HPA; every
+ * other page is PROT_NONE, so a TD access to it faults like an EPT violation.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define W	   TD_WINDOW_SIZE
+#define WINDOW_MAX 128
+
+struct td_window {
+	uintptr_t base;
+	unsigned int gpaw;
+	unsigned int slot;
+	struct pagemap mapped[2]; /* private, shared */
+};
+
+/*
+ * The windows, for lookups from signal handlers: lock-free, the base published last on
+ * create and cleared first on destroy. Only claiming a slot takes a lock.
+ */
+static struct {
+	_Atomic uintptr_t base;
+	_Atomic uint64_t shared_bit;
+	struct td_window *_Atomic w;
+} slots[WINDOW_MAX];
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+
+uint64_t td_window_shared_bit(const struct td_window *w)
+{
+	return w ? 1ULL << (w->gpaw - 1) : 0;
+}
+
+/* Reserve 2W at a 2W-aligned address: over-reserve and trim the ends. */
+static uintptr_t reserve(void)
+{
+	uint8_t *p =
+		mmap(NULL, 4 * W, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uintptr_t start, base;
+
+	if (p == MAP_FAILED)
+		return 0;
+	start = (uintptr_t)p;
+	base = (start + 2 * W - 1) & ~(2 * W - 1);
+	if (base > start)
+		munmap(p, base - start);
+	munmap((void *)(base + 2 * W), start + 4 * W - (base + 2 * W));
+	return base;
+}
+
+static int slot_claim(struct td_window *w)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&slots_lock);
+	for (i = 0; i < WINDOW_MAX; i++) {
+		if (!atomic_load(&slots[i].w)) {
+			w->slot = i;
+			atomic_store(&slots[i].w, w);
+			atomic_store(&slots[i].shared_bit, td_window_shared_bit(w));
+			atomic_store(&slots[i].base, w->base);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&slots_lock);
+	return i < WINDOW_MAX ? 0 : -ENOSPC;
+}
+
+static void slot_release(struct td_window *w)
+{
+	pthread_mutex_lock(&slots_lock);
+	atomic_store(&slots[w->slot].base, 0);
+	atomic_store(&slots[w->slot].w, NULL);
+	pthread_mutex_unlock(&slots_lock);
+}
+
+/* TD_PARAMS.CONFIG_FLAGS.GPAW selects 48 or 52 bits; nothing else exists. */
+struct td_window *td_window_create(unsigned int gpaw)
+{
+	struct td_window *w;
+	int ret;
+
+	if (gpaw != 48 && gpaw != 52) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->gpaw = gpaw;
+	ret = pagemap_init(&w->mapped[0], W);
+	if (ret)
+		goto err_free;
+	ret = pagemap_init(&w->mapped[1], W);
+	if (ret)
+		goto err_private;
+	ret = -ENOMEM;
+	w->base = reserve();
+	if (!w->base)
+		goto err_shared;
+	ret = slot_claim(w);
+	if (ret)
+		goto err_unmap;
+	return w;
+
+err_unmap:
+	munmap((void *)w->base, 2 * W);
+err_shared:
+	pagemap_fini(&w->mapped[1]);
+err_private:
+	pagemap_fini(&w->mapped[0]);
+err_free:
+	free(w);
+	errno = -ret;
+	return NULL;
+}
+
+void td_window_destroy(struct td_window *w)
+{
+	if (!w)
+		return;
+	slot_release(w);
+	munmap((void *)w->base, 2 * W);
+	pagemap_fini(&w->mapped[1]);
+	pagemap_fini(&w->mapped[0]);
+	free(w);
+}
+
+uintptr_t td_window_base(const struct td_window *w)
+{
+	return w ? w->base : 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Mapping
+ */
+
+static bool gpa_valid(const struct td_window *w, uint64_t gpa)
+{
+	return w && !(gpa & ~PAGE_MASK) && gpa < W;
+}
+
+void *td_window_va(const struct td_window *w, uint64_t gpa, bool shared)
+{
+	if (!w || gpa >= W)
+		return NULL;
+	return (void *)(w->base + (shared ? W : 0) + gpa);
+}
+
+int td_window_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot)
+{
+	void *va;
+	int ret;
+
+	if (!gpa_valid(w, gpa) || !prot || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
+		return -EINVAL;
+	if (!plat.direct)
+		return -ENODEV;
+	if ((hpa & ~PAGE_MASK) || !phys_is_ram(hpa, PAGE_SIZE))
+		return -EINVAL;
+	ret = pagemap_reserve(&w->mapped[shared], gpa);
+	if (ret)
+		return ret;
+	va = mmap(td_window_va(w, gpa, shared), PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED, plat.memfd,
+		  (off_t)hpa);
+	if (va == MAP_FAILED)
+		return -errno;
+	pagemap_set(&w->mapped[shared], gpa, true);
+	return 0;
+}
+
+/* The bit goes first, so that a reader never trusts a page that is being taken away. */
+int td_window_unmap(struct td_window *w, uint64_t gpa, bool shared)
+{
+	void *va;
+
+	if (!gpa_valid(w, gpa))
+		return -EINVAL;
+	if (pagemap_set(&w->mapped[shared], gpa, false) != 1)
+		return -ENOENT;
+	va = mmap(td_window_va(w, gpa, shared), PAGE_SIZE, PROT_NONE,
+		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	return va == MAP_FAILED ? -errno : 0;
+}
+
+bool td_window_is_mapped(const struct td_window *w, uint64_t gpa, bool shared)
+{
+	return w && pagemap_test(&w->mapped[shared], gpa);
+}
+
+/* Lock-free: signal handlers call this for every fault in guest code. */
+struct td_window *td_window_lookup(uintptr_t addr, uint64_t *gpa)
+{
+	struct td_window *w;
+	uintptr_t base, off;
+	unsigned int i;
+
+	for (i = 0; i < WINDOW_MAX; i++) {
+		base = atomic_load(&slots[i].base);
+		if (!base || addr < base || addr - base >= 2 * W)
+			continue;
+		w = atomic_load(&slots[i].w);
+		if (!w)
+			return NULL;
+		off = addr - base;
+		if (gpa)
+			*gpa = off < W ? off : (off - W) | atomic_load(&slots[i].shared_bit);
+		return w;
+	}
+	return NULL;
+}
+
+bool window_addr_readable(uintptr_t addr)
+{
+	uint64_t gpa;
+	struct td_window *w = td_window_lookup(addr, &gpa);
+	bool shared;
+
+	if (!w)
+		return true;
+	shared = gpa & td_window_shared_bit(w);
+	return td_window_is_mapped(w, gpa & ~td_window_shared_bit(w), shared);
+}
