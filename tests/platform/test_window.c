@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+/* TD address windows: layout, mapping HPAs, lookups from addresses. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "platform/internal.h"
+
+#define RW (PROT_READ | PROT_WRITE)
+
+static void test_create(void **state)
+{
+	struct td_window *w48, *w52;
+
+	(void)state;
+	w48 = td_window_create(48);
+	w52 = td_window_create(52);
+	assert_non_null(w48);
+	assert_non_null(w52);
+	assert_int_equal(td_window_base(w48) % (2 * TD_WINDOW_SIZE), 0);
+	assert_int_equal(td_window_base(w52) % (2 * TD_WINDOW_SIZE), 0);
+	assert_int_equal(td_window_shared_bit(w48), 1ULL << 47);
+	assert_int_equal(td_window_shared_bit(w52), 1ULL << 51);
+	assert_ptr_equal(td_window_va(w48, 0x5000, false), (void *)(td_window_base(w48) + 0x5000));
+	assert_ptr_equal(td_window_va(w48, 0x5000, true),
+			 (void *)(td_window_base(w48) + TD_WINDOW_SIZE + 0x5000));
+	assert_null(td_window_va(w48, TD_WINDOW_SIZE, false));
+	assert_null(td_window_va(NULL, 0, false));
+	assert_null(td_window_create(47));
+	assert_int_equal(errno, EINVAL);
+	assert_null(td_window_create(0));
+	td_window_destroy(w48);
+	td_window_destroy(w52);
+	td_window_destroy(NULL);
+}
+
+static void test_map(void **state)
+{
+	uint64_t hpa = 8 * MiB, gpa = 0x7000;
+	struct td_window *w;
+	char *priv, *shared, *seam;
+
+	(void)state;
+	w = td_window_create(48);
+	assert_non_null(w);
+	/* no machine, no memory to map */
+	assert_int_equal(td_window_map(w, gpa, false, hpa, RW), -ENODEV);
+	boot("tiny");
+
+	assert_false(td_window_is_mapped(w, gpa, false));
+	assert_int_equal(td_window_map(w, gpa, false, hpa, RW), 0);
+	assert_true(td_window_is_mapped(w, gpa, false));
+	assert_false(td_window_is_mapped(w, gpa, true));
+	assert_false(td_window_is_mapped(w, gpa + PAGE_SIZE, false));
+	priv = td_window_va(w, gpa, false);
+	seam = phys_seam_va(hpa);
+	strcpy(priv + 10, "written by the TD");
+	assert_string_equal(seam + 10, "written by the TD");
+
+	/* the same page in the shared half is another alias of the same memory */
+	assert_int_equal(td_window_map(w, 0x3000, true, hpa, PROT_READ), 0);
+	shared = td_window_va(w, 0x3000, true);
+	assert_string_equal(shared + 10, "written by the TD");
+	assert_true(window_addr_readable((uintptr_t)shared));
+	assert_false(window_addr_readable((uintptr_t)shared + PAGE_SIZE));
+	assert_true(window_addr_readable((uintptr_t)priv + 4095));
+	assert_false(window_addr_readable((uintptr_t)priv - 1));
+	assert_true(window_addr_readable((uintptr_t)&hpa)); /* not in any window */
+
+	/* remapping changes the page in place */
+	assert_int_equal(td_window_map(w, gpa, false, hpa + PAGE_SIZE, RW), 0);
+	strcpy(priv, "second");
+	assert_string_equal(seam + PAGE_SIZE, "second");
+
+	assert_int_equal(td_window_unmap(w, gpa, false), 0);
+	assert_false(td_window_is_mapped(w, gpa, false));
+	assert_false(window_addr_readable((uintptr_t)priv));
+	assert_int_equal(td_window_unmap(w, gpa, false), -ENOENT);
+	assert_int_equal(td_window_unmap(w, 0x3000, true), 0);
+	td_window_destroy(w);
+}
+
+static void test_map_errors(void **state)
+{
+	struct td_window *w;
+
+	(void)state;
+	boot("tiny");
+	w = td_window_create(52);
+	assert_non_null(w);
+	assert_int_equal(td_window_map(NULL, 0, false, 1 * MiB, RW), -EINVAL);
+	assert_int_equal(td_window_map(w, 0x800, false, 1 * MiB, RW), -EINVAL);
+	assert_int_equal(td_window_map(w, TD_WINDOW_SIZE, false, 1 * MiB, RW), -EINVAL);
+	assert_int_equal(td_window_map(w, 1ULL << 51, true, 1 * MiB, RW), -EINVAL);
+	assert_int_equal(td_window_map(w, 0, false, 1 * MiB + 8, RW), -EINVAL);
+	assert_int_equal(td_window_map(w, 0, false, 640 * 1024, RW), -EINVAL);
+	assert_int_equal(td_window_map(w, 0, false, 1 * GiB, RW), -EINVAL);
+	assert_int_equal(td_window_map(w, 0, false, 1 * MiB, 0), -EINVAL);
+	assert_int_equal(td_window_map(w, 0, false, 1 * MiB, PROT_READ | 0x100), -EINVAL);
+	assert_int_equal(td_window_unmap(w, 0, false), -ENOENT);
+	assert_int_equal(td_window_unmap(w, 0x10, false), -EINVAL);
+	assert_int_equal(td_window_unmap(NULL, 0, false), -EINVAL);
+	assert_false(td_window_is_mapped(w, TD_WINDOW_SIZE, false));
+	assert_false(td_window_is_mapped(NULL, 0, false));
+	td_window_destroy(w);
+}
+
+static void test_lookup(void **state)
+{
+	struct td_window *a, *b;
+	uintptr_t base;
+	uint64_t gpa = 1;
+
+	(void)state;
+	a = td_window_create(48);
+	b = td_window_create(52);
+	base = td_window_base(b);
+	assert_ptr_equal(td_window_lookup(base, &gpa), b);
+	assert_int_equal(gpa, 0);
+	assert_ptr_equal(td_window_lookup(base + 0x12345, &gpa), b);
+	assert_int_equal(gpa, 0x12345);
+	assert_ptr_equal(td_window_lookup(base + TD_WINDOW_SIZE - 1, &gpa), b);
+	assert_int_equal(gpa, TD_WINDOW_SIZE - 1);
+	assert_ptr_equal(td_window_lookup(base + TD_WINDOW_SIZE + 0x6000, &gpa), b);
+	assert_int_equal(gpa, 0x6000 | 1ULL << 51);
+	assert_ptr_equal(td_window_lookup(base + 2 * TD_WINDOW_SIZE - 1, &gpa), b);
+	assert_int_equal(gpa, (TD_WINDOW_SIZE - 1) | 1ULL << 51);
+	assert_ptr_equal(td_window_lookup(td_window_base(a) + TD_WINDOW_SIZE, &gpa), a);
+	assert_int_equal(gpa, 1ULL << 47);
+	assert_ptr_equal(td_window_lookup(base, NULL), b);
+	gpa = 7;
+	assert_null(td_window_lookup((uintptr_t)&gpa, &gpa));
+	assert_int_equal(gpa, 7);
+	assert_null(td_window_lookup(base - 1, &gpa));
+	td_window_destroy(b);
+	assert_null(td_window_lookup(base, &gpa));
+	td_window_destroy(a);
+}
+
+/* Guest code runs from the window. */
+static void test_exec(void **state)
+{
+	static const uint8_t code[] = {0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3}; /* mov $42,%eax; ret */
+	struct td_window *w;
+	int (*fn)(void);
+
+	(void)state;
+	boot("tiny");
+	w = td_window_create(48);
+	memcpy(phys_host_va(5 * MiB), code, sizeof(code));
+	assert_int_equal(td_window_map(w, 0x100000, false, 5 * MiB, PROT_READ | PROT_EXEC), 0);
+	fn = (int (*)(void))td_window_va(w, 0x100000, false);
+	assert_int_equal(fn(), 42);
+	td_window_destroy(w);
+}
+
+static void test_many_windows(void **state)
+{
+	struct td_window *w[129];
+	int i, n;
+
+	(void)state;
+	for (n = 0; n < 129; n++) {
+		w[n] = td_window_create(48);
+		if (!w[n])
+			break;
+	}
+	assert_int_equal(n, 128);
+	assert_int_equal(errno, ENOSPC);
+	for (i = 0; i < n; i++)
+		td_window_destroy(w[i]);
+	w[0] = td_window_create(48);
+	assert_non_null(w[0]);
+	td_window_destroy(w[0]);
+}
+
+/* LPs map and unmap different pages of one window at once. */
+static long map_churn(void *arg)
+{
+	struct td_window *w = arg;
+	uint64_t gpa = (uint64_t)lp_current() * GiB;
+	unsigned int round, i;
+
+	for (round = 0; round < 8; round++) {
+		for (i = 0; i < 64; i++) {
+			if (td_window_map(w, gpa + i * PAGE_SIZE, i & 1, 1 * MiB + i * PAGE_SIZE,
+					  RW))
+				return -1;
+		}
+		for (i = 0; i < 64; i++) {
+			if (!td_window_is_mapped(w, gpa + i * PAGE_SIZE, i & 1) ||
+			    td_window_is_mapped(w, gpa + i * PAGE_SIZE, !(i & 1)))
+				return -2;
+			if (td_window_unmap(w, gpa + i * PAGE_SIZE, i & 1))
+				return -3;
+		}
+	}
+	return 0;
+}
+
+static void test_concurrent(void **state)
+{
+	struct td_window *w;
+
+	(void)state;
+	boot("laptop");
+	w = td_window_create(48);
+	assert_int_equal(lp_run_on_each_online(map_churn, w, NULL), 0);
+	td_window_destroy(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_create, teardown),
+		cmocka_unit_test_teardown(test_map, teardown),
+		cmocka_unit_test_teardown(test_map_errors, teardown),
+		cmocka_unit_test_teardown(test_lookup, teardown),
+		cmocka_unit_test_teardown(test_exec, teardown),
+		cmocka_unit_test_teardown(test_many_windows, teardown),
+		cmocka_unit_test_teardown(test_concurrent, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
