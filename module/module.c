@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Loading the module: what the P-SEAMLDR and the module's own start-up would establish on
+ * a real platform (the sysinfo table: LPs, packages, CMRs; the KeyID partitioning from
+ * MSR 0x87), then the SEAMCALL hook.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "module.h"
+
+struct tdx_module_state tdxm;
+
+/* The CPUID leaves a host may configure for a TD [M cpuid_configurations.c]. */
+/* clang-format off */
+static const uint32_t cpuid_config_leaf[NUM_CPUID_CONFIG][2] = {
+	{ 0x1, CPUID_SUBLEAF_NA }, { 0x4, 0 },	  { 0x4, 1 },	 { 0x4, 2 },
+	{ 0x4, 3 },		   { 0x7, 0 },	  { 0x7, 1 },	 { 0xa, CPUID_SUBLEAF_NA },
+	{ 0x1c, CPUID_SUBLEAF_NA }, { 0x80000008, CPUID_SUBLEAF_NA }, { 0x7, 2 },	 { 0x23, 0 },
+};
+/* clang-format on */
+
+uint64_t md_cpuid_config_leaf(unsigned int i)
+{
+	if (i >= NUM_CPUID_CONFIG)
+		return ~0ULL;
+	return cpuid_config_leaf[i][0] | (uint64_t)cpuid_config_leaf[i][1] << 32;
+}
+
+static void read_platform(const struct machine_config *cfg)
+{
+	uint32_t r[4];
+
+	tdxm.num_lps = platform_nr_lps();
+	tdxm.num_pkgs = cfg->packages ? cfg->packages : 1;
+	tdxm.max_pa = cfg->maxphyaddr;
+	tdxm.hkid_start = cfg->maxphyaddr - cfg->keyid_bits;
+	tdxm.hkid_mask = cfg->keyid_bits ? (((1ULL << cfg->keyid_bits) - 1) << tdxm.hkid_start) : 0;
+	/* [M tdh_sys_init.c check_key_management_config; facts §10] */
+	tdxm.private_hkid_min = cfg->mktme_keyids + 1;
+	tdxm.private_hkid_max = cfg->mktme_keyids + cfg->tdx_keyids;
+
+	tdxm.nr_cmrs = 0;
+	if (cfg->nr_cmrs) {
+		for (unsigned int i = 0; i < cfg->nr_cmrs && i < MAX_CMRS; i++)
+			tdxm.cmr[tdxm.nr_cmrs++] = (struct cmr){cfg->cmr[i].base, cfg->cmr[i].size};
+	} else {
+		/* One CMR per RAM range, as the platform header documents. */
+		for (unsigned int i = 0; i < cfg->nr_ram && i < MAX_CMRS; i++)
+			tdxm.cmr[tdxm.nr_cmrs++] = (struct cmr){cfg->ram[i].base, cfg->ram[i].size};
+	}
+
+	/* Native values the module samples at SYS.INIT [M check_cpuid_configurations]. */
+	host_cpuid(1, 0, r);
+	tdxm.pkg_fms = r[0];
+	host_cpuid(0xd, 0, r);
+	tdxm.xfam_supported = r[0] | (uint64_t)r[3] << 32;
+	host_cpuid(0xd, 1, r);
+	tdxm.xfam_supported |= r[2] | (uint64_t)r[3] << 32;
+	for (unsigned int i = 0; i < NUM_CPUID_CONFIG; i++) {
+		uint32_t sub = cpuid_config_leaf[i][1];
+
+		host_cpuid(cpuid_config_leaf[i][0], sub == CPUID_SUBLEAF_NA ? 0 : sub,
+			   tdxm.native_cpuid[i]);
+	}
+}
+
+static const struct platform_hooks module_hooks = {
+	.seamcall = tdx_seamcall_entry,
+	.guest = NULL,
+};
+
+int tdx_module_load(const struct tdx_module_params *params)
+{
+	const struct machine_config *cfg = platform_config();
+	const char *spec;
+	char err[128];
+
+	if (!cfg)
+		return -ENODEV;
+	tdx_module_unload();
+
+	memset(&tdxm, 0, sizeof(tdxm));
+	if (params)
+		tdxm.params = *params;
+	tdxm.params.inject = NULL;
+	read_platform(cfg);
+	sys_state_set(SYSINIT_PENDING);
+
+	spec = params && params->inject ? params->inject : getenv("TDXSIM_INJECT");
+	if (spec && *spec && tdx_module_inject_parse(spec, err, sizeof(err)) < 0) {
+		memset(&tdxm, 0, sizeof(tdxm));
+		return -EINVAL;
+	}
+
+	tdxm.loaded = true;
+	platform_set_hooks(&module_hooks);
+	return 0;
+}
+
+void tdx_module_unload(void)
+{
+	if (!tdxm.loaded)
+		return;
+	platform_set_hooks(&(struct platform_hooks){.seamcall = NULL, .guest = NULL});
+	memset(&tdxm, 0, sizeof(tdxm));
+}

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal state of the software TDX module, shared by the files of module/ (and by the
+ * white-box tests in tests/module/).
+ *
+ * Module code runs on the LP that executed SEAMCALL, inside a signal handler (trap) or on
+ * the gate stack: it never blocks (try-locks only), never allocates, and keeps large
+ * scratch data in this static state, guarded by the lock its leaf holds.
+ */
+#ifndef TDXSIM_MODULE_INTERNAL_H
+#define TDXSIM_MODULE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "platform/platform.h"
+#include "tdx/leaves.h"
+#include "tdx/metadata.h"
+#include "tdx/status.h"
+
+#include "lock.h"
+#include "tdx_module.h"
+
+#define _4K (1ULL << 12)
+#define _2M (1ULL << 21)
+#define _1G (1ULL << 30)
+
+/* Limits [TDX module 1.5.01 metadata_sys.c, tdx_api_defs.h; tdx-abi-facts §6]. */
+#define MAX_TDMRS	    64
+#define MAX_RESERVED_AREAS  16
+#define MAX_CMRS	    32
+#define PAMT_ENTRY_SIZE	    16
+#define TDMR_INFO_ALIGNMENT 512 /* TDMR_INFO entries and the PA array [facts §1.1] */
+#define SYSINFO_STRUCT_SIZE 1024
+#define NUM_CPUID_CONFIG    12 /* [M cpuid_configurations_defines.h MAX_NUM_CPUID_CONFIG] */
+#define CPUID_SUBLEAF_NA    0xFFFFFFFFU
+
+/* Sizes of the TD control structures [M td_control_structures.h, tdx_tdvps.h]. */
+#define TDR_BASE_SIZE	_4K
+#define TDCS_BASE_SIZE	(6 * _4K) /* MIN_NUM_TDCS_PAGES */
+#define TDVPS_BASE_SIZE (6 * _4K) /* MIN_TDVPS_PAGES */
+
+/* PAMT levels, the "PAMT level" detail byte of SYS.CONFIG errors [M pamt_manager.h]. */
+enum pamt_level {
+	PT_4KB = 0,
+	PT_2MB = 1,
+	PT_1GB = 2,
+};
+
+/* PAMT page types [M pamt_manager.h page_type_t; facts §7]. */
+enum pamt_page_type {
+	PT_NDA = 0, /* free: all-zero entry, so discarding PAMT memory initialises it */
+	PT_RSVD = 1,
+	PT_REG = 3,
+	PT_TDR = 4,
+	PT_TDCX = 5,
+	PT_TDVPR = 6,
+	PT_EPT = 8,
+};
+
+/*
+ * A PAMT entry, 16 bytes at every level [facts §6; M pamt_entry_t]: a 2-byte shared/
+ * exclusive lock, the page type, the 40-bit owner (PA >> 12 of the owning TDR) and BEPOCH.
+ * It lives in the PAMT memory the host gave to TDH.SYS.CONFIG.
+ */
+struct pamt_entry {
+	uint16_t lock;
+	uint8_t pt;
+	uint8_t owner[5];
+	uint64_t bepoch;
+};
+_Static_assert(sizeof(struct pamt_entry) == PAMT_ENTRY_SIZE, "PAMT entry is 16 bytes");
+
+/* TDMR_INFO as the host writes it [facts §6; M tdmr_info_entry_t]. */
+struct tdmr_info {
+	uint64_t base;
+	uint64_t size;
+	uint64_t pamt_1g_base;
+	uint64_t pamt_1g_size;
+	uint64_t pamt_2m_base;
+	uint64_t pamt_2m_size;
+	uint64_t pamt_4k_base;
+	uint64_t pamt_4k_size;
+	struct {
+		uint64_t offset;
+		uint64_t size;
+	} rsvd[MAX_RESERVED_AREAS];
+};
+_Static_assert(sizeof(struct tdmr_info) == 64 + 16 * MAX_RESERVED_AREAS, "TDMR_INFO layout");
+
+/* System states [M tdx_global_data.h; facts §7]. */
+enum sys_state {
+	SYSINIT_PENDING = 0,
+	SYSINIT_DONE = 1,
+	SYSCONFIG_DONE = 2,
+	SYS_READY = 3,
+	SYS_SHUTDOWN = 4,
+};
+
+/* A TDMR accepted by TDH.SYS.CONFIG. */
+struct tdmr {
+	uint64_t base, size;
+	uint64_t pamt_base[3], pamt_size[3]; /* by enum pamt_level */
+	unsigned int nr_rsvd;
+	struct {
+		uint64_t offset, size;
+	} rsvd[MAX_RESERVED_AREAS];
+	/* Next address to initialise; the 1G blocks below it are usable [M last_initialized]. */
+	uint64_t next_init;
+	struct try_mutex lock;
+};
+
+struct module_lp {
+	bool init; /* TDH.SYS.LP.INIT done on this LP */
+	bool busy; /* inside a SEAMCALL (for TDH.SYS.SHUTDOWN) */
+};
+
+struct cmr {
+	uint64_t base, size;
+};
+
+struct inject_rule {
+	unsigned int leaf;
+	unsigned int nth;   /* 0 = every call */
+	unsigned int calls; /* calls counted since the rule was added */
+	uint64_t status;
+	bool used;
+};
+
+struct tdx_module_state {
+	bool loaded;
+	struct tdx_module_params params;
+
+	/* Platform facts, read at load [M sysinfo table, MSRs at SYS.INIT]. */
+	unsigned int num_lps, num_pkgs;
+	unsigned int max_pa;	 /* MAXPHYADDR, KeyID bits included */
+	unsigned int hkid_start; /* first KeyID bit */
+	uint64_t hkid_mask;
+	uint32_t private_hkid_min, private_hkid_max;
+	unsigned int nr_cmrs;
+	struct cmr cmr[MAX_CMRS];
+	uint64_t xfam_supported; /* XCR0 | IA32_XSS bits the CPU supports */
+	uint32_t native_cpuid[NUM_CPUID_CONFIG][4];
+	uint32_t pkg_fms; /* CPUID(1).EAX */
+
+	/* Global state */
+	struct sharex_lock global_lock;
+	int sys_state; /* enum sys_state, accessed atomically */
+	uint64_t sys_attributes;
+	unsigned int num_init_lps;
+	uint32_t pkg_config_bitmap;
+	unsigned int num_init_pkgs;
+	uint16_t hkid; /* the global private KeyID of SYS.CONFIG */
+	unsigned int nr_tdmrs;
+	struct tdmr tdmr[MAX_TDMRS];
+	struct tdmr_info tdmr_info_copy[MAX_TDMRS]; /* SYS.CONFIG scratch, under global lock */
+
+	struct module_lp lp[PLATFORM_MAX_LPS];
+
+	/* Fault injection */
+	struct inject_rule inject[TDX_INJECT_MAX_RULES];
+	unsigned int injected[256];
+};
+
+extern struct tdx_module_state tdxm;
+
+/* ------------------------------------------------------------------------------------------
+ * Leaves. Each handler reads its inputs from regs (x86 order, as cpu_regs.gpr), writes its
+ * outputs there and returns the completion status for RAX. `lp` is the calling LP.
+ */
+typedef uint64_t (*leaf_fn)(uint64_t *regs, unsigned int version, unsigned int lp);
+
+uint64_t tdh_sys_init(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_lp_init(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_rd(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_rdall(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_info(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_config(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_key_config(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_tdmr_init(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_lp_shutdown(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_shutdown(uint64_t *regs, unsigned int version, unsigned int lp);
+
+/* Default outputs of the SYS leaves (written first, and on an injected failure). */
+void tdh_sys_init_defaults(uint64_t *regs);
+void tdh_sys_lp_init_defaults(uint64_t *regs);
+void tdh_sys_rd_defaults(uint64_t *regs);
+void tdh_sys_rdall_defaults(uint64_t *regs);
+void tdh_sys_info_defaults(uint64_t *regs);
+void tdh_sys_tdmr_init_defaults(uint64_t *regs);
+
+/* The SEAMCALL hook (seamcall.c). */
+void tdx_seamcall_entry(struct cpu_regs *ctx, unsigned int insn_len);
+
+/* Fault injection (inject.c): the status to return instead of running, or 0. */
+uint64_t inject_check(unsigned int leaf);
+
+/* ------------------------------------------------------------------------------------------
+ * Shared checks (checks.c)
+ */
+
+static inline int sys_state_get(void)
+{
+	return __atomic_load_n(&tdxm.sys_state, __ATOMIC_ACQUIRE);
+}
+
+static inline void sys_state_set(int s)
+{
+	__atomic_store_n(&tdxm.sys_state, s, __ATOMIC_RELEASE);
+}
+
+static inline bool lp_is_init(unsigned int lp)
+{
+	return __atomic_load_n(&tdxm.lp[lp].init, __ATOMIC_ACQUIRE);
+}
+
+static inline bool is_aligned(uint64_t v, uint64_t align)
+{
+	return (v & (align - 1)) == 0;
+}
+
+/* [base1, base1+size1) and [base2, base2+size2) intersect (sizes > 0). */
+static inline bool ranges_overlap(uint64_t base1, uint64_t size1, uint64_t base2, uint64_t size2)
+{
+	return base1 < base2 + size2 && base2 < base1 + size1;
+}
+
+/* base + size does not wrap. */
+static inline bool range_valid(uint64_t base, uint64_t size)
+{
+	return base + size >= base;
+}
+
+bool pa_below_max_pa(uint64_t pa);
+unsigned int pa_hkid(uint64_t pa);
+bool hkid_is_private(uint64_t hkid);
+/* A shared HPA: below MAX_PA, a shared (non-private) KeyID [M shared_hpa_check]. */
+bool shared_hpa_ok(uint64_t pa, uint64_t align);
+/* [base, end) lies inside one run of contiguous CMRs [M is_area_in_cmr]. */
+bool area_in_cmrs(uint64_t base, uint64_t end);
+/* Memory the module can reach through the SEAM view (NULL when not RAM). */
+void *seam_map(uint64_t pa, uint64_t size);
+
+/* "code" for TDMR i, detail byte 1 and 2, as the module reports SYS.CONFIG failures. */
+static inline uint64_t status_with_info(uint64_t code, uint8_t b0, uint8_t b1, uint8_t b2)
+{
+	return code + (uint64_t)b0 + ((uint64_t)b1 << 8) + ((uint64_t)b2 << 16);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * PAMT (pamt.c)
+ */
+
+/* Initialise the PAMT of one 1 GiB block of a TDMR (block = its base). */
+void pamt_init_block(const struct tdmr *t, uint64_t block);
+/* The PAMT entry of hpa at a level, when hpa is in an initialised block; else NULL. */
+struct pamt_entry *pamt_entry_get(uint64_t hpa, enum pamt_level level);
+
+static inline uint64_t pamt_owner(const struct pamt_entry *e)
+{
+	uint64_t v = 0;
+
+	for (int i = 4; i >= 0; i--)
+		v = (v << 8) | e->owner[i];
+	return v << 12;
+}
+
+static inline void pamt_set_owner(struct pamt_entry *e, uint64_t pa)
+{
+	uint64_t v = pa >> 12;
+
+	for (int i = 0; i < 5; i++, v >>= 8)
+		e->owner[i] = (uint8_t)v;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Global metadata (metadata.c)
+ */
+
+/* Read one element. TDX_SUCCESS or METADATA_FIELD_ID_INCORRECT. */
+uint64_t md_sys_read(uint64_t field_id, uint64_t *value);
+/* The first element ID of the SYS context. */
+uint64_t md_sys_first(void);
+/* The next element ID after a valid one, or MD_FIELD_ID_NA at the end. */
+uint64_t md_sys_next_element(uint64_t field_id);
+/*
+ * Dump fields as a metadata list into a 4 KiB buffer, from field_id (a field start, or
+ * null for the first). Returns the status and the next field ID to read.
+ */
+uint64_t md_sys_dump_list(uint64_t field_id, uint8_t *buf, uint64_t *next);
+
+/* Values shared by SYS.RD and SYS.INFO */
+uint64_t md_major_version(void);
+uint64_t md_minor_version(void);
+uint64_t md_update_version(void);
+uint64_t md_build_date(void);
+uint64_t md_build_num(void);
+uint64_t md_attributes_fixed0(void);
+uint64_t md_attributes_fixed1(void);
+uint64_t md_xfam_fixed0(void);
+uint64_t md_xfam_fixed1(void);
+/* CPUID_CONFIG entry i: leaf | subleaf << 32, and the configurable bits. */
+uint64_t md_cpuid_config_leaf(unsigned int i);
+void md_cpuid_config_values(unsigned int i, bool with_native, uint32_t out[4]);
+
+#endif

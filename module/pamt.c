@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The PAMT: one 16-byte entry per page at each of three levels (1G, 2M, 4K), kept in the
+ * memory the host gave to TDH.SYS.CONFIG [facts §6; M pamt_manager.c]. Block k (the k-th
+ * GiB of a TDMR) owns entry k of the 1G PAMT, entries 512k.. of the 2M PAMT and entries
+ * 512*512k.. of the 4K PAMT.
+ *
+ * A free (NDA) entry is all zeros, so initialising a block is discarding its PAMT pages
+ * (phys_discard zeroes without touching them), then marking the 4K entries of reserved
+ * pages RSVD [M pamt_4kb_init; facts §7]. Initialisation therefore touches only PAMT
+ * pages, and only those that cover reserved areas.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "module.h"
+
+#define ENTRIES_4K_PER_1G (_1G / _4K)
+#define ENTRIES_2M_PER_1G (_1G / _2M)
+#define ENTRIES_PER_PAGE  (_4K / PAMT_ENTRY_SIZE)
+
+static uint64_t pamt_entry_pa(const struct tdmr *t, uint64_t hpa, enum pamt_level level)
+{
+	static const unsigned int shift[] = {[PT_4KB] = 12, [PT_2MB] = 21, [PT_1GB] = 30};
+
+	return t->pamt_base[level] + ((hpa - t->base) >> shift[level]) * PAMT_ENTRY_SIZE;
+}
+
+void pamt_init_block(const struct tdmr *t, uint64_t block)
+{
+	struct pamt_entry *e;
+
+	phys_discard(pamt_entry_pa(t, block, PT_4KB), ENTRIES_4K_PER_1G * PAMT_ENTRY_SIZE);
+	phys_discard(pamt_entry_pa(t, block, PT_2MB), ENTRIES_2M_PER_1G * PAMT_ENTRY_SIZE);
+	e = phys_seam_va(pamt_entry_pa(t, block, PT_1GB));
+	memset(e, 0, sizeof(*e));
+
+	for (unsigned int j = 0; j < t->nr_rsvd; j++) {
+		uint64_t start = t->base + t->rsvd[j].offset;
+		uint64_t end = start + t->rsvd[j].size;
+
+		if (start < block)
+			start = block;
+		if (end > block + _1G)
+			end = block + _1G;
+		if (start >= end)
+			continue;
+		e = phys_seam_va(pamt_entry_pa(t, start, PT_4KB));
+		for (uint64_t pa = start; pa < end; pa += _4K, e++)
+			e->pt = PT_RSVD;
+	}
+}
+
+static const struct tdmr *tdmr_of(uint64_t hpa)
+{
+	const struct tdmr *found = NULL;
+
+	for (unsigned int i = 0; i < tdxm.nr_tdmrs; i++) {
+		if (tdxm.tdmr[i].base > hpa)
+			break;
+		found = &tdxm.tdmr[i];
+	}
+	if (!found || hpa >= found->base + found->size)
+		return NULL;
+	return found;
+}
+
+struct pamt_entry *pamt_entry_get(uint64_t hpa, enum pamt_level level)
+{
+	const struct tdmr *t = tdmr_of(hpa);
+	uint64_t done;
+
+	if (!t)
+		return NULL;
+	/* Usable once its whole 1G block is initialised [M pamt_get_block]. */
+	done = __atomic_load_n(&t->next_init, __ATOMIC_ACQUIRE) & ~(_1G - 1);
+	if (hpa >= done)
+		return NULL;
+	return phys_seam_va(pamt_entry_pa(t, hpa, level));
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Dump and invariant checker. They read PAMT pages that are resident only: a page that
+ * was never written since its discard reads as zeros (all NDA), and reading it through the
+ * memfd mapping would allocate it.
+ */
+
+static bool page_resident(const void *va)
+{
+	unsigned char vec;
+	uintptr_t p = (uintptr_t)va & ~(uintptr_t)(_4K - 1);
+
+	if (mincore((void *)p, _4K, &vec) < 0)
+		return true;
+	return vec & 1;
+}
+
+static bool pa_reserved(const struct tdmr *t, uint64_t pa)
+{
+	for (unsigned int j = 0; j < t->nr_rsvd; j++) {
+		uint64_t start = t->base + t->rsvd[j].offset;
+
+		if (pa >= start && pa < start + t->rsvd[j].size)
+			return true;
+	}
+	return false;
+}
+
+static bool range_has_reserved(const struct tdmr *t, uint64_t pa, uint64_t size)
+{
+	for (unsigned int j = 0; j < t->nr_rsvd; j++)
+		if (ranges_overlap(pa, size, t->base + t->rsvd[j].offset, t->rsvd[j].size))
+			return true;
+	return false;
+}
+
+static const char *pt_name(unsigned int pt)
+{
+	switch (pt) {
+	case PT_NDA:
+		return "NDA";
+	case PT_RSVD:
+		return "RSVD";
+	case PT_REG:
+		return "REG";
+	case PT_TDR:
+		return "TDR";
+	case PT_TDCX:
+		return "TDCX";
+	case PT_TDVPR:
+		return "TDVPR";
+	case PT_EPT:
+		return "EPT";
+	default:
+		return NULL;
+	}
+}
+
+struct report {
+	char *buf;
+	size_t len, used;
+	int count;
+};
+
+static void __attribute__((format(printf, 2, 3))) violation(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	r->count++;
+	if (!r->buf || r->used + 1 >= r->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(r->buf + r->used, r->len - r->used, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	r->used += (size_t)n;
+	if (r->used >= r->len)
+		r->used = r->len - 1;
+	else if (r->used + 1 < r->len)
+		r->buf[r->used++] = '\n', r->buf[r->used] = 0;
+}
+
+static const char *level_name[] = {[PT_4KB] = "4K", [PT_2MB] = "2M", [PT_1GB] = "1G"};
+
+/* Checks every entry has on its own. Returns whether the entry is a leaf (maps a page). */
+static bool check_entry(struct report *r, const struct pamt_entry *e, uint64_t pa,
+			enum pamt_level level)
+{
+	if (e->lock)
+		violation(r, "PAMT %s 0x%llx: lock held (0x%04x)", level_name[level],
+			  (unsigned long long)pa, e->lock);
+	if (!pt_name(e->pt))
+		violation(r, "PAMT %s 0x%llx: bad page type %u", level_name[level],
+			  (unsigned long long)pa, e->pt);
+	if ((e->pt == PT_NDA || e->pt == PT_RSVD) && (pamt_owner(e) || e->bepoch))
+		violation(r, "PAMT %s 0x%llx: %s entry with owner 0x%llx bepoch 0x%llx",
+			  level_name[level], (unsigned long long)pa, pt_name(e->pt),
+			  (unsigned long long)pamt_owner(e), (unsigned long long)e->bepoch);
+	if (level != PT_4KB && e->pt == PT_RSVD)
+		violation(r, "PAMT %s 0x%llx: RSVD above 4K", level_name[level],
+			  (unsigned long long)pa);
+	return e->pt != PT_NDA && e->pt != PT_RSVD;
+}
+
+/* Everything below a leaf at [pa, pa + size) must be free. */
+static void check_children_free(struct report *r, const struct tdmr *t, uint64_t pa, uint64_t size,
+				enum pamt_level level)
+{
+	for (enum pamt_level l = PT_4KB; l < level; l++) {
+		uint64_t step = l == PT_4KB ? _4K : _2M;
+
+		for (uint64_t p = pa; p < pa + size; p += step) {
+			const struct pamt_entry *e = phys_seam_va(pamt_entry_pa(t, p, l));
+
+			if (l == PT_4KB && !((p >> 12) % ENTRIES_PER_PAGE) && !page_resident(e)) {
+				p += (ENTRIES_PER_PAGE - 1) * _4K;
+				continue;
+			}
+			if (e->pt != PT_NDA)
+				violation(r, "PAMT %s 0x%llx: %s below a %s leaf at 0x%llx",
+					  level_name[l], (unsigned long long)p,
+					  pt_name(e->pt) ? pt_name(e->pt) : "?", level_name[level],
+					  (unsigned long long)pa);
+		}
+	}
+}
+
+static void check_block(struct report *r, const struct tdmr *t, uint64_t block)
+{
+	const struct pamt_entry *e1 = phys_seam_va(pamt_entry_pa(t, block, PT_1GB));
+
+	if (check_entry(r, e1, block, PT_1GB))
+		check_children_free(r, t, block, _1G, PT_1GB);
+
+	for (uint64_t pa2 = block; pa2 < block + _1G; pa2 += _2M) {
+		const struct pamt_entry *e2 = phys_seam_va(pamt_entry_pa(t, pa2, PT_2MB));
+
+		if (check_entry(r, e2, pa2, PT_2MB))
+			check_children_free(r, t, pa2, _2M, PT_2MB);
+	}
+
+	for (uint64_t pa = block; pa < block + _1G; pa += _4K) {
+		const struct pamt_entry *e = phys_seam_va(pamt_entry_pa(t, pa, PT_4KB));
+		bool rsvd;
+
+		if (!((pa >> 12) % ENTRIES_PER_PAGE) && !page_resident(e)) {
+			/* A page of zeros: all free; reserved pages in it lack their RSVD. */
+			uint64_t span = ENTRIES_PER_PAGE * _4K;
+
+			if (range_has_reserved(t, pa, span))
+				violation(r, "PAMT 4K [0x%llx, 0x%llx): reserved pages not RSVD",
+					  (unsigned long long)pa, (unsigned long long)(pa + span));
+			pa += span - _4K;
+			continue;
+		}
+		check_entry(r, e, pa, PT_4KB);
+		rsvd = pa_reserved(t, pa);
+		if (rsvd && e->pt != PT_RSVD)
+			violation(r, "PAMT 4K 0x%llx: reserved page is %s", (unsigned long long)pa,
+				  pt_name(e->pt) ? pt_name(e->pt) : "?");
+		if (!rsvd && e->pt == PT_RSVD)
+			violation(r, "PAMT 4K 0x%llx: RSVD outside the reserved areas",
+				  (unsigned long long)pa);
+	}
+}
+
+int tdx_pamt_check(char *buf, size_t buflen)
+{
+	struct report r = {.buf = buf, .len = buflen};
+
+	if (buf && buflen)
+		buf[0] = 0;
+	for (unsigned int i = 0; i < tdxm.nr_tdmrs; i++) {
+		const struct tdmr *t = &tdxm.tdmr[i];
+		uint64_t done = __atomic_load_n(&t->next_init, __ATOMIC_ACQUIRE) & ~(_1G - 1);
+
+		if (!mutex_try((struct try_mutex *)&t->lock)) {
+			violation(&r, "TDMR %u at 0x%llx: lock held", i,
+				  (unsigned long long)t->base);
+			continue;
+		}
+		mutex_release((struct try_mutex *)&t->lock);
+		for (uint64_t block = t->base; block < done; block += _1G)
+			check_block(&r, t, block);
+	}
+	return r.count;
+}
+
+/* Runs of equal (level, type, owner) entries, at 4K granularity below 1G/2M leaves. */
+struct run {
+	uint64_t start, end;
+	unsigned int pt;
+	uint64_t owner;
+	const char *level;
+};
+
+static void run_flush(FILE *out, struct run *run)
+{
+	if (run->end > run->start)
+		fprintf(out, "    [0x%012llx, 0x%012llx) %-5s %s owner 0x%llx\n",
+			(unsigned long long)run->start, (unsigned long long)run->end,
+			pt_name(run->pt) ? pt_name(run->pt) : "?", run->level,
+			(unsigned long long)run->owner);
+}
+
+static void run_add(FILE *out, struct run *run, uint64_t pa, uint64_t size, unsigned int pt,
+		    uint64_t owner, const char *level)
+{
+	if (run->end == pa && run->pt == pt && run->owner == owner && run->level == level) {
+		run->end = pa + size;
+		return;
+	}
+	run_flush(out, run);
+	*run = (struct run){pa, pa + size, pt, owner, level};
+}
+
+static void dump_block(FILE *out, struct run *run, const struct tdmr *t, uint64_t block)
+{
+	const struct pamt_entry *e1 = phys_seam_va(pamt_entry_pa(t, block, PT_1GB));
+
+	if (e1->pt != PT_NDA) {
+		run_add(out, run, block, _1G, e1->pt, pamt_owner(e1), "1G");
+		return;
+	}
+	for (uint64_t pa2 = block; pa2 < block + _1G; pa2 += _2M) {
+		const struct pamt_entry *e2 = phys_seam_va(pamt_entry_pa(t, pa2, PT_2MB));
+
+		if (e2->pt != PT_NDA) {
+			run_add(out, run, pa2, _2M, e2->pt, pamt_owner(e2), "2M");
+			continue;
+		}
+		for (uint64_t pa = pa2; pa < pa2 + _2M; pa += _4K) {
+			const struct pamt_entry *e = phys_seam_va(pamt_entry_pa(t, pa, PT_4KB));
+
+			if (!((pa >> 12) % ENTRIES_PER_PAGE) && !page_resident(e)) {
+				run_add(out, run, pa, ENTRIES_PER_PAGE * _4K, PT_NDA, 0, "4K");
+				pa += (ENTRIES_PER_PAGE - 1) * _4K;
+				continue;
+			}
+			run_add(out, run, pa, _4K, e->pt, pamt_owner(e), "4K");
+		}
+	}
+}
+
+void tdx_pamt_dump(FILE *out)
+{
+	static const char *const states[] = {"SYSINIT_PENDING", "SYSINIT_DONE", "SYSCONFIG_DONE",
+					     "SYS_READY", "SYS_SHUTDOWN"};
+	int s = sys_state_get();
+
+	fprintf(out, "tdx module: %s, %u TDMR(s), global KeyID %u\n",
+		s >= 0 && s <= SYS_SHUTDOWN ? states[s] : "?", tdxm.nr_tdmrs, tdxm.hkid);
+	for (unsigned int i = 0; i < tdxm.nr_tdmrs; i++) {
+		const struct tdmr *t = &tdxm.tdmr[i];
+		uint64_t done = __atomic_load_n(&t->next_init, __ATOMIC_ACQUIRE) & ~(_1G - 1);
+		struct run run = {0};
+
+		fprintf(out, "  TDMR %u [0x%llx, 0x%llx) initialised up to 0x%llx\n", i,
+			(unsigned long long)t->base, (unsigned long long)(t->base + t->size),
+			(unsigned long long)done);
+		for (int l = PT_1GB; l >= PT_4KB; l--)
+			fprintf(out, "    PAMT %s [0x%llx, 0x%llx)\n", level_name[l],
+				(unsigned long long)t->pamt_base[l],
+				(unsigned long long)(t->pamt_base[l] + t->pamt_size[l]));
+		for (unsigned int j = 0; j < t->nr_rsvd; j++)
+			fprintf(out, "    reserved [0x%llx, 0x%llx)\n",
+				(unsigned long long)(t->base + t->rsvd[j].offset),
+				(unsigned long long)(t->base + t->rsvd[j].offset +
+						     t->rsvd[j].size));
+		for (uint64_t block = t->base; block < done; block += _1G)
+			dump_block(out, &run, t, block);
+		run_flush(out, &run);
+	}
+}

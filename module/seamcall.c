@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The SEAMCALL dispatcher: decode the leaf word, gate the leaf by system state, run it.
+ * It reads like the table below: one row per leaf, with the rules the dispatcher applies
+ * before the leaf's own checks [TDX module 1.5.01 tdx_vmm_dispatcher.c; facts §0, §7].
+ */
+#include <string.h>
+
+#include "module.h"
+
+struct leaf_desc {
+	const char *name;	      /* as Intel spells it */
+	leaf_fn fn;		      /* NULL: not implemented (an unknown leaf) */
+	void (*defaults)(uint64_t *); /* default outputs, for injected failures */
+	uint8_t max_version;	      /* highest version in RAX[23:16] accepted */
+	bool before_ready;	      /* allowed before SYS_READY [facts §7] */
+	bool sys_leaf;		      /* bring-up leaf: applies its own LP.INIT rules */
+};
+
+#define LEAF(nr, str) [nr] = {.name = str}
+#define SYS_LEAF(nr, str, f, d, early)                                                             \
+	[nr] = {.name = str, .fn = f, .defaults = d, .before_ready = early, .sys_leaf = true}
+
+/* clang-format off */
+static const struct leaf_desc leaves[256] = {
+	LEAF(TDH_VP_ENTER, "TDH.VP.ENTER"),
+	LEAF(TDH_MNG_ADDCX, "TDH.MNG.ADDCX"),
+	LEAF(TDH_MEM_PAGE_ADD, "TDH.MEM.PAGE.ADD"),
+	LEAF(TDH_MEM_SEPT_ADD, "TDH.MEM.SEPT.ADD"),
+	LEAF(TDH_VP_ADDCX, "TDH.VP.ADDCX"),
+	LEAF(TDH_MEM_PAGE_RELOCATE, "TDH.MEM.PAGE.RELOCATE"),
+	LEAF(TDH_MEM_PAGE_AUG, "TDH.MEM.PAGE.AUG"),
+	LEAF(TDH_MEM_RANGE_BLOCK, "TDH.MEM.RANGE.BLOCK"),
+	LEAF(TDH_MNG_KEY_CONFIG, "TDH.MNG.KEY.CONFIG"),
+	LEAF(TDH_MNG_CREATE, "TDH.MNG.CREATE"),
+	LEAF(TDH_VP_CREATE, "TDH.VP.CREATE"),
+	LEAF(TDH_MNG_RD, "TDH.MNG.RD"),
+	LEAF(TDH_MEM_RD, "TDH.MEM.RD"),
+	LEAF(TDH_MNG_WR, "TDH.MNG.WR"),
+	LEAF(TDH_MEM_WR, "TDH.MEM.WR"),
+	LEAF(TDH_MEM_PAGE_DEMOTE, "TDH.MEM.PAGE.DEMOTE"),
+	LEAF(TDH_MR_EXTEND, "TDH.MR.EXTEND"),
+	LEAF(TDH_MR_FINALIZE, "TDH.MR.FINALIZE"),
+	LEAF(TDH_VP_FLUSH, "TDH.VP.FLUSH"),
+	LEAF(TDH_MNG_VPFLUSHDONE, "TDH.MNG.VPFLUSHDONE"),
+	LEAF(TDH_MNG_KEY_FREEID, "TDH.MNG.KEY.FREEID"),
+	LEAF(TDH_MNG_INIT, "TDH.MNG.INIT"),
+	LEAF(TDH_VP_INIT, "TDH.VP.INIT"),
+	LEAF(TDH_MEM_PAGE_PROMOTE, "TDH.MEM.PAGE.PROMOTE"),
+	LEAF(TDH_PHYMEM_PAGE_RDMD, "TDH.PHYMEM.PAGE.RDMD"),
+	LEAF(TDH_MEM_SEPT_RD, "TDH.MEM.SEPT.RD"),
+	LEAF(TDH_VP_RD, "TDH.VP.RD"),
+	LEAF(TDH_MNG_KEY_RECLAIMID, "TDH.MNG.KEY.RECLAIMID"),
+	LEAF(TDH_PHYMEM_PAGE_RECLAIM, "TDH.PHYMEM.PAGE.RECLAIM"),
+	LEAF(TDH_MEM_PAGE_REMOVE, "TDH.MEM.PAGE.REMOVE"),
+	LEAF(TDH_MEM_SEPT_REMOVE, "TDH.MEM.SEPT.REMOVE"),
+	SYS_LEAF(TDH_SYS_KEY_CONFIG, "TDH.SYS.KEY.CONFIG", tdh_sys_key_config, NULL, true),
+	SYS_LEAF(TDH_SYS_INFO, "TDH.SYS.INFO", tdh_sys_info, tdh_sys_info_defaults, true),
+	SYS_LEAF(TDH_SYS_INIT, "TDH.SYS.INIT", tdh_sys_init, tdh_sys_init_defaults, true),
+	SYS_LEAF(TDH_SYS_RD, "TDH.SYS.RD", tdh_sys_rd, tdh_sys_rd_defaults, true),
+	SYS_LEAF(TDH_SYS_LP_INIT, "TDH.SYS.LP.INIT", tdh_sys_lp_init, tdh_sys_lp_init_defaults,
+		 true),
+	SYS_LEAF(TDH_SYS_TDMR_INIT, "TDH.SYS.TDMR.INIT", tdh_sys_tdmr_init,
+		 tdh_sys_tdmr_init_defaults, false),
+	SYS_LEAF(TDH_SYS_RDALL, "TDH.SYS.RDALL", tdh_sys_rdall, tdh_sys_rdall_defaults, true),
+	LEAF(TDH_MEM_TRACK, "TDH.MEM.TRACK"),
+	LEAF(TDH_MEM_RANGE_UNBLOCK, "TDH.MEM.RANGE.UNBLOCK"),
+	LEAF(TDH_PHYMEM_CACHE_WB, "TDH.PHYMEM.CACHE.WB"),
+	LEAF(TDH_PHYMEM_PAGE_WBINVD, "TDH.PHYMEM.PAGE.WBINVD"),
+	LEAF(TDH_MEM_SEPT_WR, "TDH.MEM.SEPT.WR"),
+	LEAF(TDH_VP_WR, "TDH.VP.WR"),
+	SYS_LEAF(TDH_SYS_LP_SHUTDOWN, "TDH.SYS.LP.SHUTDOWN", tdh_sys_lp_shutdown, NULL, true),
+	SYS_LEAF(TDH_SYS_CONFIG, "TDH.SYS.CONFIG", tdh_sys_config, NULL, true),
+	LEAF(TDH_SERVTD_BIND, "TDH.SERVTD.BIND"),
+	LEAF(TDH_SERVTD_PREBIND, "TDH.SERVTD.PREBIND"),
+	SYS_LEAF(TDH_SYS_SHUTDOWN, "TDH.SYS.SHUTDOWN", tdh_sys_shutdown, NULL, false),
+	/* Allowed before SYS_READY by the 1.5.01 dispatcher; not emulated (no updates). */
+	[TDH_SYS_UPDATE] = { .name = "TDH.SYS.UPDATE", .before_ready = true },
+	LEAF(TDH_EXPORT_ABORT, "TDH.EXPORT.ABORT"),
+	LEAF(TDH_EXPORT_BLOCKW, "TDH.EXPORT.BLOCKW"),
+	LEAF(TDH_EXPORT_RESTORE, "TDH.EXPORT.RESTORE"),
+	LEAF(TDH_EXPORT_MEM, "TDH.EXPORT.MEM"),
+	LEAF(TDH_EXPORT_PAUSE, "TDH.EXPORT.PAUSE"),
+	LEAF(TDH_EXPORT_TRACK, "TDH.EXPORT.TRACK"),
+	LEAF(TDH_EXPORT_STATE_IMMUTABLE, "TDH.EXPORT.STATE.IMMUTABLE"),
+	LEAF(TDH_EXPORT_STATE_TD, "TDH.EXPORT.STATE.TD"),
+	LEAF(TDH_EXPORT_STATE_VP, "TDH.EXPORT.STATE.VP"),
+	LEAF(TDH_EXPORT_UNBLOCKW, "TDH.EXPORT.UNBLOCKW"),
+	LEAF(TDH_IMPORT_ABORT, "TDH.IMPORT.ABORT"),
+	LEAF(TDH_IMPORT_END, "TDH.IMPORT.END"),
+	LEAF(TDH_IMPORT_COMMIT, "TDH.IMPORT.COMMIT"),
+	LEAF(TDH_IMPORT_MEM, "TDH.IMPORT.MEM"),
+	LEAF(TDH_IMPORT_TRACK, "TDH.IMPORT.TRACK"),
+	LEAF(TDH_IMPORT_STATE_IMMUTABLE, "TDH.IMPORT.STATE.IMMUTABLE"),
+	LEAF(TDH_IMPORT_STATE_TD, "TDH.IMPORT.STATE.TD"),
+	LEAF(TDH_IMPORT_STATE_VP, "TDH.IMPORT.STATE.VP"),
+	LEAF(TDH_MIG_STREAM_CREATE, "TDH.MIG.STREAM.CREATE"),
+};
+/* clang-format on */
+
+const char *tdx_seamcall_leaf_name(unsigned int leaf)
+{
+	return leaf < 256 ? leaves[leaf].name : NULL;
+}
+
+int tdx_seamcall_leaf_by_name(const char *name)
+{
+	for (unsigned int i = 0; i < 256; i++)
+		if (leaves[i].name && !strcmp(leaves[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static uint64_t dispatch(uint64_t *regs, unsigned int lp)
+{
+	uint64_t rax = regs[REG_RAX_];
+	unsigned int leaf = tdx_leaf_of(rax);
+	unsigned int version = tdx_leaf_version(rax);
+	const struct leaf_desc *d = leaf < 256 ? &leaves[leaf] : NULL;
+	int state;
+	uint64_t injected;
+
+	/* Reserved bits 63:24, then versions: few leaves have any [M dispatcher; facts §0]. */
+	if (tdx_leaf_reserved_set(rax))
+		return TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX;
+	if (version > 0 && (!d || !d->fn || version > d->max_version))
+		return TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX;
+
+	/*
+	 * System-state gating comes before the leaf lookup, so an unknown leaf before
+	 * SYS_READY gets SYS_NOT_READY, as in the 1.5.01 dispatcher.
+	 */
+	state = sys_state_get();
+	if (state == SYS_SHUTDOWN && leaf != TDH_SYS_LP_SHUTDOWN)
+		return TDX_SYS_SHUTDOWN;
+	if (state != SYS_READY && !(d && d->before_ready))
+		return TDX_SYS_NOT_READY;
+	if (!d || !d->fn)
+		return TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX;
+
+	/*
+	 * Newer rule (inference): with LP.INIT allowed after the module is ready, an LP that
+	 * has not done it may still issue SEAMCALLs. The module keeps per-LP state only from
+	 * LP.INIT, so every leaf other than the SYS bring-up leaves (which check for
+	 * themselves) refuses to run there. Under 1.5.01 every LP is initialised before
+	 * SYS.CONFIG, so this cannot happen.
+	 */
+	if (!d->sys_leaf && !lp_is_init(lp))
+		return TDX_SYS_LP_INIT_NOT_DONE;
+
+	injected = inject_check(leaf);
+	if (injected) {
+		if (d->defaults)
+			d->defaults(regs);
+		return injected;
+	}
+	return d->fn(regs, version, lp);
+}
+
+/*
+ * The hook the platform calls for a SEAMCALL (trap or gate), on the LP that executed it.
+ * Success and failure alike are VMsucceed: the arithmetic flags are cleared and the status
+ * is in RAX.
+ */
+void tdx_seamcall_entry(struct cpu_regs *ctx, unsigned int insn_len)
+{
+	int cur = lp_current();
+	uint64_t status;
+
+	if (cur < 0 || cur >= PLATFORM_MAX_LPS) {
+		/* Not an LP of the machine: cannot happen through the platform. */
+		status = TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX;
+	} else {
+		__atomic_store_n(&tdxm.lp[cur].busy, true, __ATOMIC_SEQ_CST);
+		status = dispatch(ctx->gpr, (unsigned int)cur);
+		__atomic_store_n(&tdxm.lp[cur].busy, false, __ATOMIC_RELEASE);
+	}
+	ctx->gpr[REG_RAX_] = status;
+	ctx->rflags &= ~(uint64_t)X86_EFLAGS_ARITH;
+	ctx->rip += insn_len;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The software TDX module: public API.
+ *
+ * The module is "loaded" into a booted machine by installing its SEAMCALL hook
+ * (platform_set_hooks). From then on host code reaches it only by SEAMCALL, as on TDX. This
+ * header is for the program that assembles a machine (tools, tests, fuzzers): load/unload,
+ * the module-version setting, fault injection and the PAMT dump and checker.
+ */
+#ifndef TDXSIM_MODULE_H
+#define TDXSIM_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/*
+ * Which module revision to behave as, where revisions differ.
+ *
+ * TDX_MODULE_LATEST (the default): TDH.SYS.LP.INIT is accepted after the module is
+ *   configured and ready, so CPUs can come online later (seed 002); TDH.SYS.CONFIG then
+ *   requires LP.INIT on the calling LP only; MAX_VCPUS_PER_TD is answered.
+ * TDX_MODULE_1_5_01: the rules of the 1.5.01 source: LP.INIT only in SYSINIT_DONE, and
+ *   SYS.CONFIG only once every LP of the platform has done LP.INIT.
+ */
+enum tdx_module_version {
+	TDX_MODULE_LATEST = 0,
+	TDX_MODULE_1_5_01 = 1,
+};
+
+struct tdx_module_params {
+	enum tdx_module_version version;
+	/*
+	 * Fault-injection rules in the command-line syntax (tdx_module_inject_parse), or NULL.
+	 * When NULL, the environment variable TDXSIM_INJECT is used if set.
+	 */
+	const char *inject;
+	/* Override of the TDX_FEATURES0 metadata field; 0 = the default (NO_RBP_MOD). */
+	uint64_t tdx_features0;
+	/* MAX_VCPUS_PER_TD metadata field (LATEST only); 0 = the default (1024). */
+	uint16_t max_vcpus_per_td;
+};
+
+/*
+ * Load the module into the booted machine: reset all module state, read the machine
+ * configuration (LPs, packages, CMRs, KeyIDs) and install the SEAMCALL hook.
+ * params may be NULL (all defaults). 0, -ENODEV (no machine booted) or -EINVAL (bad
+ * injection spec).
+ */
+int tdx_module_load(const struct tdx_module_params *params);
+/* Remove the hook and forget all state. */
+void tdx_module_unload(void);
+
+/* ------------------------------------------------------------------------------------------
+ * Fault injection: make the Nth call of a SEAMCALL leaf return a given status instead of
+ * running, so that host error paths can be tested. The call is counted once it passes the
+ * dispatcher's own checks (leaf decoding, system-state gating); the leaf's default output
+ * registers are written and no module state changes, which is what the module does for
+ * the failures worth injecting (RND_NO_ENTROPY, KEY_GENERATION_FAILED, SYS_BUSY,
+ * OPERAND_BUSY): they all happen before the leaf commits anything.
+ */
+
+#define TDX_INJECT_MAX_RULES 16
+#define TDX_INJECT_EVERY     0 /* nth_call value: every call from now on */
+
+/* nth_call counts from 1, from the moment the rule is added. 0 or -ENOSPC / -EINVAL. */
+int tdx_module_inject(unsigned int leaf, unsigned int nth_call, uint64_t status);
+/* Remove all rules. */
+void tdx_module_inject_clear(void);
+/* How many calls of a leaf an injection rule replaced so far. */
+unsigned int tdx_module_injected(unsigned int leaf);
+/*
+ * Parse and add rules: "LEAF:N=STATUS[,LEAF:N=STATUS...]". LEAF is a leaf name as Intel
+ * spells it ("TDH.SYS.KEY.CONFIG") or a number; N is the call number (1 = the next call,
+ * "*" = every call); STATUS is a number ("0x8000080000000000") or a status name with or
+ * without the TDX_ prefix ("KEY_GENERATION_FAILED"). 0, or -EINVAL with a message in err.
+ */
+int tdx_module_inject_parse(const char *spec, char *err, size_t errlen);
+
+/* Leaf number for an Intel leaf name ("TDH.SYS.INIT"), or -1. */
+int tdx_seamcall_leaf_by_name(const char *name);
+/* Intel name of a leaf, or NULL when unknown. */
+const char *tdx_seamcall_leaf_name(unsigned int leaf);
+
+/* ------------------------------------------------------------------------------------------
+ * PAMT inspection, for tests and fuzzers. Call at quiescent points (no SEAMCALL in flight).
+ */
+
+/* Print the TDMRs, their PAMTs, the initialisation progress and the page types in runs. */
+void tdx_pamt_dump(FILE *out);
+/*
+ * Check the PAMT invariants: valid page types, reserved areas RSVD and nothing else RSVD,
+ * free entries all-zero, no lock held, a 1G/2M leaf has only free entries below it.
+ * Returns 0, or the number of violations with one message per line in buf (truncated to
+ * buflen; buf may be NULL).
+ */
+int tdx_pamt_check(char *buf, size_t buflen);
+
+#endif
