@@ -79,7 +79,7 @@ static void skip_fault(int sig, siginfo_t *si, void *ucv)
 
 static double bare_sigsegv(void)
 {
-	struct sigaction sa = { 0 }, old;
+	struct sigaction sa = {0}, old;
 	double t0;
 
 	sa.sa_sigaction = skip_fault;
@@ -107,7 +107,7 @@ static int nr_figures;
 
 static double seamcall_loop(bool gate)
 {
-	struct tdx_module_args args = { 0 };
+	struct tdx_module_args args = {0};
 	double t0 = now_ns();
 
 	for (long i = 0; i < iterations; i++)
@@ -205,6 +205,7 @@ int main(int argc, char **argv)
 	printf("%-34s %10s %10s\n", "figure", "ns/op", "ratio");
 	printf("%-34s %10.1f %10s\n", "bare SIGSEGV round trip (baseline)", base, "1.00");
 	for (int i = 0; i < nr_figures; i++)
-		printf("%-34s %10.1f %10.2f\n", figures[i].name, figures[i].ns, figures[i].ns / base);
+		printf("%-34s %10.1f %10.2f\n", figures[i].name, figures[i].ns,
+		       figures[i].ns / base);
 	return 0;
 }

@@ -10,18 +10,20 @@
 #ifndef TDXSIM_PLATFORM_EXTABLE_H
 #define TDXSIM_PLATFORM_EXTABLE_H
 
+/* clang-format off: assembler syntax */
 #ifdef __ASSEMBLER__
 #define TDXSIM_EXTABLE(start, end, fixup)                                                  \
 	.pushsection tdxsim_extable, "a";                                                  \
 	.balign 4;                                                                         \
-	.long(start) - .;                                                                  \
-	.long(end) - .;                                                                    \
-	.long(fixup) - .;                                                                  \
+	.long (start) - .;                                                                  \
+	.long (end) - .;                                                                    \
+	.long (fixup) - .;                                                                  \
 	.popsection
 #else
 #define TDXSIM_EXTABLE_STR(start, end, fixup)                                              \
 	".pushsection tdxsim_extable, \"a\"\n\t.balign 4\n\t.long " start " - .\n\t"       \
 	".long " end " - .\n\t.long " fixup " - .\n\t.popsection\n\t"
 #endif
+/* clang-format on */
 
 #endif

@@ -9,8 +9,8 @@
 
 #include "platform.h"
 
-#define LP_ALTSTACK_SIZE (1024 * 1024) /* signal handlers run module code here */
-#define LP_GATESTACK_SIZE (1024 * 1024) /* the gate runs module code here */
+#define LP_ALTSTACK_SIZE     (1024 * 1024) /* signal handlers run module code here */
+#define LP_GATESTACK_SIZE    (1024 * 1024) /* the gate runs module code here */
 #define LP_THREAD_STACK_SIZE (1024 * 1024)
 
 /* Signal for asynchronous exits (timer ticks and kicks). */
@@ -21,11 +21,11 @@
  * switch.c): keep them first and in this order.
  */
 struct lp {
-	struct cpu_regs gate_ctx;	/* the context a gate call saved / resumes (offset 0) */
-	uint64_t gate_stack_top;	/* module stack for the gate (144) */
-	uint64_t gate_calls;		/* (152) */
-	volatile uint8_t in_dispatch;	/* the gate is running C code for this LP (160) */
-	volatile uint8_t intr_pending;	/* an async event waits for the dispatcher (161) */
+	struct cpu_regs gate_ctx;      /* the context a gate call saved / resumes (offset 0) */
+	uint64_t gate_stack_top;       /* module stack for the gate (144) */
+	uint64_t gate_calls;	       /* (152) */
+	volatile uint8_t in_dispatch;  /* the gate is running C code for this LP (160) */
+	volatile uint8_t intr_pending; /* an async event waits for the dispatcher (161) */
 
 	unsigned int id;
 	unsigned int package;
@@ -125,6 +125,5 @@ int pagemap_set(struct pagemap *m, uint64_t addr, bool on);
 bool physmem_host_write_fault(uintptr_t addr);
 /* window: is the page containing addr mapped (safe to read instruction bytes from)? */
 bool window_addr_readable(uintptr_t addr);
-
 
 #endif

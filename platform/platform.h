@@ -17,10 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PLATFORM_MAX_LPS	 1024
-#define PLATFORM_MAX_RANGES	 64
-#define PLATFORM_MAX_CMRS	 32
-#define PLATFORM_MAX_PACKAGES	 16
+#define PLATFORM_MAX_LPS      1024
+#define PLATFORM_MAX_RANGES   64
+#define PLATFORM_MAX_CMRS     32
+#define PLATFORM_MAX_PACKAGES 16
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  4096ULL
@@ -223,8 +223,22 @@ struct td_window *td_window_lookup(uintptr_t addr, uint64_t *gpa);
 
 /* General registers in x86 encoding order, so decoded register numbers index gpr[]. */
 enum {
-	REG_RAX_ = 0, REG_RCX_, REG_RDX_, REG_RBX_, REG_RSP_, REG_RBP_, REG_RSI_, REG_RDI_,
-	REG_R8_, REG_R9_, REG_R10_, REG_R11_, REG_R12_, REG_R13_, REG_R14_, REG_R15_,
+	REG_RAX_ = 0,
+	REG_RCX_,
+	REG_RDX_,
+	REG_RBX_,
+	REG_RSP_,
+	REG_RBP_,
+	REG_RSI_,
+	REG_RDI_,
+	REG_R8_,
+	REG_R9_,
+	REG_R10_,
+	REG_R11_,
+	REG_R12_,
+	REG_R13_,
+	REG_R14_,
+	REG_R15_,
 };
 
 struct cpu_regs {
@@ -233,39 +247,41 @@ struct cpu_regs {
 	uint64_t rflags;
 };
 
-#define X86_EFLAGS_CF	0x0001
-#define X86_EFLAGS_PF	0x0004
-#define X86_EFLAGS_AF	0x0010
-#define X86_EFLAGS_ZF	0x0040
-#define X86_EFLAGS_SF	0x0080
-#define X86_EFLAGS_TF	0x0100
-#define X86_EFLAGS_IF	0x0200
-#define X86_EFLAGS_DF	0x0400
-#define X86_EFLAGS_OF	0x0800
-#define X86_EFLAGS_ARITH (X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_OF)
+#define X86_EFLAGS_CF 0x0001
+#define X86_EFLAGS_PF 0x0004
+#define X86_EFLAGS_AF 0x0010
+#define X86_EFLAGS_ZF 0x0040
+#define X86_EFLAGS_SF 0x0080
+#define X86_EFLAGS_TF 0x0100
+#define X86_EFLAGS_IF 0x0200
+#define X86_EFLAGS_DF 0x0400
+#define X86_EFLAGS_OF 0x0800
+#define X86_EFLAGS_ARITH                                                                           \
+	(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | X86_EFLAGS_ZF | X86_EFLAGS_SF |           \
+	 X86_EFLAGS_OF)
 
 /* What made guest code stop. */
 enum trap_kind {
 	TRAP_NONE,
-	TRAP_TDCALL,	 /* TDCALL (opcode or gate) */
-	TRAP_SEAMCALL,	 /* SEAMCALL executed by guest code */
-	TRAP_IO,	 /* IN/OUT/INS/OUTS */
+	TRAP_TDCALL,   /* TDCALL (opcode or gate) */
+	TRAP_SEAMCALL, /* SEAMCALL executed by guest code */
+	TRAP_IO,       /* IN/OUT/INS/OUTS */
 	TRAP_HLT,
 	TRAP_RDMSR,
 	TRAP_WRMSR,
 	TRAP_CPUID,
-	TRAP_EPT,	 /* access in a TD window to a page that is not mapped (or not allowed) */
-	TRAP_INTR,	 /* asynchronous: timer or IPI */
-	TRAP_INSN,	 /* another instruction TDX intercepts (INVD, WBINVD, MWAIT, VMCALL, ...) */
-	TRAP_EXCEPTION,	 /* an exception the guest's IDT must take (e.g. #MC) */
+	TRAP_EPT,	/* access in a TD window to a page that is not mapped (or not allowed) */
+	TRAP_INTR,	/* asynchronous: timer or IPI */
+	TRAP_INSN,	/* another instruction TDX intercepts (INVD, WBINVD, MWAIT, VMCALL, ...) */
+	TRAP_EXCEPTION, /* an exception the guest's IDT must take (e.g. #MC) */
 	TRAP_TRIPLE_FAULT, /* an exception that could be delivered neither as itself nor as #DF */
 };
 
 struct trap_info {
 	enum trap_kind kind;
-	uint64_t insn_rip;    /* the instruction's address */
+	uint64_t insn_rip;     /* the instruction's address */
 	unsigned int insn_len; /* bytes to skip to complete it (0 when not decodable) */
-	int mnemonic;	      /* ZydisMnemonic of the instruction, when decoded */
+	int mnemonic;	       /* ZydisMnemonic of the instruction, when decoded */
 	/* TRAP_IO */
 	uint16_t port;
 	uint8_t io_size; /* 1, 2, 4 */
@@ -295,7 +311,7 @@ struct guest_cpu {
 	uint16_t idt_limit;
 	uint64_t gdt_base;
 	uint16_t gdt_limit;
-	bool vif;	/* virtual RFLAGS.IF (CLI/STI) */
+	bool vif; /* virtual RFLAGS.IF (CLI/STI) */
 	uint64_t cr0, cr2, cr3, cr4;
 	uint64_t gs_base, kernel_gs_base;
 	struct td_window *window;
