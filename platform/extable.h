@@ -10,7 +10,8 @@
 #ifndef TDXSIM_PLATFORM_EXTABLE_H
 #define TDXSIM_PLATFORM_EXTABLE_H
 
-/* clang-format off: assembler syntax */
+/* The macros are assembler syntax. */
+/* clang-format off */
 #ifdef __ASSEMBLER__
 #define TDXSIM_EXTABLE(start, end, fixup)                                                  \
 	.pushsection tdxsim_extable, "a";                                                  \
