@@ -19,6 +19,10 @@
 
 #define NR_PAGE_LOCKS 64
 
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U /* Linux 6.3 */
+#endif
+
 static struct {
 	bool ready;
 	unsigned int nr_ram;
@@ -153,6 +157,20 @@ static uint8_t *map_view(int fd, uint64_t top, const struct machine_config *cfg)
 	return va;
 }
 
+/*
+ * Guest code runs from TD windows, which map this memfd: it must be executable even where
+ * vm.memfd_noexec = 1 would seal new memfds non-executable. Kernels before 6.3 know no
+ * MFD_EXEC and make every memfd executable.
+ */
+static int memfd_open(void)
+{
+	int fd = memfd_create("tdxsim-phys", MFD_CLOEXEC | MFD_EXEC);
+
+	if (fd < 0 && errno == EINVAL)
+		fd = memfd_create("tdxsim-phys", MFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 int physmem_init(const struct machine_config *cfg)
 {
 	uint64_t top;
@@ -169,11 +187,10 @@ int physmem_init(const struct machine_config *cfg)
 	ret = pagemap_init(&pm.poisoned, top);
 	if (ret)
 		goto err_hidden;
-	plat.memfd = memfd_create("tdxsim-phys", MFD_CLOEXEC);
-	if (plat.memfd < 0) {
-		ret = -errno;
+	ret = memfd_open();
+	if (ret < 0)
 		goto err_poisoned;
-	}
+	plat.memfd = ret;
 	if (ftruncate(plat.memfd, (off_t)top)) {
 		ret = -errno;
 		goto err_fd;
@@ -410,7 +427,10 @@ int phys_discard(uint64_t hpa, uint64_t size)
 	return punch(hpa, size);
 }
 
-/* The memfd's allocated blocks: what the machine's RAM really costs the host. */
+/*
+ * The memfd's allocated blocks: what the machine's RAM really costs the host. Reads count
+ * too: shmem has no shared zero page, so reading a never-written page allocates it.
+ */
 uint64_t phys_resident_bytes(void)
 {
 	struct stat st;
