@@ -15,6 +15,13 @@
 
 #include "helpers.h"
 
+/* cmocka's asserts must not fire on LP threads: report the failing line instead */
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			return __LINE__;                                                           \
+	} while (0)
+
 static long whoami(void *arg)
 {
 	(void)arg;
@@ -161,6 +168,37 @@ static void test_run_on_nested(void **state)
 	assert_int_equal(lp_run_on(0, ping, NULL), 10);
 }
 
+static long count(void *arg)
+{
+	return ++*(int *)arg;
+}
+
+/* Work an LP sends itself runs when it polls, and only with interrupts enabled. */
+static long poll_self(void *arg)
+{
+	struct lp_work w;
+	int n = 0;
+
+	(void)arg;
+	CHECK(lp_queue_work((unsigned int)lp_current(), &w, count, &n) == 0);
+	lp_irq_disable();
+	lp_poll_work();
+	CHECK(n == 0);
+	lp_irq_enable();
+	lp_poll_work();
+	CHECK(n == 1);
+	CHECK(lp_work_wait(&w) == 1);
+	return 0;
+}
+
+static void test_poll_work(void **state)
+{
+	(void)state;
+	boot("tiny");
+	assert_int_equal(lp_run_on(1, poll_self, NULL), 0);
+	lp_poll_work(); /* not an LP: nothing to do */
+}
+
 static long ret_lp_if_odd(void *arg)
 {
 	(void)arg;
@@ -191,13 +229,6 @@ static void test_offline_lps(void **state)
 		assert_int_equal(results[i], -ENODEV);
 	assert_int_equal(lp_run_on_each_online(NULL, NULL, NULL), -EINVAL);
 }
-
-/* cmocka's asserts must not fire on LP threads: report the failing line instead */
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			return __LINE__;                                                           \
-	} while (0)
 
 static long irq_checks(void *arg)
 {
@@ -472,6 +503,39 @@ static void test_hotplug_lock(void **state)
 	assert_false(lp_is_online(1));
 }
 
+static int gate_open;
+
+static long blocker(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&gate_open, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return 0;
+}
+
+/* Work accepted while the LP was online but queued behind its offlining is refused. */
+static void test_offline_refuses_queued(void **state)
+{
+	struct offliner o = {.lp = 1, .ret = 1};
+	struct lp_work first, late;
+	pthread_t t;
+
+	(void)state;
+	boot("tiny");
+	gate_open = 0;
+	assert_int_equal(lp_queue_work(1, &first, blocker, NULL), 0);
+	assert_int_equal(pthread_create(&t, NULL, offliner, &o), 0);
+	usleep(50 * 1000); /* the offline request is queued behind the blocker */
+	assert_true(lp_is_online(1));
+	assert_int_equal(lp_queue_work(1, &late, whoami, NULL), 0);
+	__atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	assert_int_equal(o.ret, 0);
+	assert_int_equal(lp_work_wait(&first), 0);
+	assert_int_equal(lp_work_wait(&late), -ENODEV);
+	assert_false(lp_is_online(1));
+}
+
 /* Boot and shutdown repeatedly, with registrations left behind: nothing leaks or lingers. */
 static void test_reboot(void **state)
 {
@@ -496,6 +560,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_1024_lps, teardown),
 		cmocka_unit_test_teardown(test_queue_fifo, teardown),
 		cmocka_unit_test_teardown(test_run_on_nested, teardown),
+		cmocka_unit_test_teardown(test_poll_work, teardown),
 		cmocka_unit_test_teardown(test_offline_lps, teardown),
 		cmocka_unit_test_teardown(test_irq_vmx, teardown),
 		cmocka_unit_test_teardown(test_hotplug_order, teardown),
@@ -504,6 +569,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_hotplug_unregister, teardown),
 		cmocka_unit_test_teardown(test_hotplug_busy, teardown),
 		cmocka_unit_test_teardown(test_hotplug_lock, teardown),
+		cmocka_unit_test_teardown(test_offline_refuses_queued, teardown),
 		cmocka_unit_test_teardown(test_reboot, teardown),
 	};
 
