@@ -194,8 +194,10 @@ int tdx_module_inject_parse(const char *spec, char *err, size_t errlen)
 		if (parse_rule(spec, len, err, errlen) < 0)
 			return -EINVAL;
 		spec += len;
-		if (*spec == ',')
-			spec++;
+		if (*spec == ',' && !*++spec) {
+			snprintf(err, errlen, "empty rule after ','");
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
