@@ -785,7 +785,7 @@ out_close:
 
 int machine_config_load(const char *path, struct machine_config *cfg, char *err, size_t errlen)
 {
-	char *text;
+	char *text = NULL;
 	int ret;
 
 	if (!path || !cfg)

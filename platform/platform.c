@@ -22,6 +22,9 @@ int platform_boot(const struct machine_config *cfg)
 		return ret;
 	}
 	plat.cfg = *cfg;
+	/* What the BIOS reports: the CMRs are explicit from here on (one per RAM range by default). */
+	if (!plat.cfg.nr_cmrs)
+		machine_default_cmrs(&plat.cfg);
 	ret = traps_init();
 	if (ret)
 		goto err;
