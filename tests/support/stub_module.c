@@ -10,6 +10,7 @@ struct trap_info stub_last;
 enum stub_policy stub_policy;
 int stub_nr_events;
 struct td_window *stub_win;
+bool (*stub_guest_hook)(struct cpu_regs *ctx, const struct trap_info *ti);
 
 static void stub_seamcall(struct cpu_regs *ctx, unsigned int len)
 {
@@ -32,6 +33,8 @@ static void stub_guest(struct cpu_regs *ctx, const struct trap_info *ti)
 {
 	stub_last = *ti;
 	stub_nr_events++;
+	if (stub_guest_hook && stub_guest_hook(ctx, ti))
+		return;
 	if (stub_policy == STUB_VE_ON_HLT && ti->kind == TRAP_HLT) {
 		ctx->rip += ti->insn_len;
 		if (guest_deliver(ctx, &stub_guest_cpu, 20, false, 0) == 0)
@@ -80,6 +83,7 @@ int stub_boot_cfg(const struct machine_config *cfg)
 	stub_guest_cpu.window = stub_win;
 	stub_policy = STUB_EXIT_ON_EVERYTHING;
 	stub_nr_events = 0;
+	stub_guest_hook = NULL;
 	return 0;
 err_win:
 	td_window_destroy(stub_win);

@@ -31,6 +31,12 @@ extern struct trap_info stub_last;
 extern enum stub_policy stub_policy;
 extern int stub_nr_events;
 extern struct td_window *stub_win;
+/*
+ * Optional: called first for every guest event. Returning true means the hook completed
+ * the event itself (ctx edited, e.g. a TDCALL answered in place or a #VE delivered); false
+ * goes on with stub_policy. Reset to NULL by stub_boot().
+ */
+extern bool (*stub_guest_hook)(struct cpu_regs *ctx, const struct trap_info *ti);
 
 /* Boot the "tiny" machine with the stub hooks and a window holding a code and a stack page. */
 int stub_boot(unsigned int timer_hz, bool seamrr);

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tdxguest/tdx.h - the TDCALL layer of the guest runtime, the window layout, start-up and
+ * shutdown.
+ *
+ * TDCALL is issued either as the instruction (66 0F 01 CC, trapped by tdxsim) or through the
+ * tdxsim gate, `call *tdx_gate(%rip)` (FF 15 disp32), with identical semantics. The crt takes
+ * the gate address from the boot register R9 (0 on real TDX or when the machine has no
+ * gate); tdx_force_tdcall_insn makes every call use the instruction.
+ */
+#ifndef TDXGUEST_TDX_H
+#define TDXGUEST_TDX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tdx/args.h"
+#include "tdx/ghci.h"
+#include "tdx/leaves.h"
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+
+/* The TD window of tdxsim: private GPA g at base + g, shared GPA g at base + W + g. */
+#define TDX_WINDOW_GPA_BITS 36
+#define TDX_WINDOW_SIZE	    (1ULL << TDX_WINDOW_GPA_BITS)
+
+/* Boot registers saved by the crt, x86 encoding order (RAX, RCX, RDX, RBX, RSP, ...). */
+extern u64 tdx_boot_regs[16];
+/* The tdxsim gate (boot R9), or 0: then TDCALL is the instruction. */
+extern void *tdx_gate;
+/* Run-time switch: true = always the TDCALL instruction, even with a gate. */
+extern bool tdx_force_tdcall_insn;
+
+/*
+ * TDCALL leaf fn with args as inputs (RCX, RDX, R8-R15, RBX, RDI, RSI); the outputs
+ * overwrite *args. Returns RAX (the completion status). RBX, RBP, R12-R15 and the caller's
+ * stack are preserved as the SysV ABI requires, whatever the leaf does with them.
+ */
+u64 __tdcall(u64 fn, struct tdx_module_args *args);
+
+/*
+ * TDG.VP.VMCALL: RCX = TDVMCALL_EXPOSE_REGS_MASK (0xFFCC: RDX, RBX, RSI, RDI, R8-R15 are
+ * shown to the VMM, so unused argument registers go out as the zeros the caller left in
+ * *args, never as stale guest data). A non-zero TDCALL status means the VMCALL mechanism
+ * itself failed: fatal (the guest stops on ud2). Returns R10, the GHCI status; the outputs
+ * (R11...) are in *args.
+ */
+u64 __tdx_hypercall(struct tdx_module_args *args);
+
+/* Standard GHCI call with up to four arguments in R12-R15; R11 out through *out if non-NULL. */
+u64 tdvmcall(u64 subfn, u64 r12, u64 r13, u64 r14, u64 r15, u64 *out);
+
+/* GPA width from TDG.VP.INFO (48 or 52), and the shared bit 1 << (GPAW - 1). */
+unsigned int tdx_gpaw(void);
+u64 tdx_shared_mask(void);
+
+/* The window's base: own RIP rounded down to 2W. */
+uintptr_t tdx_window_base(void);
+/* GPA (shared bit included) -> guest address, and back. */
+void *__va(u64 gpa);
+u64 __pa(const void *va);
+
+/*
+ * ReportFatalError: code in R12, msg (up to 64 bytes) packed into R14, R15, RBX, RDI, RSI,
+ * R8, R9, RDX. Does not return (if the VMM resumes, the vCPU halts forever).
+ */
+__attribute__((noreturn)) void tdx_report_fatal(u64 code, const char *msg);
+/* tdx_report_fatal with a printf-formatted message (truncated to 64 bytes). */
+__attribute__((noreturn, format(printf, 2, 3))) void tdx_panic(u64 code, const char *fmt, ...);
+
+/*
+ * Shutdown convention of tdxsim (docs/GUEST.md): a 32-bit OUT of the status to port
+ * TDX_EXIT_PORT, then for status 0 the ACPI power-off write (16-bit 0x2000 to 0x604), for
+ * any other status ReportFatalError with R12 = (u32)status. Both by
+ * direct TDVMCALL Instruction.IO, never through #VE.
+ */
+#define TDX_EXIT_PORT	      0xF4
+#define TDX_POWEROFF_PORT     0x604
+#define TDX_POWEROFF_VALUE    0x2000
+__attribute__((noreturn)) void tdx_exit(int status);
+
+/* Start-up (called by the crt): runtime init, IDT, then main(). */
+__attribute__((noreturn)) void tdx_guest_start(u64 *boot_regs);
+/* Provided by the user. */
+int main(void);
+
+/* Freestanding helpers the compiler may call. */
+void *memset(void *s, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+size_t strlen(const char *s);
+
+#endif /* TDXGUEST_TDX_H */

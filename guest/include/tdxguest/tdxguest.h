@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* tdxguest/tdxguest.h - everything a guest program needs. */
+#ifndef TDXGUEST_TDXGUEST_H
+#define TDXGUEST_TDXGUEST_H
+
+#include "tdxguest/tdx.h"
+#include "tdxguest/io.h"
+#include "tdxguest/mmio.h"
+#include "tdxguest/ve.h"
+#include "tdxguest/console.h"
+
+#endif

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tdxguest/ve.h - IDT, exception entry and the #VE handlers.
+ *
+ * Every vector 0-31 enters through an assembly stub that pushes (error code or 0, vector)
+ * and all GPRs, so C sees a struct pt_regs; returning from the C handler restores them and
+ * IRETQs. Vector 20 (#VE) calls the current #VE handler; any other vector is fatal
+ * (ReportFatalError with the vector, RIP and error code).
+ *
+ * Two #VE handlers: tdx_early_handle_ve() knows only port I/O (installed by the runtime first,
+ * before anything else is set up), handle_ve() is the full one (installed by tdx_ve_init()).
+ */
+#ifndef TDXGUEST_VE_H
+#define TDXGUEST_VE_H
+
+#include "tdxguest/tdx.h"
+
+struct pt_regs {
+	u64 gpr[16]; /* x86 encoding order; gpr[4] holds the frame's RSP, read-only */
+	u64 vector;
+	u64 error_code;
+	/* pushed by the CPU */
+	u64 rip;
+	u64 cs;
+	u64 rflags;
+	u64 rsp;
+	u64 ss;
+};
+
+/* What TDG.VP.VEINFO.GET returns (tdx/vmx.h struct ve_info is the in-memory area). */
+struct tdx_ve {
+	u64 exit_reason;
+	u64 exit_qual;
+	u64 gla;
+	u64 gpa;
+	u32 instr_len;
+	u32 instr_info;
+};
+
+/* TDG.VP.VEINFO.GET; fatal if the module has no valid info. */
+void tdx_get_ve_info(struct tdx_ve *ve);
+
+/* The #VE handlers. Both end fatally on anything they cannot emulate. */
+void tdx_early_handle_ve(struct pt_regs *regs);
+void handle_ve(struct pt_regs *regs);
+
+/* Build the IDT (vectors 0-31) and load it; #VE goes to the early handler. */
+void tdx_idt_init(void);
+/* Switch #VE to the full handler. */
+void tdx_ve_init(void);
+
+/* Called by the entry stubs. */
+void tdx_exception(struct pt_regs *regs);
+
+/* Number of #VEs handled (statistics, tests). */
+extern u64 tdx_ve_count;
+
+#endif /* TDXGUEST_VE_H */

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IDT, exception dispatch and the #VE handlers (facts §5).
+ *
+ * Each handler returns the number of bytes RIP advances (the VE instruction length, or the
+ * decoded length for MMIO), or a negative value after which the guest stops with
+ * ReportFatalError: nothing is ever silently skipped.
+ */
+#include "tdx/vmx.h"
+#include "tdxguest/console.h"
+#include "tdxguest/insn.h"
+#include "tdxguest/io.h"
+#include "tdxguest/mmio.h"
+#include "tdxguest/ve.h"
+
+#define NR_VECTORS  32
+#define EFLAGS_IF   0x200
+#define EFLAGS_DF   0x400
+
+extern const char tdx_exc_stubs[];
+extern const char __image_start[], __image_end[];
+
+u64 tdx_ve_count;
+
+static u8 idt[NR_VECTORS * 16] __attribute__((aligned(16)));
+static struct {
+	u16 limit;
+	u64 base;
+} __attribute__((packed)) idtr;
+static void (*ve_handler)(struct pt_regs *regs);
+static bool in_fatal;
+
+static __attribute__((noreturn)) void ve_fatal(const char *what, const struct pt_regs *regs,
+					       u64 detail)
+{
+	if (in_fatal)
+		for (;;)
+			__asm__ volatile("pause");
+	in_fatal = true;
+	tdx_panic(0, "%s %lx rip %lx", what, (unsigned long)detail, (unsigned long)regs->rip);
+}
+
+void tdx_idt_init(void)
+{
+	u16 cs;
+
+	__asm__ volatile("movw %%cs, %0" : "=r"(cs));
+	for (unsigned int v = 0; v < NR_VECTORS; v++) {
+		u64 h = (uintptr_t)tdx_exc_stubs + 16 * v;
+		u64 d[2];
+
+		/* 64-bit interrupt gate: offset 15:0 / 31:16 / 63:32, selector, P=1, type 0xE. */
+		d[0] = (h & 0xFFFF) | ((u64)cs << 16) | (0x8EULL << 40) | ((h & 0xFFFF0000ULL) << 32);
+		d[1] = h >> 32;
+		memcpy(idt + 16 * v, d, sizeof(d));
+	}
+	ve_handler = tdx_early_handle_ve;
+	idtr.limit = sizeof(idt) - 1;
+	idtr.base = (uintptr_t)idt;
+	__asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
+}
+
+void tdx_ve_init(void)
+{
+	ve_handler = handle_ve;
+}
+
+void tdx_exception(struct pt_regs *regs)
+{
+	regs->gpr[INSN_RSP] = regs->rsp;
+	if (regs->vector == X86_TRAP_VE) {
+		tdx_ve_count++;
+		ve_handler(regs);
+		return;
+	}
+	ve_fatal("exception", regs, regs->vector << 32 | (regs->error_code & 0xFFFFFFFF));
+}
+
+void tdx_get_ve_info(struct tdx_ve *ve)
+{
+	struct tdx_module_args args = {0};
+	u64 ret = __tdcall(TDG_VP_VEINFO_GET, &args);
+
+	if (ret)
+		tdx_panic(0, "TDG.VP.VEINFO.GET failed: %lx", (unsigned long)ret);
+	ve->exit_reason = args.rcx;
+	ve->exit_qual = args.rdx;
+	ve->gla = args.r8;
+	ve->gpa = args.r9;
+	ve->instr_len = (u32)args.r10;
+	ve->instr_info = (u32)(args.r10 >> 32);
+}
+
+/* The VE instruction length, trusted for HLT, MSR, CPUID and I/O only. */
+static int ve_len(const struct tdx_ve *ve)
+{
+	return ve->instr_len >= 1 && ve->instr_len <= INSN_MAX_LEN ? (int)ve->instr_len : -1;
+}
+
+/* Port I/O, string forms element by element (updating RSI/RDI/RCX as the CPU would). */
+static int handle_io(struct pt_regs *regs, const struct tdx_ve *ve)
+{
+	u64 q = ve->exit_qual;
+	unsigned int size = tdx_io_qual_size(q);
+	bool in = tdx_io_qual_is_in(q);
+	u16 port = (u16)((q & EXIT_QUAL_IO_PORT_MASK) >> EXIT_QUAL_IO_PORT_SHIFT);
+	u32 v;
+
+	if (size != 1 && size != 2 && size != 4)
+		return -1;
+	if (!tdx_io_qual_is_string(q)) {
+		v = (u32)regs->gpr[INSN_RAX];
+		if (tdx_io_hypercall(size, !in, port, &v) && !in)
+			return -1;
+		if (in)
+			regs->gpr[INSN_RAX] = tdx_io_merge(regs->gpr[INSN_RAX], size, v);
+		return ve_len(ve);
+	}
+
+	bool rep = q & EXIT_QUAL_IO_REP;
+	u64 count = rep ? regs->gpr[INSN_RCX] : 1;
+	int64_t step = (regs->rflags & EFLAGS_DF) ? -(int64_t)size : (int64_t)size;
+	int reg = in ? INSN_RDI : INSN_RSI;
+
+	while (count) {
+		u8 *p = (u8 *)(uintptr_t)regs->gpr[reg];
+
+		if (in) {
+			tdx_io_hypercall(size, false, port, &v);
+			memcpy(p, &v, size);
+		} else {
+			v = 0;
+			memcpy(&v, p, size);
+			if (tdx_io_hypercall(size, true, port, &v))
+				return -1;
+		}
+		regs->gpr[reg] += (u64)step;
+		count--;
+		if (rep)
+			regs->gpr[INSN_RCX] = count;
+	}
+	return ve_len(ve);
+}
+
+static int handle_hlt(struct pt_regs *regs, const struct tdx_ve *ve)
+{
+	bool blocked = !(regs->rflags & EFLAGS_IF);
+
+	if (tdvmcall(TDVMCALL_INSTRUCTION_HLT, blocked, 0, 0, 0, NULL))
+		return -1;
+	return ve_len(ve);
+}
+
+static int handle_rdmsr(struct pt_regs *regs, const struct tdx_ve *ve)
+{
+	u64 val;
+
+	if (tdvmcall(TDVMCALL_INSTRUCTION_RDMSR, (u32)regs->gpr[INSN_RCX], 0, 0, 0, &val))
+		return -1;
+	regs->gpr[INSN_RAX] = (u32)val;
+	regs->gpr[INSN_RDX] = val >> 32;
+	return ve_len(ve);
+}
+
+static int handle_wrmsr(struct pt_regs *regs, const struct tdx_ve *ve)
+{
+	u64 val = (regs->gpr[INSN_RDX] << 32) | (u32)regs->gpr[INSN_RAX];
+
+	if (tdvmcall(TDVMCALL_INSTRUCTION_WRMSR, (u32)regs->gpr[INSN_RCX], val, 0, 0, NULL))
+		return -1;
+	return ve_len(ve);
+}
+
+/* CPUID that reached #VE: the hypervisor range goes to the VMM, everything else reads 0. */
+static int handle_cpuid(struct pt_regs *regs, const struct tdx_ve *ve)
+{
+	u32 leaf = (u32)regs->gpr[INSN_RAX];
+	struct tdx_module_args args = {
+		.r10 = TDX_HYPERCALL_STANDARD,
+		.r11 = TDVMCALL_INSTRUCTION_CPUID,
+		.r12 = leaf,
+		.r13 = (u32)regs->gpr[INSN_RCX],
+	};
+
+	if (leaf < 0x40000000 || leaf > 0x4FFFFFFF) {
+		regs->gpr[INSN_RAX] = regs->gpr[INSN_RBX] = 0;
+		regs->gpr[INSN_RCX] = regs->gpr[INSN_RDX] = 0;
+		return ve_len(ve);
+	}
+	if (__tdx_hypercall(&args))
+		return -1;
+	regs->gpr[INSN_RAX] = (u32)args.r12;
+	regs->gpr[INSN_RBX] = (u32)args.r13;
+	regs->gpr[INSN_RCX] = (u32)args.r14;
+	regs->gpr[INSN_RDX] = (u32)args.r15;
+	return ve_len(ve);
+}
+
+/* MMIO: decode the faulting MOV, forward it as #VE.RequestMMIO (shared GPAs only). */
+static int handle_mmio(struct pt_regs *regs, const struct tdx_ve *ve)
+{
+	const u8 *ip = (const u8 *)(uintptr_t)regs->rip;
+	size_t avail = INSN_MAX_LEN;
+	struct insn_mmio insn;
+	enum insn_err err;
+	u64 val;
+
+	if (!(ve->gpa & tdx_shared_mask()))
+		ve_fatal("#VE EPT violation on private GPA", regs, ve->gpa);
+	if (regs->rip >= (uintptr_t)__image_start && regs->rip < (uintptr_t)__image_end &&
+	    (uintptr_t)__image_end - regs->rip < avail)
+		avail = (uintptr_t)__image_end - regs->rip;
+	err = insn_decode_mmio(ip, avail, &insn);
+	if (err != INSN_OK)
+		tdx_panic(0, "MMIO decode: %s rip %lx", insn_strerror(err), (unsigned long)regs->rip);
+	if (insn_mmio_crosses_page(ve->gla, insn.size) || insn_mmio_crosses_page(ve->gpa, insn.size))
+		ve_fatal("MMIO crosses a page at GPA", regs, ve->gpa);
+	switch (insn.kind) {
+	case INSN_MMIO_WRITE:
+	case INSN_MMIO_WRITE_IMM:
+		val = insn_mmio_store_value(&insn, regs->gpr);
+		if (tdx_mmio_hypercall(insn.size, true, ve->gpa, &val))
+			ve_fatal("MMIO write failed at GPA", regs, ve->gpa);
+		break;
+	default:
+		if (insn.reg == INSN_RSP)
+			ve_fatal("MMIO read into RSP at GPA", regs, ve->gpa);
+		if (tdx_mmio_hypercall(insn.size, false, ve->gpa, &val))
+			ve_fatal("MMIO read failed at GPA", regs, ve->gpa);
+		insn_mmio_load(&insn, regs->gpr, val);
+		break;
+	}
+	return insn.len;
+}
+
+struct ve_handler_entry {
+	u32 exit_reason;
+	int (*fn)(struct pt_regs *regs, const struct tdx_ve *ve);
+};
+
+static const struct ve_handler_entry ve_table[] = {
+	{EXIT_REASON_HLT, handle_hlt},
+	{EXIT_REASON_MSR_READ, handle_rdmsr},
+	{EXIT_REASON_MSR_WRITE, handle_wrmsr},
+	{EXIT_REASON_CPUID, handle_cpuid},
+	{EXIT_REASON_IO_INSTRUCTION, handle_io},
+	{EXIT_REASON_EPT_VIOLATION, handle_mmio},
+};
+
+static void dispatch(struct pt_regs *regs, const struct tdx_ve *ve,
+		     const struct ve_handler_entry *table, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (table[i].exit_reason != (u32)ve->exit_reason)
+			continue;
+		int len = table[i].fn(regs, ve);
+		if (len <= 0)
+			ve_fatal("#VE not handled, exit reason", regs, ve->exit_reason);
+		regs->rip += (u64)len;
+		return;
+	}
+	ve_fatal("#VE unexpected exit reason", regs, ve->exit_reason);
+}
+
+void handle_ve(struct pt_regs *regs)
+{
+	struct tdx_ve ve;
+
+	tdx_get_ve_info(&ve);
+	dispatch(regs, &ve, ve_table, sizeof(ve_table) / sizeof(ve_table[0]));
+}
+
+/* Before the runtime is up: port I/O only, everything else is fatal. */
+void tdx_early_handle_ve(struct pt_regs *regs)
+{
+	static const struct ve_handler_entry early_table[] = {
+		{EXIT_REASON_IO_INSTRUCTION, handle_io},
+	};
+	struct tdx_ve ve;
+
+	tdx_get_ve_info(&ve);
+	dispatch(regs, &ve, early_table, 1);
+}
