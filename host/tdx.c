@@ -72,12 +72,17 @@ static struct {
  * Helpers
  */
 
-/* seamcall_err(), remembering the status for the transient/final decision. */
-static int sc_fail(uint64_t fn, uint64_t status, const struct tdx_module_args *args, int cpu)
+void tdx_note_failure(uint64_t status)
 {
 	uint64_t expected = 0;
 
 	atomic_compare_exchange_strong(&tdx.fail_status, &expected, status);
+}
+
+/* seamcall_err(), remembering the status for the transient/final decision. */
+static int sc_fail(uint64_t fn, uint64_t status, const struct tdx_module_args *args, int cpu)
+{
+	tdx_note_failure(status);
 	return seamcall_err(fn, status, args, cpu);
 }
 

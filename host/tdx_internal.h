@@ -23,6 +23,9 @@ void tdx_hotplug_exit(void);
 int tdx_lp_online(unsigned int cpu);
 int tdx_lp_may_offline(unsigned int cpu);
 
+/* Remember the status that failed the bring-up (the first one counts). */
+void tdx_note_failure(uint64_t status);
+
 /* VMX operation for a piece of TDX work: on if it was off; put turns it off again. */
 int tdx_vmx_get(bool *turned_on);
 void tdx_vmx_put(bool turned_on);

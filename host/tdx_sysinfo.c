@@ -12,7 +12,7 @@
 #include "tdx/metadata.h"
 #include "tdx/status.h"
 
-#include "tdx_host.h"
+#include "tdx_internal.h"
 
 struct md_field {
 	uint64_t id;
@@ -60,8 +60,10 @@ static int read_sys_metadata_field(uint64_t id, uint64_t *value)
 	status = seamcall_cpu(TDH_SYS_RD, &args, &cpu);
 	if (tdx_status_code(status) == TDX_METADATA_FIELD_ID_INCORRECT)
 		return -ENOENT;
-	if (status)
+	if (status) {
+		tdx_note_failure(status);
 		return seamcall_err(TDH_SYS_RD, status, &args, cpu);
+	}
 	*value = args.r8;
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "host_test.h"
 
+static bool booted;
 static char *logbuf;
 static size_t loglen, logcap;
 static pthread_mutex_t loglock = PTHREAD_MUTEX_INITIALIZER;
@@ -116,6 +117,7 @@ int host_test_boot(const struct machine_config *cfg, const struct tdx_module_par
 	ret = tdx_init();
 	if (ret)
 		goto err_module;
+	booted = true;
 	return 0;
 
 err_module:
@@ -140,10 +142,19 @@ int host_test_boot_preset(const char *preset)
 
 void host_test_shutdown(void)
 {
+	booted = false;
 	tdx_exit();
 	tdx_module_inject_clear();
 	tdx_module_unload();
 	page_alloc_exit();
 	platform_shutdown();
 	log_capture_stop();
+}
+
+int host_test_teardown(void **state)
+{
+	(void)state;
+	if (booted)
+		host_test_shutdown();
+	return 0;
 }

@@ -14,6 +14,8 @@ int host_test_boot(const struct machine_config *cfg, const struct tdx_module_par
 		   bool load);
 int host_test_boot_preset(const char *preset);
 void host_test_shutdown(void);
+/* cmocka teardown: shut down what a failed test left booted */
+int host_test_teardown(void **state);
 
 /* The captured log: lines joined with '\n'. */
 void log_capture_start(void);

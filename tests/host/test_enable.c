@@ -58,8 +58,8 @@ static void test_enable_laptop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_enable_tiny),
-		cmocka_unit_test(test_enable_laptop),
+		cmocka_unit_test_teardown(test_enable_tiny, host_test_teardown),
+		cmocka_unit_test_teardown(test_enable_laptop, host_test_teardown),
 	};
 
 	return cmocka_run_group_tests_name("host_enable", tests, NULL, NULL);
