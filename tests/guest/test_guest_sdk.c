@@ -500,6 +500,26 @@ static void test_mmio_private_is_fatal(void **state)
 	assert_string_equal(msg, "#VE EPT ");
 }
 
+static void test_early_ve_only_io(void **state)
+{
+	struct exit_rec *v[MAX_EXITS];
+	char msg[33] = {0};
+	int n;
+	(void)state;
+
+	platform_claim_signals();
+	do_run(TINY_EARLY_VE, false, true);
+	n = vmcalls(v, MAX_EXITS);
+	assert_int_equal(n, 2);
+	check_io_call(v[0], 1, true, 0x80, 0x5a);
+	assert_int_equal(v[1]->regs.gpr[REG_R11_], TDVMCALL_REPORT_FATAL_ERROR);
+	memcpy(msg, &v[1]->regs.gpr[REG_R14_], 8);
+	memcpy(msg + 8, &v[1]->regs.gpr[REG_R15_], 8);
+	memcpy(msg + 16, &v[1]->regs.gpr[REG_RBX_], 8);
+	memcpy(msg + 24, &v[1]->regs.gpr[REG_RDI_], 8);
+	assert_memory_equal(msg, "#VE unexpected exit reason c rip", 32);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +533,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_mmio_ve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ve_misc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_private_is_fatal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_ve_only_io, setup, teardown),
 	};
 
 	if (argc < 2)

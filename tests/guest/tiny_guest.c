@@ -146,6 +146,12 @@ int main(void)
 	case TINY_MMIO_PRIVATE:
 		tdx_mmio_path = TDX_MMIO_VE;
 		return (int)readl(__va(TINY_MMIO_GPA));
+	case TINY_EARLY_VE:
+		tdx_idt_init(); /* back to the early handler */
+		tdx_io_path = TDX_IO_VE;
+		outb(0x5a, TINY_PORT);
+		__asm__ volatile("hlt");
+		return 0;
 	default:
 		return 99;
 	}

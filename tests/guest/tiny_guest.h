@@ -13,6 +13,7 @@ enum tiny_scenario {
 	TINY_VE_MISC,	    /* HLT, RDMSR, WRMSR, CPUID (hypervisor and other), REP OUTSB under #VE */
 	TINY_FORCE_INSN,    /* direct I/O with tdx_force_tdcall_insn */
 	TINY_MMIO_PRIVATE,  /* MMIO #VE on a private GPA: fatal */
+	TINY_EARLY_VE,	    /* early #VE handler: port I/O works, HLT is fatal */
 };
 
 #define TINY_PORT     0x80
