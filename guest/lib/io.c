@@ -9,8 +9,9 @@ u64 tdx_io_hypercall(unsigned int size, bool out, u16 port, u32 *val)
 {
 	u64 mask = size >= 4 ? 0xFFFFFFFFull : (1ULL << (8 * size)) - 1;
 	u64 r11 = 0;
-	u64 ret = tdvmcall(TDVMCALL_INSTRUCTION_IO, size, out ? TDVMCALL_IO_WRITE : TDVMCALL_IO_READ,
-			   port, out ? (*val & mask) : 0, &r11);
+	u64 ret =
+		tdvmcall(TDVMCALL_INSTRUCTION_IO, size, out ? TDVMCALL_IO_WRITE : TDVMCALL_IO_READ,
+			 port, out ? (*val & mask) : 0, &r11);
 
 	if (!out)
 		*val = (u32)((ret ? ~0ULL : r11) & mask);

@@ -8,9 +8,9 @@ enum tdx_mmio_path tdx_mmio_path;
 u64 tdx_mmio_hypercall(unsigned int size, bool write, u64 gpa, u64 *val)
 {
 	u64 r11 = 0;
-	u64 ret = tdvmcall(TDVMCALL_VE_REQUEST_MMIO, size,
-			   write ? TDVMCALL_IO_WRITE : TDVMCALL_IO_READ, gpa, write ? *val : 0,
-			   &r11);
+	u64 ret =
+		tdvmcall(TDVMCALL_VE_REQUEST_MMIO, size,
+			 write ? TDVMCALL_IO_WRITE : TDVMCALL_IO_READ, gpa, write ? *val : 0, &r11);
 
 	if (!write)
 		*val = ret ? ~0ULL : r11;

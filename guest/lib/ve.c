@@ -13,9 +13,9 @@
 #include "tdxguest/mmio.h"
 #include "tdxguest/ve.h"
 
-#define NR_VECTORS  32
-#define EFLAGS_IF   0x200
-#define EFLAGS_DF   0x400
+#define NR_VECTORS 32
+#define EFLAGS_IF  0x200
+#define EFLAGS_DF  0x400
 
 extern const char tdx_exc_stubs[];
 extern const char __image_start[], __image_end[];
@@ -50,7 +50,8 @@ void tdx_idt_init(void)
 		u64 d[2];
 
 		/* 64-bit interrupt gate: offset 15:0 / 31:16 / 63:32, selector, P=1, type 0xE. */
-		d[0] = (h & 0xFFFF) | ((u64)cs << 16) | (0x8EULL << 40) | ((h & 0xFFFF0000ULL) << 32);
+		d[0] = (h & 0xFFFF) | ((u64)cs << 16) | (0x8EULL << 40) |
+		       ((h & 0xFFFF0000ULL) << 32);
 		d[1] = h >> 32;
 		memcpy(idt + 16 * v, d, sizeof(d));
 	}
@@ -212,8 +213,10 @@ static int handle_mmio(struct pt_regs *regs, const struct tdx_ve *ve)
 		avail = (uintptr_t)__image_end - regs->rip;
 	err = insn_decode_mmio(ip, avail, &insn);
 	if (err != INSN_OK)
-		tdx_panic(0, "MMIO decode: %s rip %lx", insn_strerror(err), (unsigned long)regs->rip);
-	if (insn_mmio_crosses_page(ve->gla, insn.size) || insn_mmio_crosses_page(ve->gpa, insn.size))
+		tdx_panic(0, "MMIO decode: %s rip %lx", insn_strerror(err),
+			  (unsigned long)regs->rip);
+	if (insn_mmio_crosses_page(ve->gla, insn.size) ||
+	    insn_mmio_crosses_page(ve->gpa, insn.size))
 		ve_fatal("MMIO crosses a page at GPA", regs, ve->gpa);
 	switch (insn.kind) {
 	case INSN_MMIO_WRITE:
@@ -239,12 +242,9 @@ struct ve_handler_entry {
 };
 
 static const struct ve_handler_entry ve_table[] = {
-	{EXIT_REASON_HLT, handle_hlt},
-	{EXIT_REASON_MSR_READ, handle_rdmsr},
-	{EXIT_REASON_MSR_WRITE, handle_wrmsr},
-	{EXIT_REASON_CPUID, handle_cpuid},
-	{EXIT_REASON_IO_INSTRUCTION, handle_io},
-	{EXIT_REASON_EPT_VIOLATION, handle_mmio},
+	{EXIT_REASON_HLT, handle_hlt},		 {EXIT_REASON_MSR_READ, handle_rdmsr},
+	{EXIT_REASON_MSR_WRITE, handle_wrmsr},	 {EXIT_REASON_CPUID, handle_cpuid},
+	{EXIT_REASON_IO_INSTRUCTION, handle_io}, {EXIT_REASON_EPT_VIOLATION, handle_mmio},
 };
 
 static void dispatch(struct pt_regs *regs, const struct tdx_ve *ve,

@@ -20,9 +20,9 @@
 #include "tests/support/stub_module.h"
 #include "tiny_guest.h"
 
-#define LOAD_GPA 0x100000ULL
-#define HPA_POOL 0x20000000ULL
-#define MAX_EXITS 256
+#define LOAD_GPA	 0x100000ULL
+#define HPA_POOL	 0x20000000ULL
+#define MAX_EXITS	 256
 #define NO_VALID_VE_INFO 0xC000070400000000ULL
 
 static const char *guest_path;
@@ -35,9 +35,9 @@ struct exit_rec {
 
 static struct run {
 	uint64_t scenario;
-	bool gate;     /* R9 = the gate */
+	bool gate; /* R9 = the gate */
 	bool enter_gate;
-	bool ve;       /* the hook turns I/O, HLT, MSR, CPUID and EPT events into #VE */
+	bool ve; /* the hook turns I/O, HLT, MSR, CPUID and EPT events into #VE */
 	bool dirty;
 	uint64_t in_values[16];
 	int nr_in;
@@ -112,7 +112,9 @@ static bool mini_module(struct cpu_regs *ctx, const struct trap_info *ti)
 	assert_false(run.ve_valid); /* would be #DF */
 	run.ve_valid = true;
 	run.ve_regs[0] = reason;
-	run.ve_regs[1] = ti->kind == TRAP_IO ? io_qual(ti) : ti->kind == TRAP_EPT ? (ti->write ? 2 : 1) : 0;
+	run.ve_regs[1] = ti->kind == TRAP_IO	? io_qual(ti)
+			 : ti->kind == TRAP_EPT ? (ti->write ? 2 : 1)
+						: 0;
 	run.ve_regs[2] = ti->kind == TRAP_EPT ? ti->gla : 0;
 	run.ve_regs[3] = ti->kind == TRAP_EPT ? ti->gpa : 0;
 	run.ve_regs[4] = ti->kind == TRAP_EPT ? 0 : ti->insn_len;
@@ -300,9 +302,10 @@ static void test_io_gate_equals_trap(void **state)
 		for (int i = 0; i < n_trap; i++) {
 			assert_int_equal(run.ex[i].kind, trap[i].kind);
 			for (int r = 0; r < 16; r++)
-				if (r != REG_RSP_ && r != REG_R9_ && r != REG_RBP_ && r != REG_R12_ &&
-				    trap[i].kind == TRAP_TDCALL && r >= REG_R10_)
-					assert_int_equal(run.ex[i].regs.gpr[r], trap[i].regs.gpr[r]);
+				if (r != REG_RSP_ && r != REG_R9_ && r != REG_RBP_ &&
+				    r != REG_R12_ && trap[i].kind == TRAP_TDCALL && r >= REG_R10_)
+					assert_int_equal(run.ex[i].regs.gpr[r],
+							 trap[i].regs.gpr[r]);
 			assert_int_equal(run.ex[i].ti.insn_len,
 					 mode ? TDX_INSN_LEN : TDXSIM_GATE_CALL_LEN);
 		}

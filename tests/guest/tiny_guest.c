@@ -61,9 +61,11 @@ static int reloc(void)
 		return 2;
 	if (tdx_gpaw() != 48 || tdx_shared_mask() != 1ULL << 47)
 		return 3;
-	if (__pa(__va(0x1234)) != 0x1234 || __pa(__va(0x1234 | tdx_shared_mask())) != (0x1234 | tdx_shared_mask()))
+	if (__pa(__va(0x1234)) != 0x1234 ||
+	    __pa(__va(0x1234 | tdx_shared_mask())) != (0x1234 | tdx_shared_mask()))
 		return 4;
-	if ((uintptr_t)__va(0x1000 | tdx_shared_mask()) - (uintptr_t)__va(0x1000) != TDX_WINDOW_SIZE)
+	if ((uintptr_t)__va(0x1000 | tdx_shared_mask()) - (uintptr_t)__va(0x1000) !=
+	    TDX_WINDOW_SIZE)
 		return 5;
 	return r + 23; /* 42 */
 }

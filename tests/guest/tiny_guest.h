@@ -10,10 +10,10 @@ enum tiny_scenario {
 	TINY_PRINTF,	    /* tdx_printf over the direct path */
 	TINY_MMIO_DIRECT,   /* readX/writeX by #VE.RequestMMIO */
 	TINY_MMIO_VE,	    /* readX/writeX touching memory (#VE) */
-	TINY_VE_MISC,	    /* HLT, RDMSR, WRMSR, CPUID (hypervisor and other), REP OUTSB under #VE */
-	TINY_FORCE_INSN,    /* direct I/O with tdx_force_tdcall_insn */
-	TINY_MMIO_PRIVATE,  /* MMIO #VE on a private GPA: fatal */
-	TINY_EARLY_VE,	    /* early #VE handler: port I/O works, HLT is fatal */
+	TINY_VE_MISC,	 /* HLT, RDMSR, WRMSR, CPUID (hypervisor and other), REP OUTSB under #VE */
+	TINY_FORCE_INSN, /* direct I/O with tdx_force_tdcall_insn */
+	TINY_MMIO_PRIVATE, /* MMIO #VE on a private GPA: fatal */
+	TINY_EARLY_VE,	   /* early #VE handler: port I/O works, HLT is fatal */
 };
 
 #define TINY_PORT     0x80

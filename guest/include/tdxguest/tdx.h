@@ -78,9 +78,9 @@ __attribute__((noreturn, format(printf, 2, 3))) void tdx_panic(u64 code, const c
  * any other status ReportFatalError with R12 = (u32)status. Both by
  * direct TDVMCALL Instruction.IO, never through #VE.
  */
-#define TDX_EXIT_PORT	      0xF4
-#define TDX_POWEROFF_PORT     0x604
-#define TDX_POWEROFF_VALUE    0x2000
+#define TDX_EXIT_PORT	   0xF4
+#define TDX_POWEROFF_PORT  0x604
+#define TDX_POWEROFF_VALUE 0x2000
 __attribute__((noreturn)) void tdx_exit(int status);
 
 /* Start-up (called by the crt): runtime init, IDT, then main(). */
