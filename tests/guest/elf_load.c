@@ -33,8 +33,8 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
 int elf_load(struct td_window *w, const char *path, uint64_t load_gpa, uint64_t hpa_pool,
 	     bool dirty, struct elf_image *img)
 {
-	uint8_t *buf;
-	size_t len;
+	uint8_t *buf = NULL;
+	size_t len = 0;
 	int ret = read_file(path, &buf, &len);
 
 	if (ret)
