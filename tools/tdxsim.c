@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+/* The tdxsim command: subcommand dispatch only; each subcommand lives in its own file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools.h"
+
+static const struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} subcommands[] = {
+	{ "host-init", cmd_host_init, "boot a machine and bring the TDX module up as the host" },
+};
+
+#define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tdxsim COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < NR_SUBCOMMANDS; i++)
+		fprintf(f, "  %-12s %s\n", subcommands[i].name, subcommands[i].help);
+	fprintf(f, "\n'tdxsim COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < NR_SUBCOMMANDS; i++) {
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "tdxsim: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
