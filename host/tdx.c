@@ -344,8 +344,8 @@ static int build_tdmrs(void)
 		return ret;
 	fmt_size(cover, sizeof(cover), tdmrs_cover_bytes(&tdx.tdmrs));
 	fmt_size(pamt, sizeof(pamt), tdmrs_pamt_bytes(&tdx.tdmrs));
-	tdx_pr("%u TDMR%s cover %s, PAMT %s", tdx.tdmrs.nr_tdmrs,
-	       tdx.tdmrs.nr_tdmrs == 1 ? "" : "s", cover, pamt);
+	tdx_pr("%u TDMR%s %s, PAMT %s", tdx.tdmrs.nr_tdmrs,
+	       tdx.tdmrs.nr_tdmrs == 1 ? " covers" : "s cover", cover, pamt);
 	return 0;
 }
 

@@ -88,7 +88,8 @@ int cmd_host_init(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tdx_module_params params = { 0 };
-	const char *preset = "laptop", *file = NULL;
+	const char *preset = "laptop", *file = NULL, *inject = NULL;
+	char err[256];
 	struct machine_config cfg;
 	double t0, t_boot, t_enable;
 	int c, ret, status = 1;
@@ -99,7 +100,7 @@ int cmd_host_init(int argc, char **argv)
 		} else if (c == 'm') {
 			file = optarg;
 		} else if (c == 'i') {
-			params.inject = optarg;
+			inject = optarg;
 		} else if (c == 'v' && !strcmp(optarg, "1.5.01")) {
 			params.version = TDX_MODULE_1_5_01;
 		} else if (c == 'v' && !strcmp(optarg, "latest")) {
@@ -119,8 +120,10 @@ int cmd_host_init(int argc, char **argv)
 	if (load_config(preset, file, &cfg))
 		return 2;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	tdx_log_set_sink(print_line, NULL);
-	printf("machine %s: %u packages x %u cores x %u threads, %.1f GiB RAM in %u ranges\n",
+	printf("machine %s: %u package(s) x %u core(s) x %u thread(s), %.1f GiB RAM in %u "
+	       "ranges\n",
 	       cfg.name, cfg.packages, cfg.cores_per_package, cfg.threads_per_core,
 	       (double)machine_ram_bytes(&cfg) / (1ULL << 30), cfg.nr_ram);
 
@@ -137,6 +140,11 @@ int cmd_host_init(int argc, char **argv)
 	if (ret) {
 		fprintf(stderr, "tdxsim: %s\n", strerror(-ret));
 		goto out_platform;
+	}
+	if (inject && tdx_module_inject_parse(inject, err, sizeof(err))) {
+		fprintf(stderr, "tdxsim: --inject: %s\n", err);
+		ret = -EINVAL;
+		goto out_module;
 	}
 	ret = tdx_init();
 	if (ret)

@@ -46,7 +46,7 @@ static void enable_preset(const char *preset, const char *summary)
 static void test_enable_tiny(void **state)
 {
 	(void)state;
-	enable_preset("tiny", "tdx: 1 TDMR cover 1.0 GiB, PAMT 4.0 MiB");
+	enable_preset("tiny", "tdx: 1 TDMR covers 1.0 GiB, PAMT 4.0 MiB");
 }
 
 static void test_enable_laptop(void **state)
