@@ -55,11 +55,41 @@ static void test_enable_laptop(void **state)
 	enable_preset("laptop", "tdx: 2 TDMRs cover 16.0 GiB, PAMT 64.1 MiB");
 }
 
+/* RAM with holes that are not 1 GiB aligned: they become reserved areas. */
+static void test_enable_holes(void **state)
+{
+	const uint64_t M = 1ULL << 20, G = 1ULL << 30;
+	struct machine_config cfg;
+
+	(void)state;
+	assert_int_equal(machine_preset("tiny", &cfg), 0);
+	cfg.nr_ram = 0;
+	cfg.ram[cfg.nr_ram++] = (struct phys_range){ 0, 640 << 10, 0 };
+	cfg.ram[cfg.nr_ram++] = (struct phys_range){ 1 * M, 1536 * M - 1 * M, 0 };
+	cfg.ram[cfg.nr_ram++] = (struct phys_range){ 1792 * M, 256 * M, 0 };
+	cfg.ram[cfg.nr_ram++] = (struct phys_range){ 4 * G, 2560 * M, 0 };
+	cfg.ram[cfg.nr_ram++] = (struct phys_range){ 7 * G, 1 * G, 0 };
+	cfg.nr_cmrs = 0;
+	assert_int_equal(host_test_boot(&cfg, NULL, true), 0);
+	assert_int_equal(tdx_enable(), 0);
+	/* [0, 2G) and [4G, 8G): the second one merges across the [6.5G, 7G) hole */
+	if (!log_has("tdx: 2 TDMRs cover 6.0 GiB, PAMT 24.1 MiB"))
+		log_dump();
+	assert_true(log_has("tdx: 2 TDMRs cover 6.0 GiB, PAMT 24.1 MiB"));
+	tdx_print_layout();
+	assert_true(log_has("tdx:   reserved [0x000000000000, 0x000000100000) 1.0 MiB"));
+	assert_true(log_has("tdx:   reserved [0x000060000000, 0x000070000000) 256.0 MiB"));
+	assert_true(log_has("tdx:   reserved [0x0001a0000000, 0x0001c0000000) 512.0 MiB"));
+	assert_int_equal(tdx_pamt_check(NULL, 0), 0);
+	host_test_shutdown();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_enable_tiny, host_test_teardown),
 		cmocka_unit_test_teardown(test_enable_laptop, host_test_teardown),
+		cmocka_unit_test_teardown(test_enable_holes, host_test_teardown),
 	};
 
 	return cmocka_run_group_tests_name("host_enable", tests, NULL, NULL);
