@@ -17,6 +17,7 @@
 #include "tdx/leaves.h"
 #include "tdx/metadata.h"
 #include "tdx/status.h"
+#include "tdx/structs.h"
 
 #include "lock.h"
 #include "tdx_module.h"
@@ -27,7 +28,7 @@
 
 /* Limits [TDX module 1.5.01 metadata_sys.c, tdx_api_defs.h; tdx-abi-facts §6]. */
 #define MAX_TDMRS	    64
-#define MAX_RESERVED_AREAS  16
+#define MAX_RESERVED_AREAS  MAX_RESERVED_PER_TDMR
 #define MAX_CMRS	    32
 #define PAMT_ENTRY_SIZE	    16
 #define TDMR_INFO_ALIGNMENT 512 /* TDMR_INFO entries and the PA array [facts §1.1] */
@@ -71,22 +72,7 @@ struct pamt_entry {
 };
 _Static_assert(sizeof(struct pamt_entry) == PAMT_ENTRY_SIZE, "PAMT entry is 16 bytes");
 
-/* TDMR_INFO as the host writes it [facts §6; M tdmr_info_entry_t]. */
-struct tdmr_info {
-	uint64_t base;
-	uint64_t size;
-	uint64_t pamt_1g_base;
-	uint64_t pamt_1g_size;
-	uint64_t pamt_2m_base;
-	uint64_t pamt_2m_size;
-	uint64_t pamt_4k_base;
-	uint64_t pamt_4k_size;
-	struct {
-		uint64_t offset;
-		uint64_t size;
-	} rsvd[MAX_RESERVED_AREAS];
-};
-_Static_assert(sizeof(struct tdmr_info) == 64 + 16 * MAX_RESERVED_AREAS, "TDMR_INFO layout");
+/* TDMR_INFO as the host writes it: struct tdmr_info of <tdx/structs.h> [facts §6]. */
 
 /* System states [M tdx_global_data.h; facts §7]. */
 enum sys_state {
@@ -104,7 +90,7 @@ struct tdmr {
 	unsigned int nr_rsvd;
 	struct {
 		uint64_t offset, size;
-	} rsvd[MAX_RESERVED_AREAS];
+	} reserved_areas[MAX_RESERVED_AREAS];
 	/* Next address to initialise; the 1G blocks below it are usable [M last_initialized]. */
 	uint64_t next_init;
 	struct try_mutex lock;

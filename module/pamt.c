@@ -38,8 +38,8 @@ void pamt_init_block(const struct tdmr *t, uint64_t block)
 	memset(e, 0, sizeof(*e));
 
 	for (unsigned int j = 0; j < t->nr_rsvd; j++) {
-		uint64_t start = t->base + t->rsvd[j].offset;
-		uint64_t end = start + t->rsvd[j].size;
+		uint64_t start = t->base + t->reserved_areas[j].offset;
+		uint64_t end = start + t->reserved_areas[j].size;
 
 		if (start < block)
 			start = block;
@@ -100,9 +100,9 @@ static bool page_resident(const void *va)
 static bool pa_reserved(const struct tdmr *t, uint64_t pa)
 {
 	for (unsigned int j = 0; j < t->nr_rsvd; j++) {
-		uint64_t start = t->base + t->rsvd[j].offset;
+		uint64_t start = t->base + t->reserved_areas[j].offset;
 
-		if (pa >= start && pa < start + t->rsvd[j].size)
+		if (pa >= start && pa < start + t->reserved_areas[j].size)
 			return true;
 	}
 	return false;
@@ -111,7 +111,7 @@ static bool pa_reserved(const struct tdmr *t, uint64_t pa)
 static bool range_has_reserved(const struct tdmr *t, uint64_t pa, uint64_t size)
 {
 	for (unsigned int j = 0; j < t->nr_rsvd; j++)
-		if (ranges_overlap(pa, size, t->base + t->rsvd[j].offset, t->rsvd[j].size))
+		if (ranges_overlap(pa, size, t->base + t->reserved_areas[j].offset, t->reserved_areas[j].size))
 			return true;
 	return false;
 }
@@ -348,9 +348,9 @@ void tdx_pamt_dump(FILE *out)
 				(unsigned long long)(t->pamt_base[l] + t->pamt_size[l]));
 		for (unsigned int j = 0; j < t->nr_rsvd; j++)
 			fprintf(out, "    reserved [0x%llx, 0x%llx)\n",
-				(unsigned long long)(t->base + t->rsvd[j].offset),
-				(unsigned long long)(t->base + t->rsvd[j].offset +
-						     t->rsvd[j].size));
+				(unsigned long long)(t->base + t->reserved_areas[j].offset),
+				(unsigned long long)(t->base + t->reserved_areas[j].offset +
+						     t->reserved_areas[j].size));
 		for (uint64_t block = t->base; block < done; block += _1G)
 			dump_block(out, &run, t, block);
 		run_flush(out, &run);

@@ -62,21 +62,21 @@ static uint64_t check_tdmr_addr(const struct tdmr_info *t, unsigned int i)
 static uint64_t check_reserved(const struct tdmr_info *t, unsigned int i)
 {
 	for (unsigned int j = 0; j < MAX_RESERVED_AREAS; j++) {
-		uint64_t off = t->rsvd[j].offset, size = t->rsvd[j].size;
+		uint64_t off = t->reserved_areas[j].offset, size = t->reserved_areas[j].size;
 		uint64_t start;
 
 		/* A null area may be followed by null areas only. */
 		if (!size) {
-			if (j + 1 < MAX_RESERVED_AREAS && t->rsvd[j + 1].size)
+			if (j + 1 < MAX_RESERVED_AREAS && t->reserved_areas[j + 1].size)
 				return status_with_info(TDX_NON_ORDERED_RESERVED_IN_TDMR, i, j, 0);
 			continue;
 		}
 		if (!range_valid(off, size))
 			return status_with_info(TDX_INVALID_RESERVED_IN_TDMR, i, j, 0);
 		/* Sorted by offset and not overlapping the previous one. */
-		if (j > 0 && off < t->rsvd[j - 1].offset)
+		if (j > 0 && off < t->reserved_areas[j - 1].offset)
 			return status_with_info(TDX_NON_ORDERED_RESERVED_IN_TDMR, i, j, 0);
-		if (j > 0 && off < t->rsvd[j - 1].offset + t->rsvd[j - 1].size)
+		if (j > 0 && off < t->reserved_areas[j - 1].offset + t->reserved_areas[j - 1].size)
 			return status_with_info(TDX_NON_ORDERED_RESERVED_IN_TDMR, i, j, 0);
 		if (!is_aligned(off, _4K) || !is_aligned(size, _4K))
 			return status_with_info(TDX_INVALID_RESERVED_IN_TDMR, i, j, 0);
@@ -145,12 +145,12 @@ static bool any_available(const struct tdmr_info *t, bool (*fn)(uint64_t, uint64
 {
 	uint64_t cur = t->base, end = t->base + t->size;
 
-	for (unsigned int j = 0; j < MAX_RESERVED_AREAS && t->rsvd[j].size; j++) {
-		uint64_t rs = t->base + t->rsvd[j].offset;
+	for (unsigned int j = 0; j < MAX_RESERVED_AREAS && t->reserved_areas[j].size; j++) {
+		uint64_t rs = t->base + t->reserved_areas[j].offset;
 
 		if (rs > cur && fn(cur, rs, arg))
 			return true;
-		cur = rs + t->rsvd[j].size;
+		cur = rs + t->reserved_areas[j].size;
 	}
 	return cur < end && fn(cur, end, arg);
 }
@@ -248,9 +248,9 @@ static void commit_tdmr(struct tdmr *d, const struct tdmr_info *t)
 	d->size = t->size;
 	for (int l = PT_4KB; l <= PT_1GB; l++)
 		pamt_of(t, l, &d->pamt_base[l], &d->pamt_size[l]);
-	for (unsigned int j = 0; j < MAX_RESERVED_AREAS && t->rsvd[j].size; j++) {
-		d->rsvd[j].offset = t->rsvd[j].offset;
-		d->rsvd[j].size = t->rsvd[j].size;
+	for (unsigned int j = 0; j < MAX_RESERVED_AREAS && t->reserved_areas[j].size; j++) {
+		d->reserved_areas[j].offset = t->reserved_areas[j].offset;
+		d->reserved_areas[j].size = t->reserved_areas[j].size;
 		d->nr_rsvd++;
 	}
 	d->next_init = t->base;

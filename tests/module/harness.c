@@ -182,10 +182,10 @@ void layout_std(struct layout *L)
 		.pamt_1g_base = R + 8 * MiB + 16 * KiB,
 		.pamt_1g_size = 4 * KiB,
 	};
-	L->t[0].rsvd[0].offset = 640 * KiB; /* the legacy hole: not RAM, not a CMR */
-	L->t[0].rsvd[0].size = 384 * KiB;
-	L->t[0].rsvd[1].offset = R;
-	L->t[0].rsvd[1].size = 32 * MiB;
+	L->t[0].reserved_areas[0].offset = 640 * KiB; /* the legacy hole: not RAM, not a CMR */
+	L->t[0].reserved_areas[0].size = 384 * KiB;
+	L->t[0].reserved_areas[1].offset = R;
+	L->t[0].reserved_areas[1].size = 32 * MiB;
 	L->t[1] = (struct tdmr_info){
 		.base = 4 * GiB,
 		.size = 2 * GiB,

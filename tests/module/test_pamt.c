@@ -24,7 +24,7 @@ static const uint64_t R = 1 * GiB; /* TDMR0's reserved area for the PAMTs, 512 M
 static void layout_big(struct layout *L)
 {
 	layout_std(L);
-	L->t[0].rsvd[1].size = 512 * MiB;
+	L->t[0].reserved_areas[1].size = 512 * MiB;
 	L->t[1] = (struct tdmr_info){
 		.base = 4 * GiB,
 		.size = 64 * GiB,

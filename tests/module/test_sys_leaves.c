@@ -111,48 +111,48 @@ static void p_tdmr_overlap(struct layout *L, struct tdx_module_args *a)
 static void p_rsvd_offset_unaligned(struct layout *L, struct tdx_module_args *a)
 {
 	(void)a;
-	L->t[0].rsvd[1].offset += 512;
+	L->t[0].reserved_areas[1].offset += 512;
 }
 
 static void p_rsvd_size_unaligned(struct layout *L, struct tdx_module_args *a)
 {
 	(void)a;
-	L->t[0].rsvd[0].size = 100;
+	L->t[0].reserved_areas[0].size = 100;
 }
 
 static void p_rsvd_outside(struct layout *L, struct tdx_module_args *a)
 {
 	(void)a;
-	L->t[1].rsvd[0].offset = 2 * GiB - 4 * KiB;
-	L->t[1].rsvd[0].size = 8 * KiB;
+	L->t[1].reserved_areas[0].offset = 2 * GiB - 4 * KiB;
+	L->t[1].reserved_areas[0].size = 8 * KiB;
 }
 
 static void p_rsvd_overflow(struct layout *L, struct tdx_module_args *a)
 {
 	(void)a;
-	L->t[1].rsvd[0].offset = ~0ULL - 4095;
-	L->t[1].rsvd[0].size = 8 * KiB;
+	L->t[1].reserved_areas[0].offset = ~0ULL - 4095;
+	L->t[1].reserved_areas[0].size = 8 * KiB;
 }
 
 static void p_rsvd_unsorted(struct layout *L, struct tdx_module_args *a)
 {
 	(void)a;
-	L->t[0].rsvd[2].offset = 4 * KiB;
-	L->t[0].rsvd[2].size = 4 * KiB;
+	L->t[0].reserved_areas[2].offset = 4 * KiB;
+	L->t[0].reserved_areas[2].size = 4 * KiB;
 }
 
 static void p_rsvd_overlap(struct layout *L, struct tdx_module_args *a)
 {
 	(void)a;
-	L->t[0].rsvd[2].offset = GiB + 16 * MiB;
-	L->t[0].rsvd[2].size = 64 * MiB;
+	L->t[0].reserved_areas[2].offset = GiB + 16 * MiB;
+	L->t[0].reserved_areas[2].size = 64 * MiB;
 }
 
 static void p_rsvd_null_then_area(struct layout *L, struct tdx_module_args *a)
 {
 	(void)a;
-	L->t[0].rsvd[3].offset = 1536 * MiB;
-	L->t[0].rsvd[3].size = 4 * KiB;
+	L->t[0].reserved_areas[3].offset = 1536 * MiB;
+	L->t[0].reserved_areas[3].size = 4 * KiB;
 }
 
 static void p_pamt4k_small(struct layout *L, struct tdx_module_args *a)
@@ -231,7 +231,7 @@ static void p_pamt_in_next_available(struct layout *L, struct tdx_module_args *a
 static void p_tdmr_outside_cmr(struct layout *L, struct tdx_module_args *a)
 {
 	(void)a;
-	L->t[0].rsvd[0].size = 4 * KiB; /* the rest of the legacy hole becomes available */
+	L->t[0].reserved_areas[0].size = 4 * KiB; /* the rest of the legacy hole becomes available */
 }
 
 static void p_tdmr_in_hole(struct layout *L, struct tdx_module_args *a)
