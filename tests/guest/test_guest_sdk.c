@@ -257,19 +257,6 @@ static void check_port_sequence(struct exit_rec **v, int n)
 	check_exit(v, n, 0);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return stub_boot(0, true);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	stub_shutdown();
-	return 0;
-}
-
 static void test_io_direct(void **state)
 {
 	struct exit_rec *v[MAX_EXITS];
@@ -526,17 +513,20 @@ static void test_early_ve_only_io(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_io_direct, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_io_gate_equals_trap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_io_native_exits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_io_ve_runtime, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crt_relocates_and_clears_bss, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_printf, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mmio_direct, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mmio_ve, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ve_misc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mmio_private_is_fatal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_early_ve_only_io, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_io_direct, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_io_gate_equals_trap, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_io_native_exits, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_io_ve_runtime, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_crt_relocates_and_clears_bss, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_printf, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_direct, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_ve, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_ve_misc, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_private_is_fatal, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_early_ve_only_io, stub_setup, stub_teardown),
 	};
 
 	if (argc < 2)

@@ -165,19 +165,6 @@ extern const char blob_exc[], blob_exc_end[], blob_exc_idtr[], blob_exc_idt[], b
  * Fixture (tests/support/stub_module.c)
  */
 
-static int setup(void **state)
-{
-	(void)state;
-	return stub_boot(0, true);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	stub_shutdown();
-	return 0;
-}
-
 /* ------------------------------------------------------------------------------------------
  * Host SEAMCALL paths
  */
@@ -594,21 +581,28 @@ static void test_triple_fault_without_idt(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_seamcall_without_vmxon_is_ud, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seamcall_without_vmxon_is_ud, stub_setup,
+						stub_teardown),
 		cmocka_unit_test_setup_teardown(test_seamcall_without_module_is_vmfailinvalid,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_seamcall_without_seamrr_is_gp, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_seamcall_outputs_every_register, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_guest_traps_classified, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ve_iretq_preserves_registers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timer_interrupts_busy_guest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kick_interrupts_busy_guest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpuid_rewrite_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_cpuid_on_lp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_guest_exceptions_delivered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_triple_fault_without_idt, setup, teardown),
+						stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_seamcall_without_seamrr_is_gp, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_seamcall_outputs_every_register, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_guest_traps_classified, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_ve_iretq_preserves_registers, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_timer_interrupts_busy_guest, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_kick_interrupts_busy_guest, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_cpuid_rewrite_mode, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_host_cpuid_on_lp, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_guest_exceptions_delivered, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_triple_fault_without_idt, stub_setup,
+						stub_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

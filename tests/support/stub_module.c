@@ -100,6 +100,19 @@ void stub_shutdown(void)
 	platform_shutdown();
 }
 
+int stub_setup(void **state)
+{
+	(void)state;
+	return stub_boot(0, true);
+}
+
+int stub_teardown(void **state)
+{
+	(void)state;
+	stub_shutdown();
+	return 0;
+}
+
 uint8_t *stub_load_blob(const char *start, const char *end)
 {
 	uint8_t *code = td_window_va(stub_win, STUB_GPA_CODE, false);

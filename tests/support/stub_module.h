@@ -43,6 +43,9 @@ int stub_boot(unsigned int timer_hz, bool seamrr);
 /* The same with a whole configuration (the "tiny" preset, edited). */
 int stub_boot_cfg(const struct machine_config *cfg);
 void stub_shutdown(void);
+/* cmocka fixtures: stub_boot(0, true) and stub_shutdown(). */
+int stub_setup(void **state);
+int stub_teardown(void **state);
 /* Copy guest code to the code page; returns its address. */
 uint8_t *stub_load_blob(const char *start, const char *end);
 /* Reset the guest's registers to start at rip with the stack page. */
