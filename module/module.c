@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "module.h"
+#include "td.h"
 
 struct tdx_module_state tdxm;
 
@@ -68,7 +70,7 @@ static void read_platform(const struct machine_config *cfg)
 
 static const struct platform_hooks module_hooks = {
 	.seamcall = tdx_seamcall_entry,
-	.guest = NULL,
+	.guest = td_guest_event,
 };
 
 int tdx_module_load(const struct tdx_module_params *params)
@@ -94,8 +96,11 @@ int tdx_module_load(const struct tdx_module_params *params)
 		return -EINVAL;
 	}
 
+	tdxm.rng_state = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	td_report_key_init();
 	tdxm.loaded = true;
 	platform_set_hooks(&module_hooks);
+	phys_set_poison_notifier(td_poison_notify);
 	return 0;
 }
 
@@ -104,5 +109,6 @@ void tdx_module_unload(void)
 	if (!tdxm.loaded)
 		return;
 	platform_set_hooks(&(struct platform_hooks){.seamcall = NULL, .guest = NULL});
+	phys_set_poison_notifier(NULL);
 	memset(&tdxm, 0, sizeof(tdxm));
 }

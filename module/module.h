@@ -18,6 +18,7 @@
 #include "tdx/metadata.h"
 #include "tdx/status.h"
 #include "tdx/structs.h"
+#include "tdx/td.h"
 
 #include "lock.h"
 #include "tdx_module.h"
@@ -48,16 +49,10 @@ enum pamt_level {
 	PT_1GB = 2,
 };
 
-/* PAMT page types [M pamt_manager.h page_type_t; facts §7]. */
-enum pamt_page_type {
-	PT_NDA = 0, /* free: all-zero entry, so discarding PAMT memory initialises it */
-	PT_RSVD = 1,
-	PT_REG = 3,
-	PT_TDR = 4,
-	PT_TDCX = 5,
-	PT_TDVPR = 6,
-	PT_EPT = 8,
-};
+/*
+ * PAMT page types are PT_* of <tdx/td.h> [M pamt_manager.h page_type_t; facts §7]. PT_NDA
+ * (free) is 0, so an all-zero entry is free and discarding PAMT memory initialises it.
+ */
 
 /*
  * A PAMT entry, 16 bytes at every level [facts §6; M pamt_entry_t]: a 2-byte shared/
@@ -74,14 +69,7 @@ _Static_assert(sizeof(struct pamt_entry) == PAMT_ENTRY_SIZE, "PAMT entry is 16 b
 
 /* TDMR_INFO as the host writes it: struct tdmr_info of <tdx/structs.h> [facts §6]. */
 
-/* System states [M tdx_global_data.h; facts §7]. */
-enum sys_state {
-	SYSINIT_PENDING = 0,
-	SYSINIT_DONE = 1,
-	SYSCONFIG_DONE = 2,
-	SYS_READY = 3,
-	SYS_SHUTDOWN = 4,
-};
+/* System states are SYSINIT_PENDING .. SYS_SHUTDOWN of <tdx/td.h> [M tdx_global_data.h]. */
 
 /* A TDMR accepted by TDH.SYS.CONFIG. */
 struct tdmr {
@@ -97,8 +85,10 @@ struct tdmr {
 };
 
 struct module_lp {
-	bool init; /* TDH.SYS.LP.INIT done on this LP */
-	bool busy; /* inside a SEAMCALL (for TDH.SYS.SHUTDOWN) */
+	bool init;	    /* TDH.SYS.LP.INIT done on this LP */
+	bool busy;	    /* inside a SEAMCALL (for TDH.SYS.SHUTDOWN) */
+	bool entered;	    /* this SEAMCALL was a TDH.VP.ENTER that switched to the TD */
+	uint64_t cur_tdvpr; /* TDVPR of the vCPU running on this LP, 0 when none */
 };
 
 struct cmr {
@@ -111,6 +101,23 @@ struct inject_rule {
 	unsigned int calls; /* calls counted since the rule was added */
 	uint64_t status;
 	bool used;
+};
+
+/* Key ownership table states [M key_ownership_table.h]. */
+enum kot_state {
+	KOT_STATE_HKID_FREE = 0,
+	KOT_STATE_HKID_ASSIGNED = 1,
+	KOT_STATE_HKID_FLUSHED = 2,
+	KOT_STATE_HKID_RESERVED = 3, /* the global private KeyID */
+};
+
+#define MAX_HKIDS 4096 /* HKIDs the key ownership table covers (presets use < 128) */
+
+/* Key ownership table entry [M key_ownership_table.h kot_entry_t]. */
+struct kot_entry {
+	uint8_t state;		/* enum kot_state (td.h) */
+	uint32_t wbinvd_bitmap; /* packages that still owe a PHYMEM.CACHE.WB */
+	uint64_t tdr_pa;
 };
 
 struct tdx_module_state {
@@ -142,6 +149,12 @@ struct tdx_module_state {
 	struct tdmr_info tdmr_info_copy[MAX_TDMRS]; /* SYS.CONFIG scratch, under global lock */
 
 	struct module_lp lp[PLATFORM_MAX_LPS];
+
+	/* Keys and TDs */
+	struct try_mutex kot_lock;
+	struct kot_entry kot[MAX_HKIDS];
+	uint8_t report_key[48]; /* HMAC-SHA-384 key of TDREPORT MACs, per module load */
+	uint64_t rng_state;
 
 	/* Fault injection */
 	struct inject_rule inject[TDX_INJECT_MAX_RULES];
@@ -265,6 +278,8 @@ static inline void pamt_set_owner(struct pamt_entry *e, uint64_t pa)
 
 /* Read one element. TDX_SUCCESS or METADATA_FIELD_ID_INCORRECT. */
 uint64_t md_sys_read(uint64_t field_id, uint64_t *value);
+/* TDH.SYS.RD / TDG.SYS.RD on their registers (x86 order): RDX = field ID -> R8, next ID. */
+uint64_t md_sys_rd_regs(uint64_t *regs);
 /* The first element ID of the SYS context. */
 uint64_t md_sys_first(void);
 /* The next element ID after a valid one, or MD_FIELD_ID_NA at the end. */

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "module.h"
+#include "td.h"
 
 struct leaf_desc {
 	const char *name;	      /* as Intel spells it */
@@ -17,35 +17,36 @@ struct leaf_desc {
 	bool sys_leaf;		      /* bring-up leaf: applies its own LP.INIT rules */
 };
 
-#define LEAF(nr, str) [nr] = {.name = str}
+#define LEAF(nr, str)	       [nr] = {.name = str}
+#define TD_LEAF(nr, str, f, v) [nr] = {.name = str, .fn = f, .max_version = v}
 #define SYS_LEAF(nr, str, f, d, early)                                                             \
 	[nr] = {.name = str, .fn = f, .defaults = d, .before_ready = early, .sys_leaf = true}
 
 /* clang-format off */
 static const struct leaf_desc leaves[256] = {
-	LEAF(TDH_VP_ENTER, "TDH.VP.ENTER"),
-	LEAF(TDH_MNG_ADDCX, "TDH.MNG.ADDCX"),
-	LEAF(TDH_MEM_PAGE_ADD, "TDH.MEM.PAGE.ADD"),
-	LEAF(TDH_MEM_SEPT_ADD, "TDH.MEM.SEPT.ADD"),
-	LEAF(TDH_VP_ADDCX, "TDH.VP.ADDCX"),
+	TD_LEAF(TDH_VP_ENTER, "TDH.VP.ENTER", tdh_vp_enter, 0),
+	TD_LEAF(TDH_MNG_ADDCX, "TDH.MNG.ADDCX", tdh_mng_addcx, 0),
+	TD_LEAF(TDH_MEM_PAGE_ADD, "TDH.MEM.PAGE.ADD", tdh_mem_page_add, 0),
+	TD_LEAF(TDH_MEM_SEPT_ADD, "TDH.MEM.SEPT.ADD", tdh_mem_sept_add, 0),
+	TD_LEAF(TDH_VP_ADDCX, "TDH.VP.ADDCX", tdh_vp_addcx, 0),
 	LEAF(TDH_MEM_PAGE_RELOCATE, "TDH.MEM.PAGE.RELOCATE"),
 	LEAF(TDH_MEM_PAGE_AUG, "TDH.MEM.PAGE.AUG"),
 	LEAF(TDH_MEM_RANGE_BLOCK, "TDH.MEM.RANGE.BLOCK"),
-	LEAF(TDH_MNG_KEY_CONFIG, "TDH.MNG.KEY.CONFIG"),
-	LEAF(TDH_MNG_CREATE, "TDH.MNG.CREATE"),
-	LEAF(TDH_VP_CREATE, "TDH.VP.CREATE"),
+	TD_LEAF(TDH_MNG_KEY_CONFIG, "TDH.MNG.KEY.CONFIG", tdh_mng_key_config, 0),
+	TD_LEAF(TDH_MNG_CREATE, "TDH.MNG.CREATE", tdh_mng_create, 0),
+	TD_LEAF(TDH_VP_CREATE, "TDH.VP.CREATE", tdh_vp_create, 0),
 	LEAF(TDH_MNG_RD, "TDH.MNG.RD"),
 	LEAF(TDH_MEM_RD, "TDH.MEM.RD"),
 	LEAF(TDH_MNG_WR, "TDH.MNG.WR"),
 	LEAF(TDH_MEM_WR, "TDH.MEM.WR"),
 	LEAF(TDH_MEM_PAGE_DEMOTE, "TDH.MEM.PAGE.DEMOTE"),
-	LEAF(TDH_MR_EXTEND, "TDH.MR.EXTEND"),
-	LEAF(TDH_MR_FINALIZE, "TDH.MR.FINALIZE"),
+	TD_LEAF(TDH_MR_EXTEND, "TDH.MR.EXTEND", tdh_mr_extend, 0),
+	TD_LEAF(TDH_MR_FINALIZE, "TDH.MR.FINALIZE", tdh_mr_finalize, 0),
 	LEAF(TDH_VP_FLUSH, "TDH.VP.FLUSH"),
 	LEAF(TDH_MNG_VPFLUSHDONE, "TDH.MNG.VPFLUSHDONE"),
 	LEAF(TDH_MNG_KEY_FREEID, "TDH.MNG.KEY.FREEID"),
-	LEAF(TDH_MNG_INIT, "TDH.MNG.INIT"),
-	LEAF(TDH_VP_INIT, "TDH.VP.INIT"),
+	TD_LEAF(TDH_MNG_INIT, "TDH.MNG.INIT", tdh_mng_init, 0),
+	TD_LEAF(TDH_VP_INIT, "TDH.VP.INIT", tdh_vp_init, 1),
 	LEAF(TDH_MEM_PAGE_PROMOTE, "TDH.MEM.PAGE.PROMOTE"),
 	LEAF(TDH_PHYMEM_PAGE_RDMD, "TDH.PHYMEM.PAGE.RDMD"),
 	LEAF(TDH_MEM_SEPT_RD, "TDH.MEM.SEPT.RD"),
@@ -167,15 +168,22 @@ void tdx_seamcall_entry(struct cpu_regs *ctx, unsigned int insn_len)
 	int cur = lp_current();
 	uint64_t status;
 
-	if (cur < 0 || cur >= PLATFORM_MAX_LPS) {
-		/* Not an LP of the machine: cannot happen through the platform. */
-		status = TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX;
-	} else {
-		__atomic_store_n(&tdxm.lp[cur].busy, true, __ATOMIC_SEQ_CST);
-		status = dispatch(ctx->gpr, (unsigned int)cur);
-		__atomic_store_n(&tdxm.lp[cur].busy, false, __ATOMIC_RELEASE);
-	}
-	ctx->gpr[REG_RAX_] = status;
+	/*
+	 * The host's context is complete before the leaf runs: TDH.VP.ENTER saves it as the
+	 * context a TD exit returns to, and then ctx holds the guest's registers.
+	 */
 	ctx->rflags &= ~(uint64_t)X86_EFLAGS_ARITH;
 	ctx->rip += insn_len;
+	if (cur < 0 || cur >= PLATFORM_MAX_LPS) {
+		/* Not an LP of the machine: cannot happen through the platform. */
+		ctx->gpr[REG_RAX_] = TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX;
+		return;
+	}
+	__atomic_store_n(&tdxm.lp[cur].busy, true, __ATOMIC_SEQ_CST);
+	status = dispatch(ctx->gpr, (unsigned int)cur);
+	__atomic_store_n(&tdxm.lp[cur].busy, false, __ATOMIC_RELEASE);
+	if (tdxm.lp[cur].entered)
+		tdxm.lp[cur].entered = false; /* ctx is the TD's now; RAX comes at TD exit */
+	else
+		ctx->gpr[REG_RAX_] = status;
 }

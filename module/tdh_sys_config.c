@@ -305,6 +305,8 @@ static uint64_t config(uint64_t *regs, unsigned int lp)
 		commit_tdmr(&tdxm.tdmr[i], &tdxm.tdmr_info_copy[i]);
 	tdxm.nr_tdmrs = (unsigned int)n;
 	tdxm.hkid = (uint16_t)hkid;
+	if (hkid < MAX_HKIDS)
+		tdxm.kot[hkid].state = KOT_STATE_HKID_RESERVED; /* never a TD's [M] */
 	tdxm.pkg_config_bitmap = 0;
 	tdxm.num_init_pkgs = 0;
 	sys_state_set(SYSCONFIG_DONE);

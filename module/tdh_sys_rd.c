@@ -15,19 +15,17 @@ void tdh_sys_rd_defaults(uint64_t *regs)
 	regs[REG_R8_] = 0;
 }
 
-uint64_t tdh_sys_rd(uint64_t *regs, unsigned int version, unsigned int lp)
+/*
+ * One element by ID, for TDH.SYS.RD and TDG.SYS.RD alike: RDX in = field ID, out = next;
+ * R8 = value.
+ */
+uint64_t md_sys_rd_regs(uint64_t *regs)
 {
 	/* The context code is implied (SYS) and ignored on input. */
 	uint64_t id = md_field_id_set_context(regs[REG_RDX_], MD_CTX_SYS);
 	uint64_t value, status;
 
-	(void)version;
 	tdh_sys_rd_defaults(regs);
-
-	/* Needs LP.INIT on this LP, which also implies SYS.INIT. */
-	if (!lp_is_init(lp))
-		return TDX_SYS_LP_INIT_NOT_DONE;
-
 	if (md_field_id_is_null(id)) {
 		regs[REG_RDX_] = md_sys_first();
 		return TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT;
@@ -46,4 +44,15 @@ uint64_t tdh_sys_rd(uint64_t *regs, unsigned int version, unsigned int lp)
 	if (status == TDX_SUCCESS)
 		regs[REG_RDX_] = md_sys_next_element(id);
 	return status;
+}
+
+uint64_t tdh_sys_rd(uint64_t *regs, unsigned int version, unsigned int lp)
+{
+	(void)version;
+	/* Needs LP.INIT on this LP, which also implies SYS.INIT. */
+	if (!lp_is_init(lp)) {
+		tdh_sys_rd_defaults(regs);
+		return TDX_SYS_LP_INIT_NOT_DONE;
+	}
+	return md_sys_rd_regs(regs);
 }

@@ -68,51 +68,59 @@ static void classify_mem_access(const ZydisDecodedInstruction *in, const ZydisDe
 	}
 }
 
-/* Instructions a TD exits on (or that the module turns into #VE / #UD). */
-static enum trap_kind exit_kind(ZydisMnemonic m)
+/*
+ * Instructions a TD exits on (or that the module turns into #VE / #UD), with the VMX exit
+ * reason the CPU reports for them [SDM vol. 3C appendix C]; instructions without their own
+ * exit reason (ENCLS, SEAMOPS, ...) report EXIT_REASON_NONE and the module raises #UD.
+ */
+#define EXIT_REASON_NONE 0xFFFFFFFFU
+static const struct {
+	ZydisMnemonic m;
+	enum trap_kind kind;
+	uint32_t reason;
+} exit_insns[] = {
+	{ZYDIS_MNEMONIC_HLT, TRAP_HLT, 12},
+	{ZYDIS_MNEMONIC_RDMSR, TRAP_RDMSR, 31},
+	{ZYDIS_MNEMONIC_WRMSR, TRAP_WRMSR, 32},
+	{ZYDIS_MNEMONIC_CPUID, TRAP_CPUID, 10},
+	{ZYDIS_MNEMONIC_TDCALL, TRAP_TDCALL, 77},
+	{ZYDIS_MNEMONIC_SEAMCALL, TRAP_SEAMCALL, 76},
+	{ZYDIS_MNEMONIC_INVD, TRAP_INSN, 13},
+	{ZYDIS_MNEMONIC_WBINVD, TRAP_INSN, 54},
+	{ZYDIS_MNEMONIC_MWAIT, TRAP_INSN, 36},
+	{ZYDIS_MNEMONIC_MONITOR, TRAP_INSN, 39},
+	{ZYDIS_MNEMONIC_VMCALL, TRAP_INSN, 18},
+	{ZYDIS_MNEMONIC_PCONFIG, TRAP_INSN, 65},
+	{ZYDIS_MNEMONIC_VMLAUNCH, TRAP_INSN, 20},
+	{ZYDIS_MNEMONIC_VMRESUME, TRAP_INSN, 24},
+	{ZYDIS_MNEMONIC_VMXON, TRAP_INSN, 27},
+	{ZYDIS_MNEMONIC_VMXOFF, TRAP_INSN, 26},
+	{ZYDIS_MNEMONIC_VMREAD, TRAP_INSN, 23},
+	{ZYDIS_MNEMONIC_VMWRITE, TRAP_INSN, 25},
+	{ZYDIS_MNEMONIC_VMPTRLD, TRAP_INSN, 21},
+	{ZYDIS_MNEMONIC_VMPTRST, TRAP_INSN, 22},
+	{ZYDIS_MNEMONIC_VMCLEAR, TRAP_INSN, 19},
+	{ZYDIS_MNEMONIC_INVEPT, TRAP_INSN, 50},
+	{ZYDIS_MNEMONIC_INVVPID, TRAP_INSN, 53},
+	{ZYDIS_MNEMONIC_VMFUNC, TRAP_INSN, 59},
+	{ZYDIS_MNEMONIC_GETSEC, TRAP_INSN, 11},
+	{ZYDIS_MNEMONIC_RSM, TRAP_INSN, 17},
+	{ZYDIS_MNEMONIC_ENCLS, TRAP_INSN, EXIT_REASON_NONE},
+	{ZYDIS_MNEMONIC_ENCLU, TRAP_INSN, EXIT_REASON_NONE},
+	{ZYDIS_MNEMONIC_ENCLV, TRAP_INSN, EXIT_REASON_NONE},
+	{ZYDIS_MNEMONIC_SEAMOPS, TRAP_INSN, EXIT_REASON_NONE},
+	{ZYDIS_MNEMONIC_SEAMRET, TRAP_INSN, EXIT_REASON_NONE},
+};
+
+static enum trap_kind exit_kind(ZydisMnemonic m, uint32_t *reason)
 {
-	switch (m) {
-	case ZYDIS_MNEMONIC_HLT:
-		return TRAP_HLT;
-	case ZYDIS_MNEMONIC_RDMSR:
-		return TRAP_RDMSR;
-	case ZYDIS_MNEMONIC_WRMSR:
-		return TRAP_WRMSR;
-	case ZYDIS_MNEMONIC_CPUID:
-		return TRAP_CPUID;
-	case ZYDIS_MNEMONIC_TDCALL:
-		return TRAP_TDCALL;
-	case ZYDIS_MNEMONIC_SEAMCALL:
-		return TRAP_SEAMCALL;
-	case ZYDIS_MNEMONIC_INVD:
-	case ZYDIS_MNEMONIC_WBINVD:
-	case ZYDIS_MNEMONIC_MWAIT:
-	case ZYDIS_MNEMONIC_MONITOR:
-	case ZYDIS_MNEMONIC_VMCALL:
-	case ZYDIS_MNEMONIC_PCONFIG:
-	case ZYDIS_MNEMONIC_VMLAUNCH:
-	case ZYDIS_MNEMONIC_VMRESUME:
-	case ZYDIS_MNEMONIC_VMXON:
-	case ZYDIS_MNEMONIC_VMXOFF:
-	case ZYDIS_MNEMONIC_VMREAD:
-	case ZYDIS_MNEMONIC_VMWRITE:
-	case ZYDIS_MNEMONIC_VMPTRLD:
-	case ZYDIS_MNEMONIC_VMPTRST:
-	case ZYDIS_MNEMONIC_VMCLEAR:
-	case ZYDIS_MNEMONIC_INVEPT:
-	case ZYDIS_MNEMONIC_INVVPID:
-	case ZYDIS_MNEMONIC_VMFUNC:
-	case ZYDIS_MNEMONIC_GETSEC:
-	case ZYDIS_MNEMONIC_RSM:
-	case ZYDIS_MNEMONIC_ENCLS:
-	case ZYDIS_MNEMONIC_ENCLU:
-	case ZYDIS_MNEMONIC_ENCLV:
-	case ZYDIS_MNEMONIC_SEAMOPS:
-	case ZYDIS_MNEMONIC_SEAMRET:
-		return TRAP_INSN;
-	default:
-		return TRAP_NONE;
+	for (unsigned int i = 0; i < sizeof(exit_insns) / sizeof(exit_insns[0]); i++) {
+		if (exit_insns[i].m == m) {
+			*reason = exit_insns[i].reason;
+			return exit_insns[i].kind;
+		}
 	}
+	return TRAP_NONE;
 }
 
 /*
@@ -145,7 +153,7 @@ int decode_guest_insn(const struct cpu_regs *ctx, struct trap_info *ti, const ui
 		break;
 	}
 	if (ti->kind == TRAP_NONE)
-		ti->kind = exit_kind(in.mnemonic);
+		ti->kind = exit_kind(in.mnemonic, &ti->exit_reason);
 	classify_mem_access(&in, ops, ti);
 	return 0;
 }

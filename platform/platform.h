@@ -282,6 +282,7 @@ struct trap_info {
 	uint64_t insn_rip;     /* the instruction's address */
 	unsigned int insn_len; /* bytes to skip to complete it (0 when not decodable) */
 	int mnemonic;	       /* ZydisMnemonic of the instruction, when decoded */
+	uint32_t exit_reason;  /* TRAP_INSN: the VMX exit reason, 0xFFFFFFFF when it has none */
 	/* TRAP_IO */
 	uint16_t port;
 	uint8_t io_size; /* 1, 2, 4 */

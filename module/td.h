@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TD control structures and the Secure EPT, as the software module keeps them.
+ *
+ * Every structure lives in the host pages the host handed over, read and written through the
+ * SEAM view, as on TDX where they are encrypted with the TD's or the module's key [M
+ * td_control_structures.h, tdx_tdvps.h]:
+ *
+ *   TDR   (TDH.MNG.CREATE)  struct tdr: lifecycle, HKID, the TDCX page list, child count
+ *   TDCX 0 (TDH.MNG.ADDCX)  struct tdcs: TD_PARAMS, op_state, measurement, epochs
+ *   TDCX 1                  the Secure EPT root (PML4 or PML5 page)
+ *   TDCX 2..5               reserved (MSR bitmaps etc. on a real module)
+ *   TDVPR (TDH.VP.CREATE)   struct tdvps: vCPU state, registers, VE info, association
+ *   TDVPR's TDCX pages      reserved (the TD VMCS, VAPIC page, ... on a real module)
+ *
+ * The host sees all of these pages as zeros (they are hidden in its direct map) and poisons
+ * them if it writes them. The layout is tdxsim's own; only the page counts and the sizes the
+ * module reports in its metadata are architectural.
+ */
+#ifndef TDXSIM_MODULE_TD_H
+#define TDXSIM_MODULE_TD_H
+
+#include <openssl/sha.h>
+
+#include "module.h"
+#include "tdx/vmx.h"
+
+#define MAX_TDCS_PAGES	 (TDCS_BASE_SIZE / _4K)	 /* 6 */
+#define MAX_TDVPS_PAGES	 (TDVPS_BASE_SIZE / _4K) /* 6: the TDVPR and 5 TDCX */
+#define TDCS_SEPT_ROOT	 1			 /* TDCX index of the SEPT root */
+#define MAX_VCPUS_PER_TD 1024			 /* what MAX_VCPUS_PER_TD reports */
+#define SEPT_ENTRIES	 512
+
+/* The TDR [M tdr_t]: first of a TD's pages to exist and last to go. */
+struct tdr {
+	uint8_t lifecycle_state; /* TD_HKID_ASSIGNED .. TD_TEARDOWN */
+	uint8_t op_state;	 /* OP_STATE_*; in the TDCS on a real module, here before it */
+	bool fatal;		 /* TD_FATAL: no more TD entries */
+	bool init;		 /* TDH.MNG.INIT done */
+	uint16_t hkid;
+	uint32_t pkg_config_bitmap; /* packages where MNG.KEY.CONFIG ran */
+	uint32_t num_tdcx;
+	uint64_t tdcx_pa[MAX_TDCS_PAGES];
+	uint64_t chldcnt; /* pages owned by this TD other than the TDR */
+	uint64_t td_uuid[4];
+};
+
+/* One CPUID leaf as configured for the TD. */
+struct td_cpuid {
+	uint32_t leaf, subleaf; /* subleaf CPUID_SUBLEAF_NA when it has none */
+	uint32_t val[4];	/* EAX, EBX, ECX, EDX */
+};
+
+/* The TDCS, in TDCX page 0 [M tdcs_t]. */
+struct tdcs {
+	/* Fixed by TDH.MNG.INIT */
+	uint64_t attributes, xfam, config_flags, eptp_controls;
+	uint64_t tsc_frequency; /* in 25 MHz units */
+	uint64_t ia32_arch_capabilities_config;
+	uint16_t max_vcpus;
+	uint8_t msr_config_ctls, num_l2_vms;
+	unsigned int gpaw;	 /* 48 or 52 */
+	unsigned int ept_levels; /* 4 or 5 */
+	uint64_t shared_bit;	 /* 1 << (gpaw - 1) */
+	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
+	unsigned int num_cpuid;
+	struct td_cpuid cpuid[NUM_CPUID_CONFIG];
+
+	/* Mutable TD-scope controls (TDH.MNG.WR, TDG.VM.WR) */
+	uint64_t td_ctls, notify_enables, topology_enum_configured;
+
+	/* Measurement [facts §9] */
+	SHA512_CTX mrtd_ctx;
+	uint8_t mrtd[48];
+	uint8_t rtmr[TDX_NUM_RTMRS][48];
+	struct sharex_lock rtmr_lock;
+
+	/* vCPUs */
+	uint32_t num_vcpus;
+	uint32_t num_assoc_vcpus; /* vCPUs associated with an LP (VP.FLUSH clears) */
+
+	/* TLB tracking [M td_epoch; facts: MEM.TRACK] */
+	uint64_t td_epoch;
+	uint32_t refcount[2]; /* vCPUs running in epoch (td_epoch & 1) and the previous one */
+
+	/* Locks, every one taken with a try [M tdcs locks] */
+	struct sharex_lock op_state_lock;
+	struct try_mutex sept_lock;
+
+	/* tdxsim: the address window guest code runs in (private half = the Secure EPT). */
+	struct td_window *window;
+};
+_Static_assert(sizeof(struct tdcs) <= _4K, "TDCS fits its first page");
+
+#define TDVPS_MAX_VIRT_MSRS 32
+
+/* What a TD exit left pending for the next TDH.VP.ENTER. */
+enum vp_pending {
+	VP_RESUME_NONE = 0,
+	VP_RESUME_TDVMCALL, /* copy the exposed GPRs from the host, RAX = 0 */
+};
+
+/* The TDVPS, in the TDVPR page [M tdvps_t]. */
+struct tdvps {
+	uint8_t state; /* VCPU_UNINITIALIZED .. VCPU_DISABLED */
+	bool launched;
+	uint8_t pending; /* enum vp_pending */
+	bool running;
+	uint32_t vcpu_index;
+	uint32_t x2apic_id;
+	int32_t assoc_lp; /* LP the vCPU is associated with, -1 none */
+	uint32_t num_tdcx;
+	uint64_t tdcx_pa[MAX_TDVPS_PAGES - 1];
+	uint64_t tdr_pa;
+	uint64_t tdvpr_pa;
+	uint64_t vmcall_mask; /* RCX of the TDG.VP.VMCALL being served */
+	uint64_t epoch;	      /* TD epoch at the last entry */
+	uint64_t cpuidve;     /* TDG.VP.CPUIDVE.SET flags */
+	struct ve_info ve_info;
+	struct guest_cpu cpu;
+	uint64_t msr[TDVPS_MAX_VIRT_MSRS]; /* virtualised MSRs (td_msr.c) */
+};
+_Static_assert(sizeof(struct tdvps) <= _4K, "TDVPS fits the TDVPR page");
+
+/* ------------------------------------------------------------------------------------------
+ * Secure EPT. An entry is 8 bytes: bits 51:12 the HPA (of the next table or the page), bits
+ * 2:0 the TDX state below. Entries of level L live in a SEPT page whose entries each map
+ * 4K << 9L bytes; the root (in TDCX 1) holds level 3 (4-level) or 4 (5-level) entries.
+ */
+enum sept_state {
+	SEPT_FREE = 0,
+	SEPT_TABLE = 1,		  /* non-leaf: points to a SEPT page */
+	SEPT_MAPPED = 2,	  /* leaf, the TD can use it */
+	SEPT_PENDING = 3,	  /* leaf added by PAGE.AUG, not yet accepted */
+	SEPT_BLOCKED = 4,	  /* leaf, RANGE.BLOCK'ed */
+	SEPT_PENDING_BLOCKED = 5, /* pending leaf, blocked */
+	SEPT_TABLE_BLOCKED = 6,	  /* non-leaf, blocked (before SEPT.REMOVE) */
+};
+
+#define SEPT_STATE_MASK 0x7ULL
+#define SEPT_HPA_MASK	0x000FFFFFFFFFF000ULL
+
+static inline unsigned int sept_state(uint64_t e)
+{
+	return (unsigned int)(e & SEPT_STATE_MASK);
+}
+
+static inline uint64_t sept_hpa(uint64_t e)
+{
+	return e & SEPT_HPA_MASK;
+}
+
+static inline bool sept_is_leaf(uint64_t e)
+{
+	unsigned int s = sept_state(e);
+
+	return s == SEPT_MAPPED || s == SEPT_PENDING || s == SEPT_BLOCKED ||
+	       s == SEPT_PENDING_BLOCKED;
+}
+
+/* Result of a walk: the entry reached, its level, and where it lives. */
+struct sept_walk {
+	uint64_t *entry; /* NULL when the walk stopped above the wanted level */
+	unsigned int level;
+	uint64_t value; /* the entry where the walk stopped */
+};
+
+/*
+ * Walk from the root towards `level` for gpa. Stops early at a free or leaf entry; then
+ * walk->entry points to that entry and walk->level is its level.
+ */
+void sept_walk(const struct tdr *tdr, uint64_t gpa, unsigned int level, struct sept_walk *w);
+/* The leaf mapping gpa, if any (NULL otherwise); its level in *level. */
+uint64_t *sept_find_leaf(const struct tdr *tdr, uint64_t gpa, unsigned int *level);
+/* The architectural SEPT entry and level info a leaf reports in RCX/RDX [M]. */
+uint64_t sept_arch_entry(uint64_t e, unsigned int level);
+uint64_t sept_arch_level_info(uint64_t e, unsigned int level);
+/* Make the TD window match a leaf: map MAPPED pages, unmap anything else. */
+void sept_sync_window(struct tdcs *tdcs, uint64_t gpa, unsigned int level, uint64_t e);
+
+/* ------------------------------------------------------------------------------------------
+ * Shared checks and helpers of the TD leaves (td.c)
+ */
+
+static inline struct tdr *tdr_of(uint64_t tdr_pa)
+{
+	return phys_seam_va(tdr_pa);
+}
+
+static inline struct tdcs *tdcs_of(const struct tdr *tdr)
+{
+	return tdr->num_tdcx ? phys_seam_va(tdr->tdcx_pa[0]) : NULL;
+}
+
+static inline uint64_t *sept_root(const struct tdr *tdr)
+{
+	return phys_seam_va(tdr->tdcx_pa[TDCS_SEPT_ROOT]);
+}
+
+static inline struct tdvps *tdvps_of(uint64_t tdvpr_pa)
+{
+	return phys_seam_va(tdvpr_pa);
+}
+
+/* PAMT entry locks (the 16-bit lock of the entry), shared or exclusive. */
+bool pamt_lock(struct pamt_entry *e, bool exclusive);
+void pamt_unlock(struct pamt_entry *e, bool exclusive);
+
+/* A page operand the leaf holds locked until it calls page_put(). */
+struct page_ref {
+	uint64_t pa;
+	struct pamt_entry *pamt;
+	bool exclusive;
+};
+
+/*
+ * A 4 KiB page operand in a TDMR, HKID bits 0 [M check_and_lock_explicit_4k_private_hpa]:
+ *  - misaligned / beyond MAX_PA / HKID set / outside TDMRs: OPERAND_INVALID | operand
+ *  - entry locked: OPERAND_BUSY | operand
+ *  - page type not `pt` (or owner not `owner` when owner != 0): PAGE_METADATA_INCORRECT |
+ *    operand.
+ * Locks the PAMT entry; page_put() releases it.
+ */
+uint64_t page_get(uint64_t pa, unsigned int pt, uint64_t owner, bool exclusive,
+		  unsigned int operand, struct page_ref *ref);
+void page_put(struct page_ref *ref);
+/* Set a locked page's PAMT type and owner; a TD page is hidden from the host. */
+void page_assign(struct page_ref *ref, unsigned int pt, uint64_t owner);
+void page_free(struct page_ref *ref);
+
+/*
+ * The TDR operand: page type TDR, lock (shared or exclusive), and for `need_keys` a
+ * lifecycle of KEYS_CONFIGURED (else TD_KEYS_NOT_CONFIGURED, or LIFECYCLE_STATE_INCORRECT
+ * past it) and no fatal state.
+ */
+uint64_t tdr_get(uint64_t tdr_pa, unsigned int operand, bool exclusive, struct page_ref *ref,
+		 struct tdr **tdr);
+/* op_state must be one of `allowed` (a bitmask of 1 << OP_STATE_*) [facts §7]. */
+uint64_t tdcs_check_op_state(const struct tdr *tdr, unsigned int allowed);
+/* The TDVPR operand: type TDVPR, locked exclusive, its TD's TDR locked shared. */
+struct vp_ref {
+	struct page_ref tdvpr, tdr;
+	struct tdvps *vp;
+	struct tdr *td;
+	struct tdcs *tdcs;
+};
+uint64_t tdvpr_get(uint64_t tdvpr_pa, unsigned int operand, struct vp_ref *ref);
+void tdvpr_put(struct vp_ref *ref);
+
+/* The GPA|level operand [facts §10]: reserved bits, level range, alignment. */
+uint64_t gpa_level_check(const struct tdcs *tdcs, uint64_t word, unsigned int max_level,
+			 unsigned int operand, uint64_t *gpa, unsigned int *level);
+
+/* Bytes and hashes for the measurement (td_measure.c). */
+void mrtd_extend_block(struct tdcs *tdcs, const char *tag, uint64_t gpa, const void *data,
+		       size_t len);
+
+/* Random numbers for UUIDs and keys (no locks: module code may run in a signal handler). */
+uint64_t module_random64(void);
+
+/* Module-wide secrets: the report MAC key, chosen at load (td_report.c). */
+void td_report_key_init(void);
+
+/* ------------------------------------------------------------------------------------------
+ * Running TDs: TD exits, #VE, the TDCALL dispatcher (td_exit.c, tdcall.c)
+ */
+
+/* The guest-event hook: every trap of guest code on this LP arrives here. */
+void td_guest_event(struct cpu_regs *ctx, const struct trap_info *ti);
+/* The vCPU running on this LP, or NULL. */
+struct tdvps *td_current_vp(void);
+
+/* Leave the TD: save the vCPU, load the host's registers with the exit's. */
+void td_exit_async(struct cpu_regs *ctx, uint64_t status, uint64_t qual, uint64_t ext_qual,
+		   uint64_t gpa, uint64_t intr_info);
+void td_exit_vmcall(struct cpu_regs *ctx, struct tdvps *vp);
+/* Raise #VE with the given VE info, or #DF when VE info is still valid [facts §5]. */
+void td_inject_ve(struct cpu_regs *ctx, struct tdvps *vp, uint32_t reason, uint64_t qual,
+		  uint64_t gla, uint64_t gpa, uint32_t insn_len, uint32_t insn_info);
+/* Deliver an exception to the guest IDT, escalating to #DF and a triple-fault exit. */
+void td_inject_exception(struct cpu_regs *ctx, struct tdvps *vp, uint8_t vector, bool has_error,
+			 uint64_t error_code);
+
+/* CPUID and MSR virtualization (td_cpuid.c, td_msr.c) */
+void td_cpuid_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
+void td_msr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
+void td_msr_init(struct tdvps *vp);
+/* TD_PARAMS CPUID_CONFIG handling at MNG.INIT: 0 or the status (RCX = leaf | sub << 32). */
+uint64_t td_cpuid_config(struct tdcs *tdcs, const struct td_params *p, uint64_t *ext);
+
+/* The TDCALL dispatcher (tdcall.c) and its leaves, one file each. */
+typedef uint64_t (*tdcall_fn)(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
+			      unsigned int version);
+void td_tdcall(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
+/* A leaf's status when it left the TD (the context is the host's now): RAX is not written. */
+#define TDCALL_EXITED (~0ULL)
+const char *tdx_tdcall_leaf_name(unsigned int leaf);
+
+uint64_t tdg_vp_vmcall(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
+		       unsigned int version);
+uint64_t tdg_vp_info(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
+		     unsigned int version);
+uint64_t tdg_mr_rtmr_extend(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
+			    unsigned int version);
+uint64_t tdg_vp_veinfo_get(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
+			   unsigned int version);
+uint64_t tdg_mr_report(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
+		       unsigned int version);
+uint64_t tdg_vp_cpuidve_set(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
+			    unsigned int version);
+uint64_t tdg_mem_page_accept(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
+			     unsigned int version);
+uint64_t tdg_vm_rd(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs, unsigned int version);
+uint64_t tdg_vm_wr(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs, unsigned int version);
+uint64_t tdg_sys_rd(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
+		    unsigned int version);
+uint64_t tdg_mr_verifyreport(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
+			     unsigned int version);
+
+/* Poison notifier: a host write hit a TD page (td_exit.c). */
+void td_poison_notify(uint64_t hpa);
+
+/* The vCPU's TD, found through its TDVPS (valid while it runs). */
+struct tdr *vp_tdr(const struct tdvps *vp);
+struct tdcs *vp_tdcs(const struct tdvps *vp);
+
+/* Host leaves (one file each) */
+uint64_t tdh_mng_create(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_key_config(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_addcx(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_init(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_create(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_addcx(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_init(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_enter(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_sept_add(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_page_add(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mr_extend(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mr_finalize(uint64_t *regs, unsigned int version, unsigned int lp);
+
+#endif

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The TDCALL dispatcher: a guest's TDCALL (trapped opcode or gate) on the LP running it
+ * [M tdx_td_dispatcher.c td_call; facts §2]. It reads like the table: one row per leaf, one
+ * file per leaf. RIP moves past the TDCALL before the leaf runs, so a leaf that exits to the
+ * host (TDG.VP.VMCALL) resumes after it; a leaf that must be re-executed moves it back.
+ */
+#include "td.h"
+
+struct tdcall_desc {
+	const char *name; /* as Intel spells it */
+	tdcall_fn fn;
+	uint8_t max_version;
+};
+
+#define TDCALL(nr, str, f, v) [nr] = {.name = str, .fn = f, .max_version = v}
+
+/* clang-format off */
+static const struct tdcall_desc tdcalls[] = {
+	TDCALL(TDG_VP_VMCALL, "TDG.VP.VMCALL", tdg_vp_vmcall, 0),
+	TDCALL(TDG_VP_INFO, "TDG.VP.INFO", tdg_vp_info, 0),
+	TDCALL(TDG_VP_VEINFO_GET, "TDG.VP.VEINFO.GET", tdg_vp_veinfo_get, 0),
+	TDCALL(TDG_VP_CPUIDVE_SET, "TDG.VP.CPUIDVE.SET", tdg_vp_cpuidve_set, 0),
+	TDCALL(TDG_SYS_RD, "TDG.SYS.RD", tdg_sys_rd, 0),
+};
+/* clang-format on */
+
+const char *tdx_tdcall_leaf_name(unsigned int leaf)
+{
+	return leaf < sizeof(tdcalls) / sizeof(tdcalls[0]) ? tdcalls[leaf].name : NULL;
+}
+
+void td_tdcall(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
+{
+	uint64_t rax = ctx->gpr[REG_RAX_];
+	unsigned int leaf = tdx_leaf_of(rax), version = tdx_leaf_version(rax);
+	const struct tdcall_desc *d =
+		leaf < sizeof(tdcalls) / sizeof(tdcalls[0]) ? &tdcalls[leaf] : NULL;
+	uint64_t status;
+
+	ctx->rip += ti->insn_len;
+	if (tdx_leaf_reserved_set(rax) || !d || !d->fn || version > d->max_version) {
+		ctx->gpr[REG_RAX_] = TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX;
+		return;
+	}
+	status = d->fn(ctx, vp, vp_tdcs(vp), version);
+	if (status != TDCALL_EXITED)
+		ctx->gpr[REG_RAX_] = status;
+}

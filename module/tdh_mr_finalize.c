@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TDH.MR.FINALIZE: close the build measurement into MRTD; the TD becomes RUNNABLE and no page
+ * can be added or measured any more [M tdh_mr_finalize.c; facts §7, §9]. RCX = TDR.
+ */
+#include "td.h"
+
+uint64_t tdh_mr_finalize(uint64_t *regs, unsigned int version, unsigned int lp)
+{
+	struct page_ref ref;
+	struct tdcs *tdcs;
+	struct tdr *tdr;
+	uint64_t status;
+
+	(void)version;
+	(void)lp;
+	status = tdr_get(regs[REG_RCX_], TDX_OPERAND_ID_RCX, true, &ref, &tdr);
+	if (status)
+		return status;
+	status = tdcs_check_op_state(tdr, 1U << OP_STATE_INITIALIZED);
+	if (status)
+		goto out;
+	tdcs = tdcs_of(tdr);
+	SHA384_Final(tdcs->mrtd, &tdcs->mrtd_ctx);
+	tdr->op_state = OP_STATE_RUNNABLE;
+out:
+	page_put(&ref);
+	return status;
+}

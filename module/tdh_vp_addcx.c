@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TDH.VP.ADDCX: add one TDCX page to a vCPU's TDVPS [M tdh_vp_addcx.c; facts §1.1]. RCX = the
+ * page, RDX = TDVPR. Before TDH.VP.INIT only; TDVPS_BASE_SIZE / 4K - 1 pages.
+ */
+#include "td.h"
+
+uint64_t tdh_vp_addcx(uint64_t *regs, unsigned int version, unsigned int lp)
+{
+	struct page_ref page;
+	struct vp_ref v;
+	uint64_t status;
+
+	(void)version;
+	(void)lp;
+	status = tdvpr_get(regs[REG_RDX_], TDX_OPERAND_ID_RDX, &v);
+	if (status)
+		return status;
+	status = tdcs_check_op_state(v.td, 1U << OP_STATE_INITIALIZED);
+	if (status)
+		goto out;
+	if (v.vp->state != VCPU_UNINITIALIZED) {
+		status = TDX_VCPU_STATE_INCORRECT;
+		goto out;
+	}
+	if (v.vp->num_tdcx >= MAX_TDVPS_PAGES - 1) {
+		status = TDX_TDCX_NUM_INCORRECT;
+		goto out;
+	}
+	status = page_get(regs[REG_RCX_], PT_NDA, 0, true, TDX_OPERAND_ID_RCX, &page);
+	if (status)
+		goto out;
+	page_assign(&page, PT_TDCX, v.tdr.pa);
+	v.vp->tdcx_pa[v.vp->num_tdcx++] = page.pa;
+	/* The TDR's count is updated under the TDR's shared lock: atomically. */
+	__atomic_add_fetch(&v.td->chldcnt, 1, __ATOMIC_RELAXED);
+	page_put(&page);
+out:
+	tdvpr_put(&v);
+	return status;
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TDH.VP.CREATE: a free page becomes the TDVPR of a new vCPU [M tdh_vp_create.c; facts §1.1,
+ * §7]. RCX = the page, RDX = TDR. Needs an initialised, not yet finalised TD and room under
+ * MAX_VCPUS; the vCPU index is the order of creation.
+ */
+#include "td.h"
+
+uint64_t tdh_vp_create(uint64_t *regs, unsigned int version, unsigned int lp)
+{
+	struct page_ref tdr_ref, page;
+	struct tdvps *vp;
+	struct tdcs *tdcs;
+	struct tdr *tdr;
+	uint64_t status;
+
+	(void)version;
+	(void)lp;
+	status = tdr_get(regs[REG_RDX_], TDX_OPERAND_ID_RDX, true, &tdr_ref, &tdr);
+	if (status)
+		return status;
+	status = tdcs_check_op_state(tdr, 1U << OP_STATE_INITIALIZED);
+	if (status)
+		goto out;
+	tdcs = tdcs_of(tdr);
+	if (tdcs->num_vcpus >= tdcs->max_vcpus) {
+		status = TDX_MAX_VCPUS_EXCEEDED;
+		goto out;
+	}
+	status = page_get(regs[REG_RCX_], PT_NDA, 0, true, TDX_OPERAND_ID_RCX, &page);
+	if (status)
+		goto out;
+	page_assign(&page, PT_TDVPR, tdr_ref.pa);
+	vp = tdvps_of(page.pa);
+	vp->state = VCPU_UNINITIALIZED;
+	vp->vcpu_index = tdcs->num_vcpus++;
+	vp->assoc_lp = -1;
+	vp->tdr_pa = tdr_ref.pa;
+	vp->tdvpr_pa = page.pa;
+	tdr->chldcnt++;
+	page_put(&page);
+out:
+	page_put(&tdr_ref);
+	return status;
+}

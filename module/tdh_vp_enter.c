@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TDH.VP.ENTER: run a vCPU on this LP until a TD exit [M tdh_vp_enter.c, td_exit.c; facts
+ * §1.1, §3]. RCX = TDVPR (bits 51:12) with flags in bits 52 (host recoverability hint) and
+ * 53 (resume L1); after a TDVMCALL exit, the GPRs the guest exposed carry the VMM's results
+ * back in.
+ *
+ * The TDVPR stays locked while the vCPU runs, so any other SEAMCALL on it gets OPERAND_BUSY;
+ * the TD exit (td_exit.c) releases it. A vCPU is associated with the first LP that runs it;
+ * entering it anywhere else needs TDH.VP.FLUSH first (VCPU_ASSOCIATED), because on hardware
+ * its VMCS is cached on that LP.
+ */
+#include "td.h"
+
+#define VP_ENTER_RCX_FLAGS ((1ULL << 52) | (1ULL << 53))
+
+/* Poisoned control structures: the TD's metadata failed its integrity check. */
+static bool td_metadata_poisoned(const struct tdr *tdr, const struct tdvps *vp)
+{
+	if (phys_is_poisoned(vp->tdr_pa) || phys_is_poisoned(vp->tdvpr_pa))
+		return true;
+	for (unsigned int i = 0; i < tdr->num_tdcx; i++)
+		if (phys_is_poisoned(tdr->tdcx_pa[i]))
+			return true;
+	for (unsigned int i = 0; i < vp->num_tdcx; i++)
+		if (phys_is_poisoned(vp->tdcx_pa[i]))
+			return true;
+	return false;
+}
+
+/* After a TDVMCALL exit the VMM's values of the exposed GPRs go in [M tdh_vp_enter.c]. */
+static void resume_tdvmcall(struct tdvps *vp, const uint64_t *host)
+{
+	struct cpu_regs *g = &vp->cpu.regs;
+
+	for (unsigned int r = 0; r < 16; r++)
+		if (vp->vmcall_mask & (1ULL << r))
+			g->gpr[r] = host[r];
+	g->gpr[REG_RAX_] = TDX_SUCCESS;
+	g->gpr[REG_RCX_] = vp->vmcall_mask;
+	vp->pending = VP_RESUME_NONE;
+}
+
+uint64_t tdh_vp_enter(uint64_t *regs, unsigned int version, unsigned int lp)
+{
+	/* The dispatcher passes the SEAMCALL context's GPRs, its first member. */
+	struct cpu_regs *ctx = (struct cpu_regs *)regs;
+	uint64_t rcx = regs[REG_RCX_];
+	struct tdcs *tdcs;
+	struct vp_ref v;
+	uint64_t status;
+	int32_t none = -1;
+
+	(void)version;
+	if (rcx & ~(TDX_GPA_MASK | VP_ENTER_RCX_FLAGS))
+		return TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX;
+	status = tdvpr_get(rcx & TDX_GPA_MASK, TDX_OPERAND_ID_RCX, &v);
+	if (status)
+		return status;
+	tdcs = v.tdcs;
+	if (v.td->fatal) {
+		status = TDX_TD_FATAL;
+		goto err;
+	}
+	status = tdcs_check_op_state(v.td, 1U << OP_STATE_RUNNABLE);
+	if (status)
+		goto err;
+	if (td_metadata_poisoned(v.td, v.vp)) {
+		v.td->fatal = true;
+		status = TDX_NON_RECOVERABLE_TD_CORRUPTED_MD;
+		goto err;
+	}
+	if (v.vp->state != VCPU_READY) {
+		status = TDX_VCPU_STATE_INCORRECT;
+		goto err;
+	}
+	if (!__atomic_compare_exchange_n(&v.vp->assoc_lp, &none, (int32_t)lp, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (none != (int32_t)lp) {
+			status = TDX_VCPU_ASSOCIATED;
+			goto err;
+		}
+	} else {
+		__atomic_add_fetch(&tdcs->num_assoc_vcpus, 1, __ATOMIC_RELAXED);
+	}
+
+	if (v.vp->pending == VP_RESUME_TDVMCALL)
+		resume_tdvmcall(v.vp, regs);
+	v.vp->epoch = __atomic_load_n(&tdcs->td_epoch, __ATOMIC_ACQUIRE);
+	__atomic_add_fetch(&tdcs->refcount[v.vp->epoch & 1], 1, __ATOMIC_ACQ_REL);
+	v.vp->state = VCPU_ACTIVE;
+	v.vp->launched = true;
+	tdxm.lp[lp].cur_tdvpr = v.vp->tdvpr_pa;
+	tdxm.lp[lp].entered = true;
+	/* The TDR is pinned by the vCPU's pages; only the TDVPR stays locked while it runs. */
+	page_put(&v.tdr);
+	lp_world_enter(ctx, &v.vp->cpu);
+	return TDX_SUCCESS;
+err:
+	tdvpr_put(&v);
+	return status;
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TDH.VP.INIT: set a vCPU's initial state [M tdh_vp_init.c, td_vmcs_init.c; facts §0, §1.1].
+ * RCX = TDVPR, RDX = the guest's initial RCX; version 1 adds R8 = the x2APIC ID.
+ *
+ * The architectural start: RIP = 0xFFFFFFF0 (the reset vector, where TDVF puts a jump),
+ * RBX = GPAW, RCX = R8 = the host's value, RDX = CPUID(1).EAX, RSI = the vCPU index; all
+ * other GPRs 0. tdxsim runs guest code natively inside the TD window, so a GPA becomes the
+ * window's address for it, and R9 carries the tdxsim gate (or 0) — the one register tdxsim
+ * adds, for guests that want TDCALL without a trap.
+ */
+#include <string.h>
+
+#include "td.h"
+
+uint64_t tdh_vp_init(uint64_t *regs, unsigned int version, unsigned int lp)
+{
+	uint64_t x2apic_id = version ? regs[REG_R8_] : 0;
+	struct guest_cpu *g;
+	struct vp_ref v;
+	uint64_t status;
+
+	(void)lp;
+	status = tdvpr_get(regs[REG_RCX_], TDX_OPERAND_ID_RCX, &v);
+	if (status)
+		return status;
+	status = tdcs_check_op_state(v.td, 1U << OP_STATE_INITIALIZED);
+	if (status)
+		goto out;
+	if (v.vp->state != VCPU_UNINITIALIZED) {
+		status = TDX_VCPU_STATE_INCORRECT;
+		goto out;
+	}
+	if (v.vp->num_tdcx < MAX_TDVPS_PAGES - 1) {
+		status = TDX_TDCX_NUM_INCORRECT;
+		goto out;
+	}
+	if (version && (x2apic_id >> 32)) {
+		status = TDX_OPERAND_INVALID + TDX_OPERAND_ID_R8;
+		goto out;
+	}
+
+	g = &v.vp->cpu;
+	memset(g, 0, sizeof(*g));
+	g->window = v.tdcs->window;
+	g->regs.rip = td_window_base(g->window) + TDX_VP_INIT_RIP;
+	g->regs.rflags = 0x2;
+	g->regs.gpr[REG_RBX_] = v.tdcs->gpaw;
+	g->regs.gpr[REG_RCX_] = regs[REG_RDX_];
+	g->regs.gpr[REG_R8_] = regs[REG_RDX_];
+	g->regs.gpr[REG_RDX_] = tdxm.pkg_fms;
+	g->regs.gpr[REG_RSI_] = v.vp->vcpu_index;
+	g->regs.gpr[REG_R9_] = (uint64_t)(uintptr_t)tdxsim_gate_ptr;
+	td_msr_init(v.vp);
+	v.vp->x2apic_id = version ? (uint32_t)x2apic_id : v.vp->vcpu_index;
+	v.vp->state = VCPU_READY;
+out:
+	tdvpr_put(&v);
+	return status;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Building TDs by hand with SEAMCALLs, for the tests of the module's TD leaves. Builds on
+ * harness.h: machine "2s" brought up to S_TDMR, SEAMCALLs through call_on() on any LP/path.
+ *
+ * Pages come from a bump allocator over TDMR1 ([4G, 6G)), which the bring-up leaves free.
+ */
+#ifndef TDXSIM_TESTS_MODULE_TD_HARNESS_H
+#define TDXSIM_TESTS_MODULE_TD_HARNESS_H
+
+#include "harness.h"
+#include "tdx/structs.h"
+#include "tdx/td.h"
+
+#define TD_HKID 33 /* first TDX private KeyID after the global one */
+
+/* A fresh 4 KiB page (zeroed, host-visible), or a 2 MiB-aligned run of 512. */
+uint64_t td_page_alloc(void);
+uint64_t td_page_alloc_2m(void);
+/* Host scratch page for TD_PARAMS and PAGE.ADD sources (outside the PAMTs). */
+#define TD_PARAMS_PA 0x1020000ULL
+#define TD_SOURCE_PA 0x1021000ULL
+
+/* Default TD_PARAMS: 4-level EPT, GPAW 48, max_vcpus 8, attributes 0, XFAM x87|SSE,
+ * TSC 2.5 GHz, CPUID config all zeros. */
+void td_params_default(struct td_params *p);
+
+struct test_td {
+	uint64_t tdr;
+	uint64_t tdcx[6];
+	unsigned int nr_vcpus;
+	uint64_t tdvpr[8];
+	uint64_t vp_tdcx[8][5];
+	uint16_t hkid;
+};
+
+/* Steps; each returns the SEAMCALL status of the first failure (0 = all done). */
+uint64_t td_create(struct test_td *td, uint16_t hkid); /* MNG.CREATE + KEY.CONFIG all pkgs */
+uint64_t td_init(struct test_td *td, const struct td_params *p); /* MNG.ADDCX x6 + MNG.INIT */
+uint64_t td_add_vcpu(struct test_td *td);			 /* VP.CREATE, ADDCX x5, VP.INIT */
+/* SEPT.ADD the tables (levels 3..1 as needed) so that a 4K leaf at gpa can be added. */
+uint64_t td_sept_map(struct test_td *td, uint64_t gpa);
+/* PAGE.ADD one page at gpa with `data` (4096 bytes) and 16 x MR.EXTEND when measure. */
+uint64_t td_page_add(struct test_td *td, uint64_t gpa, const void *data, bool measure);
+uint64_t td_finalize(struct test_td *td);
+/* All of the above for a runnable TD with one vCPU (no memory). */
+uint64_t td_build_basic(struct test_td *td);
+
+/* SEAMCALL on LP 0 through the DIRECT path unless a test chooses otherwise. */
+extern enum call_path td_path;
+uint64_t td_call(uint64_t leaf, struct tdx_module_args *a);
+uint64_t td_call_on(unsigned int lp, uint64_t leaf, struct tdx_module_args *a);
+
+/* Full teardown in the architectural order, reclaiming every page; 0 or the failing status. */
+uint64_t td_teardown(struct test_td *td);
+
+#endif
