@@ -32,7 +32,12 @@ struct test_td {
 	uint64_t tdvpr[8];
 	uint64_t vp_tdcx[8][5];
 	uint16_t hkid;
+	uint64_t last_page; /* HPA of the page the last td_page_add() added */
 };
+
+/* cmocka fixtures: boot machine "2s", bring the module up to S_TDMR, reset the allocator. */
+int td_machine_setup(void **state);
+int td_machine_teardown(void **state);
 
 /* Steps; each returns the SEAMCALL status of the first failure (0 = all done). */
 uint64_t td_create(struct test_td *td, uint16_t hkid); /* MNG.CREATE + KEY.CONFIG all pkgs */
