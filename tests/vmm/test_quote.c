@@ -12,6 +12,9 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "vmm/quote.h"
 
 static uint8_t report[TDXSIM_QUOTE_REPORT_LEN];
@@ -133,6 +136,15 @@ static void test_pem(void **state)
 	assert_non_null(f);
 	fputs("not a key\n", f);
 	fclose(f);
+	assert_null(quote_signer_load_pem(path));
+	/* an EC key on another curve is refused */
+	EVP_PKEY *p256 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	assert_non_null(p256);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PrivateKey(f, p256, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	EVP_PKEY_free(p256);
 	assert_null(quote_signer_load_pem(path));
 	unlink(path);
 	assert_null(quote_signer_load_pem("/nonexistent/key.pem"));
