@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Differential test of the guest MMIO decoder against Zydis (64-bit mode).
+ * Differential test of the guest MMIO decoder against Zydis (64-bit mode), by the rules of
+ * insn_oracle.c.
  *
  * For every byte string tried:
  *  - if we accept, Zydis must decode the same instruction: same length, mnemonic, memory
@@ -27,292 +28,34 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <Zydis/Zydis.h>
+#include "insn_oracle.h"
 
-#include <tdxguest/insn.h>
-
-static ZydisDecoder zd;
-
-static struct {
-	unsigned long compared;	      /* byte strings given to both decoders */
-	unsigned long agreed;	      /* we accept, Zydis agrees on every field */
-	unsigned long both_reject;    /* neither decodes an MMIO form */
-	unsigned long zydis_other;    /* Zydis decodes something that is not one of our forms */
-	unsigned long ours_rep;	      /* Zydis decodes our form, we refuse on purpose: REP */
-	unsigned long ours_string;    /* ... MOVS */
-	unsigned long lock;	      /* LOCK: both reject */
-	unsigned long regop;	      /* register operand: both see no memory operand */
-	unsigned long truncated;      /* both need more bytes */
-	unsigned long too_long;	      /* both refuse > 15 bytes */
-	unsigned long guard_prefixes; /* truncated decodes next to a PROT_NONE page */
-	unsigned long zydis_bug_592;  /* agreed except where Zydis 4.0 is wrong, see below */
-} st;
+#define st insn_oracle_st
 
 /* Accepted encodings collected for the guard-page test. */
 #define MAX_SAVED (1u << 22)
 static uint8_t (*saved)[16];
 static unsigned int nsaved;
 
-static void dump_fail(const char *why, const uint8_t *buf, size_t n, enum insn_err err)
-{
-	char hex[64] = "";
-
-	for (size_t i = 0; i < n && i < 16; i++)
-		snprintf(hex + strlen(hex), sizeof(hex) - strlen(hex), "%02x ", buf[i]);
-	print_error("MISMATCH: %s\n  bytes (%zu): %s\n  ours: %s\n", why, n, hex,
-		    insn_strerror(err));
-	fail();
-}
-
-#define CHECK(cond, why)                                                                           \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			dump_fail(why, buf, n, err);                                               \
-	} while (0)
-
-/* Our register number for a Zydis GPR, and whether it is AH..BH. */
-static int zreg_num(ZydisRegister r, bool *high)
-{
-	*high = false;
-	if (r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH) {
-		*high = true;
-		return r - ZYDIS_REGISTER_AH;
-	}
-	r = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
-	if (r < ZYDIS_REGISTER_RAX || r > ZYDIS_REGISTER_R15)
-		return -2;
-	return r - ZYDIS_REGISTER_RAX;
-}
-
-/* Is this Zydis decode one of the opcodes we accept, used with a memory operand? */
-static bool zydis_is_our_form(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *zo)
-{
-	bool opcode_ours = false, has_mem = false;
-
-	if (zi->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT) {
-		switch (zi->opcode) {
-		case 0x88:
-		case 0x89:
-		case 0x8a:
-		case 0x8b:
-		case 0xc6:
-		case 0xc7:
-		case 0xa0:
-		case 0xa1:
-		case 0xa2:
-		case 0xa3:
-		case 0xa4:
-		case 0xa5:
-			opcode_ours = zi->encoding == ZYDIS_INSTRUCTION_ENCODING_LEGACY;
-			break;
-		}
-	} else if (zi->opcode_map == ZYDIS_OPCODE_MAP_0F) {
-		switch (zi->opcode) {
-		case 0xb6:
-		case 0xb7:
-		case 0xbe:
-		case 0xbf:
-			opcode_ours = true;
-			break;
-		}
-	}
-	for (int i = 0; i < zi->operand_count_visible; i++)
-		if (zo[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
-			has_mem = true;
-	return opcode_ours && has_mem;
-}
-
-/*
- * The encodings Zydis 4.0 gets wrong (issue 592): 67h, REX.B, ModRM mod 00 rm 100, SIB base
- * 101. Found from the bytes: skip the prefixes, the opcode, and look at ModRM and SIB.
- */
-static bool zydis_bug_592(const uint8_t *buf, const struct insn_mmio *in)
-{
-	size_t i = 0;
-	uint8_t modrm, sib;
-
-	if (in->mem.addr_size != 4 || !(in->rex & 0x01) || in->mem.moffs)
-		return false;
-	while (i < in->len && (buf[i] == 0x66 || buf[i] == 0x67 || buf[i] == 0xf0 ||
-			       buf[i] == 0xf2 || buf[i] == 0xf3 || (buf[i] & 0xe7) == 0x26 ||
-			       buf[i] == 0x64 || buf[i] == 0x65 || (buf[i] & 0xf0) == 0x40))
-		i++;
-	i += buf[i] == 0x0f ? 2 : 1;
-	if (i + 1 >= in->len)
-		return false;
-	modrm = buf[i];
-	sib = buf[i + 1];
-	return (modrm & 0xc7) == 0x04 && (sib & 7) == 5;
-}
-
-static uint64_t mask(unsigned int bytes)
-{
-	return bytes >= 8 ? ~0ULL : (1ULL << (8 * bytes)) - 1;
-}
-
-static void check_agree(const uint8_t *buf, size_t n, enum insn_err err, const struct insn_mmio *in,
-			const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *zo)
-{
-	const ZydisDecodedOperand *mem = NULL, *reg = NULL, *imm = NULL;
-	bool store = in->kind == INSN_MMIO_WRITE || in->kind == INSN_MMIO_WRITE_IMM;
-	ZydisMnemonic want = ZYDIS_MNEMONIC_MOV;
-	bool high;
-
-	if (in->kind == INSN_MMIO_READ_ZERO_EXTEND)
-		want = ZYDIS_MNEMONIC_MOVZX;
-	if (in->kind == INSN_MMIO_READ_SIGN_EXTEND)
-		want = ZYDIS_MNEMONIC_MOVSX;
-
-	CHECK(zi->length == in->len, "length");
-	CHECK(zi->mnemonic == want, "mnemonic");
-	CHECK(zi->address_width == in->mem.addr_size * 8, "address size");
-	CHECK(!(zi->attributes & ZYDIS_ATTRIB_HAS_LOCK), "lock");
-
-	for (int i = 0; i < zi->operand_count_visible; i++) {
-		switch (zo[i].type) {
-		case ZYDIS_OPERAND_TYPE_MEMORY:
-			CHECK(!mem, "two memory operands");
-			mem = &zo[i];
-			break;
-		case ZYDIS_OPERAND_TYPE_REGISTER:
-			CHECK(!reg, "two register operands");
-			reg = &zo[i];
-			break;
-		case ZYDIS_OPERAND_TYPE_IMMEDIATE:
-			imm = &zo[i];
-			break;
-		default:
-			CHECK(false, "unexpected operand type");
-		}
-	}
-
-	/* Memory operand: size, direction, addressing. */
-	CHECK(mem, "no memory operand");
-	CHECK(mem->size == in->size * 8, "access size");
-	if (store)
-		CHECK(mem->actions == ZYDIS_OPERAND_ACTION_WRITE, "direction (store)");
-	else
-		CHECK(mem->actions == ZYDIS_OPERAND_ACTION_READ, "direction (load)");
-	if (in->mem.rip_relative) {
-		CHECK(mem->mem.base ==
-			      (in->mem.addr_size == 4 ? ZYDIS_REGISTER_EIP : ZYDIS_REGISTER_RIP),
-		      "rip-relative base");
-	} else if (in->mem.base == INSN_NO_REG && !zydis_bug_592(buf, in)) {
-		CHECK(mem->mem.base == ZYDIS_REGISTER_NONE, "no base");
-	} else if (!zydis_bug_592(buf, in)) {
-		CHECK(zreg_num(mem->mem.base, &high) == in->mem.base, "base");
-		CHECK(ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, mem->mem.base) ==
-			      in->mem.addr_size * 8,
-		      "base width");
-	}
-	if (in->mem.index == INSN_NO_REG) {
-		CHECK(mem->mem.index == ZYDIS_REGISTER_NONE, "no index");
-	} else {
-		CHECK(zreg_num(mem->mem.index, &high) == in->mem.index, "index");
-		CHECK(mem->mem.scale == in->mem.scale, "scale");
-	}
-	if (zydis_bug_592(buf, in)) {
-		/*
-		 * Zydis 4.0 (zyantific/zydis#592, fixed after 4.0 by #593): with 67h and REX.B,
-		 * SIB base 101 and mod 00 is decoded as [r13d] and the disp32 dropped; the CPU
-		 * ignores REX.B there and uses [disp32]. Check that we take the SDM form.
-		 */
-		CHECK(mem->mem.base == ZYDIS_REGISTER_R13D, "Zydis bug 592 expected");
-		CHECK(in->mem.base == INSN_NO_REG, "SIB base 101, mod 00: no base");
-		st.zydis_bug_592++;
-		return;
-	}
-	CHECK((uint64_t)mem->mem.disp.value == (uint64_t)in->mem.disp ||
-		      (in->mem.moffs && in->mem.addr_size == 4 &&
-		       ((uint64_t)mem->mem.disp.value & 0xffffffff) == (uint64_t)in->mem.disp),
-	      "displacement");
-	/* In 64-bit mode only FS and GS matter; the others may be reported as DS/SS. */
-	CHECK((mem->mem.segment == ZYDIS_REGISTER_FS) == (in->mem.seg == INSN_SEG_FS), "FS");
-	CHECK((mem->mem.segment == ZYDIS_REGISTER_GS) == (in->mem.seg == INSN_SEG_GS), "GS");
-
-	/* Register operand. */
-	if (in->kind == INSN_MMIO_WRITE_IMM) {
-		CHECK(!reg, "register in MOV m,imm");
-		CHECK(imm, "no immediate");
-		CHECK((imm->imm.value.u & mask(in->size)) == in->imm, "immediate");
-	} else {
-		CHECK(reg && !imm, "register operand");
-		CHECK(zreg_num(reg->reg.value, &high) == in->reg, "register number");
-		CHECK(high == in->reg_high, "high-byte register");
-		CHECK(ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, reg->reg.value) ==
-			      in->op_size * 8,
-		      "register size");
-		CHECK(reg->actions ==
-			      (store ? ZYDIS_OPERAND_ACTION_READ : ZYDIS_OPERAND_ACTION_WRITE),
-		      "register direction");
-	}
-	if (in->xrelease)
-		CHECK(zi->attributes & (ZYDIS_ATTRIB_HAS_XRELEASE | ZYDIS_ATTRIB_HAS_REP),
-		      "xrelease");
-}
-
-/* Decode buf[0..n) with both; check the rules in the header comment. */
+/* Compare with Zydis (insn_oracle.c); fail with the bytes on a mismatch. */
 static void compare(const uint8_t *buf, size_t n)
 {
-	ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
-	ZydisDecodedInstruction zi;
 	struct insn_mmio in;
 	enum insn_err err;
-	ZyanStatus zs;
-	bool zok, ours;
+	const char *why = insn_oracle_compare(buf, n, &err, &in);
+	char hex[64] = "";
 
-	st.compared++;
-	err = insn_decode_mmio(buf, n, &in);
-	zs = ZydisDecoderDecodeFull(&zd, buf, n, &zi, zo);
-	zok = ZYAN_SUCCESS(zs);
-	ours = zok && zydis_is_our_form(&zi, zo);
-
-	switch (err) {
-	case INSN_OK:
-		CHECK(zok, "Zydis rejects what we accept");
-		check_agree(buf, n, err, &in, &zi, zo);
-		st.agreed++;
-		if (saved && nsaved < MAX_SAVED) {
-			memset(saved[nsaved], 0, 16);
-			memcpy(saved[nsaved], buf, in.len);
-			nsaved++;
-		}
-		return;
-	case INSN_ERR_TRUNCATED:
-		CHECK(!zok, "we need more bytes, Zydis does not");
-		st.truncated++;
-		return;
-	case INSN_ERR_TOO_LONG:
-		CHECK(!zok, "over 15 bytes for us, not for Zydis");
-		st.too_long++;
-		return;
-	case INSN_ERR_LOCK:
-		CHECK(!zok, "Zydis accepts LOCK MOV");
-		st.lock++;
-		return;
-	case INSN_ERR_REG_OPERAND:
-		CHECK(!ours, "Zydis sees a memory operand");
-		st.regop++;
-		return;
-	case INSN_ERR_REP:
-		CHECK(ours, "REP rejection of something that is not our form");
-		st.ours_rep++;
-		return;
-	case INSN_ERR_STRING:
-		CHECK(!zok || zi.mnemonic == ZYDIS_MNEMONIC_MOVSB ||
-			      zi.mnemonic == ZYDIS_MNEMONIC_MOVSW ||
-			      zi.mnemonic == ZYDIS_MNEMONIC_MOVSD ||
-			      zi.mnemonic == ZYDIS_MNEMONIC_MOVSQ,
-		      "MOVS rejection of something that is not MOVS");
-		st.ours_string++;
-		return;
-	default:
-		CHECK(!ours, "Zydis decodes an MMIO form we call unknown");
-		if (zok)
-			st.zydis_other++;
-		else
-			st.both_reject++;
-		return;
+	if (why) {
+		for (size_t i = 0; i < n && i < 16; i++)
+			snprintf(hex + strlen(hex), sizeof(hex) - strlen(hex), "%02x ", buf[i]);
+		print_error("MISMATCH: %s\n  bytes (%zu): %s\n  ours: %s\n", why, n, hex,
+			    insn_strerror(err));
+		fail();
+	}
+	if (err == INSN_OK && saved && nsaved < MAX_SAVED) {
+		memset(saved[nsaved], 0, 16);
+		memcpy(saved[nsaved], buf, in.len);
+		nsaved++;
 	}
 }
 
@@ -579,7 +322,7 @@ static void test_report(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (!ZYAN_SUCCESS(ZydisDecoderInit(&zd, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
+	if (insn_oracle_init())
 		return -1;
 	saved = mmap(NULL, MAX_SAVED * sizeof(*saved), PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
