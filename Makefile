@@ -3,13 +3,18 @@
 
 BUILD      ?= build
 BUILD_SAN  ?= build-san
+BUILD_TSAN ?= build-tsan
+BUILD_FUZZ ?= build-fuzz
+# Seconds each fuzzer runs in `make fuzz` and in `make fuzz-smoke` (part of `make check`).
+FUZZ_TIME  ?= 300
+FUZZ_SMOKE_TIME ?= 20
 MESON_OPTS ?= --buildtype=debugoptimized
 
 # Debian packages the project needs. Kept in one place: scripts/deps.sh reads this list.
 DEPS = gcc libc6-dev make pkg-config meson ninja-build libssl-dev libzydis-dev \
        libcmocka-dev clang libclang-rt-14-dev
 
-.PHONY: all deps build build-san check demo bench clean format
+.PHONY: all deps build build-san build-tsan build-fuzz check demo bench clean format fuzz fuzz-smoke
 
 all: build
 
@@ -22,15 +27,38 @@ $(BUILD)/build.ninja: | deps
 $(BUILD_SAN)/build.ninja: | deps
 	meson setup $(BUILD_SAN) $(MESON_OPTS) -Db_sanitize=address,undefined -Db_lundef=false
 
+# ThreadSanitizer (gcc's libtsan2, from libgcc-12-dev): the 'concurrency' test suite.
+$(BUILD_TSAN)/build.ninja: | deps
+	meson setup $(BUILD_TSAN) $(MESON_OPTS) -Db_sanitize=thread -Db_lundef=false
+
+# libFuzzer needs clang: fuzz/ is built only when the compiler is clang.
+$(BUILD_FUZZ)/build.ninja: | deps
+	CC=clang meson setup $(BUILD_FUZZ) $(MESON_OPTS)
+
 build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
 build-san: deps $(BUILD_SAN)/build.ninja
 	meson compile -C $(BUILD_SAN)
 
-# Unit and integration tests, then the same tests under ASan+UBSan.
-check: build build-san
-	@scripts/check.sh $(BUILD) $(BUILD_SAN)
+build-tsan: deps $(BUILD_TSAN)/build.ninja
+	meson compile -C $(BUILD_TSAN)
+
+build-fuzz: deps $(BUILD_FUZZ)/build.ninja
+	meson compile -C $(BUILD_FUZZ)
+
+# Unit and integration tests, the same under ASan+UBSan, the concurrency suite under TSan,
+# then each fuzzer for FUZZ_SMOKE_TIME seconds; one closing line counts them all.
+check: build build-san build-tsan build-fuzz
+	@FUZZ_SMOKE_TIME=$(FUZZ_SMOKE_TIME) scripts/check.sh $(BUILD) $(BUILD_SAN) \
+		$(BUILD_TSAN):concurrency --fuzz $(BUILD_FUZZ)
+
+# docs/FUZZING.md: every fuzzer for a bounded time (smoke) or FUZZ_TIME seconds each.
+fuzz-smoke: build-fuzz
+	@scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SMOKE_TIME)
+
+fuzz: build-fuzz
+	@scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_TIME)
 
 demo: build
 	@scripts/demo.sh $(BUILD)
@@ -42,4 +70,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_TSAN) $(BUILD_FUZZ)

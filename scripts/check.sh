@@ -1,16 +1,38 @@
 #!/bin/sh
-# Run the test suite in the normal build and in the sanitizer build, then print one
-# closing line "N passed, N failed" counting the test cases of both runs.
+# Run the test suite in each build directory given (DIR, or DIR:SUITE for one suite only,
+# e.g. build-tsan:concurrency), then with `--fuzz DIR` every fuzzer for FUZZ_SMOKE_TIME
+# seconds (scripts/fuzz.sh), and print one closing line "N passed, N failed" counting the
+# test cases of every run, plus one case per fuzzer.
 set -u
 status=0
-for dir in "$@"; do
-	echo "== meson test -C $dir"
-	meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
+dirs=""
+fuzz=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--fuzz) fuzz=$2; shift 2 ;;
+	*) dirs="$dirs $1"; shift ;;
+	esac
 done
-python3 - "$@" <<'PY' || status=1
+for arg in $dirs; do
+	dir=${arg%%:*}
+	suite=""
+	[ "$dir" != "$arg" ] && suite="--suite ${arg#*:}"
+	echo "== meson test -C $dir $suite"
+	start=$(date +%s)
+	# shellcheck disable=SC2086
+	meson test -C "$dir" $suite --print-errorlogs --num-processes 2 || status=1
+	echo "== $dir: $(($(date +%s) - start)) s"
+done
+if [ -n "$fuzz" ]; then
+	echo "== fuzz smoke: $fuzz, ${FUZZ_SMOKE_TIME:-20} s each"
+	scripts/fuzz.sh "$fuzz" "${FUZZ_SMOKE_TIME:-20}" || status=1
+fi
+python3 - "$fuzz" $dirs <<'PY' || status=1
 import json, re, sys
 passed = failed = 0
-for d in sys.argv[1:]:
+fuzz = sys.argv[1]
+for arg in sys.argv[2:]:
+    d = arg.split(":")[0]
     try:
         lines = open(d + "/meson-logs/testlog.json").read().splitlines()
     except OSError:
@@ -23,6 +45,15 @@ for d in sys.argv[1:]:
         if t["result"] != "OK" and f == 0:
             f = 1  # a crash or time-out before cmocka could count
         passed += p; failed += f
+if fuzz:
+    try:
+        for line in open(fuzz + "/fuzz-results.txt"):
+            if line.split()[1] == "ok":
+                passed += 1
+            else:
+                failed += 1
+    except (OSError, IndexError):
+        print("check: no fuzz results in " + fuzz); failed += 1
 print("check: %d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed or not passed else 0)
 PY
