@@ -6,16 +6,15 @@
  *
  *   build/bench/bench_platform [iterations]
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <ucontext.h>
 
 #include "host/seamcall.h"
 #include "platform/platform.h"
 #include "tests/support/stub_module.h"
+
+#include "bench_util.h"
 
 __asm__(".pushsection .text\n"
 	/* r12 TDCALLs completed in place (RAX=0), then one that exits (RAX=1). */
@@ -55,43 +54,6 @@ extern const char bench_tdcall_trap[], bench_tdcall_gate[], bench_switch_trap[],
 	bench_switch_gate[], bench_blob_end[], bench_gate_slot[];
 
 static long iterations = 20000;
-
-static double now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-/* ------------------------------------------------------------------------------------------
- * Baseline: a load from an unmapped address, skipped by a SIGSEGV handler.
- */
-
-static void skip_fault(int sig, siginfo_t *si, void *ucv)
-{
-	ucontext_t *uc = ucv;
-
-	(void)sig;
-	(void)si;
-	uc->uc_mcontext.gregs[REG_RIP] += 3; /* movq (%rax),%rax: 48 8b 00 */
-}
-
-static double bare_sigsegv(void)
-{
-	struct sigaction sa = {0}, old;
-	double t0;
-
-	sa.sa_sigaction = skip_fault;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGSEGV, &sa, &old);
-	t0 = now_ns();
-	for (long i = 0; i < iterations; i++)
-		__asm__ volatile("xorl %%eax, %%eax\n\t.byte 0x48, 0x8b, 0x00" ::: "rax", "memory");
-	t0 = (now_ns() - t0) / (double)iterations;
-	sigaction(SIGSEGV, &old, NULL);
-	return t0;
-}
 
 /* ------------------------------------------------------------------------------------------
  * Figures measured on LP 0
@@ -190,7 +152,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [iterations]\n", argv[0]);
 		return 2;
 	}
-	base = bare_sigsegv();
+	base = bare_sigsegv_ns(iterations);
 	if (stub_boot(0, true)) {
 		fprintf(stderr, "bench_platform: cannot boot the machine\n");
 		return 1;

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* What every benchmark shares: a clock and the bare SIGSEGV round trip baseline. */
+#ifndef TDXSIM_BENCH_UTIL_H
+#define TDXSIM_BENCH_UTIL_H
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+double now_ns(void);
+
+/* ns per round trip of a load from an unmapped address skipped by a SIGSEGV handler (one
+ * kernel signal round trip, the least any trap can cost), averaged over `iterations`. */
+double bare_sigsegv_ns(long iterations);
+
+#endif
