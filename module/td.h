@@ -338,4 +338,71 @@ uint64_t tdh_mem_page_add(uint64_t *regs, unsigned int version, unsigned int lp)
 uint64_t tdh_mr_extend(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_mr_finalize(uint64_t *regs, unsigned int version, unsigned int lp);
 
+/* ------------------------------------------------------------------------------------------
+ * TD- and VP-scope metadata (metadata_td.c) and their leaves
+ */
+enum md_access { MD_HOST_RD, MD_HOST_WR, MD_GUEST_RD, MD_GUEST_WR };
+
+/* The structures a field may live in; debug = the TD's ATTRIBUTES.DEBUG (host masks). */
+struct md_ctx {
+	struct tdr *tdr;
+	struct tdcs *tdcs;
+	struct tdvps *vp; /* VP context only */
+	bool debug;
+};
+
+/* A field ID usable for one element: reserved bits, last element/field 0. */
+bool md_field_id_single_ok(uint64_t id);
+/* One element of ctx_code (MD_CTX_TD or MD_CTX_VP); context and element size ignored. */
+uint64_t md_td_read(unsigned int ctx_code, uint64_t id, enum md_access acc, const struct md_ctx *c,
+		    uint64_t *value);
+uint64_t md_td_write(unsigned int ctx_code, uint64_t id, enum md_access acc, const struct md_ctx *c,
+		     uint64_t value, uint64_t req_mask, uint64_t *old);
+/* The next element the accessor can read (write), or MD_FIELD_ID_NA; null = the first. */
+uint64_t md_td_next(unsigned int ctx_code, uint64_t id, enum md_access acc, const struct md_ctx *c);
+/*
+ * The common register flow of the RD/WR leaves: RDX = field ID, R8 = value, R9 = mask in;
+ * R8 = value (old value for WR), RDX = next element ID when `next` (RD version 1, TDG.VP.RD).
+ */
+uint64_t md_td_rdwr_regs(unsigned int ctx_code, uint64_t *regs, enum md_access acc,
+			 const struct md_ctx *c, bool next);
+
+/* The leaves' common flows (metadata_td.c): operands, TD state, defaults on failure. */
+uint64_t md_tdh_mng_rdwr(uint64_t *regs, unsigned int version, bool write);
+uint64_t md_tdh_vp_rdwr(uint64_t *regs, unsigned int version, unsigned int lp, bool write);
+uint64_t md_tdg_rdwr(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
+		     unsigned int ctx_code, bool write, bool next);
+
+uint64_t tdh_mng_rd(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_wr(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_rd(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_wr(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdg_vp_rd(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs, unsigned int version);
+uint64_t tdg_vp_wr(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs, unsigned int version);
+
+/* ------------------------------------------------------------------------------------------
+ * Guest buffers named by TDCALL operands (td_gpa.c), and reports (td_attest.c)
+ */
+
+/* The module's view of len bytes at a private GPA in a MAPPED page (no page crossing). */
+void *td_gpa_va(const struct tdcs *tdcs, const struct tdr *tdr, uint64_t gpa, size_t len,
+		bool write);
+/*
+ * As the module walks a guest-side GPA [M check_walk_and_map_guest_side_gpa]: TDX_SUCCESS
+ * and *va; TDX_OPERAND_INVALID (the caller adds the operand) for a GPA beyond GPAW or shared
+ * when private_only; TDCALL_EXITED when the access became an EPT-violation TD exit or a #VE
+ * (RIP is back on the TDCALL, which runs again after the host or the guest fixed the page).
+ */
+uint64_t td_gpa_map(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs, uint64_t gpa,
+		    size_t len, bool write, bool private_only, void **va);
+/* Move RIP back onto the TDCALL being served, so that it runs again (tdcall.c). */
+void tdcall_reexecute(struct cpu_regs *ctx);
+
+/* MRSEAM of tdxsim's module identity; TDINFO, TEE_TCB_INFO and the MAC (td_attest.c). */
+void td_report_mrseam(uint8_t out[48]);
+/* Fill everything of a TDREPORT but REPORTDATA and the MAC; 0 or OPERAND_BUSY|RTMR. */
+uint64_t td_report_build(struct tdcs *tdcs, struct tdreport *r);
+/* HMAC-SHA-384 of REPORTMACSTRUCT[0..224) keyed by tdxm.report_key, first 32 bytes. */
+void td_report_mac(const struct reportmac *rm, uint8_t mac[TDX_MAC_SIZE]);
+
 #endif

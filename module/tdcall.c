@@ -22,8 +22,26 @@ static const struct tdcall_desc tdcalls[] = {
 	TDCALL(TDG_VP_VEINFO_GET, "TDG.VP.VEINFO.GET", tdg_vp_veinfo_get, 0),
 	TDCALL(TDG_VP_CPUIDVE_SET, "TDG.VP.CPUIDVE.SET", tdg_vp_cpuidve_set, 0),
 	TDCALL(TDG_SYS_RD, "TDG.SYS.RD", tdg_sys_rd, 0),
+	TDCALL(TDG_MR_RTMR_EXTEND, "TDG.MR.RTMR.EXTEND", tdg_mr_rtmr_extend, 0),
+	TDCALL(TDG_MR_REPORT, "TDG.MR.REPORT", tdg_mr_report, 0),
+	TDCALL(TDG_VM_RD, "TDG.VM.RD", tdg_vm_rd, 1),
+	TDCALL(TDG_VM_WR, "TDG.VM.WR", tdg_vm_wr, 0),
+	TDCALL(TDG_VP_RD, "TDG.VP.RD", tdg_vp_rd, 0),
+	TDCALL(TDG_VP_WR, "TDG.VP.WR", tdg_vp_wr, 0),
+	TDCALL(TDG_MR_VERIFYREPORT, "TDG.MR.VERIFYREPORT", tdg_mr_verifyreport, 0),
 };
 /* clang-format on */
+
+/* Length of the TDCALL being served on each LP (opcode or gate), for tdcall_reexecute(). */
+static unsigned int tdcall_len[PLATFORM_MAX_LPS];
+
+void tdcall_reexecute(struct cpu_regs *ctx)
+{
+	int lp = lp_current();
+
+	if (lp >= 0 && lp < PLATFORM_MAX_LPS)
+		ctx->rip -= tdcall_len[lp];
+}
 
 const char *tdx_tdcall_leaf_name(unsigned int leaf)
 {
@@ -39,6 +57,8 @@ void td_tdcall(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *t
 	uint64_t status;
 
 	ctx->rip += ti->insn_len;
+	if (lp_current() >= 0 && lp_current() < PLATFORM_MAX_LPS)
+		tdcall_len[lp_current()] = ti->insn_len;
 	if (tdx_leaf_reserved_set(rax) || !d || !d->fn || version > d->max_version) {
 		ctx->gpr[REG_RAX_] = TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX;
 		return;
