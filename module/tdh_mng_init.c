@@ -144,6 +144,7 @@ uint64_t tdh_mng_init(uint64_t *regs, unsigned int version, unsigned int lp)
 		status = TDX_OPERAND_BUSY + TDX_OPERAND_ID_TDCS;
 		goto out;
 	}
+	td_window_set_owner(tdcs->window, tdr_pa); /* the VMM finds its shared half by TDR */
 	tdr->init = true;
 	tdr->op_state = OP_STATE_INITIALIZED;
 out:

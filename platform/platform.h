@@ -216,6 +216,13 @@ bool td_window_is_mapped(const struct td_window *w, uint64_t gpa, bool shared);
 void *td_window_va(const struct td_window *w, uint64_t gpa, bool shared);
 /* Which window an address is in: its GPA (shared bit set for the shared half). */
 struct td_window *td_window_lookup(uintptr_t addr, uint64_t *gpa);
+/*
+ * The TD a window belongs to, as hardware ties an EPT hierarchy to a TD: the module tags the
+ * window with the TD's TDR address at TDH.MNG.INIT; the VMM, which owns the shared half (the
+ * shared EPT on TDX), finds it with td_window_find(tdr_pa). NULL when no window has that tag.
+ */
+void td_window_set_owner(struct td_window *w, uint64_t owner);
+struct td_window *td_window_find(uint64_t owner);
 
 /* ------------------------------------------------------------------------------------------
  * CPU state, traps and the world switch
