@@ -5,6 +5,7 @@
  */
 #include "tdxguest/console.h"
 #include "tdxguest/io.h"
+#include "tdxguest/mmio.h"
 #include "tdxguest/tdx.h"
 #include "tdxguest/ve.h"
 
@@ -152,6 +153,12 @@ void tdx_exit(int status)
 void tdx_guest_start(u64 *boot_regs)
 {
 	tdx_gate = (void *)(uintptr_t)boot_regs[9];
+	if ((boot_regs[1] >> 32) == TDX_BOOT_OPTS_MAGIC) { /* RCX: the VMM's boot options */
+		if (boot_regs[1] & TDX_BOOT_OPT_IO_TDVMCALL)
+			tdx_io_path = TDX_IO_TDVMCALL;
+		if (boot_regs[1] & TDX_BOOT_OPT_MMIO_TDVMCALL)
+			tdx_mmio_path = TDX_MMIO_TDVMCALL;
+	}
 	tdx_idt_init(); /* #VE: the early handler (port I/O only) */
 	tdx_gpaw();
 	tdx_ve_init(); /* #VE: the full handler */
