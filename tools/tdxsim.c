@@ -10,7 +10,9 @@ static const struct subcommand {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } subcommands[] = {
-	{ "host-init", cmd_host_init, "boot a machine and bring the TDX module up as the host" },
+	{"host-init", cmd_host_init, "boot a machine and bring the TDX module up as the host"},
+	{"run", cmd_run, "build a TD from a guest ELF and run it; exit status = the guest's"},
+	{"measure", cmd_measure, "print the MRTD of a guest ELF without running it"},
 };
 
 #define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -20,7 +22,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: tdxsim COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < NR_SUBCOMMANDS; i++)
 		fprintf(f, "  %-12s %s\n", subcommands[i].name, subcommands[i].help);
-	fprintf(f, "\n'tdxsim COMMAND --help' for a command's options.\n");
+	fprintf(f, "\n'tdxsim COMMAND --help' for a command's options; 'tdxsim --version'.\n");
 }
 
 int main(int argc, char **argv)
@@ -31,6 +33,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("tdxsim %s\n", TDXSIM_VERSION);
 		return 0;
 	}
 	for (size_t i = 0; i < NR_SUBCOMMANDS; i++) {

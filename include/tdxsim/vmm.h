@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tdxsim/vmm.h - the VMM library: build a TD from a guest ELF and run it (the KVM + QEMU
+ * role). Needs a booted machine whose host has run tdx_enable() (host/tdx_host.h); talks to
+ * the TDX module only by SEAMCALL, from the machine's LPs.
+ *
+ *   struct vmm_td_config cfg;
+ *   vmm_td_config_default(&cfg);
+ *   vmm_td_create(&cfg, "guest.elf", &td, err, sizeof(err));   // build, measure, finalize
+ *   vmm_td_run(td);                                             // until the guest stops
+ *   vmm_td_result(td)->exit_status;
+ *   vmm_td_destroy(td);                                         // reclaim every page
+ *
+ * Guest memory (docs/VMM.md "Running a TD"): the image's PT_LOAD segments at GPA
+ * VMM_IMAGE_GPA + p_vaddr, a reset-vector page at VMM_RESET_PAGE_GPA, both added with
+ * PAGE.ADD and measured with 16 x MR.EXTEND per page; the rest of [0, memory_size) is added
+ * lazily (PAGE.AUG) when the guest touches it.
+ */
+#ifndef TDXSIM_VMM_H
+#define TDXSIM_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VMM_IMAGE_GPA	   0x100000ULL	 /* where the image (linked at 0) is loaded */
+#define VMM_RESET_PAGE_GPA 0xFFFFF000ULL /* holds the reset vector 0xFFFFFFF0 */
+#define VMM_MAX_VCPUS	   64
+#define VMM_DEFAULT_MEMORY (64ULL << 20)
+
+/* Boot options for the guest, in its initial RCX (docs/GUEST.md). */
+#define VMM_BOOT_OPTS_MAGIC	   0x54445853ULL
+#define VMM_BOOT_OPT_IO_TDVMCALL   (1ULL << 0) /* port I/O by direct TDVMCALL, not #VE */
+#define VMM_BOOT_OPT_MMIO_TDVMCALL (1ULL << 1) /* MMIO by direct TDVMCALL, not #VE */
+
+/* TD ATTRIBUTES bits [facts §10]. */
+#define VMM_ATTR_DEBUG		 (1ULL << 0)
+#define VMM_ATTR_SEPT_VE_DISABLE (1ULL << 28)
+
+/* Serial output (COM1), whole lines or flushes. NULL: the VMM writes it to stdout. */
+typedef void (*vmm_serial_fn)(void *opaque, const char *buf, size_t len);
+
+struct vmm_td_config {
+	uint64_t memory_size;	/* private memory [0, memory_size); <= 3 GiB */
+	unsigned int nr_vcpus;	/* 1..VMM_MAX_VCPUS, at most the online LPs */
+	uint64_t attributes;	/* VMM_ATTR_* */
+	uint64_t xfam;		/* 0 = x87 | SSE */
+	bool gpaw52;		/* CONFIG_FLAGS.GPAW: 52-bit GPAs (else 48) */
+	uint16_t tsc_frequency; /* 25 MHz units; 0 = 2.5 GHz */
+	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
+	uint64_t boot_opts; /* VMM_BOOT_OPT_*; the magic is added by the VMM */
+	vmm_serial_fn serial;
+	void *serial_opaque;
+	/* SEAMCALL through the machine's gate (fast) or the trapping opcode. */
+	bool seamcall_gate;
+	/* --trace: one JSON line per SEAMCALL of the build and per TD exit; NULL = off. */
+	void *trace_file; /* a FILE * */
+};
+
+void vmm_td_config_default(struct vmm_td_config *cfg);
+
+enum vmm_stop_reason {
+	VMM_STOP_NONE = 0,	  /* still running / never ran */
+	VMM_STOP_POWEROFF,	  /* the guest wrote its exit status (port 0xF4) or powered off */
+	VMM_STOP_FATAL_ERROR,	  /* TDVMCALL ReportFatalError */
+	VMM_STOP_TRIPLE_FAULT,	  /* TD exit TRIPLE_FAULT (the vCPU is non-recoverable) */
+	VMM_STOP_NON_RECOVERABLE, /* a non-recoverable TD exit, or a TD_FATAL entry */
+	VMM_STOP_EPT_VIOLATION,	  /* an access the VMM cannot back (outside memory_size) */
+	VMM_STOP_VMM_ERROR,	  /* a SEAMCALL the VMM needed failed */
+};
+
+struct vmm_td_result {
+	enum vmm_stop_reason reason;
+	int exit_status;   /* the guest's status; 1 for every failure without one */
+	unsigned int vcpu; /* the vCPU that stopped the TD */
+	uint64_t code;	   /* ReportFatalError's R12, or the VP.ENTER status */
+	uint64_t gpa;	   /* EPT violation: the GPA */
+	char message[160]; /* what happened, one line */
+};
+
+#define VMM_EXIT_REASONS 80 /* VMX basic exit reasons counted individually */
+
+/* TDVMCALL sub-functions counted individually (others go to VMM_TDVMCALL_OTHER). */
+enum vmm_tdvmcall_kind {
+	VMM_TDVMCALL_CPUID,
+	VMM_TDVMCALL_HLT,
+	VMM_TDVMCALL_IO,
+	VMM_TDVMCALL_RDMSR,
+	VMM_TDVMCALL_WRMSR,
+	VMM_TDVMCALL_MMIO,
+	VMM_TDVMCALL_MAP_GPA,
+	VMM_TDVMCALL_GET_QUOTE,
+	VMM_TDVMCALL_REPORT_FATAL,
+	VMM_TDVMCALL_OTHER,
+	VMM_TDVMCALL_KINDS,
+};
+
+struct vmm_vcpu_stats {
+	uint64_t entries;		  /* TDH.VP.ENTER calls */
+	uint64_t exits[VMM_EXIT_REASONS]; /* by VMX exit reason (RAX bits 15:0) */
+	uint64_t exits_other;		  /* reasons >= VMM_EXIT_REASONS */
+	uint64_t tdvmcalls[VMM_TDVMCALL_KINDS];
+	uint64_t aug_pages;   /* PAGE.AUG done for this vCPU's EPT violations */
+	uint64_t ns_in_guest; /* wall time inside TDH.VP.ENTER */
+	uint64_t ns_in_vmm;   /* wall time handling exits */
+	uint64_t lp;	      /* the LP it ran on */
+};
+
+struct vmm_td_stats {
+	uint64_t ve_deliveries; /* exceptions the machine delivered into guests while the TD ran
+				 * (#VE mostly; machine-wide counter, exact with one TD) */
+	uint64_t build_ns;	/* vmm_td_create: TD build, measurement, finalize */
+	uint64_t run_ns;	/* vmm_td_run */
+	unsigned int image_pages, private_pages, shared_pages;
+};
+
+struct vmm_td;
+
+/*
+ * Build a TD from the guest ELF at @path: everything up to TDH.MR.FINALIZE. 0, or -errno
+ * with a message in @err.
+ */
+int vmm_td_create(const struct vmm_td_config *cfg, const char *path, struct vmm_td **out, char *err,
+		  size_t errlen);
+/* Run every vCPU (one thread each, on distinct LPs) until the TD stops. 0 or -errno. */
+int vmm_td_run(struct vmm_td *td);
+/* Ask a running TD to stop (from any thread); vmm_td_run then returns. */
+void vmm_td_stop(struct vmm_td *td, enum vmm_stop_reason reason, int exit_status,
+		 const char *message);
+const struct vmm_td_result *vmm_td_result(const struct vmm_td *td);
+/* Tear down in the architectural order, reclaim and free every page. */
+void vmm_td_destroy(struct vmm_td *td);
+
+/* MRTD as the module computed it (TDH.MNG.RD). 0 or -errno. */
+int vmm_td_mrtd(struct vmm_td *td, uint8_t mrtd[48]);
+unsigned int vmm_td_nr_vcpus(const struct vmm_td *td);
+int vmm_td_vcpu_stats(const struct vmm_td *td, unsigned int vcpu, struct vmm_vcpu_stats *st);
+void vmm_td_stats(const struct vmm_td *td, struct vmm_td_stats *st);
+
+/*
+ * MRTD of an image and configuration without a machine: the same pages hashed as PAGE.ADD
+ * and MR.EXTEND do [facts §9]. 0, or -errno with a message.
+ */
+int vmm_td_measure(const struct vmm_td_config *cfg, const char *path, uint8_t mrtd[48], char *err,
+		   size_t errlen);
+
+/* Names for reports: "TDCALL", "EPT_VIOLATION", ... (NULL when unnamed). */
+const char *vmm_exit_reason_name(unsigned int reason);
+const char *vmm_tdvmcall_kind_name(enum vmm_tdvmcall_kind k);
+const char *vmm_stop_reason_name(enum vmm_stop_reason r);
+
+#endif /* TDXSIM_VMM_H */

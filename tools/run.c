@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tdxsim run: boot a machine, load the TDX module, bring it up as the host (tdx_enable),
+ * build a TD from a guest ELF and run it; the guest's serial output goes to stdout, a summary
+ * (MRTD, exits by reason) to stderr, and the exit status is the guest's.
+ *
+ * tdxsim measure: the MRTD of a guest image and configuration, computed without a machine.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tdxsim/vmm.h>
+
+#include "host/page_alloc.h"
+#include "host/tdx_host.h"
+#include "module/tdx_module.h"
+#include "platform/platform.h"
+
+#include "tools.h"
+
+static void usage_run(FILE *f)
+{
+	const char *const *names = machine_preset_names();
+
+	fprintf(f,
+		"usage: tdxsim run GUEST.elf [--vcpus N] [--memory SIZE] [--machine PRESET|FILE]\n"
+		"                  [--io-path direct|ve] [--mmio-path direct|ve] [--debug]\n"
+		"                  [--trace FILE] [--seamcall gate|insn] [--quiet]\n\n"
+		"Boot the machine, bring the TDX module up, build a TD from GUEST.elf and run it.\n"
+		"The guest's serial output goes to stdout, the summary to stderr; the exit status\n"
+		"is the guest's (1 when it failed without one).\n\n"
+		"  --vcpus N        vCPUs (default 1); vCPUs other than 0 park in the reset page\n"
+		"  --memory SIZE    private memory, e.g. 64M, 1G (default 64M)\n"
+		"  --machine P|F    a machine preset or configuration file (default laptop):");
+	for (; *names; names++)
+		fprintf(f, " %s", *names);
+	fprintf(f, "\n"
+		   "  --io-path P      guest port I/O: direct (TDVMCALL) or ve (#VE, default)\n"
+		   "  --mmio-path P    guest MMIO: direct (TDVMCALL) or ve (#VE, default)\n"
+		   "  --debug          ATTRIBUTES.DEBUG (else SEPT_VE_DISABLE is set)\n"
+		   "  --trace FILE     JSON lines: each SEAMCALL of the build and each TD exit\n"
+		   "  --seamcall M     gate (default) or insn (the trapping opcode)\n"
+		   "  --quiet          no summary\n");
+}
+
+static void usage_measure(FILE *f)
+{
+	fprintf(f, "usage: tdxsim measure GUEST.elf [--vcpus N] [--memory SIZE]\n\n"
+		   "Print the MRTD the TDX module will compute for GUEST.elf (SHA-384 of the\n"
+		   "PAGE.ADD/MR.EXTEND sequence of its pages and the reset page), without a "
+		   "machine.\n");
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 0);
+
+	if (end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static void print_mrtd(FILE *f, const uint8_t m[48])
+{
+	for (int i = 0; i < 48; i++)
+		fprintf(f, "%02x", m[i]);
+}
+
+static int load_machine(const char *what, struct machine_config *cfg)
+{
+	char err[256];
+
+	if (!machine_preset(what, cfg))
+		return 0;
+	if (machine_config_load(what, cfg, err, sizeof(err))) {
+		fprintf(stderr, "tdxsim: --machine %s: not a preset, and %s\n", what, err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct run_opts {
+	struct vmm_td_config cfg;
+	const char *guest, *machine, *trace;
+	bool quiet;
+};
+
+static int parse(int argc, char **argv, struct run_opts *o, bool measure)
+{
+	static const struct option opts[] = {
+		{"vcpus", required_argument, NULL, 'c'},
+		{"memory", required_argument, NULL, 'm'},
+		{"machine", required_argument, NULL, 'M'},
+		{"io-path", required_argument, NULL, 'i'},
+		{"mmio-path", required_argument, NULL, 'o'},
+		{"trace", required_argument, NULL, 't'},
+		{"seamcall", required_argument, NULL, 's'},
+		{"debug", no_argument, NULL, 'd'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	vmm_td_config_default(&o->cfg);
+	o->cfg.attributes = VMM_ATTR_SEPT_VE_DISABLE;
+	o->machine = "laptop";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'c') {
+			char *end;
+
+			o->cfg.nr_vcpus = (unsigned int)strtoul(optarg, &end, 0);
+			if (*end || !o->cfg.nr_vcpus) {
+				fprintf(stderr, "tdxsim: --vcpus: '%s' is not a count\n", optarg);
+				return 2;
+			}
+		} else if (c == 'm') {
+			if (parse_size(optarg, &o->cfg.memory_size)) {
+				fprintf(stderr, "tdxsim: --memory: '%s' is not a size\n", optarg);
+				return 2;
+			}
+		} else if (c == 'M' && !measure) {
+			o->machine = optarg;
+		} else if ((c == 'i' || c == 'o') && !measure) {
+			uint64_t bit =
+				c == 'i' ? VMM_BOOT_OPT_IO_TDVMCALL : VMM_BOOT_OPT_MMIO_TDVMCALL;
+
+			if (!strcmp(optarg, "direct"))
+				o->cfg.boot_opts |= bit;
+			else if (strcmp(optarg, "ve")) {
+				fprintf(stderr, "tdxsim: --%s: direct or ve\n",
+					c == 'i' ? "io-path" : "mmio-path");
+				return 2;
+			}
+		} else if (c == 't' && !measure) {
+			o->trace = optarg;
+		} else if (c == 's' && !measure) {
+			if (!strcmp(optarg, "gate") || !strcmp(optarg, "insn")) {
+				o->cfg.seamcall_gate = !strcmp(optarg, "gate");
+			} else {
+				fprintf(stderr, "tdxsim: --seamcall: gate or insn\n");
+				return 2;
+			}
+		} else if (c == 'd') {
+			o->cfg.attributes = VMM_ATTR_DEBUG;
+		} else if (c == 'q' && !measure) {
+			o->quiet = true;
+		} else if (c == 'h') {
+			(measure ? usage_measure : usage_run)(stdout);
+			return -1;
+		} else {
+			(measure ? usage_measure : usage_run)(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		(measure ? usage_measure : usage_run)(stderr);
+		return 2;
+	}
+	o->guest = argv[optind];
+	return 0;
+}
+
+int cmd_measure(int argc, char **argv)
+{
+	struct run_opts o;
+	uint8_t mrtd[48];
+	char err[256];
+	int ret = parse(argc, argv, &o, true);
+
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (vmm_td_measure(&o.cfg, o.guest, mrtd, err, sizeof(err))) {
+		fprintf(stderr, "tdxsim: %s\n", err);
+		return 1;
+	}
+	print_mrtd(stdout, mrtd);
+	printf("\n");
+	return 0;
+}
+
+static void summary(struct vmm_td *td)
+{
+	const struct vmm_td_result *r = vmm_td_result(td);
+	struct vmm_td_stats ts;
+	uint8_t mrtd[48];
+	uint64_t total = 0;
+
+	vmm_td_stats(td, &ts);
+	fprintf(stderr, "tdxsim: TD stopped: %s, exit status %d%s%s\n",
+		vmm_stop_reason_name(r->reason), r->exit_status, r->message[0] ? " - " : "",
+		r->message);
+	if (!vmm_td_mrtd(td, mrtd)) {
+		fprintf(stderr, "tdxsim: MRTD ");
+		print_mrtd(stderr, mrtd);
+		fprintf(stderr, "\n");
+	}
+	fprintf(stderr,
+		"tdxsim: build %.2f ms (%u image pages), run %.2f ms, %u private pages, "
+		"%u shared, %llu exceptions delivered (#VE)\n",
+		ts.build_ns / 1e6, ts.image_pages, ts.run_ns / 1e6, ts.private_pages,
+		ts.shared_pages, (unsigned long long)ts.ve_deliveries);
+	for (unsigned int v = 0; v < vmm_td_nr_vcpus(td); v++) {
+		struct vmm_vcpu_stats st;
+		uint64_t n = 0;
+
+		vmm_td_vcpu_stats(td, v, &st);
+		fprintf(stderr, "tdxsim: vCPU %u (LP %llu): %llu entries;", v,
+			(unsigned long long)st.lp, (unsigned long long)st.entries);
+		for (unsigned int e = 0; e < VMM_EXIT_REASONS; e++) {
+			const char *name = vmm_exit_reason_name(e);
+
+			if (!st.exits[e])
+				continue;
+			n += st.exits[e];
+			if (name)
+				fprintf(stderr, " %s %llu", name, (unsigned long long)st.exits[e]);
+			else
+				fprintf(stderr, " reason%u %llu", e,
+					(unsigned long long)st.exits[e]);
+		}
+		fprintf(stderr, "; TDVMCALL:");
+		for (unsigned int k = 0; k < VMM_TDVMCALL_KINDS; k++) {
+			if (st.tdvmcalls[k])
+				fprintf(stderr, " %s %llu", vmm_tdvmcall_kind_name(k),
+					(unsigned long long)st.tdvmcalls[k]);
+		}
+		if (n)
+			fprintf(stderr, "; %.1f us/exit in the VMM, %.1f us in the guest per entry",
+				st.ns_in_vmm / 1e3 / (double)n,
+				st.ns_in_guest / 1e3 / (double)st.entries);
+		fprintf(stderr, "\n");
+		total += n;
+	}
+	if (ts.run_ns)
+		fprintf(stderr, "tdxsim: %llu TD exits, %.0f exits/s\n", (unsigned long long)total,
+			(double)total * 1e9 / (double)ts.run_ns);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct tdx_module_params params = {0};
+	struct machine_config mc;
+	struct run_opts o;
+	struct vmm_td *td = NULL;
+	char err[256];
+	FILE *trace = NULL;
+	int ret = parse(argc, argv, &o, false), status = 1;
+
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (load_machine(o.machine, &mc))
+		return 2;
+	if (o.trace) {
+		trace = fopen(o.trace, "w");
+		if (!trace) {
+			fprintf(stderr, "tdxsim: --trace %s: %s\n", o.trace, strerror(errno));
+			return 2;
+		}
+		o.cfg.trace_file = trace;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ret = platform_boot(&mc);
+	if (ret) {
+		fprintf(stderr, "tdxsim: machine boot failed: %s\n", strerror(-ret));
+		goto out_trace;
+	}
+	platform_claim_signals();
+	ret = page_alloc_init();
+	if (!ret)
+		ret = tdx_module_load(&params);
+	if (!ret)
+		ret = tdx_init();
+	if (!ret)
+		ret = tdx_enable();
+	if (ret) {
+		fprintf(stderr, "tdxsim: TDX bring-up failed: %s\n", strerror(-ret));
+		goto out;
+	}
+	if (vmm_td_create(&o.cfg, o.guest, &td, err, sizeof(err))) {
+		fprintf(stderr, "tdxsim: %s\n", err);
+		goto out;
+	}
+	ret = vmm_td_run(td);
+	if (ret)
+		fprintf(stderr, "tdxsim: run: %s\n", strerror(-ret));
+	status = vmm_td_result(td)->exit_status;
+	if (!o.quiet)
+		summary(td);
+	vmm_td_destroy(td);
+out:
+	tdx_exit();
+	tdx_module_unload();
+	page_alloc_exit();
+	platform_shutdown();
+out_trace:
+	if (trace)
+		fclose(trace);
+	return status;
+}

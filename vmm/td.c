@@ -1,0 +1,928 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VMM's TD: image loading and measurement, the build with SEAMCALLs in KVM's order
+ * [facts §7], lazy PAGE.AUG, and the teardown that reclaims every page.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <tdx/leaves.h>
+#include <tdx/metadata.h>
+#include <tdx/status.h>
+#include <tdx/structs.h>
+#include <tdx/td.h>
+#include <tdx/vmx.h>
+
+#include "host/page_alloc.h"
+#include "host/seamcall.h"
+#include "host/tdx_host.h"
+#include "vmm_internal.h"
+
+#define ERR(...) snprintf(err, errlen, __VA_ARGS__)
+
+/* TDH.MNG.RD field: MRTD, 6 x 8 bytes [M td_scope fields]. */
+#define VMM_MD_TDCS_MRTD 0x1310000300000000ULL
+
+uint64_t vmm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void vmm_trace(struct vmm_td *td, const char *fmt, ...)
+{
+	FILE *f = td->cfg.trace_file;
+	va_list ap;
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&td->trace_lock);
+	fprintf(f, "{\"t_ns\":%llu,", (unsigned long long)(vmm_now_ns() - td->t0));
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputs("}\n", f);
+	pthread_mutex_unlock(&td->trace_lock);
+}
+
+void vmm_td_config_default(struct vmm_td_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->memory_size = VMM_DEFAULT_MEMORY;
+	cfg->nr_vcpus = 1;
+	cfg->xfam = TDX_XFAM_X87 | TDX_XFAM_SSE;
+	cfg->tsc_frequency = 100;
+	cfg->seamcall_gate = true;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The image: PT_LOAD pages at VMM_IMAGE_GPA + p_vaddr, then the reset page.
+ */
+
+/*
+ * The reset page. 0xFFFFFFF0 (offset 0xFF0) jumps back to a stub at 0xF80 that sends
+ * vCPUs other than 0 (RSI = vCPU index) to a park loop of TDVMCALL<HLT> (the guest SDK has
+ * no SMP bring-up), and vCPU 0 to the ELF entry. The guest runs at window base + GPA, so the
+ * stub finds the base RIP-relatively: LEA 0(%rip) minus that instruction's end GPA.
+ * Clobbers RAX (= the entry address) and nothing the crt reads but RAX.
+ */
+#define RESET_STUB 0xF80
+#define RESET_PARK 0xFC0
+
+static void put(uint8_t *p, unsigned int *off, const void *bytes, size_t n)
+{
+	memcpy(p + *off, bytes, n);
+	*off += (unsigned int)n;
+}
+
+static void make_reset_page(uint8_t *p, uint64_t entry_gpa)
+{
+	unsigned int o = RESET_STUB, lea_end;
+	uint64_t imm;
+
+	memset(p, 0xCC, 4096);
+	put(p, &o, "\x48\x85\xF6", 3); /* test %rsi,%rsi */
+	p[o++] = 0x75;		       /* jnz park */
+	p[o] = (uint8_t)(RESET_PARK - (o + 1));
+	o++;
+	put(p, &o, "\x48\x8D\x05\x00\x00\x00\x00", 7); /* lea 0(%rip),%rax */
+	lea_end = o;
+	put(p, &o, "\x49\xBB", 2); /* movabs $gpa_of_lea_end,%r11 */
+	imm = VMM_RESET_PAGE_GPA + lea_end;
+	put(p, &o, &imm, 8);
+	put(p, &o, "\x4C\x29\xD8", 3); /* sub %r11,%rax: the window base */
+	put(p, &o, "\x49\xBB", 2);     /* movabs $entry_gpa,%r11 */
+	put(p, &o, &entry_gpa, 8);
+	put(p, &o, "\x4C\x01\xD8", 3); /* add %r11,%rax */
+	put(p, &o, "\x45\x31\xDB", 3); /* xor %r11d,%r11d */
+	put(p, &o, "\xFF\xE0", 2);     /* jmp *%rax */
+
+	o = RESET_PARK;
+	put(p, &o, "\x31\xC0", 2);		   /* xor %eax,%eax: TDG.VP.VMCALL */
+	put(p, &o, "\xB9\x00\x1C\x00\x00", 5);	   /* mov $0x1C00,%ecx: R10-R12 */
+	put(p, &o, "\x45\x31\xD2", 3);		   /* xor %r10d,%r10d: standard */
+	put(p, &o, "\x41\xBB\x0C\x00\x00\x00", 6); /* mov $12,%r11d: Instruction.HLT */
+	put(p, &o, "\x41\xBC\x01\x00\x00\x00", 6); /* mov $1,%r12d: interrupts blocked */
+	put(p, &o, "\x66\x0F\x01\xCC", 4);	   /* tdcall */
+	p[o] = 0xEB;				   /* jmp park */
+	p[o + 1] = (uint8_t)(RESET_PARK - (o + 2));
+
+	p[0xFF0] = 0xEB; /* the reset vector: jmp stub */
+	p[0xFF1] = (uint8_t)(RESET_STUB - 0xFF2);
+}
+
+static int read_all(const char *path, uint8_t **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	if (!f)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return -EIO;
+	}
+	*buf = malloc((size_t)n + 1);
+	if (!*buf || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
+		free(*buf);
+		*buf = NULL;
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return 0;
+}
+
+#define IMAGE_MAX_BYTES (1ULL << 30)
+
+int vmm_image_load(const char *path, struct vmm_image *img, char *err, size_t errlen)
+{
+	uint8_t *buf = NULL, *present = NULL;
+	const Elf64_Ehdr *eh;
+	uint64_t low = UINT64_MAX, high = 0, npages;
+	size_t len = 0;
+	int ret = read_all(path, &buf, &len);
+
+	memset(img, 0, sizeof(*img));
+	if (ret) {
+		ERR("%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	eh = (const Elf64_Ehdr *)buf;
+	ret = -ENOEXEC;
+	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64 ||
+	    eh->e_phentsize != sizeof(Elf64_Phdr) ||
+	    eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > len) {
+		ERR("%s: not an x86-64 ELF image", path);
+		goto out;
+	}
+	for (unsigned int i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *ph = (const Elf64_Phdr *)(buf + eh->e_phoff) + i;
+
+		if (ph->p_type != PT_LOAD || !ph->p_memsz)
+			continue;
+		if (ph->p_filesz > ph->p_memsz || ph->p_offset + ph->p_filesz > len ||
+		    ph->p_vaddr + ph->p_memsz > IMAGE_MAX_BYTES) {
+			ERR("%s: PT_LOAD segment %u out of bounds", path, i);
+			goto out;
+		}
+		if ((ph->p_vaddr & PAGE_MASK) < low)
+			low = ph->p_vaddr & PAGE_MASK;
+		if (((ph->p_vaddr + ph->p_memsz + PAGE_SIZE - 1) & PAGE_MASK) > high)
+			high = (ph->p_vaddr + ph->p_memsz + PAGE_SIZE - 1) & PAGE_MASK;
+	}
+	if (high <= low || eh->e_entry < low || eh->e_entry >= high) {
+		ERR("%s: no loadable segment holds the entry point", path);
+		goto out;
+	}
+	npages = (high - low) / PAGE_SIZE;
+	ret = -ENOMEM;
+	img->pages = calloc(npages + 1, sizeof(*img->pages));
+	present = calloc(npages, 1);
+	if (!img->pages || !present) {
+		ERR("out of memory");
+		goto out;
+	}
+	for (unsigned int i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *ph = (const Elf64_Phdr *)(buf + eh->e_phoff) + i;
+
+		if (ph->p_type != PT_LOAD || !ph->p_memsz)
+			continue;
+		for (uint64_t va = ph->p_vaddr & PAGE_MASK; va < ph->p_vaddr + ph->p_memsz;
+		     va += PAGE_SIZE) {
+			uint64_t idx = (va - low) / PAGE_SIZE;
+			struct vmm_image_page *pg = &img->pages[idx];
+
+			present[idx] = 1;
+			pg->gpa = VMM_IMAGE_GPA + va;
+			if (ph->p_flags & PF_X)
+				pg->exec = true;
+			for (uint64_t a = va; a < va + PAGE_SIZE; a++) {
+				if (a >= ph->p_vaddr && a < ph->p_vaddr + ph->p_filesz)
+					pg->data[a - va] = buf[ph->p_offset + (a - ph->p_vaddr)];
+			}
+		}
+	}
+	/* Pack the pages that exist (holes between segments are not added). */
+	for (uint64_t idx = 0; idx < npages; idx++) {
+		if (present[idx]) {
+			if (img->nr != idx)
+				img->pages[img->nr] = img->pages[idx];
+			img->nr++;
+		}
+	}
+	img->entry_gpa = VMM_IMAGE_GPA + eh->e_entry;
+	img->low_gpa = VMM_IMAGE_GPA + low;
+	img->high_gpa = VMM_IMAGE_GPA + high;
+	img->pages[img->nr].gpa = VMM_RESET_PAGE_GPA;
+	img->pages[img->nr].exec = true;
+	make_reset_page(img->pages[img->nr].data, img->entry_gpa);
+	img->nr++;
+	ret = 0;
+out:
+	free(present);
+	free(buf);
+	if (ret)
+		vmm_image_free(img);
+	return ret;
+}
+
+void vmm_image_free(struct vmm_image *img)
+{
+	free(img->pages);
+	memset(img, 0, sizeof(*img));
+}
+
+static int check_config(const struct vmm_td_config *cfg, const struct vmm_image *img, char *err,
+			size_t errlen)
+{
+	if (!cfg->nr_vcpus || cfg->nr_vcpus > VMM_MAX_VCPUS) {
+		ERR("vcpus: %u is not in 1..%u", cfg->nr_vcpus, VMM_MAX_VCPUS);
+		return -EINVAL;
+	}
+	if (cfg->memory_size & ~PAGE_MASK || cfg->memory_size > VMM_RESET_PAGE_GPA - (1ULL << 30)) {
+		ERR("memory: %llu bytes is not a multiple of 4 KiB up to 3 GiB",
+		    (unsigned long long)cfg->memory_size);
+		return -EINVAL;
+	}
+	if (img && img->high_gpa > cfg->memory_size) {
+		ERR("memory: the image needs GPAs up to 0x%llx, more than the TD's %llu MiB",
+		    (unsigned long long)img->high_gpa,
+		    (unsigned long long)(cfg->memory_size >> 20));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* MRTD [facts §9]: per page one 128-byte PAGE.ADD block, then 16 x (block + 256 bytes). */
+static void mr_block(EVP_MD_CTX *c, const char *tag, uint64_t gpa)
+{
+	uint8_t b[128] = {0};
+
+	memcpy(b, tag, strlen(tag));
+	memcpy(b + 16, &gpa, 8);
+	EVP_DigestUpdate(c, b, sizeof(b));
+}
+
+int vmm_td_measure(const struct vmm_td_config *cfg, const char *path, uint8_t mrtd[48], char *err,
+		   size_t errlen)
+{
+	struct vmm_image img;
+	EVP_MD_CTX *c;
+	unsigned int len = 48;
+	int ret = vmm_image_load(path, &img, err, errlen);
+
+	if (ret)
+		return ret;
+	ret = check_config(cfg, &img, err, errlen);
+	if (ret)
+		goto out;
+	c = EVP_MD_CTX_new();
+	if (!c || !EVP_DigestInit_ex(c, EVP_sha384(), NULL)) {
+		EVP_MD_CTX_free(c);
+		ERR("SHA-384 unavailable");
+		ret = -EIO;
+		goto out;
+	}
+	for (unsigned int p = 0; p < img.nr; p++) {
+		mr_block(c, "MEM.PAGE.ADD", img.pages[p].gpa);
+		for (unsigned int i = 0; i < 16; i++) {
+			mr_block(c, "MR.EXTEND", img.pages[p].gpa + 256 * i);
+			EVP_DigestUpdate(c, img.pages[p].data + 256 * i, 256);
+		}
+	}
+	EVP_DigestFinal_ex(c, mrtd, &len);
+	EVP_MD_CTX_free(c);
+out:
+	vmm_image_free(&img);
+	return ret;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * SEAMCALLs from the VMM: on a given LP, interrupts off around the one call, repeated while
+ * the module has no entropy (as the host's seamcall()), through the gate or the opcode.
+ */
+
+struct sc_call {
+	struct vmm_td *td;
+	uint64_t leaf;
+	struct tdx_module_args *a;
+	uint64_t status;
+};
+
+uint64_t vmm_seamcall_here(struct vmm_td *td, uint64_t leaf, struct tdx_module_args *a)
+{
+	struct tdx_module_args in = *a;
+	uint64_t status = 0;
+
+	for (int i = 0; i < RDRAND_RETRY_LOOPS; i++) {
+		unsigned long flags = lp_irq_save();
+
+		*a = in;
+		if (td->cfg.seamcall_gate && tdxsim_gate_ptr)
+			status = __seamcall_gate(leaf, a);
+		else
+			status = __seamcall_insn(leaf, a);
+		lp_irq_restore(flags);
+		if (status != TDX_RND_NO_ENTROPY)
+			break;
+	}
+	if (td->cfg.trace_file && (leaf & 0xFFFF) != TDH_VP_ENTER) {
+		const char *name = tdh_leaf_name(leaf & 0xFFFF);
+
+		vmm_trace(td,
+			  "\"lp\":%d,\"seamcall\":\"%s\",\"status\":\"0x%llx\",\"rcx\":\"0x%llx\","
+			  "\"rdx\":\"0x%llx\",\"r8\":\"0x%llx\"",
+			  lp_current(), name ? name : "?", (unsigned long long)status,
+			  (unsigned long long)in.rcx, (unsigned long long)in.rdx,
+			  (unsigned long long)in.r8);
+	}
+	return status;
+}
+
+static long sc_fn(void *arg)
+{
+	struct sc_call *c = arg;
+
+	c->status = vmm_seamcall_here(c->td, c->leaf, c->a);
+	return 0;
+}
+
+uint64_t vmm_seamcall_on(struct vmm_td *td, unsigned int lp, uint64_t leaf,
+			 struct tdx_module_args *a)
+{
+	struct sc_call c = {.td = td, .leaf = leaf, .a = a, .status = TDX_SW_ERROR};
+	long ret = lp_run_on(lp, sc_fn, &c);
+
+	return ret ? TDX_SW_ERROR : c.status;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Pages
+ */
+
+int vmm_track_page(struct vmm_td *td, uint64_t hpa, uint64_t gpa, enum vmm_page_kind kind)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&td->pages_lock);
+	if (td->nr_pages == td->cap_pages) {
+		size_t cap = td->cap_pages ? 2 * td->cap_pages : 64;
+		struct vmm_page *p = realloc(td->pages, cap * sizeof(*p));
+
+		if (!p) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		td->pages = p;
+		td->cap_pages = cap;
+	}
+	td->pages[td->nr_pages++] = (struct vmm_page){.hpa = hpa, .gpa = gpa, .kind = kind};
+out:
+	pthread_mutex_unlock(&td->pages_lock);
+	return ret;
+}
+
+static uint64_t new_page(struct vmm_td *td)
+{
+	uint64_t pa = alloc_page(NUMA_NO_NODE);
+
+	(void)td;
+	if (pa)
+		memset(phys_host_va(pa), 0, PAGE_SIZE);
+	return pa;
+}
+
+static uint64_t call(struct vmm_td *td, bool here, unsigned int lp, uint64_t leaf,
+		     struct tdx_module_args *a)
+{
+	return here ? vmm_seamcall_here(td, leaf, a) : vmm_seamcall_on(td, lp, leaf, a);
+}
+
+uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, bool here, unsigned int lp)
+{
+	struct tdx_module_args a;
+	uint64_t s;
+
+	for (unsigned int level = 3; level >= 1; level--) {
+		uint64_t base = gpa & ~((PAGE_SIZE << (9 * level)) - 1), pa;
+		bool known = false;
+
+		pthread_mutex_lock(&td->pages_lock);
+		for (size_t i = 0; i < td->nr_pages && !known; i++)
+			known = td->pages[i].kind == PG_SEPT && td->pages[i].gpa == (base | level);
+		pthread_mutex_unlock(&td->pages_lock);
+		if (known)
+			continue;
+		pa = new_page(td);
+		if (!pa)
+			return TDX_SW_ERROR;
+		a = (struct tdx_module_args){.rcx = base | level, .rdx = td->tdr, .r8 = pa};
+		s = call(td, here, lp, TDH_MEM_SEPT_ADD, &a);
+		if (tdx_status_code(s) == TDX_EPT_ENTRY_NOT_FREE) {
+			free_page(pa); /* a neighbour's table (another vCPU added it) */
+			continue;
+		}
+		if (s) {
+			free_page(pa);
+			return s;
+		}
+		vmm_track_page(td, pa, base | level, PG_SEPT);
+	}
+	return 0;
+}
+
+uint64_t vmm_aug_page(struct vmm_td *td, uint64_t gpa)
+{
+	struct tdx_module_args a;
+	uint64_t s, pa;
+
+	s = vmm_sept_map(td, gpa, true, 0);
+	if (s)
+		return s;
+	pa = new_page(td);
+	if (!pa)
+		return TDX_SW_ERROR;
+	a = (struct tdx_module_args){.rcx = gpa, .rdx = td->tdr, .r8 = pa};
+	s = vmm_seamcall_here(td, TDH_MEM_PAGE_AUG, &a);
+	if (s) {
+		free_page(pa);
+		return s;
+	}
+	vmm_track_page(td, pa, gpa, PG_PRIVATE);
+	pthread_mutex_lock(&td->pages_lock);
+	td->aug_pages++;
+	pthread_mutex_unlock(&td->pages_lock);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Build
+ */
+
+static void poweroff_cb(void *opaque, int status)
+{
+	struct vmm_td *td = opaque;
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "the guest powered off with status %d", status);
+	vmm_td_stop(td, VMM_STOP_POWEROFF, status, msg);
+}
+
+static void serial_stdout(void *opaque, const char *buf, size_t len)
+{
+	(void)opaque;
+	fwrite(buf, 1, len, stdout);
+	fflush(stdout);
+}
+
+static int devices_create(struct vmm_td *td)
+{
+	if (vmm_bus_init(&td->bus))
+		return -ENOMEM;
+	td->uart = uart16550_create(&td->bus, UART16550_COM1_BASE,
+				    td->cfg.serial ? td->cfg.serial : serial_stdout,
+				    td->cfg.serial_opaque);
+	td->pci = pci_bus_create(&td->bus);
+	td->testdev = td->pci ? pci_testdev_create(&td->bus, td->pci) : NULL;
+	td->poweroff = poweroff_create(&td->bus, poweroff_cb, td);
+	msr_filter_init(&td->msr_filter, MSR_FILTER_ALLOW);
+	td->quoter = quote_signer_new();
+	if (!td->uart || !td->pci || !td->testdev || !td->poweroff)
+		return -ENOMEM;
+	td->tvtd = (struct tdvmcall_td){
+		.gpaw = td->gpaw,
+		.bus = &td->bus,
+		.msr_filter = &td->msr_filter,
+		.quoter = td->quoter,
+	};
+	return 0;
+}
+
+static void devices_destroy(struct vmm_td *td)
+{
+	if (td->uart)
+		uart16550_destroy(td->uart);
+	if (td->poweroff)
+		poweroff_destroy(td->poweroff);
+	if (td->testdev)
+		pci_testdev_destroy(td->testdev);
+	if (td->pci)
+		pci_bus_destroy(td->pci);
+	quote_signer_free(td->quoter);
+	vmm_bus_destroy(&td->bus);
+}
+
+static void fill_params(const struct vmm_td *td, struct td_params *p)
+{
+	const struct vmm_td_config *cfg = &td->cfg;
+
+	memset(p, 0, sizeof(*p));
+	p->attributes = cfg->attributes;
+	p->xfam = cfg->xfam ? cfg->xfam : TDX_XFAM_X87 | TDX_XFAM_SSE;
+	p->max_vcpus = (uint16_t)cfg->nr_vcpus;
+	p->eptp_controls = tdx_eptp_controls(TDX_EPTP_MT_WB, cfg->gpaw52 ? 5 : 4);
+	p->config_flags = TDX_CONFIG_FLAGS_NO_RBP_MOD | (cfg->gpaw52 ? TDX_CONFIG_FLAGS_GPAW : 0);
+	p->tsc_frequency = cfg->tsc_frequency ? cfg->tsc_frequency : 100;
+	memcpy(p->mrconfigid, cfg->mrconfigid, 48);
+	memcpy(p->mrowner, cfg->mrowner, 48);
+	memcpy(p->mrownerconfig, cfg->mrownerconfig, 48);
+}
+
+#define FAIL(s, what)                                                                              \
+	do {                                                                                       \
+		ERR("%s failed: status 0x%016llx", what, (unsigned long long)(s));                 \
+		ret = -EIO;                                                                        \
+		goto fail;                                                                         \
+	} while (0)
+
+static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size_t errlen)
+{
+	const struct tdx_sys_info *si = tdx_get_sysinfo();
+	unsigned int ntdcs = si->td_ctrl.tdcs_base_size / PAGE_SIZE;
+	unsigned int ntdvpx = si->td_ctrl.tdvps_base_size / PAGE_SIZE - 1;
+	struct tdx_module_args a;
+	struct td_params params;
+	uint64_t s, pa;
+	int ret;
+
+	/* TDR, HKID, MNG.CREATE, KEY.CONFIG on one LP of each package */
+	td->tdr = new_page(td);
+	td->scratch = new_page(td);
+	if (!td->tdr || !td->scratch) {
+		ERR("out of host pages");
+		return -ENOMEM;
+	}
+	td->hkid = tdx_guest_keyid_alloc();
+	if (td->hkid < 0) {
+		ERR("no free TDX KeyID: %s", strerror(-td->hkid));
+		return td->hkid;
+	}
+	a = (struct tdx_module_args){.rcx = td->tdr, .rdx = (uint64_t)td->hkid};
+	s = vmm_seamcall_on(td, 0, TDH_MNG_CREATE, &a);
+	if (s)
+		FAIL(s, "TDH.MNG.CREATE");
+	vmm_track_page(td, td->tdr, 0, PG_TDR);
+	for (unsigned int pkg = 0; pkg < PLATFORM_MAX_PACKAGES; pkg++) {
+		for (unsigned int lp = 0; lp < platform_nr_lps(); lp++) {
+			if (lp_package(lp) != pkg || !lp_is_online(lp))
+				continue;
+			a = (struct tdx_module_args){.rcx = td->tdr};
+			s = vmm_seamcall_on(td, lp, TDH_MNG_KEY_CONFIG, &a);
+			if (s && s != TDX_KEY_CONFIGURED)
+				FAIL(s, "TDH.MNG.KEY.CONFIG");
+			break;
+		}
+	}
+	/* TDCS pages, MNG.INIT */
+	for (unsigned int i = 0; i < ntdcs; i++) {
+		pa = new_page(td);
+		a = (struct tdx_module_args){.rcx = pa, .rdx = td->tdr};
+		s = pa ? vmm_seamcall_on(td, 0, TDH_MNG_ADDCX, &a) : TDX_SW_ERROR;
+		if (s)
+			FAIL(s, "TDH.MNG.ADDCX");
+		vmm_track_page(td, pa, 0, PG_TDCX);
+	}
+	fill_params(td, &params);
+	memcpy(phys_host_va(td->scratch), &params, sizeof(params));
+	a = (struct tdx_module_args){.rcx = td->tdr, .rdx = td->scratch};
+	s = vmm_seamcall_on(td, 0, TDH_MNG_INIT, &a);
+	if (s) {
+		ERR("TDH.MNG.INIT failed: status 0x%016llx (extended info 0x%llx)",
+		    (unsigned long long)s, (unsigned long long)a.rcx);
+		return -EIO;
+	}
+	td->window = td_window_find(td->tdr);
+	if (!td->window) {
+		ERR("no TD window for the TD (platform)");
+		return -ENODEV;
+	}
+	/* vCPUs: VP.CREATE, ADDCX, VP.INIT version 1 (x2APIC ID = index) */
+	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+		struct vmm_vcpu *vc = &td->vcpus[v];
+
+		vc->tdvpr = new_page(td);
+		a = (struct tdx_module_args){.rcx = vc->tdvpr, .rdx = td->tdr};
+		s = vc->tdvpr ? vmm_seamcall_on(td, 0, TDH_VP_CREATE, &a) : TDX_SW_ERROR;
+		if (s)
+			FAIL(s, "TDH.VP.CREATE");
+		vmm_track_page(td, vc->tdvpr, v, PG_TDVPR);
+		for (unsigned int i = 0; i < ntdvpx; i++) {
+			pa = new_page(td);
+			a = (struct tdx_module_args){.rcx = pa, .rdx = vc->tdvpr};
+			s = pa ? vmm_seamcall_on(td, 0, TDH_VP_ADDCX, &a) : TDX_SW_ERROR;
+			if (s)
+				FAIL(s, "TDH.VP.ADDCX");
+			vmm_track_page(td, pa, v, PG_TDVPX);
+		}
+		a = (struct tdx_module_args){.rcx = vc->tdvpr,
+					     .rdx = VMM_BOOT_OPTS_MAGIC << 32 |
+						    (td->cfg.boot_opts & 0xFFFFFFFF),
+					     .r8 = v};
+		s = vmm_seamcall_on(td, 0, TDH_VP_INIT | (uint64_t)TDH_VP_INIT_X2APIC_VERSION << 16,
+				    &a);
+		if (s)
+			FAIL(s, "TDH.VP.INIT");
+	}
+	/* The image: SEPT.ADD as needed, PAGE.ADD + 16 x MR.EXTEND per page */
+	for (unsigned int p = 0; p < img->nr; p++) {
+		const struct vmm_image_page *pg = &img->pages[p];
+		uint8_t *src = phys_host_va(td->scratch);
+
+		s = vmm_sept_map(td, pg->gpa, false, 0);
+		if (s)
+			FAIL(s, "TDH.MEM.SEPT.ADD");
+		memcpy(src, pg->data, PAGE_SIZE);
+		if (pg->exec)
+			cpuid_rewrite_code(src, PAGE_SIZE); /* only in CPUID_TRAP_REWRITE mode */
+		pa = new_page(td);
+		a = (struct tdx_module_args){
+			.rcx = pg->gpa, .rdx = td->tdr, .r8 = pa, .r9 = td->scratch};
+		s = pa ? vmm_seamcall_on(td, 0, TDH_MEM_PAGE_ADD, &a) : TDX_SW_ERROR;
+		if (s)
+			FAIL(s, "TDH.MEM.PAGE.ADD");
+		vmm_track_page(td, pa, pg->gpa, PG_PRIVATE);
+		td->image_pages++;
+		for (unsigned int i = 0; i < 16; i++) {
+			a = (struct tdx_module_args){.rcx = pg->gpa + 256 * i, .rdx = td->tdr};
+			s = vmm_seamcall_on(td, 0, TDH_MR_EXTEND, &a);
+			if (s)
+				FAIL(s, "TDH.MR.EXTEND");
+		}
+	}
+	a = (struct tdx_module_args){.rcx = td->tdr};
+	s = vmm_seamcall_on(td, 0, TDH_MR_FINALIZE, &a);
+	if (s)
+		FAIL(s, "TDH.MR.FINALIZE");
+	return 0;
+fail:
+	return ret;
+}
+
+/* KVM's hardware enable: VMX operation on every online LP (left on, as KVM does while it is
+ * loaded); SEAMCALL raises #UD without it. */
+static long vmxon_fn(void *arg)
+{
+	(void)arg;
+	return lp_in_vmx() ? 0 : lp_vmxon();
+}
+
+int vmm_td_create(const struct vmm_td_config *cfg, const char *path, struct vmm_td **out, char *err,
+		  size_t errlen)
+{
+	struct vmm_image img;
+	struct vmm_td *td;
+	uint64_t t0 = vmm_now_ns();
+	int ret;
+
+	*out = NULL;
+	if (tdx_module_status() != TDX_MODULE_INITIALIZED || !tdx_get_sysinfo()) {
+		ERR("the TDX module is not initialized (tdx_enable)");
+		return -ENODEV;
+	}
+	if (cfg->nr_vcpus > platform_nr_online_lps()) {
+		ERR("vcpus: %u vCPUs need as many online LPs; the machine has %u", cfg->nr_vcpus,
+		    platform_nr_online_lps());
+		return -EINVAL;
+	}
+	ret = (int)lp_run_on_each_online(vmxon_fn, NULL, NULL);
+	if (ret) {
+		ERR("VMXON: %s", strerror(-ret));
+		return ret;
+	}
+	ret = vmm_image_load(path, &img, err, errlen);
+	if (ret)
+		return ret;
+	ret = check_config(cfg, &img, err, errlen);
+	if (ret) {
+		vmm_image_free(&img);
+		return ret;
+	}
+	td = calloc(1, sizeof(*td));
+	if (!td) {
+		vmm_image_free(&img);
+		ERR("out of memory");
+		return -ENOMEM;
+	}
+	td->cfg = *cfg;
+	td->t0 = t0;
+	td->hkid = -1;
+	td->nr_vcpus = cfg->nr_vcpus;
+	td->gpaw = cfg->gpaw52 ? 52 : 48;
+	td->shared_bit = 1ULL << (td->gpaw - 1);
+	pthread_mutex_init(&td->pages_lock, NULL);
+	pthread_mutex_init(&td->lock, NULL);
+	pthread_mutex_init(&td->trace_lock, NULL);
+	pthread_cond_init(&td->wake, NULL);
+	ret = devices_create(td);
+	if (ret) {
+		ERR("device models: %s", strerror(-ret));
+	} else {
+		ret = build(td, &img, err, errlen);
+		if (!ret)
+			ret = vmm_vcpus_init(td);
+	}
+	vmm_image_free(&img);
+	if (ret) {
+		vmm_td_destroy(td);
+		return ret;
+	}
+	td->build_ns = vmm_now_ns() - t0;
+	*out = td;
+	return 0;
+}
+
+int vmm_td_mrtd(struct vmm_td *td, uint8_t mrtd[48])
+{
+	for (unsigned int i = 0; i < 6; i++) {
+		struct tdx_module_args a = {.rcx = td->tdr, .rdx = VMM_MD_TDCS_MRTD + i};
+		uint64_t s = vmm_seamcall_on(td, 0, TDH_MNG_RD, &a);
+
+		if (s)
+			return -EIO;
+		memcpy(mrtd + 8 * i, &a.r8, 8);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Teardown [facts §7]: VP.FLUSH each vCPU, MNG.VPFLUSHDONE, PHYMEM.CACHE.WB per package,
+ * MNG.KEY.FREEID, PHYMEM.PAGE.RECLAIM each page (the TDR last). A page the module does not
+ * give back is not freed (it would still be the TD's); the count is in the result message.
+ */
+
+static unsigned int teardown(struct vmm_td *td)
+{
+	struct tdx_module_args a;
+	unsigned int leaked = 0;
+	bool hkid_freed = false;
+	uint64_t s;
+
+	/* Shared pages: the VMM's own, out of the window first. */
+	for (size_t i = 0; i < td->nr_shared; i++) {
+		td_window_unmap(td->window, td->shared_gpa[i], true);
+		free_page(td->shared_hpa[i]);
+	}
+	td->nr_shared = 0;
+	if (!td->nr_pages)
+		goto out;
+	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+		if (!td->vcpus[v].tdvpr)
+			continue;
+		a = (struct tdx_module_args){.rcx = td->vcpus[v].tdvpr};
+		vmm_seamcall_on(td, td->vcpus[v].lp, TDH_VP_FLUSH, &a);
+	}
+	a = (struct tdx_module_args){.rcx = td->tdr};
+	vmm_seamcall_on(td, 0, TDH_MNG_VPFLUSHDONE, &a);
+	for (unsigned int pkg = 0; pkg < PLATFORM_MAX_PACKAGES; pkg++) {
+		for (unsigned int lp = 0; lp < platform_nr_lps(); lp++) {
+			if (lp_package(lp) != pkg || !lp_is_online(lp))
+				continue;
+			a = (struct tdx_module_args){.rcx = TDH_PHYMEM_CACHEWB_START_CMD};
+			for (int tries = 0; tries < 1000; tries++) {
+				s = vmm_seamcall_on(td, lp, TDH_PHYMEM_CACHE_WB, &a);
+				if (tdx_status_code(s) != TDX_INTERRUPTED_RESUMABLE)
+					break;
+				a = (struct tdx_module_args){.rcx = TDH_PHYMEM_CACHEWB_RESUME_CMD};
+			}
+			break;
+		}
+	}
+	a = (struct tdx_module_args){.rcx = td->tdr};
+	s = vmm_seamcall_on(td, 0, TDH_MNG_KEY_FREEID, &a);
+	hkid_freed = !s;
+	/* Children first, in reverse order of creation (leaves before their tables), TDR last. */
+	for (size_t i = td->nr_pages; i-- > 0;) {
+		struct vmm_page *pg = &td->pages[i];
+
+		if (pg->kind == PG_TDR)
+			continue;
+		a = (struct tdx_module_args){.rcx = pg->hpa};
+		s = vmm_seamcall_on(td, 0, TDH_PHYMEM_PAGE_RECLAIM, &a);
+		if (s) {
+			leaked++;
+			continue;
+		}
+		free_page(pg->hpa);
+	}
+	a = (struct tdx_module_args){.rcx = td->tdr};
+	s = vmm_seamcall_on(td, 0, TDH_PHYMEM_PAGE_RECLAIM, &a);
+	if (s)
+		leaked++;
+	else
+		free_page(td->tdr);
+	td->tdr = 0;
+out:
+	if (td->hkid >= 0 && (hkid_freed || !td->nr_pages))
+		tdx_guest_keyid_free((unsigned int)td->hkid);
+	td->hkid = -1;
+	td->nr_pages = 0;
+	return leaked;
+}
+
+void vmm_td_destroy(struct vmm_td *td)
+{
+	unsigned int leaked;
+
+	if (!td)
+		return;
+	leaked = teardown(td);
+	if (leaked && td->cfg.trace_file)
+		vmm_trace(td, "\"teardown\":\"%u pages not reclaimed\"", leaked);
+	if (td->tdr && !td->nr_pages)
+		free_page(td->tdr);
+	if (td->scratch)
+		free_page(td->scratch);
+	devices_destroy(td);
+	free(td->pages);
+	free(td->shared_gpa);
+	free(td->shared_hpa);
+	pthread_cond_destroy(&td->wake);
+	pthread_mutex_destroy(&td->trace_lock);
+	pthread_mutex_destroy(&td->lock);
+	pthread_mutex_destroy(&td->pages_lock);
+	free(td);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Results and statistics
+ */
+
+const struct vmm_td_result *vmm_td_result(const struct vmm_td *td)
+{
+	return &td->result;
+}
+
+unsigned int vmm_td_nr_vcpus(const struct vmm_td *td)
+{
+	return td->nr_vcpus;
+}
+
+int vmm_td_vcpu_stats(const struct vmm_td *td, unsigned int vcpu, struct vmm_vcpu_stats *st)
+{
+	if (vcpu >= td->nr_vcpus)
+		return -EINVAL;
+	*st = td->vcpus[vcpu].st;
+	return 0;
+}
+
+void vmm_td_stats(const struct vmm_td *td, struct vmm_td_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->ve_deliveries = td->ve_after - td->ve_before;
+	st->build_ns = td->build_ns;
+	st->run_ns = td->run_ns;
+	st->image_pages = td->image_pages;
+	st->private_pages = td->image_pages + td->aug_pages;
+	st->shared_pages = (unsigned int)td->nr_shared;
+}
+
+const char *vmm_exit_reason_name(unsigned int reason)
+{
+	switch (reason) {
+	case EXIT_REASON_EXCEPTION_NMI:
+		return "EXCEPTION_NMI";
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+		return "EXTERNAL_INTERRUPT";
+	case EXIT_REASON_TRIPLE_FAULT:
+		return "TRIPLE_FAULT";
+	case EXIT_REASON_EPT_VIOLATION:
+		return "EPT_VIOLATION";
+	case EXIT_REASON_TDCALL:
+		return "TDCALL";
+	default:
+		return NULL;
+	}
+}
+
+const char *vmm_tdvmcall_kind_name(enum vmm_tdvmcall_kind k)
+{
+	static const char *const names[VMM_TDVMCALL_KINDS] = {
+		"CPUID",  "HLT",      "IO",
+		"RDMSR",  "WRMSR",    "MMIO",
+		"MapGPA", "GetQuote", "ReportFatalError",
+		"other",
+	};
+
+	return k < VMM_TDVMCALL_KINDS ? names[k] : NULL;
+}
+
+const char *vmm_stop_reason_name(enum vmm_stop_reason r)
+{
+	static const char *const names[] = {
+		"running",	   "poweroff",	    "fatal error", "triple fault",
+		"non-recoverable", "EPT violation", "VMM error",
+	};
+
+	return r <= VMM_STOP_VMM_ERROR ? names[r] : "?";
+}

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The vCPU run loop: one LP per vCPU, TDH.VP.ENTER until the TD stops, each TD exit
+ * dispatched - TDVMCALL to tdvmcall_handle(), EPT violation to a lazy PAGE.AUG, external
+ * interrupt back into the guest, triple fault and non-recoverable exits to a clean stop.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <tdx/ghci.h>
+#include <tdx/leaves.h>
+#include <tdx/status.h>
+#include <tdx/vmx.h>
+
+#include "host/page_alloc.h"
+#include "vmm_internal.h"
+
+#define MAP_GPA_CHUNK 64 /* pages per MapGPA call; then RETRY with the resume GPA */
+
+void vmm_td_stop(struct vmm_td *td, enum vmm_stop_reason reason, int exit_status,
+		 const char *message)
+{
+	pthread_mutex_lock(&td->lock);
+	if (td->result.reason == VMM_STOP_NONE) {
+		td->result.reason = reason;
+		td->result.exit_status = exit_status;
+		snprintf(td->result.message, sizeof(td->result.message), "%s",
+			 message ? message : "");
+		if (lp_current() >= 0) {
+			for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+				if (td->vcpus[v].lp == (unsigned int)lp_current())
+					td->result.vcpu = v;
+			}
+		}
+	}
+	atomic_store(&td->stop, true);
+	pthread_cond_broadcast(&td->wake);
+	pthread_mutex_unlock(&td->lock);
+}
+
+static void stopf(struct vmm_vcpu *vc, enum vmm_stop_reason reason, uint64_t code, uint64_t gpa,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void stopf(struct vmm_vcpu *vc, enum vmm_stop_reason reason, uint64_t code, uint64_t gpa,
+		  const char *fmt, ...)
+{
+	struct vmm_td *td = vc->td;
+	char msg[sizeof(td->result.message)];
+	va_list ap;
+	bool first;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&td->lock);
+	first = td->result.reason == VMM_STOP_NONE;
+	pthread_mutex_unlock(&td->lock);
+	vmm_td_stop(td, reason, 1, msg);
+	if (first) {
+		pthread_mutex_lock(&td->lock);
+		td->result.vcpu = vc->index;
+		td->result.code = code;
+		td->result.gpa = gpa;
+		pthread_mutex_unlock(&td->lock);
+	}
+}
+
+/* ------------------------------------------------------------------------------------------
+ * TDVMCALL ops
+ */
+
+static void *op_shared_va(void *opaque, uint64_t gpa, uint64_t len)
+{
+	struct vmm_vcpu *vc = opaque;
+	struct vmm_td *td = vc->td;
+	uint64_t g = gpa & ~td->shared_bit;
+
+	if (!(gpa & td->shared_bit) || !len || g + len < g || g + len > td->cfg.memory_size)
+		return NULL;
+	for (uint64_t p = g & PAGE_MASK; p < g + len; p += PAGE_SIZE) {
+		if (!td_window_is_mapped(td->window, p, true))
+			return NULL;
+	}
+	return td_window_va(td->window, g, true);
+}
+
+static void op_hlt(void *opaque, bool irq_blocked)
+{
+	struct vmm_vcpu *vc = opaque;
+	struct vmm_td *td = vc->td;
+	struct timespec ts;
+
+	(void)irq_blocked;
+	/* Sleep until a wake-up (a stop, another vCPU's event) or 10 ms: there is no
+	 * interrupt controller yet, so a halted vCPU is woken by time. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 10 * 1000 * 1000;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&td->lock);
+	if (!atomic_load(&td->stop))
+		pthread_cond_timedwait(&td->wake, &td->lock, &ts);
+	pthread_mutex_unlock(&td->lock);
+	lp_poll_work();
+}
+
+static int shared_add(struct vmm_td *td, uint64_t gpa, uint64_t hpa)
+{
+	if (td->nr_shared == td->cap_shared) {
+		size_t cap = td->cap_shared ? 2 * td->cap_shared : 64;
+		uint64_t *g = realloc(td->shared_gpa, cap * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		td->shared_gpa = g;
+		g = realloc(td->shared_hpa, cap * sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		td->shared_hpa = g;
+		td->cap_shared = cap;
+	}
+	td->shared_gpa[td->nr_shared] = gpa;
+	td->shared_hpa[td->nr_shared++] = hpa;
+	return 0;
+}
+
+static void shared_remove(struct vmm_td *td, uint64_t gpa)
+{
+	for (size_t i = 0; i < td->nr_shared; i++) {
+		if (td->shared_gpa[i] != gpa)
+			continue;
+		td_window_unmap(td->window, gpa, true);
+		free_page(td->shared_hpa[i]);
+		td->nr_shared--;
+		td->shared_gpa[i] = td->shared_gpa[td->nr_shared];
+		td->shared_hpa[i] = td->shared_hpa[td->nr_shared];
+		return;
+	}
+}
+
+/*
+ * MapGPA: to shared, the VMM backs the shared GPAs with its own pages in the window's shared
+ * half (the shared EPT); to private, it takes them away again, and the private page is added
+ * lazily (PAGE.AUG) when the guest accepts or touches it. Removing the private page of a
+ * to-shared conversion (RANGE.BLOCK, TRACK, PAGE.REMOVE) is not done yet.
+ */
+static uint64_t op_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume_gpa)
+{
+	struct vmm_vcpu *vc = opaque;
+	struct vmm_td *td = vc->td;
+	bool to_shared = gpa & td->shared_bit;
+	uint64_t g = gpa & ~td->shared_bit, end = g + size;
+	uint64_t status = TDVMCALL_STATUS_SUCCESS;
+	unsigned int n = 0;
+
+	if ((g | size) & ~PAGE_MASK)
+		return TDVMCALL_STATUS_ALIGN_ERROR;
+	if (!size || end < g || end > td->cfg.memory_size)
+		return TDVMCALL_STATUS_INVALID_OPERAND;
+	pthread_mutex_lock(&td->lock);
+	for (; g < end; g += PAGE_SIZE) {
+		if (n++ == MAP_GPA_CHUNK) {
+			*resume_gpa = g | (gpa & td->shared_bit);
+			status = TDVMCALL_STATUS_RETRY;
+			break;
+		}
+		if (to_shared && !td_window_is_mapped(td->window, g, true)) {
+			uint64_t hpa = alloc_page(NUMA_NO_NODE);
+
+			if (!hpa) {
+				status = TDVMCALL_STATUS_INVALID_OPERAND;
+				break;
+			}
+			memset(phys_host_va(hpa), 0, PAGE_SIZE);
+			if (td_window_map(td->window, g, true, hpa, PROT_READ | PROT_WRITE) ||
+			    shared_add(td, g, hpa)) {
+				td_window_unmap(td->window, g, true);
+				free_page(hpa);
+				status = TDVMCALL_STATUS_INVALID_OPERAND;
+				break;
+			}
+		} else if (!to_shared) {
+			shared_remove(td, g);
+		}
+	}
+	pthread_mutex_unlock(&td->lock);
+	return status;
+}
+
+static void op_fatal_error(void *opaque, const struct tdvmcall_fatal_error *e)
+{
+	struct vmm_vcpu *vc = opaque;
+
+	stopf(vc, VMM_STOP_FATAL_ERROR, e->error_code, e->gpa,
+	      "vCPU %u: guest fatal error 0x%llx: %s", vc->index, (unsigned long long)e->error_code,
+	      e->message);
+}
+
+static const struct tdvmcall_ops vmm_ops = {
+	.shared_va = op_shared_va,
+	.hlt = op_hlt,
+	.map_gpa = op_map_gpa,
+	.fatal_error = op_fatal_error,
+};
+
+int vmm_vcpus_init(struct vmm_td *td)
+{
+	unsigned int lp = 0;
+
+	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+		struct vmm_vcpu *vc = &td->vcpus[v];
+
+		while (lp < platform_nr_lps() && !lp_is_online(lp))
+			lp++;
+		if (lp >= platform_nr_lps())
+			return -ENOSPC;
+		vc->td = td;
+		vc->index = v;
+		vc->lp = lp++;
+		vc->st.lp = vc->lp;
+		tdvmcall_vcpu_init(&vc->tv, &td->tvtd, v, &vmm_ops, vc);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * The loop
+ */
+
+static enum vmm_tdvmcall_kind tdvmcall_kind(const struct tdx_module_args *a)
+{
+	if (a->r10)
+		return VMM_TDVMCALL_OTHER;
+	switch (a->r11) {
+	case TDVMCALL_INSTRUCTION_CPUID:
+		return VMM_TDVMCALL_CPUID;
+	case TDVMCALL_INSTRUCTION_HLT:
+		return VMM_TDVMCALL_HLT;
+	case TDVMCALL_INSTRUCTION_IO:
+		return VMM_TDVMCALL_IO;
+	case TDVMCALL_INSTRUCTION_RDMSR:
+		return VMM_TDVMCALL_RDMSR;
+	case TDVMCALL_INSTRUCTION_WRMSR:
+		return VMM_TDVMCALL_WRMSR;
+	case TDVMCALL_VE_REQUEST_MMIO:
+		return VMM_TDVMCALL_MMIO;
+	case TDVMCALL_MAP_GPA:
+		return VMM_TDVMCALL_MAP_GPA;
+	case TDVMCALL_GET_QUOTE:
+		return VMM_TDVMCALL_GET_QUOTE;
+	case TDVMCALL_REPORT_FATAL_ERROR:
+		return VMM_TDVMCALL_REPORT_FATAL;
+	default:
+		return VMM_TDVMCALL_OTHER;
+	}
+}
+
+/* EPT violation TD exit: a private GPA with nothing behind it. true: enter again. */
+static bool ept_violation(struct vmm_vcpu *vc, const struct tdx_module_args *a)
+{
+	struct vmm_td *td = vc->td;
+	uint64_t gpa = a->r8 & PAGE_MASK, s;
+
+	if (a->r8 & td->shared_bit) {
+		stopf(vc, VMM_STOP_EPT_VIOLATION, 0, a->r8,
+		      "vCPU %u: EPT violation on shared GPA 0x%llx", vc->index,
+		      (unsigned long long)a->r8);
+		return false;
+	}
+	if (gpa >= td->cfg.memory_size) {
+		stopf(vc, VMM_STOP_EPT_VIOLATION, 0, a->r8,
+		      "vCPU %u: access to GPA 0x%llx outside the TD's %llu MiB of memory",
+		      vc->index, (unsigned long long)a->r8,
+		      (unsigned long long)(td->cfg.memory_size >> 20));
+		return false;
+	}
+	s = vmm_aug_page(td, gpa);
+	if (!s || tdx_status_code(s) == TDX_EPT_ENTRY_NOT_FREE) {
+		vc->st.aug_pages += !s;
+		return true; /* added (or another vCPU did): the guest accepts or re-executes */
+	}
+	stopf(vc, VMM_STOP_VMM_ERROR, s, a->r8,
+	      "vCPU %u: TDH.MEM.PAGE.AUG of GPA 0x%llx failed: status 0x%016llx", vc->index,
+	      (unsigned long long)gpa, (unsigned long long)s);
+	return false;
+}
+
+static void trace_exit(struct vmm_vcpu *vc, uint64_t status, const struct tdx_module_args *a,
+		       uint64_t ns)
+{
+	const char *name = vmm_exit_reason_name(status & 0xFFFF);
+
+	vmm_trace(vc->td,
+		  "\"lp\":%u,\"vcpu\":%u,\"exit\":\"%s\",\"status\":\"0x%llx\",\"guest_ns\":%llu,"
+		  "\"rcx\":\"0x%llx\",\"rdx\":\"0x%llx\",\"r8\":\"0x%llx\",\"r9\":\"0x%llx\","
+		  "\"r10\":\"0x%llx\",\"r11\":\"0x%llx\",\"r12\":\"0x%llx\",\"r13\":\"0x%llx\","
+		  "\"r14\":\"0x%llx\",\"r15\":\"0x%llx\"",
+		  vc->lp, vc->index, name ? name : "other", (unsigned long long)status,
+		  (unsigned long long)ns, (unsigned long long)a->rcx, (unsigned long long)a->rdx,
+		  (unsigned long long)a->r8, (unsigned long long)a->r9, (unsigned long long)a->r10,
+		  (unsigned long long)a->r11, (unsigned long long)a->r12,
+		  (unsigned long long)a->r13, (unsigned long long)a->r14,
+		  (unsigned long long)a->r15);
+}
+
+long vmm_vcpu_loop(void *arg)
+{
+	struct vmm_vcpu *vc = arg;
+	struct vmm_td *td = vc->td;
+	struct tdx_module_args a = {0};
+
+	while (!atomic_load(&td->stop)) {
+		uint64_t t0, t1, status, reason;
+		bool again = false;
+
+		a.rcx = vc->tdvpr;
+		atomic_store(&vc->in_guest, true);
+		t0 = vmm_now_ns();
+		status = vmm_seamcall_here(td, TDH_VP_ENTER, &a);
+		t1 = vmm_now_ns();
+		atomic_store(&vc->in_guest, false);
+		vc->st.entries++;
+		vc->st.ns_in_guest += t1 - t0;
+		reason = status & 0xFFFF;
+		if (td->cfg.trace_file)
+			trace_exit(vc, status, &a, t1 - t0);
+
+		if ((status & TDX_ERROR) && !(status & TDX_NON_RECOVERABLE)) {
+			/* VP.ENTER itself failed (not a TD exit) */
+			stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
+			      "vCPU %u: TDH.VP.ENTER failed: status 0x%016llx", vc->index,
+			      (unsigned long long)status);
+			break;
+		}
+		if (reason < VMM_EXIT_REASONS)
+			vc->st.exits[reason]++;
+		else
+			vc->st.exits_other++;
+		if (status & TDX_NON_RECOVERABLE) {
+			if (reason == EXIT_REASON_TRIPLE_FAULT)
+				stopf(vc, VMM_STOP_TRIPLE_FAULT, status, 0,
+				      "vCPU %u: triple fault (status 0x%016llx)", vc->index,
+				      (unsigned long long)status);
+			else
+				stopf(vc, VMM_STOP_NON_RECOVERABLE, status, a.r8,
+				      "vCPU %u: non-recoverable TD exit, status 0x%016llx, GPA "
+				      "0x%llx, interruption info 0x%llx",
+				      vc->index, (unsigned long long)status,
+				      (unsigned long long)a.r8, (unsigned long long)a.r9);
+			break;
+		}
+		switch (reason) {
+		case EXIT_REASON_TDCALL:
+			vc->st.tdvmcalls[tdvmcall_kind(&a)]++;
+			again = tdvmcall_handle(&vc->tv, status, &a) == TDVMCALL_RESUME;
+			if (!again && td->result.reason == VMM_STOP_NONE)
+				stopf(vc, VMM_STOP_FATAL_ERROR, 0, 0, "vCPU %u stopped", vc->index);
+			break;
+		case EXIT_REASON_EXTERNAL_INTERRUPT:
+			a = (struct tdx_module_args){0};
+			again = true;
+			break;
+		case EXIT_REASON_EPT_VIOLATION:
+			again = ept_violation(vc, &a);
+			a = (struct tdx_module_args){0};
+			break;
+		default:
+			stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
+			      "vCPU %u: unexpected TD exit, reason %llu (status 0x%016llx)",
+			      vc->index, (unsigned long long)reason, (unsigned long long)status);
+			break;
+		}
+		vc->st.ns_in_vmm += vmm_now_ns() - t1;
+		if (!again)
+			break;
+	}
+	pthread_mutex_lock(&td->lock);
+	atomic_store(&vc->done, true);
+	pthread_cond_broadcast(&td->wake);
+	pthread_mutex_unlock(&td->lock);
+	return 0;
+}
+
+int vmm_td_run(struct vmm_td *td)
+{
+	struct platform_stats ps;
+	uint64_t t0 = vmm_now_ns();
+	int ret = 0;
+
+	platform_get_stats(&ps);
+	td->ve_before = ps.deliveries;
+	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+		ret = lp_queue_work(td->vcpus[v].lp, &td->vcpus[v].work, vmm_vcpu_loop,
+				    &td->vcpus[v]);
+		if (ret) {
+			atomic_store(&td->vcpus[v].done, true);
+			vmm_td_stop(td, VMM_STOP_VMM_ERROR, 1, "cannot start a vCPU thread");
+			for (unsigned int w = v + 1; w < td->nr_vcpus; w++)
+				atomic_store(&td->vcpus[w].done, true);
+			break;
+		}
+	}
+	/* Wait for every vCPU; once stopping, kick the ones still in the guest. */
+	pthread_mutex_lock(&td->lock);
+	for (;;) {
+		unsigned int running = 0;
+		struct timespec ts;
+
+		for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+			if (atomic_load(&td->vcpus[v].done))
+				continue;
+			running++;
+			if (atomic_load(&td->stop) && atomic_load(&td->vcpus[v].in_guest))
+				lp_kick(td->vcpus[v].lp);
+		}
+		if (!running)
+			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 5 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&td->wake, &td->lock, &ts);
+	}
+	pthread_mutex_unlock(&td->lock);
+	for (unsigned int v = 0; v < td->nr_vcpus && !ret; v++)
+		lp_work_wait(&td->vcpus[v].work);
+	platform_get_stats(&ps);
+	td->ve_after = ps.deliveries;
+	td->run_ns = vmm_now_ns() - t0;
+	return ret;
+}

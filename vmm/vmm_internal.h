@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmm/vmm_internal.h - what td.c (build, measurement, teardown) and vcpu.c (run loop) share.
+ */
+#ifndef VMM_VMM_INTERNAL_H
+#define VMM_VMM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include <tdx/args.h>
+
+#include <tdxsim/vmm.h>
+#include "platform/platform.h"
+#include "vmm/bus.h"
+#include "vmm/devices.h"
+#include "vmm/msr_filter.h"
+#include "vmm/quote.h"
+#include "vmm/tdvmcall.h"
+
+/* One page of the initial image, as PAGE.ADD and MR.EXTEND see it. */
+struct vmm_image_page {
+	uint64_t gpa;
+	bool exec;
+	uint8_t data[4096];
+};
+
+struct vmm_image {
+	unsigned int nr;
+	struct vmm_image_page *pages; /* ascending GPA; the reset page last */
+	uint64_t entry_gpa;
+	uint64_t low_gpa, high_gpa; /* [low, high) of the ELF's pages */
+};
+
+/* Read and lay out a guest ELF with the reset page. 0 or -errno with a message. */
+int vmm_image_load(const char *path, struct vmm_image *img, char *err, size_t errlen);
+void vmm_image_free(struct vmm_image *img);
+
+/* A page the TD owns, for teardown. */
+enum vmm_page_kind { PG_PRIVATE, PG_SEPT, PG_TDVPX, PG_TDVPR, PG_TDCX, PG_TDR };
+
+struct vmm_page {
+	uint64_t hpa;
+	uint64_t gpa; /* PG_PRIVATE: its GPA; PG_SEPT: GPA | level */
+	uint8_t kind;
+};
+
+struct vmm_vcpu {
+	struct vmm_td *td;
+	unsigned int index;
+	unsigned int lp;
+	uint64_t tdvpr;
+	struct tdvmcall_vcpu tv;
+	struct vmm_vcpu_stats st;
+	struct lp_work work;
+	_Atomic bool in_guest;
+	_Atomic bool done;
+};
+
+struct vmm_td {
+	struct vmm_td_config cfg;
+	uint64_t tdr;
+	int hkid;
+	unsigned int gpaw;
+	uint64_t shared_bit;
+	struct td_window *window;
+	uint64_t scratch; /* host page for TD_PARAMS and PAGE.ADD sources */
+
+	/* Pages the TD owns (pages_lock: vCPUs AUG concurrently). */
+	pthread_mutex_t pages_lock;
+	struct vmm_page *pages;
+	size_t nr_pages, cap_pages;
+	unsigned int image_pages, aug_pages;
+	/* Shared pages the VMM mapped in the window's shared half (MapGPA). */
+	uint64_t *shared_gpa, *shared_hpa;
+	size_t nr_shared, cap_shared;
+
+	unsigned int nr_vcpus;
+	struct vmm_vcpu vcpus[VMM_MAX_VCPUS];
+
+	/* Devices and TDVMCALL state */
+	struct vmm_bus bus;
+	struct uart16550 *uart;
+	struct pci_bus *pci;
+	struct pci_testdev *testdev;
+	struct poweroff_dev *poweroff;
+	struct msr_filter msr_filter;
+	struct quote_signer *quoter;
+	struct tdvmcall_td tvtd;
+
+	/* Run state */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	_Atomic bool stop;
+	struct vmm_td_result result;
+	uint64_t ve_before, ve_after;
+	uint64_t build_ns, run_ns;
+	pthread_mutex_t trace_lock;
+	uint64_t t0;
+	bool destroyed_window;
+};
+
+uint64_t vmm_now_ns(void);
+
+/* A SEAMCALL on LP @lp (waits); returns the status, @a carries the registers in and out. */
+uint64_t vmm_seamcall_on(struct vmm_td *td, unsigned int lp, uint64_t leaf,
+			 struct tdx_module_args *a);
+/* The same on the current LP (a vCPU thread). */
+uint64_t vmm_seamcall_here(struct vmm_td *td, uint64_t leaf, struct tdx_module_args *a);
+
+/* Record a page the TD now owns. */
+int vmm_track_page(struct vmm_td *td, uint64_t hpa, uint64_t gpa, enum vmm_page_kind kind);
+/* SEPT.ADD the tables so that a 4K leaf at gpa can be added (on the current LP when @here). */
+uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, bool here, unsigned int lp);
+/* PAGE.AUG a fresh page at private GPA @gpa from a vCPU thread. 0 or the failing status. */
+uint64_t vmm_aug_page(struct vmm_td *td, uint64_t gpa);
+
+/* Trace a JSON line (no-op without a trace file). */
+void vmm_trace(struct vmm_td *td, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* vcpu.c */
+int vmm_vcpus_init(struct vmm_td *td);
+long vmm_vcpu_loop(void *arg);
+
+#endif /* VMM_VMM_INTERNAL_H */
