@@ -13,7 +13,7 @@
  * TDs are built by hand with SEAMCALLs by the td_harness of tests/module; the machine is its
  * "2s" (4 LPs), with a 250 Hz timer so that asynchronous exits happen as they would.
  *
- *   build/bench/bench_td [--quick]
+ *   build/bench/bench_td [--quick] [P1,P3,...]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +105,12 @@ uint64_t bench_compute(uint64_t n);
 enum { CMD_COMPUTE = 1, CMD_VMCALL_GATE = 2, CMD_VMCALL_TRAP = 3 };
 
 static bool quick;
+static const char *only; /* run just these figures ("P1,P3"), or all */
+
+static bool want(const char *fig)
+{
+	return !only || strstr(only, fig);
+}
 static int errors;
 
 #define FAIL(...)                                                                                  \
@@ -215,8 +221,8 @@ static long p1_run(void *arg)
 	double t;
 
 	p->native_ns = p->td_ns = 1e30;
-	/* Alternate three times and keep the best of each: the noise is the machine's. */
-	for (int round = 0; round < 3; round++) {
+	/* Alternate five times and keep the best of each: the noise is the machine's. */
+	for (int round = 0; round < 5; round++) {
 		uint64_t async = 0;
 
 		t = now_ns();
@@ -546,15 +552,21 @@ int main(int argc, char **argv)
 	struct machine_config cfg;
 	double sigsegv;
 
-	quick = argc > 1 && !strcmp(argv[1], "--quick");
-	if (argc > 1 && !quick) {
-		fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
-		return 2;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			quick = true;
+		} else if (argv[i][0] == 'P') {
+			only = argv[i];
+		} else {
+			fprintf(stderr, "usage: %s [--quick] [P1,P3,P4,P5,P6]\n", argv[0]);
+			return 2;
+		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigsegv = bare_sigsegv_ns(quick ? 20000 : 100000);
 
-	bench_p4();
+	if (want("P4"))
+		bench_p4();
 
 	machine_2s(&cfg);
 	cfg.timer_hz = 250;
@@ -566,11 +578,15 @@ int main(int argc, char **argv)
 	if (lp_run_on(0, build_guest_td, NULL)) {
 		FAIL("cannot build the guest TD");
 	} else {
-		bench_p1();
-		bench_p3(sigsegv);
+		if (want("P1"))
+			bench_p1();
+		if (want("P3"))
+			bench_p3(sigsegv);
 	}
-	bench_p6();
-	bench_p5();
+	if (want("P6"))
+		bench_p6();
+	if (want("P5"))
+		bench_p5();
 	harness_shutdown();
 
 	row("P2 MMIO via #VE", "")->met = "-";
