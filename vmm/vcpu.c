@@ -315,11 +315,20 @@ long vmm_vcpu_loop(void *arg)
 	struct vmm_vcpu *vc = arg;
 	struct vmm_td *td = vc->td;
 	struct tdx_module_args a = {0};
+	bool first = true;
 
-	while (!atomic_load(&td->stop)) {
+	/* Start together: every vCPU enters at least once (APs park in the reset page). */
+	pthread_mutex_lock(&td->lock);
+	td->started++;
+	pthread_cond_broadcast(&td->wake);
+	while (td->started < td->nr_vcpus)
+		pthread_cond_wait(&td->wake, &td->lock);
+	pthread_mutex_unlock(&td->lock);
+	while (first || !atomic_load(&td->stop)) {
 		uint64_t t0, t1, status, reason;
 		bool again = false;
 
+		first = false;
 		a.rcx = vc->tdvpr;
 		atomic_store(&vc->in_guest, true);
 		t0 = vmm_now_ns();
@@ -400,10 +409,14 @@ int vmm_td_run(struct vmm_td *td)
 		ret = lp_queue_work(td->vcpus[v].lp, &td->vcpus[v].work, vmm_vcpu_loop,
 				    &td->vcpus[v]);
 		if (ret) {
-			atomic_store(&td->vcpus[v].done, true);
 			vmm_td_stop(td, VMM_STOP_VMM_ERROR, 1, "cannot start a vCPU thread");
-			for (unsigned int w = v + 1; w < td->nr_vcpus; w++)
+			pthread_mutex_lock(&td->lock);
+			for (unsigned int w = v; w < td->nr_vcpus; w++) {
 				atomic_store(&td->vcpus[w].done, true);
+				td->started++; /* release the barrier */
+			}
+			pthread_cond_broadcast(&td->wake);
+			pthread_mutex_unlock(&td->lock);
 			break;
 		}
 	}
@@ -431,8 +444,10 @@ int vmm_td_run(struct vmm_td *td)
 		pthread_cond_timedwait(&td->wake, &td->lock, &ts);
 	}
 	pthread_mutex_unlock(&td->lock);
-	for (unsigned int v = 0; v < td->nr_vcpus && !ret; v++)
-		lp_work_wait(&td->vcpus[v].work);
+	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+		if (td->vcpus[v].work.fn)
+			lp_work_wait(&td->vcpus[v].work);
+	}
 	platform_get_stats(&ps);
 	td->ve_after = ps.deliveries;
 	td->run_ns = vmm_now_ns() - t0;

@@ -93,6 +93,7 @@ struct vmm_td {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	_Atomic bool stop;
+	unsigned int started; /* vCPU threads at the start barrier (lock) */
 	struct vmm_td_result result;
 	uint64_t ve_before, ve_after;
 	uint64_t build_ns, run_ns;

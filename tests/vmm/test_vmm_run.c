@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VMM library end to end: a machine booted, the TDX module brought up by the host
+ * (tdx_enable), guest ELFs built with the SDK built into TDs and run. Serial output byte-exact,
+ * exit statuses, MRTD from vmm_td_measure() equal to the module's, 4 vCPUs, lazy PAGE.AUG,
+ * fatal guests, and the tdxsim command.
+ *
+ * Arguments: hello.elf exit7.elf panic.elf accept.elf oob.elf tdxsim
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+#include <tdx/vmx.h>
+#include <tdxsim/vmm.h>
+
+#include "host/page_alloc.h"
+#include "host/tdx_host.h"
+#include "module/tdx_module.h"
+#include "platform/platform.h"
+
+static const char *hello_elf, *exit7_elf, *panic_elf, *accept_elf, *oob_elf, *tdxsim;
+
+#define HELLO_OUT                                                                                  \
+	"hello from a TD: GPAW 48, I/O path #VE, MMIO path #VE\n"                                  \
+	"PCI test device says \"TDXSIMTD\"\n"
+
+struct serial {
+	char buf[4096];
+	size_t len;
+};
+
+static void serial_sink(void *opaque, const char *buf, size_t len)
+{
+	struct serial *s = opaque;
+
+	if (s->len + len < sizeof(s->buf)) {
+		memcpy(s->buf + s->len, buf, len);
+		s->len += len;
+		s->buf[s->len] = 0;
+	}
+}
+
+static int machine_up(void **state)
+{
+	struct machine_config mc;
+	struct tdx_module_params params = {0};
+
+	(void)state;
+	tdx_log_set_sink(NULL, NULL);
+	if (machine_preset("laptop", &mc) || platform_boot(&mc))
+		return -1;
+	platform_claim_signals();
+	if (page_alloc_init() || tdx_module_load(&params) || tdx_init() || tdx_enable())
+		return -1;
+	return 0;
+}
+
+static int machine_down(void **state)
+{
+	(void)state;
+	tdx_exit();
+	tdx_module_unload();
+	page_alloc_exit();
+	platform_shutdown();
+	return 0;
+}
+
+/* Build and run one guest; returns the TD (destroyed by the caller). */
+static struct vmm_td *run(const char *elf, struct vmm_td_config *cfg, struct serial *out)
+{
+	struct vmm_td *td = NULL;
+	char err[256] = "";
+
+	platform_claim_signals();
+	memset(out, 0, sizeof(*out));
+	cfg->serial = serial_sink;
+	cfg->serial_opaque = out;
+	if (vmm_td_create(cfg, elf, &td, err, sizeof(err)))
+		fail_msg("vmm_td_create(%s): %s", elf, err);
+	assert_int_equal(vmm_td_run(td), 0);
+	return td;
+}
+
+static void test_hello(void **state)
+{
+	struct vmm_td_config cfg;
+	struct serial out;
+	struct vmm_vcpu_stats st;
+	struct vmm_td_stats ts;
+	uint8_t measured[48], module[48];
+	char err[256];
+	struct vmm_td *td;
+
+	(void)state;
+	vmm_td_config_default(&cfg);
+	cfg.attributes = VMM_ATTR_SEPT_VE_DISABLE;
+	td = run(hello_elf, &cfg, &out);
+	assert_string_equal(out.buf, HELLO_OUT);
+	assert_int_equal(vmm_td_result(td)->reason, VMM_STOP_POWEROFF);
+	assert_int_equal(vmm_td_result(td)->exit_status, 0);
+
+	/* MRTD: computed without a machine == what the module computed (TDH.MNG.RD) */
+	assert_int_equal(vmm_td_measure(&cfg, hello_elf, measured, err, sizeof(err)), 0);
+	assert_int_equal(vmm_td_mrtd(td, module), 0);
+	assert_memory_equal(measured, module, 48);
+
+	/* Statistics: every exit a TDCALL here; port I/O by #VE, one MMIO */
+	assert_int_equal(vmm_td_vcpu_stats(td, 0, &st), 0);
+	assert_true(st.entries > 10);
+	assert_int_equal(st.exits[EXIT_REASON_TDCALL], st.entries);
+	assert_int_equal(st.tdvmcalls[VMM_TDVMCALL_MMIO], 1);
+	assert_true(st.tdvmcalls[VMM_TDVMCALL_IO] >= strlen(HELLO_OUT));
+	vmm_td_stats(td, &ts);
+	assert_true(ts.ve_deliveries >= strlen(HELLO_OUT));
+	assert_true(ts.image_pages > 1);
+	vmm_td_destroy(td);
+}
+
+/* --io-path/--mmio-path direct: the same output, no #VE at all. */
+static void test_direct_paths(void **state)
+{
+	struct vmm_td_config cfg;
+	struct serial out;
+	struct vmm_td_stats ts;
+	struct vmm_td *td;
+
+	(void)state;
+	vmm_td_config_default(&cfg);
+	cfg.boot_opts = VMM_BOOT_OPT_IO_TDVMCALL | VMM_BOOT_OPT_MMIO_TDVMCALL;
+	td = run(hello_elf, &cfg, &out);
+	assert_string_equal(out.buf, "hello from a TD: GPAW 48, I/O path direct, MMIO path direct\n"
+				     "PCI test device says \"TDXSIMTD\"\n");
+	vmm_td_stats(td, &ts);
+	assert_int_equal(ts.ve_deliveries, 0);
+	assert_int_equal(vmm_td_result(td)->exit_status, 0);
+	vmm_td_destroy(td);
+}
+
+/* The trapping SEAMCALL opcode instead of the gate: the same run. */
+static void test_seamcall_insn(void **state)
+{
+	struct vmm_td_config cfg;
+	struct serial out;
+	struct vmm_td *td;
+
+	(void)state;
+	vmm_td_config_default(&cfg);
+	cfg.seamcall_gate = false;
+	td = run(hello_elf, &cfg, &out);
+	assert_string_equal(out.buf, HELLO_OUT);
+	vmm_td_destroy(td);
+}
+
+/* Exit status; a partial line flushed at the end; 4 vCPUs (the APs park in the reset page). */
+static void test_exit_status_4vcpus(void **state)
+{
+	struct vmm_td_config cfg;
+	struct serial out;
+	struct vmm_td *td;
+
+	(void)state;
+	vmm_td_config_default(&cfg);
+	cfg.nr_vcpus = 4;
+	td = run(exit7_elf, &cfg, &out);
+	assert_int_equal(vmm_td_result(td)->reason, VMM_STOP_POWEROFF);
+	assert_int_equal(vmm_td_result(td)->exit_status, 7);
+	assert_int_equal(vmm_td_nr_vcpus(td), 4);
+	for (unsigned int v = 0; v < 4; v++) {
+		struct vmm_vcpu_stats st;
+
+		assert_int_equal(vmm_td_vcpu_stats(td, v, &st), 0);
+		assert_true(st.entries >= 1);
+		assert_int_equal(st.lp, v);
+		if (v)
+			assert_int_equal(st.tdvmcalls[VMM_TDVMCALL_IO], 0);
+	}
+	vmm_td_destroy(td);
+	assert_string_equal(out.buf, "exit7: vCPU count test line\nno newline");
+}
+
+static void test_fatal_error(void **state)
+{
+	struct vmm_td_config cfg;
+	struct serial out;
+	struct vmm_td *td;
+	const struct vmm_td_result *r;
+
+	(void)state;
+	vmm_td_config_default(&cfg);
+	td = run(panic_elf, &cfg, &out);
+	r = vmm_td_result(td);
+	assert_int_equal(r->reason, VMM_STOP_FATAL_ERROR);
+	assert_int_equal(r->exit_status, 1);
+	assert_int_equal(r->code, 0x42);
+	assert_non_null(strstr(r->message, "boom 17"));
+	assert_string_equal(out.buf, "about to panic\n");
+	vmm_td_destroy(td);
+}
+
+/* Memory beyond the image: ACCEPT -> EPT violation -> PAGE.AUG -> ACCEPT again. */
+static void test_lazy_aug(void **state)
+{
+	struct vmm_td_config cfg;
+	struct serial out;
+	struct vmm_vcpu_stats st;
+	struct vmm_td *td;
+
+	(void)state;
+	vmm_td_config_default(&cfg);
+	cfg.attributes = VMM_ATTR_SEPT_VE_DISABLE;
+	td = run(accept_elf, &cfg, &out);
+	assert_string_equal(vmm_td_result(td)->message, "the guest powered off with status 0");
+	assert_string_equal(out.buf, "accepted 16 pages, sum 13736\n");
+	assert_int_equal(vmm_td_vcpu_stats(td, 0, &st), 0);
+	assert_int_equal(st.aug_pages, 16);
+	assert_int_equal(st.exits[EXIT_REASON_EPT_VIOLATION], 16);
+	vmm_td_destroy(td);
+}
+
+static void test_out_of_bounds(void **state)
+{
+	struct vmm_td_config cfg;
+	struct serial out;
+	struct vmm_td *td;
+	const struct vmm_td_result *r;
+
+	(void)state;
+	vmm_td_config_default(&cfg);
+	td = run(oob_elf, &cfg, &out);
+	r = vmm_td_result(td);
+	assert_int_equal(r->reason, VMM_STOP_EPT_VIOLATION);
+	assert_int_equal(r->exit_status, 1);
+	assert_int_equal(r->gpa, 1ULL << 31);
+	assert_non_null(strstr(r->message, "outside the TD's 64 MiB"));
+	vmm_td_destroy(td);
+}
+
+static void test_bad_config(void **state)
+{
+	struct vmm_td_config cfg;
+	struct vmm_td *td;
+	char err[256];
+
+	(void)state;
+	vmm_td_config_default(&cfg);
+	cfg.nr_vcpus = 64; /* the laptop has 8 LPs */
+	assert_int_equal(vmm_td_create(&cfg, hello_elf, &td, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "online LPs"));
+	vmm_td_config_default(&cfg);
+	cfg.memory_size = 64 * 1024;
+	assert_int_equal(vmm_td_create(&cfg, hello_elf, &td, err, sizeof(err)), -EINVAL);
+	assert_int_equal(vmm_td_create(&cfg, "/nonexistent.elf", &td, err, sizeof(err)), -ENOENT);
+	vmm_td_config_default(&cfg);
+	assert_int_equal(vmm_td_create(&cfg, "/dev/null", &td, err, sizeof(err)), -ENOEXEC);
+	/* Nothing leaked: a TD after all these failures still builds and runs */
+	test_hello(state);
+}
+
+/* ---- the command ---- */
+
+static int sh(const char *cmd, char *out, size_t cap)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n;
+	int st;
+
+	assert_non_null(f);
+	n = fread(out, 1, cap - 1, f);
+	out[n] = 0;
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_tool(void **state)
+{
+	struct vmm_td_config cfg;
+	uint8_t m[48];
+	char cmd[1024], out[4096], hex[97], err[256];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "%s run %s --quiet 2>/dev/null", tdxsim, hello_elf);
+	assert_int_equal(sh(cmd, out, sizeof(out)), 0);
+	assert_string_equal(out, HELLO_OUT);
+	snprintf(cmd, sizeof(cmd), "%s run %s --vcpus 2 --io-path direct 2>/dev/null", tdxsim,
+		 exit7_elf);
+	assert_int_equal(sh(cmd, out, sizeof(out)), 7);
+	snprintf(cmd, sizeof(cmd), "%s run %s --quiet 2>&1 >/dev/null", tdxsim, panic_elf);
+	assert_int_equal(sh(cmd, out, sizeof(out)), 1);
+	snprintf(cmd, sizeof(cmd), "%s run %s 2>&1 >/dev/null", tdxsim, hello_elf);
+	assert_int_equal(sh(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "tdxsim: MRTD "));
+	assert_non_null(strstr(out, "TDCALL"));
+
+	vmm_td_config_default(&cfg);
+	assert_int_equal(vmm_td_measure(&cfg, hello_elf, m, err, sizeof(err)), 0);
+	for (int i = 0; i < 48; i++)
+		sprintf(hex + 2 * i, "%02x", m[i]);
+	snprintf(cmd, sizeof(cmd), "%s measure %s", tdxsim, hello_elf);
+	assert_int_equal(sh(cmd, out, sizeof(out)), 0);
+	assert_memory_equal(out, hex, 96);
+	assert_int_equal(out[96], '\n');
+
+	snprintf(cmd, sizeof(cmd), "%s run 2>/dev/null", tdxsim);
+	assert_int_equal(sh(cmd, out, sizeof(out)), 2);
+	snprintf(cmd, sizeof(cmd), "%s --version", tdxsim);
+	assert_int_equal(sh(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "tdxsim "));
+	snprintf(cmd, sizeof(cmd), "%s run --help", tdxsim);
+	assert_int_equal(sh(cmd, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "--io-path"));
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hello),	      cmocka_unit_test(test_direct_paths),
+		cmocka_unit_test(test_seamcall_insn), cmocka_unit_test(test_exit_status_4vcpus),
+		cmocka_unit_test(test_fatal_error),   cmocka_unit_test(test_lazy_aug),
+		cmocka_unit_test(test_out_of_bounds), cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_tool),
+	};
+
+	if (argc != 7) {
+		fprintf(stderr, "usage: %s hello exit7 panic accept oob tdxsim\n", argv[0]);
+		return 2;
+	}
+	hello_elf = argv[1];
+	exit7_elf = argv[2];
+	panic_elf = argv[3];
+	accept_elf = argv[4];
+	oob_elf = argv[5];
+	tdxsim = argv[6];
+	return cmocka_run_group_tests(tests, machine_up, machine_down);
+}
