@@ -47,35 +47,56 @@ uint64_t *sept_find_leaf(const struct tdr *tdr, uint64_t gpa, unsigned int *leve
 }
 
 /*
- * What SEPT.RD and the extended error information report: the entry in the VMX EPT format
- * (bits 2:0 RWX when the TD may use it, bit 7 for a leaf above 4K, bits 5:3 memory type WB,
- * bits 51:12 the address, bit 63 suppress-#VE unless a #VE is what the TD should get), and
- * the level with the TDX state in bits 15:8 [M sept_entry_t; ABI spec "Secure EPT entry
- * information"].
+ * What SEPT.RD and the extended error information report [M sept_manager.c
+ * set_arch_septe_details_in_vmm_regs, sept_manager.h SEPT_ARCH_ENTRY_*_MASK, the
+ * sept_set_leaf/block/unblock helpers]:
+ *  - a free entry: only bit 63 (suppress #VE);
+ *  - a non-leaf: RWX (bits 2:0) when not blocked, nothing else (no address);
+ *  - a leaf: the HPA (bits 51:12), memory type WB (bits 5:3), IPAT (bit 6), PS (bit 7, set at
+ *    every level: it is part of the module's leaf state encoding), suppress #VE (bit 63, set
+ *    in every state of 1.5.01), and RWX only when MAPPED.
  */
+#define SEPT_ARCH_IPAT (1ULL << 6)
+#define SEPT_ARCH_PS   (1ULL << 7)
+#define SEPT_ARCH_SVE  (1ULL << 63)
+
 uint64_t sept_arch_entry(uint64_t e, unsigned int level)
 {
 	unsigned int s = sept_state(e);
 	uint64_t v;
 
+	(void)level;
 	if (s == SEPT_FREE)
-		return 1ULL << 63;
-	v = sept_hpa(e);
-	if (s == SEPT_MAPPED || s == SEPT_TABLE)
+		return SEPT_ARCH_SVE;
+	if (!sept_is_leaf(e))
+		return s == SEPT_TABLE ? 0x7 : 0;
+	v = sept_hpa(e) | (uint64_t)TDX_EPTP_MT_WB << 3 | SEPT_ARCH_IPAT | SEPT_ARCH_PS |
+	    SEPT_ARCH_SVE;
+	if (s == SEPT_MAPPED)
 		v |= 0x7;
-	if (sept_is_leaf(e)) {
-		v |= (uint64_t)TDX_EPTP_MT_WB << 3;
-		if (level)
-			v |= 1ULL << 7;
-	}
-	if (s != SEPT_PENDING)
-		v |= 1ULL << 63;
 	return v;
 }
 
+/*
+ * Level in bits 2:0, the architectural state in bits 15:8, the VM in bits 17:16 (0) [M
+ * sept_entry_arch_info_t]. The states are the public_state values of the 1.5.01 tables [M
+ * include/auto_gen/sept_state_lookup.c]: FREE 0, BLOCKED 1, PENDING 2, PENDING_BLOCKED 3,
+ * MAPPED 4, NL_BLOCKED 0x81, NL_MAPPED 0x84.
+ */
 uint64_t sept_arch_level_info(uint64_t e, unsigned int level)
 {
-	return (uint64_t)level | ((uint64_t)sept_state(e) << 8);
+	static const uint8_t arch_state[] = {
+		[SEPT_FREE] = 0,
+		[SEPT_TABLE] = 0x84,
+		[SEPT_MAPPED] = 4,
+		[SEPT_PENDING] = 2,
+		[SEPT_BLOCKED] = 1,
+		[SEPT_PENDING_BLOCKED] = 3,
+		[SEPT_TABLE_BLOCKED] = 0x81,
+	};
+	unsigned int s = sept_state(e);
+
+	return (uint64_t)level | ((uint64_t)(s < sizeof(arch_state) ? arch_state[s] : 0) << 8);
 }
 
 /*

@@ -47,7 +47,9 @@ static bool covered_by_large_leaf(uint64_t pa)
 	const struct pamt_entry *e1 = pamt_entry_get(pa & ~(_1G - 1), PT_1GB);
 	const struct pamt_entry *e2 = pamt_entry_get(pa & ~(_2M - 1), PT_2MB);
 
-	return (e1 && e1->pt != PT_NDA) || (e2 && e2->pt != PT_NDA);
+	/* Atomic: a 2M leaf's type changes under its own entry's lock, not this page's. */
+	return (e1 && __atomic_load_n(&e1->pt, __ATOMIC_ACQUIRE) != PT_NDA) ||
+	       (e2 && __atomic_load_n(&e2->pt, __ATOMIC_ACQUIRE) != PT_NDA);
 }
 
 uint64_t page_get(uint64_t pa, unsigned int pt, uint64_t owner, bool exclusive,

@@ -43,6 +43,9 @@ struct tdr {
 	uint64_t tdcx_pa[MAX_TDCS_PAGES];
 	uint64_t chldcnt; /* pages owned by this TD other than the TDR */
 	uint64_t td_uuid[4];
+	/* The TD window, moved here by MNG.KEY.FREEID: TDCS pages may be reclaimed before the
+	 * TDR, whose reclaim destroys it (tdh_phymem_page_reclaim.c). */
+	struct td_window *window;
 };
 
 /* One CPUID leaf as configured for the TD. */
@@ -337,6 +340,95 @@ uint64_t tdh_mem_sept_add(uint64_t *regs, unsigned int version, unsigned int lp)
 uint64_t tdh_mem_page_add(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_mr_extend(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_mr_finalize(uint64_t *regs, unsigned int version, unsigned int lp);
+
+/* ------------------------------------------------------------------------------------------
+ * Memory management and teardown (td_mem.c and one file per leaf)
+ */
+
+/*
+ * The TD state checks of the SEPT/memory leaves, in the 1.5.01 order [M helpers.c
+ * check_td_in_correct_build_state, check_state_map_tdcs_and_lock]: FATAL -> TD_FATAL;
+ * lifecycle not KEYS_CONFIGURED -> TD_KEYS_NOT_CONFIGURED; fewer TDCX pages than the TDCS ->
+ * TDCS_NOT_ALLOCATED; op_state not in `allowed` -> OP_STATE_INCORRECT.
+ */
+uint64_t td_mem_state_check(const struct tdr *tdr, unsigned int allowed);
+/* The SEPT entry details in RCX/RDX [M set_arch_septe_details_in_vmm_regs]. */
+void sept_details(uint64_t *regs, uint64_t e, unsigned int level);
+/* The GPA|level operand of a SEPT leaf: levels [min, max], private GPA (OPERAND_INVALID|RCX). */
+uint64_t sept_gpa_check(const struct tdcs *tdcs, uint64_t word, unsigned int min_level,
+			unsigned int max_level, uint64_t *gpa, unsigned int *level);
+/* BEPOCH tracked: the TLB epoch it was blocked in has ended everywhere [M is_tlb_tracked]. */
+bool tlb_tracked(const struct tdcs *tdcs, uint64_t bepoch);
+/* The PAMT entry of the page a leaf maps (at the leaf's level) or of a SEPT page (4K). */
+struct pamt_entry *sept_target_pamt(uint64_t e, unsigned int level);
+/* Hide (TD page, zeroed) or unhide (back to the host, zeroed) `size` bytes from hpa. */
+void pages_hide(uint64_t hpa, uint64_t size);
+void pages_unhide(uint64_t hpa, uint64_t size);
+/*
+ * A free 4K page or 2M range for PAGE.AUG [M check_and_lock_free_range_hpa]: aligned,
+ * PAMT type NDA at its level, and for 2M every 4K entry free. Locks what it checked.
+ */
+struct range_ref {
+	uint64_t pa;
+	unsigned int level;
+	struct pamt_entry *pamt;
+};
+uint64_t free_range_get(uint64_t pa, unsigned int level, unsigned int operand,
+			struct range_ref *ref);
+void free_range_put(struct range_ref *ref);
+/* The leaf PAMT entry covering a page, walking 1G, 2M, 4K [M pamt_walk]; NULL outside. */
+struct pamt_entry *pamt_leaf(uint64_t pa, unsigned int *level);
+/* Map (or unmap) every MAPPED leaf below a SEPT table in the TD window, not crossing
+ * blocked tables: what blocking and unblocking a non-leaf entry changes. */
+void sept_sync_subtree(struct tdcs *tdcs, uint64_t table_hpa, unsigned int level, uint64_t gpa,
+		       bool map);
+/*
+ * The common start of the SEPT leaves [M lock_sept_check_and_walk_private_gpa and the leaves
+ * that call it]: RCX/RDX cleared; the TDR (shared, operand RDX); the TD state
+ * (INITIALIZED or RUNNABLE); for need_debug a debug TD (else OPERAND_INVALID|RDX); RCX = GPA |
+ * level in [min, max] (max -1: the EPT root's level); the SEPT lock (OPERAND_BUSY|
+ * SEPT_TREE); the walk to the level (EPT_WALK_FAILED|RCX with the entry details). On success
+ * op->w is the entry; sept_op_end() releases what was taken, in every case.
+ */
+struct sept_op {
+	struct page_ref tdr_ref;
+	struct tdr *tdr;
+	struct tdcs *tdcs;
+	uint64_t gpa;
+	unsigned int level;
+	struct sept_walk w;
+	bool locked;
+};
+uint64_t sept_op_begin(uint64_t *regs, uint64_t tdr_pa, unsigned int min_level, int max_level,
+		       bool need_debug, struct sept_op *op);
+void sept_op_end(struct sept_op *op);
+/*
+ * PAGE.REMOVE and SEPT.REMOVE: take the removed page's PAMT entry (OPERAND_BUSY|RCX); once
+ * the TD has run, the entry must be blocked (GPA_RANGE_NOT_BLOCKED|RCX with details) and the
+ * block tracked (TLB_TRACKING_NOT_DONE|RCX). *target is the locked entry (NULL if not).
+ */
+uint64_t removal_check(uint64_t *regs, const struct sept_op *op, enum pamt_level pamt_level,
+		       bool blocked, struct pamt_entry **target);
+/* Free the entry, give the page(s) back to the host as NDA, RCX = the page. */
+void removal_commit(uint64_t *regs, struct sept_op *op, struct pamt_entry *target, uint64_t size);
+/* Test hook: the number of next TDH.PHYMEM.CACHE.WB sub-blocks that see an interrupt. */
+extern unsigned int cache_wb_test_interrupts;
+
+uint64_t tdh_mem_page_aug(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_range_block(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_range_unblock(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_track(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_page_remove(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_sept_remove(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_sept_rd(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_phymem_page_reclaim(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_phymem_page_rdmd(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_phymem_cache_wb(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_phymem_page_wbinvd(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_flush(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_vpflushdone(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_key_freeid(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_key_reclaimid(uint64_t *regs, unsigned int version, unsigned int lp);
 
 /* ------------------------------------------------------------------------------------------
  * TD- and VP-scope metadata (metadata_td.c) and their leaves

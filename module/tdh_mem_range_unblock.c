@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TDH.MEM.RANGE.UNBLOCK: undo TDH.MEM.RANGE.BLOCK [M tdh_mem_range_unblock.c; facts §1.1].
+ * RCX = GPA | level, RDX = TDR. Allowed on BLOCKED, PENDING_BLOCKED and NL_BLOCKED entries
+ * (else EPT_ENTRY_STATE_INCORRECT|RCX with the details) [M sept_state_lookup.c row 39]. Once
+ * the TD has run (RUNNABLE) the block must have been TLB-tracked first, else
+ * TLB_TRACKING_NOT_DONE with operand SEPT_TREE (as 1.5.01 names it here). The TD window maps
+ * again what becomes MAPPED.
+ */
+#include "td.h"
+
+uint64_t tdh_mem_range_unblock(uint64_t *regs, unsigned int version, unsigned int lp)
+{
+	struct pamt_entry *target;
+	struct sept_op op;
+	unsigned int s;
+	uint64_t status, e;
+
+	(void)version;
+	(void)lp;
+	status = sept_op_begin(regs, regs[REG_RDX_], 0, -1, false, &op);
+	if (status)
+		goto out;
+	e = op.w.value;
+	s = sept_state(e);
+	if (s != SEPT_BLOCKED && s != SEPT_PENDING_BLOCKED && s != SEPT_TABLE_BLOCKED) {
+		sept_details(regs, e, op.level);
+		status = TDX_EPT_ENTRY_STATE_INCORRECT + TDX_OPERAND_ID_RCX;
+		goto out;
+	}
+	/* Every blocked state needs tracking; only a TD that ran needs it [M op_state_lookup] */
+	if (op.tdr->op_state == OP_STATE_RUNNABLE) {
+		target = sept_target_pamt(e, op.level);
+		if (!tlb_tracked(op.tdcs, __atomic_load_n(&target->bepoch, __ATOMIC_ACQUIRE))) {
+			status = TDX_TLB_TRACKING_NOT_DONE + TDX_OPERAND_ID_SEPT_TREE;
+			goto out;
+		}
+	}
+	/* All checks passed */
+	e = sept_hpa(e) | (s == SEPT_TABLE_BLOCKED ? SEPT_TABLE
+			   : s == SEPT_BLOCKED	   ? SEPT_MAPPED
+						   : SEPT_PENDING);
+	__atomic_store_n(op.w.entry, e, __ATOMIC_RELEASE);
+	if (s == SEPT_TABLE_BLOCKED)
+		sept_sync_subtree(op.tdcs, sept_hpa(e), op.level - 1, op.gpa, true);
+	else
+		sept_sync_window(op.tdcs, op.gpa, op.level, e);
+out:
+	sept_op_end(&op);
+	return status;
+}
