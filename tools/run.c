@@ -313,6 +313,9 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "tdxsim: %s\n", err);
 		goto out;
 	}
+	/* For gdb: add-symbol-file GUEST.elf -o BASE (guest code runs natively there). */
+	fprintf(stderr, "tdxsim: guest image at 0x%llx\n",
+		(unsigned long long)vmm_td_image_base(td));
 	ret = vmm_td_run(td);
 	if (ret)
 		fprintf(stderr, "tdxsim: run: %s\n", strerror(-ret));

@@ -742,6 +742,11 @@ int vmm_td_create(const struct vmm_td_config *cfg, const char *path, struct vmm_
 	return 0;
 }
 
+uintptr_t vmm_td_image_base(struct vmm_td *td)
+{
+	return td->window ? td_window_base(td->window) + VMM_IMAGE_GPA : 0;
+}
+
 int vmm_td_mrtd(struct vmm_td *td, uint8_t mrtd[48])
 {
 	for (unsigned int i = 0; i < 6; i++) {

@@ -133,6 +133,11 @@ void vmm_td_destroy(struct vmm_td *td);
 
 /* MRTD as the module computed it (TDH.MNG.RD). 0 or -errno. */
 int vmm_td_mrtd(struct vmm_td *td, uint8_t mrtd[48]);
+/*
+ * Host address of the guest image's first byte (the ELF's address 0): guest code runs there
+ * natively, so a debugger loads the ELF's symbols with this offset.
+ */
+uintptr_t vmm_td_image_base(struct vmm_td *td);
 unsigned int vmm_td_nr_vcpus(const struct vmm_td *td);
 int vmm_td_vcpu_stats(const struct vmm_td *td, unsigned int vcpu, struct vmm_vcpu_stats *st);
 void vmm_td_stats(const struct vmm_td *td, struct vmm_td_stats *st);
