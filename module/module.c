@@ -98,6 +98,7 @@ int tdx_module_load(const struct tdx_module_params *params)
 
 	tdxm.rng_state = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	td_report_key_init();
+	tdh_phymem_cache_wb_reset();
 	tdxm.loaded = true;
 	platform_set_hooks(&module_hooks);
 	phys_set_poison_notifier(td_poison_notify);

@@ -121,11 +121,11 @@ uint64_t tdr_get(uint64_t tdr_pa, unsigned int operand, bool exclusive, struct p
 
 uint64_t tdcs_check_op_state(const struct tdr *tdr, unsigned int allowed)
 {
-	if (tdr->lifecycle_state != TD_KEYS_CONFIGURED)
-		return tdr->lifecycle_state == TD_HKID_ASSIGNED ? TDX_TD_KEYS_NOT_CONFIGURED
-								: TDX_LIFECYCLE_STATE_INCORRECT;
+	/* Fatal first, then any lifecycle but KEYS_CONFIGURED [M check_td_state order]. */
 	if (tdr->fatal)
 		return TDX_TD_FATAL;
+	if (tdr->lifecycle_state != TD_KEYS_CONFIGURED)
+		return TDX_TD_KEYS_NOT_CONFIGURED;
 	if (!(allowed & (1U << tdr->op_state)))
 		return TDX_OP_STATE_INCORRECT;
 	return TDX_SUCCESS;

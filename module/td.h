@@ -320,6 +320,9 @@ uint64_t tdg_sys_rd(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
 uint64_t tdg_mr_verifyreport(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
 			     unsigned int version);
 
+/* PHYMEM.CACHE.WB's per-package progress, cleared at module load. */
+void tdh_phymem_cache_wb_reset(void);
+
 /* Poison notifier: a host write hit a TD page (td_exit.c). */
 void td_poison_notify(uint64_t hpa);
 

@@ -52,8 +52,9 @@ uint64_t tdh_mem_page_add(uint64_t *regs, unsigned int version, unsigned int lp)
 	if (w.level != 0 || sept_state(w.value) != SEPT_FREE) {
 		regs[REG_RCX_] = sept_arch_entry(w.value, w.level);
 		regs[REG_RDX_] = sept_arch_level_info(w.value, w.level);
-		status = w.level != 0 && !sept_is_leaf(w.value) ? TDX_EPT_WALK_FAILED
-								: TDX_EPT_ENTRY_NOT_FREE;
+		status = (w.level != 0 && !sept_is_leaf(w.value) ? TDX_EPT_WALK_FAILED
+								 : TDX_EPT_ENTRY_NOT_FREE) +
+			 TDX_OPERAND_ID_RCX;
 		goto unlock;
 	}
 	status = page_get(page_pa, PT_NDA, 0, true, TDX_OPERAND_ID_R8, &page);

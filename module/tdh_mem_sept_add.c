@@ -42,13 +42,13 @@ uint64_t tdh_mem_sept_add(uint64_t *regs, unsigned int version, unsigned int lp)
 	if (w.level != level) {
 		regs[REG_RCX_] = sept_arch_entry(w.value, w.level);
 		regs[REG_RDX_] = sept_arch_level_info(w.value, w.level);
-		status = TDX_EPT_WALK_FAILED;
+		status = TDX_EPT_WALK_FAILED + TDX_OPERAND_ID_RCX;
 		goto unlock;
 	}
 	if (sept_state(w.value) != SEPT_FREE) {
 		regs[REG_RCX_] = sept_arch_entry(w.value, w.level);
 		regs[REG_RDX_] = sept_arch_level_info(w.value, w.level);
-		status = TDX_EPT_ENTRY_NOT_FREE;
+		status = TDX_EPT_ENTRY_NOT_FREE + TDX_OPERAND_ID_RCX;
 		goto unlock;
 	}
 	status = page_get(page_pa, PT_NDA, 0, true, TDX_OPERAND_ID_R8, &page);

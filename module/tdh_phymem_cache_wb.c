@@ -29,6 +29,13 @@ struct wbt_entry {
 static struct wbt_entry wbt[MAX_PKGS];
 unsigned int cache_wb_test_interrupts;
 
+/* A module load starts with no write-back in progress on any package. */
+void tdh_phymem_cache_wb_reset(void)
+{
+	memset(wbt, 0, sizeof(wbt));
+	cache_wb_test_interrupts = 0;
+}
+
 static bool interrupt_pending(void)
 {
 	unsigned int n = __atomic_load_n(&cache_wb_test_interrupts, __ATOMIC_RELAXED);

@@ -348,7 +348,7 @@ static void test_build_errors(void **state)
 	memset(hva(TD_SOURCE_PA), 0, 4096);
 	a = (struct tdx_module_args){
 		.rcx = 0x10000, .rdx = td.tdr, .r8 = td_page_alloc(), .r9 = TD_SOURCE_PA};
-	assert_int_equal(td_call(TDH_MEM_PAGE_ADD, &a), TDX_EPT_WALK_FAILED);
+	assert_int_equal(td_call(TDH_MEM_PAGE_ADD, &a), TDX_EPT_WALK_FAILED + TDX_OPERAND_ID_RCX);
 	assert_int_equal(a.rdx & 0x7, 3);
 	/* A shared GPA */
 	a = (struct tdx_module_args){.rcx = 0x10000 | (1ULL << 47),
@@ -363,12 +363,14 @@ static void test_build_errors(void **state)
 	assert_int_equal(td_call(TDH_MEM_SEPT_ADD, &a), TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
 	/* MR.EXTEND of an absent page; FINALIZE; then no more PAGE.ADD */
 	a = (struct tdx_module_args){.rcx = 0x10000, .rdx = td.tdr};
-	assert_int_equal(td_call(TDH_MR_EXTEND, &a), TDX_EPT_WALK_FAILED);
+	assert_int_equal(td_call(TDH_MR_EXTEND, &a), TDX_EPT_WALK_FAILED + TDX_OPERAND_ID_RCX);
 	assert_int_equal(td_sept_map(&td, 0x10000), 0);
 	a = (struct tdx_module_args){.rcx = 0x10000, .rdx = td.tdr};
-	assert_int_equal(td_call(TDH_MR_EXTEND, &a), TDX_EPT_ENTRY_NOT_PRESENT);
+	assert_int_equal(td_call(TDH_MR_EXTEND, &a),
+			 TDX_EPT_ENTRY_NOT_PRESENT + TDX_OPERAND_ID_RCX);
 	assert_int_equal(td_page_add(&td, 0x10000, data_page, false), 0);
-	assert_int_equal(td_page_add(&td, 0x10000, data_page, false), TDX_EPT_ENTRY_NOT_FREE);
+	assert_int_equal(td_page_add(&td, 0x10000, data_page, false),
+			 TDX_EPT_ENTRY_NOT_FREE + TDX_OPERAND_ID_RCX);
 	a = (struct tdx_module_args){.rcx = 0x10080, .rdx = td.tdr};
 	assert_int_equal(td_call(TDH_MR_EXTEND, &a), TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
 	assert_int_equal(td_finalize(&td), 0);
