@@ -381,6 +381,88 @@ static void test_build_errors(void **state)
 	assert_int_equal(td_call(TDH_VP_CREATE, &a), TDX_OP_STATE_INCORRECT);
 }
 
+/* vCPU leaves and TDH.VP.ENTER: each error path with its status. */
+static void test_vcpu_errors(void **state)
+{
+	struct test_td td;
+	struct td_params p;
+	struct tdx_module_args a;
+	uint64_t tdvpr, tdcx[5], page;
+
+	(void)state;
+	platform_claim_signals();
+	td_params_default(&p);
+	p.max_vcpus = 1;
+	assert_int_equal(td_create(&td, TD_HKID), 0);
+	/* VP.CREATE before MNG.INIT */
+	a = (struct tdx_module_args){.rcx = td_page_alloc(), .rdx = td.tdr};
+	assert_int_equal(td_call(TDH_VP_CREATE, &a), TDX_OP_STATE_INCORRECT);
+	assert_int_equal(td_init(&td, &p), 0);
+	/* RDX not a TDR; RCX a page the TD already owns */
+	a = (struct tdx_module_args){.rcx = td_page_alloc(), .rdx = td.tdcx[0]};
+	assert_int_equal(td_call(TDH_VP_CREATE, &a),
+			 TDX_PAGE_METADATA_INCORRECT + TDX_OPERAND_ID_RDX);
+	a = (struct tdx_module_args){.rcx = td.tdcx[1], .rdx = td.tdr};
+	assert_int_equal(td_call(TDH_VP_CREATE, &a),
+			 TDX_PAGE_METADATA_INCORRECT + TDX_OPERAND_ID_RCX);
+	tdvpr = td_page_alloc();
+	a = (struct tdx_module_args){.rcx = tdvpr, .rdx = td.tdr};
+	assert_int_equal(td_call(TDH_VP_CREATE, &a), 0);
+	/* MAX_VCPUS = 1 */
+	a = (struct tdx_module_args){.rcx = td_page_alloc(), .rdx = td.tdr};
+	assert_int_equal(td_call(TDH_VP_CREATE, &a), TDX_MAX_VCPUS_EXCEEDED);
+	/* VP.INIT before its TDCX pages */
+	a = (struct tdx_module_args){.rcx = tdvpr, .rdx = 0};
+	assert_int_equal(td_call(TDH_VP_INIT, &a), TDX_TDCX_NUM_INCORRECT);
+	for (unsigned int i = 0; i < 5; i++) {
+		tdcx[i] = td_page_alloc();
+		a = (struct tdx_module_args){.rcx = tdcx[i], .rdx = tdvpr};
+		assert_int_equal(td_call(TDH_VP_ADDCX, &a), 0);
+	}
+	a = (struct tdx_module_args){.rcx = td_page_alloc(), .rdx = tdvpr};
+	assert_int_equal(td_call(TDH_VP_ADDCX, &a), TDX_TDCX_NUM_INCORRECT);
+	/* VP.ADDCX with a TDR where the TDVPR belongs */
+	a = (struct tdx_module_args){.rcx = td_page_alloc(), .rdx = td.tdr};
+	assert_int_equal(td_call(TDH_VP_ADDCX, &a),
+			 TDX_PAGE_METADATA_INCORRECT + TDX_OPERAND_ID_RDX);
+	/* VP.INIT version 1: x2APIC ID must fit 32 bits; version 2 does not exist */
+	a = (struct tdx_module_args){.rcx = tdvpr, .rdx = 0, .r8 = 1ULL << 32};
+	assert_int_equal(td_call(TDH_VP_INIT | (1 << 16), &a),
+			 TDX_OPERAND_INVALID + TDX_OPERAND_ID_R8);
+	a = (struct tdx_module_args){.rcx = tdvpr, .rdx = 0};
+	assert_int_equal(td_call(TDH_VP_INIT | (2 << 16), &a),
+			 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX);
+	a = (struct tdx_module_args){.rcx = tdvpr, .rdx = 7, .r8 = 5};
+	assert_int_equal(td_call(TDH_VP_INIT | (1 << 16), &a), 0);
+	assert_int_equal(tdvps_of(tdvpr)->x2apic_id, 5);
+	assert_int_equal(tdvps_of(tdvpr)->cpu.regs.gpr[REG_RCX_], 7);
+	assert_int_equal(tdvps_of(tdvpr)->cpu.regs.gpr[REG_RBX_], 48);
+	a = (struct tdx_module_args){.rcx = tdvpr, .rdx = 0};
+	assert_int_equal(td_call(TDH_VP_INIT, &a), TDX_VCPU_STATE_INCORRECT);
+	a = (struct tdx_module_args){.rcx = td_page_alloc(), .rdx = tdvpr};
+	assert_int_equal(td_call(TDH_VP_ADDCX, &a), TDX_VCPU_STATE_INCORRECT);
+
+	/* VP.ENTER: before FINALIZE, reserved RCX bits, not a TDVPR */
+	td_path = PATH_GATE;
+	a = (struct tdx_module_args){.rcx = tdvpr};
+	assert_int_equal(td_call(TDH_VP_ENTER, &a), TDX_OP_STATE_INCORRECT);
+	a = (struct tdx_module_args){.rcx = tdvpr | 1};
+	assert_int_equal(td_call(TDH_VP_ENTER, &a), TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
+	a = (struct tdx_module_args){.rcx = td.tdr};
+	assert_int_equal(td_call(TDH_VP_ENTER, &a),
+			 TDX_PAGE_METADATA_INCORRECT + TDX_OPERAND_ID_RCX);
+	page = td_page_alloc();
+	a = (struct tdx_module_args){.rcx = page};
+	assert_int_equal(td_call(TDH_VP_ENTER, &a),
+			 TDX_PAGE_METADATA_INCORRECT + TDX_OPERAND_ID_RCX);
+	/* Unknown leaf and reserved RAX bits */
+	a = (struct tdx_module_args){0};
+	assert_int_equal(td_call(5 /* MEM.PAGE.RELOCATE: not emulated */, &a),
+			 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX);
+	assert_int_equal(td_call(TDH_MNG_CREATE | (1ULL << 40), &a),
+			 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +474,8 @@ int main(void)
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_poison, td_machine_setup, td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_build_errors, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_vcpu_errors, td_machine_setup,
 						td_machine_teardown),
 	};
 
