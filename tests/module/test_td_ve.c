@@ -200,10 +200,93 @@ static void test_ve_df(void **state)
 	assert_int_equal(*(const uint64_t *)(d + D_VE_COUNT), 2); /* no third VEINFO.GET ran */
 }
 
+/*
+ * The guest leaves' checks, called through the TDCALL dispatcher with a built context (the
+ * vCPU is not running, so nothing here may exit): exact RAX and outputs.
+ */
+static uint64_t tdcall(struct tdvps *vp, struct cpu_regs *ctx, uint64_t rax)
+{
+	struct trap_info ti = {.kind = TRAP_TDCALL, .insn_len = 4};
+	uint64_t rip = ctx->rip = 0x1000;
+
+	ctx->gpr[REG_RAX_] = rax;
+	td_tdcall(ctx, vp, &ti);
+	assert_int_equal(ctx->rip, rip + 4); /* completed in place */
+	return ctx->gpr[REG_RAX_];
+}
+
+static void test_tdcall_leaves(void **state)
+{
+	struct test_td td;
+	struct cpu_regs ctx;
+	struct tdvps *vp;
+
+	(void)state;
+	assert_int_equal(td_build_basic(&td), 0);
+	vp = tdvps_of(td.tdvpr[0]);
+
+	/* Unknown leaf, reserved bits, versions */
+	memset(&ctx, 0, sizeof(ctx));
+	assert_int_equal(tdcall(vp, &ctx, 13), TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX);
+	assert_int_equal(tdcall(vp, &ctx, TDG_VP_INFO | (1ULL << 32)),
+			 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX);
+	assert_int_equal(tdcall(vp, &ctx, TDG_VP_INFO | (1 << 16)),
+			 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX);
+
+	/* TDG.VP.INFO */
+	memset(&ctx, 0xAA, sizeof(ctx));
+	assert_int_equal(tdcall(vp, &ctx, TDG_VP_INFO), 0);
+	assert_int_equal(ctx.gpr[REG_RCX_], 48);
+	assert_int_equal(ctx.gpr[REG_RDX_], 0); /* ATTRIBUTES */
+	assert_int_equal(ctx.gpr[REG_R8_], 1 | (8ULL << 32));
+	assert_int_equal(ctx.gpr[REG_R9_], 0);
+	assert_int_equal(ctx.gpr[REG_R10_], TDG_VP_INFO_SYS_RD_AVAILABLE);
+	assert_int_equal(ctx.gpr[REG_R11_], 0);
+
+	/* TDG.VP.VEINFO.GET with nothing valid: NO_VALID_VE_INFO and zeros */
+	memset(&ctx, 0xAA, sizeof(ctx));
+	assert_int_equal(tdcall(vp, &ctx, TDG_VP_VEINFO_GET), TDX_NO_VALID_VE_INFO);
+	assert_int_equal(ctx.gpr[REG_RCX_] | ctx.gpr[REG_RDX_] | ctx.gpr[REG_R8_] |
+				 ctx.gpr[REG_R9_] | ctx.gpr[REG_R10_],
+			 0);
+
+	/* TDG.VP.CPUIDVE.SET: bits 0 and 1 only */
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.gpr[REG_RCX_] = 4;
+	assert_int_equal(tdcall(vp, &ctx, TDG_VP_CPUIDVE_SET),
+			 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
+	ctx.gpr[REG_RCX_] = 3;
+	assert_int_equal(tdcall(vp, &ctx, TDG_VP_CPUIDVE_SET), 0);
+	assert_int_equal(vp->cpuidve, 3);
+
+	/* TDG.VP.VMCALL masks that fail in place: RAX, RCX, RSP, RBP (NO_RBP_MOD), 63:32 */
+	{
+		static const uint64_t bad[] = {1ULL << 0, 1ULL << 1, 1ULL << 4, 1ULL << 5,
+					       1ULL << 32};
+
+		for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			memset(&ctx, 0, sizeof(ctx));
+			ctx.gpr[REG_RCX_] = bad[i] | 0xFC00;
+			assert_int_equal(tdcall(vp, &ctx, TDG_VP_VMCALL),
+					 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
+		}
+	}
+
+	/* TDG.SYS.RD: a global field, and the first-field walk */
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.gpr[REG_RDX_] = MD_FIELD_ID_NUM_CPUID_CONFIG;
+	assert_int_equal(tdcall(vp, &ctx, TDG_SYS_RD), 0);
+	assert_int_equal(ctx.gpr[REG_R8_], NUM_CPUID_CONFIG);
+	ctx.gpr[REG_RDX_] = ~0ULL;
+	assert_int_equal(tdcall(vp, &ctx, TDG_SYS_RD), TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ve_df, td_machine_setup, td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_tdcall_leaves, td_machine_setup,
+						td_machine_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
