@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guest_td.h - what io_guest.c, mmio_guest.c, fault_guest.c (built with the SDK, run on the
+ * real module) and test_guest_td.c (the host side) agree on: the recorder devices the test
+ * puts on the VMM's bus, the values they return, and the access lists the guests make.
+ * Plain C with <stdint.h> only, so it builds freestanding and hosted.
+ */
+#ifndef TESTS_GUEST_GUEST_TD_H
+#define TESTS_GUEST_GUEST_TD_H
+
+#include <stdint.h>
+
+/* Port recorder: 4 ports a path at GTD_PORT + 4 * path (0 early, 1 decompressor, 2 runtime). */
+#define GTD_PORT	0x510
+#define GTD_PORT_LEN	12
+#define GTD_PATH_EARLY	0
+#define GTD_PATH_DIRECT 1
+#define GTD_PATH_RT	2
+
+/* The k-th port read of a run (counted over all ports) returns this, masked to its size. */
+static inline uint32_t gtd_port_value(uint32_t k)
+{
+	return 0xC3A59600u ^ (k * 0x11223345u);
+}
+
+/* Element j of an OUTS of size bytes. */
+static inline uint32_t gtd_outs_value(unsigned int size, unsigned int j)
+{
+	uint32_t v = 0x40302010u + j * 0x01010101u + size;
+
+	return size == 4 ? v : v & ((1u << (8 * size)) - 1);
+}
+
+/* The port accessor sequence each path runs. */
+enum { GTD_OUT, GTD_IN, GTD_OUTS, GTD_INS };
+struct gtd_port_op {
+	uint8_t op, size;
+	uint32_t arg; /* OUT: value; OUTS/INS: count */
+};
+static const struct gtd_port_op gtd_port_ops[] = {
+	{GTD_OUT, 1, 0x5A}, {GTD_OUT, 2, 0xBEEF}, {GTD_OUT, 4, 0xDEADBEEF}, {GTD_IN, 1, 0},
+	{GTD_IN, 2, 0},	    {GTD_IN, 4, 0},	  {GTD_OUTS, 1, 3},	    {GTD_OUTS, 2, 3},
+	{GTD_OUTS, 4, 2},   {GTD_INS, 1, 3},	  {GTD_INS, 2, 2},	    {GTD_INS, 4, 2},
+};
+#define GTD_NR_PORT_OPS (sizeof(gtd_port_ops) / sizeof(gtd_port_ops[0]))
+
+/* On the #VE paths, after the ops: IN b/w/l into a preloaded RAX, REP INSB, REP OUTSW. */
+#define GTD_RAX_PRELOAD 0x1122334455667788ULL
+#define GTD_REP_INSB	5
+#define GTD_REP_OUTSW	4
+
+/* MMIO recorder: 4 KiB at this shared GPA (without the shared bit). */
+#define GTD_MMIO_GPA	0xFEA00000ULL
+#define GTD_TESTDEV_GPA 0xFEB00000ULL /* the PCI test device's BAR0 (docs/VMM.md) */
+#define GTD_SCRATCH	0x100
+
+/* Byte at offset off of the recorder (and of the test device's scratch once filled). */
+static inline uint8_t gtd_mmio_byte(uint64_t off)
+{
+	return (uint8_t)(0x81 + off * 0x13);
+}
+
+static inline uint64_t gtd_mmio_value(uint64_t off, unsigned int size)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < size; i++)
+		v |= (uint64_t)gtd_mmio_byte(off + i) << (8 * i);
+	return v;
+}
+
+/* One MMIO access: offset in the page, size, write, value (reads: what the device returns). */
+struct gtd_mmio_acc {
+	uint16_t off;
+	uint8_t size, write;
+	uint64_t value;
+};
+
+/* The accessor sequence (readb..readq, writeb..writeq) at base offset 0 (#VE) / 0x800 (direct). */
+static const struct gtd_mmio_acc gtd_mmio_accessors[] = {
+	{0x08, 1, 0, 0},	  {0x0A, 2, 0, 0},
+	{0x0C, 4, 0, 0},	  {0x10, 8, 0, 0},
+	{0x20, 1, 1, 0xA5},	  {0x22, 2, 1, 0xB00C},
+	{0x24, 4, 1, 0xFEEDF00D}, {0x28, 8, 1, 0x0123456789ABCDEFULL},
+};
+#define GTD_NR_MMIO_ACCESSORS (sizeof(gtd_mmio_accessors) / sizeof(gtd_mmio_accessors[0]))
+
+/* The decoder forms of mmio_guest.c, in the order it runs them (loads read gtd_mmio_value). */
+static const struct gtd_mmio_acc gtd_mmio_forms[] = {
+	{0x10, 1, 1, 0xA1},		     /* 88     mov %cl, m8 */
+	{0x11, 1, 1, 0xB2},		     /* 44 88  mov %r9b, m8 */
+	{0x12, 1, 1, 0xC3},		     /* 88     mov %ah, m8 */
+	{0x14, 2, 1, 0x1234},		     /* 66 89  mov %dx, m16 */
+	{0x18, 4, 1, 0x89ABCDEF},	     /* 89     mov %edx, m32 */
+	{0x20, 8, 1, 0x0123456789ABCDEFULL}, /* 48 89  mov %rdx, m64 */
+	{0x28, 4, 1, 0x13572468},	     /* 44 89  mov %r10d, m32 */
+	{0x2C, 2, 1, 0x9ABC},		     /* 66 44 89 mov %r11w, m16 */
+	{0x30, 1, 1, 0x7F},		     /* C6     movb $imm8 */
+	{0x32, 2, 1, 0x8001},		     /* 66 C7  movw $imm16 */
+	{0x34, 4, 1, 0xCAFEBABE},	     /* C7     movl $imm32 */
+	{0x38, 8, 1, 0xFFFFFFFFFFFFFFFEULL}, /* 48 C7  movq $-2 (sign-extended) */
+	{0x40, 1, 0, 0},		     /* 8A     mov m8, %cl */
+	{0x41, 1, 0, 0},		     /* 8A     mov m8, %ah */
+	{0x42, 1, 0, 0},		     /* 44 8A  mov m8, %r11b */
+	{0x44, 2, 0, 0},		     /* 66 8B  mov m16, %dx */
+	{0x48, 4, 0, 0},		     /* 8B     mov m32, %edx */
+	{0x50, 8, 0, 0},		     /* 4C 8B  mov m64, %r8 */
+	{0x58, 1, 0, 0},		     /* 0F B6  movzbl */
+	{0x59, 1, 0, 0},		     /* 48 0F B6 movzbq */
+	{0x5A, 1, 0, 0},		     /* 66 0F B6 movzbw */
+	{0x5C, 2, 0, 0},		     /* 0F B7  movzwl */
+	{0x5E, 2, 0, 0},		     /* 48 0F B7 movzwq */
+	{0x60, 1, 0, 0},		     /* 0F BE  movsbl */
+	{0x64, 1, 0, 0},		     /* 48 0F BE movsbq */
+	{0x65, 1, 0, 0},		     /* 66 0F BE movsbw */
+	{0x62, 2, 0, 0},		     /* 0F BF  movswl */
+	{0x6C, 2, 0, 0},		     /* 4C 0F BF movswq into %r9 */
+};
+#define GTD_NR_MMIO_FORMS (sizeof(gtd_mmio_forms) / sizeof(gtd_mmio_forms[0]))
+
+/* fault_guest.c: the scenario in boot option bits 15:8 (tdx_boot_regs[1]). */
+#define GTD_FAULT_SHIFT	      8
+#define GTD_FAULT_NESTED_VE   1 /* a #VE inside the #VE entry, before VEINFO.GET: #DF */
+#define GTD_FAULT_WBINVD      2 /* an exit reason the runtime does not handle */
+#define GTD_FAULT_PRIVATE     3 /* MMIO-style load of a private GPA never accepted */
+#define GTD_FAULT_PRIVATE_GPA (40ULL << 20)
+
+#endif /* TESTS_GUEST_GUEST_TD_H */

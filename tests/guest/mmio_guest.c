@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/*
+ * MMIO on the real module. On the test's recorder page (GTD_MMIO_GPA) and on the PCI test
+ * device's BAR0 scratch: readb..readq/writeb..writeq on the #VE path and on the direct
+ * TDVMCALL path, then every MOV form the #VE handler decodes (gtd_mmio_forms[]: 88/89,
+ * 8A/8B, C6/C7, 0F B6/B7, 0F BE/BF with 66 and REX) through #VE. The guest checks every
+ * value a load left in its register (merging, zero and sign extension) and reads the test
+ * device's scratch back after the stores; the test checks the recorder's access list.
+ * Prints "mmio: ok" and exits with 0, or with the failing check's number.
+ */
+#include "tdxguest/tdxguest.h"
+
+#include "guest_td.h"
+
+static int failed;
+
+static void check(int id, u64 got, u64 want)
+{
+	if (got != want && !failed) {
+		tdx_printf("mmio: check %d: got %lx want %lx\n", id, (unsigned long)got,
+			   (unsigned long)want);
+		failed = id;
+	}
+}
+
+static u64 pat(unsigned int off, unsigned int size)
+{
+	return gtd_mmio_value(off, size);
+}
+
+static void accessors(u8 *base, int id)
+{
+	for (unsigned int i = 0; i < GTD_NR_MMIO_ACCESSORS; i++) {
+		const struct gtd_mmio_acc *a = &gtd_mmio_accessors[i];
+		void *p = base + a->off;
+
+		if (a->write) {
+			switch (a->size) {
+			case 1:
+				writeb((u8)a->value, p);
+				break;
+			case 2:
+				writew((u16)a->value, p);
+				break;
+			case 4:
+				writel((u32)a->value, p);
+				break;
+			default:
+				writeq(a->value, p);
+				break;
+			}
+			continue;
+		}
+		u64 v = a->size == 1   ? readb(p)
+			: a->size == 2 ? readw(p)
+			: a->size == 4 ? readl(p)
+				       : readq(p);
+		check(id + (int)i, v, pat(a->off, a->size));
+	}
+}
+
+#define STORE(insn, reg, val)                                                                      \
+	__asm__ volatile("movabsq $" #val ", %%" reg "\n\t" insn : : "D"(p) : reg, "memory")
+#define STORE_IMM(insn) __asm__ volatile(insn : : "D"(p) : "memory")
+#define LOAD(insn, reg, init)                                                                      \
+	({                                                                                         \
+		u64 _v;                                                                            \
+		__asm__ volatile("movabsq $" #init ", %%" reg "\n\t" insn "\n\tmovq %%" reg ", %0" \
+				 : "=r"(_v)                                                        \
+				 : "D"(p)                                                          \
+				 : reg, "memory");                                                 \
+		_v;                                                                                \
+	})
+#define INIT 0x1111111111111111
+
+/* gtd_mmio_forms[] in order; p is the base (recorder page or the test device's scratch). */
+static void forms(u8 *p, int id)
+{
+	STORE("movb %%cl, 0x10(%0)", "rcx", 0xA1);
+	STORE("movb %%r9b, 0x11(%0)", "r9", 0xB2);
+	STORE("movb %%ah, 0x12(%0)", "rax", 0xC300);
+	STORE("movw %%dx, 0x14(%0)", "rdx", 0x1234);
+	STORE("movl %%edx, 0x18(%0)", "rdx", 0x89ABCDEF);
+	STORE("movq %%rdx, 0x20(%0)", "rdx", 0x0123456789ABCDEF);
+	STORE("movl %%r10d, 0x28(%0)", "r10", 0x13572468);
+	STORE("movw %%r11w, 0x2C(%0)", "r11", 0x9ABC);
+	STORE_IMM("movb $0x7F, 0x30(%0)");
+	STORE_IMM("movw $0x8001, 0x32(%0)");
+	STORE_IMM("movl $0xCAFEBABE, 0x34(%0)");
+	STORE_IMM("movq $-2, 0x38(%0)");
+
+	const u64 I = INIT;
+	check(id + 0, LOAD("movb 0x40(%1), %%cl", "rcx", 0x1111111111111111),
+	      (I & ~0xFFULL) | pat(0x40, 1));
+	check(id + 1, LOAD("movb 0x41(%1), %%ah", "rax", 0x1111111111111111),
+	      (I & ~0xFF00ULL) | pat(0x41, 1) << 8);
+	check(id + 2, LOAD("movb 0x42(%1), %%r11b", "r11", 0x1111111111111111),
+	      (I & ~0xFFULL) | pat(0x42, 1));
+	check(id + 3, LOAD("movw 0x44(%1), %%dx", "rdx", 0x1111111111111111),
+	      (I & ~0xFFFFULL) | pat(0x44, 2));
+	check(id + 4, LOAD("movl 0x48(%1), %%edx", "rdx", 0x1111111111111111), pat(0x48, 4));
+	check(id + 5, LOAD("movq 0x50(%1), %%r8", "r8", 0x1111111111111111), pat(0x50, 8));
+	check(id + 6, LOAD("movzbl 0x58(%1), %%ecx", "rcx", 0x1111111111111111), pat(0x58, 1));
+	check(id + 7, LOAD("movzbq 0x59(%1), %%rcx", "rcx", 0x1111111111111111), pat(0x59, 1));
+	check(id + 8, LOAD("movzbw 0x5A(%1), %%dx", "rdx", 0x1111111111111111),
+	      (I & ~0xFFFFULL) | pat(0x5A, 1));
+	check(id + 9, LOAD("movzwl 0x5C(%1), %%eax", "rax", 0x1111111111111111), pat(0x5C, 2));
+	check(id + 10, LOAD("movzwq 0x5E(%1), %%rax", "rax", 0x1111111111111111), pat(0x5E, 2));
+	check(id + 11, LOAD("movsbl 0x60(%1), %%ecx", "rcx", 0x1111111111111111),
+	      (u32)(int32_t)(int8_t)pat(0x60, 1));
+	check(id + 12, LOAD("movsbq 0x64(%1), %%rcx", "rcx", 0x1111111111111111),
+	      (u64)(int64_t)(int8_t)pat(0x64, 1));
+	check(id + 13, LOAD("movsbw 0x65(%1), %%dx", "rdx", 0x1111111111111111),
+	      (I & ~0xFFFFULL) | (u16)(int16_t)(int8_t)pat(0x65, 1));
+	check(id + 14, LOAD("movswl 0x62(%1), %%ecx", "rcx", 0x1111111111111111),
+	      (u32)(int32_t)(int16_t)pat(0x62, 2));
+	check(id + 15, LOAD("movswq 0x6C(%1), %%r9", "r9", 0x1111111111111111),
+	      (u64)(int64_t)(int16_t)pat(0x6C, 2));
+}
+
+int main(void)
+{
+	u64 shared = tdx_shared_mask();
+	u8 *rec = __va(GTD_MMIO_GPA | shared);
+	u8 *bar = __va(GTD_TESTDEV_GPA | shared);
+	u8 *scratch = bar + GTD_SCRATCH;
+	u64 ves;
+
+	/* Recorder: the accessors on both paths, then the decoder forms through #VE. */
+	tdx_mmio_path = TDX_MMIO_VE;
+	ves = tdx_ve_count;
+	accessors(rec, 100);
+	check(1, tdx_ve_count - ves, GTD_NR_MMIO_ACCESSORS);
+	tdx_mmio_path = TDX_MMIO_TDVMCALL;
+	ves = tdx_ve_count;
+	accessors(rec + 0x800, 200);
+	check(2, tdx_ve_count - ves, 0);
+	ves = tdx_ve_count;
+	forms(rec, 300);
+	check(3, tdx_ve_count - ves, GTD_NR_MMIO_FORMS);
+
+	/* Test device: MAGIC at each size on both paths, scratch filled with the pattern. */
+	for (int path = 0; path < 2; path++) {
+		tdx_mmio_path = path ? TDX_MMIO_TDVMCALL : TDX_MMIO_VE;
+		check(10 + path, readq(bar), 0x44544D4953584454ULL);
+		check(12 + path, readl(bar + 4), 0x44544D49);
+		check(14 + path, readw(bar + 2), 0x5358);
+		check(16 + path, readb(bar + 7), 0x44);
+		check(18 + path, readq(bar + 8), 1); /* VERSION */
+	}
+	for (unsigned int off = 0; off < 0x80; off += 8)
+		writeq(pat(off, 8), scratch + off); /* direct path still */
+	tdx_mmio_path = TDX_MMIO_VE;
+	accessors(scratch, 400);
+	forms(scratch, 500);
+	/* The stores of both sequences, read back through the direct path. */
+	tdx_mmio_path = TDX_MMIO_TDVMCALL;
+	for (unsigned int i = 0; i < GTD_NR_MMIO_FORMS; i++) {
+		const struct gtd_mmio_acc *a = &gtd_mmio_forms[i];
+		u64 m = a->size == 8 ? ~0ULL : (1ULL << (8 * a->size)) - 1;
+
+		if (a->write)
+			check(600 + (int)i, readq(scratch + a->off) & m, a->value);
+	}
+	tdx_printf("mmio: %s\n", failed ? "FAILED" : "ok");
+	return failed;
+}

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guests built with the SDK, run on the real module through the VMM library: port I/O on
+ * the early, decompressor and runtime paths (io_guest.c), MMIO accessors on both paths and
+ * every decoder form against a recorder page and the PCI test device (mmio_guest.c), and the
+ * fatal ends (fault_guest.c): nested #VE -> #DF, an exit reason the runtime does not handle,
+ * MMIO to a private GPA. The test puts recorder devices on the TD's bus (vmm/bus.h) and
+ * compares every access the guest made (address, size, direction, value) with the list the
+ * guest was meant to make.
+ *
+ * Arguments: io_guest.elf mmio_guest.elf fault_guest.elf
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <tdx/vmx.h>
+#include <tdxsim/vmm.h>
+
+#include "host/page_alloc.h"
+#include "host/tdx_host.h"
+#include "module/tdx_module.h"
+#include "platform/platform.h"
+#include "tests/guest/guest_td.h"
+#include "vmm/bus.h"
+#include "vmm/vmm_internal.h"
+
+static const char *io_elf, *mmio_elf, *fault_elf;
+
+struct acc {
+	uint64_t addr;
+	unsigned size;
+	bool write;
+	uint64_t value;
+};
+
+struct rec {
+	struct acc a[512];
+	size_t n;
+	uint32_t port_reads;
+	char serial[4096];
+	size_t serial_len;
+};
+
+static void rec_add(struct rec *r, uint64_t addr, unsigned size, bool write, uint64_t value)
+{
+	if (r->n < sizeof(r->a) / sizeof(r->a[0]))
+		r->a[r->n] = (struct acc){addr, size, write, value};
+	r->n++;
+}
+
+static void rec_pio(void *opaque, uint64_t off, void *data, unsigned size, bool write)
+{
+	struct rec *r = opaque;
+
+	if (!write) {
+		uint64_t m = size == 4 ? 0xFFFFFFFFULL : (1ULL << (8 * size)) - 1;
+		bus_data_set(data, size, gtd_port_value(r->port_reads++) & m);
+	}
+	rec_add(r, GTD_PORT + off, size, write, bus_data_get(data, size));
+}
+
+static void rec_mmio(void *opaque, uint64_t off, void *data, unsigned size, bool write)
+{
+	struct rec *r = opaque;
+
+	if (!write)
+		bus_data_set(data, size, gtd_mmio_value(off, size));
+	rec_add(r, off, size, write, bus_data_get(data, size));
+}
+
+static void serial_sink(void *opaque, const char *buf, size_t len)
+{
+	struct rec *r = opaque;
+
+	if (r->serial_len + len < sizeof(r->serial)) {
+		memcpy(r->serial + r->serial_len, buf, len);
+		r->serial_len += len;
+		r->serial[r->serial_len] = 0;
+	}
+}
+
+static int machine_up(void **state)
+{
+	struct machine_config mc;
+	struct tdx_module_params params = {0};
+
+	(void)state;
+	tdx_log_set_sink(NULL, NULL);
+	if (machine_preset("laptop", &mc) || platform_boot(&mc))
+		return -1;
+	platform_claim_signals();
+	if (page_alloc_init() || tdx_module_load(&params) || tdx_init() || tdx_enable())
+		return -1;
+	return 0;
+}
+
+static int machine_down(void **state)
+{
+	(void)state;
+	tdx_exit();
+	tdx_module_unload();
+	page_alloc_exit();
+	platform_shutdown();
+	return 0;
+}
+
+/* Build the TD, put the recorders on its bus, run it. */
+static struct vmm_td *run(const char *elf, uint64_t boot_opts, uint64_t attributes, struct rec *r)
+{
+	struct vmm_td_config cfg;
+	struct vmm_td *td = NULL;
+	char err[256] = "";
+
+	platform_claim_signals();
+	memset(r, 0, sizeof(*r));
+	vmm_td_config_default(&cfg);
+	cfg.boot_opts = boot_opts;
+	cfg.attributes = attributes;
+	cfg.serial = serial_sink;
+	cfg.serial_opaque = r;
+	if (vmm_td_create(&cfg, elf, &td, err, sizeof(err)))
+		fail_msg("vmm_td_create(%s): %s", elf, err);
+	assert_int_equal(vmm_bus_register_pio(&td->bus, GTD_PORT, GTD_PORT_LEN, rec_pio, r, "rec"),
+			 0);
+	assert_int_equal(vmm_bus_register_mmio(&td->bus, GTD_MMIO_GPA, 4096, rec_mmio, r, "rec"),
+			 0);
+	assert_int_equal(vmm_td_run(td), 0);
+	return td;
+}
+
+static void expect_eq(const struct rec *r, const struct acc *want, size_t n)
+{
+	for (size_t i = 0; i < n && i < r->n; i++) {
+		const struct acc *g = &r->a[i];
+
+		if (g->addr != want[i].addr || g->size != want[i].size ||
+		    g->write != want[i].write || g->value != want[i].value)
+			fail_msg("access %zu: got %#lx/%u/%s/%#lx, want %#lx/%u/%s/%#lx", i,
+				 (unsigned long)g->addr, g->size, g->write ? "W" : "R",
+				 (unsigned long)g->value, (unsigned long)want[i].addr, want[i].size,
+				 want[i].write ? "W" : "R", (unsigned long)want[i].value);
+	}
+	assert_int_equal(r->n, n);
+}
+
+static uint32_t m32(unsigned size, uint32_t v)
+{
+	return size == 4 ? v : v & ((1u << (8 * size)) - 1);
+}
+
+/* Port I/O: every accessor size and string form on the three paths, byte-exact. */
+static void test_io_paths(void **state)
+{
+	static struct rec r;
+	static struct acc want[512];
+	size_t n = 0;
+	uint32_t k = 0;
+	struct vmm_td *td;
+
+	(void)state;
+	td = run(io_elf, 0, 0, &r);
+	assert_string_equal(r.serial, "io: early ok\nio: decompressor ok\nio: runtime ok\n");
+	assert_int_equal(vmm_td_result(td)->reason, VMM_STOP_POWEROFF);
+	assert_int_equal(vmm_td_result(td)->exit_status, 0);
+
+	for (unsigned path = 0; path < 3; path++) {
+		uint64_t port = GTD_PORT + 4 * path;
+
+		for (size_t i = 0; i < GTD_NR_PORT_OPS; i++) {
+			const struct gtd_port_op *o = &gtd_port_ops[i];
+
+			switch (o->op) {
+			case GTD_OUT:
+				want[n++] = (struct acc){port, o->size, true, o->arg};
+				break;
+			case GTD_IN:
+				want[n++] = (struct acc){port, o->size, false,
+							 m32(o->size, gtd_port_value(k++))};
+				break;
+			case GTD_OUTS:
+				for (unsigned j = 0; j < o->arg; j++)
+					want[n++] = (struct acc){port, o->size, true,
+								 gtd_outs_value(o->size, j)};
+				break;
+			case GTD_INS:
+				for (unsigned j = 0; j < o->arg; j++)
+					want[n++] = (struct acc){port, o->size, false,
+								 m32(o->size, gtd_port_value(k++))};
+				break;
+			}
+		}
+		if (path == GTD_PATH_DIRECT)
+			continue;
+		for (unsigned s = 1; s <= 4; s *= 2)
+			want[n++] = (struct acc){port, s, false, m32(s, gtd_port_value(k++))};
+		for (unsigned j = 0; j < GTD_REP_INSB; j++)
+			want[n++] = (struct acc){port, 1, false, m32(1, gtd_port_value(k++))};
+		for (unsigned j = 0; j < GTD_REP_OUTSW; j++)
+			want[n++] = (struct acc){port, 2, true, gtd_outs_value(2, j)};
+	}
+	expect_eq(&r, want, n);
+	vmm_td_destroy(td);
+}
+
+static void add_mmio(struct acc *want, size_t *n, const struct gtd_mmio_acc *a, size_t cnt,
+		     uint64_t base)
+{
+	for (size_t i = 0; i < cnt; i++) {
+		uint64_t off = base + a[i].off;
+
+		want[(*n)++] =
+			(struct acc){off, a[i].size, a[i].write,
+				     a[i].write ? a[i].value : gtd_mmio_value(off, a[i].size)};
+	}
+}
+
+/* MMIO: the accessors on the #VE and direct paths, then every decoder form through #VE. */
+static void test_mmio(void **state)
+{
+	static struct rec r;
+	static struct acc want[512];
+	size_t n = 0;
+	struct vmm_td *td;
+	struct vmm_vcpu_stats st;
+
+	(void)state;
+	td = run(mmio_elf, 0, 0, &r);
+	assert_string_equal(r.serial, "mmio: ok\n");
+	assert_int_equal(vmm_td_result(td)->reason, VMM_STOP_POWEROFF);
+	assert_int_equal(vmm_td_result(td)->exit_status, 0);
+	add_mmio(want, &n, gtd_mmio_accessors, GTD_NR_MMIO_ACCESSORS, 0);
+	add_mmio(want, &n, gtd_mmio_accessors, GTD_NR_MMIO_ACCESSORS, 0x800);
+	add_mmio(want, &n, gtd_mmio_forms, GTD_NR_MMIO_FORMS, 0);
+	expect_eq(&r, want, n);
+	assert_int_equal(vmm_td_vcpu_stats(td, 0, &st), 0);
+	assert_true(st.tdvmcalls[VMM_TDVMCALL_MMIO] > n);
+	vmm_td_destroy(td);
+}
+
+static void expect_fatal(unsigned scenario, uint64_t attributes, const char *msg)
+{
+	static struct rec r;
+	char line[64];
+	struct vmm_td *td;
+	const struct vmm_td_result *res;
+
+	td = run(fault_elf, (uint64_t)scenario << GTD_FAULT_SHIFT, attributes, &r);
+	res = vmm_td_result(td);
+	snprintf(line, sizeof(line), "fault: scenario %u\n", scenario);
+	assert_string_equal(r.serial, line);
+	if (res->reason != VMM_STOP_FATAL_ERROR || !strstr(res->message, msg))
+		fail_msg("scenario %u: stop %s, message \"%s\", want \"%s\"", scenario,
+			 vmm_stop_reason_name(res->reason), res->message, msg);
+	assert_int_not_equal(res->exit_status, 0);
+	assert_int_equal(r.n, 0);
+	vmm_td_destroy(td);
+}
+
+/* A #VE inside the #VE entry, before VEINFO.GET: #DF, reported by the runtime. */
+static void test_nested_ve_df(void **state)
+{
+	(void)state;
+	expect_fatal(GTD_FAULT_NESTED_VE, 0, "exception 800000000 rip ");
+}
+
+/* WBINVD: #VE exit reason 54 (0x36), which the runtime does not handle. */
+static void test_unexpected_exit_reason(void **state)
+{
+	(void)state;
+	expect_fatal(GTD_FAULT_WBINVD, 0, "#VE unexpected exit reason 36 rip ");
+}
+
+/* A load from an unaccepted private page: #VE EPT violation on a private GPA. */
+static void test_private_gpa(void **state)
+{
+	(void)state;
+	expect_fatal(GTD_FAULT_PRIVATE, 0, "#VE EPT violation on private GPA 2800000 rip ");
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_io_paths),     cmocka_unit_test(test_mmio),
+		cmocka_unit_test(test_nested_ve_df), cmocka_unit_test(test_unexpected_exit_reason),
+		cmocka_unit_test(test_private_gpa),
+	};
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s io_guest.elf mmio_guest.elf fault_guest.elf\n", argv[0]);
+		return 2;
+	}
+	io_elf = argv[1];
+	mmio_elf = argv[2];
+	fault_elf = argv[3];
+	return cmocka_run_group_tests(tests, machine_up, machine_down);
+}
