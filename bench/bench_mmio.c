@@ -20,6 +20,7 @@
 #include "host/tdx_host.h"
 #include "module/tdx_module.h"
 #include "platform/platform.h"
+#include "tests/support/vmm_machine.h"
 
 static const char *elf;
 
@@ -98,20 +99,6 @@ static int measure(unsigned int kind, unsigned int n256, bool trapped, struct p2
 	return 0;
 }
 
-static int machine_up(void)
-{
-	struct machine_config mc;
-	struct tdx_module_params params = {0};
-
-	tdx_log_set_sink(NULL, NULL);
-	if (machine_preset("laptop", &mc) || platform_boot(&mc))
-		return -1;
-	platform_claim_signals();
-	if (page_alloc_init() || tdx_module_load(&params) || tdx_init() || tdx_enable())
-		return -1;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const char *const names[] = {
@@ -132,7 +119,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (machine_up()) {
+	if (vmm_machine_up()) {
 		fprintf(stderr, "bench_mmio: cannot bring up the machine\n");
 		return 1;
 	}

@@ -28,6 +28,7 @@
 #include "tests/guest/guest_td.h"
 #include "vmm/bus.h"
 #include "vmm/vmm_internal.h"
+#include "tests/support/vmm_machine.h"
 
 static const char *io_elf, *mmio_elf, *fault_elf;
 
@@ -42,8 +43,7 @@ struct rec {
 	struct acc a[512];
 	size_t n;
 	uint32_t port_reads;
-	char serial[4096];
-	size_t serial_len;
+	struct serial_capture serial;
 };
 
 static void rec_add(struct rec *r, uint64_t addr, unsigned size, bool write, uint64_t value)
@@ -73,42 +73,6 @@ static void rec_mmio(void *opaque, uint64_t off, void *data, unsigned size, bool
 	rec_add(r, off, size, write, bus_data_get(data, size));
 }
 
-static void serial_sink(void *opaque, const char *buf, size_t len)
-{
-	struct rec *r = opaque;
-
-	if (r->serial_len + len < sizeof(r->serial)) {
-		memcpy(r->serial + r->serial_len, buf, len);
-		r->serial_len += len;
-		r->serial[r->serial_len] = 0;
-	}
-}
-
-static int machine_up(void **state)
-{
-	struct machine_config mc;
-	struct tdx_module_params params = {0};
-
-	(void)state;
-	tdx_log_set_sink(NULL, NULL);
-	if (machine_preset("laptop", &mc) || platform_boot(&mc))
-		return -1;
-	platform_claim_signals();
-	if (page_alloc_init() || tdx_module_load(&params) || tdx_init() || tdx_enable())
-		return -1;
-	return 0;
-}
-
-static int machine_down(void **state)
-{
-	(void)state;
-	tdx_exit();
-	tdx_module_unload();
-	page_alloc_exit();
-	platform_shutdown();
-	return 0;
-}
-
 /* Build the TD, put the recorders on its bus, run it. */
 static struct vmm_td *run(const char *elf, uint64_t boot_opts, uint64_t attributes, struct rec *r)
 {
@@ -121,8 +85,8 @@ static struct vmm_td *run(const char *elf, uint64_t boot_opts, uint64_t attribut
 	vmm_td_config_default(&cfg);
 	cfg.boot_opts = boot_opts;
 	cfg.attributes = attributes;
-	cfg.serial = serial_sink;
-	cfg.serial_opaque = r;
+	cfg.serial = serial_capture_sink;
+	cfg.serial_opaque = &r->serial;
 	if (vmm_td_create(&cfg, elf, &td, err, sizeof(err)))
 		fail_msg("vmm_td_create(%s): %s", elf, err);
 	assert_int_equal(vmm_bus_register_pio(&td->bus, GTD_PORT, GTD_PORT_LEN, rec_pio, r, "rec"),
@@ -164,7 +128,7 @@ static void test_io_paths(void **state)
 
 	(void)state;
 	td = run(io_elf, 0, 0, &r);
-	assert_string_equal(r.serial, "io: early ok\nio: decompressor ok\nio: runtime ok\n");
+	assert_string_equal(r.serial.buf, "io: early ok\nio: decompressor ok\nio: runtime ok\n");
 	assert_int_equal(vmm_td_result(td)->reason, VMM_STOP_POWEROFF);
 	assert_int_equal(vmm_td_result(td)->exit_status, 0);
 
@@ -230,7 +194,7 @@ static void test_mmio(void **state)
 
 	(void)state;
 	td = run(mmio_elf, 0, 0, &r);
-	assert_string_equal(r.serial, "mmio: ok\n");
+	assert_string_equal(r.serial.buf, "mmio: ok\n");
 	assert_int_equal(vmm_td_result(td)->reason, VMM_STOP_POWEROFF);
 	assert_int_equal(vmm_td_result(td)->exit_status, 0);
 	add_mmio(want, &n, gtd_mmio_accessors, GTD_NR_MMIO_ACCESSORS, 0);
@@ -252,7 +216,7 @@ static void expect_fatal(unsigned scenario, uint64_t attributes, const char *msg
 	td = run(fault_elf, (uint64_t)scenario << GTD_FAULT_SHIFT, attributes, &r);
 	res = vmm_td_result(td);
 	snprintf(line, sizeof(line), "fault: scenario %u\n", scenario);
-	assert_string_equal(r.serial, line);
+	assert_string_equal(r.serial.buf, line);
 	if (res->reason != VMM_STOP_FATAL_ERROR || !strstr(res->message, msg))
 		fail_msg("scenario %u: stop %s, message \"%s\", want \"%s\"", scenario,
 			 vmm_stop_reason_name(res->reason), res->message, msg);
@@ -280,6 +244,19 @@ static void test_private_gpa(void **state)
 {
 	(void)state;
 	expect_fatal(GTD_FAULT_PRIVATE, 0, "#VE EPT violation on private GPA 2800000 rip ");
+}
+
+static int machine_up(void **state)
+{
+	(void)state;
+	return vmm_machine_up();
+}
+
+static int machine_down(void **state)
+{
+	(void)state;
+	vmm_machine_down();
+	return 0;
 }
 
 int main(int argc, char **argv)

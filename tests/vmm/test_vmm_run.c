@@ -24,6 +24,7 @@
 #include "host/tdx_host.h"
 #include "module/tdx_module.h"
 #include "platform/platform.h"
+#include "tests/support/vmm_machine.h"
 
 static const char *hello_elf, *exit7_elf, *panic_elf, *accept_elf, *oob_elf, *tdxsim;
 
@@ -31,56 +32,15 @@ static const char *hello_elf, *exit7_elf, *panic_elf, *accept_elf, *oob_elf, *td
 	"hello from a TD: GPAW 48, I/O path #VE, MMIO path #VE\n"                                  \
 	"PCI test device says \"TDXSIMTD\"\n"
 
-struct serial {
-	char buf[4096];
-	size_t len;
-};
-
-static void serial_sink(void *opaque, const char *buf, size_t len)
-{
-	struct serial *s = opaque;
-
-	if (s->len + len < sizeof(s->buf)) {
-		memcpy(s->buf + s->len, buf, len);
-		s->len += len;
-		s->buf[s->len] = 0;
-	}
-}
-
-static int machine_up(void **state)
-{
-	struct machine_config mc;
-	struct tdx_module_params params = {0};
-
-	(void)state;
-	tdx_log_set_sink(NULL, NULL);
-	if (machine_preset("laptop", &mc) || platform_boot(&mc))
-		return -1;
-	platform_claim_signals();
-	if (page_alloc_init() || tdx_module_load(&params) || tdx_init() || tdx_enable())
-		return -1;
-	return 0;
-}
-
-static int machine_down(void **state)
-{
-	(void)state;
-	tdx_exit();
-	tdx_module_unload();
-	page_alloc_exit();
-	platform_shutdown();
-	return 0;
-}
-
 /* Build and run one guest; returns the TD (destroyed by the caller). */
-static struct vmm_td *run(const char *elf, struct vmm_td_config *cfg, struct serial *out)
+static struct vmm_td *run(const char *elf, struct vmm_td_config *cfg, struct serial_capture *out)
 {
 	struct vmm_td *td = NULL;
 	char err[256] = "";
 
 	platform_claim_signals();
 	memset(out, 0, sizeof(*out));
-	cfg->serial = serial_sink;
+	cfg->serial = serial_capture_sink;
 	cfg->serial_opaque = out;
 	if (vmm_td_create(cfg, elf, &td, err, sizeof(err)))
 		fail_msg("vmm_td_create(%s): %s", elf, err);
@@ -91,7 +51,7 @@ static struct vmm_td *run(const char *elf, struct vmm_td_config *cfg, struct ser
 static void test_hello(void **state)
 {
 	struct vmm_td_config cfg;
-	struct serial out;
+	struct serial_capture out;
 	struct vmm_vcpu_stats st;
 	struct vmm_td_stats ts;
 	uint8_t measured[48], module[48];
@@ -127,7 +87,7 @@ static void test_hello(void **state)
 static void test_direct_paths(void **state)
 {
 	struct vmm_td_config cfg;
-	struct serial out;
+	struct serial_capture out;
 	struct vmm_td_stats ts;
 	struct vmm_td *td;
 
@@ -147,7 +107,7 @@ static void test_direct_paths(void **state)
 static void test_seamcall_insn(void **state)
 {
 	struct vmm_td_config cfg;
-	struct serial out;
+	struct serial_capture out;
 	struct vmm_td *td;
 
 	(void)state;
@@ -162,7 +122,7 @@ static void test_seamcall_insn(void **state)
 static void test_exit_status_4vcpus(void **state)
 {
 	struct vmm_td_config cfg;
-	struct serial out;
+	struct serial_capture out;
 	struct vmm_td *td;
 
 	(void)state;
@@ -188,7 +148,7 @@ static void test_exit_status_4vcpus(void **state)
 static void test_fatal_error(void **state)
 {
 	struct vmm_td_config cfg;
-	struct serial out;
+	struct serial_capture out;
 	struct vmm_td *td;
 	const struct vmm_td_result *r;
 
@@ -208,7 +168,7 @@ static void test_fatal_error(void **state)
 static void test_lazy_aug(void **state)
 {
 	struct vmm_td_config cfg;
-	struct serial out;
+	struct serial_capture out;
 	struct vmm_vcpu_stats st;
 	struct vmm_td *td;
 
@@ -227,7 +187,7 @@ static void test_lazy_aug(void **state)
 static void test_out_of_bounds(void **state)
 {
 	struct vmm_td_config cfg;
-	struct serial out;
+	struct serial_capture out;
 	struct vmm_td *td;
 	const struct vmm_td_result *r;
 
@@ -315,6 +275,19 @@ static void test_tool(void **state)
 	snprintf(cmd, sizeof(cmd), "%s run --help", tdxsim);
 	assert_int_equal(sh(cmd, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "--io-path"));
+}
+
+static int machine_up(void **state)
+{
+	(void)state;
+	return vmm_machine_up();
+}
+
+static int machine_down(void **state)
+{
+	(void)state;
+	vmm_machine_down();
+	return 0;
 }
 
 int main(int argc, char **argv)

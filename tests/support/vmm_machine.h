@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A machine ready for the VMM library, as `tdxsim run` prepares it: the "laptop" preset
+ * booted, the module loaded, the host's TDX brought up (tdx_init + tdx_enable); and a
+ * capture of a TD's serial output. Shared by the VMM, guest and benchmark programs.
+ */
+#ifndef TDXSIM_TESTS_VMM_MACHINE_H
+#define TDXSIM_TESTS_VMM_MACHINE_H
+
+#include <stddef.h>
+
+/* 0, or -1 when any step failed. Host log lines are dropped. */
+int vmm_machine_up(void);
+void vmm_machine_down(void);
+
+/* Serial output of a TD, NUL-terminated (what does not fit is dropped). */
+struct serial_capture {
+	char buf[4096];
+	size_t len;
+};
+/* A struct vmm_td_config.serial sink; opaque is a struct serial_capture. */
+void serial_capture_sink(void *opaque, const char *buf, size_t len);
+
+#endif
