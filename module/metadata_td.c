@@ -597,20 +597,6 @@ uint64_t md_td_rdwr_regs(unsigned int ctx_code, uint64_t *regs, enum md_access a
 	 (1U << OP_STATE_FAILED_IMPORT))
 #define OPS_WR (OPS_RD & ~((1U << OP_STATE_PAUSED_EXPORT) | (1U << OP_STATE_POST_EXPORT)))
 
-/* [M helpers.c check_any_td_state_map_tdcs_and_lock]: fatal, keys, TDCS pages, op_state. */
-static uint64_t td_state_check(const struct tdr *tdr, bool write)
-{
-	if (tdr->fatal)
-		return TDX_TD_FATAL;
-	if (tdr->lifecycle_state != TD_KEYS_CONFIGURED)
-		return TDX_TD_KEYS_NOT_CONFIGURED;
-	if (tdr->num_tdcx < MAX_TDCS_PAGES)
-		return TDX_TDCS_NOT_ALLOCATED;
-	if (!((write ? OPS_WR : OPS_RD) & (1U << tdr->op_state)))
-		return TDX_OP_STATE_INCORRECT;
-	return TDX_SUCCESS;
-}
-
 static void host_defaults(uint64_t *regs, bool write, unsigned int version)
 {
 	if (!write && version > 0)
@@ -627,7 +613,7 @@ uint64_t md_tdh_mng_rdwr(uint64_t *regs, unsigned int version, bool write)
 	status = tdr_get(regs[REG_RCX_], TDX_OPERAND_ID_RCX, false, &ref, &c.tdr);
 	if (status)
 		goto fail;
-	status = td_state_check(c.tdr, write);
+	status = td_state_check(c.tdr, write ? OPS_WR : OPS_RD);
 	if (status)
 		goto put;
 	c.tdcs = tdcs_of(c.tdr);
@@ -658,7 +644,7 @@ uint64_t md_tdh_vp_rdwr(uint64_t *regs, unsigned int version, unsigned int lp, b
 	status = tdvpr_get(regs[REG_RCX_], TDX_OPERAND_ID_RCX, &v);
 	if (status)
 		goto fail;
-	status = td_state_check(v.td, write);
+	status = td_state_check(v.td, write ? OPS_WR : OPS_RD);
 	if (status)
 		goto put;
 	if (v.vp->num_tdcx < MAX_TDVPS_PAGES - 1) {

@@ -111,7 +111,8 @@ static bool pa_reserved(const struct tdmr *t, uint64_t pa)
 static bool range_has_reserved(const struct tdmr *t, uint64_t pa, uint64_t size)
 {
 	for (unsigned int j = 0; j < t->nr_rsvd; j++)
-		if (ranges_overlap(pa, size, t->base + t->reserved_areas[j].offset, t->reserved_areas[j].size))
+		if (ranges_overlap(pa, size, t->base + t->reserved_areas[j].offset,
+				   t->reserved_areas[j].size))
 			return true;
 	return false;
 }

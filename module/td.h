@@ -232,14 +232,18 @@ void page_assign(struct page_ref *ref, unsigned int pt, uint64_t owner);
 void page_free(struct page_ref *ref);
 
 /*
- * The TDR operand: page type TDR, lock (shared or exclusive), and for `need_keys` a
- * lifecycle of KEYS_CONFIGURED (else TD_KEYS_NOT_CONFIGURED, or LIFECYCLE_STATE_INCORRECT
- * past it) and no fatal state.
+ * The TDR operand: page type TDR (else PAGE_METADATA_INCORRECT | operand), locked shared
+ * or exclusive (else OPERAND_BUSY | operand). The TD's state is td_state_check()'s.
  */
 uint64_t tdr_get(uint64_t tdr_pa, unsigned int operand, bool exclusive, struct page_ref *ref,
 		 struct tdr **tdr);
-/* op_state must be one of `allowed` (a bitmask of 1 << OP_STATE_*) [facts §7]. */
-uint64_t tdcs_check_op_state(const struct tdr *tdr, unsigned int allowed);
+/*
+ * The TD state check every TD leaf makes, in the 1.5.01 order [M helpers.c]: FATAL ->
+ * TD_FATAL; lifecycle not KEYS_CONFIGURED -> TD_KEYS_NOT_CONFIGURED; TDCS pages missing
+ * (unless `allowed` has UNINITIALIZED: the leaves that build it) -> TDCS_NOT_ALLOCATED;
+ * op_state not in `allowed` (a bitmask of 1 << OP_STATE_*) -> OP_STATE_INCORRECT.
+ */
+uint64_t td_state_check(const struct tdr *tdr, unsigned int allowed);
 /* The TDVPR operand: type TDVPR, locked exclusive, its TD's TDR locked shared. */
 struct vp_ref {
 	struct page_ref tdvpr, tdr;
@@ -348,13 +352,6 @@ uint64_t tdh_mr_finalize(uint64_t *regs, unsigned int version, unsigned int lp);
  * Memory management and teardown (td_mem.c and one file per leaf)
  */
 
-/*
- * The TD state checks of the SEPT/memory leaves, in the 1.5.01 order [M helpers.c
- * check_td_in_correct_build_state, check_state_map_tdcs_and_lock]: FATAL -> TD_FATAL;
- * lifecycle not KEYS_CONFIGURED -> TD_KEYS_NOT_CONFIGURED; fewer TDCX pages than the TDCS ->
- * TDCS_NOT_ALLOCATED; op_state not in `allowed` -> OP_STATE_INCORRECT.
- */
-uint64_t td_mem_state_check(const struct tdr *tdr, unsigned int allowed);
 /* The SEPT entry details in RCX/RDX [M set_arch_septe_details_in_vmm_regs]. */
 void sept_details(uint64_t *regs, uint64_t e, unsigned int level);
 /* The GPA|level operand of a SEPT leaf: levels [min, max], private GPA (OPERAND_INVALID|RCX). */

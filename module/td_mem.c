@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Helpers shared by the memory-management and teardown leaves (tdh_mem_*, tdh_phymem_*,
- * TDG.MEM.PAGE.ACCEPT): the TD state checks in the module's order, the SEPT entry details,
+ * TDG.MEM.PAGE.ACCEPT): the SEPT entry details,
  * TLB-epoch tracking, 2 MiB page ranges in the PAMT, and keeping the TD window in step when
  * a whole SEPT table is blocked or unblocked [M helpers.c, sept_manager.c, pamt_manager.c,
  * tdh_mem_range_block.c].
@@ -9,20 +9,6 @@
 #include <string.h>
 
 #include "td.h"
-
-uint64_t td_mem_state_check(const struct tdr *tdr, unsigned int allowed)
-{
-	/* [M helpers.c check_td_in_correct_build_state, check_any_td_state_map_tdcs_and_lock] */
-	if (tdr->fatal)
-		return TDX_TD_FATAL;
-	if (tdr->lifecycle_state != TD_KEYS_CONFIGURED)
-		return TDX_TD_KEYS_NOT_CONFIGURED;
-	if (tdr->num_tdcx < MAX_TDCS_PAGES)
-		return TDX_TDCS_NOT_ALLOCATED;
-	if (!(allowed & (1U << tdr->op_state)))
-		return TDX_OP_STATE_INCORRECT;
-	return TDX_SUCCESS;
-}
 
 void sept_details(uint64_t *regs, uint64_t e, unsigned int level)
 {
@@ -196,7 +182,7 @@ uint64_t sept_op_begin(uint64_t *regs, uint64_t tdr_pa, unsigned int min_level, 
 	status = tdr_get(tdr_pa, TDX_OPERAND_ID_RDX, false, &op->tdr_ref, &op->tdr);
 	if (status)
 		return status;
-	status = td_mem_state_check(op->tdr, 1U << OP_STATE_INITIALIZED | 1U << OP_STATE_RUNNABLE);
+	status = td_state_check(op->tdr, 1U << OP_STATE_INITIALIZED | 1U << OP_STATE_RUNNABLE);
 	if (status)
 		return status;
 	op->tdcs = tdcs_of(op->tdr);

@@ -28,7 +28,7 @@ uint64_t tdh_mem_page_add(uint64_t *regs, unsigned int version, unsigned int lp)
 	status = tdr_get(tdr_pa, TDX_OPERAND_ID_RDX, false, &tdr_ref, &tdr);
 	if (status)
 		return status;
-	status = tdcs_check_op_state(tdr, 1U << OP_STATE_INITIALIZED);
+	status = td_state_check(tdr, 1U << OP_STATE_INITIALIZED);
 	if (status)
 		goto out;
 	tdcs = tdcs_of(tdr);

@@ -62,7 +62,7 @@ uint64_t tdh_vp_enter(uint64_t *regs, unsigned int version, unsigned int lp)
 		status = TDX_TD_FATAL;
 		goto err;
 	}
-	status = tdcs_check_op_state(v.td, 1U << OP_STATE_RUNNABLE);
+	status = td_state_check(v.td, 1U << OP_STATE_RUNNABLE);
 	if (status)
 		goto err;
 	if (td_metadata_poisoned(v.td, v.vp)) {

@@ -394,10 +394,19 @@ static void test_vcpu_errors(void **state)
 	td_params_default(&p);
 	p.max_vcpus = 1;
 	assert_int_equal(td_create(&td, TD_HKID), 0);
-	/* VP.CREATE before MNG.INIT */
+	/* VP.CREATE before the TDCS exists, then before MNG.INIT */
+	a = (struct tdx_module_args){.rcx = td_page_alloc(), .rdx = td.tdr};
+	assert_int_equal(td_call(TDH_VP_CREATE, &a), TDX_TDCS_NOT_ALLOCATED);
+	for (unsigned int i = 0; i < 6; i++) {
+		td.tdcx[i] = td_page_alloc();
+		a = (struct tdx_module_args){.rcx = td.tdcx[i], .rdx = td.tdr};
+		assert_int_equal(td_call(TDH_MNG_ADDCX, &a), 0);
+	}
 	a = (struct tdx_module_args){.rcx = td_page_alloc(), .rdx = td.tdr};
 	assert_int_equal(td_call(TDH_VP_CREATE, &a), TDX_OP_STATE_INCORRECT);
-	assert_int_equal(td_init(&td, &p), 0);
+	memcpy(hva(TD_PARAMS_PA), &p, sizeof(p));
+	a = (struct tdx_module_args){.rcx = td.tdr, .rdx = TD_PARAMS_PA};
+	assert_int_equal(td_call(TDH_MNG_INIT, &a), 0);
 	/* RDX not a TDR; RCX a page the TD already owns */
 	a = (struct tdx_module_args){.rcx = td_page_alloc(), .rdx = td.tdcx[0]};
 	assert_int_equal(td_call(TDH_VP_CREATE, &a),
