@@ -36,6 +36,7 @@ struct tdr {
 	uint8_t lifecycle_state; /* TD_HKID_ASSIGNED .. TD_TEARDOWN */
 	uint8_t op_state;	 /* OP_STATE_*; in the TDCS on a real module, here before it */
 	bool fatal;		 /* TD_FATAL: no more TD entries */
+	bool md_corrupted;	 /* the host wrote one of its control pages (poison) */
 	bool init;		 /* TDH.MNG.INIT done */
 	uint16_t hkid;
 	uint32_t pkg_config_bitmap; /* packages where MNG.KEY.CONFIG ran */

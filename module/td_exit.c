@@ -315,11 +315,16 @@ void td_poison_notify(uint64_t hpa)
 	const struct tdr *tdr;
 	struct tdcs *tdcs;
 
+	/* A control structure: the TD's next TDH.VP.ENTER fails (CORRUPTED_MD). */
+	if (e && (e->pt == PT_TDR || e->pt == PT_TDCX || e->pt == PT_TDVPR || e->pt == PT_EPT)) {
+		__atomic_store_n(&tdr_of(pamt_owner(e))->md_corrupted, true, __ATOMIC_RELEASE);
+		return;
+	}
 	if (!e || e->pt != PT_REG) {
 		/* Maybe part of a 2M page */
 		e = pamt_entry_get(hpa & ~(_2M - 1), PT_2MB);
 		if (!e || e->pt != PT_REG)
-			return; /* control structures: checked at TDH.VP.ENTER */
+			return;
 	}
 	tdr = tdr_of(pamt_owner(e));
 	tdcs = tdcs_of(tdr);

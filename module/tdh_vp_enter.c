@@ -14,20 +14,6 @@
 
 #define VP_ENTER_RCX_FLAGS ((1ULL << 52) | (1ULL << 53))
 
-/* Poisoned control structures: the TD's metadata failed its integrity check. */
-static bool td_metadata_poisoned(const struct tdr *tdr, const struct tdvps *vp)
-{
-	if (phys_is_poisoned(vp->tdr_pa) || phys_is_poisoned(vp->tdvpr_pa))
-		return true;
-	for (unsigned int i = 0; i < tdr->num_tdcx; i++)
-		if (phys_is_poisoned(tdr->tdcx_pa[i]))
-			return true;
-	for (unsigned int i = 0; i < vp->num_tdcx; i++)
-		if (phys_is_poisoned(vp->tdcx_pa[i]))
-			return true;
-	return false;
-}
-
 /* After a TDVMCALL exit the VMM's values of the exposed GPRs go in [M tdh_vp_enter.c]. */
 static void resume_tdvmcall(struct tdvps *vp, const uint64_t *host)
 {
@@ -65,7 +51,8 @@ uint64_t tdh_vp_enter(uint64_t *regs, unsigned int version, unsigned int lp)
 	status = td_state_check(v.td, 1U << OP_STATE_RUNNABLE);
 	if (status)
 		goto err;
-	if (td_metadata_poisoned(v.td, v.vp)) {
+	/* A host write to a control page (noted by td_poison_notify): integrity lost. */
+	if (__atomic_load_n(&v.td->md_corrupted, __ATOMIC_ACQUIRE)) {
 		v.td->fatal = true;
 		status = TDX_NON_RECOVERABLE_TD_CORRUPTED_MD;
 		goto err;

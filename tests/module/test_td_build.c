@@ -260,6 +260,24 @@ static void test_poison(void **state)
 	assert_int_equal(enter(&td, 0, &a), TDX_TD_FATAL);
 }
 
+/* A host write to a control structure (the TDVPR): the next entry finds the TD corrupted. */
+static void test_poison_tdvpr(void **state)
+{
+	struct test_td td;
+	struct tdx_module_args a = {0};
+	uint64_t code_hpa, data_hpa;
+
+	(void)state;
+	platform_claim_signals();
+	build(&td, &code_hpa, &data_hpa);
+	td_path = PATH_GATE;
+	*(volatile uint8_t *)hva(td.tdvpr[0] + 100) = 1;
+	assert_true(phys_is_poisoned(td.tdvpr[0]));
+	assert_int_equal(enter(&td, 0, &a), TDX_NON_RECOVERABLE_TD_CORRUPTED_MD);
+	a = (struct tdx_module_args){0};
+	assert_int_equal(enter(&td, 0, &a), TDX_TD_FATAL);
+}
+
 /* Creation errors along the way, with their exact statuses. */
 static void test_build_errors(void **state)
 {
@@ -482,6 +500,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mrtd_stable, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_poison, td_machine_setup, td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_poison_tdvpr, td_machine_setup,
+						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_build_errors, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_vcpu_errors, td_machine_setup,
