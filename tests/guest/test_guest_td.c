@@ -246,19 +246,6 @@ static void test_private_gpa(void **state)
 	expect_fatal(GTD_FAULT_PRIVATE, 0, "#VE EPT violation on private GPA 2800000 rip ");
 }
 
-static int machine_up(void **state)
-{
-	(void)state;
-	return vmm_machine_up();
-}
-
-static int machine_down(void **state)
-{
-	(void)state;
-	vmm_machine_down();
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,5 +261,5 @@ int main(int argc, char **argv)
 	io_elf = argv[1];
 	mmio_elf = argv[2];
 	fault_elf = argv[3];
-	return cmocka_run_group_tests(tests, machine_up, machine_down);
+	return cmocka_run_group_tests(tests, vmm_machine_setup, vmm_machine_teardown);
 }

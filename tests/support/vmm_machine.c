@@ -29,6 +29,19 @@ void vmm_machine_down(void)
 	platform_shutdown();
 }
 
+int vmm_machine_setup(void **state)
+{
+	(void)state;
+	return vmm_machine_up();
+}
+
+int vmm_machine_teardown(void **state)
+{
+	(void)state;
+	vmm_machine_down();
+	return 0;
+}
+
 void serial_capture_sink(void *opaque, const char *buf, size_t len)
 {
 	struct serial_capture *s = opaque;

@@ -12,6 +12,9 @@
 /* 0, or -1 when any step failed. Host log lines are dropped. */
 int vmm_machine_up(void);
 void vmm_machine_down(void);
+/* The same as cmocka group fixtures. */
+int vmm_machine_setup(void **state);
+int vmm_machine_teardown(void **state);
 
 /* Serial output of a TD, NUL-terminated (what does not fit is dropped). */
 struct serial_capture {

@@ -277,19 +277,6 @@ static void test_tool(void **state)
 	assert_non_null(strstr(out, "--io-path"));
 }
 
-static int machine_up(void **state)
-{
-	(void)state;
-	return vmm_machine_up();
-}
-
-static int machine_down(void **state)
-{
-	(void)state;
-	vmm_machine_down();
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,5 +297,5 @@ int main(int argc, char **argv)
 	accept_elf = argv[4];
 	oob_elf = argv[5];
 	tdxsim = argv[6];
-	return cmocka_run_group_tests(tests, machine_up, machine_down);
+	return cmocka_run_group_tests(tests, vmm_machine_setup, vmm_machine_teardown);
 }
