@@ -400,8 +400,11 @@ struct sept_op {
 	struct sept_walk w;
 	bool locked;
 };
-uint64_t sept_op_begin(uint64_t *regs, uint64_t tdr_pa, unsigned int min_level, int max_level,
-		       bool need_debug, struct sept_op *op);
+/* op_state sets for sept_op_begin's `allowed` */
+#define OPS_BUILD     (1U << OP_STATE_INITIALIZED)
+#define OPS_BUILD_RUN (1U << OP_STATE_INITIALIZED | 1U << OP_STATE_RUNNABLE)
+uint64_t sept_op_begin(uint64_t *regs, uint64_t tdr_pa, unsigned int allowed,
+		       unsigned int min_level, int max_level, bool need_debug, struct sept_op *op);
 void sept_op_end(struct sept_op *op);
 /*
  * PAGE.REMOVE and SEPT.REMOVE: take the removed page's PAMT entry (OPERAND_BUSY|RCX); once

@@ -171,8 +171,8 @@ void sept_sync_subtree(struct tdcs *tdcs, uint64_t table_hpa, unsigned int level
 	}
 }
 
-uint64_t sept_op_begin(uint64_t *regs, uint64_t tdr_pa, unsigned int min_level, int max_level,
-		       bool need_debug, struct sept_op *op)
+uint64_t sept_op_begin(uint64_t *regs, uint64_t tdr_pa, unsigned int allowed,
+		       unsigned int min_level, int max_level, bool need_debug, struct sept_op *op)
 {
 	uint64_t word = regs[REG_RCX_], status;
 
@@ -182,7 +182,7 @@ uint64_t sept_op_begin(uint64_t *regs, uint64_t tdr_pa, unsigned int min_level, 
 	status = tdr_get(tdr_pa, TDX_OPERAND_ID_RDX, false, &op->tdr_ref, &op->tdr);
 	if (status)
 		return status;
-	status = td_state_check(op->tdr, 1U << OP_STATE_INITIALIZED | 1U << OP_STATE_RUNNABLE);
+	status = td_state_check(op->tdr, allowed);
 	if (status)
 		return status;
 	op->tdcs = tdcs_of(op->tdr);

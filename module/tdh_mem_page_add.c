@@ -11,32 +11,20 @@
 
 uint64_t tdh_mem_page_add(uint64_t *regs, unsigned int version, unsigned int lp)
 {
-	uint64_t gpa_level = regs[REG_RCX_], tdr_pa = regs[REG_RDX_];
-	uint64_t page_pa = regs[REG_R8_], src_pa = regs[REG_R9_];
-	struct page_ref tdr_ref, page;
-	struct sept_walk w;
-	struct tdcs *tdcs;
-	struct tdr *tdr;
+	uint64_t page_pa = regs[REG_R8_], src_pa = regs[REG_R9_], e;
+	struct page_ref page;
+	struct sept_op op;
 	const void *src;
-	unsigned int level;
-	uint64_t status, gpa, e;
+	uint64_t status;
 
 	(void)version;
 	(void)lp;
-	regs[REG_RCX_] = 0;
-	regs[REG_RDX_] = 0;
-	status = tdr_get(tdr_pa, TDX_OPERAND_ID_RDX, false, &tdr_ref, &tdr);
-	if (status)
-		return status;
-	status = td_state_check(tdr, 1U << OP_STATE_INITIALIZED);
+	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD, 0, 0, false, &op);
 	if (status)
 		goto out;
-	tdcs = tdcs_of(tdr);
-	status = gpa_level_check(tdcs, gpa_level, 0, TDX_OPERAND_ID_RCX, &gpa, &level);
-	if (status)
-		goto out;
-	if (gpa & tdcs->shared_bit) {
-		status = TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX;
+	if (sept_state(op.w.value) != SEPT_FREE) {
+		sept_details(regs, op.w.value, op.level);
+		status = TDX_EPT_ENTRY_NOT_FREE + TDX_OPERAND_ID_RCX;
 		goto out;
 	}
 	src = shared_hpa_ok(src_pa, _4K) ? seam_map(src_pa, _4K) : NULL;
@@ -44,33 +32,18 @@ uint64_t tdh_mem_page_add(uint64_t *regs, unsigned int version, unsigned int lp)
 		status = TDX_OPERAND_INVALID + TDX_OPERAND_ID_R9;
 		goto out;
 	}
-	if (!mutex_try(&tdcs->sept_lock)) {
-		status = TDX_OPERAND_BUSY + TDX_OPERAND_ID_SEPT_TREE;
-		goto out;
-	}
-	sept_walk(tdr, gpa, 0, &w);
-	if (w.level != 0 || sept_state(w.value) != SEPT_FREE) {
-		regs[REG_RCX_] = sept_arch_entry(w.value, w.level);
-		regs[REG_RDX_] = sept_arch_level_info(w.value, w.level);
-		status = (w.level != 0 && !sept_is_leaf(w.value) ? TDX_EPT_WALK_FAILED
-								 : TDX_EPT_ENTRY_NOT_FREE) +
-			 TDX_OPERAND_ID_RCX;
-		goto unlock;
-	}
 	status = page_get(page_pa, PT_NDA, 0, true, TDX_OPERAND_ID_R8, &page);
 	if (status)
-		goto unlock;
-	page_assign(&page, PT_REG, tdr_ref.pa);
+		goto out;
+	page_assign(&page, PT_REG, op.tdr_ref.pa);
 	memcpy(phys_seam_va(page.pa), src, _4K);
-	mrtd_extend_block(tdcs, TDX_MR_TAG_MEM_PAGE_ADD, gpa, NULL, 0);
+	mrtd_extend_block(op.tdcs, TDX_MR_TAG_MEM_PAGE_ADD, op.gpa, NULL, 0);
 	e = page.pa | SEPT_MAPPED;
-	__atomic_store_n(w.entry, e, __ATOMIC_RELEASE);
-	sept_sync_window(tdcs, gpa, 0, e);
-	__atomic_add_fetch(&tdr->chldcnt, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(op.w.entry, e, __ATOMIC_RELEASE);
+	sept_sync_window(op.tdcs, op.gpa, 0, e);
+	__atomic_add_fetch(&op.tdr->chldcnt, 1, __ATOMIC_RELAXED);
 	page_put(&page);
-unlock:
-	mutex_release(&tdcs->sept_lock);
 out:
-	page_put(&tdr_ref);
+	sept_op_end(&op);
 	return status;
 }

@@ -20,7 +20,7 @@ uint64_t tdh_mem_page_aug(uint64_t *regs, unsigned int version, unsigned int lp)
 
 	(void)version;
 	(void)lp;
-	status = sept_op_begin(regs, regs[REG_RDX_], 0, 1, false, &op);
+	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD_RUN, 0, 1, false, &op);
 	if (status)
 		goto out;
 	/* Allowed in FREE (and REMOVED, a migration state tdxsim has not) [M sept_state_lookup] */

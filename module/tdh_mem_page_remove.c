@@ -21,7 +21,7 @@ uint64_t tdh_mem_page_remove(uint64_t *regs, unsigned int version, unsigned int 
 
 	(void)version;
 	(void)lp;
-	status = sept_op_begin(regs, regs[REG_RDX_], 0, 2, false, &op);
+	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD_RUN, 0, 2, false, &op);
 	if (status)
 		goto out;
 	s = sept_state(op.w.value);

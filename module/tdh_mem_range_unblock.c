@@ -18,7 +18,7 @@ uint64_t tdh_mem_range_unblock(uint64_t *regs, unsigned int version, unsigned in
 
 	(void)version;
 	(void)lp;
-	status = sept_op_begin(regs, regs[REG_RDX_], 0, -1, false, &op);
+	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD_RUN, 0, -1, false, &op);
 	if (status)
 		goto out;
 	e = op.w.value;

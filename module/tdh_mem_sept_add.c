@@ -9,58 +9,29 @@
 
 uint64_t tdh_mem_sept_add(uint64_t *regs, unsigned int version, unsigned int lp)
 {
-	uint64_t gpa_level = regs[REG_RCX_], tdr_pa = regs[REG_RDX_], page_pa = regs[REG_R8_];
-	struct page_ref tdr_ref, page;
-	struct sept_walk w;
-	struct tdcs *tdcs;
-	struct tdr *tdr;
-	unsigned int level;
-	uint64_t status, gpa;
+	uint64_t page_pa = regs[REG_R8_];
+	struct page_ref page;
+	struct sept_op op;
+	uint64_t status;
 
 	(void)version;
 	(void)lp;
-	regs[REG_RCX_] = 0;
-	regs[REG_RDX_] = 0;
-	status = tdr_get(tdr_pa, TDX_OPERAND_ID_RDX, false, &tdr_ref, &tdr);
-	if (status)
-		return status;
-	status = td_state_check(tdr, 1U << OP_STATE_INITIALIZED | 1U << OP_STATE_RUNNABLE);
+	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD_RUN, 1, -1, false, &op);
 	if (status)
 		goto out;
-	tdcs = tdcs_of(tdr);
-	status = gpa_level_check(tdcs, gpa_level, tdcs->ept_levels - 1, TDX_OPERAND_ID_RCX, &gpa,
-				 &level);
-	if (!status && level == 0)
-		status = TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX;
-	if (status)
-		goto out;
-	if (!mutex_try(&tdcs->sept_lock)) {
-		status = TDX_OPERAND_BUSY + TDX_OPERAND_ID_SEPT_TREE;
-		goto out;
-	}
-	sept_walk(tdr, gpa, level, &w);
-	if (w.level != level) {
-		regs[REG_RCX_] = sept_arch_entry(w.value, w.level);
-		regs[REG_RDX_] = sept_arch_level_info(w.value, w.level);
-		status = TDX_EPT_WALK_FAILED + TDX_OPERAND_ID_RCX;
-		goto unlock;
-	}
-	if (sept_state(w.value) != SEPT_FREE) {
-		regs[REG_RCX_] = sept_arch_entry(w.value, w.level);
-		regs[REG_RDX_] = sept_arch_level_info(w.value, w.level);
+	if (sept_state(op.w.value) != SEPT_FREE) {
+		sept_details(regs, op.w.value, op.level);
 		status = TDX_EPT_ENTRY_NOT_FREE + TDX_OPERAND_ID_RCX;
-		goto unlock;
+		goto out;
 	}
 	status = page_get(page_pa, PT_NDA, 0, true, TDX_OPERAND_ID_R8, &page);
 	if (status)
-		goto unlock;
-	page_assign(&page, PT_EPT, tdr_ref.pa);
-	__atomic_store_n(w.entry, page.pa | SEPT_TABLE, __ATOMIC_RELEASE);
-	__atomic_add_fetch(&tdr->chldcnt, 1, __ATOMIC_RELAXED);
+		goto out;
+	page_assign(&page, PT_EPT, op.tdr_ref.pa);
+	__atomic_store_n(op.w.entry, page.pa | SEPT_TABLE, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&op.tdr->chldcnt, 1, __ATOMIC_RELAXED);
 	page_put(&page);
-unlock:
-	mutex_release(&tdcs->sept_lock);
 out:
-	page_put(&tdr_ref);
+	sept_op_end(&op);
 	return status;
 }

@@ -26,7 +26,7 @@ uint64_t tdh_mem_sept_remove(uint64_t *regs, unsigned int version, unsigned int 
 	(void)lp;
 	if (version > 0)
 		regs[REG_R9_] = regs[REG_R10_] = regs[REG_R11_] = NULL_PA;
-	status = sept_op_begin(regs, regs[REG_RDX_], 1, -1, false, &op);
+	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD_RUN, 1, -1, false, &op);
 	if (status)
 		goto out;
 	s = sept_state(op.w.value);

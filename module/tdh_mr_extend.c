@@ -37,8 +37,7 @@ uint64_t tdh_mr_extend(uint64_t *regs, unsigned int version, unsigned int lp)
 	}
 	sept_walk(tdr, gpa, 0, &w);
 	if (sept_state(w.value) != SEPT_MAPPED) {
-		regs[REG_RCX_] = sept_arch_entry(w.value, w.level);
-		regs[REG_RDX_] = sept_arch_level_info(w.value, w.level);
+		sept_details(regs, w.value, w.level);
 		status = (sept_is_leaf(w.value) || w.level == 0 ? TDX_EPT_ENTRY_NOT_PRESENT
 								: TDX_EPT_WALK_FAILED) +
 			 TDX_OPERAND_ID_RCX;
