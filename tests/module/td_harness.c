@@ -63,6 +63,16 @@ uint64_t td_call(uint64_t leaf, struct tdx_module_args *a)
 	return td_call_on(0, leaf, a);
 }
 
+void td_code_page(uint8_t page[4096], const uint8_t *code, const uint8_t *end)
+{
+	int32_t rel = -(int32_t)(0xFF0 + 5);
+
+	memset(page, 0xCC, 4096);
+	memcpy(page, code, (size_t)(end - code));
+	page[0xFF0] = 0xE9;
+	memcpy(&page[0xFF1], &rel, 4);
+}
+
 void td_params_default(struct td_params *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -185,11 +195,16 @@ uint64_t td_finalize(struct test_td *td)
 
 uint64_t td_build_basic(struct test_td *td)
 {
+	return td_build_runnable(td, TD_HKID);
+}
+
+uint64_t td_build_runnable(struct test_td *td, uint16_t hkid)
+{
 	struct td_params p;
 	uint64_t s;
 
 	td_params_default(&p);
-	s = td_create(td, TD_HKID);
+	s = td_create(td, hkid);
 	if (!s)
 		s = td_init(td, &p);
 	if (!s)

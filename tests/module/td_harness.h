@@ -21,6 +21,12 @@ uint64_t td_page_alloc_2m(void);
 #define TD_PARAMS_PA 0x1020000ULL
 #define TD_SOURCE_PA 0x1021000ULL
 
+/*
+ * A guest code page for GPA 0xFFFFF000: [code, end) at its start, INT3 elsewhere, and at the
+ * reset vector 0xFFFFFFF0 (offset 0xFF0) a jmp rel32 back to the start.
+ */
+void td_code_page(uint8_t page[4096], const uint8_t *code, const uint8_t *end);
+
 /* Default TD_PARAMS: 4-level EPT, GPAW 48, max_vcpus 8, attributes 0, XFAM x87|SSE,
  * TSC 2.5 GHz, CPUID config all zeros. */
 void td_params_default(struct td_params *p);
@@ -50,6 +56,8 @@ uint64_t td_page_add(struct test_td *td, uint64_t gpa, const void *data, bool me
 uint64_t td_finalize(struct test_td *td);
 /* All of the above for a runnable TD with one vCPU (no memory). */
 uint64_t td_build_basic(struct test_td *td);
+/* The same with a chosen HKID. */
+uint64_t td_build_runnable(struct test_td *td, uint16_t hkid);
 
 /* SEAMCALL on LP 0 through the DIRECT path unless a test chooses otherwise. */
 extern enum call_path td_path;

@@ -83,14 +83,7 @@ static uint8_t code_page[4096], data_page[4096];
 
 static void make_pages(void)
 {
-	size_t n = (size_t)(guest_code_end - guest_code);
-	int32_t rel = -(int32_t)(0xFF0 + 5);
-
-	memset(code_page, 0xCC, sizeof(code_page));
-	memcpy(code_page, guest_code, n);
-	/* The reset vector at 0xFFFFFFF0: jmp rel32 back to the page start. */
-	code_page[0xFF0] = 0xE9;
-	memcpy(&code_page[0xFF1], &rel, 4);
+	td_code_page(code_page, guest_code, guest_code_end);
 	memset(data_page, 0, sizeof(data_page));
 	memcpy(data_page + 0x800, "tdxsim data page", 16);
 }

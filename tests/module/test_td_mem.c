@@ -471,15 +471,11 @@ static void aug_accept_on(enum call_path path)
 	struct td_params p;
 	struct tdx_module_args a;
 	uint64_t pg, p2m;
-	int32_t rel = -(int32_t)(0xFF0 + 5);
 
 	if (!path_available(path))
 		skip();
 	platform_claim_signals();
-	memset(code, 0xCC, sizeof(code));
-	memcpy(code, accept_code, (size_t)(accept_code_end - accept_code));
-	code[0xFF0] = 0xE9;
-	memcpy(&code[0xFF1], &rel, 4);
+	td_code_page(code, accept_code, accept_code_end);
 	td_params_default(&p);
 	assert_int_equal(td_create(&td, TD_HKID), 0);
 	assert_int_equal(td_init(&td, &p), 0);

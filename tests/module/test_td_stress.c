@@ -207,17 +207,8 @@ static void *worker_main(void *arg)
 
 static uint64_t build_td(struct test_td *td, uint16_t hkid)
 {
-	struct td_params p;
-	uint64_t s;
+	uint64_t s = td_build_runnable(td, hkid);
 
-	td_params_default(&p);
-	s = td_create(td, hkid);
-	if (!s)
-		s = td_init(td, &p);
-	if (!s)
-		s = td_add_vcpu(td);
-	if (!s)
-		s = td_finalize(td);
 	if (!s)
 		s = td_sept_map(td, G);
 	return s;

@@ -152,16 +152,12 @@ static void test_ve_df(void **state)
 	struct test_td td;
 	struct td_params p;
 	struct tdx_module_args a = {0};
-	int32_t rel = -(int32_t)(0xFF0 + 5);
 	uint64_t data_hpa;
 	const uint8_t *d;
 
 	(void)state;
 	platform_claim_signals();
-	memset(code, 0xCC, sizeof(code));
-	memcpy(code, ve_guest, (size_t)(ve_guest_end - ve_guest));
-	code[0xFF0] = 0xE9;
-	memcpy(&code[0xFF1], &rel, 4);
+	td_code_page(code, ve_guest, ve_guest_end);
 	td_params_default(&p);
 	assert_int_equal(td_create(&td, TD_HKID), 0);
 	assert_int_equal(td_init(&td, &p), 0);
