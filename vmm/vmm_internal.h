@@ -120,6 +120,9 @@ uint64_t vmm_aug_page(struct vmm_td *td, uint64_t gpa);
 /* Trace a JSON line (no-op without a trace file). */
 void vmm_trace(struct vmm_td *td, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* map_gpa.c: the tdvmcall_ops map_gpa callback (opaque = the struct vmm_vcpu). */
+uint64_t vmm_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume_gpa);
+
 /* vcpu.c */
 int vmm_vcpus_init(struct vmm_td *td);
 long vmm_vcpu_loop(void *arg);
