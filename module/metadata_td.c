@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "td.h"
+#include "tdx/pi.h"
 
 enum md_key {
 	K_NONE, /* a placeholder row: no access */
@@ -63,6 +64,8 @@ enum md_key {
 	K_SERVTD_HASH,
 	K_SERVTD_NUM,
 	/* TD VMCS */
+	K_POSTED_INTR_NV,
+	K_POSTED_INTR_DESC_ADDR,
 	K_GUEST_CR0,
 	K_GUEST_CR3,
 	K_GUEST_CR4,
@@ -175,6 +178,11 @@ static const struct md_tfield td_fields[] = {
  * comes first in the VP context) then [M tdvps_fields_lookup.c], in their order.
  */
 static const struct md_tfield vp_fields[] = {
+	/* The VMM's posted interrupts (include/tdx/pi.h): NV 16 bits; the PID address bits
+	 * 63:6, so an unaligned address changes forbidden bits */
+	F(0x0024000100000002ULL, 1, 1, K_POSTED_INTR_NV, M(ALL, ALL, ALL, ALL, 0, 0)),
+	F(0x0024000300002016ULL, 1, 1, K_POSTED_INTR_DESC_ADDR,
+	  M(ALL, ~0x3FULL, ALL, ~0x3FULL, 0, 0)),
 	F(0x0024000300006800ULL, 1, 1, K_GUEST_CR0, DEBUG_RW),
 	F(0x0024000300006802ULL, 1, 1, K_GUEST_CR3, DEBUG_RW),
 	F(0x0024000300006804ULL, 1, 1, K_GUEST_CR4, DEBUG_RW),
@@ -361,6 +369,10 @@ static uint64_t get(const struct md_tfield *f, uint32_t index, const struct md_c
 	case K_SERVTD_HASH:
 	case K_SERVTD_NUM:
 		return 0; /* no service TDs are bound */
+	case K_POSTED_INTR_NV:
+		return vp->apic.pi_nv;
+	case K_POSTED_INTR_DESC_ADDR:
+		return vp->apic.pid_pa;
 	case K_GUEST_CR0:
 		return vp->cpu.cr0;
 	case K_GUEST_CR3:
@@ -432,6 +444,12 @@ static void set(const struct md_tfield *f, uint32_t index, const struct md_ctx *
 	case K_TD_CTLS:
 		s->td_ctls = v;
 		break;
+	case K_POSTED_INTR_NV:
+		vp->apic.pi_nv = (uint16_t)v;
+		break;
+	case K_POSTED_INTR_DESC_ADDR:
+		__atomic_store_n(&vp->apic.pid_pa, v, __ATOMIC_RELEASE);
+		break;
 	case K_GUEST_CR0:
 		vp->cpu.cr0 = v;
 		break;
@@ -465,6 +483,38 @@ static void set(const struct md_tfield *f, uint32_t index, const struct md_ctx *
 		break;
 	default:
 		break;
+	}
+}
+
+/*
+ * A physical-address field still holding its initial NULL_PA (-1) counts as 0 outside the
+ * write mask, so the first write does not trip over bits it may not change [M metadata_vp.c
+ * md_vp_adjust_value_per_field_attr_on_wr].
+ */
+static uint64_t pa_initial(const struct md_tfield *f, uint64_t cur, uint64_t wr)
+{
+	if (f->key == K_POSTED_INTR_DESC_ADDR && cur == POSTED_INTR_DESC_ADDR_INIT)
+		return cur & wr;
+	return cur;
+}
+
+/*
+ * The value checks of special fields [M metadata_vp.c md_vp_element_special_wr_handle,
+ * md_vp_handle_field_attribute_on_wr]: NV is a vector (0..255); the PID is a shared HPA
+ * [M shared_hpa_check, size POSTED_INTER_DESCRIPTOR_SIZE]. tdxsim also wants the 64 bytes
+ * in host RAM and not a TD's private page, as it has no memory anywhere else to post into.
+ */
+static bool value_ok(const struct md_tfield *f, const struct md_ctx *c, uint64_t v)
+{
+	(void)c;
+	switch (f->key) {
+	case K_POSTED_INTR_NV:
+		return v <= 255;
+	case K_POSTED_INTR_DESC_ADDR:
+		return shared_hpa_ok(v, PI_DESC_ALIGNMENT) && seam_map(v, PI_DESC_SIZE) &&
+		       !phys_is_hidden(v & ~(_4K - 1));
+	default:
+		return true;
 	}
 }
 
@@ -513,9 +563,11 @@ uint64_t md_td_write(unsigned int ctx_code, uint64_t id, enum md_access acc, con
 	cur = get(f, index, c) & size_mask(f);
 	/* Bits the caller asks to write but may not must keep their value. */
 	forbidden = req_mask & ~wr;
-	if ((cur & forbidden) != (value & forbidden))
+	if ((pa_initial(f, cur, wr) & forbidden) != (value & forbidden))
 		return TDX_METADATA_FIELD_VALUE_NOT_VALID;
-	nv = (cur & ~mask) | (value & mask);
+	nv = (pa_initial(f, cur, wr) & ~mask) | (value & mask);
+	if (!value_ok(f, c, nv))
+		return TDX_METADATA_FIELD_VALUE_NOT_VALID;
 	/* [M md_td_write_element TD_CTLS]: PENDING_VE_DISABLE is the guest's only with
 	 * CONFIG_FLAGS.FLEXIBLE_PENDING_VE. */
 	if (f->key == K_TD_CTLS && acc == MD_GUEST_WR &&

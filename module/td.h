@@ -104,6 +104,19 @@ enum vp_pending {
 	VP_RESUME_TDVMCALL, /* copy the exposed GPRs from the host, RAX = 0 */
 };
 
+/*
+ * The vCPU's virtual local APIC, as APICv keeps it in the virtual-APIC page and the guest
+ * interrupt status (RVI/SVI) [SDM vol. 3C 30.1-30.2], and the posted-interrupt controls the
+ * VMM writes into the TD VMCS [M td_vmcs_fields_lookup.c]. td_apic.c runs it.
+ */
+struct td_vapic {
+	uint64_t irr[4]; /* vIRR: requested, one bit per vector */
+	uint64_t isr[4]; /* vISR: in service */
+	uint8_t tpr;	 /* VTPR (x2APIC MSR 0x808) */
+	uint16_t pi_nv;	 /* POSTED_INTR_NV, POSTED_INTR_NV_INIT until written */
+	uint64_t pid_pa; /* POSTED_INTR_DESC_ADDR, POSTED_INTR_DESC_ADDR_INIT until written */
+};
+
 /* The TDVPS, in the TDVPR page [M tdvps_t]. */
 struct tdvps {
 	uint8_t state; /* VCPU_UNINITIALIZED .. VCPU_DISABLED */
@@ -123,6 +136,7 @@ struct tdvps {
 	struct ve_info ve_info;
 	struct guest_cpu cpu;
 	uint64_t msr[TDVPS_MAX_VIRT_MSRS]; /* virtualised MSRs (td_msr.c) */
+	struct td_vapic apic;
 };
 _Static_assert(sizeof(struct tdvps) <= _4K, "TDVPS fits the TDVPR page");
 
@@ -293,6 +307,8 @@ void td_inject_exception(struct cpu_regs *ctx, struct tdvps *vp, uint8_t vector,
 void td_cpuid_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
 void td_msr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
 void td_msr_init(struct tdvps *vp);
+/* The virtual APIC and posted interrupts (td_apic.c). */
+void td_vapic_reset(struct tdvps *vp);
 /* TD_PARAMS CPUID_CONFIG handling at MNG.INIT: 0 or the status (RCX = leaf | sub << 32). */
 uint64_t td_cpuid_config(struct tdcs *tdcs, const struct td_params *p, uint64_t *ext);
 

@@ -37,6 +37,7 @@ uint64_t tdh_vp_create(uint64_t *regs, unsigned int version, unsigned int lp)
 	vp->assoc_lp = -1;
 	vp->tdr_pa = tdr_ref.pa;
 	vp->tdvpr_pa = page.pa;
+	td_vapic_reset(vp);
 	tdr->chldcnt++;
 	page_put(&page);
 out:

@@ -39,6 +39,10 @@ struct lp {
 	bool irqs_off;
 	bool cpuid_faulting; /* faulting turned on for this thread */
 
+	/* Interrupts sent to this LP (lp_kick, lp_send_ipi), taken by its guest's next stop */
+	_Atomic bool kicked;
+	_Atomic uint64_t ipi[4]; /* one bit per vector */
+
 	/* World switch */
 	_Atomic bool in_guest;
 	struct guest_cpu *guest;  /* the vCPU running (or last run) here */

@@ -310,6 +310,7 @@ struct trap_info {
 	uint64_t cr2;
 	/* TRAP_INTR */
 	bool timer;
+	bool kick; /* lp_kick() asked for this stop (an IPI without a vector) */
 };
 
 /* Virtual CPU state the machine keeps for a vCPU (lives wherever its owner puts it). */
@@ -359,6 +360,17 @@ int guest_deliver(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, boo
 
 /* Ask the current LP's guest to exit as soon as possible (an IPI), from any thread. */
 int lp_kick(unsigned int lp);
+/*
+ * Send interrupt `vector` to an LP (an IPI), from any thread: the vector is latched in the
+ * LP and its guest, if one runs, stops with TRAP_INTR (trap_info.timer and .kick false).
+ * The module takes a latched vector with lp_ipi_take(); this is how a posted-interrupt
+ * notification (include/tdx/pi.h) reaches a running TD without a TD exit.
+ */
+int lp_send_ipi(unsigned int lp, uint8_t vector);
+/* On an LP: was `vector` sent to it? Clears it. */
+bool lp_ipi_take(uint8_t vector);
+/* On an LP: is any vector latched? */
+bool lp_ipi_pending(void);
 
 /* ------------------------------------------------------------------------------------------
  * The gate: SEAMCALL and TDCALL through a function pointer, with the semantics of the

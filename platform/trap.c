@@ -343,6 +343,7 @@ static void guest_async(struct lp *lp, struct cpu_regs *ctx, bool timer)
 	struct trap_info ti = {.kind = TRAP_INTR, .insn_rip = ctx->rip, .timer = timer};
 
 	lp->intr_pending = 0;
+	ti.kick = atomic_exchange(&lp->kicked, false);
 	atomic_fetch_add_explicit(&plat.async_exits, 1, memory_order_relaxed);
 	if (plat.hooks.guest)
 		plat.hooks.guest(ctx, &ti);
@@ -607,14 +608,45 @@ void traps_lp_fini(struct lp *lp)
 	lp->gatestack = lp->altstack = NULL;
 }
 
-int lp_kick(unsigned int id)
+static int lp_signal(unsigned int id, int vector)
 {
 	struct lp *lp;
 
 	if (id >= plat.nr_lps)
 		return -EINVAL;
 	lp = plat.lps[id];
+	if (vector < 0)
+		atomic_store(&lp->kicked, true);
+	else
+		atomic_fetch_or(&lp->ipi[vector / 64], 1ULL << (vector % 64));
 	if (syscall(SYS_tgkill, getpid(), lp->tid, SIG_LP_INTR))
 		return -errno;
 	return 0;
+}
+
+int lp_kick(unsigned int id)
+{
+	return lp_signal(id, -1);
+}
+
+int lp_send_ipi(unsigned int id, uint8_t vector)
+{
+	return lp_signal(id, vector);
+}
+
+bool lp_ipi_take(uint8_t vector)
+{
+	uint64_t bit = 1ULL << (vector % 64);
+
+	return this_lp && (atomic_fetch_and(&this_lp->ipi[vector / 64], ~bit) & bit);
+}
+
+bool lp_ipi_pending(void)
+{
+	if (!this_lp)
+		return false;
+	for (unsigned int i = 0; i < 4; i++)
+		if (atomic_load(&this_lp->ipi[i]))
+			return true;
+	return false;
 }

@@ -18,6 +18,7 @@
 
 #include "td.h"
 #include "td_harness.h"
+#include "tdx/pi.h"
 
 #define DATA_GPA 0x100000ULL /* a measured private page */
 
@@ -450,9 +451,13 @@ static void test_vp_rd_production(void **state)
 		};
 		check_rows("VP.RD", rows, sizeof(rows) / sizeof(rows[0]), host_vp_rd0);
 	}
-	/* version 1: the walk starts at the first field the production host can read */
+	/* version 1: the walk starts at the first field the production host can read, the
+	 * posted-interrupt notification vector, and goes on to the PID address */
 	s = vp_rd_on(0, MD_FIELD_ID_NA, 1, &v, &next);
 	assert_int_equal(s, TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT);
+	assert_int_equal(next, TDVPS_VMCS_POSTED_INTR_NV);
+	s = vp_rd_on(0, TDVPS_VMCS_POSTED_INTR_DESC_ADDR, 1, &v, &next);
+	assert_int_equal(s, 0);
 	assert_int_equal(next, ID_STATE_DETAILS);
 	s = vp_rd_on(0, ID_VCPU_INDEX, 1, &v, &next);
 	assert_int_equal(s, 0);
@@ -504,9 +509,11 @@ static void test_vp_rdwr_debug(void **state)
 		};
 		check_rows("VP.RD debug", rows, sizeof(rows) / sizeof(rows[0]), host_vp_rd0);
 	}
-	/* the walk now starts in the TD VMCS */
+	/* the walk starts in the TD VMCS; the guest-state fields follow the PID address */
 	assert_int_equal(vp_rd_on(0, MD_FIELD_ID_NA, 1, &v, &next),
 			 TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT);
+	assert_int_equal(next, TDVPS_VMCS_POSTED_INTR_NV);
+	assert_int_equal(vp_rd_on(0, TDVPS_VMCS_POSTED_INTR_DESC_ADDR, 1, &v, &next), 0);
 	assert_int_equal(next, ID_CR0);
 	assert_int_equal(vp_rd_on(0, ID_GPR(REG_RBX_), 1, &v, &next), 0);
 	assert_int_equal(next, ID_GPR(REG_RBP_)); /* the RSP placeholder is skipped */
