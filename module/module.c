@@ -71,6 +71,7 @@ static void read_platform(const struct machine_config *cfg)
 static const struct platform_hooks module_hooks = {
 	.seamcall = tdx_seamcall_entry,
 	.guest = td_guest_event,
+	.intr_window = td_intr_window,
 };
 
 int tdx_module_load(const struct tdx_module_params *params)

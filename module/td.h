@@ -309,6 +309,15 @@ void td_msr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info 
 void td_msr_init(struct tdvps *vp);
 /* The virtual APIC and posted interrupts (td_apic.c). */
 void td_vapic_reset(struct tdvps *vp);
+/* Take posted interrupts and deliver the highest one the guest can take now. */
+void td_vapic_deliver(struct cpu_regs *ctx, struct tdvps *vp);
+uint8_t td_vapic_ppr(const struct tdvps *vp);
+void td_vapic_eoi(struct tdvps *vp);
+void td_vapic_self_ipi(struct tdvps *vp, uint8_t vector);
+/* TRAP_INTR: true when it was the posted-interrupt notification only (no TD exit). */
+bool td_vapic_notified(struct tdvps *vp, const struct trap_info *ti);
+/* The platform's intr_window hook. */
+void td_intr_window(struct cpu_regs *ctx);
 /* TD_PARAMS CPUID_CONFIG handling at MNG.INIT: 0 or the status (RCX = leaf | sub << 32). */
 uint64_t td_cpuid_config(struct tdcs *tdcs, const struct td_params *p, uint64_t *ext);
 

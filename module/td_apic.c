@@ -27,3 +27,118 @@ void td_vapic_reset(struct tdvps *vp)
 	vp->apic.pi_nv = POSTED_INTR_NV_INIT;
 	vp->apic.pid_pa = POSTED_INTR_DESC_ADDR_INIT;
 }
+
+/* The PID the VMM configured, or NULL (TDH.VP.WR checked it is 64 bytes of host RAM). */
+static struct pi_desc *vapic_pid(const struct tdvps *vp)
+{
+	uint64_t pa = __atomic_load_n(&vp->apic.pid_pa, __ATOMIC_ACQUIRE);
+
+	return pa == POSTED_INTR_DESC_ADDR_INIT ? NULL : phys_seam_va(pa);
+}
+
+/* Highest set bit of a 256-bit register, or -1. */
+static int highest_vector(const uint64_t r[4])
+{
+	for (int i = 3; i >= 0; i--)
+		if (r[i])
+			return i * 64 + 63 - __builtin_clzll(r[i]);
+	return -1;
+}
+
+static void vector_clear(uint64_t r[4], unsigned int v)
+{
+	r[v / 64] &= ~(1ULL << (v % 64));
+}
+
+static void vector_set(uint64_t r[4], unsigned int v)
+{
+	r[v / 64] |= 1ULL << (v % 64);
+}
+
+/* PPR virtualization [SDM 30.1.3]: VTPR when its class is >= SVI's, else SVI's class. */
+uint8_t td_vapic_ppr(const struct tdvps *vp)
+{
+	int svi = highest_vector(vp->apic.isr);
+	uint8_t isrv = svi < 0 ? 0 : (uint8_t)svi;
+
+	return (vp->apic.tpr >> 4) >= (isrv >> 4) ? vp->apic.tpr : (uint8_t)(isrv & 0xF0);
+}
+
+/*
+ * Posted-interrupt processing [SDM 30.6 steps 3-4]: when ON is set, clear it, then move
+ * the PIR into the vIRR one 64-bit word at a time with an atomic exchange, so that a bit
+ * the VMM posts meanwhile is either taken now or stays for the next time (with ON set).
+ */
+static void vapic_sync_pir(struct tdvps *vp)
+{
+	struct pi_desc *pid = vapic_pid(vp);
+
+	if (!pid || !(__atomic_load_n(&pid->control, __ATOMIC_ACQUIRE) & PI_CONTROL_ON))
+		return;
+	__atomic_fetch_and(&pid->control, (uint16_t)~PI_CONTROL_ON, __ATOMIC_SEQ_CST);
+	for (unsigned int i = 0; i < 4; i++)
+		vp->apic.irr[i] |= __atomic_exchange_n(&pid->pir[i], 0, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Evaluation and delivery of pending virtual interrupts [SDM 30.2.1, 30.2.2]: the highest
+ * vIRR vector is recognised when its priority class is above the PPR's, and delivered when
+ * RFLAGS.IF = 1 and no STI shadow blocks it: vIRR -> vISR, then through the guest IDT like
+ * an external interrupt (no error code). Called whenever the vCPU is about to run guest code
+ * again (TDH.VP.ENTER, the end of every guest stop the module handled, the virtual CPU's
+ * interrupt window).
+ */
+void td_vapic_deliver(struct cpu_regs *ctx, struct tdvps *vp)
+{
+	int v;
+
+	vapic_sync_pir(vp);
+	if (!vp->cpu.vif || vp->cpu.sti_shadow)
+		return;
+	v = highest_vector(vp->apic.irr);
+	if (v < 0 || (v >> 4) <= (td_vapic_ppr(vp) >> 4))
+		return;
+	vector_clear(vp->apic.irr, (unsigned int)v);
+	vector_set(vp->apic.isr, (unsigned int)v);
+	/* A gate that cannot take it: the CPU's fault on delivery becomes #DF, then a triple
+	 * fault (tdxsim does not model the intermediate #GP/#NP). */
+	if (guest_deliver(ctx, &vp->cpu, (uint8_t)v, false, 0))
+		td_inject_exception(ctx, vp, X86_TRAP_DF, true, 0);
+}
+
+/* EOI virtualization [SDM 30.1.4]: the highest vISR vector is done. */
+void td_vapic_eoi(struct tdvps *vp)
+{
+	int v = highest_vector(vp->apic.isr);
+
+	if (v >= 0)
+		vector_clear(vp->apic.isr, (unsigned int)v);
+}
+
+/* Self-IPI virtualization [SDM 30.1.5]: the vector becomes requested. */
+void td_vapic_self_ipi(struct tdvps *vp, uint8_t vector)
+{
+	vector_set(vp->apic.irr, vector);
+}
+
+/* The platform's interrupt-window hook: the guest may take an interrupt now. */
+void td_intr_window(struct cpu_regs *ctx)
+{
+	struct tdvps *vp = td_current_vp();
+
+	if (vp)
+		td_vapic_deliver(ctx, vp);
+}
+
+/*
+ * The notification vector reached the LP while the vCPU ran: processed in the TD, with no
+ * TD exit [SDM 30.6 steps 1-2: an interrupt whose vector is the NV is acknowledged and
+ * processed, anything else is an external-interrupt VM exit]. Returns false when this stop
+ * must exit to the host instead (a timer, a kick, another vector, or nothing posted).
+ */
+bool td_vapic_notified(struct tdvps *vp, const struct trap_info *ti)
+{
+	bool notified = vp->apic.pi_nv <= 255 && lp_ipi_take((uint8_t)vp->apic.pi_nv);
+
+	return notified && !ti->timer && !ti->kick && !lp_ipi_pending();
+}

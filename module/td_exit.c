@@ -235,10 +235,11 @@ static void exit_ept(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_i
 	td_exit_async(ctx, EXIT_REASON_EPT_VIOLATION, qual, 0, gpa, 0);
 }
 
+/* An interrupt on the LP: the posted-interrupt notification stays in the TD (td_apic.c). */
 static void exit_intr(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
 {
-	(void)vp;
-	(void)ti;
+	if (td_vapic_notified(vp, ti))
+		return; /* td_guest_event delivers what was posted */
 	td_exit_async(ctx, EXIT_REASON_EXTERNAL_INTERRUPT, 0, 0, 0, 0);
 }
 
@@ -284,6 +285,9 @@ void td_guest_event(struct cpu_regs *ctx, const struct trap_info *ti)
 		return;
 	}
 	exit_handlers[ti->kind](ctx, vp, ti);
+	/* Back to guest code (no TD exit): a pending virtual interrupt may be due. */
+	if (td_current_vp() == vp)
+		td_vapic_deliver(ctx, vp);
 }
 
 /* ------------------------------------------------------------------------------------------

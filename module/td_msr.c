@@ -7,6 +7,13 @@
  *   - #VE: everything else, for the guest kernel to emulate or ask the VMM about
  *     (Instruction.RDMSR/WRMSR), e.g. the x2APIC, MTRRs, MCA and PMU MSRs.
  * This table is tdxsim's distillation of the module's lookup; docs/MODULE.md lists it.
+ *
+ * The x2APIC range follows the module's MSR bitmap [M msr_config_lookup.c rows 89-103]:
+ * TPR, PPR, EOI, ISR, TMR, IRR and SELF_IPI pass through to APICv, which the module
+ * (td_apic.c) plays here [SDM vol. 3C 30.5]; the reserved xAPIC-only offsets are #GP; ID,
+ * VERSION, LDR, SVR, ESR, the LVTs, the timer and ICR are #VE, so a guest asks the VMM
+ * (TDVMCALL<RDMSR/WRMSR>), e.g. to send an IPI through ICR [L arch/x86/coco/tdx/tdx.c
+ * handle_ve MSR path; KVM tdx_has_emulated_msr].
  */
 #include <string.h>
 
@@ -17,6 +24,7 @@ enum msr_action {
 	MSR_GP,
 	MSR_VIRT, /* per-vCPU value, read and write */
 	MSR_RO,	  /* fixed value; a write is #GP */
+	MSR_APIC, /* a virtual-APIC register (x2apic_read/x2apic_write) */
 };
 
 struct msr_rule {
@@ -46,6 +54,18 @@ static const struct msr_rule msr_rules[] = {
 	{0x00000480, 0x00000492, MSR_GP, 0},	       /* IA32_VMX_* capabilities */
 	{0x00000982, 0x00000982, MSR_GP, 0},	       /* IA32_TME_ACTIVATE */
 	{0x00000C80, 0x00000C80, MSR_GP, 0},	       /* IA32_DEBUG_INTERFACE */
+	{0x00000800, 0x00000801, MSR_GP, 0},	       /* reserved (xAPIC only) */
+	{0x00000804, 0x00000807, MSR_GP, 0},	       /* reserved */
+	{0x00000808, 0x00000808, MSR_APIC, 0},	       /* IA32_X2APIC_TPR */
+	{0x00000809, 0x00000809, MSR_GP, 0},	       /* reserved (APR) */
+	{0x0000080A, 0x0000080B, MSR_APIC, 0},	       /* IA32_X2APIC_PPR, EOI */
+	{0x0000080C, 0x0000080C, MSR_GP, 0},	       /* reserved (RRD) */
+	{0x0000080E, 0x0000080E, MSR_GP, 0},	       /* reserved (DFR) */
+	{0x00000810, 0x00000827, MSR_APIC, 0},	       /* IA32_X2APIC_ISR0-7, TMR0-7, IRR0-7 */
+	{0x00000829, 0x0000082E, MSR_GP, 0},	       /* reserved */
+	{0x00000831, 0x00000831, MSR_GP, 0},	       /* reserved (ICR high) */
+	{0x0000083F, 0x0000083F, MSR_APIC, 0},	       /* IA32_X2APIC_SELF_IPI */
+	{0x00000840, 0x0000087F, MSR_GP, 0},	       /* reserved */
 	{0x00000DA0, 0x00000DA0, MSR_VIRT, 0},	       /* IA32_XSS */
 	{0x00001400, 0x00001401, MSR_GP, 0},	       /* IA32_SEAMRR_BASE/MASK */
 	{0xC0000080, 0xC0000080, MSR_RO, TD_EFER},     /* IA32_EFER */
@@ -99,6 +119,74 @@ static void msr_read(struct cpu_regs *ctx, struct tdvps *vp, const struct msr_ru
 	(void)ctx;
 }
 
+/*
+ * The x2APIC registers APICv virtualises [SDM 30.5]: reads of TPR, PPR, ISR, TMR and IRR
+ * come from the virtual APIC (TMR is 0: every interrupt is edge-triggered); TPR, EOI and
+ * SELF_IPI writes are virtualised. A write-only register read, a read-only one written,
+ * EOI with a non-zero value or SELF_IPI with bits 63:8 set: #GP. False means #GP.
+ */
+static bool x2apic_read(struct tdvps *vp, uint32_t msr, uint64_t *val)
+{
+	const struct td_vapic *a = &vp->apic;
+
+	if (msr == 0x808)
+		*val = a->tpr;
+	else if (msr == 0x80A)
+		*val = td_vapic_ppr(vp);
+	else if (msr >= 0x810 && msr <= 0x817)
+		*val = (uint32_t)(a->isr[(msr - 0x810) / 2] >> (32 * ((msr - 0x810) % 2)));
+	else if (msr >= 0x818 && msr <= 0x81F)
+		*val = 0;
+	else if (msr >= 0x820 && msr <= 0x827)
+		*val = (uint32_t)(a->irr[(msr - 0x820) / 2] >> (32 * ((msr - 0x820) % 2)));
+	else
+		return false; /* EOI, SELF_IPI: write-only */
+	return true;
+}
+
+static bool x2apic_write(struct tdvps *vp, uint32_t msr, uint64_t val)
+{
+	switch (msr) {
+	case 0x808:
+		if (val >> 8)
+			return false; /* bits 63:8 reserved */
+		vp->apic.tpr = (uint8_t)val;
+		return true;
+	case 0x80B:
+		if (val)
+			return false;
+		td_vapic_eoi(vp);
+		return true;
+	case 0x83F:
+		if (val >> 8)
+			return false;
+		td_vapic_self_ipi(vp, (uint8_t)val);
+		return true;
+	default:
+		return false; /* PPR, ISR, TMR, IRR: read-only */
+	}
+}
+
+static void msr_apic(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti,
+		     uint32_t msr, uint64_t val)
+{
+	bool ok;
+
+	if (ti->kind == TRAP_WRMSR) {
+		ok = x2apic_write(vp, msr, val);
+	} else {
+		ok = x2apic_read(vp, msr, &val);
+		ctx->gpr[REG_RAX_] = ok ? (uint32_t)val : ctx->gpr[REG_RAX_];
+		ctx->gpr[REG_RDX_] = ok ? val >> 32 : ctx->gpr[REG_RDX_];
+	}
+	if (!ok) {
+		td_inject_exception(ctx, vp, X86_TRAP_GP, true, 0);
+		return;
+	}
+	/* A lower TPR or an EOI may let a pending vector in: td_guest_event delivers it. */
+	ctx->rip += ti->insn_len;
+}
+
 void td_msr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
 {
 	uint32_t msr = (uint32_t)ctx->gpr[REG_RCX_];
@@ -110,6 +198,10 @@ void td_msr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info 
 	if (!r && !gs) {
 		td_inject_ve(ctx, vp, write ? EXIT_REASON_MSR_WRITE : EXIT_REASON_MSR_READ, 0, 0, 0,
 			     ti->insn_len, 0);
+		return;
+	}
+	if (r && r->action == MSR_APIC) {
+		msr_apic(ctx, vp, ti, msr, val);
 		return;
 	}
 	if (r && (r->action == MSR_GP || (write && r->action == MSR_RO))) {

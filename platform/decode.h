@@ -15,6 +15,8 @@ int decode_operands(const uint8_t *bytes, size_t avail, ZydisDecodedInstruction 
 int zydis_gpr_number(int reg);
 
 int vcpu_emulate(struct cpu_regs *ctx, struct guest_cpu *g, const uint8_t *bytes, size_t avail);
+/* End an STI shadow at a guest stop: true when one was open (its TF is cleared). */
+bool vcpu_shadow_end(struct cpu_regs *ctx, struct guest_cpu *g);
 void guest_raise(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, uint64_t error_code);
 int guest_read(void *dst, uint64_t gva, size_t len);
 int guest_write(uint64_t gva, const void *src, size_t len);

@@ -320,7 +320,8 @@ struct guest_cpu {
 	uint16_t idt_limit;
 	uint64_t gdt_base;
 	uint16_t gdt_limit;
-	bool vif; /* virtual RFLAGS.IF (CLI/STI) */
+	bool vif;	 /* virtual RFLAGS.IF (CLI/STI, interrupt gates, IRETQ) */
+	bool sti_shadow; /* STI set vif: interrupts wait until the next instruction is done */
 	uint64_t cr0, cr2, cr3, cr4;
 	uint64_t gs_base, kernel_gs_base;
 	struct td_window *window;
@@ -339,6 +340,12 @@ struct guest_cpu {
 struct platform_hooks {
 	void (*seamcall)(struct cpu_regs *ctx, unsigned int insn_len);
 	void (*guest)(struct cpu_regs *ctx, const struct trap_info *ti);
+	/*
+	 * intr_window: the virtual CPU opened the interrupt window without the guest hook
+	 * seeing it (the instruction after STI completed, or an IRETQ set IF): a pending
+	 * interrupt may now be delivered. Optional.
+	 */
+	void (*intr_window)(struct cpu_regs *ctx);
 };
 void platform_set_hooks(const struct platform_hooks *hooks);
 
@@ -352,9 +359,14 @@ struct guest_cpu *lp_current_guest(void);
 /*
  * Deliver an exception or interrupt to the guest as the CPU does: read the gate from the
  * guest IDT, push SS, RSP, RFLAGS, CS, RIP (and the error code) on the guest stack, jump to
- * the handler. 0, or -EFAULT when the IDT or stack cannot take it (the caller escalates to
- * #DF, then triple fault).
+ * the handler; an interrupt gate clears the virtual IF. 0, or -EFAULT when the IDT or stack
+ * cannot take it (the caller escalates to #DF, then triple fault).
+ *
+ * A frame whose RFLAGS has IF set carries SS = GUEST_IRET_SS: a native IRETQ at CPL3 cannot
+ * set IF, so that selector makes it fault (#GP), and the virtual CPU completes the IRETQ,
+ * restoring the virtual IF from the frame.
  */
+#define GUEST_IRET_SS 0
 int guest_deliver(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, bool has_error,
 		  uint64_t error_code);
 

@@ -42,6 +42,7 @@ void lp_world_enter(struct cpu_regs *ctx, struct guest_cpu *g)
 	lp->guest = g;
 	*ctx = g->regs;
 	ctx->rflags = (ctx->rflags & GUEST_RFLAGS_MASK) | 0x202;
+	atomic_store(&lp->kicked, false); /* a kick is for the guest running when it comes */
 	atomic_store(&lp->in_guest, true);
 }
 
@@ -99,13 +100,15 @@ int guest_write(uint64_t gva, const void *src, size_t len)
 }
 
 /* ------------------------------------------------------------------------------------------
- * Exception delivery through the guest IDT, as a 64-bit CPU does it without IST: align the
- * stack to 16 bytes, push SS, RSP, RFLAGS, CS, RIP and the error code, jump to the gate's
- * offset. The guest returns with a native IRETQ.
+ * Exception and interrupt delivery through the guest IDT, as a 64-bit CPU does it without
+ * IST: align the stack to 16 bytes, push SS, RSP, RFLAGS, CS, RIP and the error code, jump
+ * to the gate's offset; an interrupt gate (type 0xE) clears IF, a trap gate (0xF) leaves it
+ * [SDM vol. 3A 6.12.1.3]. The pushed RFLAGS image carries the virtual IF.
  *
- * The virtual IF is left as it was: IRETQ runs natively at CPL3 and cannot restore it, so
- * clearing it here would leave it cleared forever. The pushed RFLAGS image carries the
- * virtual IF so that the handler sees what it would on hardware.
+ * The guest returns with IRETQ. At CPL3 a native IRETQ leaves IF alone, which is right when
+ * the frame's IF is 0 (a kernel returns with interrupts disabled) but not when it is 1: such
+ * frames get SS = GUEST_IRET_SS (null), IRETQ to CPL3 with a null SS faults with #GP(0)
+ * [SDM vol. 2A IRET], and the virtual CPU completes it (emulate_iretq).
  */
 int guest_deliver(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, bool has_error,
 		  uint64_t error_code)
@@ -128,7 +131,7 @@ int guest_deliver(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, boo
 	frame[n++] = USER_CS;
 	frame[n++] = (ctx->rflags & ~X86_EFLAGS_IF) | (g->vif ? X86_EFLAGS_IF : 0);
 	frame[n++] = ctx->gpr[REG_RSP_];
-	frame[n++] = USER_SS;
+	frame[n++] = g->vif ? GUEST_IRET_SS : USER_SS;
 	rsp = (ctx->gpr[REG_RSP_] & ~0xFULL) - n * 8;
 	if (guest_write(rsp, frame, n * 8))
 		return -EFAULT;
@@ -136,6 +139,8 @@ int guest_deliver(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, boo
 	ctx->gpr[REG_RSP_] = rsp;
 	ctx->rip = handler;
 	ctx->rflags &= ~(X86_EFLAGS_TF | 0x4000 /* NT */ | 0x10000 /* RF */);
+	if (((gate[0] >> 40) & 0xF) == 0xE)
+		g->vif = false;
 	atomic_fetch_add_explicit(&plat.deliveries, 1, memory_order_relaxed);
 	return 0;
 }
@@ -270,6 +275,63 @@ static int emulate_mov_cr(struct cpu_regs *ctx, struct guest_cpu *g, const Zydis
 }
 
 /*
+ * STI: IF = 1. When IF was 0, interrupts stay blocked until the next instruction has
+ * completed [SDM vol. 2B STI], so that `sti; hlt` (here `sti; tdcall`) cannot take the
+ * interrupt in between. The shadow ends at the next guest stop (vcpu_shadow_end); TF makes
+ * sure there is one right after that instruction. The gate call is left without TF: it
+ * stops anyway, and a #DB on its target would land in host code.
+ */
+static bool is_gate_call(uint64_t rip)
+{
+	const uint8_t *b = (const uint8_t *)(uintptr_t)rip;
+	int32_t disp;
+
+	if (!window_addr_readable((uintptr_t)rip) || b[0] != 0xFF || b[1] != 0x15)
+		return false;
+	memcpy(&disp, b + 2, 4);
+	return rip + TDXSIM_GATE_CALL_LEN + (int64_t)disp == (uint64_t)(uintptr_t)&tdxsim_gate_ptr;
+}
+
+static void emulate_sti(struct cpu_regs *ctx, struct guest_cpu *g, unsigned int len)
+{
+	if (g->vif)
+		return;
+	g->vif = true;
+	g->sti_shadow = true;
+	if (!is_gate_call(ctx->rip + len))
+		ctx->rflags |= X86_EFLAGS_TF;
+}
+
+bool vcpu_shadow_end(struct cpu_regs *ctx, struct guest_cpu *g)
+{
+	if (!g->sti_shadow)
+		return false;
+	g->sti_shadow = false;
+	ctx->rflags &= ~X86_EFLAGS_TF;
+	return true;
+}
+
+/*
+ * IRETQ of a frame guest_deliver() marked (IF = 1, SS = GUEST_IRET_SS): pop RIP, CS,
+ * RFLAGS, RSP, SS as the CPU does, keep the real selectors, and take IF from the frame.
+ * Any other IRETQ that faulted is the guest's own #GP.
+ */
+static int emulate_iretq(struct cpu_regs *ctx, struct guest_cpu *g)
+{
+	uint64_t f[5];
+
+	if (guest_read(f, ctx->gpr[REG_RSP_], sizeof(f)))
+		return -EFAULT;
+	if (f[1] != USER_CS || f[4] != GUEST_IRET_SS)
+		return -EINVAL;
+	ctx->rip = f[0];
+	ctx->rflags = (ctx->rflags & ~GUEST_RFLAGS_MASK) | (f[2] & GUEST_RFLAGS_MASK);
+	ctx->gpr[REG_RSP_] = f[3];
+	g->vif = (f[2] & X86_EFLAGS_IF) != 0;
+	return 1;
+}
+
+/*
  * Complete a privileged instruction against the virtual CPU. Returns 0 when done (RIP
  * advanced), -EFAULT when a memory operand faulted (a #PF was raised), -EINVAL when it is
  * not an instruction the virtual CPU completes.
@@ -287,7 +349,12 @@ int vcpu_emulate(struct cpu_regs *ctx, struct guest_cpu *g, const uint8_t *bytes
 		g->vif = false;
 		break;
 	case ZYDIS_MNEMONIC_STI:
-		g->vif = true;
+		emulate_sti(ctx, g, in.length);
+		break;
+	case ZYDIS_MNEMONIC_IRETQ:
+		ret = emulate_iretq(ctx, g);
+		if (ret == 1)
+			return 0; /* RIP is the frame's */
 		break;
 	case ZYDIS_MNEMONIC_LIDT:
 	case ZYDIS_MNEMONIC_LGDT:

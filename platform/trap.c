@@ -368,14 +368,37 @@ static void guest_event(struct lp *lp, struct cpu_regs *ctx, struct trap_info *t
 	guest_raise(ctx, lp->guest, 6, 0);
 }
 
+/*
+ * The virtual CPU completed something on its own that may let a pending interrupt in: the
+ * instruction in an STI shadow, or an IRETQ that set IF. Tell the module (the guest hook
+ * already had its chance when the stop went there).
+ */
+static void guest_window(struct lp *lp, struct cpu_regs *ctx, const struct trap_info *ti,
+			 bool shadow_ended, bool vif_before)
+{
+	struct guest_cpu *g = lp->guest;
+
+	if (ti->kind != TRAP_NONE || !atomic_load(&lp->in_guest) || !g->vif || g->sti_shadow)
+		return;
+	if ((shadow_ended || !vif_before) && plat.hooks.intr_window)
+		plat.hooks.intr_window(ctx);
+}
+
 static void guest_trap(struct lp *lp, int sig, const siginfo_t *si, ucontext_t *uc)
 {
 	struct cpu_regs ctx;
 	struct trap_info ti = {0};
+	bool vif_before = lp->guest->vif, shadow_ended;
 
 	uc_to_ctx(uc, &ctx);
-	classify_signal(lp, sig, si, uc, &ctx, &ti);
+	/* Whatever stopped the guest, the instruction after an STI is done or stopping. */
+	shadow_ended = vcpu_shadow_end(&ctx, lp->guest);
+	if (shadow_ended && sig == SIGTRAP && uc->uc_mcontext.gregs[REG_TRAPNO] == 1)
+		ti.kind = TRAP_NONE; /* the single step that ends the shadow, not a guest #DB */
+	else
+		classify_signal(lp, sig, si, uc, &ctx, &ti);
 	guest_event(lp, &ctx, &ti);
+	guest_window(lp, &ctx, &ti, shadow_ended, vif_before);
 	ctx_to_uc(&ctx, uc);
 }
 
@@ -451,6 +474,7 @@ struct lp *tdxsim_gate_dispatch(struct lp *lp)
 			.insn_rip = ctx->rip,
 			.insn_len = TDXSIM_GATE_CALL_LEN,
 		};
+		vcpu_shadow_end(ctx, lp->guest);
 		guest_event(lp, ctx, &ti);
 	} else {
 		host_seamcall(lp, ctx, TDXSIM_GATE_CALL_LEN);
