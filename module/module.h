@@ -255,6 +255,29 @@ void pamt_init_block(const struct tdmr *t, uint64_t block);
 /* The PAMT entry of hpa at a level, when hpa is in an initialised block; else NULL. */
 struct pamt_entry *pamt_entry_get(uint64_t hpa, enum pamt_level level);
 
+/*
+ * Is a PAMT page backed (written since its discard)? One that is not reads as all NDA. The
+ * answer comes from mincore() over 1024 pages at a time, kept in `res` (zero it first): the
+ * checkers skip the never-written parts of a PAMT with one system call per 4 MiB.
+ */
+#define PAMT_RESIDENCY_PAGES 1024
+struct pamt_residency {
+	uintptr_t start;
+	bool valid;
+	unsigned char vec[PAMT_RESIDENCY_PAGES];
+};
+bool pamt_page_resident(struct pamt_residency *res, const void *va);
+
+/* The checkers' report (tdx_pamt_check, tdx_sept_check): messages, one a line, and a count. */
+struct pamt_report {
+	char *buf;
+	size_t len, used;
+	int count;
+	struct pamt_residency res;
+};
+void __attribute__((format(printf, 2, 3)))
+pamt_violation(struct pamt_report *r, const char *fmt, ...);
+
 static inline uint64_t pamt_owner(const struct pamt_entry *e)
 {
 	uint64_t v = 0;

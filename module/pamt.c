@@ -87,14 +87,20 @@ struct pamt_entry *pamt_entry_get(uint64_t hpa, enum pamt_level level)
  * memfd mapping would allocate it.
  */
 
-static bool page_resident(const void *va)
+bool pamt_page_resident(struct pamt_residency *res, const void *va)
 {
-	unsigned char vec;
 	uintptr_t p = (uintptr_t)va & ~(uintptr_t)(_4K - 1);
 
-	if (mincore((void *)p, _4K, &vec) < 0)
-		return true;
-	return vec & 1;
+	if (!res->valid || p < res->start || p >= res->start + PAMT_RESIDENCY_PAGES * _4K) {
+		res->start = p;
+		res->valid = mincore((void *)p, PAMT_RESIDENCY_PAGES * _4K, res->vec) == 0;
+		/* The range ran past the mapping: ask for this page alone. */
+		if (!res->valid && mincore((void *)p, _4K, res->vec) < 0)
+			return true;
+		if (!res->valid)
+			return res->vec[0] & 1;
+	}
+	return res->vec[(p - res->start) / _4K] & 1;
 }
 
 static bool pa_reserved(const struct tdmr *t, uint64_t pa)
@@ -139,13 +145,7 @@ static const char *pt_name(unsigned int pt)
 	}
 }
 
-struct report {
-	char *buf;
-	size_t len, used;
-	int count;
-};
-
-static void __attribute__((format(printf, 2, 3))) violation(struct report *r, const char *fmt, ...)
+void pamt_violation(struct pamt_report *r, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -168,28 +168,28 @@ static void __attribute__((format(printf, 2, 3))) violation(struct report *r, co
 static const char *level_name[] = {[PT_4KB] = "4K", [PT_2MB] = "2M", [PT_1GB] = "1G"};
 
 /* Checks every entry has on its own. Returns whether the entry is a leaf (maps a page). */
-static bool check_entry(struct report *r, const struct pamt_entry *e, uint64_t pa,
+static bool check_entry(struct pamt_report *r, const struct pamt_entry *e, uint64_t pa,
 			enum pamt_level level)
 {
 	if (e->lock)
-		violation(r, "PAMT %s 0x%llx: lock held (0x%04x)", level_name[level],
-			  (unsigned long long)pa, e->lock);
+		pamt_violation(r, "PAMT %s 0x%llx: lock held (0x%04x)", level_name[level],
+			       (unsigned long long)pa, e->lock);
 	if (!pt_name(e->pt))
-		violation(r, "PAMT %s 0x%llx: bad page type %u", level_name[level],
-			  (unsigned long long)pa, e->pt);
+		pamt_violation(r, "PAMT %s 0x%llx: bad page type %u", level_name[level],
+			       (unsigned long long)pa, e->pt);
 	if ((e->pt == PT_NDA || e->pt == PT_RSVD) && (pamt_owner(e) || e->bepoch))
-		violation(r, "PAMT %s 0x%llx: %s entry with owner 0x%llx bepoch 0x%llx",
-			  level_name[level], (unsigned long long)pa, pt_name(e->pt),
-			  (unsigned long long)pamt_owner(e), (unsigned long long)e->bepoch);
+		pamt_violation(r, "PAMT %s 0x%llx: %s entry with owner 0x%llx bepoch 0x%llx",
+			       level_name[level], (unsigned long long)pa, pt_name(e->pt),
+			       (unsigned long long)pamt_owner(e), (unsigned long long)e->bepoch);
 	if (level != PT_4KB && e->pt == PT_RSVD)
-		violation(r, "PAMT %s 0x%llx: RSVD above 4K", level_name[level],
-			  (unsigned long long)pa);
+		pamt_violation(r, "PAMT %s 0x%llx: RSVD above 4K", level_name[level],
+			       (unsigned long long)pa);
 	return e->pt != PT_NDA && e->pt != PT_RSVD;
 }
 
 /* Everything below a leaf at [pa, pa + size) must be free. */
-static void check_children_free(struct report *r, const struct tdmr *t, uint64_t pa, uint64_t size,
-				enum pamt_level level)
+static void check_children_free(struct pamt_report *r, const struct tdmr *t, uint64_t pa,
+				uint64_t size, enum pamt_level level)
 {
 	for (enum pamt_level l = PT_4KB; l < level; l++) {
 		uint64_t step = l == PT_4KB ? _4K : _2M;
@@ -197,20 +197,21 @@ static void check_children_free(struct report *r, const struct tdmr *t, uint64_t
 		for (uint64_t p = pa; p < pa + size; p += step) {
 			const struct pamt_entry *e = phys_seam_va(pamt_entry_pa(t, p, l));
 
-			if (l == PT_4KB && !((p >> 12) % ENTRIES_PER_PAGE) && !page_resident(e)) {
+			if (l == PT_4KB && !((p >> 12) % ENTRIES_PER_PAGE) &&
+			    !pamt_page_resident(&r->res, e)) {
 				p += (ENTRIES_PER_PAGE - 1) * _4K;
 				continue;
 			}
 			if (e->pt != PT_NDA)
-				violation(r, "PAMT %s 0x%llx: %s below a %s leaf at 0x%llx",
-					  level_name[l], (unsigned long long)p,
-					  pt_name(e->pt) ? pt_name(e->pt) : "?", level_name[level],
-					  (unsigned long long)pa);
+				pamt_violation(r, "PAMT %s 0x%llx: %s below a %s leaf at 0x%llx",
+					       level_name[l], (unsigned long long)p,
+					       pt_name(e->pt) ? pt_name(e->pt) : "?",
+					       level_name[level], (unsigned long long)pa);
 		}
 	}
 }
 
-static void check_block(struct report *r, const struct tdmr *t, uint64_t block)
+static void check_block(struct pamt_report *r, const struct tdmr *t, uint64_t block)
 {
 	const struct pamt_entry *e1 = phys_seam_va(pamt_entry_pa(t, block, PT_1GB));
 
@@ -228,30 +229,32 @@ static void check_block(struct report *r, const struct tdmr *t, uint64_t block)
 		const struct pamt_entry *e = phys_seam_va(pamt_entry_pa(t, pa, PT_4KB));
 		bool rsvd;
 
-		if (!((pa >> 12) % ENTRIES_PER_PAGE) && !page_resident(e)) {
+		if (!((pa >> 12) % ENTRIES_PER_PAGE) && !pamt_page_resident(&r->res, e)) {
 			/* A page of zeros: all free; reserved pages in it lack their RSVD. */
 			uint64_t span = ENTRIES_PER_PAGE * _4K;
 
 			if (range_has_reserved(t, pa, span))
-				violation(r, "PAMT 4K [0x%llx, 0x%llx): reserved pages not RSVD",
-					  (unsigned long long)pa, (unsigned long long)(pa + span));
+				pamt_violation(
+					r, "PAMT 4K [0x%llx, 0x%llx): reserved pages not RSVD",
+					(unsigned long long)pa, (unsigned long long)(pa + span));
 			pa += span - _4K;
 			continue;
 		}
 		check_entry(r, e, pa, PT_4KB);
 		rsvd = pa_reserved(t, pa);
 		if (rsvd && e->pt != PT_RSVD)
-			violation(r, "PAMT 4K 0x%llx: reserved page is %s", (unsigned long long)pa,
-				  pt_name(e->pt) ? pt_name(e->pt) : "?");
+			pamt_violation(r, "PAMT 4K 0x%llx: reserved page is %s",
+				       (unsigned long long)pa,
+				       pt_name(e->pt) ? pt_name(e->pt) : "?");
 		if (!rsvd && e->pt == PT_RSVD)
-			violation(r, "PAMT 4K 0x%llx: RSVD outside the reserved areas",
-				  (unsigned long long)pa);
+			pamt_violation(r, "PAMT 4K 0x%llx: RSVD outside the reserved areas",
+				       (unsigned long long)pa);
 	}
 }
 
 int tdx_pamt_check(char *buf, size_t buflen)
 {
-	struct report r = {.buf = buf, .len = buflen};
+	struct pamt_report r = {.buf = buf, .len = buflen};
 
 	if (buf && buflen)
 		buf[0] = 0;
@@ -260,8 +263,8 @@ int tdx_pamt_check(char *buf, size_t buflen)
 		uint64_t done = __atomic_load_n(&t->next_init, __ATOMIC_ACQUIRE) & ~(_1G - 1);
 
 		if (!mutex_try((struct try_mutex *)&t->lock)) {
-			violation(&r, "TDMR %u at 0x%llx: lock held", i,
-				  (unsigned long long)t->base);
+			pamt_violation(&r, "TDMR %u at 0x%llx: lock held", i,
+				       (unsigned long long)t->base);
 			continue;
 		}
 		mutex_release((struct try_mutex *)&t->lock);
@@ -301,6 +304,7 @@ static void run_add(FILE *out, struct run *run, uint64_t pa, uint64_t size, unsi
 
 static void dump_block(FILE *out, struct run *run, const struct tdmr *t, uint64_t block)
 {
+	struct pamt_residency res = {0};
 	const struct pamt_entry *e1 = phys_seam_va(pamt_entry_pa(t, block, PT_1GB));
 
 	if (e1->pt != PT_NDA) {
@@ -317,7 +321,7 @@ static void dump_block(FILE *out, struct run *run, const struct tdmr *t, uint64_
 		for (uint64_t pa = pa2; pa < pa2 + _2M; pa += _4K) {
 			const struct pamt_entry *e = phys_seam_va(pamt_entry_pa(t, pa, PT_4KB));
 
-			if (!((pa >> 12) % ENTRIES_PER_PAGE) && !page_resident(e)) {
+			if (!((pa >> 12) % ENTRIES_PER_PAGE) && !pamt_page_resident(&res, e)) {
 				run_add(out, run, pa, ENTRIES_PER_PAGE * _4K, PT_NDA, 0, "4K");
 				pa += (ENTRIES_PER_PAGE - 1) * _4K;
 				continue;

@@ -70,6 +70,10 @@ static uint64_t flush_vcpu(uint64_t tdvpr)
 
 	for (unsigned int lp = 0; lp < platform_nr_lps(); lp++) {
 		s = call_retry(lp, TDH_VP_FLUSH, &in, &out);
+		/* Without all its TDCX pages the vCPU never ran: KVM flushes only the vCPUs
+		 * that were loaded on a CPU [L kvm/vmx/tdx.c tdx_flush_vp_on_cpu]. */
+		if (s == TDX_TDCX_NUM_INCORRECT)
+			return 0;
 		if (s != TDX_VCPU_NOT_ASSOCIATED)
 			return s;
 	}
