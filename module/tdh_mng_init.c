@@ -86,7 +86,7 @@ static void tdcs_init(struct tdcs *tdcs, const struct td_params *p)
 	tdcs->eptp_controls = p->eptp_controls;
 	tdcs->ept_levels = tdx_eptp_levels(p->eptp_controls);
 	tdcs->config_flags = p->config_flags;
-	tdcs->gpaw = tdx_gpaw(p->config_flags);
+	tdcs->gpaw = tdx_config_gpaw(p->config_flags);
 	tdcs->shared_bit = tdx_shared_bit(tdcs->gpaw);
 	tdcs->tsc_frequency = p->tsc_frequency;
 	tdcs->ia32_arch_capabilities_config = p->ia32_arch_capabilities_config;

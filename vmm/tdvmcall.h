@@ -90,17 +90,6 @@ static inline uint64_t tdvmcall_shared_bit(const struct tdvmcall_td *td)
 	return 1ULL << (td->gpaw - 1);
 }
 
-/* GetQuote buffer (GHCI "TDG.VP.VMCALL<GetQuote>"; Linux struct tdx_quote_buf). */
-#define GET_QUOTE_HDR_LEN	      24
-#define GET_QUOTE_STRUCTURE_VERSION   1
-#define GET_QUOTE_SUCCESS	      0x0000000000000000ULL
-#define GET_QUOTE_IN_FLIGHT	      0xFFFFFFFFFFFFFFFFULL
-#define GET_QUOTE_ERROR		      0x8000000000000000ULL
-#define GET_QUOTE_SERVICE_UNAVAILABLE 0x8000000000000001ULL
-
-/* GetTdVmCallInfo leaf 1, R11: optional sub-functions supported [KVM tdx.c]. */
-#define TDVMCALLINFO_SETUP_EVENT_NOTIFY_INTERRUPT (1ULL << 1)
-
 /* ReportFatalError R12 bit 63: R13 is a valid GPA [GHCI; QEMU tdx.c]. */
 #define TDVMCALL_FATAL_ERROR_GPA_VALID (1ULL << 63)
 

@@ -85,19 +85,40 @@ void tdx_panic(u64 code, const char *fmt, ...)
 	tdx_report_fatal(code, msg);
 }
 
-unsigned int tdx_gpaw(void)
+u64 tdx_vp_info(struct tdx_vp_info *info)
 {
 	struct tdx_module_args args = {0};
+	u64 ret = __tdcall(TDG_VP_INFO, &args);
+
+	if (ret)
+		return ret;
+	info->gpaw = args.rcx & 0x3f;
+	info->attributes = args.rdx;
+	info->num_vcpus = (u32)args.r8;
+	info->max_vcpus = (u32)(args.r8 >> 32);
+	info->vcpu_index = (u32)args.r9;
+	info->sys_rd = args.r10 & 1;
+	info->rcx = args.rcx;
+	info->r8 = args.r8;
+	info->r9 = args.r9;
+	info->r10 = args.r10;
+	info->r11 = args.r11;
+	return ret;
+}
+
+unsigned int tdx_gpaw(void)
+{
+	struct tdx_vp_info info;
 	u64 ret;
 
 	if (gpaw)
 		return gpaw;
-	ret = __tdcall(TDG_VP_INFO, &args);
+	ret = tdx_vp_info(&info);
 	if (ret)
 		tdx_panic(0, "TDG.VP.INFO failed: %lx", (unsigned long)ret);
-	if ((args.rcx & 0x3f) != 48 && (args.rcx & 0x3f) != 52)
-		tdx_panic(0, "TDG.VP.INFO: GPAW %lu", (unsigned long)(args.rcx & 0x3f));
-	gpaw = args.rcx & 0x3f;
+	if (info.gpaw != 48 && info.gpaw != 52)
+		tdx_panic(0, "TDG.VP.INFO: GPAW %u", info.gpaw);
+	gpaw = info.gpaw;
 	return gpaw;
 }
 

@@ -2,14 +2,15 @@
 /*
  * IDT, exception dispatch and the #VE handlers (facts §5).
  *
- * Each handler returns the number of bytes RIP advances (the VE instruction length, or the
- * decoded length for MMIO), or a negative value after which the guest stops with
- * ReportFatalError: nothing is ever silently skipped.
+ * Each handler returns the number of bytes RIP advances (the VE instruction length, the
+ * decoded length for MMIO, 0 to re-execute after accepting a pending page), or a negative
+ * value after which the guest stops with ReportFatalError: nothing is ever silently skipped.
  */
 #include "tdx/vmx.h"
 #include "tdxguest/console.h"
 #include "tdxguest/insn.h"
 #include "tdxguest/io.h"
+#include "tdxguest/mem.h"
 #include "tdxguest/mmio.h"
 #include "tdxguest/ve.h"
 
@@ -206,8 +207,6 @@ static int handle_mmio(struct pt_regs *regs, const struct tdx_ve *ve)
 	enum insn_err err;
 	u64 val;
 
-	if (!(ve->gpa & tdx_shared_mask()))
-		ve_fatal("#VE EPT violation on private GPA", regs, ve->gpa);
 	if (regs->rip >= (uintptr_t)__image_start && regs->rip < (uintptr_t)__image_end &&
 	    (uintptr_t)__image_end - regs->rip < avail)
 		avail = (uintptr_t)__image_end - regs->rip;
@@ -236,6 +235,32 @@ static int handle_mmio(struct pt_regs *regs, const struct tdx_ve *ve)
 	return insn.len;
 }
 
+/*
+ * A private GPA raises #VE only for a PENDING page, in a TD without SEPT_VE_DISABLE (facts
+ * §5): the VMM added a page the guest never accepted. The Linux guest panics; with
+ * tdx_accept_on_ve the page is accepted and the access re-executed (RIP += 0).
+ */
+static int handle_pending_page(struct pt_regs *regs, const struct tdx_ve *ve)
+{
+	u64 s;
+
+	if (!tdx_accept_on_ve)
+		ve_fatal("#VE EPT violation on private GPA", regs, ve->gpa);
+	s = tdx_accept_page(ve->gpa & ~(TDX_PAGE_SIZE - 1), TDX_PS_4K);
+	if (s && tdx_status_code(s) != TDX_PAGE_ALREADY_ACCEPTED)
+		ve_fatal("#VE accept failed, status", regs, s);
+	__atomic_fetch_add(&tdx_ve_accept_count, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* EPT violation: MMIO on a shared GPA, a pending page on a private one. */
+static int handle_ept_violation(struct pt_regs *regs, const struct tdx_ve *ve)
+{
+	if (ve->gpa & tdx_shared_mask())
+		return handle_mmio(regs, ve);
+	return handle_pending_page(regs, ve);
+}
+
 struct ve_handler_entry {
 	u32 exit_reason;
 	int (*fn)(struct pt_regs *regs, const struct tdx_ve *ve);
@@ -244,7 +269,7 @@ struct ve_handler_entry {
 static const struct ve_handler_entry ve_table[] = {
 	{EXIT_REASON_HLT, handle_hlt},		 {EXIT_REASON_MSR_READ, handle_rdmsr},
 	{EXIT_REASON_MSR_WRITE, handle_wrmsr},	 {EXIT_REASON_CPUID, handle_cpuid},
-	{EXIT_REASON_IO_INSTRUCTION, handle_io}, {EXIT_REASON_EPT_VIOLATION, handle_mmio},
+	{EXIT_REASON_IO_INSTRUCTION, handle_io}, {EXIT_REASON_EPT_VIOLATION, handle_ept_violation},
 };
 
 static void dispatch(struct pt_regs *regs, const struct tdx_ve *ve,
@@ -254,7 +279,7 @@ static void dispatch(struct pt_regs *regs, const struct tdx_ve *ve,
 		if (table[i].exit_reason != (u32)ve->exit_reason)
 			continue;
 		int len = table[i].fn(regs, ve);
-		if (len <= 0)
+		if (len < 0)
 			ve_fatal("#VE not handled, exit reason", regs, ve->exit_reason);
 		regs->rip += (u64)len;
 		return;

@@ -101,6 +101,22 @@
 #define TDVMCALL_STATUS_ALIGN_ERROR	    0x8000000000000002ULL
 #define TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED 0x8000000000000003ULL
 
+/*
+ * GetQuote buffer (GHCI "TDG.VP.VMCALL<GetQuote>"; [L] drivers/virt/coco/tdx-guest struct
+ * tdx_quote_buf): u64 version (1, by the TD), u64 status (by the VMM), u32 in_len (TDREPORT
+ * length, by the TD), u32 out_len (quote length, by the VMM), then the data: the TDREPORT
+ * in, the quote out. The guest polls status while it is IN_FLIGHT.
+ */
+#define GET_QUOTE_HDR_LEN	      24
+#define GET_QUOTE_STRUCTURE_VERSION   1
+#define GET_QUOTE_SUCCESS	      0x0000000000000000ULL
+#define GET_QUOTE_IN_FLIGHT	      0xFFFFFFFFFFFFFFFFULL
+#define GET_QUOTE_ERROR		      0x8000000000000000ULL
+#define GET_QUOTE_SERVICE_UNAVAILABLE 0x8000000000000001ULL
+
+/* GetTdVmCallInfo leaf 1, R11: optional sub-functions supported [KVM tdx.c]. */
+#define TDVMCALLINFO_SETUP_EVENT_NOTIFY_INTERRUPT (1ULL << 1)
+
 /* Detection: CPUID leaf 0x21 subleaf 0 returns "IntelTDX    " in EBX, EDX, ECX [L]. */
 #define TDX_CPUID_LEAF_ID 0x21
 #define TDX_IDENT	  "IntelTDX    "

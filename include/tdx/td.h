@@ -109,7 +109,8 @@ static inline unsigned int tdx_eptp_levels(uint64_t eptp)
 #define TDX_GPAW_52 52 /* CONFIG_FLAGS.GPAW = 1 */
 #define TDX_GPAW_48 48 /* CONFIG_FLAGS.GPAW = 0 */
 
-static inline unsigned int tdx_gpaw(uint64_t config_flags)
+/* GPAW from TD_PARAMS.CONFIG_FLAGS (the guest SDK's tdx_gpaw() asks TDG.VP.INFO). */
+static inline unsigned int tdx_config_gpaw(uint64_t config_flags)
 {
 	return (config_flags & TDX_CONFIG_FLAGS_GPAW) ? TDX_GPAW_52 : TDX_GPAW_48;
 }

@@ -351,8 +351,8 @@ static void test_td_helpers(void **state)
 	assert_true(tdx_eptp_controls(TDX_EPTP_MT_WB, 4) == 0x1E);
 	assert_true(tdx_eptp_controls(TDX_EPTP_MT_WB, 5) == 0x26);
 	assert_int_equal(tdx_eptp_levels(0x1E), 4);
-	assert_int_equal(tdx_gpaw(TDX_CONFIG_FLAGS_GPAW), 52);
-	assert_int_equal(tdx_gpaw(0), 48);
+	assert_int_equal(tdx_config_gpaw(TDX_CONFIG_FLAGS_GPAW), 52);
+	assert_int_equal(tdx_config_gpaw(0), 48);
 	assert_true(tdx_shared_bit(52) == 1ULL << 51);
 	assert_true(tdx_shared_bit(48) == 1ULL << 47);
 

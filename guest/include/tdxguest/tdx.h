@@ -54,6 +54,19 @@ u64 __tdx_hypercall(struct tdx_module_args *args);
 /* Standard GHCI call with up to four arguments in R12-R15; R11 out through *out if non-NULL. */
 u64 tdvmcall(u64 subfn, u64 r12, u64 r13, u64 r14, u64 r15, u64 *out);
 
+/* TDG.VP.INFO, every output (facts §2). */
+struct tdx_vp_info {
+	unsigned int gpaw;	   /* RCX[5:0]: 48 or 52 */
+	u64 attributes;		   /* RDX: the TD's ATTRIBUTES */
+	u32 num_vcpus;		   /* R8[31:0] */
+	u32 max_vcpus;		   /* R8[63:32] */
+	u32 vcpu_index;		   /* R9[31:0] */
+	bool sys_rd;		   /* R10 bit 0: TDG.SYS.RD is available */
+	u64 rcx, r8, r9, r10, r11; /* the raw registers (R11 is 0) */
+};
+/* TDG.VP.INFO; returns the module's status (*info is filled on success). */
+u64 tdx_vp_info(struct tdx_vp_info *info);
+
 /* GPA width from TDG.VP.INFO (48 or 52), and the shared bit 1 << (GPAW - 1). */
 unsigned int tdx_gpaw(void);
 u64 tdx_shared_mask(void);
