@@ -4,11 +4,16 @@
  * argument checks that need no TD state are in tdvmcall.c; this is the VMM's side.
  */
 #include <errno.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include <tdx/ghci.h>
+#include <tdx/leaves.h>
+#include <tdx/status.h>
+#include <tdx/td.h>
 
 #include "host/page_alloc.h"
 #include "vmm_internal.h"
@@ -49,51 +54,212 @@ static void shared_remove(struct vmm_td *td, uint64_t gpa)
 	}
 }
 
+/* A SEAMCALL of the conversion failed: the TD cannot go on (KVM marks the VM bugged). */
+static uint64_t convert_failed(struct vmm_vcpu *vc, const char *leaf, uint64_t gpa, uint64_t status)
+{
+	char msg[sizeof(vc->td->result.message)];
+
+	snprintf(msg, sizeof(msg), "vCPU %u: MapGPA: %s of GPA 0x%llx failed: status 0x%016llx",
+		 vc->index, leaf, (unsigned long long)gpa, (unsigned long long)status);
+	vmm_td_stop(vc->td, VMM_STOP_VMM_ERROR, 1, msg);
+	return TDVMCALL_STATUS_INVALID_OPERAND;
+}
+
 /*
- * MapGPA: to shared, the VMM backs the shared GPAs with its own pages in the window's shared
- * half (the shared EPT); to private, it takes them away again, and the private page is added
- * lazily (PAGE.AUG) when the guest accepts or touches it. Removing the private page of a
- * to-shared conversion (RANGE.BLOCK, TRACK, PAGE.REMOVE) is not done yet.
+ * Make every other vCPU that is in the guest leave it (KVM's KVM_REQ_OUTSIDE_GUEST_MODE
+ * request after TDH.MEM.TRACK): it enters again in the new TLB epoch, so the epoch it was
+ * counted in drains and the blocked pages count as tracked.
+ */
+static void kick_vcpus(struct vmm_vcpu *vc)
+{
+	struct vmm_td *td = vc->td;
+
+	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+		if (v != vc->index && atomic_load(&td->vcpus[v].in_guest))
+			lp_kick(td->vcpus[v].lp);
+	}
+	sched_yield();
+}
+
+/* A bound on kick-and-retry rounds, for a VMM bug rather than a slow vCPU. */
+#define CONVERT_MAX_ROUNDS 1000000
+
+/*
+ * TDH.MEM.TRACK: a new epoch. Refused while a vCPU still runs in the epoch before the current
+ * one (PREVIOUS_TLB_EPOCH_BUSY) or while another TRACK races (OPERAND_BUSY): kick, retry.
+ */
+static uint64_t track(struct vmm_vcpu *vc)
+{
+	struct tdx_module_args a;
+	uint64_t s = TDX_SW_ERROR;
+
+	for (int i = 0; i < CONVERT_MAX_ROUNDS; i++) {
+		a = (struct tdx_module_args){.rcx = vc->td->tdr};
+		s = vmm_seamcall_here(vc->td, TDH_MEM_TRACK, &a);
+		if (tdx_status_code(s) != TDX_PREVIOUS_TLB_EPOCH_BUSY &&
+		    tdx_status_code(s) != TDX_OPERAND_BUSY)
+			break;
+		kick_vcpus(vc);
+	}
+	return s;
+}
+
+/* TDH.MEM.PAGE.REMOVE, kicking vCPUs until the block's epoch has drained. */
+static uint64_t page_remove(struct vmm_vcpu *vc, uint64_t gpa, uint64_t *hpa)
+{
+	struct tdx_module_args a;
+	uint64_t s = TDX_SW_ERROR;
+
+	for (int i = 0; i < CONVERT_MAX_ROUNDS; i++) {
+		a = (struct tdx_module_args){.rcx = gpa | TDX_PS_4K, .rdx = vc->td->tdr};
+		s = vmm_seamcall_here(vc->td, TDH_MEM_PAGE_REMOVE, &a);
+		if (tdx_status_code(s) != TDX_TLB_TRACKING_NOT_DONE)
+			break;
+		kick_vcpus(vc);
+	}
+	*hpa = a.rcx;
+	return s;
+}
+
+/*
+ * To shared, the private half: every private page the TD has in [start, end) is blocked
+ * (TDH.MEM.RANGE.BLOCK), one TDH.MEM.TRACK covers them all, and once no vCPU can still hold
+ * a translation from before the block (the kicks), TDH.MEM.PAGE.REMOVE takes each one away;
+ * the module hands it back zeroed and it returns to the host's allocator. KVM does the same
+ * steps page by page (tdx_sept_remove_private_spte); one TRACK for a whole chunk is what the
+ * epoch rules allow and saves a round of kicks per page. Called with pages_lock held.
+ */
+static uint64_t remove_private(struct vmm_vcpu *vc, uint64_t start, uint64_t end)
+{
+	struct vmm_td *td = vc->td;
+	struct tdx_module_args a;
+	uint64_t s, hpa;
+	size_t i, kept = 0, blocked = 0;
+
+	for (i = 0; i < td->nr_pages; i++) {
+		const struct vmm_page *pg = &td->pages[i];
+
+		if (pg->kind != PG_PRIVATE || pg->gpa < start || pg->gpa >= end)
+			continue;
+		a = (struct tdx_module_args){.rcx = pg->gpa | TDX_PS_4K, .rdx = td->tdr};
+		s = vmm_seamcall_here(td, TDH_MEM_RANGE_BLOCK, &a);
+		if (s && tdx_status_code(s) != TDX_GPA_RANGE_ALREADY_BLOCKED)
+			return convert_failed(vc, "TDH.MEM.RANGE.BLOCK", pg->gpa, s);
+		blocked++;
+	}
+	if (!blocked)
+		return TDVMCALL_STATUS_SUCCESS;
+	s = track(vc);
+	if (s)
+		return convert_failed(vc, "TDH.MEM.TRACK", start, s);
+	kick_vcpus(vc);
+	/* Remove, and drop the pages from the list keeping its order (teardown reclaims newest
+	 * first). */
+	for (i = 0; i < td->nr_pages; i++) {
+		struct vmm_page pg = td->pages[i];
+
+		if (pg.kind == PG_PRIVATE && pg.gpa >= start && pg.gpa < end) {
+			s = page_remove(vc, pg.gpa, &hpa);
+			if (s) {
+				td->pages[kept++] = pg; /* still the TD's: reclaimed at teardown */
+				convert_failed(vc, "TDH.MEM.PAGE.REMOVE", pg.gpa, s);
+				continue;
+			}
+			free_page(hpa);
+			td->removed_pages++;
+			continue;
+		}
+		td->pages[kept++] = pg;
+	}
+	td->nr_pages = kept;
+	return atomic_load(&td->stop) ? TDVMCALL_STATUS_INVALID_OPERAND : TDVMCALL_STATUS_SUCCESS;
+}
+
+/* To shared, the shared half: a zeroed VMM page behind each shared GPA not yet backed. */
+static uint64_t map_shared(struct vmm_td *td, uint64_t start, uint64_t end)
+{
+	uint64_t status = TDVMCALL_STATUS_SUCCESS;
+
+	pthread_mutex_lock(&td->lock);
+	for (uint64_t g = start; g < end; g += PAGE_SIZE) {
+		uint64_t hpa;
+
+		if (td_window_is_mapped(td->window, g, true))
+			continue;
+		hpa = alloc_page(NUMA_NO_NODE);
+		if (!hpa) {
+			status = TDVMCALL_STATUS_INVALID_OPERAND;
+			break;
+		}
+		memset(phys_host_va(hpa), 0, PAGE_SIZE);
+		if (td_window_map(td->window, g, true, hpa, PROT_READ | PROT_WRITE) ||
+		    shared_add(td, g, hpa)) {
+			td_window_unmap(td->window, g, true);
+			free_page(hpa);
+			status = TDVMCALL_STATUS_INVALID_OPERAND;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&td->lock);
+	return status;
+}
+
+/* To private: the VMM's shared pages go; the private ones come back lazily (PAGE.AUG). */
+static void unmap_shared(struct vmm_td *td, uint64_t start, uint64_t end)
+{
+	pthread_mutex_lock(&td->lock);
+	for (uint64_t g = start; g < end; g += PAGE_SIZE)
+		shared_remove(td, g);
+	pthread_mutex_unlock(&td->lock);
+}
+
+/*
+ * MapGPA [GHCI 0x10001], as KVM + QEMU convert memory (QEMU kvm_convert_memory, KVM's
+ * memory-attribute change zapping the private mappings):
+ *
+ *  to shared   the TD's private pages in the range are blocked, tracked and removed
+ *              (remove_private), then the VMM backs each shared GPA with a page of its own
+ *              in the window's shared half, where shared_va finds it. The private contents
+ *              are gone, as on TDX.
+ *  to private  the shared pages are unmapped and freed. No private page is added now: the
+ *              guest must accept each page anyway, and its TDG.MEM.PAGE.ACCEPT (or first
+ *              access) is an EPT-violation exit that PAGE.AUGs it (vcpu.c), as with KVM,
+ *              which AUGs only from that fault. Adding them eagerly would cost memory for
+ *              pages the guest may never accept, and save only those exits.
+ *
+ * At most MAP_GPA_CHUNK pages a call, then RETRY with R11 = the GPA to resume from (KVM
+ * returns to the guest between chunks too, so pending interrupts are not held up). tdvmcall.c
+ * checked the arguments that need no TD (size 0, wrap, beyond GPAW, straddling the shared bit:
+ * INVALID_OPERAND; then ALIGN_ERROR); here a range beyond the TD's memory is INVALID_OPERAND
+ * (QEMU fails a conversion outside guest RAM, KVM turns that into INVALID_OPERAND), with R11 =
+ * the start: nothing was converted.
  */
 uint64_t vmm_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume_gpa)
 {
 	struct vmm_vcpu *vc = opaque;
 	struct vmm_td *td = vc->td;
 	bool to_shared = gpa & td->shared_bit;
-	uint64_t g = gpa & ~td->shared_bit, end = g + size;
-	uint64_t status = TDVMCALL_STATUS_SUCCESS;
-	unsigned int n = 0;
+	uint64_t g = gpa & ~td->shared_bit, end = g + size, chunk_end;
+	uint64_t status;
 
 	if ((g | size) & ~PAGE_MASK)
 		return TDVMCALL_STATUS_ALIGN_ERROR;
 	if (!size || end < g || end > td->cfg.memory_size)
 		return TDVMCALL_STATUS_INVALID_OPERAND;
-	pthread_mutex_lock(&td->lock);
-	for (; g < end; g += PAGE_SIZE) {
-		if (n++ == MAP_GPA_CHUNK) {
-			*resume_gpa = g | (gpa & td->shared_bit);
-			status = TDVMCALL_STATUS_RETRY;
-			break;
-		}
-		if (to_shared && !td_window_is_mapped(td->window, g, true)) {
-			uint64_t hpa = alloc_page(NUMA_NO_NODE);
-
-			if (!hpa) {
-				status = TDVMCALL_STATUS_INVALID_OPERAND;
-				break;
-			}
-			memset(phys_host_va(hpa), 0, PAGE_SIZE);
-			if (td_window_map(td->window, g, true, hpa, PROT_READ | PROT_WRITE) ||
-			    shared_add(td, g, hpa)) {
-				td_window_unmap(td->window, g, true);
-				free_page(hpa);
-				status = TDVMCALL_STATUS_INVALID_OPERAND;
-				break;
-			}
-		} else if (!to_shared) {
-			shared_remove(td, g);
-		}
+	chunk_end = end - g > MAP_GPA_CHUNK * PAGE_SIZE ? g + MAP_GPA_CHUNK * PAGE_SIZE : end;
+	if (to_shared) {
+		pthread_mutex_lock(&td->pages_lock);
+		status = remove_private(vc, g, chunk_end);
+		pthread_mutex_unlock(&td->pages_lock);
+		if (!status)
+			status = map_shared(td, g, chunk_end);
+	} else {
+		unmap_shared(td, g, chunk_end);
+		status = TDVMCALL_STATUS_SUCCESS;
 	}
-	pthread_mutex_unlock(&td->lock);
+	if (!status && chunk_end < end) {
+		*resume_gpa = chunk_end | (gpa & td->shared_bit);
+		status = TDVMCALL_STATUS_RETRY;
+	}
 	return status;
 }

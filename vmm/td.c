@@ -888,7 +888,8 @@ void vmm_td_stats(const struct vmm_td *td, struct vmm_td_stats *st)
 	st->build_ns = td->build_ns;
 	st->run_ns = td->run_ns;
 	st->image_pages = td->image_pages;
-	st->private_pages = td->image_pages + td->aug_pages;
+	st->private_pages = td->image_pages + td->aug_pages - td->removed_pages;
+	st->removed_pages = td->removed_pages;
 	st->shared_pages = (unsigned int)td->nr_shared;
 }
 

@@ -72,6 +72,7 @@ struct vmm_td {
 	struct vmm_page *pages;
 	size_t nr_pages, cap_pages;
 	unsigned int image_pages, aug_pages;
+	unsigned int removed_pages; /* private pages MapGPA removed (to shared) */
 	/* Shared pages the VMM mapped in the window's shared half (MapGPA). */
 	uint64_t *shared_gpa, *shared_hpa;
 	size_t nr_shared, cap_shared;

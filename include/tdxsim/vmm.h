@@ -112,6 +112,7 @@ struct vmm_td_stats {
 	uint64_t build_ns;	/* vmm_td_create: TD build, measurement, finalize */
 	uint64_t run_ns;	/* vmm_td_run */
 	unsigned int image_pages, private_pages, shared_pages;
+	unsigned int removed_pages; /* private pages MapGPA took away (to shared) */
 };
 
 struct vmm_td;

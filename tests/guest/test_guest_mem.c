@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The SDK's memory and attestation helpers (guest/lib/mem.c, attest.c) and the VMM's MapGPA
+ * (vmm/map_gpa.c) on the real module: mem_guest.c runs one scenario per TD (guest_mem.h) and
+ * prints every status it got; the lines must equal the ones built here from the module's
+ * and the GHCI's codes. Data crosses the private/shared boundary both ways (the test reads
+ * and writes the TD's shared pages through the VMM's mapping), the VMM's page counts show
+ * what was removed, and every TD's teardown must give all its pages back to the host.
+ *
+ * Argument: mem_guest.elf
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/sha.h>
+#include <tdx/ghci.h>
+#include <tdx/status.h>
+#include <tdx/structs.h>
+#include <tdx/td.h>
+#include <tdxsim/vmm.h>
+
+#include "host/page_alloc.h"
+#include "platform/platform.h"
+#include "tests/guest/guest_mem.h"
+#include "tests/support/vmm_machine.h"
+#include "vmm/bus.h"
+#include "vmm/quote.h"
+#include "vmm/vmm_internal.h"
+
+#define SHARED_BIT (1ULL << 47) /* GPAW 48: the VMM's default */
+
+static const char *mem_elf;
+
+struct run {
+	struct vmm_td *td;
+	struct serial_capture serial;
+	uint64_t free_before;
+	/* GTM_CONVERT, seen by the port handler while the guest waits */
+	uint32_t wrong;
+	unsigned int removed_then, shared_then, calls;
+};
+
+/* GTM_CONVERT: check the guest's bytes in its shared pages, answer with ours. */
+static void convert_port(void *opaque, uint64_t off, void *data, unsigned size, bool write)
+{
+	struct run *r = opaque;
+	struct vmm_td *td = r->td;
+
+	(void)off;
+	if (!write) {
+		bus_data_set(data, size, r->wrong);
+		return;
+	}
+	r->calls++;
+	r->removed_then = td->removed_pages;
+	r->shared_then = (unsigned int)td->nr_shared;
+	for (uint64_t i = 0; i < bus_data_get(data, size); i++) {
+		uint64_t gpa = GTM_CONVERT_GPA + i * 4096;
+		uint8_t *p;
+
+		if (!td_window_is_mapped(td->window, gpa, true)) {
+			r->wrong += 4096;
+			continue;
+		}
+		p = td_window_va(td->window, gpa, true);
+		for (uint64_t o = 0; o < 4096; o++) {
+			r->wrong += p[o] != gtm_guest_byte(i, o);
+			p[o] = gtm_host_byte(i, o);
+		}
+	}
+}
+
+static void run(struct run *r, unsigned int scenario, uint64_t attributes)
+{
+	struct vmm_td_config cfg;
+	char err[256] = "";
+
+	platform_claim_signals();
+	memset(r, 0, sizeof(*r));
+	r->free_before = page_alloc_nr_free(NUMA_NO_NODE);
+	vmm_td_config_default(&cfg);
+	assert_int_equal(cfg.memory_size, GTM_MEMORY);
+	cfg.boot_opts = (uint64_t)scenario << GTM_SHIFT;
+	cfg.attributes = attributes;
+	cfg.serial = serial_capture_sink;
+	cfg.serial_opaque = &r->serial;
+	if (vmm_td_create(&cfg, mem_elf, &r->td, err, sizeof(err)))
+		fail_msg("vmm_td_create: %s", err);
+	assert_int_equal(vmm_bus_register_pio(&r->td->bus, GTM_PORT, 4, convert_port, r, "gtm"), 0);
+	assert_int_equal(vmm_td_run(r->td), 0);
+}
+
+/* Teardown reclaims every page: the host's allocator is back where it was. */
+static void destroy(struct run *r)
+{
+	vmm_td_destroy(r->td);
+	assert_int_equal(page_alloc_nr_free(NUMA_NO_NODE), r->free_before);
+}
+
+static void expect_ok(const struct run *r, const char *want)
+{
+	const struct vmm_td_result *res = vmm_td_result(r->td);
+
+	if (strcmp(r->serial.buf, want))
+		fail_msg("serial:\n%s\nwant:\n%s", r->serial.buf, want);
+	if (res->reason != VMM_STOP_POWEROFF || res->exit_status)
+		fail_msg("stop %s, status %d: %s", vmm_stop_reason_name(res->reason),
+			 res->exit_status, res->message);
+}
+
+/* Append one "what: status" line as the guest prints it (%lx). */
+static void line(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void line(char *buf, size_t cap, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf + n, cap - n, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t vcpu_stat(const struct run *r, size_t off)
+{
+	struct vmm_vcpu_stats st;
+
+	assert_int_equal(vmm_td_vcpu_stats(r->td, 0, &st), 0);
+	return *(const uint64_t *)((const char *)&st + off);
+}
+
+static uint64_t map_gpa_calls(const struct run *r)
+{
+	struct vmm_vcpu_stats st;
+
+	assert_int_equal(vmm_td_vcpu_stats(r->td, 0, &st), 0);
+	return st.tdvmcalls[VMM_TDVMCALL_MAP_GPA];
+}
+
+/*
+ * ACCEPT: 4K (0), again (PAGE_ALREADY_ACCEPTED + 0), 2M over the 4K page's table and over a
+ * fresh range the VMM fills with 4K pages (PAGE_SIZE_MISMATCH + 1), 1G and a shared GPA
+ * (OPERAND_INVALID|RCX); tdx_accept_memory falls back to 512 x 4K and takes ALREADY_ACCEPTED
+ * as done. The VMM added exactly the pages accepted: 1 + 512 + 3.
+ */
+static void test_accept(void **state)
+{
+	static struct run r;
+	char want[2048] = "mem: scenario 1\n";
+	struct vmm_td_stats ts;
+
+	(void)state;
+	run(&r, GTM_ACCEPT, VMM_ATTR_SEPT_VE_DISABLE);
+	line(want, sizeof(want), "accept 4k: 0\n");
+	line(want, sizeof(want), "accept 4k again: %llx\n", TDX_PAGE_ALREADY_ACCEPTED + TDX_PS_4K);
+	line(want, sizeof(want), "accept 2m over 4k: %llx\n", TDX_PAGE_SIZE_MISMATCH + TDX_PS_2M);
+	line(want, sizeof(want), "accept 2m fresh: %llx\n", TDX_PAGE_SIZE_MISMATCH + TDX_PS_2M);
+	line(want, sizeof(want), "accept 1g: %llx\n", TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
+	line(want, sizeof(want), "accept shared: %llx\n", TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
+	line(want, sizeof(want), "accept_memory 2m: 0\n");
+	line(want, sizeof(want), "accept 4k in range: %llx\n",
+	     TDX_PAGE_ALREADY_ACCEPTED + TDX_PS_4K);
+	line(want, sizeof(want), "accept_memory again: 0\n");
+	expect_ok(&r, want);
+	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_pages)), 1 + 512 + 3);
+	vmm_td_stats(r.td, &ts);
+	assert_int_equal(ts.private_pages, ts.image_pages + 1 + 512 + 3);
+	assert_int_equal(ts.removed_pages, 0);
+	destroy(&r);
+}
+
+/* A pending page touched in a TD without SEPT_VE_DISABLE: #VE, accepted, re-executed. */
+static void test_ve_accept(void **state)
+{
+	static struct run r;
+
+	(void)state;
+	run(&r, GTM_VE_ACCEPT, 0);
+	expect_ok(&r, "mem: scenario 2\ntouched: 0 abcdef, #VE accepts 1\n");
+	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_pages)), 1);
+	destroy(&r);
+}
+
+/* The same with the switch off (the default): the runtime's fatal report, as Linux panics. */
+static void test_ve_no_accept(void **state)
+{
+	static struct run r;
+	const struct vmm_td_result *res;
+	char msg[96];
+
+	(void)state;
+	run(&r, GTM_VE_NO_ACCEPT, 0);
+	res = vmm_td_result(r.td);
+	assert_string_equal(r.serial.buf, "mem: scenario 3\n");
+	assert_int_equal(res->reason, VMM_STOP_FATAL_ERROR);
+	snprintf(msg, sizeof(msg), "#VE EPT violation on private GPA %llx rip ",
+		 (unsigned long long)GTM_TOUCH_GPA + 0x18);
+	if (!strstr(res->message, msg))
+		fail_msg("message \"%s\", want \"%s\"", res->message, msg);
+	destroy(&r);
+}
+
+/*
+ * Private -> shared -> private: the guest's bytes in the shared pages reach the VMM's
+ * mapping and the test's answer reaches the guest; the 4 private pages were removed by
+ * then (and the 4 shared ones mapped); back to private the pages are accepted again, zeros,
+ * and the shared ones are gone.
+ */
+static void test_convert(void **state)
+{
+	static struct run r;
+	struct vmm_td_stats ts;
+
+	(void)state;
+	run(&r, GTM_CONVERT, VMM_ATTR_SEPT_VE_DISABLE);
+	expect_ok(&r, "mem: scenario 4\naccept: 0\nto shared: 0\nhost saw 0 wrong bytes\n"
+		      "to private: 0\nprivate again: zeros\n");
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.wrong, 0);
+	assert_int_equal(r.removed_then, GTM_CONVERT_PAGES);
+	assert_int_equal(r.shared_then, GTM_CONVERT_PAGES);
+	assert_int_equal(map_gpa_calls(&r), 2);
+	vmm_td_stats(r.td, &ts);
+	assert_int_equal(ts.removed_pages, GTM_CONVERT_PAGES);
+	assert_int_equal(ts.shared_pages, 0);
+	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_pages)),
+			 2 * GTM_CONVERT_PAGES);
+	assert_int_equal(ts.private_pages, ts.image_pages + GTM_CONVERT_PAGES);
+	for (uint64_t i = 0; i < GTM_CONVERT_PAGES; i++)
+		assert_false(td_window_is_mapped(r.td->window, GTM_CONVERT_GPA + i * 4096, true));
+	destroy(&r);
+}
+
+/*
+ * 200 pages: one MapGPA by hand converts the first 64 and answers RETRY with R11 = the next
+ * GPA (shared bit kept); the SDK's loop then needs 4 calls each way.
+ */
+static void test_retry(void **state)
+{
+	static struct run r;
+	char want[512] = "mem: scenario 5\naccept: 0\n";
+	struct vmm_td_stats ts;
+	unsigned int chunks = (GTM_RETRY_PAGES + GTM_MAP_GPA_CHUNK - 1) / GTM_MAP_GPA_CHUNK;
+
+	(void)state;
+	run(&r, GTM_RETRY, VMM_ATTR_SEPT_VE_DISABLE);
+	line(want, sizeof(want), "map_gpa once: r10 %llx r11 %llx\n", TDVMCALL_STATUS_RETRY,
+	     (GTM_RETRY_GPA + GTM_MAP_GPA_CHUNK * 4096) | SHARED_BIT);
+	line(want, sizeof(want), "to shared: 0\nto private: 0\n");
+	expect_ok(&r, want);
+	assert_int_equal(map_gpa_calls(&r), 1 + 2 * chunks);
+	vmm_td_stats(r.td, &ts);
+	assert_int_equal(ts.removed_pages, GTM_RETRY_PAGES);
+	assert_int_equal(ts.shared_pages, 0);
+	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_pages)),
+			 2 * GTM_RETRY_PAGES);
+	destroy(&r);
+}
+
+/* Bad MapGPA arguments: GHCI R10 codes, R11 = the start GPA (nothing converted). */
+static void test_bad_map_gpa(void **state)
+{
+	static struct run r;
+	char want[2048] = "mem: scenario 6\n";
+	const unsigned long long inv = TDVMCALL_STATUS_INVALID_OPERAND,
+				 align = TDVMCALL_STATUS_ALIGN_ERROR;
+	struct vmm_td_stats ts;
+
+	(void)state;
+	run(&r, GTM_BAD_MAP_GPA, VMM_ATTR_SEPT_VE_DISABLE);
+	line(want, sizeof(want), "unaligned gpa: r10 %llx r11 %llx\n", align,
+	     (GTM_CONVERT_GPA + 0x800) | SHARED_BIT);
+	line(want, sizeof(want), "unaligned size: r10 %llx r11 %llx\n", align,
+	     GTM_CONVERT_GPA | SHARED_BIT);
+	line(want, sizeof(want), "size 0: r10 %llx r11 %llx\n", inv, GTM_CONVERT_GPA | SHARED_BIT);
+	line(want, sizeof(want), "beyond memory: r10 %llx r11 %llx\n", inv,
+	     GTM_MEMORY | SHARED_BIT);
+	line(want, sizeof(want), "across the end: r10 %llx r11 %llx\n", inv,
+	     (GTM_MEMORY - 4096) | SHARED_BIT);
+	line(want, sizeof(want), "beyond gpaw: r10 %llx r11 %llx\n", inv, 1ULL << 48);
+	line(want, sizeof(want), "across the shared bit: r10 %llx r11 %llx\n", inv,
+	     SHARED_BIT - 4096);
+	line(want, sizeof(want), "wraps: r10 %llx r11 %llx\n", inv, ~0ULL << 12);
+	expect_ok(&r, want);
+	assert_int_equal(map_gpa_calls(&r), 8);
+	vmm_td_stats(r.td, &ts);
+	assert_int_equal(ts.removed_pages, 0);
+	assert_int_equal(ts.shared_pages, 0);
+	destroy(&r);
+}
+
+static void sha384_extend(uint8_t rtmr[48], unsigned int index)
+{
+	uint8_t cat[96];
+
+	memcpy(cat, rtmr, 48);
+	for (unsigned int i = 0; i < 48; i++)
+		cat[48 + i] = gtm_rtmr_data(index, i);
+	SHA384(cat, sizeof(cat), rtmr);
+}
+
+/*
+ * Attestation: TDG.VP.INFO outputs; the TDREPORT echoes REPORTDATA and carries the module's
+ * MRTD; RTMR 2/3 extended through the SDK (0/1 refused by it with TDX_SW_ERROR, taken by the
+ * module when asked directly) show up in the next report as SHA-384 chains; bad REPORT and
+ * RTMR operands get the module's statuses; GetQuote returns a quote vmm/quote.c verifies with
+ * this VMM's key and that holds the TDREPORT; GetTdVmCallInfo leaves 0, 1 and 2.
+ */
+static void test_attest(void **state)
+{
+	static struct run r;
+	char want[4096] = "mem: scenario 7\n";
+	const unsigned long long inv = TDX_OPERAND_INVALID;
+	uint8_t mrtd[48], rtmr[4][48] = {{0}}, quoted[TDXSIM_QUOTE_REPORT_LEN];
+	const struct tdreport *rep, *rep2;
+	const uint8_t *mb;
+
+	(void)state;
+	run(&r, GTM_ATTEST, VMM_ATTR_SEPT_VE_DISABLE);
+	line(want, sizeof(want),
+	     "vp.info: 0 gpaw 48 attributes %llx vcpus 1/1 index 0 sys_rd 1 r11 0\n",
+	     VMM_ATTR_SEPT_VE_DISABLE);
+	line(want, sizeof(want), "report: 0\n");
+	line(want, sizeof(want), "extend rtmr 0: %llx\nextend rtmr 1: %llx\n", TDX_SW_ERROR,
+	     TDX_SW_ERROR);
+	line(want, sizeof(want), "extend rtmr 2: 0\nextend rtmr 3: 0\n");
+	line(want, sizeof(want), "raw extend rtmr 0: 0\n");
+	line(want, sizeof(want), "raw extend rtmr 4: %llx\n", inv + TDX_OPERAND_ID_RDX);
+	line(want, sizeof(want), "raw extend unaligned: %llx\n", inv + TDX_OPERAND_ID_RCX);
+	line(want, sizeof(want), "report2: 0\n");
+	line(want, sizeof(want), "raw report unaligned: %llx\n", inv + TDX_OPERAND_ID_RCX);
+	line(want, sizeof(want), "raw reportdata unaligned: %llx\n", inv + TDX_OPERAND_ID_RDX);
+	line(want, sizeof(want), "raw report subtype 1: %llx\n", inv + TDX_OPERAND_ID_R8);
+	line(want, sizeof(want), "quote: r10 0 status 0 len %u sig_alg %u\n", TDXSIM_QUOTE_LEN,
+	     TDXSIM_QUOTE_SIG_ALG);
+	line(want, sizeof(want), "quote unaligned: %llx\n", TDVMCALL_STATUS_ALIGN_ERROR);
+	line(want, sizeof(want), "quote private: %llx\n", TDVMCALL_STATUS_INVALID_OPERAND);
+	line(want, sizeof(want), "vmcall info 0: r10 0 r11 0 r12 0 r13 0 r14 0\n");
+	line(want, sizeof(want), "vmcall info 1: r10 0 r11 %llx r12 0 r13 0 r14 0\n",
+	     TDVMCALLINFO_SETUP_EVENT_NOTIFY_INTERRUPT);
+	/* An error leaves the registers as the guest sent them (R11 = sub-function, R12 leaf). */
+	line(want, sizeof(want), "vmcall info 2: r10 %llx r11 %x r12 2 r13 0 r14 0\n",
+	     TDVMCALL_STATUS_INVALID_OPERAND, TDVMCALL_GET_TD_VM_CALL_INFO);
+	line(want, sizeof(want), "mailbox: 0\n");
+	expect_ok(&r, want);
+
+	assert_true(td_window_is_mapped(r.td->window, GTM_MAILBOX_GPA, true));
+	mb = td_window_va(r.td->window, GTM_MAILBOX_GPA, true);
+	rep = (const struct tdreport *)(mb + GTM_MAILBOX_REPORT);
+	rep2 = (const struct tdreport *)(mb + GTM_MAILBOX_REPORT2);
+	assert_int_equal(rep->reportmac.reporttype.type, TDX_REPORT_TYPE);
+	for (unsigned int i = 0; i < TDX_REPORTDATA_LEN; i++)
+		assert_int_equal(rep->reportmac.reportdata[i], gtm_reportdata(i));
+	assert_int_equal(vmm_td_mrtd(r.td, mrtd), 0);
+	assert_memory_equal(rep->tdinfo.mrtd, mrtd, 48);
+	assert_memory_equal(rep2->tdinfo.mrtd, mrtd, 48);
+	assert_int_equal(rep->tdinfo.attributes, VMM_ATTR_SEPT_VE_DISABLE);
+	assert_memory_equal(rep->tdinfo.rtmr, rtmr, sizeof(rtmr)); /* none extended yet */
+	sha384_extend(rtmr[2], 2);
+	sha384_extend(rtmr[3], 3);
+	sha384_extend(rtmr[0], 0);
+	assert_memory_equal(rep2->tdinfo.rtmr, rtmr, sizeof(rtmr));
+
+	assert_int_equal(quote_verify(mb + GTM_MAILBOX_QUOTE, TDXSIM_QUOTE_LEN,
+				      quote_signer_pubkey(r.td->quoter), quoted),
+			 0);
+	assert_memory_equal(quoted, rep, TDXSIM_QUOTE_REPORT_LEN);
+	destroy(&r);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accept),	     cmocka_unit_test(test_ve_accept),
+		cmocka_unit_test(test_ve_no_accept), cmocka_unit_test(test_convert),
+		cmocka_unit_test(test_retry),	     cmocka_unit_test(test_bad_map_gpa),
+		cmocka_unit_test(test_attest),
+	};
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s mem_guest.elf\n", argv[0]);
+		return 2;
+	}
+	mem_elf = argv[1];
+	return cmocka_run_group_tests(tests, vmm_machine_setup, vmm_machine_teardown);
+}
