@@ -75,7 +75,7 @@ static void convert_port(void *opaque, uint64_t off, void *data, unsigned size, 
 	}
 }
 
-static void run(struct run *r, unsigned int scenario, uint64_t attributes)
+static void run_vcpus(struct run *r, unsigned int scenario, uint64_t attributes, unsigned int vcpus)
 {
 	struct vmm_td_config cfg;
 	char err[256] = "";
@@ -87,12 +87,18 @@ static void run(struct run *r, unsigned int scenario, uint64_t attributes)
 	assert_int_equal(cfg.memory_size, GTM_MEMORY);
 	cfg.boot_opts = (uint64_t)scenario << GTM_SHIFT;
 	cfg.attributes = attributes;
+	cfg.nr_vcpus = vcpus;
 	cfg.serial = serial_capture_sink;
 	cfg.serial_opaque = &r->serial;
 	if (vmm_td_create(&cfg, mem_elf, &r->td, err, sizeof(err)))
 		fail_msg("vmm_td_create: %s", err);
 	assert_int_equal(vmm_bus_register_pio(&r->td->bus, GTM_PORT, 4, convert_port, r, "gtm"), 0);
 	assert_int_equal(vmm_td_run(r->td), 0);
+}
+
+static void run(struct run *r, unsigned int scenario, uint64_t attributes)
+{
+	run_vcpus(r, scenario, attributes, 1);
 }
 
 /* Teardown reclaims every page: the host's allocator is back where it was. */
@@ -210,13 +216,12 @@ static void test_ve_no_accept(void **state)
  * then (and the 4 shared ones mapped); back to private the pages are accepted again, zeros,
  * and the shared ones are gone.
  */
-static void test_convert(void **state)
+static void convert(unsigned int vcpus)
 {
 	static struct run r;
 	struct vmm_td_stats ts;
 
-	(void)state;
-	run(&r, GTM_CONVERT, VMM_ATTR_SEPT_VE_DISABLE);
+	run_vcpus(&r, GTM_CONVERT, VMM_ATTR_SEPT_VE_DISABLE, vcpus);
 	expect_ok(&r, "mem: scenario 4\naccept: 0\nto shared: 0\nhost saw 0 wrong bytes\n"
 		      "to private: 0\nprivate again: zeros\n");
 	assert_int_equal(r.calls, 1);
@@ -233,6 +238,22 @@ static void test_convert(void **state)
 	for (uint64_t i = 0; i < GTM_CONVERT_PAGES; i++)
 		assert_false(td_window_is_mapped(r.td->window, GTM_CONVERT_GPA + i * 4096, true));
 	destroy(&r);
+}
+
+static void test_convert(void **state)
+{
+	(void)state;
+	convert(1);
+}
+
+/*
+ * The same with 3 more vCPUs, which enter and leave the guest meanwhile: the removal must
+ * wait (kicking them) until none is left in the TLB epoch of the blocks.
+ */
+static void test_convert_4vcpus(void **state)
+{
+	(void)state;
+	convert(4);
 }
 
 /*
@@ -375,10 +396,10 @@ static void test_attest(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_accept),	     cmocka_unit_test(test_ve_accept),
-		cmocka_unit_test(test_ve_no_accept), cmocka_unit_test(test_convert),
-		cmocka_unit_test(test_retry),	     cmocka_unit_test(test_bad_map_gpa),
-		cmocka_unit_test(test_attest),
+		cmocka_unit_test(test_accept),	       cmocka_unit_test(test_ve_accept),
+		cmocka_unit_test(test_ve_no_accept),   cmocka_unit_test(test_convert),
+		cmocka_unit_test(test_convert_4vcpus), cmocka_unit_test(test_retry),
+		cmocka_unit_test(test_bad_map_gpa),    cmocka_unit_test(test_attest),
 	};
 
 	if (argc != 2) {
