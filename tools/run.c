@@ -257,6 +257,10 @@ static void summary(struct vmm_td *td)
 				fprintf(stderr, " %s %llu", vmm_tdvmcall_kind_name(k),
 					(unsigned long long)st.tdvmcalls[k]);
 		}
+		if (st.halts || st.ipis || st.interrupts)
+			fprintf(stderr, "; %llu halts (%.2f ms), %llu IPIs sent, %llu interrupts",
+				(unsigned long long)st.halts, st.ns_halted / 1e6,
+				(unsigned long long)st.ipis, (unsigned long long)st.interrupts);
 		if (n)
 			fprintf(stderr, "; %.1f us/exit in the VMM, %.1f us in the guest per entry",
 				st.ns_in_vmm / 1e3 / (double)n,

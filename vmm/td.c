@@ -68,14 +68,14 @@ void vmm_td_config_default(struct vmm_td_config *cfg)
  */
 
 /*
- * The reset page. 0xFFFFFFF0 (offset 0xFF0) jumps back to a stub at 0xF80 that sends
- * vCPUs other than 0 (RSI = vCPU index) to a park loop of TDVMCALL<HLT> (the guest SDK has
- * no SMP bring-up), and vCPU 0 to the ELF entry. The guest runs at window base + GPA, so the
- * stub finds the base RIP-relatively: LEA 0(%rip) minus that instruction's end GPA.
- * Clobbers RAX (= the entry address) and nothing the crt reads but RAX.
+ * The reset page. 0xFFFFFFF0 (offset 0xFF0) jumps back to a stub at 0xF80 that sends every
+ * vCPU to the ELF entry, as TDX starts every vCPU at the reset vector with RSI = its index
+ * [VP.INIT]: the guest tells the BSP from the APs by RSI, and the APs wait in the guest's own
+ * mailbox (docs/GUEST.md "SMP"). The guest runs at window base + GPA, so the stub finds the
+ * base RIP-relatively: LEA 0(%rip) minus that instruction's end GPA. Clobbers RAX (= the
+ * entry address) and R11 (zeroed), nothing else the crt reads.
  */
 #define RESET_STUB 0xF80
-#define RESET_PARK 0xFC0
 
 static void put(uint8_t *p, unsigned int *off, const void *bytes, size_t n)
 {
@@ -89,10 +89,6 @@ static void make_reset_page(uint8_t *p, uint64_t entry_gpa)
 	uint64_t imm;
 
 	memset(p, 0xCC, 4096);
-	put(p, &o, "\x48\x85\xF6", 3); /* test %rsi,%rsi */
-	p[o++] = 0x75;		       /* jnz park */
-	p[o] = (uint8_t)(RESET_PARK - (o + 1));
-	o++;
 	put(p, &o, "\x48\x8D\x05\x00\x00\x00\x00", 7); /* lea 0(%rip),%rax */
 	lea_end = o;
 	put(p, &o, "\x49\xBB", 2); /* movabs $gpa_of_lea_end,%r11 */
@@ -104,16 +100,6 @@ static void make_reset_page(uint8_t *p, uint64_t entry_gpa)
 	put(p, &o, "\x4C\x01\xD8", 3); /* add %r11,%rax */
 	put(p, &o, "\x45\x31\xDB", 3); /* xor %r11d,%r11d */
 	put(p, &o, "\xFF\xE0", 2);     /* jmp *%rax */
-
-	o = RESET_PARK;
-	put(p, &o, "\x31\xC0", 2);		   /* xor %eax,%eax: TDG.VP.VMCALL */
-	put(p, &o, "\xB9\x00\x1C\x00\x00", 5);	   /* mov $0x1C00,%ecx: R10-R12 */
-	put(p, &o, "\x45\x31\xD2", 3);		   /* xor %r10d,%r10d: standard */
-	put(p, &o, "\x41\xBB\x0C\x00\x00\x00", 6); /* mov $12,%r11d: Instruction.HLT */
-	put(p, &o, "\x41\xBC\x01\x00\x00\x00", 6); /* mov $1,%r12d: interrupts blocked */
-	put(p, &o, "\x66\x0F\x01\xCC", 4);	   /* tdcall */
-	p[o] = 0xEB;				   /* jmp park */
-	p[o + 1] = (uint8_t)(RESET_PARK - (o + 2));
 
 	p[0xFF0] = 0xEB; /* the reset vector: jmp stub */
 	p[0xFF1] = (uint8_t)(RESET_STUB - 0xFF2);
@@ -607,7 +593,11 @@ static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size
 		ERR("no TD window for the TD (platform)");
 		return -ENODEV;
 	}
-	/* vCPUs: VP.CREATE, ADDCX, VP.INIT version 1 (x2APIC ID = index) */
+	/* vCPUs: VP.CREATE, ADDCX, VP.INIT version 1 (x2APIC ID = index); PID pages (apic.c) */
+	if (vmm_apic_alloc(td)) {
+		ERR("out of host pages");
+		return -ENOMEM;
+	}
 	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
 		struct vmm_vcpu *vc = &td->vcpus[v];
 
@@ -729,8 +719,11 @@ int vmm_td_create(const struct vmm_td_config *cfg, const char *path, struct vmm_
 		ERR("device models: %s", strerror(-ret));
 	} else {
 		ret = build(td, &img, err, errlen);
-		if (!ret)
+		if (!ret) {
 			ret = vmm_vcpus_init(td);
+			if (ret)
+				ERR("vCPU set-up: %s", strerror(-ret));
+		}
 	}
 	vmm_image_free(&img);
 	if (ret) {
@@ -848,6 +841,7 @@ void vmm_td_destroy(struct vmm_td *td)
 		free_page(td->tdr);
 	if (td->scratch)
 		free_page(td->scratch);
+	vmm_apic_free(td);
 	devices_destroy(td);
 	free(td->pages);
 	free(td->shared_gpa);

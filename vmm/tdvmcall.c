@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <tdx/apic.h>
 #include <tdx/vmx.h>
 
 #include "vmm/tdvmcall.h"
@@ -141,6 +142,9 @@ static uint64_t tdvmcall_rdmsr(struct tdvmcall_call *c)
 
 static uint64_t tdvmcall_wrmsr(struct tdvmcall_call *c)
 {
+	if (c->v->ops->wrmsr_x2apic && c->in->r12 >= X2APIC_MSR_FIRST &&
+	    c->in->r12 <= X2APIC_MSR_END)
+		return c->v->ops->wrmsr_x2apic(c->v->opaque, (uint32_t)c->in->r12, c->in->r13);
 	if (c->in->r12 > UINT32_MAX ||
 	    msr_write(c->v->td->msr_filter, &c->v->msrs, (uint32_t)c->in->r12, c->in->r13))
 		return TDVMCALL_STATUS_INVALID_OPERAND;
@@ -257,6 +261,9 @@ static uint64_t tdvmcall_get_quote(struct tdvmcall_call *c)
 	if (version != GET_QUOTE_STRUCTURE_VERSION || in_len > size - GET_QUOTE_HDR_LEN)
 		return TDVMCALL_STATUS_INVALID_OPERAND;
 	get_quote_generate(c, buf, size);
+	/* The quote is ready before the guest resumes: notify now [GHCI 3.3 GetQuote]. */
+	if (td->notify_vector && c->v->ops->event_notify)
+		c->v->ops->event_notify(c->v->opaque, td->notify_vcpu, td->notify_vector);
 	return TDVMCALL_STATUS_SUCCESS;
 }
 
@@ -317,6 +324,8 @@ static uint64_t tdvmcall_setup_event_notify_interrupt(struct tdvmcall_call *c)
 
 	if (vector < TDVMCALL_EVENT_NOTIFY_VECTOR_MIN || vector > TDVMCALL_EVENT_NOTIFY_VECTOR_MAX)
 		return TDVMCALL_STATUS_INVALID_OPERAND;
+	/* Remembered with the vCPU that asked: that is where it is injected [QEMU tdx.c]. */
+	c->v->td->notify_vcpu = c->v->index;
 	c->v->td->notify_vector = (uint8_t)vector;
 	return TDVMCALL_STATUS_SUCCESS;
 }
@@ -404,5 +413,6 @@ void tdvmcall_vcpu_init(struct tdvmcall_vcpu *v, struct tdvmcall_td *td, uint32_
 	v->td = td;
 	v->ops = ops ? ops : &no_ops;
 	v->opaque = opaque;
+	v->index = vcpu_index;
 	msr_store_init(&v->msrs, vcpu_index);
 }

@@ -50,6 +50,19 @@ struct tdvmcall_ops {
 	 * and return true; false or NULL gives zeros.
 	 */
 	bool (*cpuid)(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+	/*
+	 * Instruction.WRMSR of an x2APIC MSR (0x800-0x8FF; the ones the module leaves to the
+	 * VMM, e.g. the ICR): a GHCI status. These bypass the MSR filter and store, as KVM's
+	 * MSR filter never covers the x2APIC range [L Documentation/virt/kvm/api.rst
+	 * KVM_X86_SET_MSR_FILTER]. NULL: handled like any other MSR.
+	 */
+	uint64_t (*wrmsr_x2apic)(void *opaque, uint32_t msr, uint64_t value);
+	/*
+	 * A GetQuote completed while SetupEventNotifyInterrupt had registered @vector from
+	 * vCPU @vcpu: inject it there [QEMU tdx.c: the vector goes to the APIC ID that set it
+	 * up]. Optional.
+	 */
+	void (*event_notify)(void *opaque, unsigned int vcpu, uint8_t vector);
 };
 
 /* Per TD. */
@@ -59,6 +72,7 @@ struct tdvmcall_td {
 	const struct msr_filter *msr_filter;
 	struct quote_signer *quoter; /* NULL: GetQuote answers "service unavailable" */
 	uint8_t notify_vector;	     /* SetupEventNotifyInterrupt's vector; 0 = none */
+	uint32_t notify_vcpu;	     /* ... and the vCPU that registered it */
 };
 
 /* Per vCPU. */
@@ -66,7 +80,8 @@ struct tdvmcall_vcpu {
 	struct tdvmcall_td *td;
 	struct msr_store msrs;
 	const struct tdvmcall_ops *ops;
-	void *opaque; /* handed to every op */
+	void *opaque;	/* handed to every op */
+	uint32_t index; /* the vCPU's index (= x2APIC ID) */
 };
 
 enum tdvmcall_result {

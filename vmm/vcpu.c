@@ -87,28 +87,6 @@ static void *op_shared_va(void *opaque, uint64_t gpa, uint64_t len)
 	return td_window_va(td->window, g, true);
 }
 
-static void op_hlt(void *opaque, bool irq_blocked)
-{
-	struct vmm_vcpu *vc = opaque;
-	struct vmm_td *td = vc->td;
-	struct timespec ts;
-
-	(void)irq_blocked;
-	/* Sleep until a wake-up (a stop, another vCPU's event) or 10 ms: there is no
-	 * interrupt controller yet, so a halted vCPU is woken by time. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += 10 * 1000 * 1000;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&td->lock);
-	if (!atomic_load(&td->stop))
-		pthread_cond_timedwait(&td->wake, &td->lock, &ts);
-	pthread_mutex_unlock(&td->lock);
-	lp_poll_work();
-}
-
 static void op_fatal_error(void *opaque, const struct tdvmcall_fatal_error *e)
 {
 	struct vmm_vcpu *vc = opaque;
@@ -120,9 +98,11 @@ static void op_fatal_error(void *opaque, const struct tdvmcall_fatal_error *e)
 
 static const struct tdvmcall_ops vmm_ops = {
 	.shared_va = op_shared_va,
-	.hlt = op_hlt,
+	.hlt = vmm_apic_hlt,
 	.map_gpa = vmm_map_gpa,
 	.fatal_error = op_fatal_error,
+	.wrmsr_x2apic = vmm_apic_wrmsr,
+	.event_notify = vmm_apic_event_notify,
 };
 
 int vmm_vcpus_init(struct vmm_td *td)
@@ -140,6 +120,9 @@ int vmm_vcpus_init(struct vmm_td *td)
 		vc->index = v;
 		vc->lp = lp++;
 		vc->st.lp = vc->lp;
+		vc->apic.pid->ndst = vc->lp; /* where notifications go (lp_send_ipi) */
+		if (vmm_apic_vcpu_setup(td, vc))
+			return -EIO;
 		tdvmcall_vcpu_init(&vc->tv, &td->tvtd, v, &vmm_ops, vc);
 	}
 	return 0;

@@ -13,6 +13,7 @@
 
 #include <tdxsim/vmm.h>
 #include "platform/platform.h"
+#include "vmm/apic.h"
 #include "vmm/bus.h"
 #include "vmm/devices.h"
 #include "vmm/msr_filter.h"
@@ -54,6 +55,7 @@ struct vmm_vcpu {
 	struct tdvmcall_vcpu tv;
 	struct vmm_vcpu_stats st;
 	struct lp_work work;
+	struct vmm_apic apic; /* posted interrupts, HLT (apic.c) */
 	_Atomic bool in_guest;
 	_Atomic bool done;
 };

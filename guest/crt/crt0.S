@@ -11,7 +11,18 @@
  *  4. Call tdx_guest_start(tdx_boot_regs), which never returns.
  *
  * Only RIP-relative addressing is used here: nothing is relocated yet.
+ *
+ * Every vCPU starts here (TDX starts them all at the reset vector). Only vCPU 0 (RSI = 0,
+ * the BSP) does the above; any other (an AP) must not touch .bss, the relocations or
+ * tdx_boot_regs, which the BSP owns. It parks: it reads the ACPI wake-up mailbox in .data
+ * (tdxguest/smp.h) and, while the mailbox does not name it, halts with interrupts blocked
+ * (TDVMCALL<Instruction.HLT>, R12 = 1, by the TDCALL instruction: the gate address is only
+ * known once the BSP has started). When it is named: RSP and the entry from the mailbox,
+ * Command = 0 to acknowledge (ACPI 6.4 5.2.12.19), then entry(RDI = vCPU index). The
+ * TDVMCALL exposes R10-R12 only; RSI survives it.
  */
+#define TDX_MP_WAKEUP_COMMAND_WAKEUP 1
+#define TDVMCALL_INSTRUCTION_HLT     12
 #define R_X86_64_NONE	  0
 #define R_X86_64_RELATIVE 8
 
@@ -19,6 +30,8 @@
 	.globl _start
 	.type _start, @function
 _start:
+	testq %rsi, %rsi
+	jnz ap_park
 	movq %rax, tdx_boot_regs+0(%rip)
 	movq %rcx, tdx_boot_regs+8(%rip)
 	movq %rdx, tdx_boot_regs+16(%rip)
@@ -68,6 +81,26 @@ _start:
 3:	leaq tdx_boot_regs(%rip), %rdi
 	call tdx_guest_start
 9:	ud2
+
+ap_park:
+	cmpw $TDX_MP_WAKEUP_COMMAND_WAKEUP, tdx_mp_wakeup_mailbox+0(%rip)
+	jne 1f
+	cmpl %esi, tdx_mp_wakeup_mailbox+4(%rip)	/* ApicId: the x2APIC ID = index */
+	jne 1f
+	movq tdx_mp_wakeup_mailbox+8(%rip), %rax	/* WakeupVector */
+	movq tdx_mp_wakeup_mailbox+16(%rip), %rsp	/* the stack, in the OS part */
+	movw $0, tdx_mp_wakeup_mailbox+0(%rip)		/* acknowledge: Command = Noop */
+	movl %esi, %edi
+	xorl %ebp, %ebp
+	call *%rax
+	ud2
+1:	xorl %eax, %eax					/* TDG.VP.VMCALL */
+	movl $0x1C00, %ecx				/* expose R10-R12 */
+	xorl %r10d, %r10d
+	movl $TDVMCALL_INSTRUCTION_HLT, %r11d
+	movl $1, %r12d					/* interrupts blocked */
+	.byte 0x66, 0x0f, 0x01, 0xcc			/* TDCALL */
+	jmp ap_park
 	.size _start, . - _start
 
 	.data

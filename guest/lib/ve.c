@@ -12,9 +12,10 @@
 #include "tdxguest/io.h"
 #include "tdxguest/mem.h"
 #include "tdxguest/mmio.h"
+#include "tdxguest/smp.h"
 #include "tdxguest/ve.h"
 
-#define NR_VECTORS 32
+#define NR_VECTORS 256 /* 0-31 exceptions, 32-255 external interrupts (tdxguest/smp.h) */
 #define EFLAGS_IF  0x200
 #define EFLAGS_DF  0x400
 
@@ -59,6 +60,12 @@ void tdx_idt_init(void)
 	ve_handler = tdx_early_handle_ve;
 	idtr.limit = sizeof(idt) - 1;
 	idtr.base = (uintptr_t)idt;
+	tdx_idt_load();
+}
+
+/* Every CPU loads the one IDT (an AP when it starts, tdxguest/smp.h). */
+void tdx_idt_load(void)
+{
 	__asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
 }
 
@@ -70,8 +77,12 @@ void tdx_ve_init(void)
 void tdx_exception(struct pt_regs *regs)
 {
 	regs->gpr[INSN_RSP] = regs->rsp;
+	if (regs->vector >= FIRST_EXTERNAL_VECTOR) {
+		tdx_handle_irq(regs);
+		return;
+	}
 	if (regs->vector == X86_TRAP_VE) {
-		tdx_ve_count++;
+		__atomic_fetch_add(&tdx_ve_count, 1, __ATOMIC_RELAXED); /* from any CPU */
 		ve_handler(regs);
 		return;
 	}

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ve_entry.S - entry stubs for vectors 0-31 and the common exception path.
+ * ve_entry.S - entry stubs for vectors 0-255 and the common exception/interrupt path.
  *
  * Stub n (16 bytes each, at tdx_exc_stubs + 16 * n) pushes 0 where the CPU pushes no error
- * code, then n, and jumps to the common code, which saves every GPR into a struct pt_regs
+ * code (always for the external vectors 32-255), then n, and jumps to the common code, which saves every GPR into a struct pt_regs
  * (tdxguest/ve.h), calls tdx_exception(regs) on a 16-byte aligned stack, restores the GPRs
  * (with whatever the handler changed) and returns with IRETQ.
  */
@@ -20,6 +20,16 @@ tdx_exc_stubs:
 	pushq $\n
 	jmp tdx_exc_common
 .endr
+	/* External interrupts: no error code. pushq $imm32 sign-extends, so 128-255 stay
+	 * positive; 2 + 5 + 5 bytes fit the 16-byte slot. */
+	.set vec, 32
+	.rept 224
+	.balign 16
+	pushq $0
+	pushq $vec
+	jmp tdx_exc_common
+	.set vec, vec + 1
+	.endr
 
 	.type tdx_exc_common, @function
 tdx_exc_common:

@@ -104,6 +104,10 @@ struct vmm_vcpu_stats {
 	uint64_t ns_in_guest; /* wall time inside TDH.VP.ENTER */
 	uint64_t ns_in_vmm;   /* wall time handling exits */
 	uint64_t lp;	      /* the LP it ran on */
+	uint64_t halts;	      /* Instruction.HLTs that blocked the vCPU until an interrupt */
+	uint64_t ns_halted;   /* wall time blocked in them */
+	uint64_t ipis;	      /* IPIs it sent (x2APIC ICR writes), one per destination */
+	uint64_t interrupts;  /* interrupts posted to it: IPIs, notifications, the embedder's */
 };
 
 struct vmm_td_stats {
@@ -129,6 +133,13 @@ int vmm_td_run(struct vmm_td *td);
 void vmm_td_stop(struct vmm_td *td, enum vmm_stop_reason reason, int exit_status,
 		 const char *message);
 const struct vmm_td_result *vmm_td_result(const struct vmm_td *td);
+/*
+ * Inject external interrupt @vector into vCPU @vcpu (as a device or KVM_INTERRUPT would),
+ * from any thread, before or while the TD runs: posted to the vCPU's posted-interrupt
+ * descriptor; a halted vCPU wakes, a running one is kicked; the module delivers it when the
+ * guest's interrupt flag allows. 0, or -EINVAL for a vector outside 16..255 or no such vCPU.
+ */
+int vmm_td_post_interrupt(struct vmm_td *td, unsigned int vcpu, unsigned int vector);
 /* Tear down in the architectural order, reclaim and free every page. */
 void vmm_td_destroy(struct vmm_td *td);
 

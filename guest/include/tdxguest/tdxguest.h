@@ -8,6 +8,7 @@
 #include "tdxguest/mmio.h"
 #include "tdxguest/ve.h"
 #include "tdxguest/console.h"
+#include "tdxguest/smp.h"
 #include "tdxguest/mem.h"
 #include "tdxguest/attest.h"
 

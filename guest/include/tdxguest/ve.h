@@ -2,9 +2,10 @@
 /*
  * tdxguest/ve.h - IDT, exception entry and the #VE handlers.
  *
- * Every vector 0-31 enters through an assembly stub that pushes (error code or 0, vector)
+ * Every vector 0-255 enters through an assembly stub that pushes (error code or 0, vector)
  * and all GPRs, so C sees a struct pt_regs; returning from the C handler restores them and
- * IRETQs. Vector 20 (#VE) calls the current #VE handler; any other vector is fatal
+ * IRETQs. Vector 20 (#VE) calls the current #VE handler; vectors 32-255 are external
+ * interrupts, dispatched by tdx_handle_irq() (tdxguest/smp.h); any other vector is fatal
  * (ReportFatalError with the vector, RIP and error code).
  *
  * Two #VE handlers: tdx_early_handle_ve() knows only port I/O (installed by the runtime first,
@@ -44,8 +45,10 @@ void tdx_get_ve_info(struct tdx_ve *ve);
 void tdx_early_handle_ve(struct pt_regs *regs);
 void handle_ve(struct pt_regs *regs);
 
-/* Build the IDT (vectors 0-31) and load it; #VE goes to the early handler. */
+/* Build the IDT (vectors 0-255) and load it; #VE goes to the early handler. */
 void tdx_idt_init(void);
+/* Load the IDT tdx_idt_init() built on the calling CPU (LIDT is per CPU). */
+void tdx_idt_load(void);
 /* Switch #VE to the full handler. */
 void tdx_ve_init(void);
 
