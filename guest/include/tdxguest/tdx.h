@@ -101,9 +101,9 @@ __attribute__((noreturn)) void tdx_exit(int status);
  * TDX_BOOT_OPTS_MAGIC in bits 63:32 and flags in bits 31:0. Without the magic (another VMM,
  * a hand-built TD) the defaults stay: port I/O and MMIO through #VE.
  */
-#define TDX_BOOT_OPTS_MAGIC	  0x54445853U /* "SXDT": "TDXS" little-endian */
-#define TDX_BOOT_OPT_IO_TDVMCALL   (1U << 0)  /* tdx_io_path = TDX_IO_TDVMCALL */
-#define TDX_BOOT_OPT_MMIO_TDVMCALL (1U << 1)  /* tdx_mmio_path = TDX_MMIO_TDVMCALL */
+#define TDX_BOOT_OPTS_MAGIC	   0x54445853U /* "SXDT": "TDXS" little-endian */
+#define TDX_BOOT_OPT_IO_TDVMCALL   (1U << 0)   /* tdx_io_path = TDX_IO_TDVMCALL */
+#define TDX_BOOT_OPT_MMIO_TDVMCALL (1U << 1)   /* tdx_mmio_path = TDX_MMIO_TDVMCALL */
 
 /* Start-up (called by the crt): boot options, runtime init, IDT, then main(). */
 __attribute__((noreturn)) void tdx_guest_start(u64 *boot_regs);
