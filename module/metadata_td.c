@@ -406,7 +406,7 @@ static uint64_t get(const struct md_tfield *f, uint32_t index, const struct md_c
 	case K_CR2:
 		return vp->cpu.cr2;
 	case K_VCPU_STATE_DETAILS:
-		return 0; /* bit 0 VMXIP: tdxsim has no virtual APIC, nothing is ever pending */
+		return td_vapic_intr_pending(vp) ? 1 : 0; /* bit 0 VMXIP */
 	case K_VCPU_STATE:
 		return vp->state;
 	case K_VCPU_INDEX:

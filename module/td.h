@@ -312,6 +312,7 @@ void td_vapic_reset(struct tdvps *vp);
 /* Take posted interrupts and deliver the highest one the guest can take now. */
 void td_vapic_deliver(struct cpu_regs *ctx, struct tdvps *vp);
 uint8_t td_vapic_ppr(const struct tdvps *vp);
+bool td_vapic_intr_pending(const struct tdvps *vp);
 void td_vapic_eoi(struct tdvps *vp);
 void td_vapic_self_ipi(struct tdvps *vp, uint8_t vector);
 /* TRAP_INTR: true when it was the posted-interrupt notification only (no TD exit). */

@@ -106,6 +106,25 @@ void td_vapic_deliver(struct cpu_regs *ctx, struct tdvps *vp)
 		td_inject_exception(ctx, vp, X86_TRAP_DF, true, 0);
 }
 
+/*
+ * VCPU_STATE_DETAILS.VMXIP for the host (TDH.VP.RD): a vIRR vector would be recognised, its
+ * class above the PPR's [SDM 30.2.1], including what is still in the PID. KVM asks on a
+ * TDVMCALL<HLT> with interrupts enabled, for an interrupt taken into the virtual APIC while
+ * the guest had them disabled [L arch/x86/kvm/vmx/tdx.c tdx_protected_apic_has_interrupt].
+ */
+bool td_vapic_intr_pending(const struct tdvps *vp)
+{
+	const struct pi_desc *pid = vapic_pid(vp);
+	uint64_t irr[4];
+	int v;
+
+	for (unsigned int i = 0; i < 4; i++)
+		irr[i] = vp->apic.irr[i] |
+			 (pid ? __atomic_load_n(&pid->pir[i], __ATOMIC_ACQUIRE) : 0);
+	v = highest_vector(irr);
+	return v >= 0 && (v >> 4) > (td_vapic_ppr(vp) >> 4);
+}
+
 /* EOI virtualization [SDM 30.1.4]: the highest vISR vector is done. */
 void td_vapic_eoi(struct tdvps *vp)
 {
