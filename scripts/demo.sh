@@ -21,10 +21,17 @@ echo "   \$ tdxsim run $hello"
 "$tdxsim" run "$hello" 2>&1 | grep -v '^tdx: '
 echo
 echo "== 4. Again with 4 vCPUs and the direct (TDVMCALL, no #VE) I/O and MMIO paths;"
-echo "      vCPUs 1-3 park in the reset page (the SDK has no SMP bring-up)"
+echo "      main() runs on vCPU 0, vCPUs 1-3 wait in the SDK's wake-up mailbox"
 echo "   \$ tdxsim run $hello --vcpus 4 --io-path direct --mmio-path direct"
 "$tdxsim" run "$hello" --vcpus 4 --io-path direct --mmio-path direct 2>&1 | grep -v '^tdx: '
 echo
-echo "== 5. What a trap costs: SEAMCALL and TDCALL by trap and by gate, and a world switch,"
+echo "== 5. 4 vCPUs at work (examples/guests/smp.c): vCPU 0 starts 1-3 through the ACPI"
+echo "      wake-up mailbox, each counts the primes in a quarter of [0, 100000) and prints it,"
+echo "      the APs ring vCPU 0 with an IPI (x2APIC ICR -> #VE -> TDVMCALL<WRMSR> -> posted"
+echo "      interrupt), vCPU 0 waits in STI;TDVMCALL<HLT>. Halts and IPIs in the summary."
+echo "   \$ tdxsim run $build/examples/smp.elf --vcpus 4"
+"$tdxsim" run "$build/examples/smp.elf" --vcpus 4 2>&1 | grep -v '^tdx: '
+echo
+echo "== 6. What a trap costs: SEAMCALL and TDCALL by trap and by gate, and a world switch,"
 echo "      each against a bare SIGSEGV round trip measured in the same run"
 "$build/bench/bench_platform" 20000

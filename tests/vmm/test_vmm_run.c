@@ -118,7 +118,7 @@ static void test_seamcall_insn(void **state)
 	vmm_td_destroy(td);
 }
 
-/* Exit status; a partial line flushed at the end; 4 vCPUs (the APs park in the reset page). */
+/* Exit status; a partial line flushed at the end; 4 vCPUs (the APs wait in the SDK mailbox). */
 static void test_exit_status_4vcpus(void **state)
 {
 	struct vmm_td_config cfg;
