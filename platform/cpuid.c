@@ -6,13 +6,13 @@
  * code here executes it natively. Where the host kernel offers CPUID faulting
  * (arch_prctl(ARCH_SET_CPUID, 0), Intel's MSR_MISC_FEATURES_ENABLES bit 0 and AMD's
  * equivalent), each LP thread turns it on and CPUID raises #GP like any privileged
- * instruction. Elsewhere, guest code pages are rewritten after measurement: each CPUID
- * (0F A2) becomes CLTS (0F 06), the same length and privileged, and the address is recorded
- * so that this CLTS is taken for the CPUID it replaced. Measurement is unaffected because it
- * happened before; a guest that reads its own code bytes sees the rewrite.
+ * instruction. Elsewhere, guest code pages are rewritten after measurement, in the TD's
+ * window: each CPUID (0F A2) becomes CLTS (0F 06), the same length and privileged, and the
+ * address is recorded so that this CLTS is taken for the CPUID it replaced. Measurement is
+ * unaffected because it happened before; a guest that reads its own code bytes sees the
+ * rewrite. The addresses are forgotten when the window is destroyed.
  */
 #include <asm/prctl.h>
-#include <stdlib.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -106,21 +106,32 @@ static size_t slot_of(uint64_t addr)
 	return (size_t)((addr * 0x9E3779B97F4A7C15ULL) >> 48) & (REWRITE_SLOTS - 1);
 }
 
+/*
+ * A forgotten address leaves a tombstone, not a hole: lookups run lock-free from signal
+ * handlers and must keep probing past it to the entries behind. Adds reuse tombstones.
+ */
+#define REWRITE_TOMBSTONE 1ULL /* never the address of an instruction in guest code */
+
 static int rewritten_add(uint64_t addr)
 {
-	size_t s = slot_of(addr);
+	size_t s = slot_of(addr), reuse = REWRITE_SLOTS;
 
 	for (size_t i = 0; i < REWRITE_SLOTS; i++, s = (s + 1) & (REWRITE_SLOTS - 1)) {
 		uint64_t cur = atomic_load(&rewritten[s]);
 
 		if (cur == addr)
 			return 0;
+		if (cur == REWRITE_TOMBSTONE && reuse == REWRITE_SLOTS)
+			reuse = s;
 		if (!cur) {
-			atomic_store(&rewritten[s], addr);
+			atomic_store(&rewritten[reuse == REWRITE_SLOTS ? s : reuse], addr);
 			return 0;
 		}
 	}
-	return -ENOSPC;
+	if (reuse == REWRITE_SLOTS)
+		return -ENOSPC;
+	atomic_store(&rewritten[reuse], addr);
+	return 0;
 }
 
 bool cpuid_is_rewritten(uint64_t addr)
@@ -138,31 +149,18 @@ bool cpuid_is_rewritten(uint64_t addr)
 	return false;
 }
 
-/* Forget rewritten addresses in [va, va+len): the code there is gone. */
+/* Forget rewritten addresses in [va, va+len): the code there is gone (a TD window destroyed). */
 void cpuid_forget_code(void *va, size_t len)
 {
 	uint64_t lo = (uint64_t)(uintptr_t)va, hi = lo + len;
 
 	pthread_mutex_lock(&rewrite_lock);
-	/* Removal from open addressing needs a rebuild: rare (TD teardown). */
-	uint64_t *keep = NULL;
-	size_t n = 0;
 	for (size_t s = 0; s < REWRITE_SLOTS; s++) {
 		uint64_t a = atomic_load(&rewritten[s]);
 
-		if (a && (a < lo || a >= hi)) {
-			uint64_t *k = realloc(keep, (n + 1) * sizeof(*k));
-
-			if (!k)
-				break;
-			keep = k;
-			keep[n++] = a;
-		}
-		atomic_store(&rewritten[s], 0);
+		if (a >= lo && a < hi)
+			atomic_store(&rewritten[s], REWRITE_TOMBSTONE);
 	}
-	for (size_t i = 0; i < n; i++)
-		rewritten_add(keep[i]);
-	free(keep);
 	pthread_mutex_unlock(&rewrite_lock);
 }
 

@@ -406,7 +406,10 @@ const struct extable_entry *extable_find(uintptr_t rip);
 /* CPUID as executed natively on the host (with faulting turned off around it). */
 void host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 /* Rewrite CPUID instructions in [va, va+len) of guest code to the trapping form (only where
- * the machine is in CPUID_TRAP_REWRITE mode); returns how many were rewritten. */
+ * the machine is in CPUID_TRAP_REWRITE mode); returns how many were rewritten. A rewritten
+ * CPUID is known by its address, so @va must be where the guest executes the code (its TD
+ * window), and a TD's code must be measured before it is rewritten. Destroying the window
+ * forgets its addresses. */
 int cpuid_rewrite_code(void *va, size_t len);
 
 /* Counters, for statistics and benchmarks. */

@@ -127,6 +127,8 @@ void td_window_destroy(struct td_window *w)
 	if (!w)
 		return;
 	slot_release(w);
+	/* Its code is gone: a later window at the same addresses must not inherit rewrites. */
+	cpuid_forget_code((void *)w->base, 2 * W);
 	munmap((void *)w->base, 2 * W);
 	pagemap_fini(&w->mapped[1]);
 	pagemap_fini(&w->mapped[0]);

@@ -525,6 +525,33 @@ static void fill_params(const struct vmm_td *td, struct td_params *p)
 	memcpy(p->mrownerconfig, cfg->mrownerconfig, 48);
 }
 
+/*
+ * Hosts without CPUID faulting (CPUID_TRAP_REWRITE): the platform makes guest CPUID trap by
+ * rewriting it in the code (docs/ARCHITECTURE.md "CPUID"). That must come after MR.EXTEND
+ * hashed the pages, so that the MRTD covers the image's own bytes as vmm_td_measure() does,
+ * and it must be done where the TD executes the code, in its window, because the platform
+ * knows a rewritten CPUID by its address. One sweep per run of contiguous executable pages,
+ * so that an instruction across a page boundary is decoded whole.
+ */
+static void rewrite_cpuid(struct vmm_td *td, const struct vmm_image *img)
+{
+	unsigned int p = 0, q;
+
+	while (p < img->nr) {
+		if (!img->pages[p].exec) {
+			p++;
+			continue;
+		}
+		for (q = p + 1; q < img->nr && img->pages[q].exec &&
+				img->pages[q].gpa == img->pages[q - 1].gpa + PAGE_SIZE;
+		     q++)
+			;
+		cpuid_rewrite_code(td_window_va(td->window, img->pages[p].gpa, false),
+				   (size_t)(q - p) * PAGE_SIZE);
+		p = q;
+	}
+}
+
 #define FAIL(s, what)                                                                              \
 	do {                                                                                       \
 		ERR("%s failed: status 0x%016llx", what, (unsigned long long)(s));                 \
@@ -633,8 +660,6 @@ static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size
 		if (s)
 			FAIL(s, "TDH.MEM.SEPT.ADD");
 		memcpy(src, pg->data, PAGE_SIZE);
-		if (pg->exec)
-			cpuid_rewrite_code(src, PAGE_SIZE); /* only in CPUID_TRAP_REWRITE mode */
 		pa = new_page(td);
 		a = (struct tdx_module_args){
 			.rcx = pg->gpa, .rdx = td->tdr, .r8 = pa, .r9 = td->scratch};
@@ -654,6 +679,7 @@ static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size
 	s = vmm_seamcall_on(td, 0, TDH_MR_FINALIZE, &a);
 	if (s)
 		FAIL(s, "TDH.MR.FINALIZE");
+	rewrite_cpuid(td, img);
 	return 0;
 fail:
 	return ret;

@@ -10,10 +10,18 @@
 int vmm_machine_up(void)
 {
 	struct machine_config mc;
+
+	if (machine_preset("laptop", &mc))
+		return -1;
+	return vmm_machine_up_cfg(&mc);
+}
+
+int vmm_machine_up_cfg(const struct machine_config *mc)
+{
 	struct tdx_module_params params = {0};
 
 	tdx_log_set_sink(NULL, NULL);
-	if (machine_preset("laptop", &mc) || platform_boot(&mc))
+	if (platform_boot(mc))
 		return -1;
 	platform_claim_signals();
 	if (page_alloc_init() || tdx_module_load(&params) || tdx_init() || tdx_enable())

@@ -11,6 +11,9 @@
 
 /* 0, or -1 when any step failed. Host log lines are dropped. */
 int vmm_machine_up(void);
+/* The same on another machine (a preset changed, e.g. cpuid_mode = CPUID_TRAP_REWRITE). */
+struct machine_config;
+int vmm_machine_up_cfg(const struct machine_config *mc);
 void vmm_machine_down(void);
 /* The same as cmocka group fixtures. */
 int vmm_machine_setup(void **state);
