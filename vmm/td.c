@@ -241,6 +241,10 @@ static int check_config(const struct vmm_td_config *cfg, const struct vmm_image 
 		    (unsigned long long)cfg->memory_size);
 		return -EINVAL;
 	}
+	if (cfg->nr_cpuid > VMM_MAX_CPUID_CONFIG) {
+		ERR("cpuid: %u entries, at most %u", cfg->nr_cpuid, VMM_MAX_CPUID_CONFIG);
+		return -EINVAL;
+	}
 	if (img && img->high_gpa > cfg->memory_size) {
 		ERR("memory: the image needs GPAs up to 0x%llx, more than the TD's %llu MiB",
 		    (unsigned long long)img->high_gpa,
@@ -509,7 +513,36 @@ static void devices_destroy(struct vmm_td *td)
 	vmm_bus_destroy(&td->bus);
 }
 
-static void fill_params(const struct vmm_td *td, struct td_params *p)
+/*
+ * TD_PARAMS.CPUID_CONFIG is an array in the order of the module's CPUID_CONFIG_LEAVES
+ * [facts §8; L tdx_td_init's td_init_cpuid]: each value of the configuration goes to the slot
+ * of its leaf. A leaf the module does not list cannot be configured at all.
+ */
+static int fill_cpuid(const struct vmm_td_config *cfg, struct td_params *p, char *err,
+		      size_t errlen)
+{
+	const struct tdx_sys_info_td_conf *tc = &tdx_get_sysinfo()->td_conf;
+
+	for (unsigned int i = 0; i < cfg->nr_cpuid; i++) {
+		const struct vmm_cpuid_config *c = &cfg->cpuid[i];
+		uint64_t id = c->leaf | (uint64_t)c->subleaf << 32;
+		unsigned int slot = 0;
+
+		while (slot < tc->num_cpuid_config && slot < TD_PARAMS_MAX_CPUID_VALUES &&
+		       tc->cpuid_config_leaves[slot] != id)
+			slot++;
+		if (slot == tc->num_cpuid_config || slot == TD_PARAMS_MAX_CPUID_VALUES) {
+			ERR("CPUID leaf 0x%x subleaf 0x%x is not configurable by this TDX module "
+			    "(not in its CPUID_CONFIG_LEAVES)",
+			    c->leaf, c->subleaf);
+			return -EINVAL;
+		}
+		p->cpuid_values[slot] = (struct tdx_cpuid_value){c->eax, c->ebx, c->ecx, c->edx};
+	}
+	return 0;
+}
+
+static int fill_params(const struct vmm_td *td, struct td_params *p, char *err, size_t errlen)
 {
 	const struct vmm_td_config *cfg = &td->cfg;
 
@@ -523,6 +556,7 @@ static void fill_params(const struct vmm_td *td, struct td_params *p)
 	memcpy(p->mrconfigid, cfg->mrconfigid, 48);
 	memcpy(p->mrowner, cfg->mrowner, 48);
 	memcpy(p->mrownerconfig, cfg->mrownerconfig, 48);
+	return fill_cpuid(cfg, p, err, errlen);
 }
 
 /*
@@ -606,7 +640,9 @@ static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size
 			FAIL(s, "TDH.MNG.ADDCX");
 		vmm_track_page(td, pa, 0, PG_TDCX);
 	}
-	fill_params(td, &params);
+	ret = fill_params(td, &params, err, errlen);
+	if (ret)
+		return ret;
 	memcpy(phys_host_va(td->scratch), &params, sizeof(params));
 	a = (struct tdx_module_args){.rcx = td->tdr, .rdx = td->scratch};
 	s = vmm_seamcall_on(td, 0, TDH_MNG_INIT, &a);

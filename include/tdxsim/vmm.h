@@ -37,6 +37,20 @@
 #define VMM_ATTR_DEBUG		 (1ULL << 0)
 #define VMM_ATTR_SEPT_VE_DISABLE (1ULL << 28)
 
+/*
+ * One TD_PARAMS.CPUID_CONFIG value: what the guest's CPUID(leaf, subleaf) returns in the bits
+ * the module lets the host configure (its CPUID_CONFIG_LEAVES and CPUID_CONFIG_VALUES
+ * metadata, `tdxsim host-init` prints them). subleaf = VMM_CPUID_NO_SUBLEAF for leaves without
+ * subleaves. A leaf the module does not list fails vmm_td_create with -EINVAL; a bit it does
+ * not let the host set fails TDH.MNG.INIT (TDX_OPERAND_INVALID | CPUID_CONFIG).
+ */
+#define VMM_CPUID_NO_SUBLEAF 0xFFFFFFFFU
+#define VMM_MAX_CPUID_CONFIG 32
+struct vmm_cpuid_config {
+	uint32_t leaf, subleaf;
+	uint32_t eax, ebx, ecx, edx;
+};
+
 /* Serial output (COM1), whole lines or flushes. NULL: the VMM writes it to stdout. */
 typedef void (*vmm_serial_fn)(void *opaque, const char *buf, size_t len);
 
@@ -48,6 +62,8 @@ struct vmm_td_config {
 	bool gpaw52;		/* CONFIG_FLAGS.GPAW: 52-bit GPAs (else 48) */
 	uint16_t tsc_frequency; /* 25 MHz units; 0 = 2.5 GHz */
 	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
+	struct vmm_cpuid_config cpuid[VMM_MAX_CPUID_CONFIG]; /* TD_PARAMS.CPUID_CONFIG */
+	unsigned int nr_cpuid;
 	uint64_t boot_opts; /* VMM_BOOT_OPT_*; the magic is added by the VMM */
 	vmm_serial_fn serial;
 	void *serial_opaque;
