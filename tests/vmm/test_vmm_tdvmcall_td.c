@@ -15,7 +15,9 @@
  * faulting) where a guest executing CPUID must measure as `vmm_td_measure` says and see
  * the same CPUID answers.
  *
- * Arguments: tdvmcall.elf cpuid.elf raw_fatal.elf raw_exit.elf tdxsim
+ * And examples/guests/mmio.c, the MMIO example, run and its output checked.
+ *
+ * Arguments: tdvmcall.elf cpuid.elf raw_fatal.elf raw_exit.elf mmio.elf tdxsim
  */
 #include <errno.h>
 #include <pthread.h>
@@ -40,7 +42,7 @@
 #include "tests/vmm/guests/tvc.h"
 #include "vmm/vmm_internal.h"
 
-static const char *tvc_elf, *cpuid_elf, *raw_fatal_elf, *raw_exit_elf, *tdxsim;
+static const char *tvc_elf, *cpuid_elf, *raw_fatal_elf, *raw_exit_elf, *mmio_elf, *tdxsim;
 
 #define SHARED	     (1ULL << 47) /* GPAW 48 (the default configuration) */
 #define MASK_STD     TDVMCALL_EXPOSE_REGS_MASK
@@ -984,6 +986,41 @@ static void test_tool_fatal_and_exit(void **state)
 }
 
 /* ------------------------------------------------------------------------------------------
+ * examples/guests/mmio.c: finds the test device by config mechanism #1, every size through
+ * #VE and direct
+ */
+
+#define MMIO_PATH_OUT(path, writes, ves)                                                           \
+	path ": MAGIC b 54 w 4454 l 53584454 q 44544d4953584454\n" path                            \
+	     ": scratch after b/w/l/q writes ef cdef 89abcdef 123456789abcdef\n" path              \
+	     ": device WRITES " #writes ", #VEs " #ves "\n"
+
+static void test_example_mmio(void **state)
+{
+	struct vmm_td_config cfg;
+	struct serial_capture out = {0};
+	char err[256] = "";
+	struct vmm_td *td;
+
+	(void)state;
+	platform_claim_signals();
+	vmm_td_config_default(&cfg);
+	cfg.serial = serial_capture_sink;
+	cfg.serial_opaque = &out;
+	if (vmm_td_create(&cfg, mmio_elf, &td, err, sizeof(err)))
+		fail_msg("vmm_td_create(%s): %s", mmio_elf, err);
+	assert_int_equal(vmm_td_run(td), 0);
+	/* 17 accesses a path: 4 MAGIC reads, 8 writes, 4 read-backs, WRITES; one #VE each on
+	 * the #VE path, none on the direct one */
+	assert_string_equal(out.buf, "mmio: test device at 00:01.0, BAR0 feb00000\n" MMIO_PATH_OUT(
+					     "#VE", 8, 17) MMIO_PATH_OUT("direct", 16, 0));
+	assert_int_equal(vmm_td_result(td)->reason, VMM_STOP_POWEROFF);
+	assert_int_equal(vmm_td_result(td)->exit_status, 0);
+	assert_int_equal(stats0(td).tdvmcalls[VMM_TDVMCALL_MMIO], 2 * 17);
+	vmm_td_destroy(td);
+}
+
+/* ------------------------------------------------------------------------------------------
  * CPUID rewrite mode: a machine without CPUID faulting (forced) rewrites guest CPUIDs. The
  * MRTD must still be the image's (vmm_td_measure) and CPUID must still answer.
  */
@@ -1084,6 +1121,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fatal_error),
 		cmocka_unit_test(test_exit_ports),
 		cmocka_unit_test(test_tool_fatal_and_exit),
+		cmocka_unit_test(test_example_mmio),
 		cmocka_unit_test(test_cpuid_faulting_or_auto),
 		cmocka_unit_test(test_tool_rewrite_mrtd),
 	};
@@ -1092,9 +1130,10 @@ int main(int argc, char **argv)
 	};
 	int failed;
 
-	if (argc != 6) {
+	if (argc != 7) {
 		fprintf(stderr,
-			"usage: %s tdvmcall.elf cpuid.elf raw_fatal.elf raw_exit.elf tdxsim\n",
+			"usage: %s tdvmcall.elf cpuid.elf raw_fatal.elf raw_exit.elf mmio.elf "
+			"tdxsim\n",
 			argv[0]);
 		return 2;
 	}
@@ -1102,7 +1141,8 @@ int main(int argc, char **argv)
 	cpuid_elf = argv[2];
 	raw_fatal_elf = argv[3];
 	raw_exit_elf = argv[4];
-	tdxsim = argv[5];
+	mmio_elf = argv[5];
+	tdxsim = argv[6];
 	failed = cmocka_run_group_tests_name("tdvmcall_td", tests, vmm_machine_setup,
 					     vmm_machine_teardown);
 	failed += cmocka_run_group_tests_name("cpuid_rewrite", rewrite_tests, rewrite_setup,
