@@ -25,21 +25,19 @@
 
 #include "td.h"
 
-#define VMX_EEQ_ACCEPT 1 /* [M vmcs_defs.h vmx_eeq_type_t] */
-
 static uint64_t accept_violation(struct cpu_regs *ctx, struct tdcs *tdcs, uint64_t gpa,
 				 unsigned int req_level, uint64_t e, unsigned int level)
 {
 	uint64_t rwx = sept_arch_entry(e, level) & 0x7;
-	uint64_t qual = (1ULL << 1) | (rwx << 3); /* data write; readable/writable/executable */
-	uint64_t state = (sept_arch_level_info(e, level) >> 8) & 0xFF;
-	uint64_t info =
-		req_level | (uint64_t)level << 3 | state << 6 | (uint64_t)sept_is_leaf(e) << 14;
+	/* A data write; the entry's R/W/X as the GPA's permissions (bits 5:3). */
+	uint64_t qual = EXIT_QUAL_EPT_WRITE | rwx << 3;
+	unsigned int state = (sept_arch_level_info(e, level) >> 8) & 0xFF;
 
 	mutex_release(&tdcs->sept_lock);
 	tdcall_reexecute(ctx);
-	td_exit_async(ctx, EXIT_REASON_EPT_VIOLATION, qual, VMX_EEQ_ACCEPT | info << 32,
-		      gpa & ~(_4K - 1), 0);
+	td_exit_async(ctx, EXIT_REASON_EPT_VIOLATION, qual,
+		      tdx_eeq_accept(req_level, level, state, sept_is_leaf(e)), gpa & ~(_4K - 1),
+		      0);
 	return TDCALL_EXITED;
 }
 

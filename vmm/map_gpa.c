@@ -104,14 +104,14 @@ static uint64_t track(struct vmm_vcpu *vc)
 	return s;
 }
 
-/* TDH.MEM.PAGE.REMOVE, kicking vCPUs until the block's epoch has drained. */
-static uint64_t page_remove(struct vmm_vcpu *vc, uint64_t gpa, uint64_t *hpa)
+/* TDH.MEM.PAGE.REMOVE of (GPA | level), kicking vCPUs until the block's epoch has drained. */
+static uint64_t page_remove(struct vmm_vcpu *vc, uint64_t gpa_level, uint64_t *hpa)
 {
 	struct tdx_module_args a;
 	uint64_t s = TDX_SW_ERROR;
 
 	for (int i = 0; i < CONVERT_MAX_ROUNDS; i++) {
-		a = (struct tdx_module_args){.rcx = gpa | TDX_PS_4K, .rdx = vc->td->tdr};
+		a = (struct tdx_module_args){.rcx = gpa_level, .rdx = vc->td->tdr};
 		s = vmm_seamcall_here(vc->td, TDH_MEM_PAGE_REMOVE, &a);
 		if (tdx_status_code(s) != TDX_TLB_TRACKING_NOT_DONE)
 			break;
@@ -121,13 +121,56 @@ static uint64_t page_remove(struct vmm_vcpu *vc, uint64_t gpa, uint64_t *hpa)
 	return s;
 }
 
+static uint64_t private_start(const struct vmm_page *pg)
+{
+	return pg->gpa & ~VMM_GPA_LEVEL_MASK;
+}
+
+static uint64_t private_end(const struct vmm_page *pg)
+{
+	return private_start(pg) + vmm_leaf_pages(pg->gpa & VMM_GPA_LEVEL_MASK) * PAGE_SIZE;
+}
+
+/* A private leaf of the TD inside [start, end). */
+static bool private_in(const struct vmm_page *pg, uint64_t start, uint64_t end)
+{
+	return pg->kind == PG_PRIVATE && private_start(pg) >= start && private_end(pg) <= end;
+}
+
+/*
+ * The chunk [start, *chunk_end) of a to-shared conversion of [start, end) grows to the end
+ * of a 2M private page it ends inside of, so that the page is removed whole. A 2M page
+ * that the whole range covers only in part cannot be converted: the module has no
+ * TDH.MEM.PAGE.DEMOTE to split it into 4K leaves, which KVM's TDX huge-page support would
+ * do; KVM answers a conversion it could not make with INVALID_OPERAND and R11 = the GPA
+ * of the chunk it failed on [L arch/x86/kvm/vmx/tdx.c tdx_complete_vmcall_map_gpa], which
+ * is the start of this call: nothing was converted by it. Called with pages_lock held.
+ */
+static uint64_t chunk_2m(const struct vmm_td *td, uint64_t start, uint64_t end, uint64_t *chunk_end)
+{
+	for (size_t i = 0; i < td->nr_pages; i++) {
+		const struct vmm_page *pg = &td->pages[i];
+
+		if (pg->kind != PG_PRIVATE || !(pg->gpa & VMM_GPA_LEVEL_MASK) ||
+		    private_end(pg) <= start || private_start(pg) >= *chunk_end)
+			continue;
+		if (private_start(pg) < start || private_end(pg) > end)
+			return TDVMCALL_STATUS_INVALID_OPERAND;
+		if (private_end(pg) > *chunk_end)
+			*chunk_end = private_end(pg);
+	}
+	return TDVMCALL_STATUS_SUCCESS;
+}
+
 /*
  * To shared, the private half: every private page the TD has in [start, end) is blocked
  * (TDH.MEM.RANGE.BLOCK), one TDH.MEM.TRACK covers them all, and once no vCPU can still hold
  * a translation from before the block (the kicks), TDH.MEM.PAGE.REMOVE takes each one away;
- * the module hands it back zeroed and it returns to the host's allocator. KVM does the same
- * steps page by page (tdx_sept_remove_private_spte); one TRACK for a whole chunk is what the
- * epoch rules allow and saves a round of kicks per page. Called with pages_lock held.
+ * the module hands it back zeroed and it returns to the host's allocator. A 2M page goes
+ * the same way at level 1, its 512 pages at once (chunk_2m made sure the range holds it
+ * whole). KVM does the same steps page by page (tdx_sept_remove_private_spte); one TRACK
+ * for a whole chunk is what the epoch rules allow and saves a round of kicks per page.
+ * Called with pages_lock held.
  */
 static uint64_t remove_private(struct vmm_vcpu *vc, uint64_t start, uint64_t end)
 {
@@ -139,12 +182,12 @@ static uint64_t remove_private(struct vmm_vcpu *vc, uint64_t start, uint64_t end
 	for (i = 0; i < td->nr_pages; i++) {
 		const struct vmm_page *pg = &td->pages[i];
 
-		if (pg->kind != PG_PRIVATE || pg->gpa < start || pg->gpa >= end)
+		if (!private_in(pg, start, end))
 			continue;
-		a = (struct tdx_module_args){.rcx = pg->gpa | TDX_PS_4K, .rdx = td->tdr};
+		a = (struct tdx_module_args){.rcx = pg->gpa, .rdx = td->tdr};
 		s = vmm_seamcall_here(td, TDH_MEM_RANGE_BLOCK, &a);
 		if (s && tdx_status_code(s) != TDX_GPA_RANGE_ALREADY_BLOCKED)
-			return convert_failed(vc, "TDH.MEM.RANGE.BLOCK", pg->gpa, s);
+			return convert_failed(vc, "TDH.MEM.RANGE.BLOCK", private_start(pg), s);
 		blocked++;
 	}
 	if (!blocked)
@@ -157,16 +200,17 @@ static uint64_t remove_private(struct vmm_vcpu *vc, uint64_t start, uint64_t end
 	 * first). */
 	for (i = 0; i < td->nr_pages; i++) {
 		struct vmm_page pg = td->pages[i];
+		uint64_t n = vmm_leaf_pages(pg.gpa & VMM_GPA_LEVEL_MASK);
 
-		if (pg.kind == PG_PRIVATE && pg.gpa >= start && pg.gpa < end) {
+		if (private_in(&pg, start, end)) {
 			s = page_remove(vc, pg.gpa, &hpa);
 			if (s) {
 				td->pages[kept++] = pg; /* still the TD's: reclaimed at teardown */
-				convert_failed(vc, "TDH.MEM.PAGE.REMOVE", pg.gpa, s);
+				convert_failed(vc, "TDH.MEM.PAGE.REMOVE", private_start(&pg), s);
 				continue;
 			}
-			free_page(hpa);
-			td->removed_pages++;
+			free_contig_pages(hpa, n);
+			td->removed_pages += (unsigned int)n;
 			continue;
 		}
 		td->pages[kept++] = pg;
@@ -227,7 +271,10 @@ static void unmap_shared(struct vmm_td *td, uint64_t start, uint64_t end)
  *              which AUGs only from that fault. Adding them eagerly would cost memory for
  *              pages the guest may never accept, and save only those exits.
  *
- * At most MAP_GPA_CHUNK pages a call, then RETRY with R11 = the GPA to resume from (KVM
+ * A 2M private page (vcpu.c adds them for a 2M ACCEPT) is converted whole, and a range
+ * that holds only part of one is refused (chunk_2m).
+ *
+ * At most MAP_GPA_CHUNK pages a call (more when a 2M page must go whole), then RETRY with R11 = the GPA to resume from (KVM
  * returns to the guest between chunks too, so pending interrupts are not held up). tdvmcall.c
  * checked the arguments that need no TD (size 0, wrap, beyond GPAW, straddling the shared bit:
  * INVALID_OPERAND; then ALIGN_ERROR); here a range beyond the TD's memory is INVALID_OPERAND
@@ -249,7 +296,9 @@ uint64_t vmm_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume
 	chunk_end = end - g > MAP_GPA_CHUNK * PAGE_SIZE ? g + MAP_GPA_CHUNK * PAGE_SIZE : end;
 	if (to_shared) {
 		pthread_mutex_lock(&td->pages_lock);
-		status = remove_private(vc, g, chunk_end);
+		status = chunk_2m(td, g, end, &chunk_end);
+		if (!status)
+			status = remove_private(vc, g, chunk_end);
 		pthread_mutex_unlock(&td->pages_lock);
 		if (!status)
 			status = map_shared(td, g, chunk_end);

@@ -399,18 +399,28 @@ static uint64_t call(struct vmm_td *td, bool here, unsigned int lp, uint64_t lea
 	return here ? vmm_seamcall_here(td, leaf, a) : vmm_seamcall_on(td, lp, leaf, a);
 }
 
-uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, bool here, unsigned int lp)
+/* Is the Secure EPT page for (GPA | level) one the VMM added? pages_lock held. */
+static bool sept_table_known(const struct vmm_td *td, uint64_t gpa_level)
+{
+	for (size_t i = 0; i < td->nr_pages; i++) {
+		if (td->pages[i].kind == PG_SEPT && td->pages[i].gpa == gpa_level)
+			return true;
+	}
+	return false;
+}
+
+uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, unsigned int leaf_level, bool here,
+		      unsigned int lp)
 {
 	struct tdx_module_args a;
 	uint64_t s;
 
-	for (unsigned int level = 3; level >= 1; level--) {
+	for (unsigned int level = 3; level > leaf_level; level--) {
 		uint64_t base = gpa & ~((PAGE_SIZE << (9 * level)) - 1), pa;
-		bool known = false;
+		bool known;
 
 		pthread_mutex_lock(&td->pages_lock);
-		for (size_t i = 0; i < td->nr_pages && !known; i++)
-			known = td->pages[i].kind == PG_SEPT && td->pages[i].gpa == (base | level);
+		known = sept_table_known(td, base | level);
 		pthread_mutex_unlock(&td->pages_lock);
 		if (known)
 			continue;
@@ -420,7 +430,7 @@ uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, bool here, unsigned int l
 		a = (struct tdx_module_args){.rcx = base | level, .rdx = td->tdr, .r8 = pa};
 		s = call(td, here, lp, TDH_MEM_SEPT_ADD, &a);
 		if (tdx_status_code(s) == TDX_EPT_ENTRY_NOT_FREE) {
-			free_page(pa); /* a neighbour's table (another vCPU added it) */
+			free_page(pa); /* a neighbour's table (another vCPU added it), or a leaf */
 			continue;
 		}
 		if (s) {
@@ -432,26 +442,39 @@ uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, bool here, unsigned int l
 	return 0;
 }
 
-uint64_t vmm_aug_page(struct vmm_td *td, uint64_t gpa)
+/*
+ * The host memory behind a private leaf: a zeroed 4K page, or a 2M-aligned run of 512 for a
+ * 2M leaf, left untouched (PAGE.AUG hides it and the guest's ACCEPT zeroes it; writing it
+ * here would only make 2 MiB of the machine's sparse RAM real). 0 when there is none.
+ */
+static uint64_t new_leaf(struct vmm_td *td, unsigned int level)
 {
+	uint64_t n = vmm_leaf_pages(level);
+
+	return level ? alloc_contig_pages(n, n * PAGE_SIZE, NUMA_NO_NODE) : new_page(td);
+}
+
+uint64_t vmm_aug_page(struct vmm_td *td, uint64_t gpa, unsigned int level)
+{
+	uint64_t n = vmm_leaf_pages(level);
 	struct tdx_module_args a;
 	uint64_t s, pa;
 
-	s = vmm_sept_map(td, gpa, true, 0);
+	s = vmm_sept_map(td, gpa, level, true, 0);
 	if (s)
 		return s;
-	pa = new_page(td);
+	pa = new_leaf(td, level);
 	if (!pa)
 		return TDX_SW_ERROR;
-	a = (struct tdx_module_args){.rcx = gpa, .rdx = td->tdr, .r8 = pa};
+	a = (struct tdx_module_args){.rcx = gpa | level, .rdx = td->tdr, .r8 = pa};
 	s = vmm_seamcall_here(td, TDH_MEM_PAGE_AUG, &a);
 	if (s) {
-		free_page(pa);
+		free_contig_pages(pa, n);
 		return s;
 	}
-	vmm_track_page(td, pa, gpa, PG_PRIVATE);
+	vmm_track_page(td, pa, gpa | level, PG_PRIVATE);
 	pthread_mutex_lock(&td->pages_lock);
-	td->aug_pages++;
+	td->aug_pages += (unsigned int)n;
 	pthread_mutex_unlock(&td->pages_lock);
 	return 0;
 }
@@ -692,7 +715,7 @@ static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size
 		const struct vmm_image_page *pg = &img->pages[p];
 		uint8_t *src = phys_host_va(td->scratch);
 
-		s = vmm_sept_map(td, pg->gpa, false, 0);
+		s = vmm_sept_map(td, pg->gpa, TDX_PS_4K, false, 0);
 		if (s)
 			FAIL(s, "TDH.MEM.SEPT.ADD");
 		memcpy(src, pg->data, PAGE_SIZE);
@@ -864,16 +887,19 @@ static unsigned int teardown(struct vmm_td *td)
 	/* Children first, in reverse order of creation (leaves before their tables), TDR last. */
 	for (size_t i = td->nr_pages; i-- > 0;) {
 		struct vmm_page *pg = &td->pages[i];
+		uint64_t n;
 
 		if (pg->kind == PG_TDR)
 			continue;
+		/* A 2M private page is one PAMT entry: one RECLAIM gives back its 512 pages. */
+		n = pg->kind == PG_PRIVATE ? vmm_leaf_pages(pg->gpa & VMM_GPA_LEVEL_MASK) : 1;
 		a = (struct tdx_module_args){.rcx = pg->hpa};
 		s = vmm_seamcall_on(td, 0, TDH_PHYMEM_PAGE_RECLAIM, &a);
 		if (s) {
-			leaked++;
+			leaked += (unsigned int)n;
 			continue;
 		}
-		free_page(pg->hpa);
+		free_contig_pages(pg->hpa, n);
 	}
 	a = (struct tdx_module_args){.rcx = td->tdr};
 	s = vmm_seamcall_on(td, 0, TDH_PHYMEM_PAGE_RECLAIM, &a);

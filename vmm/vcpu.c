@@ -15,6 +15,7 @@
 #include <tdx/ghci.h>
 #include <tdx/leaves.h>
 #include <tdx/status.h>
+#include <tdx/td.h>
 #include <tdx/vmx.h>
 
 #include "host/page_alloc.h"
@@ -160,6 +161,44 @@ static enum vmm_tdvmcall_kind tdvmcall_kind(const struct tdx_module_args *a)
 	}
 }
 
+/*
+ * PAGE.AUG statuses that mean another vCPU got there first (its 4K or 2M leaf is in the
+ * entry, or above it): the guest re-executes and finds the page.
+ */
+static bool aug_raced(uint64_t s)
+{
+	uint64_t code = tdx_status_code(s);
+
+	return code == TDX_EPT_ENTRY_STATE_INCORRECT || code == TDX_EPT_ENTRY_NOT_FREE ||
+	       code == TDX_EPT_WALK_FAILED;
+}
+
+/*
+ * The 2M range of an ACCEPT that asked for 2M: the module puts the requested level in the
+ * extended exit qualification (type ACCEPT) so that the host can map the GPA at that level,
+ * as KVM does with it [M tdg_mem_page_accept.c / td_other_exits.c; L KVM TDX huge pages,
+ * tdx_check_accept_level]. Taken when the range is wholly inside the TD's memory and the
+ * host has a free 2M-aligned run; otherwise 4K as for any other violation, and the guest's
+ * ACCEPT, run again, gets PAGE_SIZE_MISMATCH and falls back to 4K (as Linux's
+ * try_accept_one does). true: handled (added, or raced), enter again.
+ */
+static bool aug_2m(struct vmm_vcpu *vc, const struct tdx_module_args *a)
+{
+	struct vmm_td *td = vc->td;
+	uint64_t base = a->r8 & ~(tdx_ps_bytes(TDX_PS_2M) - 1), s;
+
+	if (tdx_eeq_accept_level(a->rdx) != TDX_PS_2M ||
+	    base + tdx_ps_bytes(TDX_PS_2M) > td->cfg.memory_size)
+		return false;
+	s = vmm_aug_page(td, base, TDX_PS_2M);
+	if (!s) {
+		vc->st.aug_pages++;
+		vc->st.aug_2m++;
+		return true;
+	}
+	return aug_raced(s);
+}
+
 /* EPT violation TD exit: a private GPA with nothing behind it. true: enter again. */
 static bool ept_violation(struct vmm_vcpu *vc, const struct tdx_module_args *a)
 {
@@ -179,8 +218,10 @@ static bool ept_violation(struct vmm_vcpu *vc, const struct tdx_module_args *a)
 		      (unsigned long long)(td->cfg.memory_size >> 20));
 		return false;
 	}
-	s = vmm_aug_page(td, gpa);
-	if (!s || tdx_status_code(s) == TDX_EPT_ENTRY_NOT_FREE) {
+	if (aug_2m(vc, a))
+		return true;
+	s = vmm_aug_page(td, gpa, TDX_PS_4K);
+	if (!s || aug_raced(s)) {
 		vc->st.aug_pages += !s;
 		return true; /* added (or another vCPU did): the guest accepts or re-executes */
 	}

@@ -43,9 +43,17 @@ enum vmm_page_kind { PG_PRIVATE, PG_SEPT, PG_TDVPX, PG_TDVPR, PG_TDCX, PG_TDR };
 
 struct vmm_page {
 	uint64_t hpa;
-	uint64_t gpa; /* PG_PRIVATE: its GPA; PG_SEPT: GPA | level */
+	uint64_t gpa; /* PG_PRIVATE and PG_SEPT: GPA | level (PG_PRIVATE: 0 = 4K, 1 = 2M) */
 	uint8_t kind;
 };
+
+#define VMM_GPA_LEVEL_MASK 0x7ULL
+
+/* 4K pages in a private leaf of @level (0 = 4K, 1 = 2M). */
+static inline uint64_t vmm_leaf_pages(uint64_t level)
+{
+	return 1ULL << (9 * level);
+}
 
 struct vmm_vcpu {
 	struct vmm_td *td;
@@ -73,8 +81,8 @@ struct vmm_td {
 	pthread_mutex_t pages_lock;
 	struct vmm_page *pages;
 	size_t nr_pages, cap_pages;
-	unsigned int image_pages, aug_pages;
-	unsigned int removed_pages; /* private pages MapGPA removed (to shared) */
+	unsigned int image_pages, aug_pages; /* aug_pages in 4K pages (a 2M AUG adds 512) */
+	unsigned int removed_pages;	     /* private pages MapGPA removed (to shared) */
 	/* Shared pages the VMM mapped in the window's shared half (MapGPA). */
 	uint64_t *shared_gpa, *shared_hpa;
 	size_t nr_shared, cap_shared;
@@ -115,10 +123,18 @@ uint64_t vmm_seamcall_here(struct vmm_td *td, uint64_t leaf, struct tdx_module_a
 
 /* Record a page the TD now owns. */
 int vmm_track_page(struct vmm_td *td, uint64_t hpa, uint64_t gpa, enum vmm_page_kind kind);
-/* SEPT.ADD the tables so that a 4K leaf at gpa can be added (on the current LP when @here). */
-uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, bool here, unsigned int lp);
-/* PAGE.AUG a fresh page at private GPA @gpa from a vCPU thread. 0 or the failing status. */
-uint64_t vmm_aug_page(struct vmm_td *td, uint64_t gpa);
+/*
+ * SEPT.ADD the tables so that a leaf of @leaf_level (0 = 4K, 1 = 2M) at gpa can be added (on
+ * the current LP when @here).
+ */
+uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, unsigned int leaf_level, bool here,
+		      unsigned int lp);
+/*
+ * PAGE.AUG a fresh 4K page (@level 0) or 2M-aligned 2M range (@level 1) at private GPA @gpa
+ * from a vCPU thread. 0, the failing status, or TDX_SW_ERROR when the host has no memory
+ * for it (for 2M: no free 2M-aligned run).
+ */
+uint64_t vmm_aug_page(struct vmm_td *td, uint64_t gpa, unsigned int level);
 
 /* Trace a JSON line (no-op without a trace file). */
 void vmm_trace(struct vmm_td *td, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -224,4 +224,49 @@ static inline uint64_t tdx_io_qual_make(unsigned int size, bool in, bool string,
 #define EXIT_QUAL_EPT_GLA_VALID	 (1ULL << 7)
 #define EXIT_QUAL_EPT_GLA_XLAT	 (1ULL << 8)
 
+/*
+ * Extended exit qualification: RDX of a TD exit that the module reports with one [M
+ * vmcs_defs.h vmx_ext_exit_qual_t, vmx_eeq_type_t; L arch/x86/kvm/vmx/tdx_arch.h
+ * TDX_EXT_EXIT_QUAL_*]. Bits 3:0 the type, bits 63:32 type-specific information.
+ */
+#define TDX_EXT_EXIT_QUAL_TYPE_MASK		     0xFULL
+#define TDX_EXT_EXIT_QUAL_TYPE_NONE		     0
+#define TDX_EXT_EXIT_QUAL_TYPE_ACCEPT		     1 /* EPT violation of TDG.MEM.PAGE.ACCEPT */
+#define TDX_EXT_EXIT_QUAL_TYPE_GPA_DETAILS	     2
+#define TDX_EXT_EXIT_QUAL_TYPE_PENDING_EPT_VIOLATION 6
+#define TDX_EXT_EXIT_QUAL_INFO_SHIFT		     32
+#define TDX_EXT_EXIT_QUAL_INFO_MASK		     (0xFFFFFFFFULL << TDX_EXT_EXIT_QUAL_INFO_SHIFT)
+
+/*
+ * The information of type ACCEPT [M tdx_api_defs.h tdaccept_vmx_eeq_info_t]: bits 2:0 the
+ * level the guest asked to accept (0 = 4K, 1 = 2M), bits 5:3 the Secure EPT level where the
+ * walk stopped, bits 13:6 the architectural state of that entry (as TDH.MEM.SEPT.RD reports
+ * it), bit 14 whether it is a leaf. KVM reads the requested level to map the GPA at it [L
+ * KVM TDX huge-page series, tdx_check_accept_level: (info & GENMASK(2, 0)) + 1 as a PG_LEVEL].
+ */
+#define TDX_EEQ_ACCEPT_REQ_LEVEL_MASK  0x7ULL
+#define TDX_EEQ_ACCEPT_ERR_LEVEL_SHIFT 3
+#define TDX_EEQ_ACCEPT_ERR_STATE_SHIFT 6
+#define TDX_EEQ_ACCEPT_ERR_IS_LEAF     (1ULL << 14)
+
+/* The extended exit qualification of an ACCEPT's EPT violation, as the module builds it. */
+static inline uint64_t tdx_eeq_accept(unsigned int req_level, unsigned int err_level,
+				      unsigned int err_state, bool is_leaf)
+{
+	uint64_t info = (req_level & TDX_EEQ_ACCEPT_REQ_LEVEL_MASK) |
+			(uint64_t)(err_level & 0x7) << TDX_EEQ_ACCEPT_ERR_LEVEL_SHIFT |
+			(uint64_t)(err_state & 0xFF) << TDX_EEQ_ACCEPT_ERR_STATE_SHIFT |
+			(is_leaf ? TDX_EEQ_ACCEPT_ERR_IS_LEAF : 0);
+
+	return TDX_EXT_EXIT_QUAL_TYPE_ACCEPT | info << TDX_EXT_EXIT_QUAL_INFO_SHIFT;
+}
+
+/* The level an ACCEPT asked for (0 = 4K, 1 = 2M), or -1 when @eeq is not of type ACCEPT. */
+static inline int tdx_eeq_accept_level(uint64_t eeq)
+{
+	if ((eeq & TDX_EXT_EXIT_QUAL_TYPE_MASK) != TDX_EXT_EXIT_QUAL_TYPE_ACCEPT)
+		return -1;
+	return (int)((eeq >> TDX_EXT_EXIT_QUAL_INFO_SHIFT) & TDX_EEQ_ACCEPT_REQ_LEVEL_MASK);
+}
+
 #endif /* TDX_VMX_H */

@@ -117,6 +117,7 @@ struct vmm_vcpu_stats {
 	uint64_t exits_other;		  /* reasons >= VMM_EXIT_REASONS */
 	uint64_t tdvmcalls[VMM_TDVMCALL_KINDS];
 	uint64_t aug_pages;   /* PAGE.AUG done for this vCPU's EPT violations */
+	uint64_t aug_2m;      /* of those, 2M (an ACCEPT's requested level, vcpu.c) */
 	uint64_t ns_in_guest; /* wall time inside TDH.VP.ENTER */
 	uint64_t ns_in_vmm;   /* wall time handling exits */
 	uint64_t lp;	      /* the LP it ran on */

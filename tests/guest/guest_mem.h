@@ -18,6 +18,8 @@
 #define GTM_RETRY	 5 /* MapGPA of a long range: RETRY and the resume GPA */
 #define GTM_BAD_MAP_GPA	 6 /* MapGPA with bad arguments: exact R10 and R11 */
 #define GTM_ATTEST	 7 /* VP.INFO, TDREPORT, RTMR, GetQuote, GetTdVmCallInfo */
+#define GTM_ACCEPT_2M	 8 /* 2M accepts the VMM AUGs at 2M, the 4K fallback, MapGPA of them */
+#define GTM_ACCEPT_2M_4K 9 /* the 2M accept on a host without free 2M-aligned memory */
 
 /* TD memory: the VMM's default, 64 MiB. GPAs below are untouched before their scenario. */
 #define GTM_MEMORY	    (64ULL << 20)
@@ -32,6 +34,10 @@
 #define GTM_MAILBOX_REPORT2 1024	  /* the TDREPORT after the RTMR extends */
 #define GTM_MAILBOX_QUOTE   2048	  /* the quote (1249 B) */
 #define GTM_MAP_GPA_CHUNK   64 /* pages the VMM converts per MapGPA call (vmm/map_gpa.c) */
+/* GTM_ACCEPT_2M(_4K): TD memory 63 MiB, so that the last 2M range is only half inside. */
+#define GTM_2M_MEMORY  (63ULL << 20)
+#define GTM_2M_GPA     (24ULL << 20) /* 2M aligned, accepted as one 2M page */
+#define GTM_2M_END_GPA (62ULL << 20) /* [62, 64) MiB: the 2M ACCEPT falls back to 4K */
 
 /* GTM_CONVERT: the guest writes a pattern into the shared pages, does OUT to GTM_PORT; the
  * test checks it through the VMM's mapping and writes its answer; IN from GTM_PORT gives the

@@ -34,11 +34,11 @@ static int scenario_accept(void)
 	show("accept 4k again", tdx_accept_page(a, TDX_PS_4K));
 	/* The VMM added that page as 4K: its 2M range holds a page table, not a leaf. */
 	show("accept 2m over 4k", tdx_accept_page(a, TDX_PS_2M));
-	/* A fresh 2M range: the VMM adds 4K pages only (as KVM's TDX MMU), so the same. */
+	/* A fresh 2M range: the VMM adds it as one 2M page (the ACCEPT's requested level). */
 	show("accept 2m fresh", tdx_accept_page(b, TDX_PS_2M));
 	show("accept 1g", tdx_accept_page(b, TDX_PS_1G));
 	show("accept shared", tdx_accept_page(b | tdx_shared_mask(), TDX_PS_4K));
-	/* The loop: 2M where possible, mismatch -> 512 x 4K, already accepted counts as done. */
+	/* The loop: 2M where possible (here already accepted, which counts as done). */
 	show("accept_memory 2m", tdx_accept_memory(b, b + tdx_ps_bytes(TDX_PS_2M)));
 	show("accept 4k in range", tdx_accept_page(b + 5 * TDX_PAGE_SIZE, TDX_PS_4K));
 	show("accept_memory again", tdx_accept_memory(a, a + 4 * TDX_PAGE_SIZE));
@@ -47,6 +47,67 @@ static int scenario_accept(void)
 		return 10; /* accepted pages read as zeros */
 	*p = 0x1234;
 	return *p == 0x1234 ? 0 : 11;
+}
+
+/* Every byte of [gpa, gpa + len) is zero; then each page takes a pattern and keeps it. */
+static int zeros_then_writable(u64 gpa, u64 len, int code)
+{
+	for (u64 off = 0; off < len; off += TDX_PAGE_SIZE) {
+		if (!page_is(gpa + off, NULL, 0))
+			return code;
+	}
+	for (u64 off = 0; off < len; off += TDX_PAGE_SIZE) {
+		volatile u64 *p = __va(gpa + off);
+
+		p[0] = off | 1;
+		p[TDX_PAGE_SIZE / 8 - 1] = ~off;
+	}
+	for (u64 off = 0; off < len; off += TDX_PAGE_SIZE) {
+		volatile u64 *p = __va(gpa + off);
+
+		if (p[0] != (off | 1) || p[TDX_PAGE_SIZE / 8 - 1] != ~off)
+			return code + 1;
+	}
+	return 0;
+}
+
+static void bad_map_gpa(const char *what, u64 gpa, u64 size);
+
+/*
+ * 2M accepts: a fresh aligned range is one 2M page (zeros, writable throughout); a 2M
+ * ACCEPT of the last range, half outside the TD's memory, gets a 4K page from the VMM and
+ * so PAGE_SIZE_MISMATCH, and the loop does it in 4K. @convert: MapGPA of part of the 2M
+ * page is refused (its data stays), of all of it converts it; back to private it is
+ * accepted as 2M again.
+ */
+static int scenario_accept_2m(bool convert)
+{
+	u64 g = GTM_2M_GPA, len = tdx_ps_bytes(TDX_PS_2M), end = GTM_2M_END_GPA;
+	u64 half = GTM_2M_MEMORY - GTM_2M_END_GPA;
+	int ret;
+
+	show("accept_memory 2m", tdx_accept_memory(g, g + len));
+	ret = zeros_then_writable(g, len, 40);
+	if (ret)
+		return ret;
+	show("accept 4k in 2m", tdx_accept_page(g + 7 * TDX_PAGE_SIZE, TDX_PS_4K));
+	if (!convert)
+		return 0;
+	show("accept 2m at the end", tdx_accept_page(end, TDX_PS_2M));
+	show("accept_memory end", tdx_accept_memory(end, end + half));
+	ret = zeros_then_writable(end, half, 42);
+	if (ret)
+		return ret;
+
+	bad_map_gpa("to shared half", (g + len / 2) | tdx_shared_mask(), len / 2);
+	if (*(volatile u64 *)__va(g + len / 2) != ((len / 2) | 1))
+		return 44; /* refused: the private data is still there */
+	show("to shared 2m", tdx_set_memory_shared(g, len / TDX_PAGE_SIZE));
+	if (!page_is(g | tdx_shared_mask(), NULL, 0) ||
+	    !page_is((g + len - TDX_PAGE_SIZE) | tdx_shared_mask(), NULL, 0))
+		return 45; /* the VMM's new shared pages */
+	show("to private 2m", tdx_set_memory_private(g, len / TDX_PAGE_SIZE));
+	return zeros_then_writable(g, len, 46);
 }
 
 static int scenario_ve_accept(bool on)
@@ -232,6 +293,10 @@ int main(void)
 		return scenario_bad_map_gpa();
 	case GTM_ATTEST:
 		return scenario_attest();
+	case GTM_ACCEPT_2M:
+		return scenario_accept_2m(true);
+	case GTM_ACCEPT_2M_4K:
+		return scenario_accept_2m(false);
 	}
 	return 99;
 }

@@ -75,7 +75,8 @@ static void convert_port(void *opaque, uint64_t off, void *data, unsigned size, 
 	}
 }
 
-static void run_vcpus(struct run *r, unsigned int scenario, uint64_t attributes, unsigned int vcpus)
+static void run_mem(struct run *r, unsigned int scenario, uint64_t attributes, unsigned int vcpus,
+		    uint64_t memory)
 {
 	struct vmm_td_config cfg;
 	char err[256] = "";
@@ -85,6 +86,7 @@ static void run_vcpus(struct run *r, unsigned int scenario, uint64_t attributes,
 	r->free_before = page_alloc_nr_free(NUMA_NO_NODE);
 	vmm_td_config_default(&cfg);
 	assert_int_equal(cfg.memory_size, GTM_MEMORY);
+	cfg.memory_size = memory;
 	cfg.boot_opts = (uint64_t)scenario << GTM_SHIFT;
 	cfg.attributes = attributes;
 	cfg.nr_vcpus = vcpus;
@@ -94,6 +96,11 @@ static void run_vcpus(struct run *r, unsigned int scenario, uint64_t attributes,
 		fail_msg("vmm_td_create: %s", err);
 	assert_int_equal(vmm_bus_register_pio(&r->td->bus, GTM_PORT, 4, convert_port, r, "gtm"), 0);
 	assert_int_equal(vmm_td_run(r->td), 0);
+}
+
+static void run_vcpus(struct run *r, unsigned int scenario, uint64_t attributes, unsigned int vcpus)
+{
+	run_mem(r, scenario, attributes, vcpus, GTM_MEMORY);
 }
 
 static void run(struct run *r, unsigned int scenario, uint64_t attributes)
@@ -148,10 +155,11 @@ static uint64_t map_gpa_calls(const struct run *r)
 }
 
 /*
- * ACCEPT: 4K (0), again (PAGE_ALREADY_ACCEPTED + 0), 2M over the 4K page's table and over a
- * fresh range the VMM fills with 4K pages (PAGE_SIZE_MISMATCH + 1), 1G and a shared GPA
- * (OPERAND_INVALID|RCX); tdx_accept_memory falls back to 512 x 4K and takes ALREADY_ACCEPTED
- * as done. The VMM added exactly the pages accepted: 1 + 512 + 3.
+ * ACCEPT: 4K (0), again (PAGE_ALREADY_ACCEPTED + 0), 2M over the 4K page's table
+ * (PAGE_SIZE_MISMATCH + 1), 2M over a fresh range the VMM adds as one 2M page (0), 1G and a
+ * shared GPA (OPERAND_INVALID|RCX); tdx_accept_memory takes ALREADY_ACCEPTED as done, and a
+ * 4K accept inside the 2M page is ALREADY_ACCEPTED at the 2M level. The VMM added exactly
+ * the pages accepted: 1 + 3 of 4K and one of 2M.
  */
 static void test_accept(void **state)
 {
@@ -164,19 +172,130 @@ static void test_accept(void **state)
 	line(want, sizeof(want), "accept 4k: 0\n");
 	line(want, sizeof(want), "accept 4k again: %llx\n", TDX_PAGE_ALREADY_ACCEPTED + TDX_PS_4K);
 	line(want, sizeof(want), "accept 2m over 4k: %llx\n", TDX_PAGE_SIZE_MISMATCH + TDX_PS_2M);
-	line(want, sizeof(want), "accept 2m fresh: %llx\n", TDX_PAGE_SIZE_MISMATCH + TDX_PS_2M);
+	line(want, sizeof(want), "accept 2m fresh: 0\n");
 	line(want, sizeof(want), "accept 1g: %llx\n", TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
 	line(want, sizeof(want), "accept shared: %llx\n", TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
 	line(want, sizeof(want), "accept_memory 2m: 0\n");
 	line(want, sizeof(want), "accept 4k in range: %llx\n",
-	     TDX_PAGE_ALREADY_ACCEPTED + TDX_PS_4K);
+	     TDX_PAGE_ALREADY_ACCEPTED + TDX_PS_2M);
 	line(want, sizeof(want), "accept_memory again: 0\n");
 	expect_ok(&r, want);
-	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_pages)), 1 + 512 + 3);
+	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_pages)), 1 + 1 + 3);
+	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_2m)), 1);
 	vmm_td_stats(r.td, &ts);
 	assert_int_equal(ts.private_pages, ts.image_pages + 1 + 512 + 3);
 	assert_int_equal(ts.removed_pages, 0);
 	destroy(&r);
+}
+
+/* The TD's private pages of @level (0 = 4K, 1 = 2M) in [gpa, gpa + len), by the VMM's list. */
+static unsigned int private_leaves(const struct run *r, uint64_t gpa, uint64_t len,
+				   unsigned int level)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < r->td->nr_pages; i++) {
+		const struct vmm_page *pg = &r->td->pages[i];
+		uint64_t g = pg->gpa & ~VMM_GPA_LEVEL_MASK;
+
+		n += pg->kind == PG_PRIVATE && (pg->gpa & VMM_GPA_LEVEL_MASK) == level &&
+		     g >= gpa && g < gpa + len;
+	}
+	return n;
+}
+
+/*
+ * A 2M ACCEPT end to end: the module's EPT-violation exit carries the requested level, the
+ * VMM AUGs one 2M page and the guest's re-executed ACCEPT succeeds: zeros, writable across
+ * the 2M. The last 2M range is half outside the TD's 63 MiB: the VMM adds 4K, the guest
+ * gets PAGE_SIZE_MISMATCH and accepts 256 x 4K. MapGPA of half the 2M page is refused
+ * (INVALID_OPERAND, R11 = the start; no demote in the module), of all of it removes it at
+ * level 1 (512 pages back to the host) in one call; back to private the guest's accept gets
+ * a 2M page again. Teardown reclaims the 2M page whole (destroy's free-page count).
+ */
+static void test_accept_2m(void **state)
+{
+	static struct run r;
+	char want[1024] = "mem: scenario 8\n";
+	struct vmm_td_stats ts;
+
+	(void)state;
+	run_mem(&r, GTM_ACCEPT_2M, VMM_ATTR_SEPT_VE_DISABLE, 1, GTM_2M_MEMORY);
+	line(want, sizeof(want), "accept_memory 2m: 0\n");
+	line(want, sizeof(want), "accept 4k in 2m: %llx\n", TDX_PAGE_ALREADY_ACCEPTED + TDX_PS_2M);
+	line(want, sizeof(want), "accept 2m at the end: %llx\n",
+	     TDX_PAGE_SIZE_MISMATCH + TDX_PS_2M);
+	line(want, sizeof(want), "accept_memory end: 0\n");
+	line(want, sizeof(want), "to shared half: r10 %llx r11 %llx\n",
+	     TDVMCALL_STATUS_INVALID_OPERAND, (GTM_2M_GPA + (1ULL << 20)) | SHARED_BIT);
+	line(want, sizeof(want), "to shared 2m: 0\nto private 2m: 0\n");
+	expect_ok(&r, want);
+	/* 2M, the end's 4K fallback + 255 x 4K, 2M again */
+	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_pages)), 1 + 256 + 1);
+	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_2m)), 2);
+	/* refused half, one call to shared (the 2M page whole), 8 chunks back to private */
+	assert_int_equal(map_gpa_calls(&r), 1 + 1 + 512 / GTM_MAP_GPA_CHUNK);
+	assert_int_equal(private_leaves(&r, GTM_2M_GPA, 2ULL << 20, TDX_PS_2M), 1);
+	assert_int_equal(private_leaves(&r, GTM_2M_GPA, 2ULL << 20, TDX_PS_4K), 0);
+	assert_int_equal(private_leaves(&r, GTM_2M_END_GPA, 1ULL << 20, TDX_PS_4K), 256);
+	vmm_td_stats(r.td, &ts);
+	assert_int_equal(ts.removed_pages, 512);
+	assert_int_equal(ts.shared_pages, 0);
+	assert_int_equal(ts.private_pages, ts.image_pages + 512 + 256);
+	destroy(&r);
+}
+
+/*
+ * Take every free 2M-aligned run from the host's allocator and give back all of each but
+ * its first page: 4K pages stay plentiful, no 2M-aligned run is free. Returns the count.
+ */
+static size_t fragment_host(uint64_t **kept)
+{
+	size_t n = 0, cap = 0;
+	uint64_t pa;
+
+	*kept = NULL;
+	while ((pa = alloc_contig_pages(512, 2ULL << 20, NUMA_NO_NODE))) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			*kept = realloc(*kept, cap * sizeof(**kept));
+			assert_non_null(*kept);
+		}
+		(*kept)[n++] = pa;
+		assert_int_equal(free_contig_pages(pa + 4096, 511), 0);
+	}
+	return n;
+}
+
+/*
+ * The same 2M ACCEPT on a host without a free 2M-aligned run: the VMM adds a 4K page, the
+ * guest gets PAGE_SIZE_MISMATCH and its loop accepts 512 x 4K; the data checks hold.
+ */
+static void test_accept_2m_no_host_2m(void **state)
+{
+	static struct run r;
+	uint64_t free0 = page_alloc_nr_free(NUMA_NO_NODE), *kept;
+	size_t n = fragment_host(&kept);
+	struct vmm_td_stats ts;
+	char want[256];
+
+	(void)state;
+	assert_true(n > 0);
+	run_mem(&r, GTM_ACCEPT_2M_4K, VMM_ATTR_SEPT_VE_DISABLE, 1, GTM_2M_MEMORY);
+	snprintf(want, sizeof(want),
+		 "mem: scenario 9\naccept_memory 2m: 0\naccept 4k in 2m: %llx\n",
+		 TDX_PAGE_ALREADY_ACCEPTED + TDX_PS_4K);
+	expect_ok(&r, want);
+	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_pages)), 512);
+	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_2m)), 0);
+	assert_int_equal(private_leaves(&r, GTM_2M_GPA, 2ULL << 20, TDX_PS_4K), 512);
+	vmm_td_stats(r.td, &ts);
+	assert_int_equal(ts.private_pages, ts.image_pages + 512);
+	destroy(&r);
+	for (size_t i = 0; i < n; i++)
+		free_page(kept[i]);
+	free(kept);
+	assert_int_equal(page_alloc_nr_free(NUMA_NO_NODE), free0);
 }
 
 /* A pending page touched in a TD without SEPT_VE_DISABLE: #VE, accepted, re-executed. */
@@ -400,6 +519,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_ve_no_accept),   cmocka_unit_test(test_convert),
 		cmocka_unit_test(test_convert_4vcpus), cmocka_unit_test(test_retry),
 		cmocka_unit_test(test_bad_map_gpa),    cmocka_unit_test(test_attest),
+		cmocka_unit_test(test_accept_2m),      cmocka_unit_test(test_accept_2m_no_host_2m),
 	};
 
 	if (argc != 2) {

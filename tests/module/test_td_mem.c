@@ -486,12 +486,18 @@ static void aug_accept_on(enum call_path path)
 	assert_int_equal(td_sept_map(&td, G), 0);
 	td_path = path; /* VP.ENTER needs a real SEAMCALL (trap or gate) */
 
-	/* ACCEPT of a page never added: EPT violation, write, type ACCEPT, level 0, FREE */
+	/*
+	 * ACCEPT of a page never added: EPT violation, RCX = a data write on an entry without
+	 * R/W/X, RDX = type ACCEPT (1) with requested level 0 and the walk's stop at level 0 on
+	 * a FREE non-leaf entry (info 0), R8 = the GPA [M tdaccept_vmx_eeq_info_t].
+	 */
 	a = (struct tdx_module_args){.rcx = td.tdvpr[0]};
 	assert_int_equal(td_call(TDH_VP_ENTER, &a), EXIT_REASON_EPT_VIOLATION);
 	assert_int_equal(a.rcx, 2);
 	assert_int_equal(a.rdx, 1);
+	assert_int_equal(tdx_eeq_accept_level(a.rdx), 0);
 	assert_int_equal(a.r8, G);
+	assert_int_equal(a.r9, 0);
 
 	pg = td_page_alloc();
 	a = (struct tdx_module_args){.rcx = G, .rdx = td.tdr, .r8 = pg};
@@ -509,6 +515,19 @@ static void aug_accept_on(enum call_path path)
 	assert_int_equal(a.rcx, pg | SVE | LEAFB | 7);
 	assert_int_equal(a.rdx, 0x400);
 	assert_true(all_zero(hva(pg), 4096)); /* the host does not see the guest's data */
+
+	/*
+	 * ACCEPT of a 2M range never added: the same exit, the extended qualification with the
+	 * requested level (bits 34:32 = 1) and the walk's stop at level 1 (bits 37:35 = 1) on a
+	 * FREE non-leaf entry: type 1 | 0x9 << 32. This is what a VMM AUGs at 2M from.
+	 */
+	a = (struct tdx_module_args){.rcx = td.tdvpr[0]};
+	assert_int_equal(td_call(TDH_VP_ENTER, &a), EXIT_REASON_EPT_VIOLATION);
+	assert_int_equal(a.rcx, 2);
+	assert_int_equal(a.rdx, 0x0000000900000001ULL);
+	assert_int_equal(tdx_eeq_accept_level(a.rdx), 1);
+	assert_int_equal(a.r8, G2M);
+	assert_int_equal(a.r9, 0);
 
 	p2m = td_page_alloc_2m();
 	a = (struct tdx_module_args){.rcx = G2M | 1, .rdx = td.tdr, .r8 = p2m};
