@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "host/page_alloc.h"
 #include "host/tdx_host.h"
@@ -59,4 +61,18 @@ void serial_capture_sink(void *opaque, const char *buf, size_t len)
 		s->len += len;
 		s->buf[s->len] = 0;
 	}
+}
+
+int vmm_command(const char *cmd, char *out, size_t cap)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n;
+	int st;
+
+	if (!f)
+		return -1;
+	n = fread(out, 1, cap - 1, f);
+	out[n] = 0;
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

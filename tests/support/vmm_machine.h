@@ -27,4 +27,10 @@ struct serial_capture {
 /* A struct vmm_td_config.serial sink; opaque is a struct serial_capture. */
 void serial_capture_sink(void *opaque, const char *buf, size_t len);
 
+/*
+ * Run a shell command (the tdxsim command in tests): its stdout, NUL-terminated, in @out (what
+ * does not fit is dropped); returns its exit status, or -1 if it could not run or was killed.
+ */
+int vmm_command(const char *cmd, char *out, size_t cap);
+
 #endif

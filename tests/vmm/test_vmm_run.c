@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include <cmocka.h>
 #include <tdx/vmx.h>
@@ -225,19 +224,6 @@ static void test_bad_config(void **state)
 
 /* ---- the command ---- */
 
-static int sh(const char *cmd, char *out, size_t cap)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n;
-	int st;
-
-	assert_non_null(f);
-	n = fread(out, 1, cap - 1, f);
-	out[n] = 0;
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void test_tool(void **state)
 {
 	struct vmm_td_config cfg;
@@ -246,15 +232,15 @@ static void test_tool(void **state)
 
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "%s run %s --quiet 2>/dev/null", tdxsim, hello_elf);
-	assert_int_equal(sh(cmd, out, sizeof(out)), 0);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 0);
 	assert_string_equal(out, HELLO_OUT);
 	snprintf(cmd, sizeof(cmd), "%s run %s --vcpus 2 --io-path direct 2>/dev/null", tdxsim,
 		 exit7_elf);
-	assert_int_equal(sh(cmd, out, sizeof(out)), 7);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 7);
 	snprintf(cmd, sizeof(cmd), "%s run %s --quiet 2>&1 >/dev/null", tdxsim, panic_elf);
-	assert_int_equal(sh(cmd, out, sizeof(out)), 1);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 1);
 	snprintf(cmd, sizeof(cmd), "%s run %s 2>&1 >/dev/null", tdxsim, hello_elf);
-	assert_int_equal(sh(cmd, out, sizeof(out)), 0);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "tdxsim: MRTD "));
 	assert_non_null(strstr(out, "TDCALL"));
 
@@ -263,17 +249,17 @@ static void test_tool(void **state)
 	for (int i = 0; i < 48; i++)
 		sprintf(hex + 2 * i, "%02x", m[i]);
 	snprintf(cmd, sizeof(cmd), "%s measure %s", tdxsim, hello_elf);
-	assert_int_equal(sh(cmd, out, sizeof(out)), 0);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 0);
 	assert_memory_equal(out, hex, 96);
 	assert_int_equal(out[96], '\n');
 
 	snprintf(cmd, sizeof(cmd), "%s run 2>/dev/null", tdxsim);
-	assert_int_equal(sh(cmd, out, sizeof(out)), 2);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 2);
 	snprintf(cmd, sizeof(cmd), "%s --version", tdxsim);
-	assert_int_equal(sh(cmd, out, sizeof(out)), 0);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "tdxsim "));
 	snprintf(cmd, sizeof(cmd), "%s run --help", tdxsim);
-	assert_int_equal(sh(cmd, out, sizeof(out)), 0);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "--io-path"));
 }
 

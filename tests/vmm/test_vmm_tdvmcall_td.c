@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -692,8 +691,8 @@ static void test_map_gpa_errors(void **state)
 static void test_get_quote(void **state)
 {
 	struct tvc *t = tvc_new();
-	size_t map, zero, priv, ua_gpa, ua_size, unmapped, partly, version, in_len_big, st[4],
-		in_len_odd, st_odd, good, st_good, lens_good, report_end;
+	size_t map, zero, priv, ua_gpa, ua_size, unmapped, partly, version, in_len_big, untouched,
+		in_len_odd, st_odd, good, st_good, lens_good, quote_end;
 	uint8_t report[TDXSIM_QUOTE_REPORT_LEN];
 	const uint8_t *buf;
 	uint64_t hdr_status, lens;
@@ -714,7 +713,7 @@ static void test_get_quote(void **state)
 	partly = hc(t, 0, TDVMCALL_GET_QUOTE, QBUF, 0x3000, 0, 0); /* third page private */
 	write64(t, QBUF + 16, 0x2000 - GET_QUOTE_HDR_LEN + 1);	   /* in_len past the buffer */
 	in_len_big = hc(t, 0, TDVMCALL_GET_QUOTE, QBUF, 0x2000, 0, 0);
-	st[0] = read64(t, QBUF + 8);
+	untouched = read64(t, QBUF + 8);
 	write64(t, QBUF + 16, 0x2000 - GET_QUOTE_HDR_LEN); /* fits, but not a TDREPORT */
 	in_len_odd = hc(t, 0, TDVMCALL_GET_QUOTE, QBUF, 0x2000, 0, 0);
 	st_odd = read64(t, QBUF + 8);
@@ -725,8 +724,7 @@ static void test_get_quote(void **state)
 	good = hc(t, 0, TDVMCALL_GET_QUOTE, QBUF, 0x1000, 0, 0);
 	st_good = read64(t, QBUF + 8);
 	lens_good = read64(t, QBUF + 16);
-	report_end = read64(t, QBUF + GET_QUOTE_HDR_LEN + TDXSIM_QUOTE_LEN - 8);
-	(void)st;
+	quote_end = read64(t, QBUF + GET_QUOTE_HDR_LEN + TDXSIM_QUOTE_LEN - 8);
 	td = tvc_run(t, NULL);
 	expect_clean_end(t, td);
 
@@ -740,7 +738,7 @@ static void test_get_quote(void **state)
 	expect_status(t, partly, TDVMCALL_STATUS_INVALID_OPERAND);
 	expect_status(t, in_len_big, TDVMCALL_STATUS_INVALID_OPERAND);
 	/* None of those touched the buffer */
-	assert_int_equal(t->steps[st[0]].out.rcx, Q_SENTINEL);
+	assert_int_equal(t->steps[untouched].out.rcx, Q_SENTINEL);
 	/* A well-formed request for something that is not a TDREPORT: the call succeeds, the
 	 * buffer says ERROR */
 	expect_status(t, in_len_odd, TDVMCALL_STATUS_SUCCESS);
@@ -750,7 +748,6 @@ static void test_get_quote(void **state)
 	assert_int_equal(t->steps[st_good].out.rcx, GET_QUOTE_SUCCESS);
 	assert_int_equal(t->steps[lens_good].out.rcx,
 			 TDXSIM_QUOTE_REPORT_LEN | (uint64_t)TDXSIM_QUOTE_LEN << 32);
-	(void)report_end;
 
 	/* The quote in the shared buffer verifies and carries the guest's report */
 	buf = td_window_va(td->window, QGPA, true);
@@ -761,6 +758,9 @@ static void test_get_quote(void **state)
 	assert_int_equal(*(uint64_t *)report, 0x0123456789ABCDEFULL);
 	assert_int_equal(*(uint64_t *)(report + TDXSIM_QUOTE_REPORT_LEN - 8),
 			 0xFEDCBA9876543210ULL);
+	/* and the guest read the same quote bytes (the public key's last 8) */
+	assert_memory_equal(&t->steps[quote_end].out.rcx,
+			    buf + GET_QUOTE_HDR_LEN + TDXSIM_QUOTE_LEN - 8, 8);
 	assert_int_equal(stats0(td).tdvmcalls[VMM_TDVMCALL_GET_QUOTE], 10);
 	vmm_td_destroy(td);
 	free(t);
@@ -951,37 +951,24 @@ static void test_exit_ports(void **state)
 
 /* ---- the same ends through `tdxsim run` ---- */
 
-static int sh(const char *cmd, char *out, size_t cap)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n;
-	int st;
-
-	assert_non_null(f);
-	n = fread(out, 1, cap - 1, f);
-	out[n] = 0;
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void test_tool_fatal_and_exit(void **state)
 {
 	char cmd[1024], out[8192];
 
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "%s run %s 2>&1 >/dev/null", tdxsim, raw_fatal_elf);
-	assert_int_equal(sh(cmd, out, sizeof(out)), 1);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "tdxsim: TD stopped: fatal error, exit status 1 - vCPU 0: "
 				    "guest fatal error 0x8000000000001234: raw fatal: 64 bytes "
 				    "in R14 R15 RBX RDI RSI R8 R9 RDX, no NUL.!!\n"));
 	assert_non_null(strstr(out, "ReportFatalError 1"));
 	snprintf(cmd, sizeof(cmd), "%s run %s 2>&1 >/dev/null", tdxsim, raw_exit_elf);
-	assert_int_equal(sh(cmd, out, sizeof(out)), 42);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 42);
 	assert_non_null(strstr(out, "tdxsim: TD stopped: poweroff, exit status 42 - the guest "
 				    "powered off with status 42\n"));
 	/* --quiet: nothing on stderr but what the bring-up logs; the status is the same */
 	snprintf(cmd, sizeof(cmd), "%s run %s --quiet 2>&1 >/dev/null", tdxsim, raw_exit_elf);
-	assert_int_equal(sh(cmd, out, sizeof(out)), 42);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 42);
 	assert_null(strstr(out, "TD stopped"));
 }
 
@@ -1085,11 +1072,11 @@ static void test_tool_rewrite_mrtd(void **state)
 	fputs("cpuid = rewrite\n", f);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "%s measure %s", tdxsim, cpuid_elf);
-	assert_int_equal(sh(cmd, out, sizeof(out)), 0);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 0);
 	assert_int_equal(strlen(out), 97);
 	snprintf(want, sizeof(want), "tdxsim: MRTD %s", out);
 	snprintf(cmd, sizeof(cmd), "%s run %s --machine %s 2>&1", tdxsim, cpuid_elf, conf);
-	assert_int_equal(sh(cmd, out, sizeof(out)), 0);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 0);
 	unlink(conf);
 	assert_non_null(strstr(out, want));
 	assert_non_null(strstr(out, CPUID_OUT));
