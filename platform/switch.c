@@ -278,18 +278,27 @@ static int emulate_mov_cr(struct cpu_regs *ctx, struct guest_cpu *g, const Zydis
  * STI: IF = 1. When IF was 0, interrupts stay blocked until the next instruction has
  * completed [SDM vol. 2B STI], so that `sti; hlt` (here `sti; tdcall`) cannot take the
  * interrupt in between. The shadow ends at the next guest stop (vcpu_shadow_end); TF makes
- * sure there is one right after that instruction. The gate call is left without TF: it
- * stops anyway, and a #DB on its target would land in host code.
+ * sure there is one right after that instruction.
+ *
+ * A gate call stands for the TDCALL instruction, so the shadow covers it the same way: it
+ * needs no TF, because the gate's dispatcher is the stop that ends the shadow, and it must
+ * not have TF, because the #DB would come after the call, on the gate's first instruction
+ * in host code. A gate call is what the gate's callers use, FF 15 disp32, and its pointer
+ * (the guest's own copy, e.g. the SDK's tdx_gate, or tdxsim_gate_ptr) holds the gate.
  */
 static bool is_gate_call(uint64_t rip)
 {
-	const uint8_t *b = (const uint8_t *)(uintptr_t)rip;
+	uint8_t insn[TDXSIM_GATE_CALL_LEN];
+	uint64_t target;
 	int32_t disp;
 
-	if (!window_addr_readable((uintptr_t)rip) || b[0] != 0xFF || b[1] != 0x15)
+	if (!tdxsim_gate_ptr || guest_read(insn, rip, sizeof(insn)) || insn[0] != 0xFF ||
+	    insn[1] != 0x15)
 		return false;
-	memcpy(&disp, b + 2, 4);
-	return rip + TDXSIM_GATE_CALL_LEN + (int64_t)disp == (uint64_t)(uintptr_t)&tdxsim_gate_ptr;
+	memcpy(&disp, insn + 2, sizeof(disp));
+	if (guest_read(&target, rip + TDXSIM_GATE_CALL_LEN + (int64_t)disp, sizeof(target)))
+		return false;
+	return target == (uint64_t)(uintptr_t)tdxsim_gate_ptr;
 }
 
 static void emulate_sti(struct cpu_regs *ctx, struct guest_cpu *g, unsigned int len)

@@ -5,12 +5,11 @@
  *
  * Nothing may come between STI and the TDCALL: the STI shadow (one instruction) is what
  * keeps an interrupt from being delivered before the halt, where it would be handled and
- * the halt would then wait for another one. So this is always the TDCALL instruction, never
- * the tdxsim gate: `call *tdx_gate` is an instruction that pushes to the stack and enters
- * host code, and the machine ends the shadow after it, inside the gate (a halt does not need
- * the gate's speed). Linux did the same
- * (v6.2 arch/x86/coco/tdx/tdcall.S: __tdx_hypercall with TDX_HCALL_ISSUE_STI puts "sti"
- * right before "tdcall"; tdx_safe_halt passes it with R12 = 0).
+ * the halt would then wait for another one. Linux does the same (v6.2
+ * arch/x86/coco/tdx/tdcall.S: __tdx_hypercall with TDX_HCALL_ISSUE_STI puts "sti" right
+ * before "tdcall"; tdx_safe_halt passes it with R12 = 0). The TDCALL is the instruction or
+ * the tdxsim gate, chosen as __tdcall chooses: the machine's STI shadow covers a gate call
+ * exactly as it covers the instruction (docs/ARCHITECTURE.md).
  *
  * RCX = 0x1C00 exposes R10-R12 only; the VMM sees nothing else. RBX, RBP, R12-R15 are
  * saved and restored whatever the TDCALL does; a non-zero TDCALL status is fatal (ud2), as
@@ -34,9 +33,16 @@ tdx_safe_halt:
 	movl $12, %r11d				/* Instruction.HLT */
 	xorl %r12d, %r12d			/* interrupts not blocked */
 
+	cmpb $0, tdx_force_tdcall_insn(%rip)
+	jne 1f
+	cmpq $0, tdx_gate(%rip)
+	je 1f
 	sti
+	call *tdx_gate(%rip)			/* FF 15 disp32: the gate form */
+	jmp 2f
+1:	sti
 	.byte 0x66, 0x0f, 0x01, 0xcc		/* TDCALL */
-	testq %rax, %rax
+2:	testq %rax, %rax
 	jz 3f
 	ud2					/* the VMCALL mechanism itself failed */
 3:	popq %r15

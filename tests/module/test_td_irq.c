@@ -50,10 +50,12 @@
 
 extern const uint8_t irq_guest[], irq_guest_end[], spin_entry[], spin_loop[], spin_end[];
 extern const uint8_t ret1[], after_tpr[], after_nop[], after_sti_tdcall[];
+extern const uint8_t sti_gate_entry[], after_sti_gate[];
 /* clang-format off */
 __asm__(".pushsection .rodata\n"
 	".globl irq_guest, irq_guest_end, spin_entry, spin_loop, spin_end\n"
 	".globl ret1, after_tpr, after_nop, after_sti_tdcall\n"
+	".globl sti_gate_entry, after_sti_gate\n"
 	"irq_guest:\n"
 	"	leaq irq_guest(%rip), %rsp\n"
 	"	call setup\n"
@@ -106,6 +108,22 @@ __asm__(".pushsection .rodata\n"
 	"	pause\n"
 	"	jmp spin_loop\n"
 	"spin_end:\n"
+	/*
+	 * The STI test's entry: sti; call *gate, the TDVMCALL through the gate the module
+	 * passed in R9 (kept at data page + 0x810, after the IDTR), then a report
+	 */
+	"sti_gate_entry:\n"
+	"	leaq irq_guest(%rip), %rsp\n"
+	"	movq %r9, irq_guest - 0x1000 + 0x810(%rip)\n"
+	"	call setup\n"
+	"	movl $8, %r10d\n"
+	"	movl $0xfc00, %ecx\n"
+	"	xorl %eax, %eax\n"
+	"	sti\n"
+	"	call *irq_guest - 0x1000 + 0x810(%rip)\n"	/* FF 15 disp32 */
+	"after_sti_gate:\n"
+	REPORT(9)
+	"	ud2\n"
 	/* setup: the IDT in the data page, the gates, LIDT */
 	"setup:\n"
 	"	leaq irq_guest(%rip), %rdi\n"
@@ -372,6 +390,35 @@ static void test_irq_delivery(void **state)
 	assert_true(vif()); /* every IRETQ of an IF = 1 frame restored it */
 }
 
+/*
+ * sti; call *gate: the gate call is the TDCALL instruction, so the STI shadow covers it as
+ * it covers the opcode (step 6 above): the TDVMCALL exits with the interrupt still in the
+ * vIRR, which comes at the next TDH.VP.ENTER with the frame at the gate call's successor.
+ * Nothing may stop inside the gate's host code.
+ */
+static void test_irq_sti_gate_call(void **state)
+{
+	const uint8_t gate_call[2] = {0xFF, 0x15};
+
+	(void)state;
+	if (!path_available(PATH_GATE))
+		skip();
+	build_irq_td();
+	td_path = PATH_GATE;
+	tdvps_of(td.tdvpr[0])->cpu.regs.rip = glabel(sti_gate_entry);
+	assert_memory_equal(after_sti_gate - TDXSIM_GATE_CALL_LEN, gate_call, sizeof(gate_call));
+
+	/* Posted before the entry: it waits in the vIRR while IF = 0, then behind the STI */
+	assert_true(pi_post(pid, 0x37));
+	enter(8);
+	assert_true(vif());
+	assert_int_equal(tdvps_of(td.tdvpr[0])->apic.irr[0], 1ULL << 0x37);
+	assert_int_equal(tdvps_of(td.tdvpr[0])->apic.isr[0], 0);
+	expect_irq(0x37, glabel(after_sti_gate), 1U << (0x37 - 0x20), 0, 0, 0x30);
+	enter(9);
+	assert_true(vif());
+}
+
 /* TDH.VP.WR/RD of the two TD VMCS fields: values, masks and the module's statuses. */
 static void test_pi_fields(void **state)
 {
@@ -517,6 +564,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_pi_fields, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_irq_delivery, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_irq_sti_gate_call, td_machine_setup,
 						td_machine_teardown),
 	};
 	const struct CMUnitTest concurrency[] = {
