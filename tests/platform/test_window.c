@@ -216,6 +216,57 @@ static void test_concurrent(void **state)
 	td_window_destroy(w);
 }
 
+/*
+ * CPUID rewrite mode: rewritten CPUIDs are known by their window address, and destroying the
+ * window forgets them (another window's stay known), so a later window at the same
+ * addresses inherits nothing.
+ */
+static void test_cpuid_rewrite_forgotten(void **state)
+{
+	static const uint8_t code[] = {0x0F, 0xA2, 0x90,
+				       0x0F, 0xA2, 0xC3}; /* cpuid;nop;cpuid;ret */
+	struct machine_config cfg;
+	struct td_window *a, *b, *c;
+	uint8_t *ca, *cb, *cc;
+
+	(void)state;
+	assert_int_equal(machine_preset("tiny", &cfg), 0);
+	cfg.cpuid_mode = CPUID_TRAP_REWRITE;
+	assert_int_equal(platform_boot(&cfg), 0);
+	a = td_window_create(48);
+	b = td_window_create(48);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(td_window_map(a, 0x1000, false, 8 * MiB, RW | PROT_EXEC), 0);
+	assert_int_equal(td_window_map(b, 0x1000, false, 9 * MiB, RW | PROT_EXEC), 0);
+	ca = td_window_va(a, 0x1000, false);
+	cb = td_window_va(b, 0x1000, false);
+	memcpy(ca, code, sizeof(code));
+	memcpy(cb, code, sizeof(code));
+	assert_int_equal(cpuid_rewrite_code(ca, sizeof(code)), 2);
+	assert_int_equal(cpuid_rewrite_code(cb, sizeof(code)), 2);
+	assert_int_equal(ca[1], 0x06); /* CLTS */
+	assert_int_equal(ca[4], 0x06);
+	assert_true(cpuid_is_rewritten((uintptr_t)ca) && cpuid_is_rewritten((uintptr_t)ca + 3));
+	assert_false(cpuid_is_rewritten((uintptr_t)ca + 2));
+
+	td_window_destroy(a);
+	assert_false(cpuid_is_rewritten((uintptr_t)ca) || cpuid_is_rewritten((uintptr_t)ca + 3));
+	assert_true(cpuid_is_rewritten((uintptr_t)cb) && cpuid_is_rewritten((uintptr_t)cb + 3));
+	/* A new window after the forget: rewriting works there as before */
+	c = td_window_create(48);
+	assert_non_null(c);
+	assert_int_equal(td_window_map(c, 0x1000, false, 8 * MiB, RW | PROT_EXEC), 0);
+	cc = td_window_va(c, 0x1000, false);
+	memcpy(cc, code, sizeof(code));
+	assert_int_equal(cpuid_rewrite_code(cc, sizeof(code)), 2);
+	assert_true(cpuid_is_rewritten((uintptr_t)cc) && cpuid_is_rewritten((uintptr_t)cc + 3));
+	td_window_destroy(c);
+	assert_false(cpuid_is_rewritten((uintptr_t)cc));
+	td_window_destroy(b);
+	assert_false(cpuid_is_rewritten((uintptr_t)cb));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +277,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_exec, teardown),
 		cmocka_unit_test_teardown(test_many_windows, teardown),
 		cmocka_unit_test_teardown(test_concurrent, teardown),
+		cmocka_unit_test_teardown(test_cpuid_rewrite_forgotten, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
