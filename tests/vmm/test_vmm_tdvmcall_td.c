@@ -1052,7 +1052,7 @@ static void test_cpuid_faulting_or_auto(void **state)
 static void test_cpuid_rewrite(void **state)
 {
 	(void)state;
-	/* the set-up forced it; a second TD in the same windows sees no stale rewrites */
+	/* the set-up forced it; a second TD (SEAMCALL by opcode) after the first one is gone */
 	check_cpuid_td(true);
 	check_cpuid_td(false);
 }
