@@ -68,15 +68,17 @@ static uint64_t convert_failed(struct vmm_vcpu *vc, const char *leaf, uint64_t g
 /*
  * Make every other vCPU that is in the guest leave it (KVM's KVM_REQ_OUTSIDE_GUEST_MODE
  * request after TDH.MEM.TRACK): it enters again in the new TLB epoch, so the epoch it was
- * counted in drains and the blocked pages count as tracked.
+ * counted in drains and the blocked pages count as tracked. pages_lock held (the count).
  */
 static void kick_vcpus(struct vmm_vcpu *vc)
 {
 	struct vmm_td *td = vc->td;
 
 	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
-		if (v != vc->index && atomic_load(&td->vcpus[v].in_guest))
+		if (v != vc->index && atomic_load(&td->vcpus[v].in_guest)) {
 			lp_kick(td->vcpus[v].lp);
+			td->tlb_kicks++;
+		}
 	}
 	sched_yield();
 }

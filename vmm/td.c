@@ -972,6 +972,7 @@ void vmm_td_stats(const struct vmm_td *td, struct vmm_td_stats *st)
 	st->image_pages = td->image_pages;
 	st->private_pages = td->image_pages + td->aug_pages - td->removed_pages;
 	st->removed_pages = td->removed_pages;
+	st->tlb_kicks = td->tlb_kicks;
 	st->shared_pages = (unsigned int)td->nr_shared;
 }
 

@@ -83,6 +83,7 @@ struct vmm_td {
 	size_t nr_pages, cap_pages;
 	unsigned int image_pages, aug_pages; /* aug_pages in 4K pages (a 2M AUG adds 512) */
 	unsigned int removed_pages;	     /* private pages MapGPA removed (to shared) */
+	unsigned int tlb_kicks;		     /* vCPUs MapGPA kicked out of the guest */
 	/* Shared pages the VMM mapped in the window's shared half (MapGPA). */
 	uint64_t *shared_gpa, *shared_hpa;
 	size_t nr_shared, cap_shared;

@@ -134,6 +134,8 @@ struct vmm_td_stats {
 	uint64_t run_ns;	/* vmm_td_run */
 	unsigned int image_pages, private_pages, shared_pages;
 	unsigned int removed_pages; /* private pages MapGPA took away (to shared) */
+	unsigned int tlb_kicks;	    /* vCPUs MapGPA kicked out of the guest so that the TLB
+				     * epoch of its blocked pages could drain */
 };
 
 struct vmm_td;

@@ -11,15 +11,16 @@
 
 /* The scenario in boot option bits 15:8 (tdx_boot_regs[1]). */
 #define GTM_SHIFT	 8
-#define GTM_ACCEPT	 1 /* ACCEPT statuses, the accept loop and its 2M -> 4K fallback */
-#define GTM_VE_ACCEPT	 2 /* a pending page touched: #VE, accepted by the runtime */
-#define GTM_VE_NO_ACCEPT 3 /* the same with tdx_accept_on_ve off: fatal */
-#define GTM_CONVERT	 4 /* private -> shared -> private with data checked on both sides */
-#define GTM_RETRY	 5 /* MapGPA of a long range: RETRY and the resume GPA */
-#define GTM_BAD_MAP_GPA	 6 /* MapGPA with bad arguments: exact R10 and R11 */
-#define GTM_ATTEST	 7 /* VP.INFO, TDREPORT, RTMR, GetQuote, GetTdVmCallInfo */
-#define GTM_ACCEPT_2M	 8 /* 2M accepts the VMM AUGs at 2M, the 4K fallback, MapGPA of them */
-#define GTM_ACCEPT_2M_4K 9 /* the 2M accept on a host without free 2M-aligned memory */
+#define GTM_ACCEPT	 1  /* ACCEPT statuses, the accept loop and its 2M -> 4K fallback */
+#define GTM_VE_ACCEPT	 2  /* a pending page touched: #VE, accepted by the runtime */
+#define GTM_VE_NO_ACCEPT 3  /* the same with tdx_accept_on_ve off: fatal */
+#define GTM_CONVERT	 4  /* private -> shared -> private with data checked on both sides */
+#define GTM_RETRY	 5  /* MapGPA of a long range: RETRY and the resume GPA */
+#define GTM_BAD_MAP_GPA	 6  /* MapGPA with bad arguments: exact R10 and R11 */
+#define GTM_ATTEST	 7  /* VP.INFO, TDREPORT, RTMR, GetQuote, GetTdVmCallInfo */
+#define GTM_ACCEPT_2M	 8  /* 2M accepts the VMM AUGs at 2M, the 4K fallback, MapGPA of them */
+#define GTM_ACCEPT_2M_4K 9  /* the 2M accept on a host without free 2M-aligned memory */
+#define GTM_CONVERT_SPIN 10 /* GTM_CONVERT while vCPU 1 spins in guest code, never exiting */
 
 /* TD memory: the VMM's default, 64 MiB. GPAs below are untouched before their scenario. */
 #define GTM_MEMORY	    (64ULL << 20)

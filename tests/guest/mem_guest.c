@@ -273,6 +273,33 @@ static int scenario_attest(void)
 	return 0;
 }
 
+/*
+ * GTM_CONVERT with vCPU 1 in a busy loop: once it runs, nothing makes it exit but the VMM's
+ * kick, so the removal of the converted pages must wait for that kick and its re-entry in
+ * the new TLB epoch.
+ */
+static volatile bool spinning, spin_stop;
+
+static void spin(void *arg)
+{
+	(void)arg;
+	spinning = true;
+	while (!spin_stop)
+		__builtin_ia32_pause();
+}
+
+static int scenario_convert_spin(void)
+{
+	int ret;
+
+	show("start vcpu 1", (u64)(long)tdx_smp_start(1, spin, NULL));
+	while (!spinning)
+		__builtin_ia32_pause();
+	ret = scenario_convert();
+	spin_stop = true;
+	return ret;
+}
+
 int main(void)
 {
 	unsigned int scenario = (tdx_boot_regs[1] >> GTM_SHIFT) & 0xFF;
@@ -297,6 +324,8 @@ int main(void)
 		return scenario_accept_2m(true);
 	case GTM_ACCEPT_2M_4K:
 		return scenario_accept_2m(false);
+	case GTM_CONVERT_SPIN:
+		return scenario_convert_spin();
 	}
 	return 99;
 }

@@ -22,6 +22,7 @@
 #include <tdx/status.h>
 #include <tdx/structs.h>
 #include <tdx/td.h>
+#include <tdx/vmx.h>
 #include <tdxsim/vmm.h>
 
 #include "host/page_alloc.h"
@@ -335,27 +336,40 @@ static void test_ve_no_accept(void **state)
  * then (and the 4 shared ones mapped); back to private the pages are accepted again, zeros,
  * and the shared ones are gone.
  */
+#define CONVERT_LINES                                                                              \
+	"accept: 0\nto shared: 0\nhost saw 0 wrong bytes\nto private: 0\nprivate again: zeros\n"
+
+/* What GTM_CONVERT leaves, whoever else runs: the data, the calls and the page counts. */
+static void convert_checks(const struct run *r)
+{
+	struct vmm_td_stats ts;
+
+	assert_int_equal(r->calls, 1);
+	assert_int_equal(r->wrong, 0);
+	assert_int_equal(r->removed_then, GTM_CONVERT_PAGES);
+	assert_int_equal(r->shared_then, GTM_CONVERT_PAGES);
+	assert_int_equal(map_gpa_calls(r), 2);
+	vmm_td_stats(r->td, &ts);
+	assert_int_equal(ts.removed_pages, GTM_CONVERT_PAGES);
+	assert_int_equal(ts.shared_pages, 0);
+	assert_int_equal(vcpu_stat(r, offsetof(struct vmm_vcpu_stats, aug_pages)),
+			 2 * GTM_CONVERT_PAGES);
+	assert_int_equal(ts.private_pages, ts.image_pages + GTM_CONVERT_PAGES);
+	for (uint64_t i = 0; i < GTM_CONVERT_PAGES; i++)
+		assert_false(td_window_is_mapped(r->td->window, GTM_CONVERT_GPA + i * 4096, true));
+}
+
 static void convert(unsigned int vcpus)
 {
 	static struct run r;
 	struct vmm_td_stats ts;
 
 	run_vcpus(&r, GTM_CONVERT, VMM_ATTR_SEPT_VE_DISABLE, vcpus);
-	expect_ok(&r, "mem: scenario 4\naccept: 0\nto shared: 0\nhost saw 0 wrong bytes\n"
-		      "to private: 0\nprivate again: zeros\n");
-	assert_int_equal(r.calls, 1);
-	assert_int_equal(r.wrong, 0);
-	assert_int_equal(r.removed_then, GTM_CONVERT_PAGES);
-	assert_int_equal(r.shared_then, GTM_CONVERT_PAGES);
-	assert_int_equal(map_gpa_calls(&r), 2);
+	expect_ok(&r, "mem: scenario 4\n" CONVERT_LINES);
+	convert_checks(&r);
 	vmm_td_stats(r.td, &ts);
-	assert_int_equal(ts.removed_pages, GTM_CONVERT_PAGES);
-	assert_int_equal(ts.shared_pages, 0);
-	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_pages)),
-			 2 * GTM_CONVERT_PAGES);
-	assert_int_equal(ts.private_pages, ts.image_pages + GTM_CONVERT_PAGES);
-	for (uint64_t i = 0; i < GTM_CONVERT_PAGES; i++)
-		assert_false(td_window_is_mapped(r.td->window, GTM_CONVERT_GPA + i * 4096, true));
+	if (vcpus == 1)
+		assert_int_equal(ts.tlb_kicks, 0); /* nobody else to kick */
 	destroy(&r);
 }
 
@@ -373,6 +387,30 @@ static void test_convert_4vcpus(void **state)
 {
 	(void)state;
 	convert(4);
+}
+
+/*
+ * The same while vCPU 1 spins in guest code and never exits by itself: TDH.MEM.TRACK opens
+ * a new epoch, but vCPU 1 still runs in the old one, so the removal can only succeed once
+ * the VMM has kicked it out of the guest (an EXTERNAL_INTERRUPT exit) and it entered again.
+ * The conversion's data and counts are those of one vCPU; teardown returns every page.
+ */
+static void test_convert_spinning_vcpu(void **state)
+{
+	static struct run r;
+	struct vmm_vcpu_stats spinner;
+	struct vmm_td_stats ts;
+
+	(void)state;
+	run_vcpus(&r, GTM_CONVERT_SPIN, VMM_ATTR_SEPT_VE_DISABLE, 2);
+	expect_ok(&r, "mem: scenario 10\nstart vcpu 1: 0\n" CONVERT_LINES);
+	convert_checks(&r);
+	vmm_td_stats(r.td, &ts);
+	assert_true(ts.tlb_kicks >= 1);
+	assert_int_equal(vmm_td_vcpu_stats(r.td, 1, &spinner), 0);
+	assert_true(spinner.exits[EXIT_REASON_EXTERNAL_INTERRUPT] >= 1);
+	assert_true(spinner.entries >= 2);
+	destroy(&r);
 }
 
 /*
@@ -521,11 +559,17 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_map_gpa),    cmocka_unit_test(test_attest),
 		cmocka_unit_test(test_accept_2m),      cmocka_unit_test(test_accept_2m_no_host_2m),
 	};
+	const struct CMUnitTest concurrency[] = {
+		cmocka_unit_test(test_convert_spinning_vcpu),
+	};
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s mem_guest.elf\n", argv[0]);
+	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "concurrency"))) {
+		fprintf(stderr, "usage: %s mem_guest.elf [concurrency]\n", argv[0]);
 		return 2;
 	}
 	mem_elf = argv[1];
+	/* "concurrency": only the test that needs a vCPU running beside the converting one */
+	if (argc == 3)
+		return cmocka_run_group_tests(concurrency, vmm_machine_setup, vmm_machine_teardown);
 	return cmocka_run_group_tests(tests, vmm_machine_setup, vmm_machine_teardown);
 }
