@@ -32,6 +32,19 @@ echo "      interrupt), vCPU 0 waits in STI;TDVMCALL<HLT>. Halts and IPIs in the
 echo "   \$ tdxsim run $build/examples/smp.elf --vcpus 4"
 "$tdxsim" run "$build/examples/smp.elf" --vcpus 4 2>&1 | grep -v '^tdx: '
 echo
-echo "== 6. What a trap costs: SEAMCALL and TDCALL by trap and by gate, and a world switch,"
+echo "== 6. MMIO both ways (examples/guests/mmio.c): the PCI test device found through config"
+echo "      mechanism #1, its BAR read and written at 1/2/4/8 bytes by touching the shared page"
+echo "      (EPT violation -> #VE -> decode -> TDVMCALL<#VE.RequestMMIO>) and by the direct call"
+echo "   \$ tdxsim run $build/examples/mmio.elf"
+"$tdxsim" run "$build/examples/mmio.elf" 2>&1 | grep -v '^tdx: '
+echo
+echo "== 7. Attestation (examples/guests/attest.c): TDG.MR.REPORT with the guest's REPORTDATA,"
+echo "      TDG.MR.RTMR.EXTEND of RTMR 2, then TDVMCALL<GetQuote> on a page converted to shared"
+echo "      (MapGPA); the VMM signs the TDREPORT with a local ECDSA P-384 key (a software quote,"
+echo "      not rooted in Intel). The MRTD in the report is the one tdxsim prints below it."
+echo "   \$ tdxsim run $build/examples/attest.elf"
+"$tdxsim" run "$build/examples/attest.elf" 2>&1 | grep -v '^tdx: '
+echo
+echo "== 8. What a trap costs: SEAMCALL and TDCALL by trap and by gate, and a world switch,"
 echo "      each against a bare SIGSEGV round trip measured in the same run"
 "$build/bench/bench_platform" 20000
