@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "fuzz_input.h"
+#include "fuzz_teardown.h"
 #include "td.h"
 #include "td_harness.h"
 
@@ -371,69 +372,15 @@ static void one_call(struct fuzz_input *in)
 	check_invariants();
 }
 
-/* ---- the end of an input: every TD torn down ---------------------------------------------- */
-
-/* The TDRs, and the TDVPRs of one TD, as the PAMT knows them. */
-static unsigned int pamt_pages_of_type(unsigned int pt, uint64_t owner, uint64_t *out,
-				       unsigned int max)
-{
-	struct pamt_residency res = {0};
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < tdxm.nr_tdmrs; i++) {
-		const struct tdmr *t = &tdxm.tdmr[i];
-
-		for (uint64_t pa = t->base; pa < t->next_init; pa += 4 * KiB) {
-			const struct pamt_entry *e = pamt_entry_get(pa, PT_4KB);
-
-			if (!((pa >> 12) % 256) && !pamt_page_resident(&res, e)) {
-				pa += 255 * 4 * KiB;
-				continue;
-			}
-			if (e->pt == pt && (!owner || pamt_owner(e) == owner) && n < max)
-				out[n++] = pa;
-		}
-	}
-	return n;
-}
+/* ---- the end of an input: every TD torn down (fuzz_teardown.c) ---------------------------- */
 
 static void teardown_all(void)
 {
-	uint64_t tdrs[16], tdvprs[8];
-	unsigned int nr = pamt_pages_of_type(PT_TDR, 0, tdrs, 16);
-	char buf[256];
+	static char buf[8192];
+	const char *what = fuzz_teardown_all(buf, sizeof(buf));
 
-	for (unsigned int i = 0; i < nr; i++) {
-		const struct tdr *tdr = tdr_of(tdrs[i]);
-		struct test_td td = {.tdr = tdrs[i], .hkid = tdr->hkid};
-		uint64_t s;
-
-		for (unsigned int j = 0; j < tdr->num_tdcx && j < 6; j++)
-			td.tdcx[j] = tdr->tdcx_pa[j];
-		td.nr_vcpus = pamt_pages_of_type(PT_TDVPR, tdrs[i], tdvprs, 8);
-		for (unsigned int v = 0; v < td.nr_vcpus; v++) {
-			const struct tdvps *vp = tdvps_of(tdvprs[v]);
-
-			td.tdvpr[v] = tdvprs[v];
-			for (unsigned int j = 0; j < vp->num_tdcx && j < 5; j++)
-				td.vp_tdcx[v][j] = vp->tdcx_pa[j];
-		}
-		s = td_teardown(&td);
-		if (s) {
-			snprintf(buf, sizeof(buf), "TD 0x%llx: status 0x%016llx",
-				 (unsigned long long)tdrs[i], (unsigned long long)s);
-			finding("teardown in KVM's order failed", buf);
-		}
-	}
-	check_invariants();
-	if (pamt_pages_of_type(PT_TDR, 0, tdrs, 1) || pamt_pages_of_type(PT_TDCX, 0, tdrs, 1) ||
-	    pamt_pages_of_type(PT_TDVPR, 0, tdrs, 1) || pamt_pages_of_type(PT_EPT, 0, tdrs, 1) ||
-	    pamt_pages_of_type(PT_REG, 0, tdrs, 1))
-		finding("PAMT not clean after teardown", NULL);
-	for (unsigned int h = 0; h < MAX_HKIDS; h++)
-		if (tdxm.kot[h].state == KOT_STATE_HKID_ASSIGNED ||
-		    tdxm.kot[h].state == KOT_STATE_HKID_FLUSHED)
-			finding("HKID still assigned after teardown", NULL);
+	if (what)
+		finding(what, buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -23,8 +23,7 @@ int td_machine_setup(void **state)
 		harness_shutdown();
 		return -1;
 	}
-	next_page = 4 * GiB;
-	next_2m = 4 * GiB + 1 * GiB;
+	td_page_alloc_reset();
 	td_path = PATH_DIRECT;
 	return 0;
 }
@@ -34,6 +33,12 @@ int td_machine_teardown(void **state)
 	(void)state;
 	harness_shutdown();
 	return 0;
+}
+
+void td_page_alloc_reset(void)
+{
+	next_page = 4 * GiB;
+	next_2m = 4 * GiB + 1 * GiB;
 }
 
 uint64_t td_page_alloc(void)

@@ -17,6 +17,8 @@
 /* A fresh 4 KiB page (zeroed, host-visible), or a 2 MiB-aligned run of 512. */
 uint64_t td_page_alloc(void);
 uint64_t td_page_alloc_2m(void);
+/* Start handing out pages from the beginning again (every page must be the host's). */
+void td_page_alloc_reset(void);
 /* Host scratch page for TD_PARAMS and PAGE.ADD sources (outside the PAMTs). */
 #define TD_PARAMS_PA 0x1020000ULL
 #define TD_SOURCE_PA 0x1021000ULL

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Tearing down whatever TDs a module fuzzer's input left (fuzz_teardown.h). The TDs are found
+ * in the PAMT, not in the fuzzer's bookkeeping, so that a TD the input built in ways the
+ * fuzzer did not foresee is taken apart too.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fuzz_teardown.h"
+#include "td.h"
+#include "td_harness.h"
+
+#define MAX_TDS	   16
+#define MAX_TDVPRS 64
+
+/*
+ * One pass over the PAMT (skipping absent PAMT pages): the TDR and TDVPR pages, and whether
+ * any page is still a TD's (TDR, TDCX, TDVPR, EPT, REG).
+ */
+struct pamt_scan {
+	uint64_t tdr[MAX_TDS], tdvpr[MAX_TDVPRS];
+	unsigned int nr_tdr, nr_tdvpr;
+	bool td_pages;
+};
+
+static void pamt_scan(struct pamt_scan *sc)
+{
+	struct pamt_residency res = {0};
+
+	memset(sc, 0, sizeof(*sc));
+	for (unsigned int i = 0; i < tdxm.nr_tdmrs; i++) {
+		const struct tdmr *t = &tdxm.tdmr[i];
+
+		for (uint64_t pa = t->base; pa < t->next_init; pa += 4 * KiB) {
+			const struct pamt_entry *e = pamt_entry_get(pa, PT_4KB);
+
+			if (!((pa >> 12) % 256) && !pamt_page_resident(&res, e)) {
+				pa += 255 * 4 * KiB;
+				continue;
+			}
+			if (e->pt == PT_TDR && sc->nr_tdr < MAX_TDS)
+				sc->tdr[sc->nr_tdr++] = pa;
+			if (e->pt == PT_TDVPR && sc->nr_tdvpr < MAX_TDVPRS)
+				sc->tdvpr[sc->nr_tdvpr++] = pa;
+			if (e->pt == PT_TDR || e->pt == PT_TDCX || e->pt == PT_TDVPR ||
+			    e->pt == PT_EPT || e->pt == PT_REG)
+				sc->td_pages = true;
+		}
+	}
+}
+
+const char *fuzz_teardown_all(char *buf, size_t buflen)
+{
+	static struct pamt_scan sc;
+
+	pamt_scan(&sc);
+	for (unsigned int i = 0; i < sc.nr_tdr; i++) {
+		const struct tdr *tdr = tdr_of(sc.tdr[i]);
+		struct test_td td = {.tdr = sc.tdr[i], .hkid = tdr->hkid};
+		uint64_t s;
+
+		for (unsigned int j = 0; j < tdr->num_tdcx && j < 6; j++)
+			td.tdcx[j] = tdr->tdcx_pa[j];
+		for (unsigned int k = 0; k < sc.nr_tdvpr && td.nr_vcpus < 8; k++) {
+			const struct tdvps *vp = tdvps_of(sc.tdvpr[k]);
+			unsigned int v = td.nr_vcpus;
+
+			if (pamt_owner(pamt_entry_get(sc.tdvpr[k], PT_4KB)) != sc.tdr[i])
+				continue;
+			td.tdvpr[v] = sc.tdvpr[k];
+			for (unsigned int j = 0; j < vp->num_tdcx && j < 5; j++)
+				td.vp_tdcx[v][j] = vp->tdcx_pa[j];
+			td.nr_vcpus++;
+		}
+		s = td_teardown(&td);
+		if (s) {
+			snprintf(buf, buflen, "TD 0x%llx: status 0x%016llx",
+				 (unsigned long long)sc.tdr[i], (unsigned long long)s);
+			return "teardown in KVM's order failed";
+		}
+	}
+	buf[0] = 0;
+	if (tdx_pamt_check(buf, buflen))
+		return "PAMT checker";
+	if (tdx_sept_check(buf, buflen))
+		return "Secure EPT checker";
+	pamt_scan(&sc);
+	if (sc.td_pages)
+		return "PAMT not clean after teardown";
+	for (unsigned int h = 0; h < MAX_HKIDS; h++)
+		if (tdxm.kot[h].state == KOT_STATE_HKID_ASSIGNED ||
+		    tdxm.kot[h].state == KOT_STATE_HKID_FLUSHED)
+			return "HKID still assigned after teardown";
+	return NULL;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The end of a module fuzzer's input: every TD the PAMT knows is torn down in KVM's order
+ * (td_teardown() of tests/module/td_teardown.c), then the PAMT must hold no TD page and no
+ * HKID may be assigned (fuzz_seamcall_seq, fuzz_tdcall_seq).
+ */
+#ifndef TDXSIM_FUZZ_TEARDOWN_H
+#define TDXSIM_FUZZ_TEARDOWN_H
+
+#include <stddef.h>
+
+/* NULL when every TD went and the PAMT is clean; else what failed, with details in buf. */
+const char *fuzz_teardown_all(char *buf, size_t buflen);
+
+#endif
