@@ -363,6 +363,59 @@ static void test_initialized_td(void **state)
 	assert_pamt_clean();
 }
 
+/*
+ * A vCPU that never got all its TDCX pages answers TDH.VP.FLUSH with TDCX_NUM_INCORRECT; it
+ * never ran, so td_teardown() skips its flush, as KVM flushes only vCPUs that were loaded
+ * (found by fuzz_seamcall_seq). The TD still goes away whole: every page back to the host.
+ */
+static void test_teardown_half_built_vcpu(void **state)
+{
+	struct td_params p;
+	struct test_td td;
+	struct tdx_module_args a;
+	uint64_t pages[2 + 6 + 5 + 2 + 1];
+	unsigned int n = 0, v;
+	char buf[2048];
+
+	(void)state;
+	td_params_default(&p);
+	assert_int_equal(td_create(&td, TD_HKID), 0);
+	assert_int_equal(td_init(&td, &p), 0);
+	assert_int_equal(td_add_vcpu(&td), 0);
+	/* vCPU 1: VP.CREATE and two of its five TDCX pages, no VP.INIT */
+	v = td.nr_vcpus;
+	td.tdvpr[v] = td_page_alloc();
+	a = (struct tdx_module_args){.rcx = td.tdvpr[v], .rdx = td.tdr};
+	assert_int_equal(td_call(TDH_VP_CREATE, &a), 0);
+	td.nr_vcpus++;
+	for (unsigned int i = 0; i < 2; i++) {
+		td.vp_tdcx[v][i] = td_page_alloc();
+		a = (struct tdx_module_args){.rcx = td.vp_tdcx[v][i], .rdx = td.tdvpr[v]};
+		assert_int_equal(td_call(TDH_VP_ADDCX, &a), 0);
+	}
+	a = (struct tdx_module_args){.rcx = td.tdvpr[v]};
+	assert_int_equal(td_call(TDH_VP_FLUSH, &a), TDX_TDCX_NUM_INCORRECT);
+
+	pages[n++] = td.tdr;
+	for (unsigned int i = 0; i < 6; i++)
+		pages[n++] = td.tdcx[i];
+	pages[n++] = td.tdvpr[0];
+	for (unsigned int i = 0; i < 5; i++)
+		pages[n++] = td.vp_tdcx[0][i];
+	pages[n++] = td.tdvpr[1];
+	pages[n++] = td.vp_tdcx[1][0];
+	pages[n++] = td.vp_tdcx[1][1];
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_not_equal(pamt_entry_get(pages[i], PT_4KB)->pt, PT_NDA);
+
+	assert_int_equal(td_teardown(&td), 0);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(pamt_entry_get(pages[i], PT_4KB)->pt, PT_NDA);
+	assert_int_equal(tdxm.kot[TD_HKID].state, KOT_STATE_HKID_FREE);
+	assert_int_equal(tdx_sept_check(buf, sizeof(buf)), 0);
+	assert_pamt_clean();
+}
+
 /* TRACK refused while a vCPU still runs in the previous epoch; CACHE.WB interrupted. */
 static void test_epoch_and_cache_wb(void **state)
 {
@@ -582,6 +635,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scenario_gate, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_initialized_td, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_teardown_half_built_vcpu, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_epoch_and_cache_wb, td_machine_setup,
 						td_machine_teardown),
