@@ -118,6 +118,23 @@ static const struct gtd_mmio_acc gtd_mmio_forms[] = {
 };
 #define GTD_NR_MMIO_FORMS (sizeof(gtd_mmio_forms) / sizeof(gtd_mmio_forms[0]))
 
+/*
+ * The moffs forms A0-A3 of mmio_guest.c, in the order it runs them: each is written at run
+ * time into a private buffer (MOV with the absolute address, then RET) and called, because
+ * the address (the TD window's base + the shared GPA) is not known when the image is linked.
+ */
+static const struct gtd_mmio_acc gtd_mmio_moffs[] = {
+	{0x70, 1, 1, 0xD4},		     /* A2     mov %al, moffs64 */
+	{0x72, 2, 1, 0xE5F6},		     /* 66 A3  mov %ax, moffs64 */
+	{0x74, 4, 1, 0x0BADF00D},	     /* A3     mov %eax, moffs64 */
+	{0x78, 8, 1, 0xFEDCBA9876543210ULL}, /* 48 A3  mov %rax, moffs64 */
+	{0x43, 1, 0, 0},		     /* A0     mov moffs64, %al (upper 56 bits kept) */
+	{0x46, 2, 0, 0},		     /* 66 A1  mov moffs64, %ax (upper 48 bits kept) */
+	{0x4C, 4, 0, 0},		     /* A1     mov moffs64, %eax (zero-extended) */
+	{0x68, 8, 0, 0},		     /* 48 A1  mov moffs64, %rax */
+};
+#define GTD_NR_MMIO_MOFFS (sizeof(gtd_mmio_moffs) / sizeof(gtd_mmio_moffs[0]))
+
 /* fault_guest.c: the scenario in boot option bits 15:8 (tdx_boot_regs[1]). */
 #define GTD_FAULT_SHIFT	      8
 #define GTD_FAULT_NESTED_VE   1 /* a #VE inside the #VE entry, before VEINFO.GET: #DF */

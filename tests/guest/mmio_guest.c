@@ -3,11 +3,13 @@
  * MMIO on the real module. On the test's recorder page (GTD_MMIO_GPA) and on the PCI test
  * device's BAR0 scratch: readb..readq/writeb..writeq on the #VE path and on the direct
  * TDVMCALL path, then every MOV form the #VE handler decodes (gtd_mmio_forms[]: 88/89,
- * 8A/8B, C6/C7, 0F B6/B7, 0F BE/BF with 66 and REX) through #VE. The guest checks every
+ * 8A/8B, C6/C7, 0F B6/B7, 0F BE/BF with 66 and REX) through #VE, then the moffs forms
+ * A0-A3 at every size (gtd_mmio_moffs[], built at run time). The guest checks every
  * value a load left in its register (merging, zero and sign extension) and reads the test
  * device's scratch back after the stores; the test checks the recorder's access list.
  * Prints "mmio: ok" and exits with 0, or with the failing check's number.
  */
+#include "tdxguest/insn.h"
 #include "tdxguest/tdxguest.h"
 
 #include "guest_td.h"
@@ -118,6 +120,65 @@ static void forms(u8 *p, int id)
 	      (u64)(int64_t)(int16_t)pat(0x6C, 2));
 }
 
+/*
+ * The moffs forms A0-A3 take the absolute address as an imm64, and that address (the TD
+ * window's base + the shared GPA) is known only at run time, so no image can link one. The
+ * guest writes each into a private buffer, MOV then RET, and calls it: private pages are
+ * mapped executable (module/sept.c, TDX has no per-page permissions for private memory) and
+ * the #VE handler decodes the instruction at RIP wherever it is. Every other byte of the
+ * buffer is INT3, so a RIP advanced past the RET traps instead of returning.
+ */
+static u8 moffs_code[32] __attribute__((aligned(16)));
+
+/* Encodings of gtd_mmio_moffs[]: an optional 66 or REX.W prefix, then the opcode. */
+static const struct {
+	u8 prefix, opcode;
+} moffs_enc[] = {
+	{0, 0xA2}, {0x66, 0xA3}, {0, 0xA3}, {0x48, 0xA3},
+	{0, 0xA0}, {0x66, 0xA1}, {0, 0xA1}, {0x48, 0xA1},
+};
+_Static_assert(sizeof(moffs_enc) / sizeof(moffs_enc[0]) == GTD_NR_MMIO_MOFFS, "moffs_enc");
+
+static unsigned int moffs_write(unsigned int i, u64 addr)
+{
+	unsigned int n = 0;
+
+	memset(moffs_code, 0xCC, sizeof(moffs_code));
+	if (moffs_enc[i].prefix)
+		moffs_code[n++] = moffs_enc[i].prefix;
+	moffs_code[n++] = moffs_enc[i].opcode;
+	memcpy(&moffs_code[n], &addr, sizeof(addr));
+	n += sizeof(addr);
+	moffs_code[n] = 0xC3; /* RET */
+	return n;
+}
+
+static u64 moffs_call(u64 rax)
+{
+	__asm__ volatile("call *%1" : "+a"(rax) : "r"(moffs_code) : "memory", "cc");
+	return rax;
+}
+
+/* gtd_mmio_moffs[] in order: one #VE each, loads checked like forms(), the length too. */
+static void moffs(u8 *p, int id)
+{
+	for (unsigned int i = 0; i < GTD_NR_MMIO_MOFFS; i++) {
+		const struct gtd_mmio_acc *a = &gtd_mmio_moffs[i];
+		u64 keep = a->size >= 4 ? 0 : ~0ULL << (8 * a->size);
+		unsigned int len = moffs_write(i, (u64)(uintptr_t)(p + a->off));
+		struct insn_mmio insn;
+		u64 ves = tdx_ve_count, v;
+
+		/* The decoder's length is the RIP advance that lands on the RET. */
+		check(id + 4 * (int)i, insn_decode_mmio(moffs_code, len, &insn), INSN_OK);
+		check(id + 4 * (int)i + 1, insn.len, len);
+		v = moffs_call(a->write ? a->value : INIT);
+		check(id + 4 * (int)i + 2, tdx_ve_count - ves, 1);
+		check(id + 4 * (int)i + 3, v,
+		      a->write ? a->value : (INIT & keep) | pat(a->off, a->size));
+	}
+}
+
 int main(void)
 {
 	u64 shared = tdx_shared_mask();
@@ -138,6 +199,7 @@ int main(void)
 	ves = tdx_ve_count;
 	forms(rec, 300);
 	check(3, tdx_ve_count - ves, GTD_NR_MMIO_FORMS);
+	moffs(rec, 700);
 
 	/* Test device: MAGIC at each size on both paths, scratch filled with the pattern. */
 	for (int path = 0; path < 2; path++) {
@@ -153,6 +215,7 @@ int main(void)
 	tdx_mmio_path = TDX_MMIO_VE;
 	accessors(scratch, 400);
 	forms(scratch, 500);
+	moffs(scratch, 800);
 	/* The stores of both sequences, read back through the direct path. */
 	tdx_mmio_path = TDX_MMIO_TDVMCALL;
 	for (unsigned int i = 0; i < GTD_NR_MMIO_FORMS; i++) {
@@ -161,6 +224,13 @@ int main(void)
 
 		if (a->write)
 			check(600 + (int)i, readq(scratch + a->off) & m, a->value);
+	}
+	for (unsigned int i = 0; i < GTD_NR_MMIO_MOFFS; i++) {
+		const struct gtd_mmio_acc *a = &gtd_mmio_moffs[i];
+		u64 m = a->size == 8 ? ~0ULL : (1ULL << (8 * a->size)) - 1;
+
+		if (a->write)
+			check(900 + (int)i, readq(scratch + a->off) & m, a->value);
 	}
 	tdx_printf("mmio: %s\n", failed ? "FAILED" : "ok");
 	return failed;

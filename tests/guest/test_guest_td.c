@@ -183,7 +183,10 @@ static void add_mmio(struct acc *want, size_t *n, const struct gtd_mmio_acc *a, 
 	}
 }
 
-/* MMIO: the accessors on the #VE and direct paths, then every decoder form through #VE. */
+/*
+ * MMIO: the accessors on the #VE and direct paths, then every decoder form through #VE, the
+ * moffs forms A0-A3 last.
+ */
 static void test_mmio(void **state)
 {
 	static struct rec r;
@@ -200,6 +203,7 @@ static void test_mmio(void **state)
 	add_mmio(want, &n, gtd_mmio_accessors, GTD_NR_MMIO_ACCESSORS, 0);
 	add_mmio(want, &n, gtd_mmio_accessors, GTD_NR_MMIO_ACCESSORS, 0x800);
 	add_mmio(want, &n, gtd_mmio_forms, GTD_NR_MMIO_FORMS, 0);
+	add_mmio(want, &n, gtd_mmio_moffs, GTD_NR_MMIO_MOFFS, 0);
 	expect_eq(&r, want, n);
 	assert_int_equal(vmm_td_vcpu_stats(td, 0, &st), 0);
 	assert_true(st.tdvmcalls[VMM_TDVMCALL_MMIO] > n);
