@@ -122,6 +122,8 @@ static const struct gtd_mmio_acc gtd_mmio_forms[] = {
  * The moffs forms A0-A3 of mmio_guest.c, in the order it runs them: each is written at run
  * time into a private buffer (MOV with the absolute address, then RET) and called, because
  * the address (the TD window's base + the shared GPA) is not known when the image is linked.
+ * The last GTD_NR_MMIO_MOFFS32 take a 32-bit offset (67) from GS, whose base the guest sets
+ * to the page with WRGSBASE; they run only with GTD_MMIO_ADDR32 in the boot options.
  */
 static const struct gtd_mmio_acc gtd_mmio_moffs[] = {
 	{0x70, 1, 1, 0xD4},		     /* A2     mov %al, moffs64 */
@@ -132,8 +134,18 @@ static const struct gtd_mmio_acc gtd_mmio_moffs[] = {
 	{0x46, 2, 0, 0},		     /* 66 A1  mov moffs64, %ax (upper 48 bits kept) */
 	{0x4C, 4, 0, 0},		     /* A1     mov moffs64, %eax (zero-extended) */
 	{0x68, 8, 0, 0},		     /* 48 A1  mov moffs64, %rax */
+	{0x80, 1, 1, 0x5C},		     /* 65 67 A2     mov %al, %gs:moffs32 */
+	{0x82, 2, 1, 0x6D7E},		     /* 65 66 67 A3  mov %ax, %gs:moffs32 */
+	{0x84, 4, 1, 0x8F90A1B2},	     /* 65 67 A3     mov %eax, %gs:moffs32 */
+	{0x88, 8, 1, 0x0F1E2D3C4B5A6978ULL}, /* 65 67 48 A3  mov %rax, %gs:moffs32 */
+	{0x41, 1, 0, 0},		     /* 65 67 A0     mov %gs:moffs32, %al */
+	{0x4A, 2, 0, 0},		     /* 65 66 67 A1  mov %gs:moffs32, %ax */
+	{0x54, 4, 0, 0},		     /* 65 67 A1     mov %gs:moffs32, %eax */
+	{0x60, 8, 0, 0},		     /* 65 67 48 A1  mov %gs:moffs32, %rax */
 };
-#define GTD_NR_MMIO_MOFFS (sizeof(gtd_mmio_moffs) / sizeof(gtd_mmio_moffs[0]))
+#define GTD_NR_MMIO_MOFFS32 8
+#define GTD_MMIO_ADDR32	    (1ULL << 8) /* boot option: the kernel lets user space WRGSBASE */
+#define GTD_NR_MMIO_MOFFS   (sizeof(gtd_mmio_moffs) / sizeof(gtd_mmio_moffs[0]))
 
 /* fault_guest.c: the scenario in boot option bits 15:8 (tdx_boot_regs[1]). */
 #define GTD_FAULT_SHIFT	      8

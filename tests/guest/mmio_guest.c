@@ -130,25 +130,35 @@ static void forms(u8 *p, int id)
  */
 static u8 moffs_code[32] __attribute__((aligned(16)));
 
-/* Encodings of gtd_mmio_moffs[]: an optional 66 or REX.W prefix, then the opcode. */
+/* Encodings of gtd_mmio_moffs[]: prefixes (66, 67, REX.W, GS), then the opcode. */
 static const struct {
-	u8 prefix, opcode;
+	u8 prefix[3], nprefix, opcode;
 } moffs_enc[] = {
-	{0, 0xA2}, {0x66, 0xA3}, {0, 0xA3}, {0x48, 0xA3},
-	{0, 0xA0}, {0x66, 0xA1}, {0, 0xA1}, {0x48, 0xA1},
+	{{0}, 0, 0xA2},		 {{0x66}, 1, 0xA3},
+	{{0}, 0, 0xA3},		 {{0x48}, 1, 0xA3},
+	{{0}, 0, 0xA0},		 {{0x66}, 1, 0xA1},
+	{{0}, 0, 0xA1},		 {{0x48}, 1, 0xA1},
+	{{0x65, 0x67}, 2, 0xA2}, {{0x65, 0x66, 0x67}, 3, 0xA3},
+	{{0x65, 0x67}, 2, 0xA3}, {{0x65, 0x67, 0x48}, 3, 0xA3},
+	{{0x65, 0x67}, 2, 0xA0}, {{0x65, 0x66, 0x67}, 3, 0xA1},
+	{{0x65, 0x67}, 2, 0xA1}, {{0x65, 0x67, 0x48}, 3, 0xA1},
 };
 _Static_assert(sizeof(moffs_enc) / sizeof(moffs_enc[0]) == GTD_NR_MMIO_MOFFS, "moffs_enc");
 
-static unsigned int moffs_write(unsigned int i, u64 addr)
+/* Write form i with its offset (8 bytes, or 4 after 67) and RET; the MOV's length. */
+static unsigned int moffs_write(unsigned int i, u64 moffs)
 {
-	unsigned int n = 0;
+	unsigned int n = 0, osz = 8;
 
 	memset(moffs_code, 0xCC, sizeof(moffs_code));
-	if (moffs_enc[i].prefix)
-		moffs_code[n++] = moffs_enc[i].prefix;
+	for (unsigned int k = 0; k < moffs_enc[i].nprefix; k++) {
+		moffs_code[n++] = moffs_enc[i].prefix[k];
+		if (moffs_enc[i].prefix[k] == 0x67)
+			osz = 4;
+	}
 	moffs_code[n++] = moffs_enc[i].opcode;
-	memcpy(&moffs_code[n], &addr, sizeof(addr));
-	n += sizeof(addr);
+	memcpy(&moffs_code[n], &moffs, osz);
+	n += osz;
 	moffs_code[n] = 0xC3; /* RET */
 	return n;
 }
@@ -159,20 +169,43 @@ static u64 moffs_call(u64 rax)
 	return rax;
 }
 
-/* gtd_mmio_moffs[] in order: one #VE each, loads checked like forms(), the length too. */
-static void moffs(u8 *p, int id)
+static u64 rdgsbase(void)
 {
-	for (unsigned int i = 0; i < GTD_NR_MMIO_MOFFS; i++) {
+	u64 v;
+
+	__asm__ volatile("rdgsbase %0" : "=r"(v));
+	return v;
+}
+
+static void wrgsbase(u64 v)
+{
+	__asm__ volatile("wrgsbase %0" : : "r"(v) : "memory");
+}
+
+/*
+ * gtd_mmio_moffs[] in order, the first n: one #VE each, loads checked like forms(), the
+ * length too. The moffs32 forms address p + off as GS:off, GS's base set to p meanwhile.
+ */
+static void moffs(u8 *p, unsigned int n, int id)
+{
+	u64 gs = n > GTD_NR_MMIO_MOFFS - GTD_NR_MMIO_MOFFS32 ? rdgsbase() : 0;
+
+	for (unsigned int i = 0; i < n; i++) {
 		const struct gtd_mmio_acc *a = &gtd_mmio_moffs[i];
+		bool addr32 = i >= GTD_NR_MMIO_MOFFS - GTD_NR_MMIO_MOFFS32;
 		u64 keep = a->size >= 4 ? 0 : ~0ULL << (8 * a->size);
-		unsigned int len = moffs_write(i, (u64)(uintptr_t)(p + a->off));
+		unsigned int len = moffs_write(i, addr32 ? a->off : (u64)(uintptr_t)(p + a->off));
 		struct insn_mmio insn;
 		u64 ves = tdx_ve_count, v;
 
 		/* The decoder's length is the RIP advance that lands on the RET. */
 		check(id + 4 * (int)i, insn_decode_mmio(moffs_code, len, &insn), INSN_OK);
 		check(id + 4 * (int)i + 1, insn.len, len);
+		if (addr32)
+			wrgsbase((u64)(uintptr_t)p);
 		v = moffs_call(a->write ? a->value : INIT);
+		if (addr32)
+			wrgsbase(gs);
 		check(id + 4 * (int)i + 2, tdx_ve_count - ves, 1);
 		check(id + 4 * (int)i + 3, v,
 		      a->write ? a->value : (INIT & keep) | pat(a->off, a->size));
@@ -185,6 +218,9 @@ int main(void)
 	u8 *rec = __va(GTD_MMIO_GPA | shared);
 	u8 *bar = __va(GTD_TESTDEV_GPA | shared);
 	u8 *scratch = bar + GTD_SCRATCH;
+	unsigned int nmoffs = tdx_boot_regs[1] & GTD_MMIO_ADDR32
+				      ? GTD_NR_MMIO_MOFFS
+				      : GTD_NR_MMIO_MOFFS - GTD_NR_MMIO_MOFFS32;
 	u64 ves;
 
 	/* Recorder: the accessors on both paths, then the decoder forms through #VE. */
@@ -199,7 +235,7 @@ int main(void)
 	ves = tdx_ve_count;
 	forms(rec, 300);
 	check(3, tdx_ve_count - ves, GTD_NR_MMIO_FORMS);
-	moffs(rec, 700);
+	moffs(rec, nmoffs, 700);
 
 	/* Test device: MAGIC at each size on both paths, scratch filled with the pattern. */
 	for (int path = 0; path < 2; path++) {
@@ -215,7 +251,7 @@ int main(void)
 	tdx_mmio_path = TDX_MMIO_VE;
 	accessors(scratch, 400);
 	forms(scratch, 500);
-	moffs(scratch, 800);
+	moffs(scratch, nmoffs, 800);
 	/* The stores of both sequences, read back through the direct path. */
 	tdx_mmio_path = TDX_MMIO_TDVMCALL;
 	for (unsigned int i = 0; i < GTD_NR_MMIO_FORMS; i++) {
@@ -225,7 +261,7 @@ int main(void)
 		if (a->write)
 			check(600 + (int)i, readq(scratch + a->off) & m, a->value);
 	}
-	for (unsigned int i = 0; i < GTD_NR_MMIO_MOFFS; i++) {
+	for (unsigned int i = 0; i < nmoffs; i++) {
 		const struct gtd_mmio_acc *a = &gtd_mmio_moffs[i];
 		u64 m = a->size == 8 ? ~0ULL : (1ULL << (8 * a->size)) - 1;
 
