@@ -212,6 +212,18 @@ static void moffs(u8 *p, unsigned int n, int id)
 	}
 }
 
+/* The stores of a sequence ran against p: each value must be there. */
+static void readback(u8 *p, const struct gtd_mmio_acc *seq, unsigned int n, int id)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		const struct gtd_mmio_acc *a = &seq[i];
+		u64 m = a->size == 8 ? ~0ULL : (1ULL << (8 * a->size)) - 1;
+
+		if (a->write)
+			check(id + (int)i, readq(p + a->off) & m, a->value);
+	}
+}
+
 int main(void)
 {
 	u64 shared = tdx_shared_mask();
@@ -252,22 +264,10 @@ int main(void)
 	accessors(scratch, 400);
 	forms(scratch, 500);
 	moffs(scratch, nmoffs, 800);
-	/* The stores of both sequences, read back through the direct path. */
+	/* The stores of the sequences, read back through the direct path. */
 	tdx_mmio_path = TDX_MMIO_TDVMCALL;
-	for (unsigned int i = 0; i < GTD_NR_MMIO_FORMS; i++) {
-		const struct gtd_mmio_acc *a = &gtd_mmio_forms[i];
-		u64 m = a->size == 8 ? ~0ULL : (1ULL << (8 * a->size)) - 1;
-
-		if (a->write)
-			check(600 + (int)i, readq(scratch + a->off) & m, a->value);
-	}
-	for (unsigned int i = 0; i < nmoffs; i++) {
-		const struct gtd_mmio_acc *a = &gtd_mmio_moffs[i];
-		u64 m = a->size == 8 ? ~0ULL : (1ULL << (8 * a->size)) - 1;
-
-		if (a->write)
-			check(900 + (int)i, readq(scratch + a->off) & m, a->value);
-	}
+	readback(scratch, gtd_mmio_forms, GTD_NR_MMIO_FORMS, 600);
+	readback(scratch, gtd_mmio_moffs, nmoffs, 900);
 	tdx_printf("mmio: %s\n", failed ? "FAILED" : "ok");
 	return failed;
 }
