@@ -31,8 +31,10 @@
 #include <Zydis/Zydis.h>
 
 #include "guest_ve_host.h"
+#include "tdx/status.h"
 #include "tdx/vmx.h"
 #include "tdxguest/insn.h"
+#include "tdxguest/mem.h"
 #include "tdxguest/ve.h"
 
 /* ---- what the guest links against: the image, the exception stubs ---------------------- */
@@ -44,6 +46,14 @@ __asm__(".globl __image_start\n.set __image_start, fuzz_image\n"
 	".globl __image_end\n.set __image_end, fuzz_image + 64\n");
 _Static_assert(IMAGE_SIZE == 64, "the .set above");
 const char tdx_exc_stubs[16 * 32];
+
+/* smp.c is not linked: the harness delivers only #VE, never an external interrupt. */
+void tdx_handle_irq(struct pt_regs *regs)
+{
+	(void)regs;
+	fprintf(stderr, "fuzz_guest_ve: an external interrupt reached tdx_exception\n");
+	abort();
+}
 
 /* ---- the input ------------------------------------------------------------------------- */
 
@@ -79,6 +89,7 @@ static uint64_t get_u64(struct input *in)
 #define MODE_VEINFO_ERR 0x10 /* TDG.VP.VEINFO.GET fails */
 #define MODE_SHARED	0x20 /* set the shared bit in the GPA */
 #define MODE_GLA_GPA	0x40 /* GLA = GPA (same page offset) */
+#define MODE_ACCEPT	0x80 /* tdx_accept_on_ve: a #VE on a private GPA accepts the page */
 
 struct call {
 	struct tdx_module_args in, out;
@@ -91,6 +102,8 @@ static struct {
 	int veinfo_reads;
 	struct call calls[MAX_CALLS];
 	int ncalls;
+	int accepts; /* TDG.MEM.PAGE.ACCEPT calls */
+	u64 accept_rcx, accept_status;
 	jmp_buf fatal;
 	bool fatal_armed;
 } fz;
@@ -131,6 +144,17 @@ u64 __tdcall(u64 fn, struct tdx_module_args *args)
 		memset(args, 0, sizeof(*args));
 		args->rcx = fz.mode & MODE_GPAW_BAD ? 47 : fz.mode & MODE_GPAW_48 ? 48 : 52;
 		return 0;
+	case TDG_MEM_PAGE_ACCEPT: {
+		/* The module's answer: success, already accepted (success too), or any status. */
+		uint8_t sel = get_u8(fz.in);
+
+		fz.accepts++;
+		fz.accept_rcx = args->rcx;
+		fz.accept_status = sel < 128   ? 0
+				   : sel < 192 ? TDX_PAGE_ALREADY_ACCEPTED | (sel & 3)
+					       : get_u64(fz.in);
+		return fz.accept_status;
+	}
 	case TDG_VP_VMCALL:
 		break;
 	default:
@@ -369,6 +393,34 @@ static void check_simple(const struct pt_regs *b, const struct pt_regs *a, bool 
 	}
 }
 
+/*
+ * A private GPA: a pending page. Without tdx_accept_on_ve fatal at once; with it, exactly one
+ * 4K TDG.MEM.PAGE.ACCEPT of the GPA's page, no TDVMCALL, and back to the same instruction
+ * (RIP unchanged, nothing else touched) when the module said success or already accepted.
+ */
+static void check_pending(const struct pt_regs *b, const struct pt_regs *a, bool fatal)
+{
+	bool ok =
+		!fz.accept_status || tdx_status_code(fz.accept_status) == TDX_PAGE_ALREADY_ACCEPTED;
+
+	if (fz.ncalls)
+		die("pending page: a TDVMCALL was made");
+	if (!(fz.mode & MODE_ACCEPT)) {
+		if (!fatal || fz.accepts)
+			die("pending page without tdx_accept_on_ve: not fatal at once");
+		return;
+	}
+	if (fz.accepts != 1 || fz.accept_rcx != ((fz.ve.gpa & ~0xFFFULL) | TDX_PS_4K))
+		die("pending page: not one 4K ACCEPT of the faulting page");
+	if (fatal != !ok)
+		die("pending page: fatal does not follow the ACCEPT status");
+	if (!fatal) {
+		check_untouched(b, a, 0);
+		if (a->rip != b->rip)
+			die("pending page: RIP moved (the access must be re-executed)");
+	}
+}
+
 static void check(const struct pt_regs *b, const struct pt_regs *a, bool fatal, const uint8_t *ip,
 		  size_t avail)
 {
@@ -405,7 +457,11 @@ static void check(const struct pt_regs *b, const struct pt_regs *a, bool fatal, 
 		check_io(b, a, fatal);
 		break;
 	case EXIT_REASON_EPT_VIOLATION:
-		check_mmio(b, a, fatal, ip, avail);
+		if (!(fz.mode & MODE_GPAW_BAD) &&
+		    !(fz.ve.gpa & 1ULL << ((fz.mode & MODE_GPAW_48 ? 48 : 52) - 1)))
+			check_pending(b, a, fatal);
+		else
+			check_mmio(b, a, fatal, ip, avail);
 		break;
 	case EXIT_REASON_HLT:
 		check_simple(b, a, fatal, TDVMCALL_INSTRUCTION_HLT, 0);
@@ -465,6 +521,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	guest_ve_reset();
 
 	fz.mode = get_u8(&in);
+	tdx_accept_on_ve = fz.mode & MODE_ACCEPT;
 	sel = get_u8(&in);
 	fz.ve.exit_reason = sel < 240 ? reasons[sel % NREASONS] : get_u64(&in);
 	fz.ve.exit_qual = get_u64(&in);
