@@ -112,5 +112,6 @@ void tdx_module_unload(void)
 		return;
 	platform_set_hooks(&(struct platform_hooks){.seamcall = NULL, .guest = NULL});
 	phys_set_poison_notifier(NULL);
+	tdx_module_set_trace(NULL, NULL);
 	memset(&tdxm, 0, sizeof(tdxm));
 }

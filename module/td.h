@@ -328,7 +328,25 @@ typedef uint64_t (*tdcall_fn)(struct cpu_regs *ctx, struct tdvps *vp, struct tdc
 void td_tdcall(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
 /* A leaf's status when it left the TD (the context is the host's now): RAX is not written. */
 #define TDCALL_EXITED (~0ULL)
-const char *tdx_tdcall_leaf_name(unsigned int leaf);
+
+/* Trace hooks (trace.c, tdx_module_set_trace): tdxsim's debugging facility, not Intel's. */
+struct td_trace {
+	const struct tdx_trace_hooks *hooks; /* NULL = off */
+	void *opaque;
+	unsigned int users; /* callers inside a hook, so that removal can wait for them */
+};
+extern struct td_trace td_trace;
+
+static inline bool td_trace_on(void)
+{
+	return __atomic_load_n(&td_trace.hooks, __ATOMIC_ACQUIRE) != NULL;
+}
+void td_trace_args(struct tdx_module_args *a, const uint64_t *gpr);
+/* out NULL: the leaf left the TD. Call only when td_trace_on(). */
+void td_trace_tdcall_slow(uint64_t tdr_pa, unsigned int vcpu, uint64_t rax,
+			  const struct tdx_module_args *in, const struct tdx_module_args *out,
+			  uint64_t status);
+void td_trace_ve_slow(const struct tdvps *vp, const struct ve_info *ve);
 
 uint64_t tdg_vp_vmcall(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
 		       unsigned int version);

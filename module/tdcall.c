@@ -49,22 +49,46 @@ const char *tdx_tdcall_leaf_name(unsigned int leaf)
 	return leaf < sizeof(tdcalls) / sizeof(tdcalls[0]) ? tdcalls[leaf].name : NULL;
 }
 
+/* The trace hook's line for this TDCALL: out registers unless the leaf left the TD. */
+static void tdcall_trace(const struct cpu_regs *ctx, uint64_t tdr_pa, unsigned int vcpu,
+			 uint64_t rax, const struct tdx_module_args *in, uint64_t status)
+{
+	struct tdx_module_args out;
+
+	if (status == TDCALL_EXITED) {
+		td_trace_tdcall_slow(tdr_pa, vcpu, rax, in, NULL, 0);
+		return;
+	}
+	td_trace_args(&out, ctx->gpr);
+	td_trace_tdcall_slow(tdr_pa, vcpu, rax, in, &out, status);
+}
+
 void td_tdcall(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
 {
 	uint64_t rax = ctx->gpr[REG_RAX_];
 	unsigned int leaf = tdx_leaf_of(rax), version = tdx_leaf_version(rax);
 	const struct tdcall_desc *d =
 		leaf < sizeof(tdcalls) / sizeof(tdcalls[0]) ? &tdcalls[leaf] : NULL;
-	uint64_t status;
+	bool trace = td_trace_on();
+	struct tdx_module_args in;
+	uint64_t status, tdr_pa = 0;
+	unsigned int vcpu = 0;
 
+	if (trace) {
+		/* Before the leaf: TDG.VP.VMCALL leaves the TD with the host's registers. */
+		td_trace_args(&in, ctx->gpr);
+		tdr_pa = vp->tdr_pa;
+		vcpu = vp->vcpu_index;
+	}
 	ctx->rip += ti->insn_len;
 	if (lp_current() >= 0 && lp_current() < PLATFORM_MAX_LPS)
 		tdcall_len[lp_current()] = ti->insn_len;
-	if (tdx_leaf_reserved_set(rax) || !d || !d->fn || version > d->max_version) {
-		ctx->gpr[REG_RAX_] = TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX;
-		return;
-	}
-	status = d->fn(ctx, vp, vp_tdcs(vp), version);
+	if (tdx_leaf_reserved_set(rax) || !d || !d->fn || version > d->max_version)
+		status = TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX;
+	else
+		status = d->fn(ctx, vp, vp_tdcs(vp), version);
 	if (status != TDCALL_EXITED)
 		ctx->gpr[REG_RAX_] = status;
+	if (trace)
+		tdcall_trace(ctx, tdr_pa, vcpu, rax, &in, status);
 }

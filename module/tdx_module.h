@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tdx/args.h" /* struct tdx_module_args */
+
 /*
  * Which module revision to behave as, where revisions differ.
  *
@@ -81,6 +83,42 @@ int tdx_module_inject_parse(const char *spec, char *err, size_t errlen);
 int tdx_seamcall_leaf_by_name(const char *name);
 /* Intel name of a leaf, or NULL when unknown. */
 const char *tdx_seamcall_leaf_name(unsigned int leaf);
+/* Intel name of a TDCALL leaf ("TDG.VP.VEINFO.GET"), or NULL when the module has none. */
+const char *tdx_tdcall_leaf_name(unsigned int leaf);
+
+/* ------------------------------------------------------------------------------------------
+ * Tracing the guest side: a debugging facility of tdxsim, NOT part of Intel's ABI (the real
+ * module tells the host nothing about TDCALLs it serves or #VEs it injects without a TD
+ * exit). `tdxsim run --trace` uses it to log what a TD does between its TD exits.
+ *
+ * Both hooks run on the LP running the vCPU, in the middle of its guest event, for every TD
+ * on the machine: a tracer compares tdr_pa with its own TD. They must not SEAMCALL or touch
+ * the TD; they may block briefly (a lock, a write), which stalls only that vCPU.
+ *
+ * tdcall: every TDCALL of a guest, valid or not, after the leaf ran. leaf_rax is the guest's
+ *   RAX (leaf | version << 16); in/out are RCX..R15, RBX, RDI, RSI before and after; status
+ *   is the completion status the guest finds in RAX. A leaf that left the TD (TDG.VP.VMCALL
+ *   that became a TD exit) has out = NULL and status 0: its results are the host's, given
+ *   at the next TDH.VP.ENTER.
+ * ve: a #VE raised in the guest, with the VE info it reads by TDG.VP.VEINFO.GET (exit
+ *   reason, qualification, GLA, GPA, instruction length). Not called when a still-valid VE
+ *   info turns it into #DF.
+ */
+struct tdx_trace_hooks {
+	void (*tdcall)(void *opaque, uint64_t tdr_pa, unsigned int vcpu, unsigned int lp,
+		       uint64_t leaf_rax, const struct tdx_module_args *in,
+		       const struct tdx_module_args *out, uint64_t status);
+	void (*ve)(void *opaque, uint64_t tdr_pa, unsigned int vcpu, unsigned int lp,
+		   uint32_t reason, uint64_t qual, uint64_t gla, uint64_t gpa, uint32_t len);
+};
+
+/*
+ * Install the hooks (either may be NULL), or remove them with hooks = NULL. One tracer at
+ * a time: 0, or -EBUSY when another tracer's hooks are installed. Removing waits for the
+ * vCPUs still inside a hook, so opaque may be freed once it returns. Off, the cost is one
+ * load and a branch per TDCALL and #VE. tdx_module_unload removes them.
+ */
+int tdx_module_set_trace(const struct tdx_trace_hooks *hooks, void *opaque);
 
 /* ------------------------------------------------------------------------------------------
  * PAMT inspection, for tests and fuzzers. Call at quiescent points (no SEAMCALL in flight).

@@ -989,6 +989,29 @@ const char *vmm_exit_reason_name(unsigned int reason)
 		return "EPT_VIOLATION";
 	case EXIT_REASON_TDCALL:
 		return "TDCALL";
+	/* #VE reasons (the --trace "ve" lines): what the module turns into a #VE. */
+	case EXIT_REASON_CPUID:
+		return "CPUID";
+	case EXIT_REASON_HLT:
+		return "HLT";
+	case EXIT_REASON_INVD:
+		return "INVD";
+	case EXIT_REASON_VMCALL:
+		return "VMCALL";
+	case EXIT_REASON_IO_INSTRUCTION:
+		return "IO_INSTRUCTION";
+	case EXIT_REASON_MSR_READ:
+		return "MSR_READ";
+	case EXIT_REASON_MSR_WRITE:
+		return "MSR_WRITE";
+	case EXIT_REASON_MWAIT_INSTRUCTION:
+		return "MWAIT_INSTRUCTION";
+	case EXIT_REASON_MONITOR_INSTRUCTION:
+		return "MONITOR_INSTRUCTION";
+	case EXIT_REASON_WBINVD:
+		return "WBINVD";
+	case EXIT_REASON_PCONFIG:
+		return "PCONFIG";
 	default:
 		return NULL;
 	}

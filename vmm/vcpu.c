@@ -19,6 +19,7 @@
 #include <tdx/vmx.h>
 
 #include "host/page_alloc.h"
+#include "module/tdx_module.h"
 #include "vmm_internal.h"
 
 void vmm_td_stop(struct vmm_td *td, enum vmm_stop_reason reason, int exit_status,
@@ -249,6 +250,73 @@ static void trace_exit(struct vmm_vcpu *vc, uint64_t status, const struct tdx_mo
 		  (unsigned long long)a->r15);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * What the module does inside the TD between TD exits: its trace hooks (tdx_module.h), a
+ * tdxsim debugging facility, not something a VMM on real TDX could see.
+ */
+
+/* RCX..RSI of a TDCALL as a JSON object. */
+static void args_json(char *buf, size_t len, const struct tdx_module_args *a)
+{
+	snprintf(buf, len,
+		 "{\"rcx\":\"0x%llx\",\"rdx\":\"0x%llx\",\"r8\":\"0x%llx\",\"r9\":\"0x%llx\","
+		 "\"r10\":\"0x%llx\",\"r11\":\"0x%llx\",\"r12\":\"0x%llx\",\"r13\":\"0x%llx\","
+		 "\"r14\":\"0x%llx\",\"r15\":\"0x%llx\",\"rbx\":\"0x%llx\",\"rdi\":\"0x%llx\","
+		 "\"rsi\":\"0x%llx\"}",
+		 (unsigned long long)a->rcx, (unsigned long long)a->rdx, (unsigned long long)a->r8,
+		 (unsigned long long)a->r9, (unsigned long long)a->r10, (unsigned long long)a->r11,
+		 (unsigned long long)a->r12, (unsigned long long)a->r13, (unsigned long long)a->r14,
+		 (unsigned long long)a->r15, (unsigned long long)a->rbx, (unsigned long long)a->rdi,
+		 (unsigned long long)a->rsi);
+}
+
+/* A TDCALL; TDG.VP.VMCALL that left the TD has no out/status: its TD exit line follows. */
+static void trace_tdcall(void *opaque, uint64_t tdr_pa, unsigned int vcpu, unsigned int lp,
+			 uint64_t rax, const struct tdx_module_args *in,
+			 const struct tdx_module_args *out, uint64_t status)
+{
+	struct vmm_td *td = opaque;
+	const char *name = tdx_tdcall_leaf_name(tdx_leaf_of(rax));
+	char ins[320], outs[320] = "";
+
+	if (tdr_pa != td->tdr)
+		return;
+	args_json(ins, sizeof(ins), in);
+	if (!out) {
+		vmm_trace(td,
+			  "\"lp\":%u,\"vcpu\":%u,\"tdcall\":\"%s\",\"rax\":\"0x%llx\",\"exited\":"
+			  "true,"
+			  "\"in\":%s",
+			  lp, vcpu, name ? name : "?", (unsigned long long)rax, ins);
+		return;
+	}
+	args_json(outs, sizeof(outs), out);
+	vmm_trace(
+		td,
+		"\"lp\":%u,\"vcpu\":%u,\"tdcall\":\"%s\",\"rax\":\"0x%llx\",\"status\":\"0x%llx\","
+		"\"in\":%s,\"out\":%s",
+		lp, vcpu, name ? name : "?", (unsigned long long)rax, (unsigned long long)status,
+		ins, outs);
+}
+
+/* A #VE with the VE info the guest will read. */
+static void trace_ve(void *opaque, uint64_t tdr_pa, unsigned int vcpu, unsigned int lp,
+		     uint32_t reason, uint64_t qual, uint64_t gla, uint64_t gpa, uint32_t len)
+{
+	struct vmm_td *td = opaque;
+	const char *name = vmm_exit_reason_name(reason);
+
+	if (tdr_pa != td->tdr)
+		return;
+	vmm_trace(td,
+		  "\"lp\":%u,\"vcpu\":%u,\"ve\":\"%s\",\"reason\":%u,\"qual\":\"0x%llx\","
+		  "\"gla\":\"0x%llx\",\"gpa\":\"0x%llx\",\"len\":%u",
+		  lp, vcpu, name ? name : "other", reason, (unsigned long long)qual,
+		  (unsigned long long)gla, (unsigned long long)gpa, len);
+}
+
+static const struct tdx_trace_hooks trace_hooks = {.tdcall = trace_tdcall, .ve = trace_ve};
+
 long vmm_vcpu_loop(void *arg)
 {
 	struct vmm_vcpu *vc = arg;
@@ -340,8 +408,13 @@ int vmm_td_run(struct vmm_td *td)
 {
 	struct platform_stats ps;
 	uint64_t t0 = vmm_now_ns();
+	bool traced;
 	int ret = 0;
 
+	/* One tracer at a time (the hooks are the module's): another TD's trace keeps them. */
+	traced = td->cfg.trace_file && !tdx_module_set_trace(&trace_hooks, td);
+	if (td->cfg.trace_file && !traced)
+		vmm_trace(td, "\"trace\":\"no TDCALL or #VE lines: another TD's trace is on\"");
 	platform_get_stats(&ps);
 	td->ve_before = ps.deliveries;
 	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
@@ -389,6 +462,8 @@ int vmm_td_run(struct vmm_td *td)
 	}
 	platform_get_stats(&ps);
 	td->ve_after = ps.deliveries;
+	if (traced)
+		tdx_module_set_trace(NULL, NULL);
 	td->run_ns = vmm_now_ns() - t0;
 	return ret;
 }

@@ -222,6 +222,156 @@ static void test_bad_config(void **state)
 	test_hello(state);
 }
 
+/* ---- --trace: SEAMCALLs, TDCALLs, #VEs and TD exits as JSON lines ---- */
+
+/*
+ * One JSON object: starts with the time, braces balanced outside strings and closed only
+ * by the last character, every string closed. (Values never hold escapes or braces.)
+ */
+static bool json_object_line(const char *l)
+{
+	size_t n = strlen(l);
+	int depth = 0;
+	bool in_str = false;
+
+	if (strncmp(l, "{\"t_ns\":", 8) || n < 2 || l[n - 1] != '\n' || l[n - 2] != '}')
+		return false;
+	for (size_t i = 0; i < n - 1; i++) {
+		if (l[i] == '"')
+			in_str = !in_str;
+		else if (!in_str && l[i] == '{')
+			depth++;
+		else if (!in_str && l[i] == '}' && (--depth < 0 || (depth == 0 && i != n - 2)))
+			return false;
+	}
+	return !in_str && depth == 0;
+}
+
+static bool has(const char *l, const char *key)
+{
+	return strstr(l, key) != NULL;
+}
+
+struct trace_counts {
+	unsigned int lines, seamcalls, enter_seamcalls, mng_create, mr_finalize, exits;
+	unsigned int tdcalls, veinfo_get, vmcall, vp_info, ves, ve_serial_out;
+	unsigned int vmcall_then_exit; /* a TDG.VP.VMCALL line followed by its TD exit line */
+};
+
+/* Count the lines of each kind, checking each one's shape and keys. */
+static void trace_parse(FILE *f, struct trace_counts *c)
+{
+	char ve_out[128], veinfo_out[160], *line = NULL, prev[64] = "";
+	uint64_t qual = tdx_io_qual_make(1, false, false, false, false, 0x3F8);
+	size_t cap = 0;
+
+	/* An OUT %al,%dx to COM1's THR, and what TDG.VP.VEINFO.GET returns for it. */
+	snprintf(ve_out, sizeof(ve_out),
+		 "\"ve\":\"IO_INSTRUCTION\",\"reason\":%u,\"qual\":\"0x%llx\",\"gla\":\"0x0\","
+		 "\"gpa\":\"0x0\",\"len\":1}",
+		 EXIT_REASON_IO_INSTRUCTION, (unsigned long long)qual);
+	snprintf(veinfo_out, sizeof(veinfo_out),
+		 "\"out\":{\"rcx\":\"0x%x\",\"rdx\":\"0x%llx\",\"r8\":\"0x0\",\"r9\":\"0x0\","
+		 "\"r10\":\"0x1\",",
+		 EXIT_REASON_IO_INSTRUCTION, (unsigned long long)qual);
+	memset(c, 0, sizeof(*c));
+	while (getline(&line, &cap, f) > 0) {
+		c->lines++;
+		if (!json_object_line(line))
+			fail_msg("trace line %u is not one JSON object: %s", c->lines, line);
+		if (has(line, "\"seamcall\":\"")) {
+			c->seamcalls++;
+			c->enter_seamcalls += has(line, "\"TDH.VP.ENTER\"");
+			c->mng_create += has(line, "\"seamcall\":\"TDH.MNG.CREATE\"");
+			c->mr_finalize += has(line, "\"seamcall\":\"TDH.MR.FINALIZE\"");
+			assert_true(has(line, "\"lp\":") && has(line, "\"status\":\"0x"));
+		} else if (has(line, "\"tdcall\":\"")) {
+			c->tdcalls++;
+			assert_true(has(line, "\"lp\":0,\"vcpu\":0,") && has(line, "\"rax\":\"0x"));
+			assert_true(has(line, "\"in\":{\"rcx\":") && has(line, "\"rsi\":\"0x"));
+			if (has(line, "\"exited\":true")) {
+				assert_false(has(line, "\"out\":") || has(line, "\"status\":"));
+			} else {
+				assert_true(has(line, "\"status\":\"0x") && has(line, "\"out\":{"));
+			}
+			if (has(line, "\"tdcall\":\"TDG.VP.VEINFO.GET\"")) {
+				c->veinfo_get++;
+				assert_true(has(line, "\"status\":\"0x0\""));
+				/* the first #VE is the MMIO one, every other one COM1's OUT */
+				if (c->veinfo_get > 1 && !has(line, veinfo_out))
+					fail_msg("VEINFO.GET of an OUT: %s", line);
+			}
+			if (has(line, "\"tdcall\":\"TDG.VP.VMCALL\"")) {
+				c->vmcall++;
+				assert_true(has(line, "\"exited\":true"));
+			}
+			c->vp_info += has(line, "\"tdcall\":\"TDG.VP.INFO\"");
+		} else if (has(line, "\"ve\":\"")) {
+			c->ves++;
+			c->ve_serial_out += has(line, ve_out);
+			assert_true(has(line, "\"lp\":0,\"vcpu\":0,") && has(line, "\"len\":"));
+		} else if (has(line, "\"exit\":\"")) {
+			c->exits++;
+			c->vmcall_then_exit +=
+				!strcmp(prev, "TDG.VP.VMCALL") && has(line, "\"exit\":\"TDCALL\"");
+			assert_true(has(line, "\"guest_ns\":") && has(line, "\"r15\":\"0x"));
+		} else {
+			fail_msg("trace line of no known kind: %s", line);
+		}
+		snprintf(prev, sizeof(prev), "%s",
+			 has(line, "\"tdcall\":\"TDG.VP.VMCALL\"") ? "TDG.VP.VMCALL" : "");
+	}
+	free(line);
+}
+
+static void test_trace(void **state)
+{
+	static const struct tdx_trace_hooks other = {0};
+	struct vmm_td_config cfg;
+	struct serial_capture out;
+	struct vmm_vcpu_stats st;
+	struct vmm_td_stats ts;
+	struct trace_counts c;
+	struct vmm_td *td;
+	FILE *f = tmpfile();
+
+	(void)state;
+	assert_non_null(f);
+	vmm_td_config_default(&cfg);
+	cfg.trace_file = f;
+	td = run(hello_elf, &cfg, &out);
+	assert_string_equal(out.buf, HELLO_OUT);
+	/* The VMM removed its hooks when the run ended: another tracer may install them. */
+	assert_int_equal(tdx_module_set_trace(&other, NULL), 0);
+	assert_int_equal(tdx_module_set_trace(&other, NULL), -EBUSY);
+	assert_int_equal(tdx_module_set_trace(NULL, NULL), 0);
+	assert_int_equal(vmm_td_vcpu_stats(td, 0, &st), 0);
+	vmm_td_stats(td, &ts);
+	vmm_td_destroy(td);
+	fflush(f);
+	rewind(f);
+	trace_parse(f, &c);
+	fclose(f);
+
+	/* SEAMCALLs: the build's (one TD, one finalize), never VP.ENTER (in the exit lines) */
+	assert_int_equal(c.mng_create, 1);
+	assert_int_equal(c.mr_finalize, 1);
+	assert_int_equal(c.enter_seamcalls, 0);
+	/* Exits: all TDG.VP.VMCALL, each right after its TDCALL line */
+	assert_int_equal(c.exits, st.entries);
+	assert_int_equal(c.vmcall, st.exits[EXIT_REASON_TDCALL]);
+	assert_int_equal(c.vmcall_then_exit, c.vmcall);
+	/* #VE: one line per delivery, each read once; one per byte on COM1, one MMIO */
+	assert_int_equal(c.ves, ts.ve_deliveries);
+	assert_int_equal(c.veinfo_get, c.ves);
+	assert_int_equal(c.ve_serial_out, strlen(HELLO_OUT));
+	assert_int_equal(c.ves, strlen(HELLO_OUT) + 1);
+	/* TDCALLs: the SDK's TDG.VP.INFO at start-up, the #VE handler's, the TDVMCALLs */
+	assert_int_equal(c.vp_info, 1);
+	assert_int_equal(c.tdcalls, c.vp_info + c.veinfo_get + c.vmcall);
+	assert_int_equal(c.lines, c.seamcalls + c.tdcalls + c.ves + c.exits);
+}
+
 /* ---- the command ---- */
 
 static void test_tool(void **state)
@@ -270,7 +420,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_seamcall_insn), cmocka_unit_test(test_exit_status_4vcpus),
 		cmocka_unit_test(test_fatal_error),   cmocka_unit_test(test_lazy_aug),
 		cmocka_unit_test(test_out_of_bounds), cmocka_unit_test(test_bad_config),
-		cmocka_unit_test(test_tool),
+		cmocka_unit_test(test_trace),	      cmocka_unit_test(test_tool),
 	};
 
 	if (argc != 7) {
