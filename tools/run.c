@@ -41,7 +41,7 @@ static void usage_run(FILE *f)
 		   "  --io-path P      guest port I/O: direct (TDVMCALL) or ve (#VE, default)\n"
 		   "  --mmio-path P    guest MMIO: direct (TDVMCALL) or ve (#VE, default)\n"
 		   "  --debug          ATTRIBUTES.DEBUG (else SEPT_VE_DISABLE is set)\n"
-		   "  --trace FILE     JSON lines: each SEAMCALL of the build, TD exit, TDCALL, #VE\n"
+		   "  --trace FILE     JSON lines: SEAMCALLs, TD exits, TDCALLs, #VEs\n"
 		   "  --seamcall M     gate (default) or insn (the trapping opcode)\n"
 		   "  --quiet          no summary\n");
 }
