@@ -48,7 +48,7 @@ static void td_exit_common(struct cpu_regs *ctx, struct tdvps *vp)
 	lp_world_exit(ctx);
 	__atomic_sub_fetch(&tdcs->refcount[vp->epoch & 1], 1, __ATOMIC_ACQ_REL);
 	if (vp->state == VCPU_ACTIVE)
-		vp->state = VCPU_READY;
+		__atomic_store_n(&vp->state, VCPU_READY, __ATOMIC_RELEASE); /* see tdh_vp_enter */
 	tdxm.lp[lp].cur_tdvpr = 0;
 	pamt_unlock(e, true);
 }

@@ -75,7 +75,8 @@ uint64_t tdh_vp_enter(uint64_t *regs, unsigned int version, unsigned int lp)
 		resume_tdvmcall(v.vp, regs);
 	v.vp->epoch = __atomic_load_n(&tdcs->td_epoch, __ATOMIC_ACQUIRE);
 	__atomic_add_fetch(&tdcs->refcount[v.vp->epoch & 1], 1, __ATOMIC_ACQ_REL);
-	v.vp->state = VCPU_ACTIVE;
+	/* Atomic: tests and debuggers watch a running vCPU's state without the TDVPR lock. */
+	__atomic_store_n(&v.vp->state, VCPU_ACTIVE, __ATOMIC_RELEASE);
 	v.vp->launched = true;
 	tdxm.lp[lp].cur_tdvpr = v.vp->tdvpr_pa;
 	tdxm.lp[lp].entered = true;
