@@ -69,4 +69,26 @@ uint64_t td_call_on(unsigned int lp, uint64_t leaf, struct tdx_module_args *a);
 /* Full teardown in the architectural order, reclaiming every page; 0 or the failing status. */
 uint64_t td_teardown(struct test_td *td);
 
+/*
+ * Guest assembly shared by the hand-built TDs that have an IDT: `call set_gate` with RDI = the
+ * IDT, ESI = the vector, RAX = the handler writes a 64-bit interrupt gate (P = 1, type 0xE,
+ * selector 0x33: guest code runs with the host's ring-3 code segment). Clobbers RCX, RDX, RSI.
+ */
+#define TD_ASM_SET_GATE                                                                            \
+	"set_gate:\n"                                                                              \
+	"	shll $4, %esi\n"                                                                         \
+	"	movq %rax, %rdx\n"                                                                       \
+	"	andl $0xffff, %edx\n"                                                                    \
+	"	movq %rax, %rcx\n"                                                                       \
+	"	shrq $16, %rcx\n"                                                                        \
+	"	andl $0xffff, %ecx\n"                                                                    \
+	"	shlq $48, %rcx\n"                                                                        \
+	"	orq %rcx, %rdx\n"                                                                        \
+	"	movabsq $0x00008e0000330000, %rcx\n"                                                     \
+	"	orq %rcx, %rdx\n"                                                                        \
+	"	movq %rdx, (%rdi,%rsi)\n"                                                                \
+	"	shrq $32, %rax\n"                                                                        \
+	"	movq %rax, 8(%rdi,%rsi)\n"                                                               \
+	"	ret\n"
+
 #endif

@@ -140,22 +140,7 @@ __asm__(".pushsection .rodata\n"
 	"	movq %rdi, 0x802(%rdi)\n"
 	"	lidt 0x800(%rdi)\n"
 	"	ret\n"
-	/* set_gate: RDI = IDT, ESI = vector, RAX = handler (64-bit interrupt gate, P=1) */
-	"set_gate:\n"
-	"	shll $4, %esi\n"
-	"	movq %rax, %rdx\n"
-	"	andl $0xffff, %edx\n"
-	"	movq %rax, %rcx\n"
-	"	shrq $16, %rcx\n"
-	"	andl $0xffff, %ecx\n"
-	"	shlq $48, %rcx\n"
-	"	orq %rcx, %rdx\n"
-	"	movabsq $0x00008e0000330000, %rcx\n"
-	"	orq %rcx, %rdx\n"
-	"	movq %rdx, (%rdi,%rsi)\n"
-	"	shrq $32, %rax\n"
-	"	movq %rax, 8(%rdi,%rsi)\n"
-	"	ret\n"
+	TD_ASM_SET_GATE
 	IRQ_STUB("30") IRQ_STUB("31") IRQ_STUB("35") IRQ_STUB("36") IRQ_STUB("37")
 	IRQ_STUB("50")
 	/* Stack: 9 saved registers, the vector, RIP, CS, RFLAGS, RSP, SS */
