@@ -203,6 +203,31 @@ uint64_t td_build_basic(struct test_td *td)
 	return td_build_runnable(td, TD_HKID);
 }
 
+uint64_t td_build_guest(struct test_td *td, const void *code, const void *data, uint64_t *data_hpa)
+{
+	struct td_params p;
+	uint64_t s;
+
+	td_params_default(&p);
+	s = td_create(td, TD_HKID);
+	if (!s)
+		s = td_init(td, &p);
+	if (!s)
+		s = td_add_vcpu(td);
+	if (!s)
+		s = td_sept_map(td, TD_CODE_GPA); /* the data page shares its tables */
+	if (!s && data) {
+		s = td_page_add(td, TD_DATA_GPA, data, false);
+		if (data_hpa)
+			*data_hpa = td->last_page;
+	}
+	if (!s)
+		s = td_page_add(td, TD_CODE_GPA, code, false);
+	if (!s)
+		s = td_finalize(td);
+	return s;
+}
+
 uint64_t td_build_runnable(struct test_td *td, uint16_t hkid)
 {
 	struct td_params p;

@@ -60,6 +60,14 @@ uint64_t td_finalize(struct test_td *td);
 uint64_t td_build_basic(struct test_td *td);
 /* The same with a chosen HKID. */
 uint64_t td_build_runnable(struct test_td *td, uint16_t hkid);
+/*
+ * A finalized TD with one vCPU that runs guest code: `code` (4096 bytes, td_code_page) at
+ * TD_CODE_GPA, the page of the reset vector, and, when `data` is not NULL, a data page at
+ * TD_DATA_GPA just below it (its HPA in *data_hpa if that is not NULL); neither measured.
+ */
+#define TD_CODE_GPA 0xFFFFF000ULL
+#define TD_DATA_GPA 0xFFFFE000ULL
+uint64_t td_build_guest(struct test_td *td, const void *code, const void *data, uint64_t *data_hpa);
 
 /* SEAMCALL on LP 0 through the DIRECT path unless a test chooses otherwise. */
 extern enum call_path td_path;

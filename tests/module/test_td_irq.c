@@ -26,8 +26,8 @@
 #include "td_harness.h"
 #include "tdx/pi.h"
 
-#define CODE_GPA 0xFFFFF000ULL
-#define DATA_GPA 0xFFFFE000ULL
+#define CODE_GPA TD_CODE_GPA
+#define DATA_GPA TD_DATA_GPA
 #define NV	 0xF2 /* the VMM's notification vector (Linux's POSTED_INTR_VECTOR) */
 
 #define TDCALL_BYTES ".byte 0x66, 0x0f, 0x01, 0xcc\n"
@@ -237,19 +237,11 @@ static uint64_t pid_pa;
 static void build_irq_td(void)
 {
 	static uint8_t code[4096], data[4096];
-	struct td_params p;
 	struct tdx_module_args a;
 
 	platform_claim_signals();
 	td_code_page(code, irq_guest, irq_guest_end);
-	td_params_default(&p);
-	assert_int_equal(td_create(&td, TD_HKID), 0);
-	assert_int_equal(td_init(&td, &p), 0);
-	assert_int_equal(td_add_vcpu(&td), 0);
-	assert_int_equal(td_sept_map(&td, CODE_GPA), 0);
-	assert_int_equal(td_page_add(&td, DATA_GPA, data, false), 0);
-	assert_int_equal(td_page_add(&td, CODE_GPA, code, false), 0);
-	assert_int_equal(td_finalize(&td), 0);
+	assert_int_equal(td_build_guest(&td, code, data, NULL), 0);
 
 	pid_pa = td_page_alloc();
 	pid = phys_host_va(pid_pa);

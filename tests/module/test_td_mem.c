@@ -457,7 +457,7 @@ static void test_epoch_and_cache_wb(void **state)
 /* ------------------------------------------------------------------------------------------
  * A guest accepts what the host adds.
  */
-#define CODE_GPA 0xFFFFF000ULL
+#define CODE_GPA TD_CODE_GPA
 
 extern const uint8_t accept_code[], accept_code_end[];
 __asm__(".pushsection .rodata\n"
@@ -521,7 +521,6 @@ static void aug_accept_on(enum call_path path)
 {
 	static uint8_t code[4096];
 	struct test_td td;
-	struct td_params p;
 	struct tdx_module_args a;
 	uint64_t pg, p2m;
 
@@ -529,13 +528,7 @@ static void aug_accept_on(enum call_path path)
 		skip();
 	platform_claim_signals();
 	td_code_page(code, accept_code, accept_code_end);
-	td_params_default(&p);
-	assert_int_equal(td_create(&td, TD_HKID), 0);
-	assert_int_equal(td_init(&td, &p), 0);
-	assert_int_equal(td_add_vcpu(&td), 0);
-	assert_int_equal(td_sept_map(&td, CODE_GPA), 0);
-	assert_int_equal(td_page_add(&td, CODE_GPA, code, false), 0);
-	assert_int_equal(td_finalize(&td), 0);
+	assert_int_equal(td_build_guest(&td, code, NULL, NULL), 0);
 	assert_int_equal(td_sept_map(&td, G), 0);
 	td_path = path; /* VP.ENTER needs a real SEAMCALL (trap or gate) */
 

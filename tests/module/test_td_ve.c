@@ -16,8 +16,8 @@
 #include "td.h"
 #include "td_harness.h"
 
-#define CODE_GPA 0xFFFFF000ULL
-#define DATA_GPA 0xFFFFE000ULL
+#define CODE_GPA TD_CODE_GPA
+#define DATA_GPA TD_DATA_GPA
 
 /* Data page layout (offsets from its start) */
 #define D_IDTR	    0x800
@@ -135,7 +135,6 @@ static void test_ve_df(void **state)
 {
 	static uint8_t code[4096], data[4096];
 	struct test_td td;
-	struct td_params p;
 	struct tdx_module_args a = {0};
 	uint64_t data_hpa;
 	const uint8_t *d;
@@ -143,15 +142,7 @@ static void test_ve_df(void **state)
 	(void)state;
 	platform_claim_signals();
 	td_code_page(code, ve_guest, ve_guest_end);
-	td_params_default(&p);
-	assert_int_equal(td_create(&td, TD_HKID), 0);
-	assert_int_equal(td_init(&td, &p), 0);
-	assert_int_equal(td_add_vcpu(&td), 0);
-	assert_int_equal(td_sept_map(&td, CODE_GPA), 0);
-	assert_int_equal(td_page_add(&td, DATA_GPA, data, false), 0);
-	data_hpa = td.last_page;
-	assert_int_equal(td_page_add(&td, CODE_GPA, code, false), 0);
-	assert_int_equal(td_finalize(&td), 0);
+	assert_int_equal(td_build_guest(&td, code, data, &data_hpa), 0);
 
 	td_path = PATH_GATE;
 	a.rcx = td.tdvpr[0];
