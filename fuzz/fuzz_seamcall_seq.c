@@ -276,11 +276,10 @@ static void __attribute__((noreturn)) finding(const char *what, const char *deta
 static void check_invariants(void)
 {
 	static char buf[8192];
+	const char *what = fuzz_invariants_broken(buf, sizeof(buf));
 
-	if (tdx_pamt_check(buf, sizeof(buf)))
-		finding("PAMT checker", buf);
-	if (tdx_sept_check(buf, sizeof(buf)))
-		finding("Secure EPT checker", buf);
+	if (what)
+		finding(what, buf);
 }
 
 /* ---- the machine, once per process ------------------------------------------------------- */

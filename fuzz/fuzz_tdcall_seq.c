@@ -474,11 +474,10 @@ static void __attribute__((format(printf, 1, 2), noreturn)) findingf(const char 
 static void check_invariants(void)
 {
 	static char buf[8192];
+	const char *what = fuzz_invariants_broken(buf, sizeof(buf));
 
-	if (tdx_pamt_check(buf, sizeof(buf)))
-		finding("PAMT checker", buf);
-	if (tdx_sept_check(buf, sizeof(buf)))
-		finding("Secure EPT checker", buf);
+	if (what)
+		finding(what, buf);
 }
 
 /* ---- the TD, built for each input ----------------------------------------------------------- */

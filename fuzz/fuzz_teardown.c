@@ -50,9 +50,19 @@ static void pamt_scan(struct pamt_scan *sc)
 	}
 }
 
+const char *fuzz_invariants_broken(char *buf, size_t buflen)
+{
+	if (tdx_pamt_check(buf, buflen))
+		return "PAMT checker";
+	if (tdx_sept_check(buf, buflen))
+		return "Secure EPT checker";
+	return NULL;
+}
+
 const char *fuzz_teardown_all(char *buf, size_t buflen)
 {
 	static struct pamt_scan sc;
+	const char *what;
 
 	pamt_scan(&sc);
 	for (unsigned int i = 0; i < sc.nr_tdr; i++) {
@@ -81,10 +91,9 @@ const char *fuzz_teardown_all(char *buf, size_t buflen)
 		}
 	}
 	buf[0] = 0;
-	if (tdx_pamt_check(buf, buflen))
-		return "PAMT checker";
-	if (tdx_sept_check(buf, buflen))
-		return "Secure EPT checker";
+	what = fuzz_invariants_broken(buf, buflen);
+	if (what)
+		return what;
 	pamt_scan(&sc);
 	if (sc.td_pages)
 		return "PAMT not clean after teardown";

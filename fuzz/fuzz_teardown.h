@@ -2,7 +2,8 @@
 /*
  * The end of a module fuzzer's input: every TD the PAMT knows is torn down in KVM's order
  * (td_teardown() of tests/module/td_teardown.c), then the PAMT must hold no TD page and no
- * HKID may be assigned (fuzz_seamcall_seq, fuzz_tdcall_seq).
+ * HKID may be assigned (fuzz_seamcall_seq, fuzz_tdcall_seq); and the invariant checkers both
+ * run between calls.
  */
 #ifndef TDXSIM_FUZZ_TEARDOWN_H
 #define TDXSIM_FUZZ_TEARDOWN_H
@@ -11,5 +12,8 @@
 
 /* NULL when every TD went and the PAMT is clean; else what failed, with details in buf. */
 const char *fuzz_teardown_all(char *buf, size_t buflen);
+
+/* The module's invariants now: NULL, or which checker (PAMT, Secure EPT) failed, details in buf. */
+const char *fuzz_invariants_broken(char *buf, size_t buflen);
 
 #endif
