@@ -2,7 +2,20 @@
 #ifndef TDXSIM_TOOLS_H
 #define TDXSIM_TOOLS_H
 
-/* Each gets argv[0] = its own name. Exit status: 0 ok, 1 failure, 2 usage. */
+/*
+ * Exit statuses of the tdxsim command (docs/VMM.md, "Exit status"). A guest's own status
+ * passes through when it is 0..TDXSIM_EXIT_GUEST_MAX; everything tdxsim says of its own sits
+ * above, where no passed-through guest status can be mistaken for it, with 124..126 as
+ * timeout(1) and env(1) use them and 128 + N for a signal, as a shell reports it.
+ */
+#define TDXSIM_EXIT_GUEST_MAX	122 /* 0..122: the guest's exit status, unchanged */
+#define TDXSIM_EXIT_GUEST_RANGE 123 /* the guest's status was outside 0..122 */
+#define TDXSIM_EXIT_TIMEOUT	124 /* --timeout expired */
+#define TDXSIM_EXIT_TOOL	125 /* tdxsim failed: usage, options, image, bring-up, trace */
+#define TDXSIM_EXIT_TD_FATAL	126 /* the TD stopped without a status (fatal error, fault) */
+#define TDXSIM_EXIT_SIGNAL(sig) (128 + (sig)) /* SIGINT: 130, SIGTERM: 143 */
+
+/* Each gets argv[0] = its own name and returns one of the statuses above. */
 int cmd_host_init(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
