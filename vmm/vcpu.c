@@ -22,25 +22,46 @@
 #include "module/tdx_module.h"
 #include "vmm_internal.h"
 
-void vmm_td_stop(struct vmm_td *td, enum vmm_stop_reason reason, int exit_status,
-		 const char *message)
+/*
+ * Record the TD's first stop - reason, status, message, vCPU, code, GPA - in one step under
+ * td->lock, and ask every vCPU to stop. Later stops only ask again: the first one stays
+ * whole however many vCPUs stop at once. true when this call's stop was the first.
+ */
+static bool td_stop_record(struct vmm_td *td, enum vmm_stop_reason reason, int exit_status,
+			   unsigned int vcpu, uint64_t code, uint64_t gpa, const char *message)
 {
+	bool first;
+
 	pthread_mutex_lock(&td->lock);
-	if (td->result.reason == VMM_STOP_NONE) {
+	first = td->result.reason == VMM_STOP_NONE;
+	if (first) {
 		td->result.reason = reason;
 		td->result.exit_status = exit_status;
+		td->result.vcpu = vcpu;
+		td->result.code = code;
+		td->result.gpa = gpa;
 		snprintf(td->result.message, sizeof(td->result.message), "%s",
 			 message ? message : "");
-		if (lp_current() >= 0) {
-			for (unsigned int v = 0; v < td->nr_vcpus; v++) {
-				if (td->vcpus[v].lp == (unsigned int)lp_current())
-					td->result.vcpu = v;
-			}
-		}
 	}
 	atomic_store(&td->stop, true);
 	pthread_cond_broadcast(&td->wake);
 	pthread_mutex_unlock(&td->lock);
+	return first;
+}
+
+void vmm_td_stop(struct vmm_td *td, enum vmm_stop_reason reason, int exit_status,
+		 const char *message)
+{
+	unsigned int vcpu = 0;
+
+	/* From a vCPU's thread: that vCPU (its LP is the current one). */
+	if (lp_current() >= 0) {
+		for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+			if (td->vcpus[v].lp == (unsigned int)lp_current())
+				vcpu = v;
+		}
+	}
+	td_stop_record(td, reason, exit_status, vcpu, 0, 0, message);
 }
 
 static void stopf(struct vmm_vcpu *vc, enum vmm_stop_reason reason, uint64_t code, uint64_t gpa,
@@ -49,25 +70,13 @@ static void stopf(struct vmm_vcpu *vc, enum vmm_stop_reason reason, uint64_t cod
 static void stopf(struct vmm_vcpu *vc, enum vmm_stop_reason reason, uint64_t code, uint64_t gpa,
 		  const char *fmt, ...)
 {
-	struct vmm_td *td = vc->td;
-	char msg[sizeof(td->result.message)];
+	char msg[sizeof(vc->td->result.message)];
 	va_list ap;
-	bool first;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pthread_mutex_lock(&td->lock);
-	first = td->result.reason == VMM_STOP_NONE;
-	pthread_mutex_unlock(&td->lock);
-	vmm_td_stop(td, reason, 1, msg);
-	if (first) {
-		pthread_mutex_lock(&td->lock);
-		td->result.vcpu = vc->index;
-		td->result.code = code;
-		td->result.gpa = gpa;
-		pthread_mutex_unlock(&td->lock);
-	}
+	td_stop_record(vc->td, reason, 1, vc->index, code, gpa, msg);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -376,7 +385,7 @@ long vmm_vcpu_loop(void *arg)
 		case EXIT_REASON_TDCALL:
 			vc->st.tdvmcalls[tdvmcall_kind(&a)]++;
 			again = tdvmcall_handle(&vc->tv, status, &a) == TDVMCALL_RESUME;
-			if (!again && td->result.reason == VMM_STOP_NONE)
+			if (!again) /* recorded only when nothing stopped the TD before */
 				stopf(vc, VMM_STOP_FATAL_ERROR, 0, 0, "vCPU %u stopped", vc->index);
 			break;
 		case EXIT_REASON_EXTERNAL_INTERRUPT:

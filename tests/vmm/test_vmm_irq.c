@@ -6,10 +6,12 @@
  * destination form, the KVM answers for other delivery modes and reserved bits; an IPI
  * that wakes a vCPU in tdx_safe_halt and runs its handler; vmm_td_post_interrupt() waking a
  * vCPU halted with interrupts blocked, the interrupt taken only after STI; the GetQuote
- * notification to the vCPU that registered it; vmm_td_stop() with every vCPU halted.
+ * notification to the vCPU that registered it; vmm_td_stop() with every vCPU halted; every
+ * vCPU reporting a fatal error at once, exactly one stop recorded whole.
  * Exact serial output and the VMM's per-vCPU counters (halts, IPIs sent, interrupts).
  *
  * Arguments: irq_smp.elf irq_icr.elf irq_post.elf irq_stop.elf irq_notify.elf irq_ipi.elf
+ *            irq_fatal.elf
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,7 +31,7 @@
 #include "tests/support/vmm_machine.h"
 #include "vmm/vmm_internal.h" /* td->vcpus[].apic.halted: wait until a vCPU sleeps */
 
-enum { SMP, ICR, POST, STOP, NOTIFY, IPI, NR_ELFS };
+enum { SMP, ICR, POST, STOP, NOTIFY, IPI, FATAL, NR_ELFS };
 static const char *elf[NR_ELFS];
 
 static struct vmm_td *create(unsigned int elf_id, unsigned int vcpus, struct serial_capture *out)
@@ -249,6 +251,40 @@ static void test_ipi_wakes_safe_halt(void **state)
 	vmm_td_destroy(td);
 }
 
+/*
+ * Every vCPU reports a fatal error at the same moment, each with its own code, GPA and
+ * message: the result is one of them, whole (vCPU, code, GPA and message all that vCPU's),
+ * however the stops interleave. Several runs, so that the stops really do collide.
+ */
+static void test_simultaneous_fatal_errors(void **state)
+{
+	(void)state;
+	for (unsigned int run = 0; run < 8; run++) {
+		struct serial_capture out;
+		struct vmm_td *td = create(FATAL, 4, &out);
+		const struct vmm_td_result *r;
+		uint64_t code;
+		char want[96];
+		unsigned int v;
+
+		assert_int_equal(vmm_td_run(td), 0);
+		r = vmm_td_result(td);
+		v = r->vcpu;
+		code = TDVMCALL_FATAL_ERROR_GPA_VALID | (0x100 + v);
+		assert_int_equal(r->reason, VMM_STOP_FATAL_ERROR);
+		assert_int_equal(r->exit_status, 1);
+		assert_in_range(v, 0, 3);
+		assert_int_equal(r->code, code);
+		assert_int_equal(r->gpa, 0x1000ULL * (v + 1));
+		snprintf(want, sizeof(want),
+			 "vCPU %u: guest fatal error 0x%llx: fatal race vCPU %u", v,
+			 (unsigned long long)code, v);
+		assert_string_equal(r->message, want);
+		assert_string_equal(out.buf, "");
+		vmm_td_destroy(td);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,10 +294,13 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stop_with_halted_vcpus),
 		cmocka_unit_test(test_notify_after_get_quote),
 		cmocka_unit_test(test_ipi_wakes_safe_halt),
+		cmocka_unit_test(test_simultaneous_fatal_errors),
 	};
 
 	if (argc != 1 + NR_ELFS) {
-		fprintf(stderr, "usage: %s irq_smp irq_icr irq_post irq_stop irq_notify irq_ipi\n",
+		fprintf(stderr,
+			"usage: %s irq_smp irq_icr irq_post irq_stop irq_notify irq_ipi "
+			"irq_fatal\n",
 			argv[0]);
 		return 2;
 	}

@@ -12,6 +12,8 @@
  *   STOP     every vCPU halts for good; the embedder's vmm_td_stop() ends the run
  *   NOTIFY   AP 1 registers SetupEventNotifyInterrupt, vCPU 0 gets a quote
  *   IPI      AP 1 waits in tdx_safe_halt; vCPU 0's IPI wakes it and its handler runs
+ *   FATAL    every vCPU reports a fatal error at the same moment, each with its own code,
+ *            GPA and message: the VMM must record exactly one of them, whole
  */
 #include "tdxguest/tdxguest.h"
 
@@ -21,6 +23,7 @@
 #define SCN_STOP   4
 #define SCN_NOTIFY 5
 #define SCN_IPI	   6
+#define SCN_FATAL  7
 
 static __attribute__((unused)) volatile u32 ready[TDX_SMP_MAX_CPUS];
 static __attribute__((unused)) volatile u32 handled, handled_vector, handled_cpu;
@@ -176,6 +179,51 @@ static int scenario(void)
 	wait_ready(2);
 	tdx_printf("handled %u\n", handled);
 	return 0;
+}
+#elif IRQ_SCENARIO == SCN_FATAL
+static volatile u32 go;
+
+/* ReportFatalError with code 0x100 + cpu, GPA 0x1000 * (cpu + 1), "fatal race vCPU <cpu>". */
+static __attribute__((noreturn)) void report(unsigned int cpu)
+{
+	char msg[24] = "fatal race vCPU ";
+	struct tdx_module_args a = {
+		.r10 = TDX_HYPERCALL_STANDARD,
+		.r11 = TDVMCALL_REPORT_FATAL_ERROR,
+		.r12 = (1ULL << 63) | (0x100 + cpu), /* bit 63: R13 holds a GPA [GHCI] */
+		.r13 = 0x1000ULL * (cpu + 1),
+	};
+
+	msg[16] = (char)('0' + cpu);
+	memcpy(&a.r14, msg, 8);
+	memcpy(&a.r15, msg + 8, 8);
+	memcpy(&a.rbx, msg + 16, 8);
+	__tdx_hypercall(&a);
+	for (;;)
+		tdx_halt();
+}
+
+static void ap_fatal(void *arg)
+{
+	unsigned int cpu = (unsigned int)(uintptr_t)arg;
+
+	__atomic_store_n(&ready[cpu], 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
+		__asm__ volatile("pause");
+	report(cpu);
+}
+
+static int scenario(void)
+{
+	unsigned int n = tdx_nr_cpus();
+
+	for (unsigned int cpu = 1; cpu < n; cpu++) {
+		if (tdx_smp_start(cpu, ap_fatal, (void *)(uintptr_t)cpu))
+			return 1;
+		wait_ready(cpu);
+	}
+	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	report(0);
 }
 #else
 #error "IRQ_SCENARIO"
