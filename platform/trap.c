@@ -269,8 +269,12 @@ static void classify_page_fault(struct cpu_regs *ctx, const siginfo_t *si, uint6
 		ti->kind = TRAP_EPT; /* the access, not the instruction, is what exits */
 }
 
-/* #GP or #UD on an instruction: exit-worthy, virtual-CPU, or the guest's exception. */
-static void classify_insn(struct lp *lp, struct cpu_regs *ctx, struct trap_info *ti, uint8_t vector)
+/*
+ * #GP or #UD on an instruction: exit-worthy, virtual-CPU, or the guest's exception. @err is
+ * the CPU's #GP error code as the kernel saved it (a selector, or 0).
+ */
+static void classify_insn(struct lp *lp, struct cpu_regs *ctx, struct trap_info *ti, uint8_t vector,
+			  uint64_t err)
 {
 	uint8_t b[15];
 	size_t n = fetch_insn(ctx->rip, b);
@@ -301,7 +305,7 @@ static void classify_insn(struct lp *lp, struct cpu_regs *ctx, struct trap_info 
 	ti->kind = TRAP_EXCEPTION;
 	ti->vector = vector;
 	ti->has_error_code = vector == 13;
-	ti->error_code = 0;
+	ti->error_code = vector == 13 ? err & 0xFFFF : 0;
 }
 
 static void classify_signal(struct lp *lp, int sig, const siginfo_t *si, const ucontext_t *uc,
@@ -316,10 +320,10 @@ static void classify_signal(struct lp *lp, int sig, const siginfo_t *si, const u
 		if (trapno == 14)
 			classify_page_fault(ctx, si, err, ti);
 		else
-			classify_insn(lp, ctx, ti, 13);
+			classify_insn(lp, ctx, ti, 13, err);
 		break;
 	case SIGILL:
-		classify_insn(lp, ctx, ti, 6);
+		classify_insn(lp, ctx, ti, 6, 0);
 		break;
 	case SIGFPE:
 		ti->kind = TRAP_EXCEPTION;
