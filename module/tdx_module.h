@@ -120,6 +120,15 @@ struct tdx_trace_hooks {
  */
 int tdx_module_set_trace(const struct tdx_trace_hooks *hooks, void *opaque);
 
+/*
+ * The guest RIP of the vCPU whose TDVPR page is at @tdvpr_pa, as the module saved it at the
+ * vCPU's last TD exit (before its first entry: the reset vector). A debugging facility of
+ * tdxsim like the trace hooks, NOT part of Intel's ABI (TDH.VP.RD gives the RIP only for a
+ * DEBUG TD): `tdxsim run` names where a stopped vCPU was. Call it while the vCPU is outside
+ * the TD. 0; -EBUSY while a SEAMCALL holds the vCPU; -EINVAL when @tdvpr_pa is no vCPU.
+ */
+int tdx_module_vp_rip(uint64_t tdvpr_pa, uint64_t *rip);
+
 /* ------------------------------------------------------------------------------------------
  * PAMT inspection, for tests and fuzzers. Call at quiescent points (no SEAMCALL in flight).
  */

@@ -105,3 +105,17 @@ void td_trace_ve_slow(const struct tdvps *vp, const struct ve_info *ve)
 		      ve->instruction_length);
 	td_trace_exit();
 }
+
+int tdx_module_vp_rip(uint64_t tdvpr_pa, uint64_t *rip)
+{
+	struct vp_ref ref;
+	uint64_t s = tdvpr_get(tdvpr_pa, TDX_OPERAND_ID_RCX, &ref);
+
+	if (tdx_status_code(s) == TDX_OPERAND_BUSY)
+		return -EBUSY;
+	if (s)
+		return -EINVAL;
+	*rip = ref.vp->cpu.regs.rip;
+	tdvpr_put(&ref);
+	return 0;
+}
