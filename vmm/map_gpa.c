@@ -308,6 +308,7 @@ uint64_t vmm_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume
 		unmap_shared(td, g, chunk_end);
 		status = TDVMCALL_STATUS_SUCCESS;
 	}
+	atomic_fetch_add(&td->mem_gen, 1); /* the no-progress watch: the TD changed */
 	if (!status && chunk_end < end) {
 		*resume_gpa = chunk_end | (gpa & td->shared_bit);
 		status = TDVMCALL_STATUS_RETRY;

@@ -105,7 +105,7 @@ static void make_reset_page(uint8_t *p, uint64_t entry_gpa)
 	p[0xFF1] = (uint8_t)(RESET_STUB - 0xFF2);
 }
 
-static int read_all(const char *path, uint8_t **buf, size_t *len)
+int vmm_read_file(const char *path, uint8_t **buf, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	long n;
@@ -136,7 +136,7 @@ int vmm_image_load(const char *path, struct vmm_image *img, char *err, size_t er
 	const Elf64_Ehdr *eh;
 	uint64_t low = UINT64_MAX, high = 0, npages;
 	size_t len = 0;
-	int ret = read_all(path, &buf, &len);
+	int ret = vmm_read_file(path, &buf, &len);
 
 	memset(img, 0, sizeof(*img));
 	if (ret) {
@@ -476,6 +476,7 @@ uint64_t vmm_aug_page(struct vmm_td *td, uint64_t gpa, unsigned int level)
 	pthread_mutex_lock(&td->pages_lock);
 	td->aug_pages += (unsigned int)n;
 	pthread_mutex_unlock(&td->pages_lock);
+	atomic_fetch_add(&td->mem_gen, 1);
 	return 0;
 }
 
@@ -744,6 +745,23 @@ fail:
 	return ret;
 }
 
+/*
+ * The image's name and symbols, for messages that name a RIP (vmm_rip_describe). An image
+ * without a symbol table is named by offset alone.
+ */
+static void load_symbols(struct vmm_td *td, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	uint8_t *buf;
+	size_t len;
+
+	snprintf(td->image_name, sizeof(td->image_name), "%s", slash ? slash + 1 : path);
+	if (vmm_read_file(path, &buf, &len))
+		return;
+	vmm_symbols_parse(buf, len, &td->syms);
+	free(buf);
+}
+
 /* KVM's hardware enable: VMX operation on every online LP (left on, as KVM does while it is
  * loaded); SEAMCALL raises #UD without it. */
 static long vmxon_fn(void *arg)
@@ -810,11 +828,13 @@ int vmm_td_create(const struct vmm_td_config *cfg, const char *path, struct vmm_
 				ERR("vCPU set-up: %s", strerror(-ret));
 		}
 	}
+	td->image_size = img.high_gpa - VMM_IMAGE_GPA;
 	vmm_image_free(&img);
 	if (ret) {
 		vmm_td_destroy(td);
 		return ret;
 	}
+	load_symbols(td, path);
 	td->build_ns = vmm_now_ns() - t0;
 	*out = td;
 	return 0;
@@ -931,6 +951,7 @@ void vmm_td_destroy(struct vmm_td *td)
 		free_page(td->scratch);
 	vmm_apic_free(td);
 	devices_destroy(td);
+	vmm_symbols_free(td->syms);
 	free(td->pages);
 	free(td->shared_gpa);
 	free(td->shared_hpa);
@@ -1032,9 +1053,9 @@ const char *vmm_tdvmcall_kind_name(enum vmm_tdvmcall_kind k)
 const char *vmm_stop_reason_name(enum vmm_stop_reason r)
 {
 	static const char *const names[] = {
-		"running",	   "poweroff",	    "fatal error", "triple fault",
-		"non-recoverable", "EPT violation", "VMM error",
+		"running",	 "poweroff",  "fatal error", "triple fault", "non-recoverable",
+		"EPT violation", "VMM error", "no progress", "interrupted",
 	};
 
-	return r <= VMM_STOP_VMM_ERROR ? names[r] : "?";
+	return r <= VMM_STOP_INTERRUPTED ? names[r] : "?";
 }

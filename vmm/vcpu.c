@@ -5,6 +5,7 @@
  * interrupt back into the guest, triple fault and non-recoverable exits to a clean stop.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,13 +99,36 @@ static void *op_shared_va(void *opaque, uint64_t gpa, uint64_t len)
 	return td_window_va(td->window, g, true);
 }
 
+/*
+ * ReportFatalError: the guest's message made readable (vmm_fatal_describe: the SDK's
+ * exception reports by name, error code and RIP with symbol); R12 when the guest gave one.
+ */
 static void op_fatal_error(void *opaque, const struct tdvmcall_fatal_error *e)
 {
 	struct vmm_vcpu *vc = opaque;
+	char msg[sizeof(vc->td->result.message)], code[24] = "";
 
-	stopf(vc, VMM_STOP_FATAL_ERROR, e->error_code, e->gpa,
-	      "vCPU %u: guest fatal error 0x%llx: %s", vc->index, (unsigned long long)e->error_code,
-	      e->message);
+	vmm_fatal_describe(vc->td, e->message, msg, sizeof(msg));
+	if (e->error_code)
+		snprintf(code, sizeof(code), " 0x%llx", (unsigned long long)e->error_code);
+	stopf(vc, VMM_STOP_FATAL_ERROR, e->error_code, e->gpa, "vCPU %u: guest fatal error%s: %s",
+	      vc->index, code, msg);
+}
+
+int vmm_vcpu_rip(const struct vmm_vcpu *vc, uint64_t *rip)
+{
+	return tdx_module_vp_rip(vc->tdvpr, rip);
+}
+
+/* This vCPU's RIP in words, for a stop message (the vCPU is outside the TD). */
+static void rip_words(struct vmm_vcpu *vc, char *buf, size_t len)
+{
+	uint64_t rip;
+
+	if (vmm_vcpu_rip(vc, &rip))
+		snprintf(buf, len, "unknown");
+	else
+		vmm_rip_describe(vc->td, rip, buf, len);
 }
 
 static const struct tdvmcall_ops vmm_ops = {
@@ -142,6 +166,13 @@ int vmm_vcpus_init(struct vmm_td *td)
 /* ------------------------------------------------------------------------------------------
  * The loop
  */
+
+static const char *exit_name(uint64_t reason)
+{
+	const char *name = vmm_exit_reason_name((unsigned int)reason);
+
+	return name ? name : "unnamed";
+}
 
 static enum vmm_tdvmcall_kind tdvmcall_kind(const struct tdx_module_args *a)
 {
@@ -192,7 +223,7 @@ static bool aug_raced(uint64_t s)
  * ACCEPT, run again, gets PAGE_SIZE_MISMATCH and falls back to 4K (as Linux's
  * try_accept_one does). true: handled (added, or raced), enter again.
  */
-static bool aug_2m(struct vmm_vcpu *vc, const struct tdx_module_args *a)
+static bool aug_2m(struct vmm_vcpu *vc, const struct tdx_module_args *a, uint64_t *status)
 {
 	struct vmm_td *td = vc->td;
 	uint64_t base = a->r8 & ~(tdx_ps_bytes(TDX_PS_2M) - 1), s;
@@ -201,6 +232,7 @@ static bool aug_2m(struct vmm_vcpu *vc, const struct tdx_module_args *a)
 	    base + tdx_ps_bytes(TDX_PS_2M) > td->cfg.memory_size)
 		return false;
 	s = vmm_aug_page(td, base, TDX_PS_2M);
+	*status = s;
 	if (!s) {
 		vc->st.aug_pages++;
 		vc->st.aug_2m++;
@@ -209,35 +241,81 @@ static bool aug_2m(struct vmm_vcpu *vc, const struct tdx_module_args *a)
 	return aug_raced(s);
 }
 
+/*
+ * The no-progress watch (VMM_NO_PROGRESS_LIMIT, tdxsim/vmm.h): an EPT violation after which
+ * nothing was added. true when it is the same as the ones before it - GPA, qualification,
+ * extended qualification, guest RIP, and no PAGE.AUG or MapGPA anywhere in the TD since
+ * (@gen) - for the limit-th time in a row.
+ */
+static bool no_progress(struct vmm_vcpu *vc, const struct tdx_module_args *a, uint64_t gen)
+{
+	struct vmm_repeat *r = &vc->repeat;
+	uint64_t rip = 0;
+
+	vmm_vcpu_rip(vc, &rip);
+	if (r->count && r->gpa == a->r8 && r->qual == a->rcx && r->eeq == a->rdx && r->rip == rip &&
+	    r->mem_gen == gen) {
+		r->count++;
+		sched_yield(); /* let the vCPU that may be about to make it right run */
+	} else {
+		*r = (struct vmm_repeat){
+			.gpa = a->r8, .qual = a->rcx, .eeq = a->rdx, .rip = rip, .mem_gen = gen};
+		r->count = 1;
+	}
+	return r->count >= VMM_NO_PROGRESS_LIMIT;
+}
+
 /* EPT violation TD exit: a private GPA with nothing behind it. true: enter again. */
 static bool ept_violation(struct vmm_vcpu *vc, const struct tdx_module_args *a)
 {
 	struct vmm_td *td = vc->td;
-	uint64_t gpa = a->r8 & PAGE_MASK, s;
+	uint64_t gpa = a->r8 & PAGE_MASK, gen = atomic_load(&td->mem_gen), s = 0;
+	char where[192];
 
 	if (a->r8 & td->shared_bit) {
+		rip_words(vc, where, sizeof(where));
 		stopf(vc, VMM_STOP_EPT_VIOLATION, 0, a->r8,
-		      "vCPU %u: EPT violation on shared GPA 0x%llx", vc->index,
-		      (unsigned long long)a->r8);
+		      "vCPU %u: EPT violation on shared GPA 0x%llx (%s) at RIP %s", vc->index,
+		      (unsigned long long)a->r8, vmm_ept_access(a->rcx), where);
 		return false;
 	}
 	if (gpa >= td->cfg.memory_size) {
+		rip_words(vc, where, sizeof(where));
 		stopf(vc, VMM_STOP_EPT_VIOLATION, 0, a->r8,
-		      "vCPU %u: access to GPA 0x%llx outside the TD's %llu MiB of memory",
-		      vc->index, (unsigned long long)a->r8,
-		      (unsigned long long)(td->cfg.memory_size >> 20));
+		      "vCPU %u: %s of GPA 0x%llx outside the TD's %llu MiB of memory at RIP %s",
+		      vc->index, vmm_ept_access(a->rcx), (unsigned long long)a->r8,
+		      (unsigned long long)(td->cfg.memory_size >> 20), where);
 		return false;
 	}
-	if (aug_2m(vc, a))
-		return true;
-	s = vmm_aug_page(td, gpa, TDX_PS_4K);
-	if (!s || aug_raced(s)) {
+	if (!aug_2m(vc, a, &s)) {
+		s = vmm_aug_page(td, gpa, TDX_PS_4K);
+		if (s && !aug_raced(s)) {
+			rip_words(vc, where, sizeof(where));
+			stopf(vc, VMM_STOP_VMM_ERROR, s, a->r8,
+			      "vCPU %u: TDH.MEM.PAGE.AUG of GPA 0x%llx failed: status 0x%016llx, "
+			      "RIP %s",
+			      vc->index, (unsigned long long)gpa, (unsigned long long)s, where);
+			return false;
+		}
 		vc->st.aug_pages += !s;
-		return true; /* added (or another vCPU did): the guest accepts or re-executes */
 	}
-	stopf(vc, VMM_STOP_VMM_ERROR, s, a->r8,
-	      "vCPU %u: TDH.MEM.PAGE.AUG of GPA 0x%llx failed: status 0x%016llx", vc->index,
-	      (unsigned long long)gpa, (unsigned long long)s);
+	if (!s || atomic_load(&td->mem_gen) != gen) {
+		vc->repeat.count = 0; /* added (here or by another vCPU): the guest accepts */
+		return true;
+	}
+	/* The page was there already: another vCPU's that the guest now finds, or one it
+	 * cannot use. */
+	if (!no_progress(vc, a, gen))
+		return true;
+	rip_words(vc, where, sizeof(where));
+	stopf(vc, VMM_STOP_NO_PROGRESS, s, a->r8,
+	      "vCPU %u: no progress: %u EPT violations in a row at GPA 0x%llx (%s), RIP %s; "
+	      "PAGE.AUG finds the page there (0x%016llx): %s",
+	      vc->index, vc->repeat.count, (unsigned long long)a->r8, vmm_ept_access(a->rcx), where,
+	      (unsigned long long)s,
+	      td->cfg.attributes & VMM_ATTR_SEPT_VE_DISABLE
+		      ? "a page the guest never accepted (SEPT_VE_DISABLE: no #VE tells it)"
+		      : "a page the guest cannot use");
 	return false;
 }
 
@@ -343,6 +421,7 @@ long vmm_vcpu_loop(void *arg)
 	while (first || !atomic_load(&td->stop)) {
 		uint64_t t0, t1, status, reason;
 		bool again = false;
+		char where[192];
 
 		first = false;
 		a.rcx = vc->tdvpr;
@@ -359,26 +438,35 @@ long vmm_vcpu_loop(void *arg)
 
 		if ((status & TDX_ERROR) && !(status & TDX_NON_RECOVERABLE)) {
 			/* VP.ENTER itself failed (not a TD exit) */
+			rip_words(vc, where, sizeof(where));
 			stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
-			      "vCPU %u: TDH.VP.ENTER failed: status 0x%016llx", vc->index,
-			      (unsigned long long)status);
+			      "vCPU %u: TDH.VP.ENTER failed: status 0x%016llx, RIP %s", vc->index,
+			      (unsigned long long)status, where);
 			break;
 		}
+		vc->last = (struct vmm_last_exit){.status = status,
+						  .qual = a.rcx,
+						  .gpa = a.r8,
+						  .tdvmcall = tdvmcall_kind(&a)};
 		if (reason < VMM_EXIT_REASONS)
 			vc->st.exits[reason]++;
 		else
 			vc->st.exits_other++;
+		if (reason != EXIT_REASON_EPT_VIOLATION && reason != EXIT_REASON_EXTERNAL_INTERRUPT)
+			vc->repeat.count = 0; /* kicks neither count nor reset the watch */
 		if (status & TDX_NON_RECOVERABLE) {
+			rip_words(vc, where, sizeof(where));
 			if (reason == EXIT_REASON_TRIPLE_FAULT)
 				stopf(vc, VMM_STOP_TRIPLE_FAULT, status, 0,
-				      "vCPU %u: triple fault (status 0x%016llx)", vc->index,
-				      (unsigned long long)status);
+				      "vCPU %u: triple fault at RIP %s (status 0x%016llx)",
+				      vc->index, where, (unsigned long long)status);
 			else
 				stopf(vc, VMM_STOP_NON_RECOVERABLE, status, a.r8,
-				      "vCPU %u: non-recoverable TD exit, status 0x%016llx, GPA "
-				      "0x%llx, interruption info 0x%llx",
-				      vc->index, (unsigned long long)status,
-				      (unsigned long long)a.r8, (unsigned long long)a.r9);
+				      "vCPU %u: non-recoverable TD exit, reason %llu (%s), status "
+				      "0x%016llx, GPA 0x%llx, interruption info 0x%llx, RIP %s",
+				      vc->index, (unsigned long long)reason, exit_name(reason),
+				      (unsigned long long)status, (unsigned long long)a.r8,
+				      (unsigned long long)a.r9, where);
 			break;
 		}
 		switch (reason) {
@@ -397,9 +485,12 @@ long vmm_vcpu_loop(void *arg)
 			a = (struct tdx_module_args){0};
 			break;
 		default:
+			rip_words(vc, where, sizeof(where));
 			stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
-			      "vCPU %u: unexpected TD exit, reason %llu (status 0x%016llx)",
-			      vc->index, (unsigned long long)reason, (unsigned long long)status);
+			      "vCPU %u: unexpected TD exit, reason %llu (%s), status 0x%016llx, "
+			      "RIP %s",
+			      vc->index, (unsigned long long)reason, exit_name(reason),
+			      (unsigned long long)status, where);
 			break;
 		}
 		vc->st.ns_in_vmm += vmm_now_ns() - t1;

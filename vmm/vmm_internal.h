@@ -34,9 +34,20 @@ struct vmm_image {
 	uint64_t low_gpa, high_gpa; /* [low, high) of the ELF's pages */
 };
 
+/* A whole file into a malloc'ed buffer (*buf, *len). 0 or -errno. */
+int vmm_read_file(const char *path, uint8_t **buf, size_t *len);
+
 /* Read and lay out a guest ELF with the reset page. 0 or -errno with a message. */
 int vmm_image_load(const char *path, struct vmm_image *img, char *err, size_t errlen);
 void vmm_image_free(struct vmm_image *img);
+
+/* symbols.c: the guest image's .symtab, to name RIPs. */
+struct vmm_symbols;
+/* Parse the ELF in buf. 0; -ENOENT without a symbol table; -ENOEXEC, -ENOMEM. */
+int vmm_symbols_parse(const uint8_t *buf, size_t len, struct vmm_symbols **out);
+/* The symbol holding image offset @addr and *off into it, or NULL. */
+const char *vmm_symbols_lookup(const struct vmm_symbols *t, uint64_t addr, uint64_t *off);
+void vmm_symbols_free(struct vmm_symbols *t);
 
 /* A page the TD owns, for teardown. */
 enum vmm_page_kind { PG_PRIVATE, PG_SEPT, PG_TDVPX, PG_TDVPR, PG_TDCX, PG_TDR };
@@ -55,6 +66,22 @@ static inline uint64_t vmm_leaf_pages(uint64_t level)
 	return 1ULL << (9 * level);
 }
 
+/*
+ * The no-progress watch (vcpu.c): the EPT violation this vCPU exited on last and how often
+ * in a row it came back unchanged.
+ */
+struct vmm_repeat {
+	uint64_t gpa, qual, eeq, rip, mem_gen;
+	unsigned int count;
+};
+
+/* The last TD exit, for the report of where a stopped vCPU was. */
+struct vmm_last_exit {
+	uint64_t status; /* VP.ENTER's; 0: no exit yet */
+	uint64_t qual, gpa;
+	enum vmm_tdvmcall_kind tdvmcall;
+};
+
 struct vmm_vcpu {
 	struct vmm_td *td;
 	unsigned int index;
@@ -64,6 +91,8 @@ struct vmm_vcpu {
 	struct vmm_vcpu_stats st;
 	struct lp_work work;
 	struct vmm_apic apic; /* posted interrupts, HLT (apic.c) */
+	struct vmm_repeat repeat;
+	struct vmm_last_exit last;
 	_Atomic bool in_guest;
 	_Atomic bool done;
 };
@@ -84,6 +113,7 @@ struct vmm_td {
 	unsigned int image_pages, aug_pages; /* aug_pages in 4K pages (a 2M AUG adds 512) */
 	unsigned int removed_pages;	     /* private pages MapGPA removed (to shared) */
 	unsigned int tlb_kicks;		     /* vCPUs MapGPA kicked out of the guest */
+	_Atomic uint64_t mem_gen;	     /* + 1 for each PAGE.AUG and MapGPA done */
 	/* Shared pages the VMM mapped in the window's shared half (MapGPA). */
 	uint64_t *shared_gpa, *shared_hpa;
 	size_t nr_shared, cap_shared;
@@ -100,6 +130,11 @@ struct vmm_td {
 	struct msr_filter msr_filter;
 	struct quote_signer *quoter;
 	struct tdvmcall_td tvtd;
+
+	/* The image, to name RIPs (symbols.c): file name, symbol table (NULL: none) */
+	char image_name[64];
+	uint64_t image_size; /* bytes from the image's address 0 to its last page's end */
+	struct vmm_symbols *syms;
 
 	/* Run state */
 	pthread_mutex_t lock;
@@ -145,6 +180,17 @@ uint64_t vmm_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume
 
 /* vcpu.c */
 int vmm_vcpus_init(struct vmm_td *td);
+/* The guest RIP of a vCPU that is outside the TD (tdx_module_vp_rip). 0 or -errno. */
+int vmm_vcpu_rip(const struct vmm_vcpu *vc, uint64_t *rip);
+
+/*
+ * stop.c: what a stop message says. "0x7f0000100150 = hello.elf+0x150 <main+0x2e>" for a
+ * guest RIP; an EPT violation's qualification as "read", "write", "fetch"; the last exit.
+ */
+void vmm_rip_describe(const struct vmm_td *td, uint64_t rip, char *buf, size_t len);
+const char *vmm_ept_access(uint64_t qual);
+/* A guest's ReportFatalError message made readable (exception, error code, CR2, RIP). */
+void vmm_fatal_describe(const struct vmm_td *td, const char *guest_msg, char *buf, size_t len);
 long vmm_vcpu_loop(void *arg);
 
 #endif /* VMM_VMM_INTERNAL_H */

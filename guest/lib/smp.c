@@ -51,7 +51,7 @@ unsigned int tdx_nr_cpus(void)
 		return nr;
 	ret = __tdcall(TDG_VP_INFO, &args);
 	if (ret)
-		tdx_panic(0, "TDG.VP.INFO failed: %lx", (unsigned long)ret);
+		tdx_panic(0, "TDG.VP.INFO failed: 0x%lx", (unsigned long)ret);
 	nr = (u32)args.r8; /* NUM_VCPUS; MAX_VCPUS is in bits 63:32 */
 	return nr;
 }
@@ -138,7 +138,8 @@ void tdx_handle_irq(struct pt_regs *regs)
 
 	__atomic_fetch_add(&tdx_irq_count[v], 1, __ATOMIC_RELAXED);
 	if (!fn)
-		tdx_panic(0, "interrupt %u without a handler rip %lx", v, (unsigned long)regs->rip);
+		tdx_panic(0, "interrupt %u without a handler rip 0x%lx", v,
+			  (unsigned long)regs->rip);
 	fn(v, regs);
 }
 

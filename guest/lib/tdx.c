@@ -115,7 +115,7 @@ unsigned int tdx_gpaw(void)
 		return gpaw;
 	ret = tdx_vp_info(&info);
 	if (ret)
-		tdx_panic(0, "TDG.VP.INFO failed: %lx", (unsigned long)ret);
+		tdx_panic(0, "TDG.VP.INFO failed: 0x%lx", (unsigned long)ret);
 	if (info.gpaw != 48 && info.gpaw != 52)
 		tdx_panic(0, "TDG.VP.INFO: GPAW %u", info.gpaw);
 	gpaw = info.gpaw;

@@ -32,14 +32,53 @@ static struct {
 static void (*ve_handler)(struct pt_regs *regs);
 static bool in_fatal;
 
-static __attribute__((noreturn)) void ve_fatal(const char *what, const struct pt_regs *regs,
-					       u64 detail)
+/*
+ * The fatal end of the exception path: ReportFatalError with "<what> rip 0x<RIP>", numbers
+ * as everywhere in the SDK's messages (hex with 0x, vectors and exit reasons in decimal).
+ * A fault while reporting parks the CPU instead of recursing; the VMM stops the TD on the
+ * report the first one makes, and a CPU parked here is kicked out then.
+ */
+static __attribute__((noreturn, format(printf, 2, 3))) void ve_fatal(const struct pt_regs *regs,
+								     const char *fmt, ...)
 {
-	if (in_fatal)
+	char what[TDVMCALL_REPORT_FATAL_ERROR_MSG_SIZE + 1];
+	va_list ap;
+
+	if (__atomic_exchange_n(&in_fatal, true, __ATOMIC_SEQ_CST))
 		for (;;)
 			__asm__ volatile("pause");
-	in_fatal = true;
-	tdx_panic(0, "%s %lx rip %lx", what, (unsigned long)detail, (unsigned long)regs->rip);
+	va_start(ap, fmt);
+	tdx_vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	tdx_panic(0, "%s rip 0x%lx", what, (unsigned long)regs->rip);
+}
+
+/*
+ * An exception the guest has no handler for: "#PF err 0x4 cr2 0x1000 rip 0x7f000010014e"
+ * (error code when the vector has one, CR2 for #PF). At most 64 bytes, the
+ * ReportFatalError message; the VMM names the vector, decodes the error code and the RIP
+ * (docs/GUEST.md "Fatal errors").
+ */
+static __attribute__((noreturn)) void exception_fatal(const struct pt_regs *regs)
+{
+	const struct x86_exception_desc *d = x86_exception((unsigned int)regs->vector);
+	char what[40];
+	int n;
+
+	if (d->mnemonic)
+		n = tdx_snprintf(what, sizeof(what), "%s", d->mnemonic);
+	else
+		n = tdx_snprintf(what, sizeof(what), "vector %u", (unsigned int)regs->vector);
+	if (d->error_code)
+		n += tdx_snprintf(what + n, sizeof(what) - (size_t)n, " err 0x%lx",
+				  (unsigned long)(regs->error_code & 0xFFFFFFFF));
+	if (regs->vector == X86_TRAP_PF) {
+		u64 cr2;
+
+		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+		tdx_snprintf(what + n, sizeof(what) - (size_t)n, " cr2 0x%lx", (unsigned long)cr2);
+	}
+	ve_fatal(regs, "%s", what);
 }
 
 void tdx_idt_init(void)
@@ -86,7 +125,7 @@ void tdx_exception(struct pt_regs *regs)
 		ve_handler(regs);
 		return;
 	}
-	ve_fatal("exception", regs, regs->vector << 32 | (regs->error_code & 0xFFFFFFFF));
+	exception_fatal(regs);
 }
 
 void tdx_get_ve_info(struct tdx_ve *ve)
@@ -95,7 +134,7 @@ void tdx_get_ve_info(struct tdx_ve *ve)
 	u64 ret = __tdcall(TDG_VP_VEINFO_GET, &args);
 
 	if (ret)
-		tdx_panic(0, "TDG.VP.VEINFO.GET failed: %lx", (unsigned long)ret);
+		tdx_panic(0, "TDG.VP.VEINFO.GET failed: 0x%lx", (unsigned long)ret);
 	ve->exit_reason = args.rcx;
 	ve->exit_qual = args.rdx;
 	ve->gla = args.r8;
@@ -223,23 +262,22 @@ static int handle_mmio(struct pt_regs *regs, const struct tdx_ve *ve)
 		avail = (uintptr_t)__image_end - regs->rip;
 	err = insn_decode_mmio(ip, avail, &insn);
 	if (err != INSN_OK)
-		tdx_panic(0, "MMIO decode: %s rip %lx", insn_strerror(err),
-			  (unsigned long)regs->rip);
+		ve_fatal(regs, "MMIO decode: %s", insn_strerror(err));
 	if (insn_mmio_crosses_page(ve->gla, insn.size) ||
 	    insn_mmio_crosses_page(ve->gpa, insn.size))
-		ve_fatal("MMIO crosses a page at GPA", regs, ve->gpa);
+		ve_fatal(regs, "MMIO crosses a page at GPA 0x%lx", (unsigned long)ve->gpa);
 	switch (insn.kind) {
 	case INSN_MMIO_WRITE:
 	case INSN_MMIO_WRITE_IMM:
 		val = insn_mmio_store_value(&insn, regs->gpr);
 		if (tdx_mmio_hypercall(insn.size, true, ve->gpa, &val))
-			ve_fatal("MMIO write failed at GPA", regs, ve->gpa);
+			ve_fatal(regs, "MMIO write failed at GPA 0x%lx", (unsigned long)ve->gpa);
 		break;
 	default:
 		if (insn.reg == INSN_RSP)
-			ve_fatal("MMIO read into RSP at GPA", regs, ve->gpa);
+			ve_fatal(regs, "MMIO read into RSP at GPA 0x%lx", (unsigned long)ve->gpa);
 		if (tdx_mmio_hypercall(insn.size, false, ve->gpa, &val))
-			ve_fatal("MMIO read failed at GPA", regs, ve->gpa);
+			ve_fatal(regs, "MMIO read failed at GPA 0x%lx", (unsigned long)ve->gpa);
 		insn_mmio_load(&insn, regs->gpr, val);
 		break;
 	}
@@ -256,10 +294,10 @@ static int handle_pending_page(struct pt_regs *regs, const struct tdx_ve *ve)
 	u64 s;
 
 	if (!tdx_accept_on_ve)
-		ve_fatal("#VE EPT violation on private GPA", regs, ve->gpa);
+		ve_fatal(regs, "#VE EPT violation on private GPA 0x%lx", (unsigned long)ve->gpa);
 	s = tdx_accept_page(ve->gpa & ~(TDX_PAGE_SIZE - 1), TDX_PS_4K);
 	if (s && tdx_status_code(s) != TDX_PAGE_ALREADY_ACCEPTED)
-		ve_fatal("#VE accept failed, status", regs, s);
+		ve_fatal(regs, "#VE ACCEPT failed: 0x%lx", (unsigned long)s);
 	__atomic_fetch_add(&tdx_ve_accept_count, 1, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -291,11 +329,11 @@ static void dispatch(struct pt_regs *regs, const struct tdx_ve *ve,
 			continue;
 		int len = table[i].fn(regs, ve);
 		if (len < 0)
-			ve_fatal("#VE not handled, exit reason", regs, ve->exit_reason);
+			ve_fatal(regs, "#VE not handled, exit reason %u", (u32)ve->exit_reason);
 		regs->rip += (u64)len;
 		return;
 	}
-	ve_fatal("#VE unexpected exit reason", regs, ve->exit_reason);
+	ve_fatal(regs, "#VE unexpected exit reason %u", (u32)ve->exit_reason);
 }
 
 void handle_ve(struct pt_regs *regs)

@@ -123,6 +123,71 @@
 #define X86_TRAP_VC	  29 /* VMM communication (SEV-ES; never under TDX) */
 
 /*
+ * Names of the 32 exception vectors [SDM vol. 3 table 6-1], for messages: the mnemonic
+ * ("#PF"), what it is ("page fault"), and whether the CPU pushes an error code. Reserved
+ * vectors have the mnemonic NULL and the name "reserved".
+ */
+struct x86_exception_desc {
+	const char *mnemonic, *name;
+	bool error_code;
+};
+
+static inline const struct x86_exception_desc *x86_exception(unsigned int vector)
+{
+	static const struct x86_exception_desc desc[32] = {
+		{"#DE", "divide error", false},
+		{"#DB", "debug", false},
+		{"NMI", "non-maskable interrupt", false},
+		{"#BP", "breakpoint", false},
+		{"#OF", "overflow", false},
+		{"#BR", "BOUND range exceeded", false},
+		{"#UD", "invalid opcode", false},
+		{"#NM", "device not available", false},
+		{"#DF", "double fault", true},
+		{"#CSO", "coprocessor segment overrun", false},
+		{"#TS", "invalid TSS", true},
+		{"#NP", "segment not present", true},
+		{"#SS", "stack-segment fault", true},
+		{"#GP", "general protection", true},
+		{"#PF", "page fault", true},
+		{NULL, "reserved", false},
+		{"#MF", "x87 floating-point error", false},
+		{"#AC", "alignment check", true},
+		{"#MC", "machine check", false},
+		{"#XM", "SIMD floating-point exception", false},
+		{"#VE", "virtualization exception", false},
+		{"#CP", "control protection", true},
+		{NULL, "reserved", false},
+		{NULL, "reserved", false},
+		{NULL, "reserved", false},
+		{NULL, "reserved", false},
+		{NULL, "reserved", false},
+		{NULL, "reserved", false},
+		{"#HV", "hypervisor injection", false},
+		{"#VC", "VMM communication", true},
+		{"#SX", "security exception", true},
+		{NULL, "reserved", false},
+	};
+
+	return vector < 32 ? &desc[vector] : NULL;
+}
+
+/* #PF error code bits [SDM vol. 3 4.7]. */
+#define X86_PF_PROT  (1U << 0)	/* 0: not present, 1: protection violation */
+#define X86_PF_WRITE (1U << 1)	/* write (else read) */
+#define X86_PF_USER  (1U << 2)	/* user mode (CPL3) */
+#define X86_PF_RSVD  (1U << 3)	/* a reserved bit set in a paging entry */
+#define X86_PF_INSTR (1U << 4)	/* instruction fetch */
+#define X86_PF_PK    (1U << 5)	/* protection key */
+#define X86_PF_SHSTK (1U << 6)	/* shadow-stack access */
+#define X86_PF_SGX   (1U << 15) /* SGX access control */
+
+/* Selector error code (#TS, #NP, #SS, #GP, #DF...) [SDM vol. 3 6.13]. */
+#define X86_SEL_EXT 0x1U /* an event external to the program */
+#define X86_SEL_IDT 0x2U /* the index is of an IDT gate */
+#define X86_SEL_TI  0x4U /* (IDT clear) the index is of the LDT, else the GDT */
+
+/*
  * #VE information area: the module keeps one per vCPU in the TDVPS, in
  * the CPU's own #VE-info layout, plus the TDX instruction length/info
  * words [M tdx_tdvps.h; facts §5]. 128 bytes. A guest does not read it

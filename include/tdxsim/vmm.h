@@ -83,7 +83,21 @@ enum vmm_stop_reason {
 	VMM_STOP_NON_RECOVERABLE, /* a non-recoverable TD exit, or a TD_FATAL entry */
 	VMM_STOP_EPT_VIOLATION,	  /* an access the VMM cannot back (outside memory_size) */
 	VMM_STOP_VMM_ERROR,	  /* a SEAMCALL the VMM needed failed */
+	VMM_STOP_NO_PROGRESS,	  /* the same TD exit came back VMM_NO_PROGRESS_LIMIT times */
+	VMM_STOP_INTERRUPTED,	  /* the embedder stopped it (tdxsim: --timeout, a signal) */
 };
+
+/*
+ * A vCPU that exits VMM_NO_PROGRESS_LIMIT times in a row on the same EPT violation - same
+ * GPA, qualification, extended qualification and guest RIP - while nothing was added to the
+ * TD in between (its handler's PAGE.AUG found the page already there, no other PAGE.AUG or
+ * MapGPA happened) can never get past it: a private page it never accepted, with
+ * SEPT_VE_DISABLE so that no #VE tells it. The TD stops with VMM_STOP_NO_PROGRESS. A
+ * legitimate retry ends in one or two (another vCPU's PAGE.AUG won the race, a 2M ACCEPT
+ * falls back to 4K), so the limit is far above it; at ~10 us an exit it stops within ~10 ms
+ * (docs/VMM.md "Stops").
+ */
+#define VMM_NO_PROGRESS_LIMIT 1000
 
 struct vmm_td_result {
 	enum vmm_stop_reason reason;
@@ -91,7 +105,7 @@ struct vmm_td_result {
 	unsigned int vcpu; /* the vCPU that stopped the TD */
 	uint64_t code;	   /* ReportFatalError's R12, or the VP.ENTER status */
 	uint64_t gpa;	   /* EPT violation: the GPA */
-	char message[160]; /* what happened, one line */
+	char message[320]; /* what happened, one line */
 };
 
 #define VMM_EXIT_REASONS 80 /* VMX basic exit reasons counted individually */
@@ -152,6 +166,13 @@ int vmm_td_run(struct vmm_td *td);
 void vmm_td_stop(struct vmm_td *td, enum vmm_stop_reason reason, int exit_status,
 		 const char *message);
 const struct vmm_td_result *vmm_td_result(const struct vmm_td *td);
+/*
+ * Where vCPU @vcpu is, for a person, once vmm_td_run() returned: "RIP 0x7f0000100150 =
+ * hello.elf+0x150 <main+0x2e>, last exit EPT_VIOLATION (GPA 0x2800000, read)". The RIP is
+ * the host address the guest code runs at (tdxsim's view; a real VMM sees it only for a
+ * DEBUG TD). 0, or -EINVAL for no such vCPU.
+ */
+int vmm_td_vcpu_where(const struct vmm_td *td, unsigned int vcpu, char *buf, size_t len);
 /*
  * Inject external interrupt @vector into vCPU @vcpu (as a device or KVM_INTERRUPT would),
  * from any thread, before or while the TD runs: posted to the vCPU's posted-interrupt

@@ -3,7 +3,7 @@
  * Fatal ends on the real module, the scenario in boot option bits 15:8 (guest_td.h):
  *  GTD_FAULT_NESTED_VE  vector 20 re-pointed at a stub that does an OUT before
  *                       TDG.VP.VEINFO.GET: the module turns the second #VE into #DF, which
- *                       the runtime reports ("exception 800000000 rip ...").
+ *                       the runtime reports ("#DF err 0x0 rip 0x...").
  *  GTD_FAULT_WBINVD     WBINVD: #VE with exit reason 54, which handle_ve does not handle.
  *  GTD_FAULT_PRIVATE    a load from a private GPA that was never accepted: the VMM adds it
  *                       with PAGE.AUG, the module raises #VE (pending page), the runtime

@@ -28,6 +28,7 @@
 #include "host/page_alloc.h"
 #include "platform/platform.h"
 #include "tests/guest/guest_mem.h"
+#include "tests/support/stop_message.h"
 #include "tests/support/vmm_machine.h"
 #include "vmm/bus.h"
 #include "vmm/quote.h"
@@ -323,10 +324,11 @@ static void test_ve_no_accept(void **state)
 	res = vmm_td_result(r.td);
 	assert_string_equal(r.serial.buf, "mem: scenario 3\n");
 	assert_int_equal(res->reason, VMM_STOP_FATAL_ERROR);
-	snprintf(msg, sizeof(msg), "#VE EPT violation on private GPA %llx rip ",
+	snprintf(msg, sizeof(msg),
+		 "vCPU 0: guest fatal error: #VE EPT violation on private GPA 0x%llx RIP ",
 		 (unsigned long long)GTM_TOUCH_GPA + 0x18);
-	if (!strstr(res->message, msg))
-		fail_msg("message \"%s\", want \"%s\"", res->message, msg);
+	expect_rip_msg(res->message, vmm_td_image_base(r.td), msg, "mem_guest.elf",
+		       "scenario_ve_accept", -1, "");
 	destroy(&r);
 }
 

@@ -493,7 +493,7 @@ static void test_mmio_private_is_fatal(void **state)
 static void test_early_ve_only_io(void **state)
 {
 	struct exit_rec *v[MAX_EXITS];
-	char msg[33] = {0};
+	char msg[41] = {0};
 	int n;
 	(void)state;
 
@@ -507,7 +507,9 @@ static void test_early_ve_only_io(void **state)
 	memcpy(msg + 8, &v[1]->regs.gpr[REG_R15_], 8);
 	memcpy(msg + 16, &v[1]->regs.gpr[REG_RBX_], 8);
 	memcpy(msg + 24, &v[1]->regs.gpr[REG_RDI_], 8);
-	assert_memory_equal(msg, "#VE unexpected exit reason c rip", 32);
+	memcpy(msg + 32, &v[1]->regs.gpr[REG_RSI_], 8);
+	/* exit reason 12 (HLT) in decimal, the RIP in hex with 0x */
+	assert_memory_equal(msg, "#VE unexpected exit reason 12 rip 0x", 36);
 }
 
 int main(int argc, char **argv)
