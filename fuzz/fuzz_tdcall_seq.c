@@ -346,6 +346,7 @@ static const struct leaf_desc leaves[] = {
 	{TDG_VP_WR,	      {K_VMIDX, K_FIELD, K_VALUE, K_VALUE}, GPR(REG_R8_), 0,
 	 {OI(RCX), MD_ANY}},
 	{TDG_SYS_RD,	      {K_FILL, K_FIELD}, GPR(REG_RDX_) | GPR(REG_R8_), 0, {MD_ANY}},
+	{TDG_SYS_RDALL,	      {K_FILL, K_BUF, K_FIELD}, GPR(REG_R8_), BUF, {OI(RDX), MD_ANY}},
 	{TDG_MR_VERIFYREPORT, {K_BUF}, 0, BUF,
 	 {OI(RCX), TDX_INVALID_CPUSVN, TDX_INVALID_REPORTMACSTRUCT}},
 	{LEAF_NI,	      {K_BUF, K_VALUE, K_VALUE, K_VALUE}, 0, 0, {0}},
@@ -353,8 +354,8 @@ static const struct leaf_desc leaves[] = {
 /* clang-format on */
 
 /* Leaves of the ABI the module does not implement: OPERAND_INVALID|RAX like an unknown one. */
+/* clang-format off */
 static const uint16_t not_implemented[] = {
-	TDG_SYS_RDALL,
 	TDG_SERVTD_RD,
 	TDG_SERVTD_WR,
 	TDG_MEM_PAGE_ATTR_RD,
@@ -365,6 +366,7 @@ static const uint16_t not_implemented[] = {
 	13,
 	0xFFFF,
 };
+/* clang-format on */
 
 /* The leaf of a (possibly raw) RAX, or NULL when the dispatcher must reject it. */
 static const struct leaf_desc *leaf_of(uint64_t rax)

@@ -79,7 +79,7 @@ const char *fuzz_teardown_all(char *buf, size_t buflen)
 			if (pamt_owner(pamt_entry_get(sc.tdvpr[k], PT_4KB)) != sc.tdr[i])
 				continue;
 			td.tdvpr[v] = sc.tdvpr[k];
-			for (unsigned int j = 0; j < vp->num_tdcx && j < 5; j++)
+			for (unsigned int j = 0; j < vp->num_tdcx && j < TD_VP_MAX_TDCX; j++)
 				td.vp_tdcx[v][j] = vp->tdcx_pa[j];
 			td.nr_vcpus++;
 		}

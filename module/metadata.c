@@ -64,22 +64,28 @@ struct md_field {
 	uint8_t nelem;
 	uint8_t key;
 	uint8_t versions;
+	bool guest; /* guest read mask non-zero: TDG.SYS.RD/RDALL may read it */
 };
 
 #define F(id_, nf, ne, k, v)                                                                       \
 	{                                                                                          \
 		.id = id_, .nfields = nf, .nelem = ne, .key = k, .versions = v                     \
 	}
+/* A field whose guest read mask is all ones [M global_sys_fields_lookup.c guest_rd_mask]. */
+#define G(id_, nf, ne, k, v)                                                                       \
+	{                                                                                          \
+		.id = id_, .nfields = nf, .nelem = ne, .key = k, .versions = v, .guest = true      \
+	}
 
 /* clang-format off */
 static const struct md_field fields[] = {
 	F(MD_FIELD_ID_NUM_PKGS, 1, 1, K_NUM_PKGS, V_ALL),
 	F(MD_FIELD_ID_PKG_FMS, 8, 1, K_PKG_FMS, V_ALL),
-	F(MD_FIELD_ID_VENDOR_ID, 1, 1, K_VENDOR_ID, V_ALL),
+	G(MD_FIELD_ID_VENDOR_ID, 1, 1, K_VENDOR_ID, V_ALL),
 	F(MD_FIELD_ID_BUILD_DATE, 1, 1, K_BUILD_DATE, V_ALL),
 	F(MD_FIELD_ID_BUILD_NUM, 1, 1, K_BUILD_NUM, V_ALL),
-	F(MD_FIELD_ID_MINOR_VERSION, 1, 1, K_MINOR, V_ALL),
-	F(MD_FIELD_ID_MAJOR_VERSION, 1, 1, K_MAJOR, V_ALL),
+	G(MD_FIELD_ID_MINOR_VERSION, 1, 1, K_MINOR, V_ALL),
+	G(MD_FIELD_ID_MAJOR_VERSION, 1, 1, K_MAJOR, V_ALL),
 	F(MD_FIELD_ID_UPDATE_VERSION, 1, 1, K_UPDATE, V_ALL),
 	F(MD_FIELD_ID_INTERNAL_VERSION, 1, 1, K_INTERNAL, V_ALL),
 	/* Handoff class [M global_sys_fields_lookup.c entries 9..15] */
@@ -90,9 +96,9 @@ static const struct md_field fields[] = {
 	F(0x8900000000000004ULL, 1, 1, K_HANDOFF_VALID, V_ALL),
 	F(0x8900000100000005ULL, 1, 1, K_HANDOFF_HV, V_ALL),
 	F(0x8900000200000006ULL, 1, 1, K_HANDOFF_SIZE, V_ALL),
-	F(MD_FIELD_ID_SYS_ATTRIBUTES, 1, 1, K_SYS_ATTRIBUTES, V_ALL),
-	F(MD_FIELD_ID_NUM_TDX_FEATURES, 1, 1, K_NUM_TDX_FEATURES, V_ALL),
-	F(MD_FIELD_ID_TDX_FEATURES0, 1, 1, K_TDX_FEATURES0, V_ALL),
+	G(MD_FIELD_ID_SYS_ATTRIBUTES, 1, 1, K_SYS_ATTRIBUTES, V_ALL),
+	G(MD_FIELD_ID_NUM_TDX_FEATURES, 1, 1, K_NUM_TDX_FEATURES, V_ALL),
+	G(MD_FIELD_ID_TDX_FEATURES0, 1, 1, K_TDX_FEATURES0, V_ALL),
 	F(MD_FIELD_ID_NUM_CMRS, 1, 1, K_NUM_CMRS, V_ALL),
 	F(MD_FIELD_ID_CMR_BASE, MAX_CMRS, 1, K_CMR_BASE, V_ALL),
 	F(MD_FIELD_ID_CMR_SIZE, MAX_CMRS, 1, K_CMR_SIZE, V_ALL),
@@ -326,10 +332,17 @@ static int find_entry(uint64_t id)
 	return -1;
 }
 
-static int next_present(int i)
+/* Present in this version and readable by r [M md_get_next_accessible_item]. */
+static bool field_readable(int i, enum md_reader r)
+{
+	return field_present(i) && (r == MD_READER_HOST || fields[i].guest);
+}
+
+/* The next field after entry i that r can read, or -1: walks skip the others. */
+static int next_readable(int i, enum md_reader r)
 {
 	for (i++; i < NR_FIELDS; i++)
-		if (field_present(i))
+		if (field_readable(i, r))
 			return i;
 	return -1;
 }
@@ -349,24 +362,29 @@ static uint64_t element_value(int i, uint32_t index)
 	return bytes == 8 ? v : v & ((1ULL << (8 * bytes)) - 1);
 }
 
-uint64_t md_sys_read(uint64_t field_id, uint64_t *value)
+uint64_t md_sys_read(uint64_t field_id, enum md_reader r, uint64_t *value)
 {
 	int i = find_entry(field_id);
 
 	*value = 0;
 	if (i < 0)
 		return TDX_METADATA_FIELD_ID_INCORRECT;
+	/* A known field with read mask 0 for this reader [M md_sys_read_element] */
+	if (!field_readable(i, r))
+		return TDX_METADATA_FIELD_NOT_READABLE;
 	*value = element_value(i, md_field_id_field_code(field_id) -
 					  md_field_id_field_code(fields[i].id));
 	return TDX_SUCCESS;
 }
 
-uint64_t md_sys_first(void)
+uint64_t md_sys_first(enum md_reader r)
 {
-	return fields[next_present(-1)].id;
+	int i = next_readable(-1, r);
+
+	return i < 0 ? MD_FIELD_ID_NA : fields[i].id;
 }
 
-uint64_t md_sys_next_element(uint64_t field_id)
+uint64_t md_sys_next_element(uint64_t field_id, enum md_reader r)
 {
 	int i = find_entry(field_id);
 	uint32_t index;
@@ -376,7 +394,7 @@ uint64_t md_sys_next_element(uint64_t field_id)
 	index = md_field_id_field_code(field_id) - md_field_id_field_code(fields[i].id);
 	if (index + 1 < (uint32_t)fields[i].nfields * fields[i].nelem)
 		return element_id(i, index + 1);
-	i = next_present(i);
+	i = next_readable(i, r);
 	return i < 0 ? MD_FIELD_ID_NA : fields[i].id;
 }
 
@@ -390,6 +408,7 @@ uint64_t md_sys_next_element(uint64_t field_id)
 struct md_cursor {
 	int i;		 /* table entry */
 	unsigned int fi; /* field within it */
+	enum md_reader r;
 };
 
 static uint64_t cursor_id(const struct md_cursor *c)
@@ -404,7 +423,7 @@ static bool cursor_next(struct md_cursor *c)
 		c->fi++;
 		return true;
 	}
-	c->i = next_present(c->i);
+	c->i = next_readable(c->i, c->r);
 	c->fi = 0;
 	return c->i >= 0;
 }
@@ -417,16 +436,19 @@ static bool follows(uint64_t prev, unsigned int prev_nelem, uint64_t next, unsig
 	       md_field_id_element_size_code(prev) == md_field_id_element_size_code(next);
 }
 
-uint64_t md_sys_dump_list(uint64_t field_id, uint8_t *buf, uint64_t *next)
+uint64_t md_sys_dump_list(uint64_t field_id, enum md_reader r, uint8_t *buf, uint64_t *next)
 {
-	struct md_cursor c;
+	struct md_cursor c = {.r = r};
 	uint32_t used = 8, nseq = 0, index;
 	uint64_t hdr;
 
 	*next = MD_FIELD_ID_NA;
 	if (md_field_id_is_null(field_id)) {
-		c.i = next_present(-1);
+		c.i = next_readable(-1, r);
 		c.fi = 0;
+		/* Nothing this reader may read: success, the page untouched [M md_dump_list] */
+		if (c.i < 0)
+			return TDX_SUCCESS;
 	} else {
 		/* Must name the start of a field, with its element size [M md_check_field...] */
 		c.i = find_entry(field_id);
@@ -438,9 +460,15 @@ uint64_t md_sys_dump_list(uint64_t field_id, uint8_t *buf, uint64_t *next)
 			    md_field_id_element_size_code(fields[c.i].id))
 			return TDX_METADATA_FIELD_ID_INCORRECT;
 		c.fi = index / fields[c.i].nelem;
+		/* A field the reader may not read gives an empty sequence: the dump goes on
+		 * from the next one it may [M md_dump_sequence, DUMP_SEQUENCE_EMPTY]. */
+		if (!field_readable(c.i, r)) {
+			c.i = next_readable(c.i, r);
+			c.fi = 0;
+		}
 	}
 
-	for (;;) {
+	while (c.i >= 0) {
 		unsigned int nelem = fields[c.i].nelem;
 		uint32_t seq_at = used, nf = 0;
 		uint64_t first = cursor_id(&c), prev;

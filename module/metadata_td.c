@@ -699,7 +699,7 @@ uint64_t md_tdh_vp_rdwr(uint64_t *regs, unsigned int version, unsigned int lp, b
 	status = td_state_check(v.td, write ? OPS_WR : OPS_RD);
 	if (status)
 		goto put;
-	if (v.vp->num_tdcx < MAX_TDVPS_PAGES - 1) {
+	if (v.vp->num_tdcx < MIN_TDVPS_PAGES - 1) {
 		status = TDX_TDCX_NUM_INCORRECT;
 		goto put;
 	}

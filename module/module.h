@@ -38,9 +38,17 @@
 #define CPUID_SUBLEAF_NA    0xFFFFFFFFU
 
 /* Sizes of the TD control structures [M td_control_structures.h, tdx_tdvps.h]. */
-#define TDR_BASE_SIZE	_4K
-#define TDCS_BASE_SIZE	(6 * _4K) /* MIN_NUM_TDCS_PAGES */
-#define TDVPS_BASE_SIZE (6 * _4K) /* MIN_TDVPS_PAGES */
+#define TDR_BASE_SIZE  _4K
+#define TDCS_BASE_SIZE (6 * _4K) /* MIN_NUM_TDCS_PAGES */
+/*
+ * TDVPS pages [M tdx_tdvps.h tdvps_pages_e]: a vCPU needs MIN_TDVPS_PAGES (the TDVPR and 5
+ * TDCX: what TDVPS_BASE_SIZE advertises and VP.INIT, VP.FLUSH, VP.RD/WR and VP.ENTER
+ * require) and TDH.VP.ADDCX takes up to MAX_TDVPS_PAGES (the 1.5 room for 3 pages per L2
+ * VM, which tdxsim keeps but does not use).
+ */
+#define MIN_TDVPS_PAGES 6
+#define MAX_TDVPS_PAGES 15
+#define TDVPS_BASE_SIZE (MIN_TDVPS_PAGES * _4K)
 
 /* PAMT levels, the "PAMT level" detail byte of SYS.CONFIG errors [M pamt_manager.h]. */
 enum pamt_level {
@@ -299,19 +307,29 @@ static inline void pamt_set_owner(struct pamt_entry *e, uint64_t pa)
  * Global metadata (metadata.c)
  */
 
-/* Read one element. TDX_SUCCESS or METADATA_FIELD_ID_INCORRECT. */
-uint64_t md_sys_read(uint64_t field_id, uint64_t *value);
-/* TDH.SYS.RD / TDG.SYS.RD on their registers (x86 order): RDX = field ID -> R8, next ID. */
-uint64_t md_sys_rd_regs(uint64_t *regs);
-/* The first element ID of the SYS context. */
-uint64_t md_sys_first(void);
-/* The next element ID after a valid one, or MD_FIELD_ID_NA at the end. */
-uint64_t md_sys_next_element(uint64_t field_id);
 /*
- * Dump fields as a metadata list into a 4 KiB buffer, from field_id (a field start, or
- * null for the first). Returns the status and the next field ID to read.
+ * Who reads: the host (TDH.SYS.RD/RDALL/INFO) reads every field; a TD (TDG.SYS.RD/RDALL)
+ * only those whose guest read mask is set [M global_sys_fields_lookup.c, md_get_rd_wr_mask]:
+ * any other answers METADATA_FIELD_NOT_READABLE and the walks skip it.
  */
-uint64_t md_sys_dump_list(uint64_t field_id, uint8_t *buf, uint64_t *next);
+enum md_reader {
+	MD_READER_HOST,
+	MD_READER_GUEST,
+};
+/* Read one element: TDX_SUCCESS, METADATA_FIELD_ID_INCORRECT or ..._NOT_READABLE. */
+uint64_t md_sys_read(uint64_t field_id, enum md_reader r, uint64_t *value);
+/* TDH.SYS.RD / TDG.SYS.RD on their registers (x86 order): RDX = field ID -> R8, next ID. */
+uint64_t md_sys_rd_regs(uint64_t *regs, enum md_reader r);
+/* The first element ID of the SYS context the reader may read (MD_FIELD_ID_NA: none). */
+uint64_t md_sys_first(enum md_reader r);
+/* The next readable element ID after a valid one, or MD_FIELD_ID_NA at the end. */
+uint64_t md_sys_next_element(uint64_t field_id, enum md_reader r);
+/*
+ * Dump the fields the reader may read as a metadata list into a 4 KiB buffer, from
+ * field_id (a field start, or null for the first). Returns the status and the next field
+ * ID to read.
+ */
+uint64_t md_sys_dump_list(uint64_t field_id, enum md_reader r, uint8_t *buf, uint64_t *next);
 
 /* Values shared by SYS.RD and SYS.INFO */
 uint64_t md_major_version(void);

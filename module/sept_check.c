@@ -33,6 +33,7 @@ struct td_count {
 	uint64_t tdr_pa;
 	uint64_t pages[PT_EPT + 1]; /* 4K pages owned, by PAMT page type */
 	uint64_t tdvpr_pages;	    /* TDVPR pages (also counted in pages[PT_TDVPR]) */
+	uint64_t init_vcpus;	    /* of them past TDH.VP.INIT (they have an index) */
 	uint64_t vp_tdcx;	    /* TDCX pages the TDVPRs list */
 };
 
@@ -159,6 +160,8 @@ static void count_page(struct sept_check *c, uint64_t pa, unsigned int level,
 		const struct tdvps *vp = tdvps_of(pa);
 
 		td->tdvpr_pages++;
+		if (vp->state != VCPU_UNINITIALIZED)
+			td->init_vcpus++;
 		if (vp->tdr_pa != owner || vp->tdvpr_pa != pa)
 			pamt_violation(c->r, "TDVPR 0x%llx: TDVPS says TDR 0x%llx TDVPR 0x%llx",
 				       (unsigned long long)pa, (unsigned long long)vp->tdr_pa,
@@ -327,10 +330,10 @@ static void check_td(struct sept_check *c, const struct td_count *n)
 				       (unsigned long long)n->tdr_pa);
 		return;
 	}
-	if (tdcs->num_vcpus != n->tdvpr_pages)
-		pamt_violation(c->r, "TD 0x%llx: %u vCPUs, owns %llu TDVPR pages",
+	if (tdcs->num_vcpus != n->init_vcpus)
+		pamt_violation(c->r, "TD 0x%llx: %u vCPUs, owns %llu initialised TDVPR pages",
 			       (unsigned long long)n->tdr_pa, tdcs->num_vcpus,
-			       (unsigned long long)n->tdvpr_pages);
+			       (unsigned long long)n->init_vcpus);
 	x.w = tdcs->window ? tdcs->window : tdr->window;
 	c->ept_refs = c->reg_refs = 0;
 	walk_table(&x, tdr->tdcx_pa[TDCS_SEPT_ROOT], tdcs->ept_levels - 1, 0, true);

@@ -25,10 +25,9 @@
 #include "module.h"
 #include "tdx/vmx.h"
 
-#define MAX_TDCS_PAGES	 (TDCS_BASE_SIZE / _4K)	 /* 6 */
-#define MAX_TDVPS_PAGES	 (TDVPS_BASE_SIZE / _4K) /* 6: the TDVPR and 5 TDCX */
-#define TDCS_SEPT_ROOT	 1			 /* TDCX index of the SEPT root */
-#define MAX_VCPUS_PER_TD 1024			 /* what MAX_VCPUS_PER_TD reports */
+#define MAX_TDCS_PAGES	 (TDCS_BASE_SIZE / _4K) /* 6 */
+#define TDCS_SEPT_ROOT	 1			/* TDCX index of the SEPT root */
+#define MAX_VCPUS_PER_TD 1024			/* what MAX_VCPUS_PER_TD reports */
 #define SEPT_ENTRIES	 512
 
 /* The TDR [M tdr_t]: first of a TD's pages to exist and last to go. */
@@ -127,7 +126,7 @@ struct tdvps {
 	uint32_t x2apic_id;
 	int32_t assoc_lp; /* LP the vCPU is associated with, -1 none */
 	uint32_t num_tdcx;
-	uint64_t tdcx_pa[MAX_TDVPS_PAGES - 1];
+	uint64_t tdcx_pa[MAX_TDVPS_PAGES - 1]; /* TDVPR not included */
 	uint64_t tdr_pa;
 	uint64_t tdvpr_pa;
 	uint64_t vmcall_mask; /* RCX of the TDG.VP.VMCALL being served */
@@ -366,6 +365,8 @@ uint64_t tdg_vm_rd(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs, un
 uint64_t tdg_vm_wr(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs, unsigned int version);
 uint64_t tdg_sys_rd(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
 		    unsigned int version);
+uint64_t tdg_sys_rdall(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
+		       unsigned int version);
 uint64_t tdg_mr_verifyreport(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
 			     unsigned int version);
 

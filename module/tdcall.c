@@ -22,6 +22,7 @@ static const struct tdcall_desc tdcalls[] = {
 	TDCALL(TDG_VP_VEINFO_GET, "TDG.VP.VEINFO.GET", tdg_vp_veinfo_get, 0),
 	TDCALL(TDG_VP_CPUIDVE_SET, "TDG.VP.CPUIDVE.SET", tdg_vp_cpuidve_set, 0),
 	TDCALL(TDG_SYS_RD, "TDG.SYS.RD", tdg_sys_rd, 0),
+	TDCALL(TDG_SYS_RDALL, "TDG.SYS.RDALL", tdg_sys_rdall, 0),
 	TDCALL(TDG_MEM_PAGE_ACCEPT, "TDG.MEM.PAGE.ACCEPT", tdg_mem_page_accept, 0),
 	TDCALL(TDG_MR_RTMR_EXTEND, "TDG.MR.RTMR.EXTEND", tdg_mr_rtmr_extend, 0),
 	TDCALL(TDG_MR_REPORT, "TDG.MR.REPORT", tdg_mr_report, 0),

@@ -48,7 +48,9 @@ static uint64_t check_td_params(const struct td_params *p)
 	if (!fixed_bits_ok(p->xfam, md_xfam_fixed0(), md_xfam_fixed1()) ||
 	    !xfam_consistent(p->xfam))
 		return TDX_OPERAND_INVALID + TDX_OPERAND_ID_XFAM;
-	if (!p->max_vcpus || p->max_vcpus > max_vcpus)
+	/* 1.5.01 refuses only 0 [M tdh_mng_init.c]; the metadata's MAX_VCPUS_PER_TD, which
+	 * only LATEST reports, bounds it from above. */
+	if (!p->max_vcpus || (tdxm.params.version != TDX_MODULE_1_5_01 && p->max_vcpus > max_vcpus))
 		return TDX_OPERAND_INVALID + TDX_OPERAND_ID_MAX_VCPUS;
 	if (p->num_l2_vms)
 		return TDX_OPERAND_INVALID + TDX_OPERAND_ID_NUM_L2_VMS;

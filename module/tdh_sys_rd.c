@@ -19,7 +19,7 @@ void tdh_sys_rd_defaults(uint64_t *regs)
  * One element by ID, for TDH.SYS.RD and TDG.SYS.RD alike: RDX in = field ID, out = next;
  * R8 = value.
  */
-uint64_t md_sys_rd_regs(uint64_t *regs)
+uint64_t md_sys_rd_regs(uint64_t *regs, enum md_reader r)
 {
 	/* The context code is implied (SYS) and ignored on input. */
 	uint64_t id = md_field_id_set_context(regs[REG_RDX_], MD_CTX_SYS);
@@ -27,7 +27,7 @@ uint64_t md_sys_rd_regs(uint64_t *regs)
 
 	tdh_sys_rd_defaults(regs);
 	if (md_field_id_is_null(id)) {
-		regs[REG_RDX_] = md_sys_first();
+		regs[REG_RDX_] = md_sys_first(r);
 		return TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT;
 	}
 
@@ -39,10 +39,10 @@ uint64_t md_sys_rd_regs(uint64_t *regs)
 		   MD_FIELD_ID_LAST_FIELD_MASK)))
 		return TDX_METADATA_FIELD_ID_INCORRECT;
 
-	status = md_sys_read(id, &value);
+	status = md_sys_read(id, r, &value);
 	regs[REG_R8_] = value;
 	if (status == TDX_SUCCESS)
-		regs[REG_RDX_] = md_sys_next_element(id);
+		regs[REG_RDX_] = md_sys_next_element(id, r);
 	return status;
 }
 
@@ -54,5 +54,5 @@ uint64_t tdh_sys_rd(uint64_t *regs, unsigned int version, unsigned int lp)
 		tdh_sys_rd_defaults(regs);
 		return TDX_SYS_LP_INIT_NOT_DONE;
 	}
-	return md_sys_rd_regs(regs);
+	return md_sys_rd_regs(regs, MD_READER_HOST);
 }

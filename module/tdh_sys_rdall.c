@@ -31,7 +31,7 @@ uint64_t tdh_sys_rdall(uint64_t *regs, unsigned int version, unsigned int lp)
 	if (!list)
 		return TDX_OPERAND_INVALID + TDX_OPERAND_ID_RDX;
 
-	status = md_sys_dump_list(id, list, &next);
+	status = md_sys_dump_list(id, MD_READER_HOST, list, &next);
 	regs[REG_R8_] = next;
 	return status;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.VP.ADDCX: add one TDCX page to a vCPU's TDVPS [M tdh_vp_addcx.c; facts §1.1]. RCX = the
- * page, RDX = TDVPR. Before TDH.VP.INIT only; TDVPS_BASE_SIZE / 4K - 1 pages.
+ * page, RDX = TDVPR. Before TDH.VP.INIT only; up to MAX_TDVPS_PAGES - 1
+ * pages (14), of which VP.INIT needs MIN_TDVPS_PAGES - 1 (5, TDVPS_BASE_SIZE's count).
  */
 #include "td.h"
 

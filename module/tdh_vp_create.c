@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.VP.CREATE: a free page becomes the TDVPR of a new vCPU [M tdh_vp_create.c; facts §1.1,
- * §7]. RCX = the page, RDX = TDR. Needs an initialised, not yet finalised TD and room under
- * MAX_VCPUS; the vCPU index is the order of creation.
+ * §7]. RCX = the page, RDX = TDR. Needs an initialised, not yet finalised TD. MAX_VCPUS is
+ * not checked here: TDH.VP.INIT counts the vCPU and gives it its index [M tdh_vp_create.c,
+ * tdh_vp_init.c].
  */
 #include "td.h"
 
@@ -10,7 +11,6 @@ uint64_t tdh_vp_create(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct page_ref tdr_ref, page;
 	struct tdvps *vp;
-	struct tdcs *tdcs;
 	struct tdr *tdr;
 	uint64_t status;
 
@@ -22,18 +22,12 @@ uint64_t tdh_vp_create(uint64_t *regs, unsigned int version, unsigned int lp)
 	status = td_state_check(tdr, 1U << OP_STATE_INITIALIZED);
 	if (status)
 		goto out;
-	tdcs = tdcs_of(tdr);
-	if (tdcs->num_vcpus >= tdcs->max_vcpus) {
-		status = TDX_MAX_VCPUS_EXCEEDED;
-		goto out;
-	}
 	status = page_get(regs[REG_RCX_], PT_NDA, 0, true, TDX_OPERAND_ID_RCX, &page);
 	if (status)
 		goto out;
 	page_assign(&page, PT_TDVPR, tdr_ref.pa);
 	vp = tdvps_of(page.pa);
 	vp->state = VCPU_UNINITIALIZED;
-	vp->vcpu_index = tdcs->num_vcpus++;
 	vp->assoc_lp = -1;
 	vp->tdr_pa = tdr_ref.pa;
 	vp->tdvpr_pa = page.pa;

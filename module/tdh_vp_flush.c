@@ -22,7 +22,7 @@ uint64_t tdh_vp_flush(uint64_t *regs, unsigned int version, unsigned int lp)
 		status = TDX_TD_KEYS_NOT_CONFIGURED;
 		goto out;
 	}
-	if (v.vp->num_tdcx < MAX_TDVPS_PAGES - 1) {
+	if (v.vp->num_tdcx < MIN_TDVPS_PAGES - 1) {
 		status = TDX_TDCX_NUM_INCORRECT;
 		goto out;
 	}

@@ -8,6 +8,12 @@
  * other GPRs 0. tdxsim runs guest code natively inside the TD window, so a GPA becomes the
  * window's address for it, and R9 carries the tdxsim gate (or 0) — the one register tdxsim
  * adds, for guests that want TDCALL without a trap.
+ *
+ * As in 1.5.01, VP.INIT (not VP.CREATE) gives the vCPU its index: the TD's NUM_VCPUS counts
+ * initialised vCPUs, and one beyond TD_PARAMS.MAX_VCPUS is MAX_VCPUS_EXCEEDED (the count is
+ * given back). The vCPU ends associated with the calling LP [M associate_vcpu_initial], so
+ * a VP.FLUSH there succeeds and a VP.ENTER or VP.RD/WR on another LP is VCPU_ASSOCIATED
+ * until then.
  */
 #include <string.h>
 
@@ -19,8 +25,8 @@ uint64_t tdh_vp_init(uint64_t *regs, unsigned int version, unsigned int lp)
 	struct guest_cpu *g;
 	struct vp_ref v;
 	uint64_t status;
+	uint32_t index;
 
-	(void)lp;
 	status = tdvpr_get(regs[REG_RCX_], TDX_OPERAND_ID_RCX, &v);
 	if (status)
 		return status;
@@ -31,7 +37,7 @@ uint64_t tdh_vp_init(uint64_t *regs, unsigned int version, unsigned int lp)
 		status = TDX_VCPU_STATE_INCORRECT;
 		goto out;
 	}
-	if (v.vp->num_tdcx < MAX_TDVPS_PAGES - 1) {
+	if (v.vp->num_tdcx < MIN_TDVPS_PAGES - 1) {
 		status = TDX_TDCX_NUM_INCORRECT;
 		goto out;
 	}
@@ -39,6 +45,14 @@ uint64_t tdh_vp_init(uint64_t *regs, unsigned int version, unsigned int lp)
 		status = TDX_OPERAND_INVALID + TDX_OPERAND_ID_R8;
 		goto out;
 	}
+	/* Several VP.INITs of one TD run in parallel (the TDR is shared): an atomic count. */
+	index = __atomic_fetch_add(&v.tdcs->num_vcpus, 1, __ATOMIC_ACQ_REL);
+	if (index >= v.tdcs->max_vcpus) {
+		__atomic_sub_fetch(&v.tdcs->num_vcpus, 1, __ATOMIC_ACQ_REL);
+		status = TDX_MAX_VCPUS_EXCEEDED;
+		goto out;
+	}
+	v.vp->vcpu_index = index;
 
 	g = &v.vp->cpu;
 	memset(g, 0, sizeof(*g));
@@ -54,6 +68,8 @@ uint64_t tdh_vp_init(uint64_t *regs, unsigned int version, unsigned int lp)
 	td_msr_init(v.vp);
 	v.vp->x2apic_id = version ? (uint32_t)x2apic_id : v.vp->vcpu_index;
 	v.vp->state = VCPU_READY;
+	__atomic_store_n(&v.vp->assoc_lp, (int32_t)lp, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&v.tdcs->num_assoc_vcpus, 1, __ATOMIC_ACQ_REL);
 out:
 	tdvpr_put(&v);
 	return status;

@@ -236,6 +236,10 @@ static int check_config(const struct vmm_td_config *cfg, const struct vmm_image 
 		ERR("vcpus: %u is not in 1..%u", cfg->nr_vcpus, VMM_MAX_VCPUS);
 		return -EINVAL;
 	}
+	if (cfg->max_vcpus && (cfg->max_vcpus < cfg->nr_vcpus || cfg->max_vcpus > 0xFFFF)) {
+		ERR("max-vcpus: %u is not in %u..65535", cfg->max_vcpus, cfg->nr_vcpus);
+		return -EINVAL;
+	}
 	if (cfg->memory_size & ~PAGE_MASK || cfg->memory_size > VMM_RESET_PAGE_GPA - (1ULL << 30)) {
 		ERR("memory: %llu bytes is not a multiple of 4 KiB up to 3 GiB",
 		    (unsigned long long)cfg->memory_size);
@@ -573,7 +577,7 @@ static int fill_params(const struct vmm_td *td, struct td_params *p, char *err, 
 	memset(p, 0, sizeof(*p));
 	p->attributes = cfg->attributes;
 	p->xfam = cfg->xfam ? cfg->xfam : TDX_XFAM_X87 | TDX_XFAM_SSE;
-	p->max_vcpus = (uint16_t)cfg->nr_vcpus;
+	p->max_vcpus = (uint16_t)(cfg->max_vcpus ? cfg->max_vcpus : cfg->nr_vcpus);
 	p->eptp_controls = tdx_eptp_controls(TDX_EPTP_MT_WB, cfg->gpaw52 ? 5 : 4);
 	p->config_flags = TDX_CONFIG_FLAGS_NO_RBP_MOD | (cfg->gpaw52 ? TDX_CONFIG_FLAGS_GPAW : 0);
 	p->tsc_frequency = cfg->tsc_frequency ? cfg->tsc_frequency : 100;
@@ -710,6 +714,12 @@ static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size
 				    &a);
 		if (s)
 			FAIL(s, "TDH.VP.INIT");
+		/* VP.INIT associated the vCPU with LP 0; its thread runs it on its own LP, so
+		 * flush it here as KVM does when a vCPU moves to another CPU (tdx_flush_vp). */
+		a = (struct tdx_module_args){.rcx = vc->tdvpr};
+		s = vmm_seamcall_on(td, 0, TDH_VP_FLUSH, &a);
+		if (s)
+			FAIL(s, "TDH.VP.FLUSH");
 	}
 	/* The image: SEPT.ADD as needed, PAGE.ADD + 16 x MR.EXTEND per page */
 	for (unsigned int p = 0; p < img->nr; p++) {

@@ -57,6 +57,7 @@ typedef void (*vmm_serial_fn)(void *opaque, const char *buf, size_t len);
 struct vmm_td_config {
 	uint64_t memory_size;	/* private memory [0, memory_size); <= 3 GiB */
 	unsigned int nr_vcpus;	/* 1..VMM_MAX_VCPUS, at most the online LPs */
+	unsigned int max_vcpus; /* TD_PARAMS.MAX_VCPUS, nr_vcpus..65535; 0 = nr_vcpus */
 	uint64_t attributes;	/* VMM_ATTR_* */
 	uint64_t xfam;		/* 0 = x87 | SSE */
 	bool gpaw52;		/* CONFIG_FLAGS.GPAW: 52-bit GPAs (else 48) */

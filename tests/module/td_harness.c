@@ -13,13 +13,18 @@ static uint64_t next_2m = 4 * GiB + 1 * GiB; /* its second half, for 2 MiB pages
 
 int td_machine_setup(void **state)
 {
+	(void)state;
+	return td_machine_boot(TDX_MODULE_LATEST);
+}
+
+int td_machine_boot(enum tdx_module_version version)
+{
 	struct machine_config cfg;
 
-	(void)state;
 	machine_2s(&cfg);
 	if (harness_boot(&cfg) < 0)
 		return -1;
-	if (bring_up(TDX_MODULE_LATEST, S_TDMR, 0) < 0) {
+	if (bring_up(version, S_TDMR, 0) < 0) {
 		harness_shutdown();
 		return -1;
 	}
@@ -139,7 +144,7 @@ uint64_t td_add_vcpu(struct test_td *td)
 	if (s)
 		return s;
 	td->nr_vcpus++;
-	for (unsigned int i = 0; i < 5; i++) {
+	for (unsigned int i = 0; i < TD_VP_TDCX; i++) {
 		td->vp_tdcx[v][i] = td_page_alloc();
 		a = (struct tdx_module_args){.rcx = td->vp_tdcx[v][i], .rdx = td->tdvpr[v]};
 		s = td_call(TDH_VP_ADDCX, &a);

@@ -14,6 +14,10 @@
 
 #define TD_HKID 33 /* first TDX private KeyID after the global one */
 
+/* TDCX pages of a vCPU: VP.INIT needs 5 (TDVPS_BASE_SIZE / 4K - 1), VP.ADDCX takes 14. */
+#define TD_VP_TDCX     5
+#define TD_VP_MAX_TDCX 14
+
 /* A fresh 4 KiB page (zeroed, host-visible), or a 2 MiB-aligned run of 512. */
 uint64_t td_page_alloc(void);
 uint64_t td_page_alloc_2m(void);
@@ -38,13 +42,15 @@ struct test_td {
 	uint64_t tdcx[6];
 	unsigned int nr_vcpus;
 	uint64_t tdvpr[8];
-	uint64_t vp_tdcx[8][5];
+	uint64_t vp_tdcx[8][TD_VP_MAX_TDCX]; /* td_add_vcpu adds TD_VP_TDCX of them */
 	uint16_t hkid;
 	uint64_t last_page; /* HPA of the page the last td_page_add() added */
 };
 
 /* cmocka fixtures: boot machine "2s", bring the module up to S_TDMR, reset the allocator. */
 int td_machine_setup(void **state);
+/* The same with a chosen module version (td_machine_setup: TDX_MODULE_LATEST). */
+int td_machine_boot(enum tdx_module_version version);
 int td_machine_teardown(void **state);
 
 /* Steps; each returns the SEAMCALL status of the first failure (0 = all done). */

@@ -147,7 +147,7 @@ uint64_t td_teardown(struct test_td *td)
 	for (size_t i = 0; i < pages.n && !s; i++)
 		s = reclaim(pages.pa[i], td->hkid);
 	for (unsigned int v = 0; v < td->nr_vcpus && !s; v++) {
-		for (unsigned int i = 0; i < 5 && !s; i++)
+		for (unsigned int i = 0; i < TD_VP_MAX_TDCX && !s; i++)
 			if (td->vp_tdcx[v][i])
 				s = reclaim(td->vp_tdcx[v][i], td->hkid);
 		if (!s)

@@ -173,6 +173,9 @@ static const struct row scenario[] = {
 	ROW(.leaf = TDH_PHYMEM_CACHE_WB, .rcx = 0, .status = TDX_NO_HKID_READY_TO_WBCACHE),
 	ROW(.leaf = TDH_PHYMEM_CACHE_WB, .rcx = 2, .status = TDX_OPERAND_INVALID + 1, .o_rcx = 2),
 	ROW(.leaf = TDH_PHYMEM_CACHE_WB, .rcx = 1, .status = TDX_WBCACHE_RESUME_ERROR, .o_rcx = 1),
+	/* VP.INIT associated the vCPU with this LP: the first flush ends it, the second finds
+	 * nothing to flush */
+	ROW(.leaf = TDH_VP_FLUSH, .rcx = T(T_TDVPR, 0), .o_rcx = T(T_TDVPR, 0)),
 	ROW(.leaf = TDH_VP_FLUSH, .rcx = T(T_TDVPR, 0), .status = TDX_VCPU_NOT_ASSOCIATED,
 	    .o_rcx = T(T_TDVPR, 0)),
 	ROW(.leaf = TDH_VP_FLUSH, .rcx = T(T_TDR, 0), .status = TDX_PAGE_METADATA_INCORRECT + 1,
@@ -437,6 +440,8 @@ static void test_epoch_and_cache_wb(void **state)
 	assert_int_equal(td_call(TDH_MEM_TRACK, &a), 0);
 	assert_int_equal(tdcs->td_epoch, 3);
 
+	a = (struct tdx_module_args){.rcx = td.tdvpr[0]};
+	assert_int_equal(td_call(TDH_VP_FLUSH, &a), 0); /* VP.INIT associated it with LP 0 */
 	a = (struct tdx_module_args){.rcx = td.tdr};
 	assert_int_equal(td_call(TDH_MNG_VPFLUSHDONE, &a), 0);
 	cache_wb_test_interrupts = 2;

@@ -244,13 +244,18 @@ static void test_tdcall_leaves(void **state)
 		}
 	}
 
-	/* TDG.SYS.RD: a global field, and the first-field walk */
+	/* TDG.SYS.RD: a guest-readable global field, a host-only one, and the first-field
+	 * walk (the guest's masks in detail: test_td_leaves.c) */
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.gpr[REG_RDX_] = MD_FIELD_ID_NUM_CPUID_CONFIG;
+	ctx.gpr[REG_RDX_] = MD_FIELD_ID_MAJOR_VERSION;
 	assert_int_equal(tdcall(vp, &ctx, TDG_SYS_RD), 0);
-	assert_int_equal(ctx.gpr[REG_R8_], NUM_CPUID_CONFIG);
+	assert_int_equal(ctx.gpr[REG_R8_], 1);
+	ctx.gpr[REG_RDX_] = MD_FIELD_ID_NUM_CPUID_CONFIG;
+	assert_int_equal(tdcall(vp, &ctx, TDG_SYS_RD), TDX_METADATA_FIELD_NOT_READABLE);
+	assert_int_equal(ctx.gpr[REG_R8_], 0);
 	ctx.gpr[REG_RDX_] = ~0ULL;
 	assert_int_equal(tdcall(vp, &ctx, TDG_SYS_RD), TDX_METADATA_FIRST_FIELD_ID_IN_CONTEXT);
+	assert_int_equal(ctx.gpr[REG_RDX_], MD_FIELD_ID_VENDOR_ID);
 }
 
 int main(void)
