@@ -496,8 +496,13 @@ static int check_packages_online(void)
 static int init_tdmr(const struct tdmr_info *t)
 {
 	uint64_t next = t->base, end = t->base + t->size;
+	/* Each call initialises at least one 4K page's entry: a bound on the calls. */
+	uint64_t calls = 0, max_calls = t->size / 4096 + 1;
 
-	/* the module does a chunk per call and says where to go on */
+	/*
+	 * The module does a chunk per call and says where to go on, rounded down to 1 GiB: RDX
+	 * stays at a block's base until the whole block is done [L init_tdmr].
+	 */
 	while (next < end) {
 		struct tdx_module_args args = { .rcx = t->base };
 		uint64_t status;
@@ -508,7 +513,7 @@ static int init_tdmr(const struct tdmr_info *t)
 			return 0;
 		if (status != TDX_SUCCESS)
 			return sc_fail(TDH_SYS_TDMR_INIT, status, &args, cpu);
-		if (args.rdx <= next) {
+		if (args.rdx < next || ++calls > max_calls) {
 			tdx_pr("TDMR.INIT at 0x%llx made no progress",
 			       (unsigned long long)t->base);
 			return -EIO;

@@ -258,8 +258,14 @@ static inline uint64_t status_with_info(uint64_t code, uint8_t b0, uint8_t b1, u
  * PAMT (pamt.c)
  */
 
-/* Initialise the PAMT of one 1 GiB block of a TDMR (block = its base). */
-void pamt_init_block(const struct tdmr *t, uint64_t block);
+/*
+ * TDH.SYS.TDMR.INIT's chunk: the PAMT entries of 1024 4K pages (4 MiB of the TDMR) per call,
+ * as 1.5.01 [M tdh_sys_tdmr_init.c TDMR_4K_PAMT_INIT_COUNT]; a 1 GiB block is usable once
+ * all its chunks are done.
+ */
+#define TDMR_INIT_CHUNK (1024 * _4K)
+/* Initialise the PAMT of one chunk of a TDMR (chunk = its base, chunk-aligned). */
+void pamt_init_chunk(const struct tdmr *t, uint64_t chunk);
 /* The PAMT entry of hpa at a level, when hpa is in an initialised block; else NULL. */
 struct pamt_entry *pamt_entry_get(uint64_t hpa, enum pamt_level level);
 

@@ -28,27 +28,34 @@ static uint64_t pamt_entry_pa(const struct tdmr *t, uint64_t hpa, enum pamt_leve
 	return t->pamt_base[level] + ((hpa - t->base) >> shift[level]) * PAMT_ENTRY_SIZE;
 }
 
-void pamt_init_block(const struct tdmr *t, uint64_t block)
+void pamt_init_chunk(const struct tdmr *t, uint64_t chunk)
 {
+	uint64_t end = chunk + TDMR_INIT_CHUNK;
 	struct pamt_entry *e;
 
-	phys_discard(pamt_entry_pa(t, block, PT_4KB), ENTRIES_4K_PER_1G * PAMT_ENTRY_SIZE);
-	phys_discard(pamt_entry_pa(t, block, PT_2MB), ENTRIES_2M_PER_1G * PAMT_ENTRY_SIZE);
-	e = phys_seam_va(pamt_entry_pa(t, block, PT_1GB));
-	memset(e, 0, sizeof(*e));
+	if (end > t->base + t->size)
+		end = t->base + t->size;
+	/* The block's 2M and 1G entries with its first chunk: nothing reads them before the
+	 * whole block is done (pamt_entry_get) [M pamt_nodes_init]. */
+	if (is_aligned(chunk, _1G)) {
+		phys_discard(pamt_entry_pa(t, chunk, PT_2MB), ENTRIES_2M_PER_1G * PAMT_ENTRY_SIZE);
+		e = phys_seam_va(pamt_entry_pa(t, chunk, PT_1GB));
+		memset(e, 0, sizeof(*e));
+	}
+	phys_discard(pamt_entry_pa(t, chunk, PT_4KB), (end - chunk) / _4K * PAMT_ENTRY_SIZE);
 
 	for (unsigned int j = 0; j < t->nr_rsvd; j++) {
 		uint64_t start = t->base + t->reserved_areas[j].offset;
-		uint64_t end = start + t->reserved_areas[j].size;
+		uint64_t stop = start + t->reserved_areas[j].size;
 
-		if (start < block)
-			start = block;
-		if (end > block + _1G)
-			end = block + _1G;
-		if (start >= end)
+		if (start < chunk)
+			start = chunk;
+		if (stop > end)
+			stop = end;
+		if (start >= stop)
 			continue;
 		e = phys_seam_va(pamt_entry_pa(t, start, PT_4KB));
-		for (uint64_t pa = start; pa < end; pa += _4K, e++)
+		for (uint64_t pa = start; pa < stop; pa += _4K, e++)
 			e->pt = PT_RSVD;
 	}
 }

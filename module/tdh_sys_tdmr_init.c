@@ -2,15 +2,16 @@
 /*
  * TDH.SYS.TDMR.INIT (leaf 36): initialise the PAMT of a TDMR, a chunk per call
  * [facts §1.1, §6; TDX module 1.5.01 tdh_sys_tdmr_init.c]. RCX = the TDMR's base. Output
- * RDX = the next address to initialise, rounded down to 1 GiB; the host repeats until RDX
- * reaches the TDMR's end. A finished TDMR answers TDMR_ALREADY_INITIALIZED (a warning).
- * Each TDMR has its own lock: another LP on the same TDMR gets OPERAND_BUSY | RCX, other
- * TDMRs initialise in parallel.
+ * RDX = the next address to initialise, rounded down to 1 GiB, so that the host never
+ * takes a block that is not fully initialised; the host repeats until RDX reaches the
+ * TDMR's end (RDX stays at a block's base for the calls inside it). A finished TDMR answers
+ * TDMR_ALREADY_INITIALIZED (a warning), RDX = 0. Each TDMR has its own lock: another LP on
+ * the same TDMR gets OPERAND_BUSY | RCX, other TDMRs initialise in parallel.
  *
- * Chunk size: implementation-defined. tdxsim does one 1 GiB block per call (the 1.5.01
- * module does 1024 4K entries). A block's PAMT is discarded (phys_discard: zero, no
- * touch) and only the 4K entries of reserved pages are written, so a call costs
- * microseconds and touches at most the PAMT pages that cover reserved areas.
+ * Chunk: TDMR_INIT_CHUNK, the 1.5.01 module's 1024 4K entries (4 MiB of the TDMR), so a
+ * 1 GiB block takes 256 calls. The chunk's 4K PAMT is discarded (phys_discard: zero, no
+ * touch) and only the entries of reserved pages are written; the block's 2M and 1G
+ * entries with its first chunk.
  */
 #include "module.h"
 
@@ -47,8 +48,8 @@ uint64_t tdh_sys_tdmr_init(uint64_t *regs, unsigned int version, unsigned int lp
 		mutex_release(&t->lock);
 		return TDX_TDMR_ALREADY_INITIALIZED;
 	}
-	pamt_init_block(t, next);
-	next += _1G;
+	pamt_init_chunk(t, next);
+	next += TDMR_INIT_CHUNK;
 	/* Publish after the entries: pamt_entry_get() reads next_init without the lock. */
 	__atomic_store_n(&t->next_init, next, __ATOMIC_RELEASE);
 	regs[REG_RDX_] = next & ~(_1G - 1);

@@ -60,7 +60,7 @@ static int bring_up_big(void)
 static void test_64g_loop(enum call_path p)
 {
 	struct tdx_module_args a;
-	uint64_t before, after, expect = 5 * GiB, st;
+	uint64_t before, after, expect, st;
 	unsigned int calls = 0;
 	char buf[1024];
 
@@ -78,15 +78,16 @@ static void test_64g_loop(enum call_path p)
 		      (unsigned long long)st);
 		if (st)
 			break;
+		/* 4 MiB per call; RDX is where to go on, rounded down to 1 GiB */
+		expect = (4 * GiB + (uint64_t)(calls + 1) * 4 * MiB) & ~(GiB - 1);
 		CHECK(a.rdx == expect, "[%s] 64G: call %u RDX 0x%llx, want 0x%llx", path_name[p],
 		      calls, (unsigned long long)a.rdx, (unsigned long long)expect);
-		expect += GiB;
-		if (++calls > 64)
+		if (++calls > 64 * 256)
 			break;
 	}
 	after = phys_resident_bytes();
-	CHECK(calls == 64, "[%s] 64G: %u successful calls, want 64 (1 GiB each)", path_name[p],
-	      calls);
+	CHECK(calls == 64 * 256, "[%s] 64G: %u successful calls, want 16384 (4 MiB each)",
+	      path_name[p], calls);
 	/* No reserved area in TDMR1: its PAMT is initialised without touching a page. */
 	CHECK(after <= before + 256 * MiB + 516 * KiB, "[%s] 64G: resident grew by %llu bytes",
 	      path_name[p], (unsigned long long)(after - before));
@@ -117,6 +118,13 @@ static void test_partial(void)
 	struct tdx_module_args a = {.rcx = 4 * GiB};
 
 	CHECK(bring_up_big() == 0, "partial: bring-up");
+	for (unsigned int i = 0; i < 255; i++) {
+		a = (struct tdx_module_args){.rcx = 4 * GiB};
+		CHECK(call_on(PATH_DIRECT, 0, TDH_SYS_TDMR_INIT, &a) == 0 && a.rdx == 4 * GiB,
+		      "partial: chunk %u of the first GiB", i);
+	}
+	CHECK(pamt_entry_get(4 * GiB, PT_4KB) == NULL, "partial: 255 of 256 chunks: not usable");
+	a = (struct tdx_module_args){.rcx = 4 * GiB};
 	CHECK(call_on(PATH_DIRECT, 0, TDH_SYS_TDMR_INIT, &a) == 0 && a.rdx == 5 * GiB,
 	      "partial: first GiB");
 	CHECK(pamt_entry_get(5 * GiB - 4 * KiB, PT_4KB) != NULL, "partial: first GiB usable");
@@ -280,8 +288,8 @@ static void test_races(enum call_path p)
 		busy += race_busy[lp];
 		other += race_other[lp];
 	}
-	CHECK(ok == 64 && other == 0, "[%s] race: %u successes, %u busy, %u other", path_name[p],
-	      ok, busy, other);
+	CHECK(ok == 64 * 256 && other == 0, "[%s] race: %u successes, %u busy, %u other",
+	      path_name[p], ok, busy, other);
 	a.rcx = 4 * GiB;
 	CHECK(call_on(p, 0, TDH_SYS_TDMR_INIT, &a) == TDX_TDMR_ALREADY_INITIALIZED,
 	      "[%s] race: done", path_name[p]);

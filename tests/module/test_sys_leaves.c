@@ -231,7 +231,8 @@ static void p_pamt_in_next_available(struct layout *L, struct tdx_module_args *a
 static void p_tdmr_outside_cmr(struct layout *L, struct tdx_module_args *a)
 {
 	(void)a;
-	L->t[0].reserved_areas[0].size = 4 * KiB; /* the rest of the legacy hole becomes available */
+	L->t[0].reserved_areas[0].size =
+		4 * KiB; /* the rest of the legacy hole becomes available */
 }
 
 static void p_tdmr_in_hole(struct layout *L, struct tdx_module_args *a)
@@ -719,9 +720,10 @@ static const struct row rows[] = {
 	  .in = { .rcx = 0 }, .want = TDX_SYS_NOT_READY },
 	{ "TDMR.INIT: one package left", V_LATEST, S_KEY0, .rax = TDH_SYS_TDMR_INIT,
 	  .in = { .rcx = 0 }, .want = TDX_SYS_NOT_READY },
+	/* one 4 MiB chunk: RDX rounded down to 1 GiB stays at the block's base */
 	{ "TDMR.INIT: first chunk", V_LATEST, S_READY, .rax = TDH_SYS_TDMR_INIT,
 	  .in = { .rcx = 4 * GiB, .rdx = 77 }, .want = TDX_SUCCESS, .out = O_RDX,
-	  .want_out = { .rdx = 5 * GiB }, .post = post_pamt_ok },
+	  .want_out = { .rdx = 4 * GiB }, .post = post_pamt_ok },
 	{ "TDMR.INIT: base misaligned", V_LATEST, S_READY, .rax = TDH_SYS_TDMR_INIT,
 	  .in = { .rcx = 4 * GiB + 2 * MiB, .rdx = 77 },
 	  .want = TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX, .out = O_RDX },
@@ -737,13 +739,13 @@ static const struct row rows[] = {
 	  .out = O_RDX },
 	{ "TDMR.INIT: other TDMR while one is locked", V_LATEST, S_READY,
 	  .rax = TDH_SYS_TDMR_INIT, .in = { .rcx = 4 * GiB }, .hold = H_TDMR0,
-	  .want = TDX_SUCCESS, .out = O_RDX, .want_out = { .rdx = 5 * GiB } },
+	  .want = TDX_SUCCESS, .out = O_RDX, .want_out = { .rdx = 4 * GiB } },
 	{ "TDMR.INIT: already initialised", V_LATEST, S_TDMR, .rax = TDH_SYS_TDMR_INIT,
 	  .in = { .rcx = 0, .rdx = 77 }, .want = TDX_TDMR_ALREADY_INITIALIZED, .out = O_RDX,
 	  .post = post_pamt_ok },
 	{ "TDMR.INIT: on an LP without LP.INIT, latest", V_LATEST, S_READY,
 	  .lp_mask = ALL_LPS_BUT_3, .lp = 3, .rax = TDH_SYS_TDMR_INIT, .in = { .rcx = 0 },
-	  .want = TDX_SUCCESS, .out = O_RDX, .want_out = { .rdx = 1 * GiB } },
+	  .want = TDX_SUCCESS, .out = O_RDX, .want_out = { .rdx = 0 } },
 
 	/* ---------------- TDH.SYS.LP.SHUTDOWN / TDH.SYS.SHUTDOWN ---------------- */
 	{ "LP.SHUTDOWN: before SYS.INIT", V_LATEST, S_LOADED, .rax = TDH_SYS_LP_SHUTDOWN,
