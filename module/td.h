@@ -11,7 +11,9 @@
  *   TDCX 1                  the Secure EPT root (PML4 or PML5 page)
  *   TDCX 2..5               reserved (MSR bitmaps etc. on a real module)
  *   TDVPR (TDH.VP.CREATE)   struct tdvps: vCPU state, registers, VE info, association
- *   TDVPR's TDCX pages      reserved (the TD VMCS, VAPIC page, ... on a real module)
+ *   TDVPR's TDCX pages      TDCX 2 (TDVPS page 3): the vCPU's XSAVE area, where the TDX
+ *                           module keeps the guest's extended state; the others reserved
+ *                           (the TD VMCS, VAPIC page, ... on a real module)
  *
  * The host sees all of these pages as zeros (they are hidden in its direct map) and poisons
  * them if it writes them. The layout is tdxsim's own; only the page counts and the sizes the
@@ -25,10 +27,11 @@
 #include "module.h"
 #include "tdx/vmx.h"
 
-#define MAX_TDCS_PAGES	 (TDCS_BASE_SIZE / _4K) /* 6 */
-#define TDCS_SEPT_ROOT	 1			/* TDCX index of the SEPT root */
-#define MAX_VCPUS_PER_TD 1024			/* what MAX_VCPUS_PER_TD reports */
-#define SEPT_ENTRIES	 512
+#define MAX_TDCS_PAGES	  (TDCS_BASE_SIZE / _4K) /* 6 */
+#define TDCS_SEPT_ROOT	  1			 /* TDCX index of the SEPT root */
+#define TDVPS_XSTATE_TDCX 2    /* TDVPR's TDCX index of the XSAVE area (TDVPS page 3) */
+#define MAX_VCPUS_PER_TD  1024 /* what MAX_VCPUS_PER_TD reports */
+#define SEPT_ENTRIES	  512
 
 /* The TDR [M tdr_t]: first of a TD's pages to exist and last to go. */
 struct tdr {

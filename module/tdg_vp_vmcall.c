@@ -5,8 +5,9 @@
  * 31:16 XMM registers, bits 63:32 are reserved. Everything the guest did not expose stays in
  * the TDVPS, out of the VMM's sight.
  *
- * tdxsim does not switch extended (XMM) state: guests are built -mgeneral-regs-only, and
- * XMM selections are accepted but carry nothing.
+ * XMM selections (bits 31:16) are accepted but expose nothing: the VMM library, like KVM,
+ * takes no XMM arguments, so the guest's XMM registers stay in the TDVPS with the rest of
+ * its extended state.
  */
 #include "td.h"
 #include "tdx/ghci.h"

@@ -7,7 +7,8 @@
  * RBX = GPAW, RCX = R8 = the host's value, RDX = CPUID(1).EAX, RSI = the vCPU index; all
  * other GPRs 0. tdxsim runs guest code natively inside the TD window, so a GPA becomes the
  * window's address for it, and R9 carries the tdxsim gate (or 0) — the one register tdxsim
- * adds, for guests that want TDCALL without a trap.
+ * adds, for guests that want TDCALL without a trap. Extended state starts at its reset
+ * values (x87 and SSE registers clear, MXCSR = 0x1F80), as after INIT.
  *
  * As in 1.5.01, VP.INIT (not VP.CREATE) gives the vCPU its index: the TD's NUM_VCPUS counts
  * initialised vCPUs, and one beyond TD_PARAMS.MAX_VCPUS is MAX_VCPUS_EXCEEDED (the count is
@@ -65,6 +66,10 @@ uint64_t tdh_vp_init(uint64_t *regs, unsigned int version, unsigned int lp)
 	g->regs.gpr[REG_RDX_] = tdxm.pkg_fms;
 	g->regs.gpr[REG_RSI_] = v.vp->vcpu_index;
 	g->regs.gpr[REG_R9_] = (uint64_t)(uintptr_t)tdxsim_gate_ptr;
+	/* x87/SSE/AVX at their reset values (MXCSR 0x1F80), in the TDVPS page kept for them. */
+	_Static_assert(XSTATE_MAX_SIZE <= _4K, "the XSAVE area fits its TDVPS page");
+	g->xstate = phys_seam_va(v.vp->tdcx_pa[TDVPS_XSTATE_TDCX]);
+	xstate_reset(g->xstate);
 	td_msr_init(v.vp);
 	v.vp->x2apic_id = version ? (uint32_t)x2apic_id : v.vp->vcpu_index;
 	v.vp->state = VCPU_READY;

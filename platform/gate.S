@@ -9,6 +9,10 @@
  * dispatcher may change any register, or replace the whole context (a world switch), so the
  * way back is a full-register resume, not a return.
  *
+ * Extended state (x87/SSE/AVX) is saved on entry into lp->xstate, the home of the world
+ * that called, and loaded on resume from lp->xstate, the home of the world resumed
+ * (platform/xstate.c).
+ *
  * The resume loads all sixteen GPRs, RFLAGS, RSP and RIP without touching the target stack:
  * RIP comes from a thread-local slot through %fs, the only addressing left once RSP holds
  * the target value. IRETQ would also do, but it costs ~90 ns here against a few ns.
@@ -38,6 +42,10 @@
 #define LP_GATE_STACK 144
 #define LP_IN_DISPATCH 160
 #define LP_INTR_PENDING 161
+#define LP_XSAVEOPT 162
+#define LP_XSTATE 168
+#define LP_XFEATURES 176
+#define XFEATURE_YMM 4
 
 	.text
 
@@ -74,8 +82,26 @@ tdxsim_gate_entry:
 	popq	CTX_RFLAGS(%rax)
 	pushq	$2			/* C code needs DF=0, and AC/TF clear */
 	popfq
-	movq	LP_GATE_STACK(%rax), %rsp
 	movq	%rax, %rdi
+	/*
+	 * The caller's extended state, into its world's home; then the FPU state C code may
+	 * assume: an empty x87 stack with the default control word, the default MXCSR, clean
+	 * upper halves (a guest's rounding mode or unmasked exceptions stay the guest's).
+	 */
+	movq	LP_XSTATE(%rdi), %rcx
+	movl	LP_XFEATURES(%rdi), %eax
+	movl	LP_XFEATURES+4(%rdi), %edx
+	cmpb	$0, LP_XSAVEOPT(%rdi)
+	je	2f
+	xsaveopt64 (%rcx)
+	jmp	3f
+2:	xsave64	(%rcx)
+3:	fninit
+	ldmxcsr	.Lmxcsr_default(%rip)
+	testb	$XFEATURE_YMM, LP_XFEATURES(%rdi)
+	jz	1f
+	vzeroupper
+1:	movq	LP_GATE_STACK(%rdi), %rsp
 	call	tdxsim_gate_dispatch
 	movq	%rax, %rdi		/* the LP, whose gate context is resumed */
 	jmp	tdxsim_resume_gate_ctx
@@ -102,6 +128,11 @@ tdxsim_resume_gate_ctx:
 	 */
 	cmpb	$0, LP_INTR_PENDING(%rdi)
 	jne	.Lpending
+	/* The extended state of the world resumed: the one current now, maybe not the caller's. */
+	movq	LP_XSTATE(%rdi), %rcx
+	movl	LP_XFEATURES(%rdi), %eax
+	movl	LP_XFEATURES+4(%rdi), %edx
+	xrstor64 (%rcx)
 	movq	CTX_RIP(%rdi), %rax
 	movq	%rax, %fs:tdxsim_resume_rip@tpoff
 	movq	%rdi, %rsp
@@ -134,5 +165,10 @@ tdxsim_resume_gate_ctx:
 	.size	tdxsim_resume_gate_ctx, .-tdxsim_resume_gate_ctx
 	.globl	tdxsim_resume_end
 tdxsim_resume_end:
+
+	.section .rodata
+	.balign	4
+.Lmxcsr_default:
+	.long	0x1F80			/* all exceptions masked, round to nearest */
 
 	.section .note.GNU-stack, "", @progbits

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <ucontext.h>
 
 #include "platform.h"
 
@@ -26,6 +27,10 @@ struct lp {
 	uint64_t gate_calls;	       /* (152) */
 	volatile uint8_t in_dispatch;  /* the gate is running C code for this LP (160) */
 	volatile uint8_t intr_pending; /* an async event waits for the dispatcher (161) */
+	uint8_t xsaveopt;	       /* the gate saves with XSAVEOPT, else XSAVE (162) */
+	void *xstate;		       /* home of the current world's extended state (168) */
+	uint64_t xfeatures;	       /* XSAVE/XRSTOR's component mask (176) */
+	void *xstate_host;	       /* the host's home (xstate.c) */
 
 	unsigned int id;
 	unsigned int package;
@@ -95,6 +100,15 @@ void traps_lp_fini(struct lp *lp);
 /* Stacks with a guard page below. */
 void *mmap_stack(size_t size);
 void munmap_stack(void *stack, size_t size);
+
+/* xstate.c: CPUID leaf 0xD and XCR0 read at boot; areas; the trap path's signal frames. */
+int xstate_init(void);
+bool xstate_has_xsaveopt(void);
+void *xstate_alloc(void); /* reset, 64-byte aligned; free() it */
+/* Load home into the frame sigreturn will resume. */
+void xstate_frame_load(ucontext_t *uc, const void *home);
+/* The dispatch switched worlds: the frame's state to old_home, new_home into the frame. */
+void xstate_frame_switch(ucontext_t *uc, void *old_home, const void *new_home);
 
 /* cpuid.c */
 int cpuid_init(enum cpuid_trap_mode mode);

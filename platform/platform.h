@@ -325,6 +325,12 @@ struct guest_cpu {
 	uint64_t cr0, cr2, cr3, cr4;
 	uint64_t gs_base, kernel_gs_base;
 	struct td_window *window;
+	/*
+	 * The vCPU's extended state (x87, SSE, AVX, AVX-512) while it is not running: 64-byte
+	 * aligned, platform_xstate_size() bytes, standard XSAVE format, set up with
+	 * xstate_reset(). Its owner provides it before the first lp_world_enter().
+	 */
+	void *xstate;
 };
 
 /*
@@ -350,7 +356,9 @@ struct platform_hooks {
 void platform_set_hooks(const struct platform_hooks *hooks);
 
 /* World switch on the current LP: save ctx as this LP's host context and load the guest's
- * registers into ctx; or save ctx into the guest and load the host context back. */
+ * registers into ctx; or save ctx into the guest and load the host context back. The
+ * extended state follows the registers: whoever resumes ctx also loads the state of the
+ * world it now holds (platform/xstate.c). */
 void lp_world_enter(struct cpu_regs *ctx, struct guest_cpu *g);
 void lp_world_exit(struct cpu_regs *ctx);
 bool lp_in_guest(void);
@@ -402,6 +410,27 @@ struct extable_entry {
 	uintptr_t start, end, fixup;
 };
 const struct extable_entry *extable_find(uintptr_t rip);
+
+/*
+ * Extended state (platform/xstate.c). The world switch saves and restores these components
+ * of the host's XCR0, for host and guest alike: x87, SSE, AVX and the three AVX-512 ones.
+ */
+#define XFEATURE_X87	  (1ULL << 0)
+#define XFEATURE_SSE	  (1ULL << 1)
+#define XFEATURE_YMM	  (1ULL << 2)
+#define XFEATURE_OPMASK	  (1ULL << 5)
+#define XFEATURE_ZMM_H256 (1ULL << 6)
+#define XFEATURE_HI16_ZMM (1ULL << 7)
+#define XSTATE_SWITCHED                                                                            \
+	(XFEATURE_X87 | XFEATURE_SSE | XFEATURE_YMM | XFEATURE_OPMASK | XFEATURE_ZMM_H256 |        \
+	 XFEATURE_HI16_ZMM)
+#define XSTATE_MAX_SIZE 4096 /* what a vCPU's area may need at most: one TDVPS page */
+/* The components switched (XCR0 & XSTATE_SWITCHED), valid once the machine is booted. */
+uint64_t platform_xstate_features(void);
+/* Bytes of a save area, from CPUID leaf 0xD (a multiple of 64, at most XSTATE_MAX_SIZE). */
+size_t platform_xstate_size(void);
+/* The architectural reset state: every component initial, MXCSR = 0x1F80. */
+void xstate_reset(void *area);
 
 /* CPUID as executed natively on the host (with faulting turned off around it). */
 void host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);

@@ -9,7 +9,9 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <Zydis/Zydis.h>
 
@@ -26,6 +28,9 @@ _Static_assert(offsetof(struct cpu_regs, rflags) == 136, "gate.S: CTX_RFLAGS");
 _Static_assert(offsetof(struct lp, gate_stack_top) == 144, "gate.S: LP_GATE_STACK");
 _Static_assert(offsetof(struct lp, in_dispatch) == 160, "gate.S: LP_IN_DISPATCH");
 _Static_assert(offsetof(struct lp, intr_pending) == 161, "gate.S: LP_INTR_PENDING");
+_Static_assert(offsetof(struct lp, xsaveopt) == 162, "gate.S: LP_XSAVEOPT");
+_Static_assert(offsetof(struct lp, xstate) == 168, "gate.S: LP_XSTATE");
+_Static_assert(offsetof(struct lp, xfeatures) == 176, "gate.S: LP_XFEATURES");
 
 /* User-mode selectors of x86-64 Linux: what an exception frame carries for guest code. */
 #define USER_CS 0x33
@@ -34,11 +39,24 @@ _Static_assert(offsetof(struct lp, intr_pending) == 161, "gate.S: LP_INTR_PENDIN
 /* RFLAGS bits guest code may own; IF and IOPL are virtual (CLI/STI) at CPL3. */
 #define GUEST_RFLAGS_MASK (X86_EFLAGS_ARITH | X86_EFLAGS_DF | X86_EFLAGS_TF | 0x40000 /* AC */)
 
+/*
+ * The extended state is not copied here: lp->xstate names the home of the current world,
+ * and the path that resumes ctx loads the state from there (xstate.c).
+ */
 void lp_world_enter(struct cpu_regs *ctx, struct guest_cpu *g)
 {
 	struct lp *lp = this_lp;
 
+	if (!g->xstate) {
+		static const char msg[] = "tdxsim: lp_world_enter: the vCPU has no extended-state "
+					  "area (guest_cpu.xstate)\n";
+
+		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+			abort();
+		abort();
+	}
 	lp->host_ctx = *ctx;
+	lp->xstate = g->xstate;
 	lp->guest = g;
 	*ctx = g->regs;
 	ctx->rflags = (ctx->rflags & GUEST_RFLAGS_MASK) | 0x202;
@@ -53,6 +71,7 @@ void lp_world_exit(struct cpu_regs *ctx)
 	lp->guest->regs = *ctx;
 	atomic_store(&lp->in_guest, false);
 	*ctx = lp->host_ctx;
+	lp->xstate = lp->xstate_host;
 	atomic_fetch_add_explicit(&plat.exits, 1, memory_order_relaxed);
 }
 

@@ -410,20 +410,41 @@ static void guest_trap(struct lp *lp, int sig, const siginfo_t *si, ucontext_t *
  * Signal entry points
  */
 
+/*
+ * The frame sigreturn loads holds the extended state of the world whose home lp->xstate
+ * named when the signal came (the kernel saved it there). If the dispatch switched worlds,
+ * that state goes home and the new world's comes into the frame. Only a world's own
+ * instruction can switch: never the gate's code or its dispatcher.
+ */
+static void xstate_follow(struct lp *lp, ucontext_t *uc, void *home_before, bool world_frame)
+{
+	if (!lp || lp->xstate == home_before)
+		return;
+	if (!world_frame) {
+		report("world switch from inside the gate",
+		       (uint64_t)uc->uc_mcontext.gregs[REG_RIP], 0);
+		abort();
+	}
+	xstate_frame_switch(uc, home_before, lp->xstate);
+}
+
 static void on_trap(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
 	struct lp *lp = this_lp;
 	int saved_errno = errno;
 	uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	bool world_frame = lp && !lp->in_dispatch &&
+			   !rip_in(rip, tdxsim_gate_entry, tdxsim_gate_entry_end) &&
+			   !rip_in(rip, tdxsim_resume_gate_ctx, tdxsim_resume_end);
+	void *home = lp ? lp->xstate : NULL;
 
 	atomic_fetch_add_explicit(&plat.traps, 1, memory_order_relaxed);
-	if (lp && atomic_load(&lp->in_guest) && !lp->in_dispatch &&
-	    !rip_in(rip, tdxsim_gate_entry, tdxsim_gate_entry_end) &&
-	    !rip_in(rip, tdxsim_resume_gate_ctx, tdxsim_resume_end))
+	if (world_frame && atomic_load(&lp->in_guest))
 		guest_trap(lp, sig, si, uc);
 	else
 		host_trap(lp, sig, si, uc);
+	xstate_follow(lp, uc, home, world_frame);
 	errno = saved_errno;
 }
 
@@ -439,6 +460,7 @@ static void on_intr(int sig, siginfo_t *si, void *ucv)
 	bool timer = si->si_code == SI_TIMER;
 	uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
 	struct cpu_regs ctx;
+	void *home;
 
 	(void)sig;
 	if (!lp || !atomic_load(&lp->in_guest))
@@ -447,12 +469,17 @@ static void on_intr(int sig, siginfo_t *si, void *ucv)
 		lp->intr_pending = timer ? 1 : 2;
 		goto out;
 	}
-	if (rip_in(rip, tdxsim_resume_gate_ctx, tdxsim_resume_end))
-		ctx = lp->gate_ctx; /* the context being loaded is intact in memory */
-	else
+	home = lp->xstate;
+	if (rip_in(rip, tdxsim_resume_gate_ctx, tdxsim_resume_end)) {
+		/* The context being loaded is intact in memory: its registers and its home. */
+		ctx = lp->gate_ctx;
+		xstate_frame_load(uc, home);
+	} else {
 		uc_to_ctx(uc, &ctx);
+	}
 	guest_async(lp, &ctx, timer);
 	ctx_to_uc(&ctx, uc);
+	xstate_follow(lp, uc, home, true);
 out:
 	errno = saved_errno;
 }
@@ -524,6 +551,9 @@ int traps_init(void)
 	int ret;
 
 	decode_init();
+	ret = xstate_init();
+	if (ret)
+		return ret;
 	ret = cpuid_init(plat.cfg.cpuid_mode);
 	if (ret)
 		return ret;
@@ -595,6 +625,14 @@ int traps_lp_init(struct lp *lp)
 		goto err_stacks;
 	}
 	lp->gate_stack_top = (uint64_t)(uintptr_t)lp->gatestack + LP_GATESTACK_SIZE - 16;
+	lp->xstate_host = xstate_alloc();
+	if (!lp->xstate_host) {
+		ret = -ENOMEM;
+		goto err_stacks;
+	}
+	lp->xstate = lp->xstate_host;
+	lp->xfeatures = platform_xstate_features();
+	lp->xsaveopt = xstate_has_xsaveopt();
 	ss.ss_sp = lp->altstack;
 	if (sigaltstack(&ss, NULL)) {
 		ret = -errno;
@@ -615,6 +653,8 @@ err_altstack:
 	ss.ss_flags = SS_DISABLE;
 	sigaltstack(&ss, NULL);
 err_stacks:
+	free(lp->xstate_host);
+	lp->xstate = lp->xstate_host = NULL;
 	munmap_stack(lp->gatestack, LP_GATESTACK_SIZE);
 	munmap_stack(lp->altstack, LP_ALTSTACK_SIZE);
 	lp->gatestack = lp->altstack = NULL;
@@ -634,6 +674,8 @@ void traps_lp_fini(struct lp *lp)
 	munmap_stack(lp->gatestack, LP_GATESTACK_SIZE);
 	munmap_stack(lp->altstack, LP_ALTSTACK_SIZE);
 	lp->gatestack = lp->altstack = NULL;
+	free(lp->xstate_host);
+	lp->xstate = lp->xstate_host = NULL;
 }
 
 static int lp_signal(unsigned int id, int vector)

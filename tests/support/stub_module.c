@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -81,6 +82,10 @@ int stub_boot_cfg(const struct machine_config *cfg)
 		goto err_win;
 	memset(&stub_guest_cpu, 0, sizeof(stub_guest_cpu));
 	stub_guest_cpu.window = stub_win;
+	stub_guest_cpu.xstate = aligned_alloc(64, platform_xstate_size());
+	if (!stub_guest_cpu.xstate)
+		goto err_win;
+	xstate_reset(stub_guest_cpu.xstate);
 	stub_policy = STUB_EXIT_ON_EVERYTHING;
 	stub_nr_events = 0;
 	stub_guest_hook = NULL;
@@ -95,6 +100,8 @@ err:
 
 void stub_shutdown(void)
 {
+	free(stub_guest_cpu.xstate);
+	stub_guest_cpu.xstate = NULL;
 	td_window_destroy(stub_win);
 	stub_win = NULL;
 	platform_shutdown();

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Extended state across the world switch, with the stub module of tests/support: the guest
+ * and the host each load their own values into every vector register the machine switches
+ * (XMM0-15; YMM0-15 where the host has AVX; ZMM0-31 and k1-k7 where it has AVX-512), MXCSR,
+ * the x87 control word and ST0, and each checks them byte for byte after every exit and
+ * entry: a trapped TDCALL, a gated TDCALL, a HLT, an EPT violation, an asynchronous exit
+ * (a kick), entered each time through the gate or through the SEAMCALL opcode.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "platform/platform.h"
+#include "tests/support/stub_module.h"
+
+/* The register image both sides load and store (offsets used by the assembly below). */
+struct xs_regs {
+	uint8_t z[32][64]; /* 0: ZMM0-31 (XMM/YMM use the low 16/32 bytes of 0-15) */
+	uint64_t k[8];	   /* 2048: k0-k7 (k0 is not loaded) */
+	uint32_t mxcsr;	   /* 2112 */
+	uint16_t fcw;	   /* 2116 */
+	uint16_t pad;
+	double st0; /* 2120 */
+	float sum;  /* 2128: 1.0f + 2^-30 computed under the guest's MXCSR */
+	uint32_t pad2;
+} __attribute__((aligned(64)));
+_Static_assert(offsetof(struct xs_regs, k) == 2048, "asm: k");
+_Static_assert(offsetof(struct xs_regs, mxcsr) == 2112, "asm: mxcsr");
+_Static_assert(offsetof(struct xs_regs, st0) == 2120, "asm: st0");
+_Static_assert(offsetof(struct xs_regs, sum) == 2128, "asm: sum");
+
+/*
+ * Load / store macros: %r8 = image in, %r9 = image out, %r10 = level (0 SSE, 1 AVX,
+ * 2 AVX-512). The x87 control word, MXCSR and ST0 always.
+ */
+#define XS_LOAD                                                                                    \
+	"	ldmxcsr 2112(%r8)\n"                                                                     \
+	"	fninit\n"                                                                                \
+	"	fldcw 2116(%r8)\n"                                                                       \
+	"	fldl 2120(%r8)\n"                                                                        \
+	"	cmpq $2, %r10\n"                                                                         \
+	"	je 13f\n"                                                                                \
+	"	cmpq $1, %r10\n"                                                                         \
+	"	je 12f\n"                                                                                \
+	"	.irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"                                          \
+	"	movdqu 64*\\i(%r8), %xmm\\i\n"                                                           \
+	"	.endr\n"                                                                                 \
+	"	jmp 14f\n"                                                                               \
+	"12:\n"                                                                                    \
+	"	.irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"                                          \
+	"	vmovdqu 64*\\i(%r8), %ymm\\i\n"                                                          \
+	"	.endr\n"                                                                                 \
+	"	jmp 14f\n"                                                                               \
+	"13:\n"                                                                                    \
+	"	.irp "                                                                                   \
+	"i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,"    \
+	"31\n"                                                                                     \
+	"	vmovdqu64 64*\\i(%r8), %zmm\\i\n"                                                        \
+	"	.endr\n"                                                                                 \
+	"	.irp i,1,2,3,4,5,6,7\n"                                                                  \
+	"	kmovq 2048+8*\\i(%r8), %k\\i\n"                                                          \
+	"	.endr\n"                                                                                 \
+	"14:\n"
+
+#define XS_STORE                                                                                   \
+	"	stmxcsr 2112(%r9)\n"                                                                     \
+	"	fnstcw 2116(%r9)\n"                                                                      \
+	"	fstpl 2120(%r9)\n"                                                                       \
+	"	cmpq $2, %r10\n"                                                                         \
+	"	je 16f\n"                                                                                \
+	"	cmpq $1, %r10\n"                                                                         \
+	"	je 15f\n"                                                                                \
+	"	.irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"                                          \
+	"	movdqu %xmm\\i, 64*\\i(%r9)\n"                                                           \
+	"	.endr\n"                                                                                 \
+	"	jmp 17f\n"                                                                               \
+	"15:\n"                                                                                    \
+	"	.irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"                                          \
+	"	vmovdqu %ymm\\i, 64*\\i(%r9)\n"                                                          \
+	"	.endr\n"                                                                                 \
+	"	jmp 17f\n"                                                                               \
+	"16:\n"                                                                                    \
+	"	.irp "                                                                                   \
+	"i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,"    \
+	"31\n"                                                                                     \
+	"	vmovdqu64 %zmm\\i, 64*\\i(%r9)\n"                                                        \
+	"	.endr\n"                                                                                 \
+	"	.irp i,1,2,3,4,5,6,7\n"                                                                  \
+	"	kmovq %k\\i, 2048+8*\\i(%r9)\n"                                                          \
+	"	.endr\n"                                                                                 \
+	"17:\n"
+
+__asm__(".pushsection .text\n"
+	/*
+	 * Guest: r8 = its image, r9 = where to store it, r10 = level, r11 = shared MMIO
+	 * address. Loads, exits five ways (the last a spin until xs_go is set), stores,
+	 * computes 1.0f + 2^-30 under its MXCSR, exits with TDCALL.
+	 */
+	".globl blob_xs, blob_xs_end, blob_xs_gate, blob_xs_go\n"
+	"blob_xs:\n" XS_LOAD "	.byte 0x66, 0x0f, 0x01, 0xcc\n" /* TDCALL: trap path */
+	"	call *blob_xs_gate(%rip)\n"			/* TDCALL: the gate */
+	"	hlt\n"
+	"	movq (%r11), %rax\n" /* EPT violation: shared, never mapped */
+	"1:	pause\n"
+	"	cmpq $0, blob_xs_go(%rip)\n"
+	"	je 1b\n" XS_STORE "	movss blob_xs_one(%rip), %xmm0\n"
+	"	addss blob_xs_tiny(%rip), %xmm0\n"
+	"	movss %xmm0, 2128(%r9)\n"
+	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
+	"	jmp .\n"
+	"	.balign 8\n"
+	"blob_xs_gate: .quad 0\n"
+	"blob_xs_go: .quad 0\n"
+	"blob_xs_one: .float 1.0\n"
+	"blob_xs_tiny: .long 0x30800000\n" /* 2^-30 */
+	"blob_xs_end:\n"
+
+	/*
+	 * Host: uint64_t xs_host_enter(const struct xs_regs *in, struct xs_regs *out,
+	 * uint64_t level, uint64_t gate). Loads its image, VP.ENTERs (leaf 0 of the stub) by
+	 * the gate or the SEAMCALL opcode, stores its image after the exit, puts the ABI's
+	 * MXCSR and x87 state back; returns the exit's RAX (the trap kind).
+	 */
+	".globl xs_host_enter\n"
+	"xs_host_enter:\n"
+	"	movq %rdi, %r8\n"
+	"	movq %rsi, %r9\n"
+	"	movq %rdx, %r10\n"
+	"	movq %rcx, %r11\n" XS_LOAD "	xorl %eax, %eax\n"
+	"	testq %r11, %r11\n"
+	"	jz 2f\n"
+	"	call *tdxsim_gate_ptr(%rip)\n"
+	"	jmp 3f\n"
+	"2:	.byte 0x66, 0x0f, 0x01, 0xcf\n" /* SEAMCALL */
+	"3:\n" XS_STORE "	ldmxcsr xs_mxcsr_default(%rip)\n"
+	"	fninit\n"
+	"	cmpq $0, %r10\n"
+	"	je 4f\n"
+	"	vzeroupper\n"
+	"4:	ret\n"
+	"	.balign 4\n"
+	"xs_mxcsr_default: .long 0x1f80\n"
+	".popsection\n");
+
+extern const char blob_xs[], blob_xs_end[], blob_xs_gate[], blob_xs_go[];
+uint64_t xs_host_enter(const struct xs_regs *in, struct xs_regs *out, uint64_t level,
+		       uint64_t gate);
+
+static int xs_level(void)
+{
+	uint64_t f = platform_xstate_features();
+
+	if ((f & (XFEATURE_OPMASK | XFEATURE_ZMM_H256 | XFEATURE_HI16_ZMM)) ==
+	    (XFEATURE_OPMASK | XFEATURE_ZMM_H256 | XFEATURE_HI16_ZMM))
+		return 2;
+	return (f & XFEATURE_YMM) ? 1 : 0;
+}
+
+static void xs_fill(struct xs_regs *r, uint8_t seed, uint32_t mxcsr, uint16_t fcw, double st0)
+{
+	memset(r, 0, sizeof(*r));
+	for (int i = 0; i < 32; i++)
+		for (int b = 0; b < 64; b++)
+			r->z[i][b] = (uint8_t)(seed + i * 67 + b * 13);
+	for (int i = 1; i < 8; i++)
+		r->k[i] = 0x0101010101010101ULL * (uint64_t)(seed ^ i);
+	r->mxcsr = mxcsr;
+	r->fcw = fcw;
+	r->st0 = st0;
+}
+
+/* Compare what the level loads: 16 x 16, 16 x 32, or 32 x 64 bytes and k1-k7. */
+static void xs_expect(const struct xs_regs *want, const struct xs_regs *got, int level,
+		      const char *who, int step)
+{
+	int nregs = level == 2 ? 32 : 16, bytes = level == 2 ? 64 : level == 1 ? 32 : 16;
+
+	for (int i = 0; i < nregs; i++)
+		if (memcmp(want->z[i], got->z[i], (size_t)bytes))
+			fail_msg("%s, step %d: vector register %d differs (byte 0: %#x, want %#x)",
+				 who, step, i, got->z[i][0], want->z[i][0]);
+	if (level == 2)
+		for (int i = 1; i < 8; i++)
+			if (want->k[i] != got->k[i])
+				fail_msg("%s, step %d: k%d = %#llx, want %#llx", who, step, i,
+					 (unsigned long long)got->k[i],
+					 (unsigned long long)want->k[i]);
+	if (want->mxcsr != got->mxcsr)
+		fail_msg("%s, step %d: MXCSR %#x, want %#x", who, step, got->mxcsr, want->mxcsr);
+	if (want->fcw != got->fcw)
+		fail_msg("%s, step %d: x87 control word %#x, want %#x", who, step, got->fcw,
+			 want->fcw);
+	if (memcmp(&want->st0, &got->st0, sizeof(double)))
+		fail_msg("%s, step %d: ST0 %a, want %a", who, step, got->st0, want->st0);
+}
+
+struct xs_run {
+	bool gate; /* the host enters by the gate (else the SEAMCALL opcode) */
+	int level;
+	uint64_t kinds[6];
+	struct xs_regs host_in, host_out[6];
+};
+
+/*
+ * The guest's image and where it stores it: host memory, which guest code reaches natively
+ * (a TD window is a convention of the address space, not a boundary).
+ */
+static struct xs_guest {
+	struct xs_regs in, out;
+} xs_guest;
+
+static long kick_later(void *arg)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+
+	(void)arg;
+	nanosleep(&ts, NULL);
+	return lp_kick(0);
+}
+
+static long run_xs(void *arg)
+{
+	struct xs_run *x = arg;
+	uint8_t *code = stub_load_blob(blob_xs, blob_xs_end);
+	uint64_t gate = (uint64_t)(uintptr_t)tdxsim_gate_ptr;
+	struct xs_guest *g = &xs_guest;
+	struct lp_work w;
+	long ret = 0;
+
+	memcpy(code + (blob_xs_gate - blob_xs), &gate, sizeof(gate));
+	xs_fill(&g->in, 0x5A, 0x5F80 /* round up */, 0x0B7F /* round up */, 1.0 / 3.0);
+	memset(&g->out, 0, sizeof(g->out));
+	stub_guest_start(code);
+	stub_guest_cpu.regs.gpr[REG_R8_] = (uint64_t)(uintptr_t)&g->in;
+	stub_guest_cpu.regs.gpr[REG_R9_] = (uint64_t)(uintptr_t)&g->out;
+	stub_guest_cpu.regs.gpr[REG_R10_] = (uint64_t)x->level;
+	stub_guest_cpu.regs.gpr[REG_R11_] =
+		(uint64_t)(uintptr_t)td_window_va(stub_win, STUB_GPA_MMIO, true);
+	if (lp_vmxon())
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		if (i == 4 && lp_queue_work(1, &w, kick_later, NULL)) {
+			ret = -1;
+			break;
+		}
+		if (i == 5)
+			memset(code + (blob_xs_go - blob_xs), 1, 1);
+		x->kinds[i] = xs_host_enter(&x->host_in, &x->host_out[i], (uint64_t)x->level,
+					    x->gate ? gate : 0);
+		if (i == 4 && lp_work_wait(&w))
+			ret = -1;
+	}
+	lp_vmxoff();
+	return ret;
+}
+
+static void xstate_both_ways(bool gate)
+{
+	static struct xs_run x;
+	static const uint64_t want_kinds[6] = {TRAP_TDCALL, TRAP_TDCALL, TRAP_HLT,
+					       TRAP_EPT,    TRAP_INTR,	 TRAP_TDCALL};
+	static const char *const levels[] = {"SSE", "AVX", "AVX-512"};
+	const struct xs_guest *g;
+	uint32_t sum;
+
+	platform_claim_signals();
+	memset(&x, 0, sizeof(x));
+	x.gate = gate;
+	x.level = xs_level();
+	if (x.level < 2)
+		print_message("[ SKIPPED  ] %s on this host: the %s part is not tested (XCR0 "
+			      "%#llx has no %s state)\n",
+			      levels[x.level], x.level ? "AVX-512" : "AVX and AVX-512",
+			      (unsigned long long)platform_xstate_features(),
+			      x.level ? "AVX-512" : "AVX");
+	xs_fill(&x.host_in, 0xA5, 0x7F80 /* toward zero */, 0x077F /* down */, -2.0 / 7.0);
+	assert_int_equal(lp_run_on(0, run_xs, &x), 0);
+	for (int i = 0; i < 6; i++) {
+		if (x.kinds[i] != want_kinds[i])
+			fail_msg("exit %d: kind %llu, want %llu", i, (unsigned long long)x.kinds[i],
+				 (unsigned long long)want_kinds[i]);
+		xs_expect(&x.host_in, &x.host_out[i], x.level, "host", i);
+	}
+	g = &xs_guest;
+	xs_expect(&g->in, &g->out, x.level, "guest", 5);
+	/* 1.0f + 2^-30 rounded up by the guest's MXCSR: the next float after 1.0. */
+	memcpy(&sum, &g->out.sum, sizeof(sum));
+	assert_int_equal(sum, 0x3F800001);
+}
+
+static void test_xstate_host_enters_by_gate(void **state)
+{
+	(void)state;
+	xstate_both_ways(true);
+}
+
+static void test_xstate_host_enters_by_seamcall_opcode(void **state)
+{
+	(void)state;
+	xstate_both_ways(false);
+}
+
+/* The area's size and reset image: MXCSR 0x1F80, nothing else in use. */
+static void test_xstate_area(void **state)
+{
+	uint64_t f = platform_xstate_features();
+	uint8_t area[XSTATE_MAX_SIZE] __attribute__((aligned(64)));
+	uint32_t mxcsr, r[4];
+	uint64_t bv;
+
+	(void)state;
+	assert_int_equal(f & (XFEATURE_X87 | XFEATURE_SSE), XFEATURE_X87 | XFEATURE_SSE);
+	assert_int_equal(f & ~XSTATE_SWITCHED, 0);
+	assert_int_equal(platform_xstate_size() % 64, 0);
+	assert_true(platform_xstate_size() <= XSTATE_MAX_SIZE);
+	/* The highest component switched ends inside the area (CPUID.(0xD, i): size, offset). */
+	for (unsigned int i = 2; i < 8; i++) {
+		if (!(f & (1ULL << i)))
+			continue;
+		host_cpuid(0xd, i, r);
+		assert_true(r[1] + r[0] <= platform_xstate_size());
+	}
+	if (!(f & XFEATURE_YMM))
+		assert_int_equal(platform_xstate_size(), 576);
+	memset(area, 0xFF, sizeof(area));
+	xstate_reset(area);
+	memcpy(&mxcsr, area + 24, 4);
+	memcpy(&bv, area + 512, 8);
+	assert_int_equal(mxcsr, 0x1F80);
+	assert_int_equal(bv, 0);
+	assert_int_equal(area[0], 0);
+	assert_int_equal(area[platform_xstate_size() - 1], 0);
+	if (platform_xstate_size() < sizeof(area))
+		assert_int_equal(area[platform_xstate_size()], 0xFF);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_xstate_area, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_xstate_host_enters_by_gate, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_xstate_host_enters_by_seamcall_opcode,
+						stub_setup, stub_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
