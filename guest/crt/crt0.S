@@ -12,6 +12,10 @@
  *
  * Only RIP-relative addressing is used here: nothing is relocated yet.
  *
+ * Both calls below are made with RSP 16-byte aligned, as the SysV ABI requires (programs may
+ * use SSE, whose aligned stack accesses fault otherwise), whatever TDX_GUEST_STACK_SIZE or
+ * the mailbox's stack address is.
+ *
  * Every vCPU starts here (TDX starts them all at the reset vector). Only vCPU 0 (RSI = 0,
  * the BSP) does the above; any other (an AP) must not touch .bss, the relocations or
  * tdx_boot_regs, which the BSP owns. It parks: it reads the ACPI wake-up mailbox in .data
@@ -58,6 +62,7 @@ _start:
 	rep stosb
 
 	leaq __stack_top(%rip), %rsp
+	andq $-16, %rsp				/* the ABI's alignment at the call below */
 	xorl %ebp, %ebp
 
 	/* Self-relocation. */
@@ -89,6 +94,7 @@ ap_park:
 	jne 1f
 	movq tdx_mp_wakeup_mailbox+8(%rip), %rax	/* WakeupVector */
 	movq tdx_mp_wakeup_mailbox+16(%rip), %rsp	/* the stack, in the OS part */
+	andq $-16, %rsp					/* aligned at the call below */
 	movw $0, tdx_mp_wakeup_mailbox+0(%rip)		/* acknowledge: Command = Noop */
 	movl %esi, %edi
 	xorl %ebp, %ebp

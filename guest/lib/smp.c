@@ -131,16 +131,47 @@ int tdx_irq_register(unsigned int vector, tdx_irq_handler_t fn)
 	return 0;
 }
 
+/*
+ * A registered handler is program code, which may use x87/SSE/AVX (programs are not built
+ * -mgeneral-regs-only), while the interrupted code's values are live in those registers:
+ * the handler runs between an XSAVE and an XRSTOR of them, on the interrupted stack, with the
+ * x87 unit initialised and MXCSR at its default (0x1F80), whatever the interrupted code set. The
+ * standard XSAVE format's layout is architectural: x87, SSE, AVX and AVX-512 (XCR0 bits 0-2,
+ * 5-7) end at byte 2688. The header (bytes 512-575) must be zero before XSAVE, since XRSTOR
+ * refuses reserved bits XSAVE leaves alone.
+ */
+#define IRQ_XSTATE_FEATURES 0xE7ULL
+#define IRQ_XSTATE_SIZE	    2688
+
+struct irq_xstate {
+	u8 area[IRQ_XSTATE_SIZE];
+} __attribute__((aligned(64)));
+
+static u64 xcr0(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return lo | (u64)hi << 32;
+}
+
 void tdx_handle_irq(struct pt_regs *regs)
 {
 	unsigned int v = (unsigned int)regs->vector & 0xFF;
 	tdx_irq_handler_t fn = __atomic_load_n(&irq_handlers[v], __ATOMIC_ACQUIRE);
+	static const u32 mxcsr_default = 0x1F80;
+	struct irq_xstate xs;
+	u64 rfbm = xcr0() & IRQ_XSTATE_FEATURES;
 
 	__atomic_fetch_add(&tdx_irq_count[v], 1, __ATOMIC_RELAXED);
 	if (!fn)
 		tdx_panic(0, "interrupt %u without a handler rip 0x%lx", v,
 			  (unsigned long)regs->rip);
+	memset(xs.area + 512, 0, 64);
+	__asm__ volatile("xsave64 %0" : "+m"(xs) : "a"((u32)rfbm), "d"((u32)(rfbm >> 32)));
+	__asm__ volatile("fninit\n\tldmxcsr %0" : : "m"(mxcsr_default));
 	fn(v, regs);
+	__asm__ volatile("xrstor64 %0" : : "m"(xs), "a"((u32)rfbm), "d"((u32)(rfbm >> 32)));
 }
 
 /* ---- x2APIC ---- */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Compiled as guest code is (-ffreestanding -mgeneral-regs-only, no libc
+ * Compiled as the guest SDK's library is (-ffreestanding -mgeneral-regs-only, no libc
  * headers on the include path): proves tdx.h needs only the compiler's own
  * headers, and gives the host test a few helper results computed in that
  * mode to compare with.

@@ -154,4 +154,11 @@ static const struct gtd_mmio_acc gtd_mmio_moffs[] = {
 #define GTD_FAULT_PRIVATE     3 /* MMIO-style load of a private GPA never accepted */
 #define GTD_FAULT_PRIVATE_GPA (40ULL << 20)
 
+/* fp_guest.c: boot options (tdx_boot_regs[1]). */
+#define GTD_FP_TDCALL_INSN (1ULL << 0) /* every TDCALL by the instruction (the trap path) */
+#define GTD_FP_AVX	   (1ULL << 1) /* the TD's XFAM has AVX: test YMM too */
+#define GTD_FP_AVX512	   (1ULL << 2) /* ... and AVX-512: test ZMM too */
+#define GTD_FP_VECTOR	   0x50	       /* the self-IPI's vector */
+#define GTD_FP_ROUNDS	   1000	       /* 1000.0 + 0.5 x 1000 = 1500.0 */
+
 #endif /* TESTS_GUEST_GUEST_TD_H */

@@ -8,7 +8,10 @@
  * compares every access the guest made (address, size, direction, value) with the list the
  * guest was meant to make.
  *
- * Arguments: io_guest.elf mmio_guest.elf fault_guest.elf
+ * fp_guest.c computes with doubles and SSE/AVX/AVX-512 vectors around exits of every kind
+ * and checks the exact results.
+ *
+ * Arguments: io_guest.elf mmio_guest.elf fault_guest.elf fp_guest.elf
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +24,7 @@
 #include <asm/hwcap2.h>
 
 #include <cmocka.h>
+#include <tdx/td.h>
 #include <tdx/vmx.h>
 #include <tdxsim/vmm.h>
 
@@ -34,7 +38,7 @@
 #include "tests/support/stop_message.h"
 #include "tests/support/vmm_machine.h"
 
-static const char *io_elf, *mmio_elf, *fault_elf;
+static const char *io_elf, *mmio_elf, *fault_elf, *fp_elf;
 
 struct acc {
 	uint64_t addr;
@@ -77,8 +81,9 @@ static void rec_mmio(void *opaque, uint64_t off, void *data, unsigned size, bool
 	rec_add(r, off, size, write, bus_data_get(data, size));
 }
 
-/* Build the TD, put the recorders on its bus, run it. */
-static struct vmm_td *run(const char *elf, uint64_t boot_opts, uint64_t attributes, struct rec *r)
+/* Build the TD (XFAM x87 | SSE unless given), put the recorders on its bus, run it. */
+static struct vmm_td *run_xfam(const char *elf, uint64_t boot_opts, uint64_t attributes,
+			       uint64_t xfam, struct rec *r)
 {
 	struct vmm_td_config cfg;
 	struct vmm_td *td = NULL;
@@ -89,6 +94,7 @@ static struct vmm_td *run(const char *elf, uint64_t boot_opts, uint64_t attribut
 	vmm_td_config_default(&cfg);
 	cfg.boot_opts = boot_opts;
 	cfg.attributes = attributes;
+	cfg.xfam = xfam;
 	cfg.serial = serial_capture_sink;
 	cfg.serial_opaque = &r->serial;
 	if (vmm_td_create(&cfg, elf, &td, err, sizeof(err)))
@@ -99,6 +105,11 @@ static struct vmm_td *run(const char *elf, uint64_t boot_opts, uint64_t attribut
 			 0);
 	assert_int_equal(vmm_td_run(td), 0);
 	return td;
+}
+
+static struct vmm_td *run(const char *elf, uint64_t boot_opts, uint64_t attributes, struct rec *r)
+{
+	return run_xfam(elf, boot_opts, attributes, 0, r);
 }
 
 static void expect_eq(const struct rec *r, const struct acc *want, size_t n)
@@ -270,20 +281,79 @@ static void test_private_gpa(void **state)
 		     "main", -1);
 }
 
+/*
+ * Floating point and SIMD across MMIO and port #VEs, TDVMCALLs and interrupts (fp_guest.c,
+ * built without -mgeneral-regs-only): exact values, MXCSR and x87 rounding. The TD's XFAM
+ * has AVX and AVX-512 where the host switches them, and the guest tests them then.
+ */
+static void expect_fp(bool tdcall_insn)
+{
+	static struct rec r;
+	uint64_t f = platform_xstate_features(), opts = tdcall_insn ? GTD_FP_TDCALL_INSN : 0;
+	uint64_t xfam = TDX_XFAM_X87 | TDX_XFAM_SSE;
+	char want[96];
+	struct vmm_td *td;
+
+	if (f & XFEATURE_YMM) {
+		opts |= GTD_FP_AVX;
+		xfam |= TDX_XFAM_AVX;
+	} else {
+		print_message(
+			"[ SKIPPED  ] AVX and AVX-512 parts: the host's XCR0 (%#llx switched) "
+			"has no AVX state\n",
+			(unsigned long long)f);
+	}
+	if ((f & TDX_XFAM_AVX512) == TDX_XFAM_AVX512) {
+		opts |= GTD_FP_AVX512;
+		xfam |= TDX_XFAM_AVX512;
+	} else if (f & XFEATURE_YMM) {
+		print_message("[ SKIPPED  ] AVX-512 part: the host's XCR0 (%#llx switched) has no "
+			      "AVX-512 state\n",
+			      (unsigned long long)f);
+	}
+	td = run_xfam(fp_elf, opts, 0, xfam, &r);
+	snprintf(want, sizeof(want), "fp: ok%s%s %s\n", opts & GTD_FP_AVX ? ", AVX" : "",
+		 opts & GTD_FP_AVX512 ? ", AVX-512" : "",
+		 tdcall_insn ? "(TDCALL instruction)" : "(gate)");
+	assert_string_equal(r.serial.buf, want);
+	assert_int_equal(vmm_td_result(td)->reason, VMM_STOP_POWEROFF);
+	assert_int_equal(vmm_td_result(td)->exit_status, 0);
+	vmm_td_destroy(td);
+}
+
+static void test_fp_gate(void **state)
+{
+	(void)state;
+	expect_fp(false);
+}
+
+static void test_fp_tdcall_insn(void **state)
+{
+	(void)state;
+	expect_fp(true);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_io_paths),     cmocka_unit_test(test_mmio),
-		cmocka_unit_test(test_nested_ve_df), cmocka_unit_test(test_unexpected_exit_reason),
+		cmocka_unit_test(test_io_paths),
+		cmocka_unit_test(test_mmio),
+		cmocka_unit_test(test_nested_ve_df),
+		cmocka_unit_test(test_unexpected_exit_reason),
 		cmocka_unit_test(test_private_gpa),
+		cmocka_unit_test(test_fp_gate),
+		cmocka_unit_test(test_fp_tdcall_insn),
 	};
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s io_guest.elf mmio_guest.elf fault_guest.elf\n", argv[0]);
+	if (argc != 5) {
+		fprintf(stderr,
+			"usage: %s io_guest.elf mmio_guest.elf fault_guest.elf fp_guest.elf\n",
+			argv[0]);
 		return 2;
 	}
 	io_elf = argv[1];
 	mmio_elf = argv[2];
 	fault_elf = argv[3];
+	fp_elf = argv[4];
 	return cmocka_run_group_tests(tests, vmm_machine_setup, vmm_machine_teardown);
 }

@@ -58,7 +58,12 @@ unsigned int tdx_cpu_id(void);
  */
 int tdx_smp_start(unsigned int cpu, void (*fn)(void *arg), void *arg);
 
-/* Interrupt handlers, vectors 32-255; runs with the interrupted context's registers. */
+/*
+ * Interrupt handlers, vectors 32-255; runs with the interrupted context's registers. A
+ * handler may use floating point and SIMD: tdx_handle_irq saves the interrupted code's
+ * x87/SSE/AVX/AVX-512 state before it (then gives it FNINIT and MXCSR 0x1F80) and restores
+ * it after.
+ */
 typedef void (*tdx_irq_handler_t)(unsigned int vector, struct pt_regs *regs);
 /* 0, or -TDX_EINVAL for a vector below 32. NULL unregisters (the vector becomes fatal). */
 int tdx_irq_register(unsigned int vector, tdx_irq_handler_t fn);
