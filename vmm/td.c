@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <tdx/leaves.h>
@@ -37,20 +38,90 @@ uint64_t vmm_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-void vmm_trace(struct vmm_td *td, const char *fmt, ...)
+/*
+ * The trace goes to the file in whole lines only: each line is formatted on its own, added
+ * to td->trace_buf, and the buffer goes out by write(2) when the next line does not fit, so
+ * that a tdxsim killed at any moment (even by SIGKILL) leaves no half JSON line. The first
+ * write error is kept (vmm_td_trace_error) and the trace stops there. trace_lock held.
+ */
+static void trace_flush_locked(struct vmm_td *td)
 {
 	FILE *f = td->cfg.trace_file;
-	va_list ap;
+	size_t done = 0;
 
-	if (!f)
+	if (!td->trace_len)
+		return;
+	if (!td->trace_errno && fflush(f)) /* whatever the embedder wrote through stdio first */
+		td->trace_errno = errno ? errno : EIO;
+	while (!td->trace_errno && done < td->trace_len) {
+		ssize_t n = write(fileno(f), td->trace_buf + done, td->trace_len - done);
+
+		if (n > 0)
+			done += (size_t)n;
+		else if (n < 0 && errno != EINTR)
+			td->trace_errno = errno;
+		else if (!n)
+			td->trace_errno = EIO;
+	}
+	td->trace_len = 0;
+}
+
+void vmm_trace_flush(struct vmm_td *td)
+{
+	if (!td->cfg.trace_file)
 		return;
 	pthread_mutex_lock(&td->trace_lock);
-	fprintf(f, "{\"t_ns\":%llu,", (unsigned long long)(vmm_now_ns() - td->t0));
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fputs("}\n", f);
+	trace_flush_locked(td);
 	pthread_mutex_unlock(&td->trace_lock);
+}
+
+void vmm_trace(struct vmm_td *td, const char *fmt, ...)
+{
+	char line[4096], *l = line;
+	size_t cap = sizeof(line), len;
+	va_list ap;
+	int n;
+
+	if (!td->cfg.trace_file)
+		return;
+	n = snprintf(l, cap, "{\"t_ns\":%llu,", (unsigned long long)(vmm_now_ns() - td->t0));
+	len = (size_t)n;
+	va_start(ap, fmt);
+	n = vsnprintf(l + len, cap - len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (len + (size_t)n + 3 > cap) { /* longer than any line the VMM writes: on the heap */
+		cap = len + (size_t)n + 3;
+		l = malloc(cap);
+		if (!l)
+			return;
+		memcpy(l, line, len);
+		va_start(ap, fmt);
+		vsnprintf(l + len, cap - len, fmt, ap);
+		va_end(ap);
+	}
+	len += (size_t)n;
+	memcpy(l + len, "}\n", 3);
+	len += 2;
+	pthread_mutex_lock(&td->trace_lock);
+	if (td->trace_len + len > sizeof(td->trace_buf))
+		trace_flush_locked(td);
+	if (len > sizeof(td->trace_buf)) { /* a line larger than the buffer: alone */
+		if (!td->trace_errno && write(fileno(td->cfg.trace_file), l, len) != (ssize_t)len)
+			td->trace_errno = errno ? errno : EIO;
+	} else if (!td->trace_errno) {
+		memcpy(td->trace_buf + td->trace_len, l, len);
+		td->trace_len += len;
+	}
+	pthread_mutex_unlock(&td->trace_lock);
+	if (l != line)
+		free(l);
+}
+
+int vmm_td_trace_error(const struct vmm_td *td)
+{
+	return td->trace_errno;
 }
 
 void vmm_td_config_default(struct vmm_td_config *cfg)
@@ -955,6 +1026,7 @@ void vmm_td_destroy(struct vmm_td *td)
 	leaked = teardown(td);
 	if (leaked && td->cfg.trace_file)
 		vmm_trace(td, "\"teardown\":\"%u pages not reclaimed\"", leaked);
+	vmm_trace_flush(td);
 	if (td->tdr && !td->nr_pages)
 		free_page(td->tdr);
 	if (td->scratch)

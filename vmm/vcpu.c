@@ -564,6 +564,7 @@ int vmm_td_run(struct vmm_td *td)
 	td->ve_after = ps.deliveries;
 	if (traced)
 		tdx_module_set_trace(NULL, NULL);
+	vmm_trace_flush(td);
 	td->run_ns = vmm_now_ns() - t0;
 	return ret;
 }

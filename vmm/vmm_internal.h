@@ -145,6 +145,9 @@ struct vmm_td {
 	uint64_t ve_before, ve_after;
 	uint64_t build_ns, run_ns;
 	pthread_mutex_t trace_lock;
+	char trace_buf[64 * 1024]; /* whole lines not yet written (vmm_trace) */
+	size_t trace_len;
+	int trace_errno; /* the first write error, 0 */
 	uint64_t t0;
 	bool destroyed_window;
 };
@@ -172,8 +175,10 @@ uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, unsigned int leaf_level, 
  */
 uint64_t vmm_aug_page(struct vmm_td *td, uint64_t gpa, unsigned int level);
 
-/* Trace a JSON line (no-op without a trace file). */
+/* Trace a JSON line (no-op without a trace file); written out in whole lines. */
 void vmm_trace(struct vmm_td *td, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Write out the trace lines still buffered. */
+void vmm_trace_flush(struct vmm_td *td);
 
 /* map_gpa.c: the tdvmcall_ops map_gpa callback (opaque = the struct vmm_vcpu). */
 uint64_t vmm_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume_gpa);

@@ -70,7 +70,12 @@ struct vmm_td_config {
 	void *serial_opaque;
 	/* SEAMCALL through the machine's gate (fast) or the trapping opcode. */
 	bool seamcall_gate;
-	/* --trace: one JSON line per SEAMCALL of the build and per TD exit; NULL = off. */
+	/*
+	 * --trace: one JSON line per SEAMCALL of the build and per TD exit; NULL = off. The
+	 * VMM writes it in whole lines with write(2) on its descriptor (no half line even when
+	 * the process is killed), the last ones when vmm_td_run() returns and at
+	 * vmm_td_destroy(); vmm_td_trace_error() tells a failed write.
+	 */
 	void *trace_file; /* a FILE * */
 };
 
@@ -167,6 +172,8 @@ int vmm_td_run(struct vmm_td *td);
 void vmm_td_stop(struct vmm_td *td, enum vmm_stop_reason reason, int exit_status,
 		 const char *message);
 const struct vmm_td_result *vmm_td_result(const struct vmm_td *td);
+/* The errno of the first failed write of the trace (it stops there), or 0. */
+int vmm_td_trace_error(const struct vmm_td *td);
 /*
  * Where vCPU @vcpu is, for a person, once vmm_td_run() returned: "RIP 0x7f0000100150 =
  * hello.elf+0x150 <main+0x2e>, last exit EPT_VIOLATION (GPA 0x2800000, read)". The RIP is
