@@ -8,9 +8,17 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <tdxsim/vmm.h>
 
@@ -28,7 +36,8 @@ static void usage_run(FILE *f)
 	fprintf(f,
 		"usage: tdxsim run GUEST.elf [--vcpus N] [--memory SIZE] [--machine PRESET|FILE]\n"
 		"                  [--io-path direct|ve] [--mmio-path direct|ve] [--debug]\n"
-		"                  [--trace FILE] [--seamcall gate|insn] [--quiet]\n\n"
+		"                  [--trace FILE] [--seamcall gate|insn] [--timeout SECONDS] "
+		"[--quiet]\n\n"
 		"Boot the machine, bring the TDX module up, build a TD from GUEST.elf and run it.\n"
 		"The guest's serial output goes to stdout, the summary to stderr; the exit status\n"
 		"is the guest's (1 when it failed without one).\n\n"
@@ -37,13 +46,16 @@ static void usage_run(FILE *f)
 		"  --machine P|F    a machine preset or configuration file (default laptop):");
 	for (; *names; names++)
 		fprintf(f, " %s", *names);
-	fprintf(f, "\n"
-		   "  --io-path P      guest port I/O: direct (TDVMCALL) or ve (#VE, default)\n"
-		   "  --mmio-path P    guest MMIO: direct (TDVMCALL) or ve (#VE, default)\n"
-		   "  --debug          ATTRIBUTES.DEBUG (else SEPT_VE_DISABLE is set)\n"
-		   "  --trace FILE     JSON lines: SEAMCALLs, TD exits, TDCALLs, #VEs\n"
-		   "  --seamcall M     gate (default) or insn (the trapping opcode)\n"
-		   "  --quiet          no summary\n");
+	fprintf(f,
+		"\n"
+		"  --io-path P      guest port I/O: direct (TDVMCALL) or ve (#VE, default)\n"
+		"  --mmio-path P    guest MMIO: direct (TDVMCALL) or ve (#VE, default)\n"
+		"  --debug          ATTRIBUTES.DEBUG (else SEPT_VE_DISABLE is set)\n"
+		"  --trace FILE     JSON lines: SEAMCALLs, TD exits, TDCALLs, #VEs\n"
+		"  --seamcall M     gate (default) or insn (the trapping opcode)\n"
+		"  --timeout T      stop the TD after T seconds (fractions allowed; suffix s, m,\n"
+		"                   h or d as timeout(1); 0: none) and exit with status 124\n"
+		"  --quiet          no summary\n");
 }
 
 static void usage_measure(FILE *f)
@@ -111,9 +123,45 @@ static int load_machine(const char *what, struct machine_config *cfg)
 
 struct run_opts {
 	struct vmm_td_config cfg;
-	const char *guest, *machine, *trace;
+	const char *guest, *machine, *trace, *timeout_arg;
+	double timeout; /* seconds; 0: none */
 	bool quiet;
 };
+
+/* --timeout: a number of seconds, fractions allowed, with timeout(1)'s suffixes. */
+static int parse_duration(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || !isfinite(v) || v < 0)
+		return -EINVAL;
+	switch (*end) {
+	case 's':
+		end++;
+		break;
+	case 'm':
+		v *= 60;
+		end++;
+		break;
+	case 'h':
+		v *= 3600;
+		end++;
+		break;
+	case 'd':
+		v *= 86400;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end || !isfinite(v))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
 
 static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 {
@@ -125,6 +173,7 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 		{"mmio-path", required_argument, NULL, 'o'},
 		{"trace", required_argument, NULL, 't'},
 		{"seamcall", required_argument, NULL, 's'},
+		{"timeout", required_argument, NULL, 'T'},
 		{"debug", no_argument, NULL, 'd'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -173,6 +222,15 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 				fprintf(stderr, "tdxsim: --seamcall: gate or insn\n");
 				return 2;
 			}
+		} else if (c == 'T' && !measure) {
+			if (parse_duration(optarg, &o->timeout)) {
+				fprintf(stderr,
+					"tdxsim: --timeout: '%s' is not a duration in seconds "
+					"(e.g. 2, 0.5, 1m)\n",
+					optarg);
+				return TDXSIM_EXIT_TOOL;
+			}
+			o->timeout_arg = optarg;
 		} else if (c == 'd') {
 			o->cfg.attributes = VMM_ATTR_DEBUG;
 		} else if (c == 'q' && !measure) {
@@ -211,17 +269,28 @@ int cmd_measure(int argc, char **argv)
 	return 0;
 }
 
-static void summary(struct vmm_td *td)
+/* Why the TD stopped, one line (printed even with --quiet when it has no exit status). */
+static void stop_line(struct vmm_td *td)
 {
 	const struct vmm_td_result *r = vmm_td_result(td);
+
+	if (r->reason == VMM_STOP_POWEROFF)
+		fprintf(stderr, "tdxsim: TD stopped: %s, exit status %d%s%s\n",
+			vmm_stop_reason_name(r->reason), r->exit_status, r->message[0] ? " - " : "",
+			r->message);
+	else /* no exit status: the guest did not give one */
+		fprintf(stderr, "tdxsim: TD stopped: %s - %s\n", vmm_stop_reason_name(r->reason),
+			r->message);
+}
+
+static void summary(struct vmm_td *td)
+{
 	struct vmm_td_stats ts;
 	uint8_t mrtd[48];
 	uint64_t total = 0;
 
 	vmm_td_stats(td, &ts);
-	fprintf(stderr, "tdxsim: TD stopped: %s, exit status %d%s%s\n",
-		vmm_stop_reason_name(r->reason), r->exit_status, r->message[0] ? " - " : "",
-		r->message);
+	stop_line(td);
 	if (!vmm_td_mrtd(td, mrtd)) {
 		fprintf(stderr, "tdxsim: MRTD ");
 		print_mrtd(stderr, mrtd);
@@ -273,6 +342,133 @@ static void summary(struct vmm_td *td)
 			(double)total * 1e9 / (double)ts.run_ns);
 }
 
+/* ------------------------------------------------------------------------------------------
+ * Waiting for the TD. vmm_td_run() runs on a thread of its own while the main thread waits
+ * for its end, SIGINT or SIGTERM, or the --timeout. Both signals are blocked in every thread
+ * from before the machine boots (its LP threads inherit the mask) and read from a signalfd
+ * here: no signal handler runs, so nothing needs to be async-signal-safe, and stopping is an
+ * ordinary vmm_td_stop() whose kicks (lp_kick) bring out vCPUs spinning in guest code. The
+ * vCPUs finish the exit they are in, so the trace ends with whole lines.
+ */
+
+struct runner {
+	struct vmm_td *td;
+	int ret;
+	int done_fd; /* eventfd: vmm_td_run() returned */
+};
+
+static void *runner_fn(void *arg)
+{
+	struct runner *r = arg;
+	uint64_t one = 1;
+
+	r->ret = vmm_td_run(r->td);
+	while (write(r->done_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+enum run_end { RUN_DONE, RUN_TIMEOUT, RUN_SIGNAL };
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Until vmm_td_run() returned; *sig = the signal when it ended RUN_SIGNAL. */
+static enum run_end wait_run(struct runner *r, int sig_fd, const struct run_opts *o, int *sig)
+{
+	enum run_end end = RUN_DONE;
+	struct timespec t0;
+	char msg[96];
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p[2] = {{.fd = r->done_fd, .events = POLLIN},
+				      {.fd = sig_fd, .events = POLLIN}};
+		struct signalfd_siginfo si;
+		int ms = -1, n;
+
+		if (o->timeout > 0 && end == RUN_DONE) {
+			double left = o->timeout - seconds_since(&t0);
+
+			ms = left <= 0 ? 0 : left >= 2e6 ? 2000000000 : (int)(left * 1000) + 1;
+		}
+		n = poll(p, 2, ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0 && p[0].revents)
+			return end;
+		if (n > 0 && p[1].revents) {
+			if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (end == RUN_SIGNAL) {
+				/* Asked twice: the TD did not stop; leave without tearing down. */
+				fprintf(stderr,
+					"tdxsim: %s again: exiting without waiting for the TD\n",
+					strsignal((int)si.ssi_signo));
+				_exit(TDXSIM_EXIT_SIGNAL((int)si.ssi_signo));
+			}
+			end = RUN_SIGNAL;
+			*sig = (int)si.ssi_signo;
+			snprintf(msg, sizeof(msg), "stopped by %s",
+				 *sig == SIGINT ? "SIGINT" : "SIGTERM");
+			fprintf(stderr, "tdxsim: %s: stopping the TD\n",
+				*sig == SIGINT ? "SIGINT" : "SIGTERM");
+			vmm_td_stop(r->td, VMM_STOP_INTERRUPTED, 1, msg);
+			continue;
+		}
+		if (n == 0 && end == RUN_DONE && o->timeout > 0 &&
+		    seconds_since(&t0) >= o->timeout) {
+			end = RUN_TIMEOUT;
+			snprintf(msg, sizeof(msg), "--timeout %s expired", o->timeout_arg);
+			fprintf(stderr,
+				"tdxsim: timeout: the TD still ran after %g s; stopping it\n",
+				o->timeout);
+			vmm_td_stop(r->td, VMM_STOP_INTERRUPTED, 1, msg);
+		}
+	}
+}
+
+/* Run the TD: 0 or -errno from vmm_td_run(); *end and *sig say how it ended. */
+static int run_td(struct vmm_td *td, int sig_fd, const struct run_opts *o, enum run_end *end,
+		  int *sig)
+{
+	struct runner r = {.td = td, .ret = 0, .done_fd = eventfd(0, EFD_CLOEXEC)};
+	pthread_t t;
+
+	*end = RUN_DONE;
+	if (r.done_fd < 0 || sig_fd < 0 || pthread_create(&t, NULL, runner_fn, &r)) {
+		/* No waiting thread: run here, without --timeout and signals. */
+		if (r.done_fd >= 0)
+			close(r.done_fd);
+		fprintf(stderr,
+			"tdxsim: no thread to wait for the TD: --timeout and signals off\n");
+		return vmm_td_run(td);
+	}
+	*end = wait_run(&r, sig_fd, o, sig);
+	pthread_join(t, NULL);
+	close(r.done_fd);
+	/* A TD that ended by itself while the stop was asked for keeps its own ending. */
+	if (vmm_td_result(td)->reason != VMM_STOP_INTERRUPTED)
+		*end = RUN_DONE;
+	return r.ret;
+}
+
+/* Where each vCPU was: RIP with symbol and its last TD exit. */
+static void print_vcpus(struct vmm_td *td)
+{
+	char where[320];
+
+	for (unsigned int v = 0; v < vmm_td_nr_vcpus(td); v++) {
+		vmm_td_vcpu_where(td, v, where, sizeof(where));
+		fprintf(stderr, "tdxsim: vCPU %u: %s\n", v, where);
+	}
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct tdx_module_params params = {0};
@@ -281,10 +477,18 @@ int cmd_run(int argc, char **argv)
 	struct vmm_td *td = NULL;
 	char err[256];
 	FILE *trace = NULL;
-	int ret = parse(argc, argv, &o, false), status = 1;
+	enum run_end end;
+	sigset_t sigs;
+	int ret = parse(argc, argv, &o, false), status = 1, sig = 0, sig_fd;
 
 	if (ret)
 		return ret < 0 ? 0 : ret;
+	/* Before any thread exists, so that every thread inherits it (wait_run). */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	if (load_machine(o.machine, &mc))
 		return 2;
 	if (o.trace) {
@@ -320,12 +524,23 @@ int cmd_run(int argc, char **argv)
 	/* For gdb: add-symbol-file GUEST.elf -o BASE (guest code runs natively there). */
 	fprintf(stderr, "tdxsim: guest image at 0x%llx\n",
 		(unsigned long long)vmm_td_image_base(td));
-	ret = vmm_td_run(td);
+	ret = run_td(td, sig_fd, &o, &end, &sig);
 	if (ret)
 		fprintf(stderr, "tdxsim: run: %s\n", strerror(-ret));
-	status = vmm_td_result(td)->exit_status;
+	if (end != RUN_DONE)
+		print_vcpus(td);
+	if (end == RUN_SIGNAL)
+		status = TDXSIM_EXIT_SIGNAL(sig);
+	else if (end == RUN_TIMEOUT)
+		status = TDXSIM_EXIT_TIMEOUT;
+	else if (vmm_td_result(td)->reason == VMM_STOP_POWEROFF)
+		status = vmm_td_result(td)->exit_status;
+	else
+		status = TDXSIM_EXIT_TD_FATAL; /* fatal error, fault, no progress, VMM error */
 	if (!o.quiet)
 		summary(td);
+	else if (vmm_td_result(td)->reason != VMM_STOP_POWEROFF)
+		stop_line(td);
 	vmm_td_destroy(td);
 out:
 	tdx_exit();
@@ -335,5 +550,7 @@ out:
 out_trace:
 	if (trace)
 		fclose(trace);
+	if (sig_fd >= 0)
+		close(sig_fd);
 	return status;
 }

@@ -388,7 +388,9 @@ static void test_tool(void **state)
 		 exit7_elf);
 	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 7);
 	snprintf(cmd, sizeof(cmd), "%s run %s --quiet 2>&1 >/dev/null", tdxsim, panic_elf);
-	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 1);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 126); /* stopped without a status */
+	assert_non_null(strstr(out, "tdxsim: TD stopped: fatal error - vCPU 0: guest fatal error "
+				    "0x42: boom 17\n"));
 	snprintf(cmd, sizeof(cmd), "%s run %s 2>&1 >/dev/null", tdxsim, hello_elf);
 	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "tdxsim: MRTD "));

@@ -13,6 +13,7 @@
  * Arguments: stop_pf.elf stop_gp.elf stop_ud.elf stop_unaccepted.elf stop_spin.elf tdxsim
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -173,13 +174,248 @@ static void test_no_progress(void **state)
 	vmm_td_destroy(td);
 }
 
+/* ---- the tdxsim command ---- */
+
+/* The image base `tdxsim run` printed ("tdxsim: guest image at 0x..."), 0 when it did not. */
+static uintptr_t printed_base(const char *out)
+{
+	const char *p = strstr(out, "tdxsim: guest image at 0x");
+	unsigned long long base = 0;
+
+	if (p)
+		sscanf(p, "tdxsim: guest image at 0x%llx", &base);
+	return (uintptr_t)base;
+}
+
+/* The line of @out that starts with @start, copied without its newline into line. */
+static void find_line(const char *out, const char *start, char *line, size_t len)
+{
+	const char *p = strstr(out, start), *e;
+
+	if (!p)
+		fail_msg("no line \"%s...\" in:\n%s", start, out);
+	e = strchr(p, '\n');
+	if (!e)
+		fail_msg("line \"%s...\" not ended", start);
+	snprintf(line, len, "%.*s", (int)(e - p), p);
+}
+
+/* Each of @n vCPUs reported spinning: RIP in stop_spin (its PAUSE or JMP), kicked out. */
+static void expect_spinning_vcpus(const char *out, unsigned int n)
+{
+	uintptr_t base = printed_base(out);
+	char start[32], prefix[32], line[512];
+
+	assert_int_not_equal(base, 0);
+	for (unsigned int v = 0; v < n; v++) {
+		snprintf(start, sizeof(start), "tdxsim: vCPU %u: RIP ", v);
+		snprintf(prefix, sizeof(prefix), "tdxsim: vCPU %u: RIP ", v);
+		find_line(out, start, line, sizeof(line));
+		/* PAUSE at +0x0, JMP at +0x2: the kick finds it at one of them */
+		if (strstr(line, "<stop_spin+0x0>"))
+			expect_rip_msg(line, base, prefix, "stop_spin.elf", "stop_spin", 0,
+				       ", last exit EXTERNAL_INTERRUPT");
+		else
+			expect_rip_msg(line, base, prefix, "stop_spin.elf", "stop_spin", 2,
+				       ", last exit EXTERNAL_INTERRUPT");
+	}
+}
+
+/* The unaccepted-page guest through the command: status 126 and the no-progress line. */
+static void test_tool_no_progress(void **state)
+{
+	char cmd[1024], out[8192], want[160];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "timeout 60 %s run %s --quiet 2>&1 >/dev/null", tdxsim,
+		 elf[UNACCEPTED]);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 126);
+	snprintf(want, sizeof(want),
+		 "tdxsim: TD stopped: no progress - vCPU 0: no progress: %u EPT violations in a "
+		 "row at GPA 0x2800000 (read), RIP 0x",
+		 VMM_NO_PROGRESS_LIMIT);
+	assert_non_null(strstr(out, want));
+	assert_non_null(strstr(out, " = stop_unaccepted.elf+0x"));
+	assert_non_null(strstr(out, "<stop_unaccepted+0x0>; PAGE.AUG finds the page there "
+				    "(0xc0000b0d00000001): a page the guest never accepted "
+				    "(SEPT_VE_DISABLE: no #VE tells it)\n"));
+	/* #PF through the command: 126 too, the readable message even with --quiet */
+	snprintf(cmd, sizeof(cmd), "timeout 60 %s run %s --quiet 2>&1 >/dev/null", tdxsim, elf[PF]);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 126);
+	assert_non_null(strstr(out,
+			       "tdxsim: TD stopped: fatal error - vCPU 0: guest fatal error: "
+			       "#PF page fault, error code 0x4 (not present, read, user mode), "
+			       "CR2 0x1000, RIP 0x"));
+}
+
+/* --timeout on two vCPUs spinning without exits: 124, where each was, the summary. */
+static void test_tool_timeout(void **state)
+{
+	static const char *const bad[] = {"-1", "abc", "nan", "inf", "1x", "", "2ss"};
+	char cmd[1024], out[16384];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "timeout 60 %s run %s --vcpus 2 --timeout 0.3 2>&1", tdxsim,
+		 elf[SPIN]);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 124);
+	assert_non_null(strstr(out, "spinning on 2 vCPUs\n"));
+	assert_non_null(
+		strstr(out, "tdxsim: timeout: the TD still ran after 0.3 s; stopping it\n"));
+	expect_spinning_vcpus(out, 2);
+	assert_non_null(strstr(out, "tdxsim: TD stopped: interrupted - --timeout 0.3 expired\n"));
+	assert_non_null(strstr(out, "tdxsim: MRTD "));
+	/* timeout(1)'s forms: a suffix, 0 = no timeout (the guest exits by itself) */
+	snprintf(cmd, sizeof(cmd), "timeout 60 %s run %s --timeout 0.005m --quiet 2>&1", tdxsim,
+		 elf[SPIN]);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 124);
+	snprintf(cmd, sizeof(cmd), "timeout 60 %s run %s --timeout 0 --quiet 2>&1", tdxsim,
+		 elf[PF]);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 126);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[128];
+
+		snprintf(cmd, sizeof(cmd), "%s run %s --timeout '%s' 2>&1", tdxsim, elf[SPIN],
+			 bad[i]);
+		assert_int_equal(vmm_command(cmd, out, sizeof(out)), 125);
+		snprintf(want, sizeof(want),
+			 "tdxsim: --timeout: '%s' is not a duration in seconds (e.g. 2, 0.5, 1m)\n",
+			 bad[i]);
+		assert_string_equal(out, want);
+	}
+}
+
+/* Read from @fd until @text has come (false after ~60 s or at EOF). */
+static bool wait_output(int fd, const char *text)
+{
+	char buf[4096];
+	size_t len = 0;
+
+	for (int tries = 0; tries < 600; tries++) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			return false;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, text))
+			return true;
+	}
+	return false;
+}
+
+/* The exit status of @pid, SIGKILLing it (and failing) after ~60 s. */
+static int wait_exit(pid_t pid)
+{
+	int st;
+
+	for (int tries = 0; tries < 600; tries++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(100000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	fail_msg("tdxsim did not end within 60 s of the signal");
+	return -1;
+}
+
+/* Every line of the trace one whole JSON object, the file ending with a newline. */
+static void expect_whole_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, lines = 0;
+	ssize_t n;
+
+	assert_non_null(f);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lines++;
+		if (strncmp(line, "{\"t_ns\":", 8) || n < 3 || line[n - 1] != '\n' ||
+		    line[n - 2] != '}')
+			fail_msg("trace line %zu is not whole: %s", lines, line);
+	}
+	free(line);
+	fclose(f);
+	assert_true(lines > 10);
+}
+
+/*
+ * SIGINT or SIGTERM to a `tdxsim run` whose 3 vCPUs spin in guest code: the vCPUs are
+ * kicked out, each one's RIP with symbol and last exit printed, the summary, exit status
+ * 128 + the signal, a trace of whole lines.
+ */
+static void signal_run(int sig, const char *name)
+{
+	char trace[] = "/tmp/tdxsim-stop-trace-XXXXXX", errf[] = "/tmp/tdxsim-stop-err-XXXXXX";
+	int tfd = mkstemp(trace), efd = mkstemp(errf), out[2], status;
+	static char err[16384];
+	char want[96];
+	ssize_t n;
+	pid_t pid;
+
+	assert_true(tfd >= 0 && efd >= 0);
+	close(tfd);
+	assert_int_equal(pipe(out), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		dup2(out[1], 1);
+		dup2(efd, 2);
+		close(out[0]);
+		execl(tdxsim, tdxsim, "run", elf[SPIN], "--vcpus", "3", "--trace", trace,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	if (!wait_output(out[0], "spinning on 3 vCPUs\n")) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fail_msg("the guest did not start spinning");
+	}
+	/* vCPU 0 printed that line on its way into stop_spin: let it get there */
+	usleep(300 * 1000);
+	assert_int_equal(kill(pid, sig), 0);
+	status = wait_exit(pid);
+	close(out[0]);
+	n = pread(efd, err, sizeof(err) - 1, 0);
+	close(efd);
+	assert_true(n > 0);
+	err[n] = '\0';
+	assert_int_equal(status, 128 + sig);
+	snprintf(want, sizeof(want), "tdxsim: %s: stopping the TD\n", name);
+	assert_non_null(strstr(err, want));
+	expect_spinning_vcpus(err, 3);
+	snprintf(want, sizeof(want), "tdxsim: TD stopped: interrupted - stopped by %s\n", name);
+	assert_non_null(strstr(err, want));
+	assert_non_null(strstr(err, "tdxsim: MRTD "));
+	expect_whole_lines(trace);
+	unlink(trace);
+	unlink(errf);
+}
+
+static void test_tool_sigint(void **state)
+{
+	(void)state;
+	signal_run(SIGINT, "SIGINT");
+}
+
+static void test_tool_sigterm(void **state)
+{
+	(void)state;
+	signal_run(SIGTERM, "SIGTERM");
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_page_fault),
-		cmocka_unit_test(test_general_protection),
-		cmocka_unit_test(test_invalid_opcode),
-		cmocka_unit_test(test_no_progress),
+		cmocka_unit_test(test_page_fault),	 cmocka_unit_test(test_general_protection),
+		cmocka_unit_test(test_invalid_opcode),	 cmocka_unit_test(test_no_progress),
+		cmocka_unit_test(test_tool_no_progress), cmocka_unit_test(test_tool_timeout),
+		cmocka_unit_test(test_tool_sigint),	 cmocka_unit_test(test_tool_sigterm),
 	};
 
 	if (argc != 2 + NR_ELFS) {

@@ -11,7 +11,8 @@
  *   UNACCEPTED  a load from a private GPA it never accepted (run with SEPT_VE_DISABLE):
  *               EPT violation, PAGE.AUG, the page pending, again - the VMM's no-progress
  *               stop
- *   SPIN        vCPU 0 (and every AP it starts) spins in guest code without a TD exit
+ *   SPIN        every vCPU spins in guest code without a TD exit (vCPU 0 says so on the
+ *               console once all of them do)
  */
 #include "tdxguest/tdxguest.h"
 
@@ -49,9 +50,12 @@ __asm__(".text\n"
 	"\tjmp stop_spin\n");
 
 #if STOP_SCENARIO == SCN_SPIN
+static volatile u32 spinning;
+
 static void ap_spin(void *arg)
 {
 	(void)arg;
+	__atomic_fetch_add(&spinning, 1, __ATOMIC_RELEASE);
 	stop_spin();
 }
 #endif
@@ -70,6 +74,9 @@ int main(void)
 #elif STOP_SCENARIO == SCN_SPIN
 	for (unsigned int cpu = 1; cpu < tdx_nr_cpus(); cpu++)
 		tdx_smp_start(cpu, ap_spin, NULL);
+	while (__atomic_load_n(&spinning, __ATOMIC_ACQUIRE) != tdx_nr_cpus() - 1)
+		__asm__ volatile("pause");
+	tdx_printf("spinning on %u vCPUs\n", tdx_nr_cpus());
 	stop_spin();
 #else
 #error "STOP_SCENARIO"
