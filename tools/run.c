@@ -40,7 +40,8 @@ static void usage_run(FILE *f)
 		"[--quiet]\n\n"
 		"Boot the machine, bring the TDX module up, build a TD from GUEST.elf and run it.\n"
 		"The guest's serial output goes to stdout, the summary to stderr; the exit status\n"
-		"is the guest's (1 when it failed without one).\n\n"
+		"is the guest's, 126 when the TD stopped without one (fatal error, fault, no\n"
+		"progress), 124 on --timeout, 130/143 on SIGINT/SIGTERM (docs/VMM.md).\n\n"
 		"  --vcpus N        vCPUs (default 1); vCPUs other than 0 park in the reset page\n"
 		"  --memory SIZE    private memory, e.g. 64M, 1G (default 64M)\n"
 		"  --machine P|F    a machine preset or configuration file (default laptop):");
