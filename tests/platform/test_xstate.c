@@ -5,7 +5,10 @@
  * (XMM0-15; YMM0-15 where the host has AVX; ZMM0-31 and k1-k7 where it has AVX-512), MXCSR,
  * the x87 control word and ST0, and each checks them byte for byte after every exit and
  * entry: a trapped TDCALL, a gated TDCALL, a HLT, an EPT violation, an asynchronous exit
- * (a kick), entered each time through the gate or through the SEAMCALL opcode.
+ * (a kick), entered each time through the gate or through the SEAMCALL opcode. Then timer
+ * exits (5 kHz) at random points of a loop of gated TDCALLs completed in place, the gate's
+ * resume sequence included: the guest checks XMM0-14 and MXCSR after every call, the host
+ * its whole image after every exit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -123,6 +126,46 @@ __asm__(".pushsection .text\n"
 	"blob_xs_end:\n"
 
 	/*
+	 * Guest for asynchronous exits: r8 = its image, r9 = where to note a mismatch, r12 =
+	 * rounds. Loads XMM0-14 and MXCSR, then in each round makes a gated TDCALL that the stub
+	 * completes in place (RAX = 0) and compares XMM0-14 (XMM15 is the scratch) and MXCSR
+	 * with the image. A timer signal that lands anywhere, the gate's resume sequence
+	 * included, is a TD exit. Ends with a TDCALL that exits (RAX = 2); a mismatch notes
+	 * the rounds left and exits the same way.
+	 */
+	".globl blob_xa, blob_xa_end, blob_xa_gate\n"
+	"blob_xa:\n"
+	"	ldmxcsr 2112(%r8)\n"
+	"	.irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14\n"
+	"	movdqu 64*\\i(%r8), %xmm\\i\n"
+	"	.endr\n"
+	"1:	xorl %eax, %eax\n"
+	"	call *blob_xa_gate(%rip)\n"
+	"	.irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14\n"
+	"	movdqa %xmm\\i, %xmm15\n"
+	"	pcmpeqb 64*\\i(%r8), %xmm15\n"
+	"	pmovmskb %xmm15, %eax\n"
+	"	cmpl $0xffff, %eax\n"
+	"	jne 2f\n"
+	"	.endr\n"
+	"	subq $8, %rsp\n"
+	"	stmxcsr (%rsp)\n"
+	"	movl (%rsp), %eax\n"
+	"	addq $8, %rsp\n"
+	"	cmpl 2112(%r8), %eax\n"
+	"	jne 2f\n"
+	"	decq %r12\n"
+	"	jnz 1b\n"
+	"	jmp 3f\n"
+	"2:	movq %r12, (%r9)\n"
+	"3:	movl $2, %eax\n"
+	"	call *blob_xa_gate(%rip)\n"
+	"	jmp .\n"
+	"	.balign 8\n"
+	"blob_xa_gate: .quad 0\n"
+	"blob_xa_end:\n"
+
+	/*
 	 * Host: uint64_t xs_host_enter(const struct xs_regs *in, struct xs_regs *out,
 	 * uint64_t level, uint64_t gate). Loads its image, VP.ENTERs (leaf 0 of the stub) by
 	 * the gate or the SEAMCALL opcode, stores its image after the exit, puts the ABI's
@@ -150,6 +193,7 @@ __asm__(".pushsection .text\n"
 	".popsection\n");
 
 extern const char blob_xs[], blob_xs_end[], blob_xs_gate[], blob_xs_go[];
+extern const char blob_xa[], blob_xa_end[], blob_xa_gate[];
 uint64_t xs_host_enter(const struct xs_regs *in, struct xs_regs *out, uint64_t level,
 		       uint64_t gate);
 
@@ -199,6 +243,20 @@ static void xs_expect(const struct xs_regs *want, const struct xs_regs *got, int
 			 want->fcw);
 	if (memcmp(&want->st0, &got->st0, sizeof(double)))
 		fail_msg("%s, step %d: ST0 %a, want %a", who, step, got->st0, want->st0);
+}
+
+/* The same comparison, silent (for the LP's side of a test). */
+static bool xs_same(const struct xs_regs *want, const struct xs_regs *got, int level)
+{
+	int nregs = level == 2 ? 32 : 16, bytes = level == 2 ? 64 : level == 1 ? 32 : 16;
+
+	for (int i = 0; i < nregs; i++)
+		if (memcmp(want->z[i], got->z[i], (size_t)bytes))
+			return false;
+	if (level == 2 && memcmp(&want->k[1], &got->k[1], 7 * sizeof(uint64_t)))
+		return false;
+	return want->mxcsr == got->mxcsr && want->fcw == got->fcw &&
+	       !memcmp(&want->st0, &got->st0, sizeof(double));
 }
 
 struct xs_run {
@@ -307,6 +365,87 @@ static void test_xstate_host_enters_by_seamcall_opcode(void **state)
 	xstate_both_ways(false);
 }
 
+/*
+ * Timer exits at random points of a guest that makes in-place gated TDCALLs in a loop:
+ * some land in the guest's own code, some in the gate, some in its resume sequence (where
+ * the handler takes the context and the extended state from memory). Neither side's
+ * registers may change, wherever they land.
+ */
+#define XA_ROUNDS 400000
+
+struct xa_run {
+	bool gate;
+	int level;
+	uint64_t bad; /* the guest's rounds left at a mismatch, or 0 */
+	unsigned int intr_exits, other_exits;
+	uint64_t last_kind;
+	struct xs_regs host_in, host_out, host_bad;
+	int host_bad_step;
+};
+
+static long run_xa(void *arg)
+{
+	struct xa_run *x = arg;
+	uint8_t *code = stub_load_blob(blob_xa, blob_xa_end);
+	uint64_t gate = (uint64_t)(uintptr_t)tdxsim_gate_ptr;
+	static struct xs_regs in;
+
+	memcpy(code + (blob_xa_gate - blob_xa), &gate, sizeof(gate));
+	xs_fill(&in, 0x3C, 0x3F80 /* round down */, 0x037F, 0.0);
+	stub_guest_start(code);
+	stub_guest_cpu.regs.gpr[REG_R8_] = (uint64_t)(uintptr_t)&in;
+	stub_guest_cpu.regs.gpr[REG_R9_] = (uint64_t)(uintptr_t)&x->bad;
+	stub_guest_cpu.regs.gpr[REG_R12_] = XA_ROUNDS;
+	x->host_bad_step = -1;
+	if (lp_vmxon())
+		return -1;
+	for (int i = 0; i < 100000; i++) {
+		x->last_kind = xs_host_enter(&x->host_in, &x->host_out, (uint64_t)x->level,
+					     x->gate ? gate : 0);
+		if (x->host_bad_step < 0 && !xs_same(&x->host_in, &x->host_out, x->level)) {
+			x->host_bad_step = i;
+			x->host_bad = x->host_out;
+		}
+		if (x->last_kind != TRAP_INTR)
+			break;
+		x->intr_exits++;
+	}
+	lp_vmxoff();
+	return 0;
+}
+
+static void async_exits(bool gate)
+{
+	static struct xa_run x;
+
+	platform_claim_signals();
+	stub_shutdown();
+	assert_int_equal(stub_boot(5000, true), 0);
+	stub_policy = STUB_TDCALL_IN_PLACE;
+	memset(&x, 0, sizeof(x));
+	x.gate = gate;
+	x.level = xs_level();
+	xs_fill(&x.host_in, 0xC3, 0x7F80, 0x077F, -2.0 / 7.0);
+	assert_int_equal(lp_run_on(0, run_xa, &x), 0);
+	print_message("[          ] %u timer exits in %d gated TDCALLs\n", x.intr_exits, XA_ROUNDS);
+	assert_int_equal(x.last_kind, TRAP_TDCALL);
+	assert_int_equal(x.bad, 0);
+	if (x.host_bad_step >= 0)
+		xs_expect(&x.host_in, &x.host_bad, x.level, "host", x.host_bad_step);
+}
+
+static void test_xstate_async_exits_gate(void **state)
+{
+	(void)state;
+	async_exits(true);
+}
+
+static void test_xstate_async_exits_seamcall_opcode(void **state)
+{
+	(void)state;
+	async_exits(false);
+}
+
 /* The area's size and reset image: MXCSR 0x1F80, nothing else in use. */
 static void test_xstate_area(void **state)
 {
@@ -349,6 +488,10 @@ int main(void)
 						stub_teardown),
 		cmocka_unit_test_setup_teardown(test_xstate_host_enters_by_seamcall_opcode,
 						stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_xstate_async_exits_gate, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_xstate_async_exits_seamcall_opcode, stub_setup,
+						stub_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
