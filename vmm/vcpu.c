@@ -204,14 +204,15 @@ static enum vmm_tdvmcall_kind tdvmcall_kind(const struct tdx_module_args *a)
 
 /*
  * PAGE.AUG statuses that mean another vCPU got there first (its 4K or 2M leaf is in the
- * entry, or above it): the guest re-executes and finds the page.
+ * entry, or above it) or is at it right now (it holds the Secure EPT entry: OPERAND_BUSY,
+ * which KVM also retries): the guest re-executes and finds the page, or exits again.
  */
 static bool aug_raced(uint64_t s)
 {
 	uint64_t code = tdx_status_code(s);
 
 	return code == TDX_EPT_ENTRY_STATE_INCORRECT || code == TDX_EPT_ENTRY_NOT_FREE ||
-	       code == TDX_EPT_WALK_FAILED;
+	       code == TDX_EPT_WALK_FAILED || code == TDX_OPERAND_BUSY;
 }
 
 /*

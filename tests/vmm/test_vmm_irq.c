@@ -7,11 +7,12 @@
  * that wakes a vCPU in tdx_safe_halt and runs its handler; vmm_td_post_interrupt() waking a
  * vCPU halted with interrupts blocked, the interrupt taken only after STI; the GetQuote
  * notification to the vCPU that registered it; vmm_td_stop() with every vCPU halted; every
- * vCPU reporting a fatal error at once, exactly one stop recorded whole.
+ * vCPU reporting a fatal error at once, exactly one stop recorded whole; every vCPU accepting
+ * the same pages at once, the PAGE.AUG races not taken for a guest without progress.
  * Exact serial output and the VMM's per-vCPU counters (halts, IPIs sent, interrupts).
  *
  * Arguments: irq_smp.elf irq_icr.elf irq_post.elf irq_stop.elf irq_notify.elf irq_ipi.elf
- *            irq_fatal.elf
+ *            irq_fatal.elf irq_accept.elf
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,13 +26,14 @@
 
 #include <cmocka.h>
 #include <tdx/ghci.h>
+#include <tdx/vmx.h>
 #include <tdxsim/vmm.h>
 
 #include "platform/platform.h"
 #include "tests/support/vmm_machine.h"
 #include "vmm/vmm_internal.h" /* td->vcpus[].apic.halted: wait until a vCPU sleeps */
 
-enum { SMP, ICR, POST, STOP, NOTIFY, IPI, FATAL, NR_ELFS };
+enum { SMP, ICR, POST, STOP, NOTIFY, IPI, FATAL, ACCEPT, NR_ELFS };
 static const char *elf[NR_ELFS];
 
 static struct vmm_td *create(unsigned int elf_id, unsigned int vcpus, struct serial_capture *out)
@@ -285,6 +287,34 @@ static void test_simultaneous_fatal_errors(void **state)
 	}
 }
 
+/*
+ * Four vCPUs accept the same 32 pages at the same moment, five times: the EPT violations
+ * race for the PAGE.AUGs, a loser re-enters and finds the page. Each page is added once and
+ * accepted once, every run ends by itself with status 0: the no-progress watch
+ * (VMM_NO_PROGRESS_LIMIT) never takes these retries for a guest that cannot go on.
+ */
+static void test_accept_race_makes_progress(void **state)
+{
+	(void)state;
+	for (unsigned int run = 0; run < 5; run++) {
+		struct serial_capture out;
+		struct vmm_td *td = create(ACCEPT, 4, &out);
+		uint64_t augs = 0, epts = 0;
+
+		assert_int_equal(vmm_td_run(td), 0);
+		expect_poweroff(td);
+		assert_string_equal(out.buf,
+				    "4 vCPUs: 32 pages accepted once, 96 already, sum 0\n");
+		for (unsigned int v = 0; v < 4; v++) {
+			augs += stats(td, v).aug_pages;
+			epts += stats(td, v).exits[EXIT_REASON_EPT_VIOLATION];
+		}
+		assert_int_equal(augs, 32);
+		assert_true(epts >= 32);
+		vmm_td_destroy(td);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,12 +325,13 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_notify_after_get_quote),
 		cmocka_unit_test(test_ipi_wakes_safe_halt),
 		cmocka_unit_test(test_simultaneous_fatal_errors),
+		cmocka_unit_test(test_accept_race_makes_progress),
 	};
 
 	if (argc != 1 + NR_ELFS) {
 		fprintf(stderr,
 			"usage: %s irq_smp irq_icr irq_post irq_stop irq_notify irq_ipi "
-			"irq_fatal\n",
+			"irq_fatal irq_accept\n",
 			argv[0]);
 		return 2;
 	}

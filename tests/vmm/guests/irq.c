@@ -14,6 +14,9 @@
  *   IPI      AP 1 waits in tdx_safe_halt; vCPU 0's IPI wakes it and its handler runs
  *   FATAL    every vCPU reports a fatal error at the same moment, each with its own code,
  *            GPA and message: the VMM must record exactly one of them, whole
+ *   ACCEPT   every vCPU accepts the same 32 pages at the same moment: their EPT violations
+ *            race for the PAGE.AUGs, the losers re-enter and find the page; the VMM's
+ *            no-progress watch must not take these retries for a guest that cannot go on
  */
 #include "tdxguest/tdxguest.h"
 
@@ -24,6 +27,7 @@
 #define SCN_NOTIFY 5
 #define SCN_IPI	   6
 #define SCN_FATAL  7
+#define SCN_ACCEPT 8
 
 static __attribute__((unused)) volatile u32 ready[TDX_SMP_MAX_CPUS];
 static __attribute__((unused)) volatile u32 handled, handled_vector, handled_cpu;
@@ -224,6 +228,63 @@ static int scenario(void)
 	}
 	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
 	report(0);
+}
+#elif IRQ_SCENARIO == SCN_ACCEPT
+#define RACE_GPA   (48ULL << 20)
+#define RACE_PAGES 32
+
+static volatile u32 go, done;
+static u32 accepted, already; /* over all vCPUs (atomics) */
+
+/* ACCEPT each page, retrying while another vCPU holds its entry (OPERAND_BUSY). */
+static void accept_all(void)
+{
+	for (u64 i = 0; i < RACE_PAGES; i++) {
+		u64 st;
+
+		do
+			st = tdx_accept_page(RACE_GPA + i * 4096, TDX_PS_4K);
+		while (tdx_status_code(st) == TDX_OPERAND_BUSY);
+		if (!st)
+			__atomic_fetch_add(&accepted, 1, __ATOMIC_RELAXED);
+		else if (tdx_status_code(st) == TDX_PAGE_ALREADY_ACCEPTED)
+			__atomic_fetch_add(&already, 1, __ATOMIC_RELAXED);
+		else
+			tdx_panic(0, "ACCEPT of GPA 0x%lx: 0x%lx",
+				  (unsigned long)(RACE_GPA + i * 4096), (unsigned long)st);
+	}
+	__atomic_fetch_add(&done, 1, __ATOMIC_RELEASE);
+}
+
+static void ap_accept(void *arg)
+{
+	unsigned int cpu = (unsigned int)(uintptr_t)arg;
+
+	__atomic_store_n(&ready[cpu], 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
+		__asm__ volatile("pause");
+	accept_all();
+}
+
+static int scenario(void)
+{
+	unsigned int n = tdx_nr_cpus();
+	u64 sum = 0;
+
+	for (unsigned int cpu = 1; cpu < n; cpu++) {
+		if (tdx_smp_start(cpu, ap_accept, (void *)(uintptr_t)cpu))
+			return 1;
+		wait_ready(cpu);
+	}
+	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	accept_all();
+	while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) != n)
+		__asm__ volatile("pause");
+	for (u64 i = 0; i < RACE_PAGES; i++)
+		sum += *(volatile u64 *)__va(RACE_GPA + i * 4096);
+	tdx_printf("%u vCPUs: %u pages accepted once, %u already, sum %lu\n", n, accepted, already,
+		   (unsigned long)sum);
+	return 0;
 }
 #else
 #error "IRQ_SCENARIO"
