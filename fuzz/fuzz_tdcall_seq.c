@@ -556,7 +556,7 @@ static void build_td(unsigned int cfg)
 		s = page_aug(PEND_2M, 1);
 	if (s)
 		findingf("building the TD: 0x%016llx", (unsigned long long)s);
-	if (td_window_map(td_window_find(td.tdr), SHARED_MAPPED & ~SHARED_BIT, true, SHARED_HPA,
+	if (td_window_map(td.window, SHARED_MAPPED & ~SHARED_BIT, true, SHARED_HPA,
 			  PROT_READ | PROT_WRITE))
 		finding("mapping the shared page", NULL);
 	ctrl = phys_seam_va(ctrl_hpa);

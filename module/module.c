@@ -113,5 +113,7 @@ void tdx_module_unload(void)
 	platform_set_hooks(&(struct platform_hooks){.seamcall = NULL, .guest = NULL});
 	phys_set_poison_notifier(NULL);
 	tdx_module_set_trace(NULL, NULL);
+	/* TDs whose TDR was never reclaimed end here: their windows must not outlive them. */
+	module_windows_destroy_all();
 	memset(&tdxm, 0, sizeof(tdxm));
 }

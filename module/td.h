@@ -195,6 +195,11 @@ uint64_t *sept_find_leaf(const struct tdr *tdr, uint64_t gpa, unsigned int *leve
 /* The architectural SEPT entry and level info a leaf reports in RCX/RDX [M]. */
 uint64_t sept_arch_entry(uint64_t e, unsigned int level);
 uint64_t sept_arch_level_info(uint64_t e, unsigned int level);
+/* The module's TD windows (td_window.c): created at MNG.INIT, destroyed at the TDR's
+ * reclaim, and at unload for every TD whose TDR was never reclaimed. */
+struct td_window *module_window_create(unsigned int gpaw);
+void module_window_destroy(struct td_window *w);
+void module_windows_destroy_all(void);
 /* Make the TD window match a leaf: map MAPPED pages, unmap anything else. */
 void sept_sync_window(struct tdcs *tdcs, uint64_t gpa, unsigned int level, uint64_t e);
 

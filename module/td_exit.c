@@ -193,8 +193,11 @@ static uint64_t ept_exit_qualification(const struct trap_info *ti)
 	return q | (1ULL << 7) | (1ULL << 8);
 }
 
-/* TDX memory integrity: the page is unreadable, the TD is dead [facts §10; M #MC in TD]. */
-static void td_fatal_poison(struct cpu_regs *ctx, struct tdvps *vp, uint64_t gpa)
+/*
+ * A machine check in the TD: the TD is dead [facts §10; M #MC in TD]. TDX memory integrity
+ * (a poisoned page, gpa) or the machine itself unable to go on (TRAP_MACHINE_CHECK, gpa 0).
+ */
+static void td_fatal_machine_check(struct cpu_regs *ctx, struct tdvps *vp, uint64_t gpa)
 {
 	/* #MC (vector 18) as a valid hardware exception: VM-exit interruption info */
 	uint64_t intr_info = X86_TRAP_MC | (3ULL << 8) | (1ULL << 31);
@@ -222,7 +225,7 @@ static void exit_ept(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_i
 		uint64_t hpa = sept_hpa(e) + ((gpa & ~(_4K - 1)) & (tdx_ps_bytes(level) - 1));
 
 		if (sept_state(e) == SEPT_MAPPED && phys_is_poisoned(hpa)) {
-			td_fatal_poison(ctx, vp, gpa);
+			td_fatal_machine_check(ctx, vp, gpa);
 			return;
 		}
 		/* Pending (AUG'ed, not accepted): #VE unless the TD turned that off. */
@@ -252,6 +255,12 @@ static void exit_triple_fault(struct cpu_regs *ctx, struct tdvps *vp, const stru
 	td_exit_async(ctx, TDX_NON_RECOVERABLE_VCPU | EXIT_REASON_TRIPLE_FAULT, 0, 0, 0, 0);
 }
 
+static void exit_machine_check(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
+{
+	(void)ti;
+	td_fatal_machine_check(ctx, vp, 0);
+}
+
 static void exit_exception(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
 {
 	td_inject_exception(ctx, vp, ti->vector, ti->has_error_code, ti->error_code);
@@ -272,6 +281,7 @@ static const exit_fn exit_handlers[] = {
 	[TRAP_INSN] = exit_insn,
 	[TRAP_EXCEPTION] = exit_exception,
 	[TRAP_TRIPLE_FAULT] = exit_triple_fault,
+	[TRAP_MACHINE_CHECK] = exit_machine_check,
 };
 
 void td_guest_event(struct cpu_regs *ctx, const struct trap_info *ti)

@@ -140,13 +140,13 @@ uint64_t tdh_mng_init(uint64_t *regs, unsigned int version, unsigned int lp)
 		regs[REG_RCX_] = ext;
 		goto out;
 	}
-	tdcs->window = td_window_create(tdcs->gpaw);
+	/* The host that builds the TD gets it with tdx_module_td_window(tdr_pa). */
+	tdcs->window = module_window_create(tdcs->gpaw);
 	if (!tdcs->window) {
 		/* tdxsim limit: no address space left for another TD window */
 		status = TDX_OPERAND_BUSY + TDX_OPERAND_ID_TDCS;
 		goto out;
 	}
-	td_window_set_owner(tdcs->window, tdr_pa); /* the VMM finds its shared half by TDR */
 	tdr->init = true;
 	tdr->op_state = OP_STATE_INITIALIZED;
 out:

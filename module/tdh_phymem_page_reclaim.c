@@ -75,8 +75,7 @@ uint64_t tdh_phymem_page_reclaim(uint64_t *regs, unsigned int version, unsigned 
 			status = TDX_TD_ASSOCIATED_PAGES_EXIST;
 			goto out;
 		}
-		if (tdr->window)
-			td_window_destroy(tdr->window);
+		module_window_destroy(tdr->window);
 		tdr->window = NULL;
 	}
 	/* Back to the host: NDA, no owner, no BEPOCH; contents zeroed by the unhide. */

@@ -5,7 +5,8 @@
  * The module is "loaded" into a booted machine by installing its SEAMCALL hook
  * (platform_set_hooks). From then on host code reaches it only by SEAMCALL, as on TDX. This
  * header is for the program that assembles a machine (tools, tests, fuzzers): load/unload,
- * the module-version setting, fault injection and the PAMT dump and checker.
+ * the module-version setting, fault injection and the PAMT dump and checker; and for the
+ * host that builds a TD, its TD window (which has no SEAMCALL: it is tdxsim's own).
  */
 #ifndef TDXSIM_MODULE_H
 #define TDXSIM_MODULE_H
@@ -52,6 +53,16 @@ struct tdx_module_params {
 int tdx_module_load(const struct tdx_module_params *params);
 /* Remove the hook and forget all state. */
 void tdx_module_unload(void);
+
+/*
+ * The TD window (platform.h) of the TD whose TDR is at tdr_pa, for the host that built the
+ * TD: TDH.MNG.INIT creates it, and the host maps the shared half there (tdxsim's stand-in
+ * for the shared EPT a VMM builds on TDX) and rewrites guest CPUIDs in it. NULL until
+ * MNG.INIT, and for a TDR this module does not hold (reclaimed, or of a module since
+ * unloaded): tdx_module_unload() destroys the windows of TDs whose TDR was never reclaimed.
+ */
+struct td_window;
+struct td_window *tdx_module_td_window(uint64_t tdr_pa);
 
 /* ------------------------------------------------------------------------------------------
  * Fault injection: make the Nth call of a SEAMCALL leaf return a given status instead of

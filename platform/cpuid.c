@@ -7,15 +7,25 @@
  * (arch_prctl(ARCH_SET_CPUID, 0), Intel's MSR_MISC_FEATURES_ENABLES bit 0 and AMD's
  * equivalent), each LP thread turns it on and CPUID raises #GP like any privileged
  * instruction. Elsewhere, guest code pages are rewritten after measurement, in the TD's
- * window: each CPUID (0F A2) becomes CLTS (0F 06), the same length and privileged, and the
- * address is recorded so that this CLTS is taken for the CPUID it replaced. Measurement is
- * unaffected because it happened before; a guest that reads its own code bytes sees the
- * rewrite. The addresses are forgotten when the window is destroyed.
+ * window: each CPUID (0F A2) becomes 0F 07, and the address is recorded so that the trap
+ * there is taken for the CPUID it replaced. Measurement is unaffected because it happened
+ * before; a guest that reads its own code bytes sees the rewrite. The addresses are
+ * forgotten when the window is destroyed.
+ *
+ * Why 0F 07: the replacement must be two bytes and fault at CPL3 with #GP (a #UD costs
+ * several times more where a hypervisor intercepts it), and it must be an instruction no
+ * guest executes for itself, so that one the platform has no record of is known to be a
+ * rewrite gone wrong, not guest code. 0F 07 is SYSRET to a 32-bit user mode: #GP outside
+ * CPL0 on Intel and AMD alike, and meaningless in a tdxsim guest, which has no user mode to
+ * return to. (CLTS, the earlier choice, is a guest kernel's own instruction: an unrecorded
+ * one ran as CLTS and the CPUID silently disappeared.) trap.c stops the TD on an unrecorded
+ * 0F 07 in rewrite mode.
  */
 #include <asm/prctl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -53,8 +63,11 @@ int cpuid_init(enum cpuid_trap_mode mode)
 	host_has_faulting = probe_faulting();
 	switch (mode) {
 	case CPUID_TRAP_FAULTING:
-		if (!host_has_faulting)
+		if (!host_has_faulting) {
+			fprintf(stderr, "tdxsim: cpuid = faulting, but this host has no CPUID "
+					"faulting (arch_prctl(ARCH_SET_CPUID) fails)\n");
 			return -ENODEV;
+		}
 		use_faulting = true;
 		break;
 	case CPUID_TRAP_REWRITE:
@@ -164,10 +177,27 @@ void cpuid_forget_code(void *va, size_t len)
 	pthread_mutex_unlock(&rewrite_lock);
 }
 
+/* [va, va+len) lies in one TD window, every page of it mapped: where a guest executes. */
+static bool in_window_code(const uint8_t *va, size_t len)
+{
+	uintptr_t a = (uintptr_t)va, last = a + len - 1;
+	struct td_window *w = td_window_lookup(a, NULL);
+
+	if (!w || last < a || td_window_lookup(last, NULL) != w)
+		return false;
+	for (uintptr_t pg = a & PAGE_MASK; pg <= last; pg += PAGE_SIZE) {
+		if (!window_addr_readable(pg))
+			return false;
+	}
+	return true;
+}
+
 /*
  * Linear sweep over guest code: compiler output for x86-64 has no data in .text, so each
  * CPUID found on an instruction boundary is a real one. Undecodable bytes (padding) are
- * skipped one at a time.
+ * skipped one at a time. The range is checked in either mode, so that a caller that
+ * rewrites anywhere but in the TD's window fails on every host, not only on those that
+ * rewrite.
  */
 int cpuid_rewrite_code(void *va, size_t len)
 {
@@ -175,6 +205,10 @@ int cpuid_rewrite_code(void *va, size_t len)
 	size_t off = 0;
 	int n = 0;
 
+	if (!len)
+		return 0;
+	if (!in_window_code(p, len))
+		return -EFAULT;
 	if (use_faulting)
 		return 0;
 	pthread_mutex_lock(&rewrite_lock);
@@ -187,9 +221,11 @@ int cpuid_rewrite_code(void *va, size_t len)
 			continue;
 		}
 		if (in.mnemonic == ZYDIS_MNEMONIC_CPUID && in.length == 2) {
-			if (rewritten_add((uint64_t)(uintptr_t)(p + off)))
+			if (rewritten_add((uint64_t)(uintptr_t)(p + off))) {
+				n = -ENOSPC; /* this CPUID would run natively: refuse the code */
 				break;
-			p[off + 1] = 0x06;
+			}
+			p[off + 1] = CPUID_REWRITTEN_BYTE;
 			n++;
 		}
 		off += in.length;

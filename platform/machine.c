@@ -578,20 +578,29 @@ static int key_name(struct parser *p, const char *val)
 }
 
 /* A keyword value: index of val in words[], or an error naming the choices. */
-static int parse_choice(struct parser *p, const char *key, const char *val,
-			const char *const *words, unsigned int *out)
+/* Which of words (NULL-terminated) val is: 0 and its index, or -EINVAL and "a|b|c" in choices. */
+static int find_choice(const char *val, const char *const *words, unsigned int *out,
+		       char choices[64])
 {
-	char choices[64] = "";
-	unsigned int i;
-
-	for (i = 0; words[i]; i++) {
+	choices[0] = 0;
+	for (unsigned int i = 0; words[i]; i++) {
 		if (strcmp(words[i], val) == 0) {
 			*out = i;
 			return 0;
 		}
-		snprintf(choices + strlen(choices), sizeof(choices) - strlen(choices), "%s%s",
-			 i ? "|" : "", words[i]);
+		snprintf(choices + strlen(choices), 64 - strlen(choices), "%s%s", i ? "|" : "",
+			 words[i]);
 	}
+	return -EINVAL;
+}
+
+static int parse_choice(struct parser *p, const char *key, const char *val,
+			const char *const *words, unsigned int *out)
+{
+	char choices[64];
+
+	if (!find_choice(val, words, out, choices))
+		return 0;
 	return perr(p, "bad value '%s' for %s (expected %s)", val, key, choices);
 }
 
@@ -607,15 +616,31 @@ static int key_bool(struct parser *p, const char *key, const char *val, const ch
 	return 0;
 }
 
+/* The words of the `cpuid` key and of TDXSIM_CPUID, in enum cpuid_trap_mode order. */
+static const char *const cpuid_words[] = {"auto", "faulting", "rewrite", NULL};
+
 static int key_cpuid(struct parser *p, const char *val)
 {
-	/* in enum cpuid_trap_mode order */
-	static const char *const words[] = {"auto", "faulting", "rewrite", NULL};
 	unsigned int i;
 
-	if (parse_choice(p, "cpuid", val, words, &i))
+	if (parse_choice(p, "cpuid", val, cpuid_words, &i))
 		return -EINVAL;
 	p->cfg.cpuid_mode = (enum cpuid_trap_mode)i;
+	return 0;
+}
+
+int machine_config_apply_env(struct machine_config *cfg, char *err, size_t errlen)
+{
+	const char *val = getenv("TDXSIM_CPUID");
+	char choices[64];
+	unsigned int i;
+
+	if (!val || !*val)
+		return 0;
+	if (find_choice(val, cpuid_words, &i, choices))
+		return fail(err, errlen, "bad value '%s' for TDXSIM_CPUID (expected %s)", val,
+			    choices);
+	cfg->cpuid_mode = (enum cpuid_trap_mode)i;
 	return 0;
 }
 

@@ -22,6 +22,11 @@ int platform_boot(const struct machine_config *cfg)
 		return ret;
 	}
 	plat.cfg = *cfg;
+	ret = machine_config_apply_env(&plat.cfg, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "tdxsim: %s\n", err);
+		goto err;
+	}
 	/* What the BIOS reports: the CMRs are explicit from here on (one per RAM range by default). */
 	if (!plat.cfg.nr_cmrs)
 		machine_default_cmrs(&plat.cfg);

@@ -81,6 +81,13 @@ int machine_config_parse(const char *text, const char *origin, struct machine_co
 			 char *err, size_t errlen);
 /* Check a configuration for consistency; -EINVAL with a message in err. */
 int machine_config_validate(const struct machine_config *cfg, char *err, size_t errlen);
+/*
+ * The environment's say over a configuration, applied by platform_boot(): TDXSIM_CPUID =
+ * auto | faulting | rewrite (the words and meanings of the `cpuid` key) replaces
+ * cfg->cpuid_mode, so that any run can be forced into either CPUID mode without a machine
+ * file. Unset or empty: no change. A bad value: -EINVAL with a message in err.
+ */
+int machine_config_apply_env(struct machine_config *cfg, char *err, size_t errlen);
 /* Total bytes of RAM in a configuration. */
 uint64_t machine_ram_bytes(const struct machine_config *cfg);
 
@@ -203,6 +210,7 @@ void phys_set_poison_notifier(void (*fn)(uint64_t hpa));
 
 #define TD_WINDOW_GPA_BITS 36
 #define TD_WINDOW_SIZE	   (1ULL << TD_WINDOW_GPA_BITS)
+#define TD_WINDOW_MAX	   128 /* windows at once; td_window_create fails with ENOSPC beyond */
 
 struct td_window;
 struct td_window *td_window_create(unsigned int gpaw);
@@ -216,13 +224,6 @@ bool td_window_is_mapped(const struct td_window *w, uint64_t gpa, bool shared);
 void *td_window_va(const struct td_window *w, uint64_t gpa, bool shared);
 /* Which window an address is in: its GPA (shared bit set for the shared half). */
 struct td_window *td_window_lookup(uintptr_t addr, uint64_t *gpa);
-/*
- * The TD a window belongs to, as hardware ties an EPT hierarchy to a TD: the module tags the
- * window with the TD's TDR address at TDH.MNG.INIT; the VMM, which owns the shared half (the
- * shared EPT on TDX), finds it with td_window_find(tdr_pa). NULL when no window has that tag.
- */
-void td_window_set_owner(struct td_window *w, uint64_t owner);
-struct td_window *td_window_find(uint64_t owner);
 
 /* ------------------------------------------------------------------------------------------
  * CPU state, traps and the world switch
@@ -282,6 +283,12 @@ enum trap_kind {
 	TRAP_INSN,	/* another instruction TDX intercepts (INVD, WBINVD, MWAIT, VMCALL, ...) */
 	TRAP_EXCEPTION, /* an exception the guest's IDT must take (e.g. #MC) */
 	TRAP_TRIPLE_FAULT, /* an exception that could be delivered neither as itself nor as #DF */
+	/*
+	 * The machine cannot go on with this guest faithfully (a fault of tdxsim's, already
+	 * reported on stderr, e.g. a rewritten CPUID it has no record of): the module stops
+	 * the TD as for a machine check.
+	 */
+	TRAP_MACHINE_CHECK,
 };
 
 struct trap_info {
@@ -434,11 +441,21 @@ void xstate_reset(void *area);
 
 /* CPUID as executed natively on the host (with faulting turned off around it). */
 void host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
-/* Rewrite CPUID instructions in [va, va+len) of guest code to the trapping form (only where
- * the machine is in CPUID_TRAP_REWRITE mode); returns how many were rewritten. A rewritten
- * CPUID is known by its address, so @va must be where the guest executes the code (its TD
- * window), and a TD's code must be measured before it is rewritten. Destroying the window
- * forgets its addresses. */
+/*
+ * Rewrite CPUID instructions in [va, va+len) of guest code to the trapping form, 0F A2 to
+ * 0F CPUID_REWRITTEN_BYTE (only where the machine is in CPUID_TRAP_REWRITE mode); returns
+ * how many were rewritten (0 in faulting mode). A rewritten CPUID is known by its address,
+ * so @va must be where the guest executes the code: mapped pages of one TD window, writable
+ * there; anything else is -EFAULT in either mode. -ENOSPC when the platform can record no
+ * more addresses (a CPUID may then be left native: do not run the code). A TD's code must be
+ * measured before it is rewritten. Destroying the window forgets its addresses.
+ *
+ * The form is SYSRET (0F 07), which faults with #GP at CPL3 like CLTS but is nothing a
+ * guest executes for itself: in rewrite mode, guest code reaching a 0F 07 the platform did
+ * not rewrite stops its TD (TRAP_MACHINE_CHECK) with "tdxsim: CPUID rewritten where the
+ * platform has no record of it ..." on stderr, instead of the CPUID silently not happening.
+ */
+#define CPUID_REWRITTEN_BYTE 0x07
 int cpuid_rewrite_code(void *va, size_t len);
 
 /* Counters, for statistics and benchmarks. */

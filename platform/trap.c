@@ -8,6 +8,7 @@
  *                      VMfailInvalid (CF=1); else the module's SEAMCALL hook
  *   host  TDCALL       #UD to the caller's fixup (not in a TD)
  *   guest TDCALL, I/O, HLT, MSR, CPUID, window faults, ...  → the module's guest hook
+ *   guest 0F 07 in rewrite mode that no CPUID became        → stop the TD (machine check)
  *   guest CLI/STI/LIDT/MOV CR/...                           → the virtual CPU (switch.c)
  *   guest #PF outside the window, #UD, #DE, #BP, ...        → the guest's own IDT
  *
@@ -285,9 +286,17 @@ static void classify_insn(struct lp *lp, struct cpu_regs *ctx, struct trap_info 
 		ti->insn_len = 4;
 		return;
 	}
-	if (n >= 2 && b[0] == 0x0F && b[1] == 0x06 && cpuid_is_rewritten(ctx->rip)) {
-		ti->kind = TRAP_CPUID;
-		ti->insn_len = 2;
+	if (n >= 2 && b[0] == 0x0F && b[1] == CPUID_REWRITTEN_BYTE && !cpuid_faulting_active()) {
+		if (cpuid_is_rewritten(ctx->rip)) {
+			ti->kind = TRAP_CPUID;
+			ti->insn_len = 2;
+			return;
+		}
+		/* Nothing a guest runs for itself: a rewrite the platform did not record. */
+		report("CPUID rewritten where the platform has no record of it (0F 07: code "
+		       "rewritten away from the TD window, or a guest SYSRET)",
+		       ctx->rip, 0);
+		ti->kind = TRAP_MACHINE_CHECK;
 		return;
 	}
 	if (n && decode_guest_insn(ctx, ti, b, n) == 0 && ti->kind != TRAP_NONE)

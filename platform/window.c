@@ -12,13 +12,12 @@
 #include "internal.h"
 
 #define W	   TD_WINDOW_SIZE
-#define WINDOW_MAX 128
+#define WINDOW_MAX TD_WINDOW_MAX
 
 struct td_window {
 	uintptr_t base;
 	unsigned int gpaw;
 	unsigned int slot;
-	_Atomic uint64_t owner;	  /* td_window_set_owner: the TDR address, 0 none */
 	struct pagemap mapped[2]; /* private, shared */
 };
 
@@ -229,26 +228,4 @@ bool window_addr_readable(uintptr_t addr)
 		return true;
 	shared = gpa & td_window_shared_bit(w);
 	return td_window_is_mapped(w, gpa & ~td_window_shared_bit(w), shared);
-}
-
-void td_window_set_owner(struct td_window *w, uint64_t owner)
-{
-	if (w)
-		atomic_store(&w->owner, owner);
-}
-
-struct td_window *td_window_find(uint64_t owner)
-{
-	struct td_window *w, *found = NULL;
-
-	if (!owner)
-		return NULL;
-	pthread_mutex_lock(&slots_lock);
-	for (unsigned int i = 0; i < WINDOW_MAX && !found; i++) {
-		w = atomic_load(&slots[i].w);
-		if (w && atomic_load(&w->owner) == owner)
-			found = w;
-	}
-	pthread_mutex_unlock(&slots_lock);
-	return found;
 }

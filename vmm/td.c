@@ -23,6 +23,7 @@
 #include "host/page_alloc.h"
 #include "host/seamcall.h"
 #include "host/tdx_host.h"
+#include "module/tdx_module.h"
 #include "vmm_internal.h"
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
@@ -666,9 +667,10 @@ static int fill_params(const struct vmm_td *td, struct td_params *p, char *err, 
  * knows a rewritten CPUID by its address. One sweep per run of contiguous executable pages,
  * so that an instruction across a page boundary is decoded whole.
  */
-static void rewrite_cpuid(struct vmm_td *td, const struct vmm_image *img)
+static int rewrite_cpuid(struct vmm_td *td, const struct vmm_image *img)
 {
 	unsigned int p = 0, q;
+	int n;
 
 	while (p < img->nr) {
 		if (!img->pages[p].exec) {
@@ -679,10 +681,13 @@ static void rewrite_cpuid(struct vmm_td *td, const struct vmm_image *img)
 				img->pages[q].gpa == img->pages[q - 1].gpa + PAGE_SIZE;
 		     q++)
 			;
-		cpuid_rewrite_code(td_window_va(td->window, img->pages[p].gpa, false),
-				   (size_t)(q - p) * PAGE_SIZE);
+		n = cpuid_rewrite_code(td_window_va(td->window, img->pages[p].gpa, false),
+				       (size_t)(q - p) * PAGE_SIZE);
+		if (n < 0)
+			return n;
 		p = q;
 	}
+	return 0;
 }
 
 #define FAIL(s, what)                                                                              \
@@ -750,7 +755,7 @@ static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size
 		    (unsigned long long)s, (unsigned long long)a.rcx);
 		return -EIO;
 	}
-	td->window = td_window_find(td->tdr);
+	td->window = tdx_module_td_window(td->tdr);
 	if (!td->window) {
 		ERR("no TD window for the TD (platform)");
 		return -ENODEV;
@@ -820,8 +825,10 @@ static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size
 	s = vmm_seamcall_on(td, 0, TDH_MR_FINALIZE, &a);
 	if (s)
 		FAIL(s, "TDH.MR.FINALIZE");
-	rewrite_cpuid(td, img);
-	return 0;
+	ret = rewrite_cpuid(td, img);
+	if (ret)
+		ERR("rewriting the guest's CPUID instructions failed: %s", strerror(-ret));
+	return ret;
 fail:
 	return ret;
 }

@@ -30,6 +30,28 @@ static int read_file(const char *path, uint8_t **buf, size_t *len)
 	return 0;
 }
 
+/*
+ * Code pages: CPUIDs trap on hosts without CPUID faulting because the platform rewrites
+ * them where the guest executes them, in the window (cpuid_rewrite_code()); then each page
+ * gets the segment's own protection.
+ */
+static int rewrite_segment(struct td_window *w, uint64_t gpa, uint64_t len, uint64_t hpa, int prot)
+{
+	int ret;
+
+	if (!(prot & PROT_EXEC))
+		return 0;
+	ret = cpuid_rewrite_code(td_window_va(w, gpa, false), len);
+	if (ret < 0)
+		return ret;
+	for (uint64_t off = 0; off < len && !(prot & PROT_WRITE); off += PAGE_SIZE) {
+		ret = td_window_map(w, gpa + off, false, hpa + off, prot);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int elf_load(struct td_window *w, const char *path, uint64_t load_gpa, uint64_t hpa_pool,
 	     bool dirty, struct elf_image *img)
 {
@@ -63,6 +85,8 @@ int elf_load(struct td_window *w, const char *path, uint64_t load_gpa, uint64_t 
 			prot |= PROT_EXEC;
 		uint64_t start = ph->p_vaddr & PAGE_MASK;
 		uint64_t end = (ph->p_vaddr + ph->p_memsz + PAGE_SIZE - 1) & PAGE_MASK;
+		uint64_t first_hpa = hpa_pool + (uint64_t)img->nr_pages * PAGE_SIZE;
+
 		for (uint64_t va = start; va < end; va += PAGE_SIZE) {
 			uint64_t hpa = hpa_pool + (uint64_t)img->nr_pages++ * PAGE_SIZE;
 			uint8_t *page = phys_host_va(hpa);
@@ -82,12 +106,14 @@ int elf_load(struct td_window *w, const char *path, uint64_t load_gpa, uint64_t 
 					b = 0xA5;
 				page[o] = b;
 			}
-			if (prot & PROT_EXEC)
-				cpuid_rewrite_code(page, PAGE_SIZE);
-			ret = td_window_map(w, load_gpa + va, false, hpa, prot);
+			/* Writable until the CPUIDs are rewritten (below). */
+			ret = td_window_map(w, load_gpa + va, false, hpa, prot | PROT_WRITE);
 			if (ret)
 				goto out;
 		}
+		ret = rewrite_segment(w, load_gpa + start, end - start, first_hpa, prot);
+		if (ret)
+			goto out;
 		if (load_gpa + start < img->low_gpa)
 			img->low_gpa = load_gpa + start;
 		if (load_gpa + end > img->high_gpa)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "td_harness.h"
+#include "tests/support/capture.h"
 
 enum call_path td_path = PATH_DIRECT;
 
@@ -31,6 +32,15 @@ int td_machine_boot(enum tdx_module_version version)
 	td_page_alloc_reset();
 	td_path = PATH_DIRECT;
 	return 0;
+}
+
+int td_machine_setup_cpuid_rewrite(void **state)
+{
+	char *saved = env_swap("TDXSIM_CPUID", "rewrite");
+	int ret = td_machine_setup(state);
+
+	env_restore("TDXSIM_CPUID", saved);
+	return ret;
 }
 
 int td_machine_teardown(void **state)
@@ -129,7 +139,9 @@ uint64_t td_init(struct test_td *td, const struct td_params *p)
 	}
 	memcpy(hva(TD_PARAMS_PA), p, sizeof(*p));
 	a = (struct tdx_module_args){.rcx = td->tdr, .rdx = TD_PARAMS_PA};
-	return td_call(TDH_MNG_INIT, &a);
+	s = td_call(TDH_MNG_INIT, &a);
+	td->window = s ? NULL : tdx_module_td_window(td->tdr);
+	return s;
 }
 
 uint64_t td_add_vcpu(struct test_td *td)
@@ -230,6 +242,9 @@ uint64_t td_build_guest(struct test_td *td, const void *code, const void *data, 
 		s = td_page_add(td, TD_CODE_GPA, code, false);
 	if (!s)
 		s = td_finalize(td);
+	/* As the VMM does: CPUIDs trap on hosts without faulting, rewritten where they run. */
+	if (!s && cpuid_rewrite_code(td_window_va(td->window, TD_CODE_GPA, false), 4096) < 0)
+		s = TDX_SW_ERROR;
 	return s;
 }
 

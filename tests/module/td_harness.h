@@ -44,7 +44,8 @@ struct test_td {
 	uint64_t tdvpr[8];
 	uint64_t vp_tdcx[8][TD_VP_MAX_TDCX]; /* td_add_vcpu adds TD_VP_TDCX of them */
 	uint16_t hkid;
-	uint64_t last_page; /* HPA of the page the last td_page_add() added */
+	uint64_t last_page;	  /* HPA of the page the last td_page_add() added */
+	struct td_window *window; /* the TD's, from td_init() (tdx_module_td_window) */
 };
 
 /* cmocka fixtures: boot machine "2s", bring the module up to S_TDMR, reset the allocator. */
@@ -52,6 +53,8 @@ int td_machine_setup(void **state);
 /* The same with a chosen module version (td_machine_setup: TDX_MODULE_LATEST). */
 int td_machine_boot(enum tdx_module_version version);
 int td_machine_teardown(void **state);
+/* The same machine in CPUID rewrite mode, whatever the host has and TDXSIM_CPUID says. */
+int td_machine_setup_cpuid_rewrite(void **state);
 
 /* Steps; each returns the SEAMCALL status of the first failure (0 = all done). */
 uint64_t td_create(struct test_td *td, uint16_t hkid); /* MNG.CREATE + KEY.CONFIG all pkgs */
@@ -70,6 +73,8 @@ uint64_t td_build_runnable(struct test_td *td, uint16_t hkid);
  * A finalized TD with one vCPU that runs guest code: `code` (4096 bytes, td_code_page) at
  * TD_CODE_GPA, the page of the reset vector, and, when `data` is not NULL, a data page at
  * TD_DATA_GPA just below it (its HPA in *data_hpa if that is not NULL); neither measured.
+ * The code's CPUIDs are rewritten in the TD's window after finalization, as the VMM does
+ * (a no-op on a machine with CPUID faulting); TDX_SW_ERROR when that fails.
  */
 #define TD_CODE_GPA 0xFFFFF000ULL
 #define TD_DATA_GPA 0xFFFFE000ULL

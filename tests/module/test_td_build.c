@@ -17,6 +17,7 @@
 
 #include "td.h"
 #include "td_harness.h"
+#include "tests/support/capture.h"
 
 #define CODE_GPA 0xFFFFF000ULL /* holds the reset vector 0xFFFFFFF0 */
 #define DATA_GPA 0xFFFFE000ULL
@@ -479,6 +480,103 @@ static void test_vcpu_errors(void **state)
 			 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX);
 }
 
+/* CPUID 0x21 (the module answers "IntelTDX    "), then TDVMCALL exposing R10-R15: R12 = EBX. */
+extern const uint8_t cpuid_guest[], cpuid_guest_cpuid[], cpuid_guest_end[];
+__asm__(".pushsection .rodata\n"
+	".globl cpuid_guest, cpuid_guest_cpuid, cpuid_guest_end\n"
+	"cpuid_guest:\n"
+	"	movl $0x21, %eax\n"
+	"	xorl %ecx, %ecx\n"
+	"cpuid_guest_cpuid:\n"
+	"	cpuid\n"
+	"	movl %ebx, %r12d\n"
+	"	movl $0xfc00, %ecx\n"
+	"	xorl %eax, %eax\n"
+	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
+	"	ud2\n"
+	"cpuid_guest_end:\n"
+	".popsection\n");
+
+/*
+ * The window of a TD whose TDR was never reclaimed goes with the module that held it: after
+ * unload, a new TD on the same TDR page gets a window of its own, whose rewritten CPUID
+ * works. (A lookup of windows by TDR address found the old TD's window here.)
+ */
+static void test_window_not_stale_after_unload(void **state)
+{
+	static uint8_t code[4096];
+	const size_t at = (size_t)(cpuid_guest_cpuid - cpuid_guest);
+	struct test_td a, b;
+	struct tdx_module_args r = {0};
+	uintptr_t old_code;
+
+	(void)state;
+	platform_claim_signals();
+	td_code_page(code, cpuid_guest, cpuid_guest_end);
+	assert_int_equal(td_build_guest(&a, code, NULL, NULL), 0);
+	assert_non_null(a.window);
+	assert_ptr_equal(tdx_module_td_window(a.tdr), a.window);
+	assert_null(tdx_module_td_window(a.tdvpr[0])); /* not a TDR */
+	assert_null(tdx_module_td_window(a.tdr + 8));
+	old_code = td_window_base(a.window) + CODE_GPA;
+	assert_int_equal(((const uint8_t *)old_code)[at + 1], CPUID_REWRITTEN_BYTE);
+
+	/* No teardown: the TDR stays the TD's until the module goes. */
+	td_machine_teardown(NULL);
+	assert_null(tdx_module_td_window(a.tdr));
+	assert_null(td_window_lookup(old_code, NULL));
+
+	assert_int_equal(td_machine_setup_cpuid_rewrite(NULL), 0);
+	platform_claim_signals();
+	assert_int_equal(td_build_guest(&b, code, NULL, NULL), 0);
+	assert_int_equal(b.tdr, a.tdr);
+	assert_non_null(b.window);
+	assert_ptr_equal(tdx_module_td_window(b.tdr), b.window);
+	assert_ptr_equal(td_window_lookup(td_window_base(b.window) + CODE_GPA + at, NULL),
+			 b.window);
+	td_path = PATH_GATE;
+	r.rcx = b.tdvpr[0];
+	assert_int_equal(td_call(TDH_VP_ENTER, &r), EXIT_REASON_TDCALL);
+	assert_int_equal(r.r12, 0x65746e49); /* "Inte" */
+	assert_int_equal(td_teardown(&b), 0);
+	assert_null(tdx_module_td_window(b.tdr)); /* reclaimed with its TDR */
+}
+
+/*
+ * A rewritten CPUID the platform has no record of (code rewritten anywhere but where the TD
+ * runs it) must not run as something else: the TD stops as for a machine check, with a
+ * message, and is dead from then on.
+ */
+static void test_unrecorded_rewrite_is_fatal(void **state)
+{
+	static const uint8_t bad[] = {0x0F, CPUID_REWRITTEN_BYTE, 0x0F, 0x0B};
+	static uint8_t code[4096];
+	struct stderr_capture cap;
+	struct test_td td;
+	struct tdx_module_args r = {0};
+	char msg[512], expect[512];
+
+	(void)state;
+	platform_claim_signals();
+	td_code_page(code, bad, bad + sizeof(bad));
+	assert_int_equal(td_build_guest(&td, code, NULL, NULL), 0);
+	td_path = PATH_GATE;
+	r.rcx = td.tdvpr[0];
+	assert_int_equal(stderr_capture_start(&cap), 0);
+	assert_int_equal(td_call(TDH_VP_ENTER, &r),
+			 TDX_NON_RECOVERABLE_TD | EXIT_REASON_EXCEPTION_NMI);
+	stderr_capture_end(&cap, msg, sizeof(msg));
+	assert_int_equal(r.r9, X86_TRAP_MC | (3 << 8) | (1ULL << 31));
+	assert_int_equal(r.r8, 0);
+	snprintf(expect, sizeof(expect),
+		 "tdxsim: CPUID rewritten where the platform has no record of it (0F 07: code "
+		 "rewritten away from the TD window, or a guest SYSRET) at RIP 0x%llx on LP 0x0\n",
+		 (unsigned long long)(td_window_base(td.window) + CODE_GPA));
+	assert_string_equal(msg, expect);
+	r = (struct tdx_module_args){.rcx = td.tdvpr[0]};
+	assert_int_equal(td_call(TDH_VP_ENTER, &r), TDX_TD_FATAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -494,6 +592,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_build_errors, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_vcpu_errors, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_window_not_stale_after_unload,
+						td_machine_setup_cpuid_rewrite,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_unrecorded_rewrite_is_fatal,
+						td_machine_setup_cpuid_rewrite,
 						td_machine_teardown),
 	};
 

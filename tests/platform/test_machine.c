@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "tests/support/capture.h"
 
 static void assert_range(const struct phys_range *r, uint64_t base, uint64_t end, unsigned int node)
 {
@@ -453,16 +455,114 @@ static void test_load(void **state)
 	}
 }
 
+/* TDXSIM_CPUID over a configuration: the `cpuid` key's words, nothing else. */
+static void test_env_cpuid_apply(void **state)
+{
+	char *saved = env_swap("TDXSIM_CPUID", NULL);
+	struct machine_config cfg;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(machine_preset("laptop", &cfg), 0);
+	assert_int_equal(machine_config_apply_env(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.cpuid_mode, CPUID_TRAP_AUTO);
+	setenv("TDXSIM_CPUID", "rewrite", 1);
+	assert_int_equal(machine_config_apply_env(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.cpuid_mode, CPUID_TRAP_REWRITE);
+	setenv("TDXSIM_CPUID", "faulting", 1);
+	assert_int_equal(machine_config_apply_env(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.cpuid_mode, CPUID_TRAP_FAULTING);
+	setenv("TDXSIM_CPUID", "auto", 1); /* the variable wins over the configuration */
+	assert_int_equal(machine_config_apply_env(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.cpuid_mode, CPUID_TRAP_AUTO);
+	cfg.cpuid_mode = CPUID_TRAP_REWRITE;
+	setenv("TDXSIM_CPUID", "", 1); /* empty: as if unset */
+	assert_int_equal(machine_config_apply_env(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.cpuid_mode, CPUID_TRAP_REWRITE);
+	setenv("TDXSIM_CPUID", "Rewrite", 1);
+	assert_int_equal(machine_config_apply_env(&cfg, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+		err, "bad value 'Rewrite' for TDXSIM_CPUID (expected auto|faulting|rewrite)");
+	assert_int_equal(cfg.cpuid_mode, CPUID_TRAP_REWRITE);
+	env_restore("TDXSIM_CPUID", saved);
+}
+
+/* CPUIDs a platform booted with TDXSIM_CPUID=MODE rewrites in one page of code. */
+static int rewrites_under(const char *mode, int *boot_ret, char *msg, size_t msglen)
+{
+	static const uint8_t code[] = {0x0F, 0xA2, 0xC3}; /* cpuid; ret */
+	char *saved = env_swap("TDXSIM_CPUID", mode);
+	struct stderr_capture cap;
+	struct machine_config cfg;
+	struct td_window *w;
+	uint8_t *va;
+	int n = -1;
+
+	assert_int_equal(machine_preset("tiny", &cfg), 0);
+	cfg.cpuid_mode = CPUID_TRAP_AUTO;
+	assert_int_equal(stderr_capture_start(&cap), 0);
+	*boot_ret = platform_boot(&cfg);
+	stderr_capture_end(&cap, msg, msglen);
+	env_restore("TDXSIM_CPUID", saved);
+	if (*boot_ret)
+		return -1;
+	w = td_window_create(48);
+	assert_non_null(w);
+	assert_int_equal(
+		td_window_map(w, 0x1000, false, 8 * MiB, PROT_READ | PROT_WRITE | PROT_EXEC), 0);
+	va = td_window_va(w, 0x1000, false);
+	memcpy(va, code, sizeof(code));
+	n = cpuid_rewrite_code(va, sizeof(code));
+	assert_int_equal(va[1], n == 1 ? CPUID_REWRITTEN_BYTE : 0xA2);
+	td_window_destroy(w);
+	platform_shutdown();
+	return n;
+}
+
+/* platform_boot honours TDXSIM_CPUID, whatever the configuration says, and refuses a bad one. */
+static void test_env_cpuid_boot(void **state)
+{
+	char msg[512];
+	int ret;
+
+	(void)state;
+	/* This host may have CPUID faulting: rewrite mode rewrites all the same. */
+	assert_int_equal(rewrites_under("rewrite", &ret, msg, sizeof(msg)), 1);
+	assert_int_equal(ret, 0);
+	assert_string_equal(msg, "");
+	if (rewrites_under("faulting", &ret, msg, sizeof(msg)) < 0) {
+		assert_int_equal(ret, -ENODEV);
+		assert_string_equal(msg, "tdxsim: cpuid = faulting, but this host has no CPUID "
+					 "faulting (arch_prctl(ARCH_SET_CPUID) fails)\n");
+	} else {
+		assert_int_equal(ret, 0);
+		assert_int_equal(rewrites_under("faulting", &ret, msg, sizeof(msg)), 0);
+	}
+	assert_int_equal(rewrites_under("bogus", &ret, msg, sizeof(msg)), -1);
+	assert_int_equal(ret, -EINVAL);
+	assert_string_equal(msg, "tdxsim: bad value 'bogus' for TDXSIM_CPUID (expected "
+				 "auto|faulting|rewrite)\n");
+	/* Nothing of the refused boot is left: the next one works. */
+	assert_int_equal(rewrites_under("rewrite", &ret, msg, sizeof(msg)), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_preset_names),  cmocka_unit_test(test_preset_laptop),
-		cmocka_unit_test(test_preset_2s),     cmocka_unit_test(test_preset_1024lp_tiny),
-		cmocka_unit_test(test_parse_full),    cmocka_unit_test(test_parse_defaults),
-		cmocka_unit_test(test_parse_errors),  cmocka_unit_test(test_parse_line_limits),
-		cmocka_unit_test(test_parse_invalid), cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_preset_names),
+		cmocka_unit_test(test_preset_laptop),
+		cmocka_unit_test(test_preset_2s),
+		cmocka_unit_test(test_preset_1024lp_tiny),
+		cmocka_unit_test(test_parse_full),
+		cmocka_unit_test(test_parse_defaults),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_parse_line_limits),
+		cmocka_unit_test(test_parse_invalid),
+		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_doc_example),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_env_cpuid_apply),
+		cmocka_unit_test_teardown(test_env_cpuid_boot, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,7 @@
 #include "host/seamcall.h"
 #include "tdx/status.h"
 #include "platform/platform.h"
+#include "tests/support/capture.h"
 #include "tests/support/stub_module.h"
 
 /* ------------------------------------------------------------------------------------------
@@ -473,6 +474,16 @@ static void test_kick_interrupts_busy_guest(void **state)
  * CPUID: rewriting where there is no faulting; host CPUID on an LP with faulting on
  */
 
+/* Boot the stub machine with TDXSIM_CPUID = mode for this boot (it wins over cfg). */
+static int stub_boot_cfg_cpuid(const struct machine_config *cfg, const char *mode)
+{
+	char *saved = env_swap("TDXSIM_CPUID", mode);
+	int ret = stub_boot_cfg(cfg);
+
+	env_restore("TDXSIM_CPUID", saved);
+	return ret;
+}
+
 static void test_cpuid_rewrite_mode(void **state)
 {
 	struct machine_config cfg;
@@ -483,18 +494,88 @@ static void test_cpuid_rewrite_mode(void **state)
 	stub_shutdown();
 	assert_int_equal(machine_preset("tiny", &cfg), 0);
 	cfg.cpuid_mode = CPUID_TRAP_REWRITE;
-	assert_int_equal(stub_boot_cfg(&cfg), 0);
+	assert_int_equal(stub_boot_cfg_cpuid(&cfg, "rewrite"), 0);
 	platform_claim_signals();
 	assert_int_equal(lp_run_on(0, run_io_guest, &c), 0);
 	assert_int_equal(c.rewritten, 1);
 	assert_int_equal(c.ti[9].kind, TRAP_CPUID);
 	assert_int_equal(c.ti[9].insn_len, 2);
-	/* The rewritten instruction is CLTS (0F 06), at the CPUID's address. */
+	/* The rewritten instruction is 0F 07, at the CPUID's address. */
 	code = (const uint8_t *)(uintptr_t)c.ti[9].insn_rip;
 	assert_int_equal(code[0], 0x0F);
-	assert_int_equal(code[1], 0x06);
+	assert_int_equal(code[1], CPUID_REWRITTEN_BYTE);
 	assert_int_equal(c.ti[8].kind, TRAP_WRMSR);
 	assert_int_equal(c.ti[10].kind, TRAP_EPT);
+}
+
+struct unrecorded_case {
+	uint64_t kind;
+	uint64_t cr0;
+};
+
+static long run_unrecorded(void *arg)
+{
+	/* clts; the rewritten form of CPUID where nothing was rewritten; TDCALL */
+	static const uint8_t code[] = {0x0F, 0x06, 0x0F, CPUID_REWRITTEN_BYTE,
+				       0x66, 0x0F, 0x01, 0xCC};
+	struct unrecorded_case *c = arg;
+
+	stub_guest_start(stub_load_blob((const char *)code, (const char *)code + sizeof(code)));
+	stub_guest_cpu.cr0 = 0x80000039; /* PG, NE, ET, TS, PE */
+	if (lp_vmxon())
+		return -1;
+	c->kind = stub_enter(false);
+	c->cr0 = stub_guest_cpu.cr0;
+	lp_vmxoff();
+	return 0;
+}
+
+/*
+ * A rewritten CPUID the platform has no record of (code rewritten away from where it runs)
+ * stops the guest with a message, in rewrite mode; a genuine CLTS stays a CLTS. Where the
+ * host has CPUID faulting and the machine uses it, 0F 07 is the guest's own SYSRET: #GP,
+ * which a guest without an IDT cannot take (triple fault).
+ */
+static void test_cpuid_rewrite_unrecorded_stops(void **state)
+{
+	struct unrecorded_case c = {0};
+	struct stderr_capture cap;
+	struct machine_config cfg;
+	char msg[512], expect[512];
+	uint64_t rip;
+
+	(void)state;
+	stub_shutdown();
+	assert_int_equal(machine_preset("tiny", &cfg), 0);
+	assert_int_equal(stub_boot_cfg_cpuid(&cfg, "rewrite"), 0);
+	platform_claim_signals();
+	rip = (uint64_t)(uintptr_t)td_window_va(stub_win, STUB_GPA_CODE, false) + 2;
+	assert_int_equal(stderr_capture_start(&cap), 0);
+	assert_int_equal(lp_run_on(0, run_unrecorded, &c), 0);
+	stderr_capture_end(&cap, msg, sizeof(msg));
+	assert_int_equal(c.kind, TRAP_MACHINE_CHECK);
+	assert_int_equal(stub_nr_events, 1); /* the CLTS did not stop the guest */
+	assert_int_equal(stub_last.insn_rip, rip);
+	assert_int_equal(c.cr0, 0x80000031); /* CLTS cleared CR0.TS */
+	snprintf(expect, sizeof(expect),
+		 "tdxsim: CPUID rewritten where the platform has no record of it (0F 07: code "
+		 "rewritten away from the TD window, or a guest SYSRET) at RIP 0x%llx on LP 0x0\n",
+		 (unsigned long long)rip);
+	assert_string_equal(msg, expect);
+
+	stub_shutdown();
+	if (stub_boot_cfg_cpuid(&cfg, "faulting")) {
+		assert_int_equal(stub_boot_cfg_cpuid(&cfg, "rewrite"), 0);
+		return; /* no CPUID faulting on this host */
+	}
+	platform_claim_signals();
+	stub_nr_events = 0;
+	assert_int_equal(stderr_capture_start(&cap), 0);
+	assert_int_equal(lp_run_on(0, run_unrecorded, &c), 0);
+	stderr_capture_end(&cap, msg, sizeof(msg));
+	assert_int_equal(c.kind, TRAP_TRIPLE_FAULT);
+	assert_int_equal(stub_last.vector, 13);
+	assert_string_equal(msg, "");
 }
 
 static long host_cpuid_on_lp(void *arg)
@@ -599,6 +680,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_kick_interrupts_busy_guest, stub_setup,
 						stub_teardown),
 		cmocka_unit_test_setup_teardown(test_cpuid_rewrite_mode, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_cpuid_rewrite_unrecorded_stops, stub_setup,
+						stub_teardown),
 		cmocka_unit_test_setup_teardown(test_host_cpuid_on_lp, stub_setup, stub_teardown),
 		cmocka_unit_test_setup_teardown(test_guest_exceptions_delivered, stub_setup,
 						stub_teardown),

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "tests/support/capture.h"
 #include "platform/internal.h"
 
 #define RW (PROT_READ | PROT_WRITE)
@@ -228,11 +229,14 @@ static void test_cpuid_rewrite_forgotten(void **state)
 	struct machine_config cfg;
 	struct td_window *a, *b, *c;
 	uint8_t *ca, *cb, *cc;
+	char *saved;
 
 	(void)state;
 	assert_int_equal(machine_preset("tiny", &cfg), 0);
 	cfg.cpuid_mode = CPUID_TRAP_REWRITE;
+	saved = env_swap("TDXSIM_CPUID", NULL); /* the variable would win over cfg */
 	assert_int_equal(platform_boot(&cfg), 0);
+	env_restore("TDXSIM_CPUID", saved);
 	a = td_window_create(48);
 	b = td_window_create(48);
 	assert_non_null(a);
@@ -245,8 +249,8 @@ static void test_cpuid_rewrite_forgotten(void **state)
 	memcpy(cb, code, sizeof(code));
 	assert_int_equal(cpuid_rewrite_code(ca, sizeof(code)), 2);
 	assert_int_equal(cpuid_rewrite_code(cb, sizeof(code)), 2);
-	assert_int_equal(ca[1], 0x06); /* CLTS */
-	assert_int_equal(ca[4], 0x06);
+	assert_int_equal(ca[1], CPUID_REWRITTEN_BYTE);
+	assert_int_equal(ca[4], CPUID_REWRITTEN_BYTE);
 	assert_true(cpuid_is_rewritten((uintptr_t)ca) && cpuid_is_rewritten((uintptr_t)ca + 3));
 	assert_false(cpuid_is_rewritten((uintptr_t)ca + 2));
 
@@ -267,6 +271,53 @@ static void test_cpuid_rewrite_forgotten(void **state)
 	assert_false(cpuid_is_rewritten((uintptr_t)cb));
 }
 
+/*
+ * A CPUID is known by the address it was rewritten at, so only code where the guest runs it
+ * can be rewritten: mapped pages of one TD window. Anything else is refused untouched, in
+ * either CPUID mode, so that a loader rewriting elsewhere fails on every host.
+ */
+static void test_cpuid_rewrite_only_in_window(void **state)
+{
+	static const uint8_t code[] = {0x0F, 0xA2, 0xC3}; /* cpuid; ret */
+	const char *modes[] = {"rewrite", "faulting"};
+	struct machine_config cfg;
+
+	(void)state;
+	assert_int_equal(machine_preset("tiny", &cfg), 0);
+	for (unsigned int m = 0; m < 2; m++) {
+		char *saved = env_swap("TDXSIM_CPUID", modes[m]);
+		int booted = platform_boot(&cfg);
+		struct td_window *w;
+		uint8_t *direct, *va, heap[sizeof(code)];
+
+		env_restore("TDXSIM_CPUID", saved);
+		if (booted == -ENODEV)
+			continue; /* no CPUID faulting on this host */
+		assert_int_equal(booted, 0);
+		w = td_window_create(48);
+		assert_non_null(w);
+		assert_int_equal(td_window_map(w, 0x1000, false, 8 * MiB, RW | PROT_EXEC), 0);
+		va = td_window_va(w, 0x1000, false);
+		direct = phys_host_va(8 * MiB);
+		memcpy(va, code, sizeof(code));
+		memcpy(heap, code, sizeof(code));
+		/* The same page through the direct map: not where the guest runs it. */
+		assert_int_equal(cpuid_rewrite_code(direct, sizeof(code)), -EFAULT);
+		assert_int_equal(cpuid_rewrite_code(heap, sizeof(code)), -EFAULT);
+		assert_memory_equal(heap, code, sizeof(code));
+		/* Into the unmapped page after it, or past the window's end. */
+		assert_int_equal(cpuid_rewrite_code(va, PAGE_SIZE + 1), -EFAULT);
+		assert_int_equal(cpuid_rewrite_code(td_window_va(w, TD_WINDOW_SIZE - 1, true), 2),
+				 -EFAULT);
+		assert_memory_equal(va, code, sizeof(code));
+		assert_int_equal(cpuid_rewrite_code(va, 0), 0);
+		assert_int_equal(cpuid_rewrite_code(va, sizeof(code)), m == 0 ? 1 : 0);
+		assert_int_equal(va[1], m == 0 ? CPUID_REWRITTEN_BYTE : 0xA2);
+		td_window_destroy(w);
+		platform_shutdown();
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +329,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_many_windows, teardown),
 		cmocka_unit_test_teardown(test_concurrent, teardown),
 		cmocka_unit_test_teardown(test_cpuid_rewrite_forgotten, teardown),
+		cmocka_unit_test_teardown(test_cpuid_rewrite_only_in_window, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
