@@ -47,11 +47,13 @@ build-tsan: deps $(BUILD_TSAN)/build.ninja
 build-fuzz: deps $(BUILD_FUZZ)/build.ninja
 	meson compile -C $(BUILD_FUZZ)
 
-# Unit and integration tests, the same under ASan+UBSan, the concurrency suite under TSan,
-# then each fuzzer for FUZZ_SMOKE_TIME seconds; one closing line counts them all.
+# Unit and integration tests, the same under ASan+UBSan, both again with CPUID rewriting
+# forced (the cpuid_rewrite test setup: TDXSIM_CPUID=rewrite, the mode of hosts without
+# CPUID faulting), the concurrency suite under TSan, then each fuzzer for FUZZ_SMOKE_TIME
+# seconds; one closing line counts them all.
 check: build build-san build-tsan build-fuzz
-	@FUZZ_SMOKE_TIME=$(FUZZ_SMOKE_TIME) scripts/check.sh $(BUILD) $(BUILD_SAN) \
-		$(BUILD_TSAN):concurrency --fuzz $(BUILD_FUZZ)
+	@FUZZ_SMOKE_TIME=$(FUZZ_SMOKE_TIME) scripts/check.sh $(BUILD) $(BUILD)@cpuid_rewrite \
+		$(BUILD_SAN) $(BUILD_SAN)@cpuid_rewrite $(BUILD_TSAN):concurrency --fuzz $(BUILD_FUZZ)
 
 # docs/FUZZING.md: every fuzzer for a bounded time (smoke) or FUZZ_TIME seconds each.
 fuzz-smoke: build-fuzz

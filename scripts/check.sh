@@ -1,8 +1,9 @@
 #!/bin/sh
 # Run the test suite in each build directory given (DIR, or DIR:SUITE for one suite only,
-# e.g. build-tsan:concurrency), then with `--fuzz DIR` every fuzzer for FUZZ_SMOKE_TIME
-# seconds (scripts/fuzz.sh), and print one closing line "N passed, N failed" counting the
-# test cases of every run, plus one case per fuzzer.
+# e.g. build-tsan:concurrency, and either with @SETUP for a meson test setup, e.g.
+# build@cpuid_rewrite), then with `--fuzz DIR` every fuzzer for FUZZ_SMOKE_TIME seconds
+# (scripts/fuzz.sh), and print one closing line "N passed, N failed" counting the test
+# cases of every run, plus one case per fuzzer.
 set -u
 status=0
 dirs=""
@@ -14,14 +15,16 @@ while [ $# -gt 0 ]; do
 	esac
 done
 for arg in $dirs; do
+	setup=""
+	case $arg in *@*) setup="--setup ${arg#*@}"; arg=${arg%@*} ;; esac
 	dir=${arg%%:*}
 	suite=""
 	[ "$dir" != "$arg" ] && suite="--suite ${arg#*:}"
-	echo "== meson test -C $dir $suite"
+	echo "== meson test -C $dir $suite $setup"
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	meson test -C "$dir" $suite --print-errorlogs --num-processes 2 || status=1
-	echo "== $dir: $(($(date +%s) - start)) s"
+	meson test -C "$dir" $suite $setup --print-errorlogs --num-processes 2 || status=1
+	echo "== $dir $setup: $(($(date +%s) - start)) s"
 done
 if [ -n "$fuzz" ]; then
 	echo "== fuzz smoke: $fuzz, ${FUZZ_SMOKE_TIME:-20} s each"
@@ -32,11 +35,13 @@ import json, re, sys
 passed = failed = 0
 fuzz = sys.argv[1]
 for arg in sys.argv[2:]:
+    arg, _, setup = arg.partition("@")
     d = arg.split(":")[0]
+    log = d + "/meson-logs/testlog" + ("-" + setup if setup else "") + ".json"
     try:
-        lines = open(d + "/meson-logs/testlog.json").read().splitlines()
+        lines = open(log).read().splitlines()
     except OSError:
-        print("check: no test log in " + d); failed += 1; continue
+        print("check: no test log " + log); failed += 1; continue
     for line in lines:
         t = json.loads(line)
         out = (t.get("stdout") or "") + (t.get("stderr") or "")
