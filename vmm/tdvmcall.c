@@ -310,7 +310,7 @@ static uint64_t tdvmcall_report_fatal_error(struct tdvmcall_call *c)
 	if (c->v->ops->fatal_error)
 		c->v->ops->fatal_error(c->v->opaque, &err);
 	else
-		fprintf(stderr, "tdxsim: TD fatal error %#llx: %s\n",
+		fprintf(stderr, "tdxsim: TD fatal error 0x%llx: %s\n",
 			(unsigned long long)err.error_code, err.message);
 	c->result = TDVMCALL_STOP;
 	return TDVMCALL_STATUS_SUCCESS;

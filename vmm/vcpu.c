@@ -423,6 +423,7 @@ long vmm_vcpu_loop(void *arg)
 		uint64_t t0, t1, status, reason;
 		bool again = false;
 		char where[192];
+		int ret;
 
 		first = false;
 		a.rcx = vc->tdvpr;
@@ -473,9 +474,17 @@ long vmm_vcpu_loop(void *arg)
 		switch (reason) {
 		case EXIT_REASON_TDCALL:
 			vc->st.tdvmcalls[tdvmcall_kind(&a)]++;
-			again = tdvmcall_handle(&vc->tv, status, &a) == TDVMCALL_RESUME;
-			if (!again) /* recorded only when nothing stopped the TD before */
-				stopf(vc, VMM_STOP_FATAL_ERROR, 0, 0, "vCPU %u stopped", vc->index);
+			ret = tdvmcall_handle(&vc->tv, status, &a);
+			again = ret == TDVMCALL_RESUME;
+			if (ret <
+			    0) { /* a TDCALL exit that is no TDG.VP.VMCALL: the module's bug */
+				rip_words(vc, where, sizeof(where));
+				stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
+				      "vCPU %u: TDCALL exit that is no TDG.VP.VMCALL, status "
+				      "0x%016llx, "
+				      "RIP %s",
+				      vc->index, (unsigned long long)status, where);
+			}
 			break;
 		case EXIT_REASON_EXTERNAL_INTERRUPT:
 			a = (struct tdx_module_args){0};
