@@ -185,6 +185,7 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 	memset(o, 0, sizeof(*o));
 	vmm_td_config_default(&o->cfg);
 	o->cfg.attributes = VMM_ATTR_SEPT_VE_DISABLE;
+	o->cfg.no_outside_interrupts = true; /* a TD whose vCPUs all halt stops (vmm.h) */
 	o->machine = "laptop";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -528,7 +529,7 @@ int cmd_run(int argc, char **argv)
 	ret = run_td(td, sig_fd, &o, &end, &sig);
 	if (ret)
 		fprintf(stderr, "tdxsim: run: %s\n", strerror(-ret));
-	if (end != RUN_DONE)
+	if (end != RUN_DONE || vmm_td_result(td)->reason == VMM_STOP_NO_PROGRESS)
 		print_vcpus(td);
 	if (end == RUN_SIGNAL)
 		status = TDXSIM_EXIT_SIGNAL(sig);

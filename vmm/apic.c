@@ -126,7 +126,26 @@ static bool vapic_intr_pending(struct vmm_vcpu *vc)
 }
 
 /*
- * Block the vCPU thread until something is posted for it or the TD stops. The "interrupts
+ * Every vCPU still running is halted with nothing posted for it (td->lock held): with
+ * no_outside_interrupts nothing can post any more (only vCPUs send IPIs and notifications,
+ * and they all sleep), so the TD would sleep for ever.
+ */
+static bool all_halted_locked(struct vmm_td *td)
+{
+	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+		struct vmm_vcpu *o = &td->vcpus[v];
+
+		if (atomic_load(&o->done))
+			continue;
+		if (!atomic_load(&o->apic.halted) || pi_pending(o->apic.pid))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Block the vCPU thread until something is posted for it or the TD stops (or, with
+ * no_outside_interrupts, stop the TD when this was the last vCPU that could post anything). The "interrupts
  * blocked" flag (R12) does not change what wakes it: a posted interrupt ends the halt either
  * way and stays pending in the PIR, for the module to deliver once the guest enables
  * interrupts [KVM tdx_protected_apic_has_interrupt: the PID is checked whatever R12 says;
@@ -144,6 +163,18 @@ void vmm_apic_hlt(void *opaque, bool irq_blocked)
 	atomic_store(&vc->apic.halted, true);
 	atomic_thread_fence(memory_order_seq_cst);
 	pthread_mutex_lock(&td->lock);
+	if (td->cfg.no_outside_interrupts && all_halted_locked(td)) {
+		char where[192];
+
+		pthread_mutex_unlock(&td->lock);
+		vmm_vcpu_rip_words(vc, where, sizeof(where));
+		vmm_vcpu_stopf(
+			vc, VMM_STOP_NO_PROGRESS, 0, 0,
+			"vCPU %u: no progress: all %u vCPUs halted, no interrupt pending and "
+			"none can come; this one halted at RIP %s",
+			vc->index, td->nr_vcpus, where);
+		pthread_mutex_lock(&td->lock);
+	}
 	while (!atomic_load(&td->stop) && !pi_pending(vc->apic.pid))
 		pthread_cond_wait(&td->wake, &td->lock);
 	pthread_mutex_unlock(&td->lock);

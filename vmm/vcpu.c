@@ -65,11 +65,10 @@ void vmm_td_stop(struct vmm_td *td, enum vmm_stop_reason reason, int exit_status
 	td_stop_record(td, reason, exit_status, vcpu, 0, 0, message);
 }
 
-static void stopf(struct vmm_vcpu *vc, enum vmm_stop_reason reason, uint64_t code, uint64_t gpa,
-		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define stopf vmm_vcpu_stopf
 
-static void stopf(struct vmm_vcpu *vc, enum vmm_stop_reason reason, uint64_t code, uint64_t gpa,
-		  const char *fmt, ...)
+void vmm_vcpu_stopf(struct vmm_vcpu *vc, enum vmm_stop_reason reason, uint64_t code, uint64_t gpa,
+		    const char *fmt, ...)
 {
 	char msg[sizeof(vc->td->result.message)];
 	va_list ap;
@@ -120,8 +119,9 @@ int vmm_vcpu_rip(const struct vmm_vcpu *vc, uint64_t *rip)
 	return tdx_module_vp_rip(vc->tdvpr, rip);
 }
 
-/* This vCPU's RIP in words, for a stop message (the vCPU is outside the TD). */
-static void rip_words(struct vmm_vcpu *vc, char *buf, size_t len)
+#define rip_words vmm_vcpu_rip_words
+
+void vmm_vcpu_rip_words(struct vmm_vcpu *vc, char *buf, size_t len)
 {
 	uint64_t rip;
 

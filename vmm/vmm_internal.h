@@ -187,6 +187,14 @@ uint64_t vmm_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume
 int vmm_vcpus_init(struct vmm_td *td);
 /* The guest RIP of a vCPU that is outside the TD (tdx_module_vp_rip). 0 or -errno. */
 int vmm_vcpu_rip(const struct vmm_vcpu *vc, uint64_t *rip);
+/* The same in words (vmm_rip_describe), "unknown" when it cannot be read. */
+void vmm_vcpu_rip_words(struct vmm_vcpu *vc, char *buf, size_t len);
+/*
+ * Stop the TD from vCPU @vc's thread: the first stop is recorded whole (reason, status 1,
+ * the formatted message, this vCPU, @code, @gpa), later ones only ask again.
+ */
+void vmm_vcpu_stopf(struct vmm_vcpu *vc, enum vmm_stop_reason reason, uint64_t code, uint64_t gpa,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /*
  * stop.c: what a stop message says. "0x7f0000100150 = hello.elf+0x150 <main+0x2e>" for a

@@ -71,6 +71,12 @@ struct vmm_td_config {
 	/* SEAMCALL through the machine's gate (fast) or the trapping opcode. */
 	bool seamcall_gate;
 	/*
+	 * Nothing outside the TD posts interrupts to it (no vmm_td_post_interrupt() from the
+	 * embedder; `tdxsim run`): then a TD whose every vCPU is halted can never wake, and
+	 * the VMM stops it (VMM_STOP_NO_PROGRESS) instead of waiting for ever.
+	 */
+	bool no_outside_interrupts;
+	/*
 	 * --trace: one JSON line per SEAMCALL of the build and per TD exit; NULL = off. The
 	 * VMM writes it in whole lines with write(2) on its descriptor (no half line even when
 	 * the process is killed), the last ones when vmm_td_run() returns and at

@@ -6,7 +6,8 @@
  * destination form, the KVM answers for other delivery modes and reserved bits; an IPI
  * that wakes a vCPU in tdx_safe_halt and runs its handler; vmm_td_post_interrupt() waking a
  * vCPU halted with interrupts blocked, the interrupt taken only after STI; the GetQuote
- * notification to the vCPU that registered it; vmm_td_stop() with every vCPU halted; every
+ * notification to the vCPU that registered it; vmm_td_stop() with every vCPU halted, and
+ * the VMM's own stop of such a TD when nothing outside it posts interrupts; every
  * vCPU reporting a fatal error at once, exactly one stop recorded whole; every vCPU accepting
  * the same pages at once, the PAGE.AUG races not taken for a guest without progress.
  * Exact serial output and the VMM's per-vCPU counters (halts, IPIs sent, interrupts).
@@ -36,7 +37,8 @@
 enum { SMP, ICR, POST, STOP, NOTIFY, IPI, FATAL, ACCEPT, NR_ELFS };
 static const char *elf[NR_ELFS];
 
-static struct vmm_td *create(unsigned int elf_id, unsigned int vcpus, struct serial_capture *out)
+static struct vmm_td *create_td(unsigned int elf_id, unsigned int vcpus, struct serial_capture *out,
+				bool no_outside_interrupts)
 {
 	struct vmm_td_config cfg;
 	struct vmm_td *td = NULL;
@@ -49,9 +51,15 @@ static struct vmm_td *create(unsigned int elf_id, unsigned int vcpus, struct ser
 	cfg.attributes = VMM_ATTR_SEPT_VE_DISABLE;
 	cfg.serial = serial_capture_sink;
 	cfg.serial_opaque = out;
+	cfg.no_outside_interrupts = no_outside_interrupts;
 	if (vmm_td_create(&cfg, elf[elf_id], &td, err, sizeof(err)))
 		fail_msg("vmm_td_create(%s): %s", elf[elf_id], err);
 	return td;
+}
+
+static struct vmm_td *create(unsigned int elf_id, unsigned int vcpus, struct serial_capture *out)
+{
+	return create_td(elf_id, vcpus, out, false);
 }
 
 static struct vmm_vcpu_stats stats(struct vmm_td *td, unsigned int v)
@@ -218,6 +226,31 @@ static void test_stop_with_halted_vcpus(void **state)
 	vmm_td_destroy(td);
 }
 
+/*
+ * The same guest when the embedder says nothing outside the TD posts interrupts (as
+ * `tdxsim run`): the last of the four vCPUs to halt finds all halted with nothing pending
+ * and stops the TD instead of the four sleeping for ever.
+ */
+static void test_all_halted_stops(void **state)
+{
+	struct serial_capture out;
+	struct vmm_td *td = create_td(STOP, 4, &out, true);
+	const struct vmm_td_result *r;
+	char want[96];
+
+	(void)state;
+	assert_int_equal(vmm_td_run(td), 0);
+	r = vmm_td_result(td);
+	assert_int_equal(r->reason, VMM_STOP_NO_PROGRESS);
+	snprintf(want, sizeof(want),
+		 "vCPU %u: no progress: all 4 vCPUs halted, no interrupt pending and none can come",
+		 r->vcpu);
+	assert_memory_equal(r->message, want, strlen(want));
+	for (unsigned int v = 0; v < 4; v++)
+		assert_true(stats(td, v).tdvmcalls[VMM_TDVMCALL_HLT] >= 1);
+	vmm_td_destroy(td);
+}
+
 /* SetupEventNotifyInterrupt on vCPU 1; vCPU 0's GetQuote: the vector goes to vCPU 1. */
 static void test_notify_after_get_quote(void **state)
 {
@@ -322,6 +355,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_icr),
 		cmocka_unit_test(test_post_wakes_blocked_halt),
 		cmocka_unit_test(test_stop_with_halted_vcpus),
+		cmocka_unit_test(test_all_halted_stops),
 		cmocka_unit_test(test_notify_after_get_quote),
 		cmocka_unit_test(test_ipi_wakes_safe_halt),
 		cmocka_unit_test(test_simultaneous_fatal_errors),

@@ -10,7 +10,8 @@
  * Every run that could hang is bounded: the library runs by a watchdog that stops the TD
  * after WATCHDOG_S and fails the test, the command runs by timeout(1).
  *
- * Arguments: stop_pf.elf stop_gp.elf stop_ud.elf stop_unaccepted.elf stop_spin.elf tdxsim
+ * Arguments: stop_pf.elf stop_gp.elf stop_ud.elf stop_unaccepted.elf stop_spin.elf
+ *            stop_halt.elf tdxsim
  */
 #include <errno.h>
 #include <poll.h>
@@ -35,7 +36,7 @@
 #include "tests/support/stop_message.h"
 #include "tests/support/vmm_machine.h"
 
-enum { PF, GP, UD, UNACCEPTED, SPIN, NR_ELFS };
+enum { PF, GP, UD, UNACCEPTED, SPIN, HALT, NR_ELFS };
 static const char *elf[NR_ELFS], *tdxsim;
 
 #define WATCHDOG_S 60
@@ -248,6 +249,34 @@ static void test_tool_no_progress(void **state)
 			       "CR2 0x1000, RIP 0x"));
 }
 
+/*
+ * Every vCPU halted for good (vCPU 0 with interrupts blocked, vCPU 1 in the wake-up
+ * mailbox): `tdxsim run` has no one outside the TD to post an interrupt, so the TD stops
+ * (126) instead of sleeping for ever, with where each vCPU halted.
+ */
+static void test_tool_all_halted(void **state)
+{
+	char cmd[1024], out[16384], line[512];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "timeout 60 %s run %s --vcpus 2 --quiet 2>&1", tdxsim,
+		 elf[HALT]);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 126);
+	assert_non_null(strstr(out, "stop: scenario 6\n"));
+	find_line(out, "tdxsim: TD stopped: no progress - vCPU ", line, sizeof(line));
+	assert_non_null(strstr(line, ": no progress: all 2 vCPUs halted, no interrupt pending and "
+				     "none can come; this one halted at RIP 0x"));
+	assert_non_null(strstr(line, " = stop_halt.elf+0x"));
+	for (unsigned int v = 0; v < 2; v++) {
+		char start[32];
+
+		snprintf(start, sizeof(start), "tdxsim: vCPU %u: RIP 0x", v);
+		find_line(out, start, line, sizeof(line));
+		assert_non_null(strstr(line, " = stop_halt.elf+0x"));
+		assert_non_null(strstr(line, ", last exit TDCALL (TDVMCALL HLT)"));
+	}
+}
+
 /* --timeout on two vCPUs spinning without exits: 124, where each was, the summary. */
 static void test_tool_timeout(void **state)
 {
@@ -434,11 +463,13 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_tool_sigint),
 		cmocka_unit_test(test_tool_sigterm),
 		cmocka_unit_test(test_tool_sigkill_trace),
+		cmocka_unit_test(test_tool_all_halted),
 	};
 
 	if (argc != 2 + NR_ELFS) {
 		fprintf(stderr,
-			"usage: %s stop_pf stop_gp stop_ud stop_unaccepted stop_spin tdxsim\n",
+			"usage: %s stop_pf stop_gp stop_ud stop_unaccepted stop_spin stop_halt "
+			"tdxsim\n",
 			argv[0]);
 		return 2;
 	}

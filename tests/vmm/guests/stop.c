@@ -13,6 +13,8 @@
  *               stop
  *   SPIN        every vCPU spins in guest code without a TD exit (vCPU 0 says so on the
  *               console once all of them do)
+ *   HALT        vCPU 0 halts for good with interrupts blocked while the APs wait in the
+ *               wake-up mailbox: nothing can wake any of them
  */
 #include "tdxguest/tdxguest.h"
 
@@ -21,6 +23,7 @@
 #define SCN_UD	       3
 #define SCN_UNACCEPTED 4
 #define SCN_SPIN       5
+#define SCN_HALT       6
 
 #define UNACCEPTED_GPA (40ULL << 20) /* in a 64 MiB TD, far from the image */
 
@@ -78,6 +81,9 @@ int main(void)
 		__asm__ volatile("pause");
 	tdx_printf("spinning on %u vCPUs\n", tdx_nr_cpus());
 	stop_spin();
+#elif STOP_SCENARIO == SCN_HALT
+	for (;;)
+		tdx_halt();
 #else
 #error "STOP_SCENARIO"
 #endif
