@@ -411,7 +411,7 @@ static enum run_end wait_run(struct runner *r, int sig_fd, const struct run_opts
 				/* Asked twice: the TD did not stop; leave without tearing down. */
 				fprintf(stderr,
 					"tdxsim: %s again: exiting without waiting for the TD\n",
-					strsignal((int)si.ssi_signo));
+					si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 				_exit(TDXSIM_EXIT_SIGNAL((int)si.ssi_signo));
 			}
 			end = RUN_SIGNAL;

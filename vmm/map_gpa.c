@@ -57,11 +57,12 @@ static void shared_remove(struct vmm_td *td, uint64_t gpa)
 /* A SEAMCALL of the conversion failed: the TD cannot go on (KVM marks the VM bugged). */
 static uint64_t convert_failed(struct vmm_vcpu *vc, const char *leaf, uint64_t gpa, uint64_t status)
 {
-	char msg[sizeof(vc->td->result.message)];
+	char where[192];
 
-	snprintf(msg, sizeof(msg), "vCPU %u: MapGPA: %s of GPA 0x%llx failed: status 0x%016llx",
-		 vc->index, leaf, (unsigned long long)gpa, (unsigned long long)status);
-	vmm_td_stop(vc->td, VMM_STOP_VMM_ERROR, 1, msg);
+	vmm_vcpu_rip_words(vc, where, sizeof(where));
+	vmm_vcpu_stopf(vc, VMM_STOP_VMM_ERROR, status, gpa,
+		       "vCPU %u: MapGPA: %s of GPA 0x%llx failed: status 0x%016llx, RIP %s",
+		       vc->index, leaf, (unsigned long long)gpa, (unsigned long long)status, where);
 	return TDVMCALL_STATUS_INVALID_OPERAND;
 }
 
