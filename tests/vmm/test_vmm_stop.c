@@ -336,8 +336,8 @@ static bool wait_output(int fd, const char *text)
 	return false;
 }
 
-/* The exit status of @pid, SIGKILLing it (and failing) after ~60 s. */
-static int wait_exit(pid_t pid)
+/* The exit status of @pid, SIGKILLing it (and failing, @trace removed) after ~60 s. */
+static int wait_exit(pid_t pid, const char *trace)
 {
 	int st;
 
@@ -348,11 +348,15 @@ static int wait_exit(pid_t pid)
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
+	unlink(trace);
 	fail_msg("tdxsim did not end within 60 s of the signal");
 	return -1;
 }
 
-/* Every line of the trace one whole JSON object, the file ending with a newline. */
+/*
+ * Every line of the trace one whole JSON object, the file ending with a newline. The file
+ * is gone from the directory before anything is checked, so a failing test leaves none.
+ */
 static void expect_whole_lines(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -360,6 +364,7 @@ static void expect_whole_lines(const char *path)
 	size_t cap = 0, lines = 0;
 	ssize_t n;
 
+	unlink(path);
 	assert_non_null(f);
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lines++;
@@ -388,6 +393,7 @@ static void signal_run(int sig, const char *name)
 
 	assert_true(tfd >= 0 && efd >= 0);
 	close(tfd);
+	unlink(errf); /* the child writes it through the descriptor */
 	assert_int_equal(pipe(out), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -403,33 +409,30 @@ static void signal_run(int sig, const char *name)
 	if (!wait_output(out[0], "spinning on 3 vCPUs\n")) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
+		unlink(trace);
 		fail_msg("the guest did not start spinning");
 	}
 	/* vCPU 0 printed that line on its way into stop_spin: let it get there */
 	usleep(300 * 1000);
-	assert_int_equal(kill(pid, sig), 0);
-	status = wait_exit(pid);
+	if (kill(pid, sig))
+		unlink(trace);
+	status = wait_exit(pid, trace);
 	close(out[0]);
+	/* no chance to flush after SIGKILL: whatever reached the file is whole lines */
+	expect_whole_lines(trace);
 	n = pread(efd, err, sizeof(err) - 1, 0);
 	close(efd);
+	assert_int_equal(status, 128 + sig);
+	if (sig == SIGKILL)
+		return;
 	assert_true(n > 0);
 	err[n] = '\0';
-	assert_int_equal(status, 128 + sig);
-	if (sig == SIGKILL) { /* no chance to flush: whatever reached the file is whole lines */
-		expect_whole_lines(trace);
-		unlink(trace);
-		unlink(errf);
-		return;
-	}
 	snprintf(want, sizeof(want), "tdxsim: %s: stopping the TD\n", name);
 	assert_non_null(strstr(err, want));
 	expect_spinning_vcpus(err, 3);
 	snprintf(want, sizeof(want), "tdxsim: TD stopped: interrupted - stopped by %s\n", name);
 	assert_non_null(strstr(err, want));
 	assert_non_null(strstr(err, "tdxsim: MRTD "));
-	expect_whole_lines(trace);
-	unlink(trace);
-	unlink(errf);
 }
 
 static void test_tool_sigint(void **state)
