@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The guest runtime's #VE path built for the host, for fuzz_guest_ve: tdx.c, ve.c, io.c,
- * mmio.c, mem.c (accept of a pending page) and console.c as one translation unit, unchanged, so the harness can reset their
+ * mmio.c, mem.c (accept of a pending page), console.c and format.c as one translation unit, unchanged, so the harness can reset their
  * static state (the cached GPA width, the "already dying" flag) between inputs.
  *
  * What the host build replaces (fuzz_guest_ve.c): __tdcall (the TDX module and, behind
@@ -15,6 +15,7 @@
 #include "guest/lib/mmio.c"
 #include "guest/lib/mem.c"
 #include "guest/lib/console.c"
+#include "guest/lib/format.c"
 
 #include "guest_ve_host.h"
 
