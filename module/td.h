@@ -460,6 +460,11 @@ uint64_t sept_op_begin(uint64_t *regs, uint64_t tdr_pa, unsigned int allowed,
 		       unsigned int min_level, int max_level, bool need_debug, struct sept_op *op);
 void sept_op_end(struct sept_op *op);
 /*
+ * TDH.MEM.RD / TDH.MEM.WR of a debug TD [M tdh_mem_rd_wr.c]: RCX = GPA (8-byte aligned,
+ * private), RDX = TDR, R8 = the value to write; out R8 = the 8 bytes before the write.
+ */
+uint64_t mem_rd_wr(uint64_t *regs, bool write);
+/*
  * PAGE.REMOVE and SEPT.REMOVE: take the removed page's PAMT entry (OPERAND_BUSY|RCX); once
  * the TD has run, the entry must be blocked (GPA_RANGE_NOT_BLOCKED|RCX with details) and the
  * block tracked (TLB_TRACKING_NOT_DONE|RCX). *target is the locked entry (NULL if not).
@@ -478,6 +483,8 @@ uint64_t tdh_mem_track(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_mem_page_remove(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_mem_sept_remove(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_mem_sept_rd(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_rd(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_wr(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_phymem_page_reclaim(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_phymem_page_rdmd(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_phymem_cache_wb(uint64_t *regs, unsigned int version, unsigned int lp);

@@ -245,3 +245,62 @@ void removal_commit(uint64_t *regs, struct sept_op *op, struct pamt_entry *targe
 	pages_unhide(hpa, size);
 	regs[REG_RCX_] = hpa;
 }
+
+uint64_t mem_rd_wr(uint64_t *regs, bool write)
+{
+	uint64_t gpa = regs[REG_RCX_], tdr_pa = regs[REG_RDX_], data = regs[REG_R8_];
+	struct page_ref tdr_ref;
+	struct sept_walk w;
+	struct tdcs *tdcs;
+	struct tdr *tdr;
+	uint64_t status, hpa, *p;
+
+	regs[REG_RCX_] = 0;
+	regs[REG_RDX_] = 0;
+	regs[REG_R8_] = 0;
+	status = tdr_get(tdr_pa, TDX_OPERAND_ID_RDX, false, &tdr_ref, &tdr);
+	if (status)
+		return status;
+	status = td_state_check(tdr, OPS_BUILD_RUN);
+	if (status)
+		goto out;
+	tdcs = tdcs_of(tdr);
+	if (!(tdcs->attributes & TDX_TD_ATTR_DEBUG)) {
+		status = TDX_TD_NON_DEBUG;
+		goto out;
+	}
+	if (!is_aligned(gpa, 8)) {
+		status = TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX;
+		goto out;
+	}
+	if (!mutex_try(&tdcs->sept_lock)) {
+		status = TDX_OPERAND_BUSY + TDX_OPERAND_ID_SEPT_TREE;
+		goto out;
+	}
+	/* A private GPA inside GPAW [M check_gpa_validity] */
+	if ((gpa >> tdcs->gpaw) || (gpa & tdcs->shared_bit)) {
+		status = TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX;
+		goto unlock;
+	}
+	/*
+	 * Walk to any leaf; one the guest cannot reach (free, PENDING, BLOCKED: no RWX on a real
+	 * module) is a failed walk, reported as EPT_ENTRY_NOT_PRESENT with the entry where the
+	 * walk stopped [M tdh_mem_rd_wr.c, lock_sept_check_and_walk_internal].
+	 */
+	sept_walk(tdr, gpa, 0, &w);
+	if (sept_state(w.value) != SEPT_MAPPED) {
+		sept_details(regs, w.value, w.level);
+		status = TDX_EPT_ENTRY_NOT_PRESENT + TDX_OPERAND_ID_RCX;
+		goto unlock;
+	}
+	hpa = sept_hpa(w.value) + (gpa & (tdx_ps_bytes(w.level) - 1));
+	p = phys_seam_va(hpa);
+	regs[REG_R8_] = __atomic_load_n(p, __ATOMIC_RELAXED);
+	if (write)
+		__atomic_store_n(p, data, __ATOMIC_RELAXED);
+unlock:
+	mutex_release(&tdcs->sept_lock);
+out:
+	page_put(&tdr_ref);
+	return status;
+}

@@ -482,6 +482,152 @@ static void test_tdg_sys_rdall_guest_masks(void **state)
 	checkers_clean();
 }
 
+/* ---- TDH.MEM.RD / TDH.MEM.WR ------------------------------------------------------------- */
+
+#define G_DATA	       0x40000000ULL			/* a MAPPED 4K page (PAGE.ADD) */
+#define LEAF_ARCH(hpa) ((hpa) | 0xF0ULL | (1ULL << 63)) /* WB, IPAT, PS, SVE; no RWX */
+
+/* A finalized TD with ATTRIBUTES attr, one vCPU and a page of 0x11.. bytes at G_DATA. */
+static uint64_t td_with_page(struct test_td *td, uint64_t attr)
+{
+	uint8_t page[4096];
+	struct td_params p;
+
+	td_params_default(&p);
+	p.attributes = attr;
+	memset(page, 0x11, sizeof(page));
+	memcpy(page + 8, &(uint64_t){0x0123456789ABCDEFULL}, 8);
+	assert_int_equal(td_create(td, TD_HKID), 0);
+	assert_int_equal(td_init(td, &p), 0);
+	assert_int_equal(td_add_vcpu(td), 0);
+	assert_int_equal(td_sept_map(td, G_DATA), 0);
+	assert_int_equal(td_page_add(td, G_DATA, page, false), 0);
+	assert_int_equal(td_finalize(td), 0);
+	return td->last_page;
+}
+
+static uint64_t mem_call(uint64_t leaf, uint64_t gpa, uint64_t tdr, uint64_t r8,
+			 struct tdx_module_args *a)
+{
+	*a = (struct tdx_module_args){.rcx = gpa, .rdx = tdr, .r8 = r8, .r9 = 0x99};
+	return td_call(leaf, a);
+}
+
+/* Success: R8 = the value before; RCX, RDX = 0; R9 untouched; the page holds the write. */
+static void test_tdh_mem_rd_wr(void **state)
+{
+	struct tdx_module_args a;
+	struct test_td td;
+	uint64_t hpa, v;
+
+	(void)state;
+	hpa = td_with_page(&td, TDX_TD_ATTR_DEBUG);
+	assert_int_equal(mem_call(TDH_MEM_RD, G_DATA + 8, td.tdr, 0, &a), TDX_SUCCESS);
+	assert_int_equal(a.r8, 0x0123456789ABCDEFULL);
+	assert_int_equal(a.rcx, 0);
+	assert_int_equal(a.rdx, 0);
+	assert_int_equal(a.r9, 0x99);
+	assert_int_equal(mem_call(TDH_MEM_RD, G_DATA + 4088, td.tdr, 0, &a), TDX_SUCCESS);
+	assert_int_equal(a.r8, 0x1111111111111111ULL);
+
+	assert_int_equal(mem_call(TDH_MEM_WR, G_DATA + 8, td.tdr, 0xFEEDFACECAFEBEEFULL, &a),
+			 TDX_SUCCESS);
+	assert_int_equal(a.r8, 0x0123456789ABCDEFULL);
+	assert_int_equal(a.rcx, 0);
+	assert_int_equal(a.rdx, 0);
+	memcpy(&v, (const uint8_t *)phys_seam_va(hpa) + 8, 8);
+	assert_int_equal(v, 0xFEEDFACECAFEBEEFULL);
+	assert_int_equal(mem_call(TDH_MEM_RD, G_DATA + 8, td.tdr, 0, &a), TDX_SUCCESS);
+	assert_int_equal(a.r8, 0xFEEDFACECAFEBEEFULL);
+	/* the neighbours are untouched */
+	assert_int_equal(mem_call(TDH_MEM_RD, G_DATA, td.tdr, 0, &a), TDX_SUCCESS);
+	assert_int_equal(a.r8, 0x1111111111111111ULL);
+	assert_int_equal(mem_call(TDH_MEM_RD, G_DATA + 16, td.tdr, 0, &a), TDX_SUCCESS);
+	assert_int_equal(a.r8, 0x1111111111111111ULL);
+	checkers_clean();
+	assert_int_equal(td_teardown(&td), 0);
+	checkers_clean();
+}
+
+/* Every failure, each with RCX/RDX/R8 as the module leaves them, for both leaves. */
+static void test_tdh_mem_rd_wr_errors(void **state)
+{
+	static const uint64_t leaves[] = {TDH_MEM_RD, TDH_MEM_WR};
+	struct tdx_module_args a;
+	struct test_td td, nd;
+	uint64_t hpa, aug;
+
+	(void)state;
+	hpa = td_with_page(&td, TDX_TD_ATTR_DEBUG);
+	aug = td_page_alloc();
+	a = (struct tdx_module_args){.rcx = G_DATA + 4096, .rdx = td.tdr, .r8 = aug};
+	assert_int_equal(td_call(TDH_MEM_PAGE_AUG, &a), TDX_SUCCESS);
+
+	for (unsigned int i = 0; i < 2; i++) {
+		uint64_t leaf = leaves[i];
+
+		/* not 8-byte aligned, shared, beyond GPAW 48 */
+		assert_int_equal(mem_call(leaf, G_DATA + 4, td.tdr, 1, &a),
+				 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
+		assert_int_equal(a.rcx | a.rdx | a.r8, 0);
+		assert_int_equal(mem_call(leaf, G_DATA | (1ULL << 47), td.tdr, 1, &a),
+				 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
+		assert_int_equal(mem_call(leaf, 1ULL << 48, td.tdr, 1, &a),
+				 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
+		/* RDX not a TDR */
+		assert_int_equal(mem_call(leaf, G_DATA, hpa, 1, &a),
+				 TDX_PAGE_METADATA_INCORRECT + TDX_OPERAND_ID_RDX);
+		assert_int_equal(a.rcx | a.rdx | a.r8, 0);
+		/* a free 4K entry under the page's table: the entry in RCX, level 0 FREE */
+		assert_int_equal(mem_call(leaf, G_DATA + 2 * 4096, td.tdr, 1, &a),
+				 TDX_EPT_ENTRY_NOT_PRESENT + TDX_OPERAND_ID_RCX);
+		assert_int_equal(a.rcx, 1ULL << 63);
+		assert_int_equal(a.rdx, 0);
+		assert_int_equal(a.r8, 0);
+		/* a GPA whose walk stops at a free level-2 entry */
+		assert_int_equal(mem_call(leaf, 0x80000000ULL, td.tdr, 1, &a),
+				 TDX_EPT_ENTRY_NOT_PRESENT + TDX_OPERAND_ID_RCX);
+		assert_int_equal(a.rcx, 1ULL << 63);
+		assert_int_equal(a.rdx, 2);
+		/* PENDING (PAGE.AUG, not accepted): level 0, state PENDING (2) */
+		assert_int_equal(mem_call(leaf, G_DATA + 4096 + 8, td.tdr, 1, &a),
+				 TDX_EPT_ENTRY_NOT_PRESENT + TDX_OPERAND_ID_RCX);
+		assert_int_equal(a.rcx, LEAF_ARCH(aug));
+		assert_int_equal(a.rdx, 0x200);
+		assert_int_equal(a.r8, 0);
+	}
+	/* BLOCKED (RANGE.BLOCK): state BLOCKED (1) */
+	a = (struct tdx_module_args){.rcx = G_DATA, .rdx = td.tdr};
+	assert_int_equal(td_call(TDH_MEM_RANGE_BLOCK, &a), TDX_SUCCESS);
+	assert_int_equal(mem_call(TDH_MEM_RD, G_DATA, td.tdr, 0, &a),
+			 TDX_EPT_ENTRY_NOT_PRESENT + TDX_OPERAND_ID_RCX);
+	assert_int_equal(a.rcx, LEAF_ARCH(hpa));
+	assert_int_equal(a.rdx, 0x100);
+	assert_int_equal(mem_call(TDH_MEM_WR, G_DATA, td.tdr, 5, &a),
+			 TDX_EPT_ENTRY_NOT_PRESENT + TDX_OPERAND_ID_RCX);
+	a = (struct tdx_module_args){.rcx = td.tdr};
+	assert_int_equal(td_call(TDH_MEM_TRACK, &a), TDX_SUCCESS);
+	a = (struct tdx_module_args){.rcx = G_DATA, .rdx = td.tdr};
+	assert_int_equal(td_call(TDH_MEM_RANGE_UNBLOCK, &a), TDX_SUCCESS);
+	assert_int_equal(mem_call(TDH_MEM_RD, G_DATA, td.tdr, 0, &a), TDX_SUCCESS);
+	assert_int_equal(a.r8, 0x1111111111111111ULL); /* the refused write did nothing */
+	checkers_clean();
+	assert_int_equal(td_teardown(&td), 0);
+	checkers_clean();
+
+	/* a production TD: TD_NON_DEBUG before any GPA check */
+	td_page_alloc_reset();
+	td_with_page(&nd, 0);
+	for (unsigned int i = 0; i < 2; i++) {
+		assert_int_equal(mem_call(leaves[i], G_DATA, nd.tdr, 1, &a), TDX_TD_NON_DEBUG);
+		assert_int_equal(a.rcx | a.rdx | a.r8, 0);
+		assert_int_equal(mem_call(leaves[i], G_DATA + 4, nd.tdr, 1, &a), TDX_TD_NON_DEBUG);
+	}
+	checkers_clean();
+	assert_int_equal(td_teardown(&nd), 0);
+	checkers_clean();
+}
+
 static int setup_1501(void **state)
 {
 	(void)state;
@@ -506,6 +652,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tdg_sys_rd_guest_masks, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_tdg_sys_rdall_guest_masks, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_tdh_mem_rd_wr, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_tdh_mem_rd_wr_errors, td_machine_setup,
 						td_machine_teardown),
 		{"test_tdh_mng_init_max_vcpus_1_5_01", test_tdh_mng_init_max_vcpus, setup_1501,
 		 td_machine_teardown, NULL},
