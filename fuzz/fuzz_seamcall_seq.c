@@ -231,11 +231,12 @@ static const struct leaf_desc leaves[] = {
 	{TDH_SYS_TDMR_INIT,	  {K_PAGE}},
 	{TDH_SYS_CONFIG,	  {K_BUF, K_SMALL, K_HKID}},
 	{TDH_SYS_LP_SHUTDOWN,	  {K_ZERO}},
-	{TDH_MEM_PAGE_DEMOTE,	  {K_GPA, K_TDR, K_PAGE}}, /* not implemented: OPERAND_INVALID|RAX */
+	{TDH_MEM_PAGE_DEMOTE,	  {K_GPA, K_TDR, K_PAGE}},
 	{TDH_MEM_SEPT_WR,	  {K_GPA, K_TDR, K_VALUE}},
 	/* added after the seed corpus was made: at the end, so the leaves above keep their selectors */
 	{TDH_MEM_RD,		  {K_GPA, K_TDR}},
 	{TDH_MEM_WR,		  {K_GPA, K_TDR, K_VALUE}},
+	{TDH_MEM_PAGE_PROMOTE,	  {K_GPA, K_TDR}},
 };
 /* clang-format on */
 #define NR_LEAVES (sizeof(leaves) / sizeof(leaves[0]))

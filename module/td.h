@@ -484,6 +484,8 @@ uint64_t tdh_mem_page_remove(uint64_t *regs, unsigned int version, unsigned int 
 uint64_t tdh_mem_sept_remove(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_mem_sept_rd(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_mem_rd(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_page_demote(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_page_promote(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_mem_wr(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_phymem_page_reclaim(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdh_phymem_page_rdmd(uint64_t *regs, unsigned int version, unsigned int lp);

@@ -18,7 +18,8 @@
 #include "host/page_alloc.h"
 #include "vmm_internal.h"
 
-#define MAP_GPA_CHUNK 64 /* pages per MapGPA call; then RETRY with the resume GPA */
+#define MAP_GPA_CHUNK	  64  /* pages per MapGPA call; then RETRY with the resume GPA */
+#define SEPT_PAGE_ENTRIES 512 /* 4K pages of a demoted 2M page */
 
 static int shared_add(struct vmm_td *td, uint64_t gpa, uint64_t hpa)
 {
@@ -141,24 +142,87 @@ static bool private_in(const struct vmm_page *pg, uint64_t start, uint64_t end)
 }
 
 /*
- * The chunk [start, *chunk_end) of a to-shared conversion of [start, end) grows to the end
- * of a 2M private page it ends inside of, so that the page is removed whole. A 2M page
- * that the whole range covers only in part cannot be converted: the module has no
- * TDH.MEM.PAGE.DEMOTE to split it into 4K leaves, which KVM's TDX huge-page support would
- * do; KVM answers a conversion it could not make with INVALID_OPERAND and R11 = the GPA
- * of the chunk it failed on [L arch/x86/kvm/vmx/tdx.c tdx_complete_vmcall_map_gpa], which
- * is the start of this call: nothing was converted by it. Called with pages_lock held.
+ * Split the 2M private page td->pages[i] into 512 4K pages, as KVM splits a huge page
+ * before a conversion that covers part of it (tdx_sept_split_private_spte): RANGE.BLOCK at
+ * level 1, TRACK, kick, then TDH.MEM.PAGE.DEMOTE with a new Secure EPT page, retried while
+ * vCPUs still run in the blocked epoch. The module unblocks the small pages (MAPPED or
+ * PENDING as the large one was), so the part the conversion leaves keeps its data. The list
+ * entry becomes the new SEPT page (GPA | 1, the table level-1 entry points to) followed by
+ * the 512 pages, leaves after their table as teardown wants them. pages_lock held.
  */
-static uint64_t chunk_2m(const struct vmm_td *td, uint64_t start, uint64_t end, uint64_t *chunk_end)
+static uint64_t demote_2m(struct vmm_vcpu *vc, size_t i)
 {
+	struct vmm_td *td = vc->td;
+	struct vmm_page pg = td->pages[i];
+	uint64_t base = private_start(&pg), sept, s;
+	struct tdx_module_args a = {.rcx = pg.gpa, .rdx = td->tdr};
+
+	if (td->nr_pages + SEPT_PAGE_ENTRIES > td->cap_pages) {
+		size_t cap = td->cap_pages + SEPT_PAGE_ENTRIES + 64;
+		struct vmm_page *p = realloc(td->pages, cap * sizeof(*p));
+
+		if (!p)
+			return convert_failed(vc, "TDH.MEM.PAGE.DEMOTE", base, TDX_SW_ERROR);
+		td->pages = p;
+		td->cap_pages = cap;
+	}
+	s = vmm_seamcall_here(td, TDH_MEM_RANGE_BLOCK, &a);
+	if (s && tdx_status_code(s) != TDX_GPA_RANGE_ALREADY_BLOCKED)
+		return convert_failed(vc, "TDH.MEM.RANGE.BLOCK", base, s);
+	s = track(vc);
+	if (s)
+		return convert_failed(vc, "TDH.MEM.TRACK", base, s);
+	kick_vcpus(vc);
+	sept = alloc_page(NUMA_NO_NODE);
+	if (!sept)
+		return convert_failed(vc, "TDH.MEM.PAGE.DEMOTE", base, TDX_SW_ERROR);
+	for (int r = 0; r < CONVERT_MAX_ROUNDS; r++) {
+		a = (struct tdx_module_args){.rcx = pg.gpa, .rdx = td->tdr, .r8 = sept};
+		s = vmm_seamcall_here(td, TDH_MEM_PAGE_DEMOTE, &a);
+		if (tdx_status_code(s) != TDX_TLB_TRACKING_NOT_DONE)
+			break;
+		kick_vcpus(vc);
+	}
+	if (s) {
+		free_page(sept);
+		return convert_failed(vc, "TDH.MEM.PAGE.DEMOTE", base, s);
+	}
+	memmove(&td->pages[i + 1 + SEPT_PAGE_ENTRIES], &td->pages[i + 1],
+		(td->nr_pages - i - 1) * sizeof(td->pages[0]));
+	td->pages[i] = (struct vmm_page){.hpa = sept, .gpa = base | TDX_PS_2M, .kind = PG_SEPT};
+	for (unsigned int j = 0; j < SEPT_PAGE_ENTRIES; j++)
+		td->pages[i + 1 + j] = (struct vmm_page){.hpa = pg.hpa + j * PAGE_SIZE,
+							 .gpa = base + j * PAGE_SIZE,
+							 .kind = PG_PRIVATE};
+	td->nr_pages += SEPT_PAGE_ENTRIES;
+	return TDVMCALL_STATUS_SUCCESS;
+}
+
+/*
+ * The chunk [start, *chunk_end) of a to-shared conversion of [start, end) grows to the end
+ * of a 2M private page it ends inside of when the whole range holds that page, so that the
+ * page is removed whole. A 2M page that the range holds only in part is split first
+ * (demote_2m); its 4K pages inside the chunk then go like any other. Called with
+ * pages_lock held.
+ */
+static uint64_t chunk_2m(struct vmm_vcpu *vc, uint64_t start, uint64_t end, uint64_t *chunk_end)
+{
+	struct vmm_td *td = vc->td;
+
 	for (size_t i = 0; i < td->nr_pages; i++) {
 		const struct vmm_page *pg = &td->pages[i];
+		uint64_t s;
 
 		if (pg->kind != PG_PRIVATE || !(pg->gpa & VMM_GPA_LEVEL_MASK) ||
 		    private_end(pg) <= start || private_start(pg) >= *chunk_end)
 			continue;
-		if (private_start(pg) < start || private_end(pg) > end)
-			return TDVMCALL_STATUS_INVALID_OPERAND;
+		if (private_start(pg) < start || private_end(pg) > end) {
+			s = demote_2m(vc, i);
+			if (s)
+				return s;
+			i += SEPT_PAGE_ENTRIES; /* its 4K pages: nothing more to do here */
+			continue;
+		}
 		if (private_end(pg) > *chunk_end)
 			*chunk_end = private_end(pg);
 	}
@@ -274,8 +338,8 @@ static void unmap_shared(struct vmm_td *td, uint64_t start, uint64_t end)
  *              which AUGs only from that fault. Adding them eagerly would cost memory for
  *              pages the guest may never accept, and save only those exits.
  *
- * A 2M private page (vcpu.c adds them for a 2M ACCEPT) is converted whole, and a range
- * that holds only part of one is refused (chunk_2m).
+ * A 2M private page (vcpu.c adds them for a 2M ACCEPT) is converted whole when the range
+ * holds all of it; one it holds in part is demoted to 4K pages first (chunk_2m).
  *
  * At most MAP_GPA_CHUNK pages a call (more when a 2M page must go whole), then RETRY with R11 = the GPA to resume from (KVM
  * returns to the guest between chunks too, so pending interrupts are not held up). tdvmcall.c
@@ -299,7 +363,7 @@ uint64_t vmm_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume
 	chunk_end = end - g > MAP_GPA_CHUNK * PAGE_SIZE ? g + MAP_GPA_CHUNK * PAGE_SIZE : end;
 	if (to_shared) {
 		pthread_mutex_lock(&td->pages_lock);
-		status = chunk_2m(td, g, end, &chunk_end);
+		status = chunk_2m(vc, g, end, &chunk_end);
 		if (!status)
 			status = remove_private(vc, g, chunk_end);
 		pthread_mutex_unlock(&td->pages_lock);

@@ -206,14 +206,26 @@ static unsigned int private_leaves(const struct run *r, uint64_t gpa, uint64_t l
 	return n;
 }
 
+/* Secure EPT pages the VMM keeps for the table at gpa_level (GPA | level of its entry). */
+static size_t sept_pages(const struct run *r, uint64_t gpa_level)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->td->nr_pages; i++)
+		n += r->td->pages[i].kind == PG_SEPT && r->td->pages[i].gpa == gpa_level;
+	return n;
+}
+
 /*
  * A 2M ACCEPT end to end: the module's EPT-violation exit carries the requested level, the
  * VMM AUGs one 2M page and the guest's re-executed ACCEPT succeeds: zeros, writable across
  * the 2M. The last 2M range is half outside the TD's 63 MiB: the VMM adds 4K, the guest
- * gets PAGE_SIZE_MISMATCH and accepts 256 x 4K. MapGPA of half the 2M page is refused
- * (INVALID_OPERAND, R11 = the start; no demote in the module), of all of it removes it at
- * level 1 (512 pages back to the host) in one call; back to private the guest's accept gets
- * a 2M page again. Teardown reclaims the 2M page whole (destroy's free-page count).
+ * gets PAGE_SIZE_MISMATCH and accepts 256 x 4K. MapGPA of the upper half of the 2M page
+ * makes the VMM demote it (TDH.MEM.PAGE.DEMOTE: a new SEPT page at GPA | 1, 512 4K pages)
+ * and convert 256 of them in 4 calls, the lower half keeping its data (the guest checks);
+ * all of it to shared then removes the other 256 (8 calls over the 2M); back to private the
+ * guest's 2M accept meets the SEPT table (PAGE_SIZE_MISMATCH) and takes 512 x 4K. Teardown
+ * reclaims every page (destroy's free-page count).
  */
 static void test_accept_2m(void **state)
 {
@@ -228,17 +240,16 @@ static void test_accept_2m(void **state)
 	line(want, sizeof(want), "accept 2m at the end: %llx\n",
 	     TDX_PAGE_SIZE_MISMATCH + TDX_PS_2M);
 	line(want, sizeof(want), "accept_memory end: 0\n");
-	line(want, sizeof(want), "to shared half: r10 %llx r11 %llx\n",
-	     TDVMCALL_STATUS_INVALID_OPERAND, (GTM_2M_GPA + (1ULL << 20)) | SHARED_BIT);
-	line(want, sizeof(want), "to shared 2m: 0\nto private 2m: 0\n");
+	line(want, sizeof(want), "to shared half: 0\nto shared 2m: 0\nto private 2m: 0\n");
 	expect_ok(&r, want);
-	/* 2M, the end's 4K fallback + 255 x 4K, 2M again */
-	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_pages)), 1 + 256 + 1);
-	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_2m)), 2);
-	/* refused half, one call to shared (the 2M page whole), 8 chunks back to private */
-	assert_int_equal(map_gpa_calls(&r), 1 + 1 + 512 / GTM_MAP_GPA_CHUNK);
-	assert_int_equal(private_leaves(&r, GTM_2M_GPA, 2ULL << 20, TDX_PS_2M), 1);
-	assert_int_equal(private_leaves(&r, GTM_2M_GPA, 2ULL << 20, TDX_PS_4K), 0);
+	/* 2M, the end's 4K fallback + 255 x 4K, 512 x 4K under the demoted table */
+	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_pages)), 1 + 256 + 512);
+	assert_int_equal(vcpu_stat(&r, offsetof(struct vmm_vcpu_stats, aug_2m)), 1);
+	/* the half in chunks, the whole 2M in chunks to shared and back to private */
+	assert_int_equal(map_gpa_calls(&r), (256 + 512 + 512) / GTM_MAP_GPA_CHUNK);
+	assert_int_equal(private_leaves(&r, GTM_2M_GPA, 2ULL << 20, TDX_PS_2M), 0);
+	assert_int_equal(private_leaves(&r, GTM_2M_GPA, 2ULL << 20, TDX_PS_4K), 512);
+	assert_int_equal(sept_pages(&r, GTM_2M_GPA | TDX_PS_2M), 1); /* DEMOTE's new page */
 	assert_int_equal(private_leaves(&r, GTM_2M_END_GPA, 1ULL << 20, TDX_PS_4K), 256);
 	vmm_td_stats(r.td, &ts);
 	assert_int_equal(ts.removed_pages, 512);

@@ -628,6 +628,365 @@ static void test_tdh_mem_rd_wr_errors(void **state)
 	checkers_clean();
 }
 
+/* ---- TDH.MEM.PAGE.DEMOTE / TDH.MEM.PAGE.PROMOTE --------------------------------------------- */
+
+#define G_2M (G_DATA + 0x200000ULL) /* a free level-1 entry in G_DATA's PD */
+
+static uint64_t sept_call(uint64_t leaf, uint64_t rcx, uint64_t rdx, uint64_t r8,
+			  struct tdx_module_args *a)
+{
+	*a = (struct tdx_module_args){.rcx = rcx, .rdx = rdx, .r8 = r8, .r9 = 0x99, .r10 = 0xAA};
+	return td_call(leaf, a);
+}
+
+/* SEPT.RD of gpa | level: *arch = RCX, returns RDX (level | state << 8). */
+static uint64_t sept_rd(const struct test_td *td, uint64_t gpa_level, uint64_t *arch)
+{
+	struct tdx_module_args a = {.rcx = gpa_level, .rdx = td->tdr};
+
+	assert_int_equal(td_call(TDH_MEM_SEPT_RD, &a), TDX_SUCCESS);
+	if (arch)
+		*arch = a.rcx;
+	return a.rdx;
+}
+
+/* A PENDING 2M page at G_2M: PAGE.AUG of a fresh 2M run, whose HPA is returned. */
+static uint64_t aug_2m(const struct test_td *td)
+{
+	struct tdx_module_args a;
+	uint64_t big = td_page_alloc_2m();
+
+	assert_int_equal(sept_call(TDH_MEM_PAGE_AUG, G_2M | 1, td->tdr, big, &a), TDX_SUCCESS);
+	return big;
+}
+
+static void block_track(const struct test_td *td, uint64_t gpa_level)
+{
+	struct tdx_module_args a = {.rcx = gpa_level, .rdx = td->tdr};
+
+	assert_int_equal(td_call(TDH_MEM_RANGE_BLOCK, &a), TDX_SUCCESS);
+	a = (struct tdx_module_args){.rcx = td->tdr};
+	assert_int_equal(td_call(TDH_MEM_TRACK, &a), TDX_SUCCESS);
+}
+
+static void assert_pamt_range(uint64_t hpa, enum pamt_level big, unsigned int big_pt,
+			      unsigned int small_pt, uint64_t owner)
+{
+	assert_int_equal(pamt_entry_get(hpa, big)->pt, big_pt);
+	for (unsigned int i = 0; i < 512; i++) {
+		const struct pamt_entry *e = pamt_entry_get(hpa + i * 4096ULL, PT_4KB);
+
+		assert_int_equal(e->pt, small_pt);
+		assert_int_equal(pamt_owner(e), small_pt == PT_NDA ? 0 : owner);
+	}
+}
+
+/*
+ * A PENDING 2M page in a RUNNABLE TD: DEMOTE needs it blocked and tracked, then splits it
+ * into 512 PENDING 4K leaves under the new SEPT page (R8), with the PAMT split; PROMOTE of
+ * the table needs the same and merges them back, returning the SEPT page in RCX.
+ */
+static void test_tdh_mem_page_demote_promote(void **state)
+{
+	struct tdx_module_args a;
+	struct test_td td;
+	uint64_t big, sept, arch, chld;
+
+	(void)state;
+	td_with_page(&td, TDX_TD_ATTR_DEBUG);
+	big = aug_2m(&td);
+	sept = td_page_alloc();
+	chld = tdr_of(td.tdr)->chldcnt;
+
+	/* RUNNABLE: not blocked, then not tracked */
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr, sept, &a),
+			 TDX_GPA_RANGE_NOT_BLOCKED + TDX_OPERAND_ID_RCX);
+	assert_int_equal(a.rcx, LEAF_ARCH(big));
+	assert_int_equal(a.rdx, 0x201); /* level 1, PENDING */
+	a = (struct tdx_module_args){.rcx = G_2M | 1, .rdx = td.tdr};
+	assert_int_equal(td_call(TDH_MEM_RANGE_BLOCK, &a), TDX_SUCCESS);
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr, sept, &a),
+			 TDX_TLB_TRACKING_NOT_DONE + TDX_OPERAND_ID_RCX);
+	assert_int_equal(a.rcx | a.rdx, 0);
+	a = (struct tdx_module_args){.rcx = td.tdr};
+	assert_int_equal(td_call(TDH_MEM_TRACK, &a), TDX_SUCCESS);
+	checkers_clean();
+
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr, sept, &a), TDX_SUCCESS);
+	assert_int_equal(a.rcx, 0);
+	assert_int_equal(a.rdx, 0);
+	assert_int_equal(a.r8, sept);
+	assert_int_equal(a.r9, 0x99);
+	assert_int_equal(sept_rd(&td, G_2M | 1, &arch), 0x8401); /* NL_MAPPED */
+	assert_int_equal(arch, 7);
+	for (unsigned int i = 0; i < 512; i += 511) {
+		assert_int_equal(sept_rd(&td, G_2M + i * 4096ULL, &arch), 0x200); /* PENDING */
+		assert_int_equal(arch, LEAF_ARCH(big + i * 4096ULL));
+	}
+	assert_pamt_range(big, PT_2MB, PT_NDA, PT_REG, td.tdr);
+	assert_int_equal(pamt_entry_get(sept, PT_4KB)->pt, PT_EPT);
+	assert_int_equal(pamt_owner(pamt_entry_get(sept, PT_4KB)), td.tdr);
+	assert_int_equal(tdr_of(td.tdr)->chldcnt, chld + 1);
+	checkers_clean();
+	/* a table is no leaf */
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr, td_page_alloc(), &a),
+			 TDX_EPT_ENTRY_STATE_INCORRECT + TDX_OPERAND_ID_RCX);
+	assert_int_equal(a.rcx, 7);
+	assert_int_equal(a.rdx, 0x8401);
+
+	/* PROMOTE: not blocked, not tracked, then merged */
+	assert_int_equal(sept_call(TDH_MEM_PAGE_PROMOTE, G_2M | 1, td.tdr, 0, &a),
+			 TDX_GPA_RANGE_NOT_BLOCKED + TDX_OPERAND_ID_RCX);
+	assert_int_equal(a.rcx, 7);
+	assert_int_equal(a.rdx, 0x8401);
+	a = (struct tdx_module_args){.rcx = G_2M | 1, .rdx = td.tdr};
+	assert_int_equal(td_call(TDH_MEM_RANGE_BLOCK, &a), TDX_SUCCESS);
+	assert_int_equal(sept_call(TDH_MEM_PAGE_PROMOTE, G_2M | 1, td.tdr, 0, &a),
+			 TDX_TLB_TRACKING_NOT_DONE + TDX_OPERAND_ID_RCX);
+	assert_int_equal(a.rcx | a.rdx, 0);
+	a = (struct tdx_module_args){.rcx = td.tdr};
+	assert_int_equal(td_call(TDH_MEM_TRACK, &a), TDX_SUCCESS);
+	assert_int_equal(sept_call(TDH_MEM_PAGE_PROMOTE | (1 << 16), G_2M | 1, td.tdr, 0, &a),
+			 TDX_SUCCESS);
+	assert_int_equal(a.rcx, sept);
+	assert_int_equal(a.rdx, 0);
+	assert_int_equal(a.r9, ~0ULL); /* version 1: no L2 SEPT pages */
+	assert_int_equal(a.r10, ~0ULL);
+	assert_int_equal(a.r11, ~0ULL);
+	assert_int_equal(sept_rd(&td, G_2M | 1, &arch), 0x201); /* a PENDING 2M leaf again */
+	assert_int_equal(arch, LEAF_ARCH(big));
+	assert_pamt_range(big, PT_2MB, PT_REG, PT_NDA, td.tdr);
+	assert_int_equal(pamt_owner(pamt_entry_get(big, PT_2MB)), td.tdr);
+	assert_int_equal(pamt_entry_get(sept, PT_4KB)->pt, PT_NDA);
+	assert_int_equal(tdr_of(td.tdr)->chldcnt, chld);
+	/* the freed SEPT page is the host's: a SEPT.ADD may use it again */
+	a = (struct tdx_module_args){.rcx = 0x80000000ULL | 2, .rdx = td.tdr, .r8 = sept};
+	assert_int_equal(td_call(TDH_MEM_SEPT_ADD, &a), TDX_SUCCESS);
+	/* a leaf is no table */
+	assert_int_equal(sept_call(TDH_MEM_PAGE_PROMOTE, G_2M | 1, td.tdr, 0, &a),
+			 TDX_EPT_ENTRY_STATE_INCORRECT + TDX_OPERAND_ID_RCX);
+	assert_int_equal(a.rcx, LEAF_ARCH(big));
+	assert_int_equal(a.rdx, 0x201);
+	checkers_clean();
+	assert_int_equal(td_teardown(&td), 0);
+	checkers_clean();
+}
+
+/* Operand errors of DEMOTE and PROMOTE, each with its operand ID and RCX/RDX. */
+static void test_tdh_mem_page_demote_promote_errors(void **state)
+{
+	struct tdx_module_args a;
+	struct test_td td;
+	uint64_t big, free_pg;
+
+	(void)state;
+	td_with_page(&td, TDX_TD_ATTR_DEBUG);
+	big = aug_2m(&td);
+	free_pg = td_page_alloc();
+	block_track(&td, G_2M | 1);
+
+	/* DEMOTE: RDX reserved bits (bit 0, L2_SEPT_ADD_MODE, is allowed) */
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr | 2, free_pg, &a),
+			 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RDX);
+	assert_int_equal(a.rcx | a.rdx, 0);
+	assert_int_equal(
+		sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr | (1ULL << 52), free_pg, &a),
+		TDX_OPERAND_INVALID + TDX_OPERAND_ID_RDX);
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdcx[0], free_pg, &a),
+			 TDX_PAGE_METADATA_INCORRECT + TDX_OPERAND_ID_RDX);
+	for (unsigned int i = 0; i < 2; i++) {
+		uint64_t leaf = i ? TDH_MEM_PAGE_PROMOTE : TDH_MEM_PAGE_DEMOTE;
+
+		/* level 0 and 3, misaligned, shared */
+		assert_int_equal(sept_call(leaf, G_2M, td.tdr, free_pg, &a),
+				 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
+		assert_int_equal(a.rcx | a.rdx, 0);
+		assert_int_equal(sept_call(leaf, G_2M | 3, td.tdr, free_pg, &a),
+				 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
+		assert_int_equal(sept_call(leaf, (G_2M + 4096) | 1, td.tdr, free_pg, &a),
+				 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
+		assert_int_equal(sept_call(leaf, G_2M | (1ULL << 47) | 1, td.tdr, free_pg, &a),
+				 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
+		/* the walk stops at a free level-2 entry */
+		assert_int_equal(sept_call(leaf, 0x80000000ULL | 1, td.tdr, free_pg, &a),
+				 TDX_EPT_WALK_FAILED + TDX_OPERAND_ID_RCX);
+		assert_int_equal(a.rcx, 1ULL << 63);
+		assert_int_equal(a.rdx, 2);
+		/* level 2: a table there is no leaf (DEMOTE); a table of tables, not blocked, in a
+		 * RUNNABLE TD (PROMOTE) */
+		assert_int_equal(sept_call(leaf, G_DATA | 2, td.tdr, free_pg, &a),
+				 (i ? TDX_GPA_RANGE_NOT_BLOCKED : TDX_EPT_ENTRY_STATE_INCORRECT) +
+					 TDX_OPERAND_ID_RCX);
+		assert_int_equal(a.rcx, 7);
+		assert_int_equal(a.rdx, 0x8402);
+	}
+	/* DEMOTE's new page: misaligned, the TD's, inside the page being split, busy */
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr, free_pg + 8, &a),
+			 TDX_OPERAND_INVALID + TDX_OPERAND_ID_R8);
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr, td.tdcx[1], &a),
+			 TDX_PAGE_METADATA_INCORRECT + TDX_OPERAND_ID_R8);
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr, big + 8192, &a),
+			 TDX_PAGE_METADATA_INCORRECT + TDX_OPERAND_ID_R8);
+	assert_true(pamt_lock(pamt_entry_get(free_pg, PT_4KB), true));
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr, free_pg, &a),
+			 TDX_OPERAND_BUSY + TDX_OPERAND_ID_R8);
+	pamt_unlock(pamt_entry_get(free_pg, PT_4KB), true);
+	/* the leaf's own PAMT entry busy */
+	assert_true(pamt_lock(pamt_entry_get(big, PT_2MB), true));
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr, free_pg, &a),
+			 TDX_OPERAND_BUSY + TDX_OPERAND_ID_RCX);
+	pamt_unlock(pamt_entry_get(big, PT_2MB), true);
+	/* PROMOTE version 2 does not exist */
+	assert_int_equal(sept_call(TDH_MEM_PAGE_PROMOTE | (2 << 16), G_2M | 1, td.tdr, 0, &a),
+			 TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX);
+	/* nothing changed: the leaf is still PENDING_BLOCKED, the page free */
+	assert_int_equal(sept_rd(&td, G_2M | 1, NULL), 0x301);
+	assert_int_equal(pamt_entry_get(free_pg, PT_4KB)->pt, PT_NDA);
+	checkers_clean();
+
+	/* PROMOTE: a table whose entries differ (one 4K child blocked) */
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr, free_pg, &a),
+			 TDX_SUCCESS);
+	a = (struct tdx_module_args){.rcx = G_2M + 5 * 4096ULL, .rdx = td.tdr};
+	assert_int_equal(td_call(TDH_MEM_RANGE_BLOCK, &a), TDX_SUCCESS);
+	block_track(&td, G_2M | 1);
+	assert_int_equal(sept_call(TDH_MEM_PAGE_PROMOTE, G_2M | 1, td.tdr, 0, &a),
+			 TDX_EPT_INVALID_PROMOTE_CONDITIONS + TDX_OPERAND_ID_RCX);
+	assert_int_equal(a.rcx, 0);	 /* NL_BLOCKED: no RWX */
+	assert_int_equal(a.rdx, 0x8101); /* level 1, NL_BLOCKED */
+	/* the SEPT page's PAMT entry busy */
+	assert_true(pamt_lock(pamt_entry_get(free_pg, PT_4KB), true));
+	assert_int_equal(sept_call(TDH_MEM_PAGE_PROMOTE, G_2M | 1, td.tdr, 0, &a),
+			 TDX_OPERAND_BUSY + TDX_OPERAND_ID_RCX);
+	pamt_unlock(pamt_entry_get(free_pg, PT_4KB), true);
+	checkers_clean();
+	assert_int_equal(td_teardown(&td), 0);
+	checkers_clean();
+}
+
+/* A TD being built (not finalized, so not RUNNABLE), with SEPT tables down to G_2M's. */
+static void td_building(struct test_td *td)
+{
+	struct td_params p;
+
+	td_params_default(&p);
+	assert_int_equal(td_create(td, TD_HKID), 0);
+	assert_int_equal(td_init(td, &p), 0);
+	assert_int_equal(td_add_vcpu(td), 0);
+	assert_int_equal(td_sept_map(td, G_2M), 0);
+}
+
+/*
+ * 512 4K pages added one by one: PROMOTE merges them only when they are contiguous from a
+ * 2M-aligned HPA (EPT_INVALID_PROMOTE_CONDITIONS otherwise). Before MR.FINALIZE (TD not
+ * RUNNABLE) no blocking or tracking is needed, for DEMOTE either.
+ */
+static void test_tdh_mem_page_promote_4k_pages(void **state)
+{
+	struct tdx_module_args a;
+	struct test_td td;
+	uint64_t run, run2;
+
+	(void)state;
+	td_building(&td);
+	run = td_page_alloc_2m();
+	run2 = td_page_alloc_2m();
+	/* off by one page: contiguous but not 2M-aligned */
+	for (unsigned int i = 0; i < 512; i++)
+		assert_int_equal(sept_call(TDH_MEM_PAGE_AUG, G_2M + i * 4096ULL, td.tdr,
+					   run + (i + 1) * 4096ULL, &a),
+				 TDX_SUCCESS);
+	assert_int_equal(sept_call(TDH_MEM_PAGE_PROMOTE, G_2M | 1, td.tdr, 0, &a),
+			 TDX_EPT_INVALID_PROMOTE_CONDITIONS + TDX_OPERAND_ID_RCX);
+	assert_int_equal(a.rcx, 7);
+	assert_int_equal(a.rdx, 0x8401);
+	checkers_clean();
+	assert_int_equal(td_teardown(&td), 0);
+	checkers_clean();
+
+	td_page_alloc_reset();
+	td_building(&td);
+	run = td_page_alloc_2m();
+	run2 = td_page_alloc_2m();
+	for (unsigned int i = 0; i < 512; i++)
+		assert_int_equal(sept_call(TDH_MEM_PAGE_AUG, G_2M + i * 4096ULL, td.tdr,
+					   run + i * 4096ULL, &a),
+				 TDX_SUCCESS);
+	assert_int_equal(sept_call(TDH_MEM_PAGE_PROMOTE, G_2M | 1, td.tdr, 0, &a), TDX_SUCCESS);
+	assert_int_equal(pamt_entry_get(a.rcx, PT_4KB)->pt, PT_NDA);
+	assert_int_equal(sept_rd(&td, G_2M | 1, NULL), 0x201);
+	assert_pamt_range(run, PT_2MB, PT_REG, PT_NDA, td.tdr);
+	checkers_clean();
+	/* and back, without blocking: the TD is not RUNNABLE */
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr, run2, &a), TDX_SUCCESS);
+	assert_int_equal(sept_rd(&td, (G_2M + 7 * 4096ULL), NULL), 0x200);
+	assert_pamt_range(run, PT_2MB, PT_NDA, PT_REG, td.tdr);
+	checkers_clean();
+	assert_int_equal(td_teardown(&td), 0);
+	checkers_clean();
+}
+
+/*
+ * A MAPPED 2M page keeps its bytes through DEMOTE and PROMOTE: a debug TD's guest accepts
+ * it (white-box TDCALL), the host writes it with TDH.MEM.WR, splits it, reads every 4K
+ * piece with TDH.MEM.RD, merges it and reads again; the TD window maps it throughout.
+ */
+static void test_tdh_mem_page_demote_promote_mapped(void **state)
+{
+	struct tdx_module_args a;
+	struct cpu_regs ctx;
+	struct test_td td;
+	uint64_t big, sept, arch;
+
+	(void)state;
+	td_with_page(&td, TDX_TD_ATTR_DEBUG);
+	big = aug_2m(&td);
+	sept = td_page_alloc();
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.gpr[REG_RCX_] = G_2M | 1;
+	assert_int_equal(tdcall(&td, &ctx, TDG_MEM_PAGE_ACCEPT), TDX_SUCCESS);
+	assert_int_equal(sept_rd(&td, G_2M | 1, NULL), 0x401); /* MAPPED 2M */
+	for (unsigned int i = 0; i < 512; i += 73)
+		assert_int_equal(
+			mem_call(TDH_MEM_WR, G_2M + i * 4096ULL + 8, td.tdr, 0x5000 + i, &a),
+			TDX_SUCCESS);
+
+	block_track(&td, G_2M | 1);
+	assert_int_equal(sept_call(TDH_MEM_PAGE_DEMOTE, G_2M | 1, td.tdr, sept, &a), TDX_SUCCESS);
+	assert_int_equal(sept_rd(&td, G_2M + 73 * 4096ULL, NULL), 0x400); /* MAPPED: unblocked */
+	for (unsigned int i = 0; i < 512; i += 73) {
+		assert_int_equal(mem_call(TDH_MEM_RD, G_2M + i * 4096ULL + 8, td.tdr, 0, &a),
+				 TDX_SUCCESS);
+		assert_int_equal(a.r8, 0x5000 + i);
+		/* the guest's view: the TD window maps each small page */
+		assert_int_equal(
+			*(const uint64_t *)(uintptr_t)(td_window_base(
+							       tdcs_of(tdr_of(td.tdr))->window) +
+						       G_2M + i * 4096ULL + 8),
+			0x5000 + i);
+	}
+	checkers_clean();
+
+	block_track(&td, G_2M | 1);
+	assert_int_equal(sept_call(TDH_MEM_PAGE_PROMOTE, G_2M | 1, td.tdr, 0, &a), TDX_SUCCESS);
+	assert_int_equal(a.rcx, sept);
+	assert_int_equal(sept_rd(&td, G_2M | 1, &arch), 0x401);
+	assert_int_equal(arch, LEAF_ARCH(big) | 7); /* MAPPED: RWX */
+	for (unsigned int i = 0; i < 512; i += 73) {
+		assert_int_equal(mem_call(TDH_MEM_RD, G_2M + i * 4096ULL + 8, td.tdr, 0, &a),
+				 TDX_SUCCESS);
+		assert_int_equal(a.r8, 0x5000 + i);
+		assert_int_equal(
+			*(const uint64_t *)(uintptr_t)(td_window_base(
+							       tdcs_of(tdr_of(td.tdr))->window) +
+						       G_2M + i * 4096ULL + 8),
+			0x5000 + i);
+	}
+	checkers_clean();
+	assert_int_equal(td_teardown(&td), 0);
+	checkers_clean();
+}
+
 static int setup_1501(void **state)
 {
 	(void)state;
@@ -657,6 +1016,14 @@ int main(void)
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_tdh_mem_rd_wr_errors, td_machine_setup,
 						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_tdh_mem_page_demote_promote, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_tdh_mem_page_demote_promote_errors,
+						td_machine_setup, td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_tdh_mem_page_promote_4k_pages,
+						td_machine_setup, td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_tdh_mem_page_demote_promote_mapped,
+						td_machine_setup, td_machine_teardown),
 		{"test_tdh_mng_init_max_vcpus_1_5_01", test_tdh_mng_init_max_vcpus, setup_1501,
 		 td_machine_teardown, NULL},
 	};
