@@ -291,7 +291,7 @@ static void check_mmio(const struct pt_regs *b, const struct pt_regs *a, bool fa
 
 	if (fatal) {
 		if (!(fz.mode & MODE_GPAW_BAD) && (fz.ve.gpa & shared) && ours &&
-		    !insn_mmio_crosses_page(fz.ve.gla, insn.size) &&
+		    !insn_mmio_crosses_page(tdx_mmio_ea(&insn, b), insn.size) &&
 		    !insn_mmio_crosses_page(fz.ve.gpa, insn.size) && insn.reg != INSN_RSP &&
 		    fz.ncalls == 1 && all_succeeded(false))
 			die("well-formed MMIO served with success ended fatally");
@@ -321,7 +321,9 @@ static void check_mmio(const struct pt_regs *b, const struct pt_regs *a, bool fa
 	if (c->in.r12 != size || c->in.r13 != (write ? TDVMCALL_IO_WRITE : TDVMCALL_IO_READ) ||
 	    c->in.r14 != fz.ve.gpa || (!write && c->in.r15))
 		die("MMIO: RequestMMIO arguments differ from the instruction");
-	if (insn_mmio_crosses_page(fz.ve.gpa, size) || insn_mmio_crosses_page(fz.ve.gla, size))
+	/* The operand's address (not the #VE's GLA, the faulting page's start for a split). */
+	if (insn_mmio_crosses_page(fz.ve.gpa, size) ||
+	    insn_mmio_crosses_page(tdx_mmio_ea(&insn, b), size))
 		die("MMIO: handled an access that crosses a page");
 	if (write) {
 		check_untouched(b, a, 0);

@@ -248,6 +248,18 @@ static int handle_cpuid(struct pt_regs *regs, const struct tdx_ve *ve)
 	return ve_len(ve);
 }
 
+u64 tdx_mmio_ea(const struct insn_mmio *insn, const struct pt_regs *regs)
+{
+	u64 ea = insn_mmio_addr(insn, regs->gpr, regs->rip), base = 0;
+
+	/* In 64-bit mode only FS and GS have a base; a program that uses them set it. */
+	if (insn->mem.seg == INSN_SEG_FS)
+		__asm__ volatile("rdfsbase %0" : "=r"(base));
+	else if (insn->mem.seg == INSN_SEG_GS)
+		__asm__ volatile("rdgsbase %0" : "=r"(base));
+	return ea + base;
+}
+
 /* MMIO: decode the faulting MOV, forward it as #VE.RequestMMIO (shared GPAs only). */
 static int handle_mmio(struct pt_regs *regs, const struct tdx_ve *ve)
 {
@@ -255,7 +267,7 @@ static int handle_mmio(struct pt_regs *regs, const struct tdx_ve *ve)
 	size_t avail = INSN_MAX_LEN;
 	struct insn_mmio insn;
 	enum insn_err err;
-	u64 val;
+	u64 val, ea;
 
 	if (regs->rip >= (uintptr_t)__image_start && regs->rip < (uintptr_t)__image_end &&
 	    (uintptr_t)__image_end - regs->rip < avail)
@@ -263,8 +275,15 @@ static int handle_mmio(struct pt_regs *regs, const struct tdx_ve *ve)
 	err = insn_decode_mmio(ip, avail, &insn);
 	if (err != INSN_OK)
 		ve_fatal(regs, "MMIO decode: %s", insn_strerror(err));
-	if (insn_mmio_crosses_page(ve->gla, insn.size) ||
-	    insn_mmio_crosses_page(ve->gpa, insn.size))
+	/*
+	 * The decoded operand, not the #VE's GLA: for an access that starts in a mapped page
+	 * and runs into the MMIO page, the GLA is the start of the MMIO page (where the access
+	 * faulted), and emulating there would read or write the wrong bytes.
+	 */
+	ea = tdx_mmio_ea(&insn, regs);
+	if (insn_mmio_crosses_page(ea, insn.size))
+		ve_fatal(regs, "MMIO %u bytes at 0x%lx cross a page", insn.size, (unsigned long)ea);
+	if (insn_mmio_crosses_page(ve->gpa, insn.size))
 		ve_fatal(regs, "MMIO crosses a page at GPA 0x%lx", (unsigned long)ve->gpa);
 	switch (insn.kind) {
 	case INSN_MMIO_WRITE:

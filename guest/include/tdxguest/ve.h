@@ -14,6 +14,7 @@
 #ifndef TDXGUEST_VE_H
 #define TDXGUEST_VE_H
 
+#include "tdxguest/insn.h"
 #include "tdxguest/tdx.h"
 
 struct pt_regs {
@@ -51,6 +52,13 @@ void tdx_idt_init(void);
 void tdx_idt_load(void);
 /* Switch #VE to the full handler. */
 void tdx_ve_init(void);
+
+/*
+ * The address an MMIO instruction's memory operand names (the effective address plus the FS
+ * or GS base its prefix selects, read with RDFSBASE/RDGSBASE), for the instruction at
+ * regs->rip. The #VE handler refuses an access whose bytes from there cross a page.
+ */
+u64 tdx_mmio_ea(const struct insn_mmio *insn, const struct pt_regs *regs);
 
 /* Called by the entry stubs. */
 void tdx_exception(struct pt_regs *regs);
