@@ -154,9 +154,28 @@ u64 __pa(const void *va)
 	return off;
 }
 
+typedef void (*tdx_array_fn)(void);
+#define HIDDEN __attribute__((visibility("hidden")))
+extern HIDDEN tdx_array_fn __preinit_array_start[], __preinit_array_end[];
+extern HIDDEN tdx_array_fn __init_array_start[], __init_array_end[];
+extern HIDDEN tdx_array_fn __fini_array_start[], __fini_array_end[];
+
+static bool fini_started;
+
+/* The ELF ABI's termination: .fini_array in reverse order, once, whoever exits first. */
+static void run_fini_array(void)
+{
+	if (__atomic_exchange_n(&fini_started, true, __ATOMIC_SEQ_CST))
+		return;
+	for (tdx_array_fn *f = __fini_array_end; f > __fini_array_start;)
+		(*--f)();
+}
+
 void tdx_exit(int status)
 {
 	u32 v = (u32)status;
+
+	run_fini_array();
 
 	tdx_io_hypercall(4, true, TDX_EXIT_PORT, &v);
 	if (status) {
@@ -183,6 +202,11 @@ void tdx_guest_start(u64 *boot_regs)
 	tdx_idt_init(); /* #VE: the early handler (port I/O only) */
 	tdx_gpaw();
 	tdx_ve_init(); /* #VE: the full handler */
+	/* The ELF ABI's initialization: .preinit_array, then .init_array, in index order. */
+	for (tdx_array_fn *f = __preinit_array_start; f < __preinit_array_end; f++)
+		(*f)();
+	for (tdx_array_fn *f = __init_array_start; f < __init_array_end; f++)
+		(*f)();
 	tdx_exit(main());
 }
 

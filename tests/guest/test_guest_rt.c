@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The guest runtime's own services in a real TD (guests built with the SDK, run on the real
- * module through the VMM library): tdx_printf's formats (printf_guest.c).
+ * module through the VMM library): tdx_printf's formats (printf_guest.c), the #VE handler's
+ * page-crossing check of MMIO (split_guest.c), constructors and destructors (ctor_guest.c).
  *
- * Arguments: printf_guest.elf
+ * Arguments: printf_guest.elf split_guest.elf ctor_guest.elf
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,13 +17,17 @@
 #include <tdxsim/vmm.h>
 
 #include "platform/platform.h"
+#include "vmm/bus.h"
+#include "vmm/vmm_internal.h"
+#include "tests/guest/guest_rt.h"
 #include "tests/guest/printf_cases.h"
 #include "tests/support/vmm_machine.h"
 
-static const char *printf_elf;
+static const char *printf_elf, *split_elf, *ctor_elf;
 
-/* Build and run @elf with @nr_vcpus; its serial output in @serial. */
-static struct vmm_td *run(const char *elf, unsigned nr_vcpus, struct serial_capture *serial)
+/* Build @elf with @nr_vcpus and the boot options; its serial output goes to @serial. */
+static struct vmm_td *create(const char *elf, unsigned nr_vcpus, uint64_t boot_opts,
+			     struct serial_capture *serial)
 {
 	struct vmm_td_config cfg;
 	struct vmm_td *td = NULL;
@@ -32,10 +37,18 @@ static struct vmm_td *run(const char *elf, unsigned nr_vcpus, struct serial_capt
 	memset(serial, 0, sizeof(*serial));
 	vmm_td_config_default(&cfg);
 	cfg.nr_vcpus = nr_vcpus;
+	cfg.boot_opts = boot_opts;
 	cfg.serial = serial_capture_sink;
 	cfg.serial_opaque = serial;
 	if (vmm_td_create(&cfg, elf, &td, err, sizeof(err)))
 		fail_msg("vmm_td_create(%s): %s", elf, err);
+	return td;
+}
+
+static struct vmm_td *run(const char *elf, unsigned nr_vcpus, struct serial_capture *serial)
+{
+	struct vmm_td *td = create(elf, nr_vcpus, 0, serial);
+
 	assert_int_equal(vmm_td_run(td), 0);
 	return td;
 }
@@ -73,16 +86,159 @@ static void test_printf(void **state)
 	vmm_td_destroy(td);
 }
 
+/* The recorder behind the split guest's MMIO page: known values, every access kept. */
+struct rec {
+	struct {
+		uint64_t off;
+		unsigned size;
+		bool write;
+		uint64_t value;
+	} a[16];
+	size_t n;
+};
+
+static void rec_mmio(void *opaque, uint64_t off, void *data, unsigned size, bool write)
+{
+	struct rec *r = opaque;
+	uint64_t v = GRT_SPLIT_VALUE(off, size);
+
+	if (write)
+		memcpy(&v, data, size);
+	else
+		memcpy(data, &v, size);
+	if (r->n < sizeof(r->a) / sizeof(r->a[0]))
+		r->a[r->n].off = off, r->a[r->n].size = size, r->a[r->n].write = write,
+		r->a[r->n].value = v;
+	r->n++;
+}
+
+static struct vmm_td *run_split(unsigned scenario, struct serial_capture *serial, struct rec *r)
+{
+	struct vmm_td *td = create(split_elf, 1, (uint64_t)scenario << GRT_SCN_SHIFT, serial);
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(
+		vmm_bus_register_mmio(&td->bus, GRT_SPLIT_MMIO_GPA, 4096, rec_mmio, r, "rec"), 0);
+	assert_int_equal(vmm_td_run(td), 0);
+	return td;
+}
+
+/* Accesses inside the MMIO page, at its start and its end, and just before it. */
+static void test_mmio_no_split(void **state)
+{
+	static struct serial_capture serial;
+	static struct rec r;
+	char want[256];
+	struct vmm_td *td;
+
+	(void)state;
+	td = run_split(GRT_SPLIT_OK, &serial, &r);
+	expect_poweroff(td, 0);
+	snprintf(want, sizeof(want),
+		 "split: scenario 0\n8 at 0: 0x%llx\n4 at 0xffc: 0x%llx\n8 before: "
+		 "0xeeeeeeeeeeeeeeee\n",
+		 (unsigned long long)GRT_SPLIT_VALUE(0, 8),
+		 (unsigned long long)GRT_SPLIT_VALUE(0xFFC, 4));
+	assert_string_equal(serial.buf, want);
+	assert_int_equal(r.n, 3);
+	assert_true(r.a[0].off == 0 && r.a[0].size == 8 && !r.a[0].write);
+	assert_true(r.a[1].off == 0xFFC && r.a[1].size == 4 && !r.a[1].write);
+	assert_true(r.a[2].off == 0xFFE && r.a[2].size == 2 && r.a[2].write &&
+		    r.a[2].value == 0xABCD);
+	vmm_td_destroy(td);
+}
+
+/*
+ * A load and a store that start in the mapped page before the MMIO page and run into it: a
+ * fatal error naming the operand's address (the #VE's GLA would be the MMIO page's start,
+ * and the access would have been made there), nothing reaches the device.
+ */
+static void expect_split(unsigned scenario, unsigned size, uint64_t back)
+{
+	static struct serial_capture serial;
+	static struct rec r;
+	const struct vmm_td_result *res;
+	char want[256];
+	struct vmm_td *td;
+	uint64_t window, ea;
+
+	td = run_split(scenario, &serial, &r);
+	res = vmm_td_result(td);
+	window = vmm_td_image_base(td) - VMM_IMAGE_GPA;
+	ea = window + (1ULL << TD_WINDOW_GPA_BITS) + GRT_SPLIT_MMIO_GPA - back;
+	snprintf(want, sizeof(want),
+		 "vCPU 0: guest fatal error: MMIO %u bytes at 0x%llx cross a page RIP 0x", size,
+		 (unsigned long long)ea);
+	if (res->reason != VMM_STOP_FATAL_ERROR || strncmp(res->message, want, strlen(want)) ||
+	    !strstr(res->message, " = split_guest.elf+0x") || !strstr(res->message, " <main+0x"))
+		fail_msg("stop %s \"%s\", want FATAL_ERROR \"%s...\"",
+			 vmm_stop_reason_name(res->reason), res->message, want);
+	snprintf(want, sizeof(want), "split: scenario %u\n", scenario);
+	assert_string_equal(serial.buf, want);
+	assert_int_equal(r.n, 0);
+	vmm_td_destroy(td);
+}
+
+static void test_mmio_split_load(void **state)
+{
+	(void)state;
+	expect_split(GRT_SPLIT_LOAD, 8, 4);
+}
+
+static void test_mmio_split_store(void **state)
+{
+	(void)state;
+	expect_split(GRT_SPLIT_STORE, 4, 2);
+}
+
+/*
+ * Constructors ran before main in the ELF ABI's order (.preinit_array, then .init_array by
+ * priority, then the unnumbered entries in index order), destructors at exit in reverse.
+ * The entries are relocated pointers: unrelocated, the first call would fault.
+ */
+static void expect_ctor(unsigned scenario, const char *out, int status)
+{
+	static struct serial_capture serial;
+	const struct vmm_td_result *res;
+	struct vmm_td *td = create(ctor_elf, 1, (uint64_t)scenario << GRT_SCN_SHIFT, &serial);
+
+	assert_int_equal(vmm_td_run(td), 0);
+	res = vmm_td_result(td);
+	assert_string_equal(serial.buf, out);
+	assert_int_equal(res->exit_status, status);
+	vmm_td_destroy(td);
+}
+
+static void test_constructors(void **state)
+{
+	static const char dtors[] = "fini_array[1]\nfini_array[0]\ndestructor(200)\n"
+				    "destructor(101)\n";
+	char out[256];
+
+	(void)state;
+
+	snprintf(out, sizeof(out), "main: Pabcdm\n%s", dtors);
+	expect_ctor(0, out, 3);
+	expect_ctor(1, out, 4);
+	/* A destructor that exits: the others are not run a second time, nor the rest. */
+	expect_ctor(2, "main: Pabcdm\nfini_array[1]\n", 6);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_printf),
+		cmocka_unit_test(test_printf),		cmocka_unit_test(test_mmio_no_split),
+		cmocka_unit_test(test_mmio_split_load), cmocka_unit_test(test_mmio_split_store),
+		cmocka_unit_test(test_constructors),
 	};
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s printf_guest.elf\n", argv[0]);
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s printf_guest.elf split_guest.elf ctor_guest.elf\n",
+			argv[0]);
 		return 2;
 	}
 	printf_elf = argv[1];
+	split_elf = argv[2];
+	ctor_elf = argv[3];
 	return cmocka_run_group_tests(tests, vmm_machine_setup, vmm_machine_teardown);
 }

@@ -86,7 +86,8 @@ __attribute__((noreturn)) void tdx_report_fatal(u64 code, const char *msg);
 __attribute__((noreturn, format(printf, 2, 3))) void tdx_panic(u64 code, const char *fmt, ...);
 
 /*
- * Shutdown convention of tdxsim (docs/GUEST.md): a 32-bit OUT of the status to port
+ * Shutdown convention of tdxsim (docs/GUEST.md). First the destructors (.fini_array, in
+ * reverse order; once, by the first caller: a destructor that exits goes straight on), then a 32-bit OUT of the status to port
  * TDX_EXIT_PORT, then for status 0 the ACPI power-off write (16-bit 0x2000 to 0x604), for
  * any other status ReportFatalError with R12 = (u32)status. Both by
  * direct TDVMCALL Instruction.IO, never through #VE.
