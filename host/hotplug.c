@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDX's own CPU hotplug callbacks (seed 002), registered before any TDX user's:
+ * TDX's own CPU hotplug callbacks [ABI §11.3], registered before any TDX user's:
  *  - online: VMXON + LP.INIT + VMXOFF on the CPU coming up, so that every online CPU can
  *    issue SEAMCALLs by the time a TDX user's callback runs there; a failure refuses the
  *    CPU.

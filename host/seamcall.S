@@ -5,7 +5,7 @@
  *
  * Load RAX = fn and RCX, RDX, R8-R15, RBX, RDI, RSI from args, execute SEAMCALL (the real
  * opcode, or the gate that stands in for it), store the same registers back into args and
- * return RAX. One struct carries input and output (seed 004).
+ * return RAX. One struct carries input and output [ABI §11.5].
  *
  * What the instruction itself can do besides returning, turned into a status in RAX:
  * - VMfailInvalid (CF=1: no module loaded) → TDX_SEAMCALL_VMFAILINVALID; args untouched.

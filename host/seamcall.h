@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The SEAMCALL instruction for host code: one register struct in and out (seed 004).
+ * The SEAMCALL instruction for host code: one register struct in and out [ABI §11.5].
  *
  * __seamcall_insn executes the real opcode (it traps into the machine); __seamcall_gate calls
  * the machine's gate with identical results and a fraction of the cost. __seamcall uses the

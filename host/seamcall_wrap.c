@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * SEAMCALL wrappers (seed 004): the retry on RND_NO_ENTROPY, and one place that turns a
+ * SEAMCALL wrappers [ABI §11.5]: the retry on RND_NO_ENTROPY, and one place that turns a
  * failed SEAMCALL into an errno and a message.
  *
  * Interrupts are off around one call and no longer: the CPU id in a message must be the
  * CPU the call ran on, and a call is not interruptible anyway, but a retry loop (or the
  * caller's sequence of calls) must not keep interrupts off.
  *
- * The errno mapping is a chain of plain ifs, one per class of failure, as the review asked
- * instead of a switch.
+ * The errno mapping is a chain of plain ifs, one per class of failure, so that each class
+ * reads with its own errno and message next to it.
  */
 #include <errno.h>
 #include <stdatomic.h>

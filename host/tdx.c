@@ -2,7 +2,7 @@
 /*
  * TDX module bring-up and teardown: tdx_init, tdx_enable, tdx_disable [tdx-abi-facts §6, §7].
  *
- * tdx_enable() does the whole bring-up itself (seed 002): the caller neither holds the
+ * tdx_enable() does the whole bring-up itself [ABI §11.3]: the caller neither holds the
  * hotplug lock nor enables CPUs. Under the hotplug read lock no CPU comes or goes, so the
  * set of CPUs that did LP.INIT stays the set of online CPUs, and no package loses its last
  * CPU between KEY.CONFIG and the end. Later CPUs are LP.INIT'ed by TDX's hotplug callback.

@@ -2,10 +2,10 @@
 /*
  * The host kernel's TDX support: what arch/x86/virt/vmx/tdx/ offers the rest of the kernel.
  *
- *  - seamcall(): one SEAMCALL with one register struct in and out (seed 004), retried while
+ *  - seamcall(): one SEAMCALL with one register struct in and out [ABI §11.5], retried while
  *    the module has no entropy; seamcall_prerr() turns a failure into an errno and says why.
  *  - tdx_init() at boot: TDX KeyIDs from MSR 0x87, TDX's own CPU hotplug callbacks.
- *  - tdx_enable(): the whole module bring-up, every online CPU included (seed 002); callers
+ *  - tdx_enable(): the whole module bring-up, every online CPU included [ABI §11.3]; callers
  *    never enable CPUs themselves, and CPUs that come online later are initialised by TDX's
  *    hotplug callback before any TDX user's callback runs on them.
  *  - tdx_disable(): LP.SHUTDOWN on each CPU and SYS.SHUTDOWN.

@@ -85,7 +85,7 @@ struct tdcs {
 	uint32_t num_vcpus;
 	uint32_t num_assoc_vcpus; /* vCPUs associated with an LP (VP.FLUSH clears) */
 
-	/* TLB tracking [M td_epoch; facts: MEM.TRACK] */
+	/* TLB tracking [M td_epoch; ABI §1.1 MEM.TRACK] */
 	uint64_t td_epoch;
 	uint32_t refcount[2]; /* vCPUs running in epoch (td_epoch & 1) and the previous one */
 

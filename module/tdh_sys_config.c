@@ -12,7 +12,7 @@
  * Which LPs must have done LP.INIT:
  *  - 1.5.01: every LP of the platform (num_init_lps == num_lps), else
  *    SYS_CONFIG_NOT_PENDING.
- *  - LATEST: LP.INIT is allowed later (seed 002), so some LPs may legitimately be offline
+ *  - LATEST: LP.INIT is allowed later [ABI §11.3], so some LPs may legitimately be offline
  *    and uninitialised now. tdxsim requires LP.INIT on the calling LP only, and reports
  *    its absence with the same SYS_CONFIG_NOT_PENDING. This is an inference: no source
  *    read shows the newer module's rule.

@@ -6,9 +6,9 @@
  * When it is accepted depends on the module revision:
  *  - 1.5.01: only in SYSINIT_DONE, i.e. before SYS.CONFIG; every LP of the platform must
  *    do it before SYS.CONFIG can run.
- *  - newer modules (seed 002: "we relaxed TDH.SYS.LP.INIT to be called after TDX module
- *    initialization"): also in SYSCONFIG_DONE and SYS_READY, so that a CPU coming online
- *    later can be initialised from the hotplug path.
+ *  - newer modules: also in SYSCONFIG_DONE and SYS_READY, so that a CPU coming online
+ *    later can be initialised from the hotplug path: requiring every present CPU up front
+ *    did not work with CPU hotplug or SMT being switched off [ABI §11.3].
  */
 #include "module.h"
 

@@ -21,7 +21,7 @@
  * Which module revision to behave as, where revisions differ.
  *
  * TDX_MODULE_LATEST (the default): TDH.SYS.LP.INIT is accepted after the module is
- *   configured and ready, so CPUs can come online later (seed 002); TDH.SYS.CONFIG then
+ *   configured and ready, so CPUs can come online later [ABI §7, §11.3]; TDH.SYS.CONFIG then
  *   requires LP.INIT on the calling LP only; MAX_VCPUS_PER_TD is answered.
  * TDX_MODULE_1_5_01: the rules of the 1.5.01 source: LP.INIT only in SYSINIT_DONE, and
  *   SYS.CONFIG only once every LP of the platform has done LP.INIT.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * vmm/msr_filter.c - the MSR filter and the per-vCPU MSR values. Only MSRs the TDX module
- * does not virtualise itself reach the VMM (facts §5: "#VE for VMM-emulated MSRs"), so the
+ * does not virtualise itself reach the VMM [ABI §5], so the
  * store is small: a linear array is enough.
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Port I/O (seed 000): the size-explicit backends of the BUILDIO accessors. */
+/* Port I/O [ABI §11.1]: the size-explicit backends of the BUILDIO accessors. */
 #include "tdxguest/io.h"
 
 enum tdx_io_path tdx_io_path;

@@ -2,7 +2,7 @@
 /*
  * tdx/args.h - the register block for SEAMCALL, TDCALL and TDVMCALL.
  *
- * One struct carries both the inputs and the outputs of a call (seed 004):
+ * One struct carries both the inputs and the outputs of a call [ABI §11.5]:
  * the caller fills the argument registers, the call overwrites them with
  * the results. RAX is not here: it holds the leaf on the way in and the
  * completion status on the way out, and is passed/returned separately.

@@ -243,8 +243,7 @@
  *                                       0x6000000200000000 (module adds fatal, bit 61);
  *   NON_RECOVERABLE_TD_WRONG_APIC_MODE: Linux 0x6000000700000000, module
  *                                       0xE000000700000000 (module adds error, bit 63).
- * (The facts file says both differ by bit 61; for WRONG_APIC_MODE it is
- * bit 63.) The module side of tdxsim returns the 1.5.01 values above.
+ * [ABI §4]. The module side of tdxsim returns the 1.5.01 values above.
  * Host code written like Linux may compare against these (names ours) or,
  * better, test bits with tdx_status_is_non_recoverable().
  */

@@ -6,8 +6,10 @@
  * and <stddef.h>, so guest code built with -ffreestanding
  * -mgeneral-regs-only can include it.
  *
- * The facts come from /work/shared/reference/tdx-abi-facts.md (Intel TDX
- * module 1.5.01 source, Linux, the GHCI); each header cites its sources.
+ * The facts and their public sources (Intel TDX module 1.5.01 source, Linux,
+ * the GHCI, Intel's specifications) are in docs/TDX-ABI.md, whose legend
+ * explains the citations: [ABI §N] is its section N, [M ...] the module
+ * source, [L ...] Linux.
  */
 #ifndef TDX_TDX_H
 #define TDX_TDX_H

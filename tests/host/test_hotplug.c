@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDX's hotplug callbacks (seed 002): a CPU onlined after tdx_enable() is LP.INIT'ed
+ * TDX's hotplug callbacks [ABI §11.3]: a CPU onlined after tdx_enable() is LP.INIT'ed
  * before any TDX user's callback runs on it; a failing LP.INIT refuses the CPU; the last
  * online CPU of a package cannot go offline while TDX is on.
  *

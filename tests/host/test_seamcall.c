@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The SEAMCALL wrappers: errno mapping and messages (seed 004), the RND_NO_ENTROPY retry,
+ * The SEAMCALL wrappers: errno mapping and messages [ABI §7, §11.5], the RND_NO_ENTROPY retry,
  * SEAMCALL without VMXON (#UD: -EACCES), without a module (VMfailInvalid: -ENODEV), with
  * TDX off in the BIOS (#GP: -EOPNOTSUPP), and the opcode and the gate giving the same
  * results.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tdxguest/io.h - port I/O of the guest runtime (seed 000).
+ * tdxguest/io.h - port I/O of the guest runtime [ABI §11.1].
  *
  * One set of accessors, built by BUILDIO with the access size passed explicitly. Each goes
  * one of two ways, chosen at run time with tdx_io_path:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tdxguest/mmio.h - MMIO accessors (seed 003).
+ * tdxguest/mmio.h - MMIO accessors [ABI §11.4].
  *
  * addr is a guest address of a shared GPA (__va(gpa | tdx_shared_mask())). Two paths, chosen
  * at run time with tdx_mmio_path:
