@@ -34,10 +34,18 @@ struct vmm_image {
 	uint64_t low_gpa, high_gpa; /* [low, high) of the ELF's pages */
 };
 
-/* A whole file into a malloc'ed buffer (*buf, *len). 0 or -errno. */
+/*
+ * elf.c: a whole regular file into a malloc'ed buffer (*buf, *len). 0 or -errno: -EISDIR for
+ * a directory, -EINVAL for anything else that is not a regular file, -EFBIG above 2 GiB.
+ */
 int vmm_read_file(const char *path, uint8_t **buf, size_t *len);
-
-/* Read and lay out a guest ELF with the reset page. 0 or -errno with a message. */
+/*
+ * Whether the ELF in buf is a tdxsim guest (vmm/elf.c: an x86-64 static PIE with relative
+ * relocations only, every segment inside the file and the image's 1 GiB). 0, or -ENOEXEC with
+ * "PATH: the reason" in @err.
+ */
+int vmm_elf_check(const char *path, const uint8_t *buf, size_t len, char *err, size_t errlen);
+/* Read, check and lay out a guest ELF with the reset page. 0 or -errno with a message. */
 int vmm_image_load(const char *path, struct vmm_image *img, char *err, size_t errlen);
 void vmm_image_free(struct vmm_image *img);
 
