@@ -703,6 +703,19 @@ uint64_t md_tdh_vp_rdwr(uint64_t *regs, unsigned int version, unsigned int lp, b
 		status = TDX_TDCX_NUM_INCORRECT;
 		goto put;
 	}
+	/*
+	 * Only an initialised vCPU (READY; DISABLED for reads) may be associated: anything else
+	 * is VCPU_STATE_INCORRECT, so VP.INIT's own association is never a second one [M
+	 * helpers.c check_and_associate_vcpu].
+	 */
+	{
+		uint8_t st = __atomic_load_n(&v.vp->state, __ATOMIC_ACQUIRE);
+
+		if (st != VCPU_READY && !(st == VCPU_DISABLED && !write)) {
+			status = TDX_VCPU_STATE_INCORRECT;
+			goto put;
+		}
+	}
 	/* The vCPU becomes associated with this LP, as by VP.ENTER [M check_and_associate_vcpu]. */
 	if (!__atomic_compare_exchange_n(&v.vp->assoc_lp, &none, (int32_t)lp, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {

@@ -146,13 +146,29 @@ uint64_t td_teardown(struct test_td *td)
 	}
 	for (size_t i = 0; i < pages.n && !s; i++)
 		s = reclaim(pages.pa[i], td->hkid);
+	/*
+	 * The control pages the module lists (a page may sit at PA 0, which the test's arrays
+	 * cannot tell from "none"), then those the test recorded; reclaim() passes over a page
+	 * that is the host's already.
+	 */
 	for (unsigned int v = 0; v < td->nr_vcpus && !s; v++) {
+		const struct tdvps *vp = tdvps_of(td->tdvpr[v]);
+		const struct pamt_entry *e = pamt_entry_get(td->tdvpr[v], PT_4KB);
+		unsigned int n = e && e->pt == PT_TDVPR ? vp->num_tdcx : 0;
+		uint64_t listed[TD_VP_MAX_TDCX];
+
+		for (unsigned int i = 0; i < n && i < TD_VP_MAX_TDCX; i++)
+			listed[i] = vp->tdcx_pa[i];
+		for (unsigned int i = 0; i < n && i < TD_VP_MAX_TDCX && !s; i++)
+			s = reclaim(listed[i], td->hkid);
 		for (unsigned int i = 0; i < TD_VP_MAX_TDCX && !s; i++)
 			if (td->vp_tdcx[v][i])
 				s = reclaim(td->vp_tdcx[v][i], td->hkid);
 		if (!s)
 			s = reclaim(td->tdvpr[v], td->hkid);
 	}
+	for (unsigned int i = 0; i < tdr->num_tdcx && i < MAX_TDCS_PAGES && !s; i++)
+		s = reclaim(tdr->tdcx_pa[i], td->hkid);
 	for (unsigned int i = 0; i < 6 && !s; i++)
 		if (td->tdcx[i])
 			s = reclaim(td->tdcx[i], td->hkid);

@@ -16,6 +16,7 @@
 
 #include "td.h"
 #include "td_harness.h"
+#include "tdx/pi.h"
 
 #define ID_NUM_VCPUS	   0x9010000200000001ULL
 #define ID_NUM_ASSOC_VCPUS 0x9010000200000002ULL
@@ -148,7 +149,8 @@ static void test_tdh_vp_init_tdcx_count(void **state)
 /*
  * TDH.VP.INIT associates the vCPU with the LP it runs on [M associate_vcpu_initial]: a
  * VP.FLUSH there right after it succeeds, elsewhere it is VCPU_NOT_ASSOCIATED; VP.RD on
- * another LP is VCPU_ASSOCIATED until the flush.
+ * another LP is VCPU_ASSOCIATED until the flush. Before VP.INIT, VP.RD/WR cannot associate
+ * it (VCPU_STATE_INCORRECT), so the count of associated vCPUs stays right.
  */
 static void test_tdh_vp_init_associates(void **state)
 {
@@ -160,6 +162,14 @@ static void test_tdh_vp_init_associates(void **state)
 	td_with_max_vcpus(&td, 8);
 	v = vp_create(&td, TD_VP_TDCX);
 	assert_int_equal(tdvps_of(td.tdvpr[v])->assoc_lp, -1);
+	/* before VP.INIT, VP.RD/WR may not associate it [M check_and_associate_vcpu] */
+	a = (struct tdx_module_args){.rcx = td.tdvpr[v], .rdx = ID_ASSOC_LPID};
+	assert_int_equal(td_call_on(0, TDH_VP_RD, &a), TDX_VCPU_STATE_INCORRECT);
+	a = (struct tdx_module_args){
+		.rcx = td.tdvpr[v], .rdx = TDVPS_VMCS_POSTED_INTR_NV, .r8 = 0xF2, .r9 = 0xFFFF};
+	assert_int_equal(td_call_on(0, TDH_VP_WR, &a), TDX_VCPU_STATE_INCORRECT);
+	assert_int_equal(tdvps_of(td.tdvpr[v])->assoc_lp, -1);
+	assert_int_equal(mng_rd(td.tdr, ID_NUM_ASSOC_VCPUS), 0);
 	a = (struct tdx_module_args){.rcx = td.tdvpr[v], .rdx = 0x1234};
 	assert_int_equal(td_call_on(1, TDH_VP_INIT, &a), TDX_SUCCESS);
 	assert_int_equal(a.rcx, td.tdvpr[v]);
