@@ -315,6 +315,9 @@ static void params_write(void)
 		memcpy(hva(PARAMS_PA(i)), &p[i], sizeof(p[i]));
 }
 
+/* The machine after bring-up: restored before every input. */
+static struct tdx_module_snapshot *fresh;
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct machine_config cfg;
@@ -332,6 +335,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	td_code_page(code, vmcall_loop, vmcall_loop_end);
 	memcpy(hva(TD_SOURCE_PA), code, sizeof(code));
 	params_write();
+	/* Every input starts from this state (module/snapshot.c). */
+	if (tdx_module_snapshot_take(&fresh) < 0) {
+		fprintf(stderr, "seamcall_seq: snapshot failed\n");
+		exit(1);
+	}
 	return 0;
 }
 
@@ -391,8 +399,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_input in = {data, size};
 
 	nr_trace = 0;
-	/* Deterministic per input: CACHE.WB's progress is the only state that outlives a TD. */
-	tdh_phymem_cache_wb_reset();
+	/* Exactly the state after bring-up: module, CACHE.WB progress, memory, hidden pages. */
+	if (tdx_module_snapshot_restore(fresh) < 0)
+		finding("snapshot restore failed", NULL);
 	while (in.n && nr_trace < MAX_CALLS)
 		one_call(&in);
 	/* Replaying one input with FUZZ_TRACE=1 shows what it did. */

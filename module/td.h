@@ -200,6 +200,8 @@ uint64_t sept_arch_level_info(uint64_t e, unsigned int level);
 struct td_window *module_window_create(unsigned int gpaw);
 void module_window_destroy(struct td_window *w);
 void module_windows_destroy_all(void);
+/* TD windows the module holds (snapshot.c). */
+unsigned int module_windows_count(void);
 /* Make the TD window match a leaf: map MAPPED pages, unmap anything else. */
 void sept_sync_window(struct tdcs *tdcs, uint64_t gpa, unsigned int level, uint64_t e);
 
@@ -380,6 +382,9 @@ uint64_t tdg_mr_verifyreport(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs
 
 /* PHYMEM.CACHE.WB's per-package progress, cleared at module load. */
 void tdh_phymem_cache_wb_reset(void);
+size_t tdh_phymem_cache_wb_state_size(void);
+void tdh_phymem_cache_wb_state_save(void *buf);
+void tdh_phymem_cache_wb_state_load(const void *buf);
 
 /* Poison notifier: a host write hit a TD page (td_exit.c). */
 void td_poison_notify(uint64_t hpa);

@@ -52,6 +52,15 @@ void module_windows_destroy_all(void)
 		td_window_destroy(atomic_exchange(&windows[i], NULL));
 }
 
+unsigned int module_windows_count(void)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < TD_WINDOW_MAX; i++)
+		n += atomic_load(&windows[i]) != NULL;
+	return n;
+}
+
 struct td_window *tdx_module_td_window(uint64_t tdr_pa)
 {
 	const struct pamt_entry *e;

@@ -36,6 +36,22 @@ void tdh_phymem_cache_wb_reset(void)
 	cache_wb_test_interrupts = 0;
 }
 
+/* The progress of every package, for module snapshots (snapshot.c). */
+size_t tdh_phymem_cache_wb_state_size(void)
+{
+	return sizeof(wbt);
+}
+
+void tdh_phymem_cache_wb_state_save(void *buf)
+{
+	memcpy(buf, wbt, sizeof(wbt));
+}
+
+void tdh_phymem_cache_wb_state_load(const void *buf)
+{
+	memcpy(wbt, buf, sizeof(wbt));
+}
+
 static bool interrupt_pending(void)
 {
 	unsigned int n = __atomic_load_n(&cache_wb_test_interrupts, __ATOMIC_RELAXED);

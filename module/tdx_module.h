@@ -161,4 +161,18 @@ int tdx_pamt_check(char *buf, size_t buflen);
  */
 int tdx_sept_check(char *buf, size_t buflen);
 
+/*
+ * Snapshots (module/snapshot.c; tests and fuzzers, not Intel's): the module's state, every
+ * package's CACHE.WB progress and the machine's physical memory (phys_snapshot_take) at a
+ * quiescent point, while no TD window exists (-EBUSY otherwise). A restore puts all of it
+ * back in place and destroys the TD windows created since, so that the module is exactly as
+ * at the snapshot: the next SEAMCALL cannot tell it from the state it was taken from.
+ * 0 or -errno.
+ */
+struct tdx_module_snapshot;
+int tdx_module_snapshot_take(struct tdx_module_snapshot **out);
+int tdx_module_snapshot_restore(const struct tdx_module_snapshot *s);
+void tdx_module_snapshot_free(struct tdx_module_snapshot *s);
+uint64_t tdx_module_snapshot_bytes(const struct tdx_module_snapshot *s); /* memory held */
+
 #endif

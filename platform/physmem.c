@@ -439,3 +439,233 @@ uint64_t phys_resident_bytes(void)
 		return 0;
 	return (uint64_t)st.st_blocks * 512;
 }
+
+/* ------------------------------------------------------------------------------------------
+ * Snapshots (fuzzers: every input starts from the same machine). The memfd's allocated
+ * extents are found with SEEK_DATA/SEEK_HOLE, so a snapshot costs what is resident, not the
+ * size of RAM; a restore punches what was allocated since, writes back what differs, and
+ * hides/unhides pages until the hidden set is the snapshot's.
+ */
+
+struct phys_extent {
+	uint64_t start, end;
+	uint8_t *data; /* end - start bytes (snapshot extents only) */
+};
+
+struct phys_snapshot {
+	struct phys_extent *ext;
+	size_t nr_ext;
+	uint64_t *hidden; /* sorted */
+	size_t nr_hidden;
+};
+
+/* Room for element n of *v (cap elements of size each); on failure *v is freed. */
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	*cap = *cap ? 2 * *cap : 64;
+	p = realloc(*v, *cap * size);
+	if (!p) {
+		free(*v);
+		*v = NULL;
+		return -ENOMEM;
+	}
+	*v = p;
+	return 0;
+}
+
+/* The memfd's allocated extents, sorted; *out is malloc'ed (NULL when none). */
+static int extents_list(struct phys_extent **out, size_t *nr)
+{
+	struct phys_extent *v = NULL;
+	size_t n = 0, cap = 0;
+	off_t pos = 0, data, hole;
+
+	for (;;) {
+		data = lseek(plat.memfd, pos, SEEK_DATA);
+		if (data < 0 || (uint64_t)data >= plat.top)
+			break;
+		hole = lseek(plat.memfd, data, SEEK_HOLE);
+		if (hole < 0 || (uint64_t)hole > plat.top)
+			hole = (off_t)plat.top;
+		if (grow((void **)&v, &cap, n, sizeof(*v)))
+			return -ENOMEM;
+		v[n++] = (struct phys_extent){(uint64_t)data, (uint64_t)hole, NULL};
+		pos = hole;
+	}
+	if (data < 0 && errno != ENXIO) {
+		free(v);
+		return -errno;
+	}
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+/* The pages of a pagemap that are set, sorted; *out is malloc'ed. */
+static int pagemap_list(const struct pagemap *m, uint64_t **out, size_t *nr)
+{
+	uint64_t *v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t c = 0; c < m->nr_chunks; c++) {
+		_Atomic uint64_t *words = atomic_load(&m->chunks[c]);
+
+		for (size_t w = 0; words && w < CHUNK_WORDS; w++) {
+			uint64_t bits = atomic_load(&words[w]);
+
+			while (bits) {
+				unsigned int b = (unsigned int)__builtin_ctzll(bits);
+
+				bits &= bits - 1;
+				if (grow((void **)&v, &cap, n, sizeof(*v)))
+					return -ENOMEM;
+				v[n++] = ((uint64_t)c << CHUNK_SHIFT) +
+					 (((uint64_t)w * 64 + b) << PAGE_SHIFT);
+			}
+		}
+	}
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+void phys_snapshot_free(struct phys_snapshot *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nr_ext; i++)
+		free(s->ext[i].data);
+	free(s->ext);
+	free(s->hidden);
+	free(s);
+}
+
+int phys_snapshot_take(struct phys_snapshot **out)
+{
+	struct phys_snapshot *s;
+	uint64_t *poisoned;
+	size_t nr_poisoned;
+	int ret;
+
+	if (!pm.ready)
+		return -ENODEV;
+	ret = pagemap_list(&pm.poisoned, &poisoned, &nr_poisoned);
+	if (ret)
+		return ret;
+	free(poisoned);
+	/* A poisoned page's host copy is private anonymous memory the memfd does not hold. */
+	if (nr_poisoned)
+		return -EBUSY;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	ret = extents_list(&s->ext, &s->nr_ext);
+	if (!ret)
+		ret = pagemap_list(&pm.hidden, &s->hidden, &s->nr_hidden);
+	for (size_t i = 0; !ret && i < s->nr_ext; i++) {
+		struct phys_extent *e = &s->ext[i];
+
+		e->data = malloc(e->end - e->start);
+		if (!e->data)
+			ret = -ENOMEM;
+		else
+			memcpy(e->data, plat.seam + e->start, e->end - e->start);
+	}
+	if (ret) {
+		phys_snapshot_free(s);
+		return ret;
+	}
+	*out = s;
+	return 0;
+}
+
+/* Bytes of RAM the snapshot holds. */
+uint64_t phys_snapshot_bytes(const struct phys_snapshot *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; s && i < s->nr_ext; i++)
+		n += s->ext[i].end - s->ext[i].start;
+	return n;
+}
+
+/* The hidden set back to the snapshot's; a poisoned page that stays hidden reads zeros again. */
+static int hidden_restore(const struct phys_snapshot *s)
+{
+	uint64_t *now;
+	size_t nr_now, i = 0, j = 0;
+	int ret = pagemap_list(&pm.hidden, &now, &nr_now);
+
+	while (!ret && (i < nr_now || j < s->nr_hidden)) {
+		if (j == s->nr_hidden || (i < nr_now && now[i] < s->hidden[j])) {
+			ret = phys_unhide(now[i++]);
+		} else if (i == nr_now || s->hidden[j] < now[i]) {
+			ret = phys_hide(s->hidden[j++]);
+		} else {
+			uint64_t hpa = now[i];
+
+			i++, j++;
+			page_lock(hpa);
+			if (pagemap_test(&pm.poisoned, hpa)) {
+				ret = map_zero_page(hpa);
+				if (!ret)
+					pagemap_set(&pm.poisoned, hpa, false);
+			}
+			page_unlock(hpa);
+		}
+	}
+	free(now);
+	return ret;
+}
+
+int phys_snapshot_restore(const struct phys_snapshot *s)
+{
+	struct phys_extent *now;
+	size_t nr_now, j = 0;
+	int ret;
+
+	if (!pm.ready)
+		return -ENODEV;
+	ret = hidden_restore(s);
+	if (!ret)
+		ret = extents_list(&now, &nr_now);
+	if (ret)
+		return ret;
+	/* What is allocated now outside the snapshot's extents goes back to a hole. */
+	for (size_t i = 0; !ret && i < nr_now; i++) {
+		uint64_t pos = now[i].start;
+
+		while (!ret && pos < now[i].end) {
+			uint64_t end = now[i].end;
+
+			while (j < s->nr_ext && s->ext[j].end <= pos)
+				j++;
+			if (j < s->nr_ext && s->ext[j].start <= pos) {
+				pos = s->ext[j].end; /* written back below */
+				continue;
+			}
+			if (j < s->nr_ext && s->ext[j].start < end)
+				end = s->ext[j].start;
+			ret = punch(pos, end - pos);
+			pos = end;
+		}
+	}
+	free(now);
+	/* The snapshot's pages: those that differ are written back (a hole reads as zeros and
+	 * is allocated by the comparison, as it was at the snapshot). */
+	for (size_t i = 0; !ret && i < s->nr_ext; i++) {
+		const struct phys_extent *e = &s->ext[i];
+
+		for (uint64_t off = 0; off < e->end - e->start; off += PAGE_SIZE) {
+			uint8_t *va = plat.seam + e->start + off;
+
+			if (memcmp(va, e->data + off, PAGE_SIZE))
+				memcpy(va, e->data + off, PAGE_SIZE);
+		}
+	}
+	return ret;
+}

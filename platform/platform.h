@@ -202,6 +202,18 @@ uint64_t phys_resident_bytes(void);
 /* Called (with the page's HPA) when a host write poisons a hidden page; set by the module. */
 void phys_set_poison_notifier(void (*fn)(uint64_t hpa));
 
+/*
+ * A snapshot of physical memory: every allocated page's contents and the hidden set (not
+ * allowed while a page is poisoned: -EBUSY). phys_snapshot_restore() brings contents,
+ * residency (a page never written since is a hole again) and the hidden set back to it, at a
+ * quiescent point (nothing else touches memory meanwhile). 0 or -errno.
+ */
+struct phys_snapshot;
+int phys_snapshot_take(struct phys_snapshot **out);
+int phys_snapshot_restore(const struct phys_snapshot *s);
+void phys_snapshot_free(struct phys_snapshot *s);
+uint64_t phys_snapshot_bytes(const struct phys_snapshot *s); /* RAM held, bytes */
+
 /* ------------------------------------------------------------------------------------------
  * TD address windows. A TD sees private GPA g at base + g and shared GPA g at base + W + g,
  * W = 2^TD_WINDOW_GPA_BITS. The base is 2W-aligned, so guest code finds it from its own RIP.
