@@ -39,7 +39,8 @@ static void usage_run(FILE *f)
 		"                  [--trace FILE] [--seamcall gate|insn] [--timeout SECONDS] "
 		"[--quiet]\n\n"
 		"Boot the machine, bring the TDX module up, build a TD from GUEST.elf and run it.\n"
-		"The guest's serial output goes to stdout, the summary to stderr; the exit status\n"
+		"The guest's serial output goes to stdout and its serial input (COM1) comes from\n"
+		"stdin; the summary goes to stderr; the exit status\n"
 		"is the guest's, 126 when the TD stopped without one (fatal error, fault, no\n"
 		"progress), 124 on --timeout, 130/143 on SIGINT/SIGTERM (docs/VMM.md).\n\n"
 		"  --vcpus N        vCPUs (default 1); vCPUs other than 0 park in the reset page\n"
@@ -186,6 +187,7 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 	vmm_td_config_default(&o->cfg);
 	o->cfg.attributes = VMM_ATTR_SEPT_VE_DISABLE;
 	o->cfg.no_outside_interrupts = true; /* a TD whose vCPUs all halt stops (vmm.h) */
+	o->cfg.serial_stdin = true;	     /* COM1 receives stdin */
 	o->machine = "laptop";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

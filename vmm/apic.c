@@ -14,6 +14,7 @@
 
 #include "host/page_alloc.h"
 #include "vmm/apic.h"
+#include "vmm/devices.h"
 #include "vmm_internal.h"
 
 /* ------------------------------------------------------------------------------------------
@@ -143,6 +144,41 @@ static bool all_halted_locked(struct vmm_td *td)
 	return true;
 }
 
+/* COM1's input can still raise its interrupt (tdxsim run: stdin, not at EOF, RX armed). */
+static bool serial_can_wake(struct vmm_td *td)
+{
+	return td->uart && uart16550_input_can_interrupt(td->uart);
+}
+
+/* Every vCPU halted and nothing can wake them: stop the TD, naming @vc's RIP. */
+static void stop_all_halted(struct vmm_vcpu *vc)
+{
+	char where[192];
+
+	vmm_vcpu_rip_words(vc, where, sizeof(where));
+	vmm_vcpu_stopf(vc, VMM_STOP_NO_PROGRESS, 0, 0,
+		       "vCPU %u: no progress: all %u vCPUs halted, no interrupt pending and "
+		       "none can come; this one halted at RIP %s",
+		       vc->index, vc->td->nr_vcpus, where);
+}
+
+/* The input ended while every vCPU was halted: no halt will check again, so this does. */
+void vmm_apic_serial_input_ended(void *opaque)
+{
+	struct vmm_td *td = opaque;
+	struct vmm_vcpu *first = NULL;
+
+	pthread_mutex_lock(&td->lock);
+	if (td->cfg.no_outside_interrupts && td->started && all_halted_locked(td)) {
+		for (unsigned int v = 0; v < td->nr_vcpus && !first; v++)
+			if (!atomic_load(&td->vcpus[v].done))
+				first = &td->vcpus[v];
+	}
+	pthread_mutex_unlock(&td->lock);
+	if (first)
+		stop_all_halted(first);
+}
+
 /*
  * Block the vCPU thread until something is posted for it or the TD stops (or, with
  * no_outside_interrupts, stop the TD when this was the last vCPU that could post anything). The "interrupts
@@ -163,16 +199,9 @@ void vmm_apic_hlt(void *opaque, bool irq_blocked)
 	atomic_store(&vc->apic.halted, true);
 	atomic_thread_fence(memory_order_seq_cst);
 	pthread_mutex_lock(&td->lock);
-	if (td->cfg.no_outside_interrupts && all_halted_locked(td)) {
-		char where[192];
-
+	if (td->cfg.no_outside_interrupts && !serial_can_wake(td) && all_halted_locked(td)) {
 		pthread_mutex_unlock(&td->lock);
-		vmm_vcpu_rip_words(vc, where, sizeof(where));
-		vmm_vcpu_stopf(
-			vc, VMM_STOP_NO_PROGRESS, 0, 0,
-			"vCPU %u: no progress: all %u vCPUs halted, no interrupt pending and "
-			"none can come; this one halted at RIP %s",
-			vc->index, td->nr_vcpus, where);
+		stop_all_halted(vc);
 		pthread_mutex_lock(&td->lock);
 	}
 	while (!atomic_load(&td->stop) && !pi_pending(vc->apic.pid))

@@ -51,6 +51,11 @@ void vmm_apic_post(struct vmm_td *td, unsigned int vcpu, uint8_t vector);
 
 /* TDVMCALL ops: Instruction.HLT, WRMSR of the x2APIC range, the GetQuote notification. */
 void vmm_apic_hlt(void *opaque, bool irq_blocked);
+/*
+ * COM1's input ended (EOF on stdin): with no_outside_interrupts, a TD whose vCPUs all halt
+ * waiting for it can never wake, and stops (VMM_STOP_NO_PROGRESS).
+ */
+void vmm_apic_serial_input_ended(void *opaque);
 uint64_t vmm_apic_wrmsr(void *opaque, uint32_t msr, uint64_t value);
 void vmm_apic_event_notify(void *opaque, unsigned int vcpu, uint8_t vector);
 

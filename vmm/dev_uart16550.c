@@ -4,10 +4,22 @@
  * (LSR.THRE | LSR.TEMT); received bytes come from a queue the embedder fills. Register
  * semantics follow the National Semiconductor PC16550D datasheet; defaults where it leaves
  * things to the board (MSR with CTS, DSR and DCD asserted) follow QEMU's serial model.
+ *
+ * Input from a file descriptor (uart16550_attach_input; `tdxsim run` gives stdin): a reader
+ * thread polls the descriptor and a wake-up pipe, reads only as much as the receive queue
+ * has room for (so nothing is dropped: a pipe's writer waits), and ends at EOF or an error,
+ * after which the guest simply finds no more data (LSR.DR clear). Detaching writes the pipe
+ * and joins the thread, so a blocked read never holds up the TD's teardown.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vmm/devices.h"
 
@@ -26,6 +38,16 @@ struct uart16550 {
 	void *sink_opaque;
 	uart_irq_t irq;
 	void *irq_opaque;
+	/* Input from a descriptor (uart16550_attach_input). */
+	pthread_t in_thread;
+	bool in_attached;
+	int in_fd, in_wake[2];
+	bool in_stop;		  /* under bus->pio.lock */
+	pthread_cond_t in_room;	  /* the queue has room, or in_stop; with bus->pio.lock */
+	atomic_bool in_live;	  /* attached and not at EOF */
+	atomic_bool rx_irq_armed; /* IER.RDI and MCR.OUT2: received data raises the line */
+	void (*in_ended)(void *opaque);
+	void *in_opaque;
 };
 
 static void uart_stdout_sink(void *opaque, const char *buf, size_t len)
@@ -68,6 +90,8 @@ static uint8_t uart_rx_pop(struct uart16550 *u)
 	c = u->rx[u->rx_head];
 	u->rx_head = (u->rx_head + 1) % sizeof(u->rx);
 	u->rx_count--;
+	if (u->in_attached)
+		pthread_cond_signal(&u->in_room);
 	return c;
 }
 
@@ -88,6 +112,7 @@ static void uart_update_irq(struct uart16550 *u)
 	/* OUT2 gates the interrupt line to the PIC on PC boards. */
 	bool level = !(uart_iir(u) & UART_IIR_NO_INT) && (u->mcr & UART_MCR_OUT2);
 
+	atomic_store(&u->rx_irq_armed, (u->ier & UART_IER_RDI) && (u->mcr & UART_MCR_OUT2));
 	if (level != u->irq_level) {
 		u->irq_level = level;
 		if (u->irq)
@@ -163,8 +188,11 @@ static void uart_write_ier(struct uart16550 *u, uint8_t v)
 
 static void uart_write_fcr(struct uart16550 *u, uint8_t v)
 {
-	if (v & UART_FCR_CLEAR_RCVR)
+	if (v & UART_FCR_CLEAR_RCVR) {
 		u->rx_head = u->rx_count = 0;
+		if (u->in_attached)
+			pthread_cond_signal(&u->in_room);
+	}
 	/* CLEAR_XMIT: nothing is ever waiting to be sent. Bits 1-2 self-clear. */
 	u->fcr = v & 0xC9;
 }
@@ -274,10 +302,115 @@ size_t uart16550_push_input(struct uart16550 *u, const void *buf, size_t len)
 	return n;
 }
 
+/* Push all of buf, waiting for room; false when asked to stop first. */
+static bool uart_input_push_all(struct uart16550 *u, const uint8_t *buf, size_t len)
+{
+	pthread_mutex_lock(&u->bus->pio.lock);
+	while (len && !u->in_stop) {
+		size_t n = 0;
+
+		while (n < len && u->rx_count < sizeof(u->rx))
+			uart_rx_push(u, buf[n++]);
+		if (n)
+			uart_update_irq(u);
+		buf += n;
+		len -= n;
+		if (len)
+			pthread_cond_wait(&u->in_room, &u->bus->pio.lock);
+	}
+	len = u->in_stop;
+	pthread_mutex_unlock(&u->bus->pio.lock);
+	return !len;
+}
+
+static void *uart_input_thread(void *arg)
+{
+	struct uart16550 *u = arg;
+	uint8_t buf[512];
+
+	for (;;) {
+		struct pollfd p[2] = {{.fd = u->in_fd, .events = POLLIN},
+				      {.fd = u->in_wake[0], .events = POLLIN}};
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents)
+			return NULL; /* detached: not the end of the input */
+		if (!p[0].revents)
+			continue;
+		n = read(u->in_fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break; /* EOF, or an error: no more input either way */
+		if (!uart_input_push_all(u, buf, (size_t)n))
+			return NULL;
+	}
+	atomic_store(&u->in_live, false);
+	if (u->in_ended)
+		u->in_ended(u->in_opaque);
+	return NULL;
+}
+
+int uart16550_attach_input(struct uart16550 *u, int fd, void (*ended)(void *opaque), void *opaque)
+{
+	int ret;
+
+	if (u->in_attached)
+		return -EBUSY;
+	if (pipe2(u->in_wake, O_CLOEXEC))
+		return -errno;
+	u->in_fd = fd;
+	u->in_stop = false;
+	u->in_ended = ended;
+	u->in_opaque = opaque;
+	pthread_cond_init(&u->in_room, NULL);
+	atomic_store(&u->in_live, true);
+	u->in_attached = true;
+	ret = pthread_create(&u->in_thread, NULL, uart_input_thread, u);
+	if (ret) {
+		u->in_attached = false;
+		atomic_store(&u->in_live, false);
+		pthread_cond_destroy(&u->in_room);
+		close(u->in_wake[0]);
+		close(u->in_wake[1]);
+		return -ret;
+	}
+	return 0;
+}
+
+void uart16550_detach_input(struct uart16550 *u)
+{
+	if (!u->in_attached)
+		return;
+	pthread_mutex_lock(&u->bus->pio.lock);
+	u->in_stop = true;
+	pthread_cond_broadcast(&u->in_room);
+	pthread_mutex_unlock(&u->bus->pio.lock);
+	while (write(u->in_wake[1], "x", 1) < 0 && errno == EINTR)
+		;
+	pthread_join(u->in_thread, NULL);
+	close(u->in_wake[0]);
+	close(u->in_wake[1]);
+	pthread_cond_destroy(&u->in_room);
+	atomic_store(&u->in_live, false);
+	u->in_attached = false;
+}
+
+bool uart16550_input_can_interrupt(struct uart16550 *u)
+{
+	return atomic_load(&u->in_live) && atomic_load(&u->rx_irq_armed);
+}
+
 void uart16550_destroy(struct uart16550 *u)
 {
 	if (!u)
 		return;
+	uart16550_detach_input(u);
 	uart16550_flush(u);
 	bus_unregister(&u->bus->pio, u->base);
 	free(u);

@@ -79,9 +79,23 @@ struct uart16550 *uart16550_create(struct vmm_bus *bus, uint16_t base, uart_sink
 void uart16550_set_irq(struct uart16550 *u, uart_irq_t irq, void *opaque);
 /* Queue input bytes for the guest; returns how many fitted. */
 size_t uart16550_push_input(struct uart16550 *u, const void *buf, size_t len);
+/*
+ * Feed the receiver from @fd (a reader thread; the descriptor stays the caller's): bytes
+ * are queued as the queue has room, none dropped. At EOF or a read error the reader ends
+ * and calls @ended(@opaque) (may be NULL) from its thread; the guest then finds no data.
+ * 0, -EBUSY (attached already) or -errno.
+ */
+int uart16550_attach_input(struct uart16550 *u, int fd, void (*ended)(void *opaque), void *opaque);
+/* Stop and join the reader (a blocked read included); nothing when not attached. */
+void uart16550_detach_input(struct uart16550 *u);
+/*
+ * Whether input can still raise the interrupt line: the reader is attached and not at EOF,
+ * and the guest enabled the receive interrupt (IER.RDI) and the line (MCR.OUT2).
+ */
+bool uart16550_input_can_interrupt(struct uart16550 *u);
 /* Hand a partial line to the sink now. */
 void uart16550_flush(struct uart16550 *u);
-/* Flushes, unregisters and frees. */
+/* Detaches the input, flushes, unregisters and frees. */
 void uart16550_destroy(struct uart16550 *u);
 
 /* ---- PCI (dev_pci.c) ---- */

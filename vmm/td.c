@@ -410,6 +410,18 @@ static void serial_stdout(void *opaque, const char *buf, size_t len)
 	fflush(stdout);
 }
 
+/*
+ * COM1's interrupt line: a rising edge posts VMM_UART_IRQ_VECTOR to vCPU 0 (there is no
+ * interrupt controller: the vector of legacy IRQ 4 as a PC's PIC maps it). The line is
+ * level-triggered: it stays up while received data waits, so a handler reads until LSR.DR
+ * is clear, as Linux's serial8250 does.
+ */
+static void uart_irq(void *opaque, bool level)
+{
+	if (level)
+		vmm_td_post_interrupt(opaque, 0, VMM_UART_IRQ_VECTOR);
+}
+
 static int devices_create(struct vmm_td *td)
 {
 	if (vmm_bus_init(&td->bus))
@@ -424,6 +436,13 @@ static int devices_create(struct vmm_td *td)
 	td->quoter = quote_signer_new();
 	if (!td->uart || !td->pci || !td->testdev || !td->poweroff)
 		return -ENOMEM;
+	uart16550_set_irq(td->uart, uart_irq, td);
+	if (td->cfg.serial_stdin) {
+		int ret = uart16550_attach_input(td->uart, STDIN_FILENO,
+						 vmm_apic_serial_input_ended, td);
+		if (ret)
+			return ret;
+	}
 	td->tvtd = (struct tdvmcall_td){
 		.gpaw = td->gpaw,
 		.bus = &td->bus,
@@ -864,6 +883,8 @@ void vmm_td_destroy(struct vmm_td *td)
 
 	if (!td)
 		return;
+	if (td->uart)
+		uart16550_detach_input(td->uart); /* its end-of-input check looks at the vCPUs */
 	leaked = teardown(td);
 	if (leaked && td->cfg.trace_file)
 		vmm_trace(td, "\"teardown\":\"%u pages not reclaimed\"", leaked);

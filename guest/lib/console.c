@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Serial console on COM1; the formatting is format.c's. */
+/* Serial console on COM1, output (input: console_in.c); the formatting is format.c's. */
 #include "tdxguest/console.h"
 #include "tdxguest/io.h"
 

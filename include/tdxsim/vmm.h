@@ -28,6 +28,9 @@
 #define VMM_MAX_VCPUS	   64
 #define VMM_DEFAULT_MEMORY (64ULL << 20)
 
+/* COM1's interrupt, posted to vCPU 0: legacy IRQ 4 as a PC's PIC maps it (docs/VMM.md). */
+#define VMM_UART_IRQ_VECTOR 0x24
+
 /* Boot options for the guest, in its initial RCX (docs/GUEST.md). */
 #define VMM_BOOT_OPTS_MAGIC	   0x54445853ULL
 #define VMM_BOOT_OPT_IO_TDVMCALL   (1ULL << 0) /* port I/O by direct TDVMCALL, not #VE */
@@ -68,6 +71,11 @@ struct vmm_td_config {
 	uint64_t boot_opts; /* VMM_BOOT_OPT_*; the magic is added by the VMM */
 	vmm_serial_fn serial;
 	void *serial_opaque;
+	/*
+	 * COM1's receiver reads this process's stdin (a reader thread, ended at EOF and joined
+	 * at vmm_td_destroy); false: the guest never receives anything.
+	 */
+	bool serial_stdin;
 	/* SEAMCALL through the machine's gate (fast) or the trapping opcode. */
 	bool seamcall_gate;
 	/*

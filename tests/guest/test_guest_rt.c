@@ -2,9 +2,10 @@
 /*
  * The guest runtime's own services in a real TD (guests built with the SDK, run on the real
  * module through the VMM library): tdx_printf's formats (printf_guest.c), the #VE handler's
- * page-crossing check of MMIO (split_guest.c), constructors and destructors (ctor_guest.c).
+ * page-crossing check of MMIO (split_guest.c), constructors and destructors (ctor_guest.c),
+ * serial input from stdin through `tdxsim run` (echo_guest.c).
  *
- * Arguments: printf_guest.elf split_guest.elf ctor_guest.elf
+ * Arguments: printf_guest.elf split_guest.elf ctor_guest.elf echo_guest.elf tdxsim
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +24,7 @@
 #include "tests/guest/printf_cases.h"
 #include "tests/support/vmm_machine.h"
 
-static const char *printf_elf, *split_elf, *ctor_elf;
+static const char *printf_elf, *split_elf, *ctor_elf, *echo_elf, *tdxsim;
 
 /* Build @elf with @nr_vcpus and the boot options; its serial output goes to @serial. */
 static struct vmm_td *create(const char *elf, unsigned nr_vcpus, uint64_t boot_opts,
@@ -224,21 +225,108 @@ static void test_constructors(void **state)
 	expect_ctor(2, "main: Pabcdm\nfini_array[1]\n", 6);
 }
 
+/*
+ * `tdxsim run` with stdin piped into COM1: @input through `printf` into the echo guest (or
+ * /dev/null when NULL). Returns tdxsim's status; in @out its stdout (the guest's serial
+ * output), or its stderr with @err.
+ */
+static int run_echo(const char *input, bool err, char *out, size_t cap)
+{
+	const char *redir = err ? "2>&1 >/dev/null" : "2>/dev/null";
+	char cmd[1024];
+
+	if (input)
+		snprintf(cmd, sizeof(cmd), "printf '%s' | %s run %s --quiet %s", input, tdxsim,
+			 echo_elf, redir);
+	else
+		snprintf(cmd, sizeof(cmd), "%s run %s --quiet </dev/null %s", tdxsim, echo_elf,
+			 redir);
+	return vmm_command(cmd, out, cap);
+}
+
+/* Whole lines, a 'q' ends it: exactly the bytes echoed, nothing left to read after it. */
+static void test_serial_input(void **state)
+{
+	static char out[16384];
+
+	(void)state;
+	assert_int_equal(run_echo("hello\\nworld\\n\\001\\377 q", false, out, sizeof(out)), 0);
+	assert_string_equal(out, "echo: ready\nhello\nworld\n\001\377 \nafter q: -1 -1 -1\n"
+				 "bye 15\n");
+}
+
+/* More than the UART's receive queue (4096) in one go: none of it dropped. */
+static void test_serial_input_long(void **state)
+{
+	static char out[16384], want[16384], cmd[1024];
+	size_t len;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd),
+		 "{ head -c 10000 /dev/zero | tr '\\000' x; printf q; } | %s run %s --quiet "
+		 "2>/dev/null",
+		 tdxsim, echo_elf);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 0);
+	len = (size_t)snprintf(want, sizeof(want), "echo: ready\n");
+	memset(want + len, 'x', 10000);
+	snprintf(want + len + 10000, sizeof(want) - len - 10000,
+		 "\nafter q: -1 -1 -1\nbye 10000\n");
+	assert_string_equal(out, want);
+}
+
+/*
+ * EOF before the 'q' (and stdin /dev/null): what came is echoed, then the guest waits in
+ * tdx_getc() for input that cannot come, and the TD stops (no progress, status 126) instead
+ * of waiting for ever.
+ */
+static void expect_eof(const char *input, const char *echoed)
+{
+	static char out[16384];
+	char want[256];
+	const char *stop = "tdxsim: TD stopped: no progress - vCPU 0: no progress: all 1 vCPUs "
+			   "halted, no interrupt pending and none can come; this one halted at "
+			   "RIP 0x";
+
+	assert_int_equal(run_echo(input, false, out, sizeof(out)), 126);
+	snprintf(want, sizeof(want), "echo: ready\n%s", echoed);
+	assert_string_equal(out, want);
+	assert_int_equal(run_echo(input, true, out, sizeof(out)), 126);
+	if (!strstr(out, stop) || !strstr(out, "= echo_guest.elf+0x") ||
+	    !strstr(out, " <tdx_safe_halt+0x"))
+		fail_msg("stderr \"%s\", want \"%s...\"", out, stop);
+}
+
+static void test_serial_input_eof(void **state)
+{
+	(void)state;
+	expect_eof("abc", "abc");
+	expect_eof(NULL, "");
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_printf),		cmocka_unit_test(test_mmio_no_split),
-		cmocka_unit_test(test_mmio_split_load), cmocka_unit_test(test_mmio_split_store),
+		cmocka_unit_test(test_printf),
+		cmocka_unit_test(test_mmio_no_split),
+		cmocka_unit_test(test_mmio_split_load),
+		cmocka_unit_test(test_mmio_split_store),
 		cmocka_unit_test(test_constructors),
+		cmocka_unit_test(test_serial_input),
+		cmocka_unit_test(test_serial_input_long),
+		cmocka_unit_test(test_serial_input_eof),
 	};
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s printf_guest.elf split_guest.elf ctor_guest.elf\n",
+	if (argc != 6) {
+		fprintf(stderr,
+			"usage: %s printf_guest.elf split_guest.elf ctor_guest.elf echo_guest.elf "
+			"tdxsim\n",
 			argv[0]);
 		return 2;
 	}
 	printf_elf = argv[1];
 	split_elf = argv[2];
 	ctor_elf = argv[3];
+	echo_elf = argv[4];
+	tdxsim = argv[5];
 	return cmocka_run_group_tests(tests, vmm_machine_setup, vmm_machine_teardown);
 }

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: MIT
-/* The 16550 UART at 0x3F8: every register, line-buffered output, input, loopback, IRQ. */
+/*
+ * The 16550 UART at 0x3F8: every register, line-buffered output, input, loopback, IRQ, and
+ * input from a file descriptor (the reader thread `tdxsim run` feeds from stdin).
+ */
 #include <errno.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -217,6 +223,104 @@ static void test_iir_and_irq(void **state)
 	assert_int_equal(f->irq_changes, 4);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static atomic_int ended_calls;
+
+static void ended_fn(void *opaque)
+{
+	assert_ptr_equal(opaque, &ended_calls);
+	atomic_fetch_add(&ended_calls, 1);
+}
+
+/*
+ * More than the receive queue holds, from a pipe: every byte arrives in order (the reader
+ * waits for room instead of dropping), then EOF ends the reader once, after which the
+ * receiver is empty and stays so. Loops are bounded (30 s) so a broken reader fails.
+ */
+static void test_input_fd(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t data[UART16550_RX_QUEUE + 2000], got[sizeof(data)];
+	size_t n = 0;
+	double limit = now_s() + 30;
+	int p[2];
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	assert_int_equal(pipe(p), 0);
+	atomic_store(&ended_calls, 0);
+	assert_int_equal(uart16550_attach_input(f->u, p[0], ended_fn, &ended_calls), 0);
+	assert_int_equal(uart16550_attach_input(f->u, p[0], ended_fn, &ended_calls), -EBUSY);
+	assert_int_equal(write(p[1], data, sizeof(data)), (ssize_t)sizeof(data));
+	while (n < sizeof(data) && now_s() < limit) {
+		if (pio_in(&f->vb, COM1 + UART_LSR, 1) & UART_LSR_DR)
+			got[n++] = (uint8_t)pio_in(&f->vb, COM1 + UART_RBR, 1);
+	}
+	assert_int_equal(n, sizeof(data));
+	assert_memory_equal(got, data, sizeof(data));
+	assert_int_equal(atomic_load(&ended_calls), 0);
+	close(p[1]);
+	while (!atomic_load(&ended_calls) && now_s() < limit)
+		usleep(1000);
+	assert_int_equal(atomic_load(&ended_calls), 1);
+	assert_int_equal(pio_in(&f->vb, COM1 + UART_LSR, 1), 0x60);
+	assert_int_equal(pio_in(&f->vb, COM1 + UART_RBR, 1), 0);
+	assert_false(uart16550_input_can_interrupt(f->u));
+	uart16550_detach_input(f->u);
+	assert_int_equal(atomic_load(&ended_calls), 1);
+	close(p[0]);
+}
+
+/*
+ * The receive interrupt from the reader's bytes (IER.RDI with OUT2), whether input can
+ * still interrupt, and a detach while the reader is blocked with no data and no EOF: it
+ * returns, without calling the end-of-input callback.
+ */
+static void test_input_fd_irq_detach(void **state)
+{
+	struct fixture *f = *state;
+	double limit = now_s() + 30;
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	atomic_store(&ended_calls, 0);
+	assert_int_equal(uart16550_attach_input(f->u, p[0], ended_fn, &ended_calls), 0);
+	assert_false(uart16550_input_can_interrupt(f->u)); /* the guest has not armed it */
+	pio_out(&f->vb, COM1 + UART_MCR, 1, UART_MCR_OUT2);
+	pio_out(&f->vb, COM1 + UART_IER, 1, UART_IER_RDI);
+	assert_true(uart16550_input_can_interrupt(f->u));
+	assert_false(f->irq_level);
+	assert_int_equal(write(p[1], "z", 1), 1);
+	while (!(pio_in(&f->vb, COM1 + UART_LSR, 1) & UART_LSR_DR) && now_s() < limit)
+		usleep(1000);
+	assert_true(f->irq_level);
+	assert_int_equal(pio_in(&f->vb, COM1 + UART_IIR, 1), UART_IIR_RDI);
+	assert_int_equal(pio_in(&f->vb, COM1 + UART_RBR, 1), 'z');
+	assert_false(f->irq_level);
+	uart16550_detach_input(f->u); /* the reader is in poll() */
+	assert_false(uart16550_input_can_interrupt(f->u));
+	assert_int_equal(atomic_load(&ended_calls), 0);
+	/* detached: a later write is not read */
+	assert_int_equal(write(p[1], "y", 1), 1);
+	usleep(10000);
+	assert_int_equal(pio_in(&f->vb, COM1 + UART_LSR, 1), 0x60);
+	/* attached again, it reads on */
+	assert_int_equal(uart16550_attach_input(f->u, p[0], ended_fn, &ended_calls), 0);
+	while (!(pio_in(&f->vb, COM1 + UART_LSR, 1) & UART_LSR_DR) && now_s() < limit)
+		usleep(1000);
+	assert_int_equal(pio_in(&f->vb, COM1 + UART_RBR, 1), 'y');
+	uart16550_detach_input(f->u);
+	close(p[1]);
+	close(p[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +330,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mcr_msr_scr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_input_and_fcr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iir_and_irq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_input_fd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_input_fd_irq_detach, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
