@@ -316,6 +316,10 @@ void td_inject_exception(struct cpu_regs *ctx, struct tdvps *vp, uint8_t vector,
 void td_cpuid_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
 void td_msr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
 void td_msr_init(struct tdvps *vp);
+/* td_cr.c: CR0/CR4 masks, shadows and initial values, DR6/DR7, XCR0 (TDH.VP.INIT). */
+void td_cr_init(struct tdvps *vp, const struct tdcs *tdcs);
+void td_cr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
+void td_xsetbv(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
 /* The virtual APIC and posted interrupts (td_apic.c). */
 void td_vapic_reset(struct tdvps *vp);
 /* Take posted interrupts and deliver the highest one the guest can take now. */

@@ -174,6 +174,9 @@ static void exit_insn(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_
 	case EXIT_REASON_PCONFIG:
 		td_inject_ve(ctx, vp, ti->exit_reason, 0, 0, 0, ti->insn_len, 0);
 		return;
+	case EXIT_REASON_XSETBV:
+		td_xsetbv(ctx, vp, ti);
+		return;
 	default:
 		td_inject_exception(ctx, vp, X86_TRAP_UD, false, 0);
 	}
@@ -282,7 +285,15 @@ static const exit_fn exit_handlers[] = {
 	[TRAP_EXCEPTION] = exit_exception,
 	[TRAP_TRIPLE_FAULT] = exit_triple_fault,
 	[TRAP_MACHINE_CHECK] = exit_machine_check,
+	[TRAP_CR] = td_cr_exit,
 };
+
+/* Stops for an instruction the module may complete (RIP past it, no exception). */
+static bool insn_stop(enum trap_kind k)
+{
+	return k == TRAP_TDCALL || k == TRAP_CPUID || k == TRAP_RDMSR || k == TRAP_WRMSR ||
+	       k == TRAP_INSN || k == TRAP_CR;
+}
 
 void td_guest_event(struct cpu_regs *ctx, const struct trap_info *ti)
 {
@@ -296,7 +307,19 @@ void td_guest_event(struct cpu_regs *ctx, const struct trap_info *ti)
 				      0, 0, 0);
 		return;
 	}
+	bool step = (ctx->rflags & X86_EFLAGS_TF) && insn_stop(ti->kind);
+	uint64_t next = ti->insn_rip + ti->insn_len;
+
 	exit_handlers[ti->kind](ctx, vp, ti);
+	/*
+	 * The instruction completed with TF set: the single-step #DB comes after it, before any
+	 * interrupt [M advance_guest_rip sets the pending debug exception BS]; after a
+	 * TDG.VP.VMCALL it comes when TDH.VP.ENTER resumes the guest.
+	 */
+	if (step && td_current_vp() == vp && ctx->rip == next)
+		guest_single_step(ctx, &vp->cpu);
+	else if (step && td_current_vp() != vp && vp->cpu.regs.rip == next)
+		vp->cpu.pending_step = true;
 	/* Back to guest code (no TD exit): a pending virtual interrupt may be due. */
 	if (td_current_vp() == vp)
 		td_vapic_deliver(ctx, vp);

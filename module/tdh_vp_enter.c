@@ -83,6 +83,10 @@ uint64_t tdh_vp_enter(uint64_t *regs, unsigned int version, unsigned int lp)
 	/* The TDR is pinned by the vCPU's pages; only the TDVPR stays locked while it runs. */
 	page_put(&v.tdr);
 	lp_world_enter(ctx, &v.vp->cpu);
+	if (v.vp->cpu.pending_step) { /* a TDCALL completed under TF before the exit */
+		v.vp->cpu.pending_step = false;
+		guest_single_step(ctx, &v.vp->cpu);
+	}
 	/* Posted interrupts are processed on VM entry [SDM 30.6]; one may be delivered now. */
 	td_vapic_deliver(ctx, v.vp);
 	return TDX_SUCCESS;

@@ -71,6 +71,7 @@ uint64_t tdh_vp_init(uint64_t *regs, unsigned int version, unsigned int lp)
 	g->xstate = phys_seam_va(v.vp->tdcx_pa[TDVPS_XSTATE_TDCX]);
 	xstate_reset(g->xstate);
 	td_msr_init(v.vp);
+	td_cr_init(v.vp, v.tdcs);
 	v.vp->x2apic_id = version ? (uint32_t)x2apic_id : v.vp->vcpu_index;
 	v.vp->state = VCPU_READY;
 	__atomic_store_n(&v.vp->assoc_lp, (int32_t)lp, __ATOMIC_RELEASE);

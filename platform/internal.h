@@ -52,6 +52,7 @@ struct lp {
 	_Atomic bool in_guest;
 	struct guest_cpu *guest;  /* the vCPU running (or last run) here */
 	struct cpu_regs host_ctx; /* host context saved by lp_world_enter */
+	bool gate_step;		  /* a guest's gate call came with TF set (trap.c) */
 
 	/* Work queue */
 	pthread_mutex_t lock;

@@ -296,6 +296,13 @@ enum trap_kind {
 	TRAP_EXCEPTION, /* an exception the guest's IDT must take (e.g. #MC) */
 	TRAP_TRIPLE_FAULT, /* an exception that could be delivered neither as itself nor as #DF */
 	/*
+	 * MOV to CR0/CR4 that changes a bit the module owns (guest_cpu.cr0_mask/cr4_mask
+	 * differs from the read shadow): the VM exit for a control-register access [SDM vol. 3C
+	 * 26.1.3]. exit_qual in the VMX layout: bits 3:0 the CR, 5:4 the access type (0 = MOV
+	 * to CR), 11:8 the source GPR; cr_value the value the guest wrote.
+	 */
+	TRAP_CR,
+	/*
 	 * The machine cannot go on with this guest faithfully (a fault of tdxsim's, already
 	 * reported on stderr, e.g. a rewritten CPUID it has no record of): the module stops
 	 * the TD as for a machine check.
@@ -327,6 +334,9 @@ struct trap_info {
 	bool has_error_code;
 	uint64_t error_code;
 	uint64_t cr2;
+	/* TRAP_CR */
+	uint64_t exit_qual;
+	uint64_t cr_value;
 	/* TRAP_INTR */
 	bool timer;
 	bool kick; /* lp_kick() asked for this stop (an IPI without a vector) */
@@ -341,7 +351,19 @@ struct guest_cpu {
 	uint16_t gdt_limit;
 	bool vif;	 /* virtual RFLAGS.IF (CLI/STI, interrupt gates, IRETQ) */
 	bool sti_shadow; /* STI set vif: interrupts wait until the next instruction is done */
+	/*
+	 * Control registers as the guest set them. CR0 and CR4 work as under VMX: the bits set in
+	 * cr0_mask/cr4_mask (the guest/host masks, set by the module) read as in cr0_shadow/
+	 * cr4_shadow, and a MOV that would change one of them is a TRAP_CR stop for the module;
+	 * the other bits are the guest's, written with the CPU's own checks (switch.c).
+	 */
 	uint64_t cr0, cr2, cr3, cr4;
+	uint64_t cr0_mask, cr0_shadow, cr4_mask, cr4_shadow;
+	uint64_t xcr0; /* what XSETBV set (XGETBV runs natively and reads the host's XCR0) */
+	/* DR0-DR3 in dr[0..3], DR6 in dr[6], DR7 in dr[7] (MOV DR); dr[4], dr[5] unused */
+	uint64_t dr[8];
+	/* A single-step #DB (DR6.BS) owed to the guest when it next runs (after a TD exit). */
+	bool pending_step;
 	uint64_t gs_base, kernel_gs_base;
 	struct td_window *window;
 	/*
@@ -396,6 +418,29 @@ struct guest_cpu *lp_current_guest(void);
 #define GUEST_IRET_SS 0
 int guest_deliver(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, bool has_error,
 		  uint64_t error_code);
+
+/*
+ * Debug exceptions as the CPU reports them in DR6 [SDM vol. 3B 18.2.3]: DR6 reads with
+ * bits 4-11 and 17-31 set and bit 12 clear; BD, BS, BT and RTM (active low) change.
+ */
+#define DR6_BD	     (1ULL << 13)
+#define DR6_BS	     (1ULL << 14)
+#define DR6_FIXED_1  0xFFFE0FF0ULL
+#define DR6_VOLATILE 0x0001E00FULL
+#define DR6_RESET    0xFFFF0FF0ULL
+#define DR7_GD	     (1ULL << 13)
+#define DR7_FIXED_1  0x400ULL
+#define DR7_VOLATILE 0xFFFF2BFFULL
+#define DR7_RESET    0x400ULL
+/*
+ * An instruction the module or the virtual CPU completed for the guest while RFLAGS.TF was
+ * set: the single-step trap the CPU would take after it, #DB with DR6.BS set, RIP at the
+ * next instruction [SDM vol. 3B 18.3.1.4]. Escalates like any exception.
+ */
+void guest_single_step(struct cpu_regs *ctx, struct guest_cpu *g);
+/* The same, without the escalation: deliver an exception, then #DF, then the module's
+ * triple-fault stop. */
+void guest_raise(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, uint64_t error_code);
 
 /* Ask the current LP's guest to exit as soon as possible (an IPI), from any thread. */
 int lp_kick(unsigned int lp);

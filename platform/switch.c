@@ -193,13 +193,6 @@ void guest_raise(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, uint
  * Virtual CPU instructions
  */
 
-static uint64_t *gpr_of(struct cpu_regs *ctx, const ZydisDecodedOperand *op)
-{
-	int n = zydis_gpr_number(op->reg.value);
-
-	return n < 0 ? NULL : &ctx->gpr[n];
-}
-
 /* Effective address of a memory operand (segment overrides other than GS are flat). */
 static uint64_t effective_address(const struct cpu_regs *ctx, const struct guest_cpu *g,
 				  const ZydisDecodedInstruction *in, const ZydisDecodedOperand *op)
@@ -217,22 +210,6 @@ static uint64_t effective_address(const struct cpu_regs *ctx, const struct guest
 	if (op->mem.segment == ZYDIS_REGISTER_GS)
 		ea += g->gs_base;
 	return ea;
-}
-
-static uint64_t *control_register(struct guest_cpu *g, ZydisRegister r)
-{
-	switch (r) {
-	case ZYDIS_REGISTER_CR0:
-		return &g->cr0;
-	case ZYDIS_REGISTER_CR2:
-		return &g->cr2;
-	case ZYDIS_REGISTER_CR3:
-		return &g->cr3;
-	case ZYDIS_REGISTER_CR4:
-		return &g->cr4;
-	default:
-		return NULL;
-	}
 }
 
 /* LIDT/LGDT: a 10-byte pseudo-descriptor, limit then base. */
@@ -268,29 +245,179 @@ static int store_descriptor_table(struct guest_cpu *g, uint64_t ea, bool idt)
 	return guest_write(ea, d, sizeof(d));
 }
 
-static int emulate_mov_cr(struct cpu_regs *ctx, struct guest_cpu *g, const ZydisDecodedOperand *ops)
+/* CR0 and CR4 bits the CPU itself checks on a MOV [SDM vol. 3A 2.5, vol. 2B MOV CR]. */
+#define CR0_ET	  (1ULL << 4)
+#define CR0_WP	  (1ULL << 16)
+#define CR0_PG	  (1ULL << 31)
+#define CR4_DE	  (1ULL << 3)
+#define CR4_PAE	  (1ULL << 5)
+#define CR4_LA57  (1ULL << 12)
+#define CR4_PCIDE (1ULL << 17)
+#define CR4_CET	  (1ULL << 23)
+
+/* What a MOV from CR0/CR4 reads: the guest's bits, and the read shadow where the mask is set. */
+static uint64_t cr_read(uint64_t real, uint64_t mask, uint64_t shadow)
+{
+	return (real & ~mask) | (shadow & mask);
+}
+
+static void raise_in(struct trap_info *ti, uint8_t vector, bool has_error)
+{
+	ti->kind = TRAP_EXCEPTION;
+	ti->vector = vector;
+	ti->has_error_code = has_error;
+	ti->error_code = 0;
+}
+
+/*
+ * MOV to CR0/CR4 of a value that leaves the module's bits as the read shadow has them: the
+ * CPU writes it after its own checks for a 64-bit guest (PG and PAE stay set, LA57 cannot
+ * change, PCIDE needs CR3[11:0] = 0, CET needs WP). Any other value is the module's
+ * (TRAP_CR), as a VM exit would be. Returns 0, VCPU_EXIT or VCPU_EXCEPTION (#GP(0)).
+ */
+static int mov_to_cr(struct guest_cpu *g, unsigned int cr, unsigned int gpr, uint64_t v,
+		     struct trap_info *ti)
+{
+	uint64_t mask = cr == 0 ? g->cr0_mask : g->cr4_mask;
+	uint64_t shadow = cr == 0 ? g->cr0_shadow : g->cr4_shadow;
+
+	if ((v ^ shadow) & mask) {
+		ti->kind = TRAP_CR;
+		ti->exit_qual = cr | (uint64_t)gpr << 8; /* access type 0: MOV to CR */
+		ti->cr_value = v;
+		return VCPU_EXIT;
+	}
+	/* The module's bits keep their real values (the guest sees the shadow). */
+	if (cr == 0) {
+		v = (v & ~mask) | (g->cr0 & mask);
+		if (!(v & CR0_PG) || (!(v & CR0_WP) && (g->cr4 & CR4_CET))) {
+			raise_in(ti, 13, true);
+			return VCPU_EXCEPTION;
+		}
+		g->cr0 = v | CR0_ET; /* ET is hardwired to 1 */
+		return 0;
+	}
+	v = (v & ~mask) | (g->cr4 & mask);
+	if (!(v & CR4_PAE) || ((v ^ g->cr4) & CR4_LA57) ||
+	    ((v & CR4_PCIDE) && !(g->cr4 & CR4_PCIDE) && (g->cr3 & 0xFFF)) ||
+	    ((v & CR4_CET) && !(g->cr0 & CR0_WP))) {
+		raise_in(ti, 13, true);
+		return VCPU_EXCEPTION;
+	}
+	g->cr4 = v;
+	return 0;
+}
+
+static int emulate_mov_cr(struct cpu_regs *ctx, struct guest_cpu *g, const ZydisDecodedOperand *ops,
+			  struct trap_info *ti)
 {
 	bool to_cr = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
 		     ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_CONTROL;
 	const ZydisDecodedOperand *crop = to_cr ? &ops[0] : &ops[1];
 	const ZydisDecodedOperand *gop = to_cr ? &ops[1] : &ops[0];
-	uint64_t *cr = control_register(g, crop->reg.value);
-	uint64_t *r = gpr_of(ctx, gop);
+	int n = zydis_gpr_number(gop->reg.value);
+	uint64_t *r = n < 0 ? NULL : &ctx->gpr[n];
 
 	if (!r)
 		return -EINVAL;
-	if (crop->reg.value == ZYDIS_REGISTER_CR8) {
+	switch (crop->reg.value) {
+	case ZYDIS_REGISTER_CR0:
+		if (to_cr)
+			return mov_to_cr(g, 0, (unsigned int)n, *r, ti);
+		*r = cr_read(g->cr0, g->cr0_mask, g->cr0_shadow);
+		return 0;
+	case ZYDIS_REGISTER_CR4:
+		if (to_cr)
+			return mov_to_cr(g, 4, (unsigned int)n, *r, ti);
+		*r = cr_read(g->cr4, g->cr4_mask, g->cr4_shadow);
+		return 0;
+	case ZYDIS_REGISTER_CR2:
+	case ZYDIS_REGISTER_CR3:
+		if (to_cr)
+			*(crop->reg.value == ZYDIS_REGISTER_CR2 ? &g->cr2 : &g->cr3) = *r;
+		else
+			*r = crop->reg.value == ZYDIS_REGISTER_CR2 ? g->cr2 : g->cr3;
+		return 0;
+	case ZYDIS_REGISTER_CR8:
 		if (!to_cr)
 			*r = 0; /* no virtual TPR: every priority is open */
 		return 0;
+	default:
+		raise_in(ti, 6, false); /* CR1, CR5-7, CR9-15 */
+		return VCPU_EXCEPTION;
 	}
-	if (!cr)
+}
+
+/*
+ * MOV to/from DR0-DR7 [SDM vol. 2B MOV DR, vol. 3B 18.2]: DR7.GD makes any of them a #DB
+ * fault with DR6.BD (GD cleared for the handler); DR4/DR5 alias DR6/DR7 unless CR4.DE,
+ * then #UD like DR8-15; DR6/DR7 take no bits above 31 (#GP(0)) and keep their fixed bits.
+ * Only the values are kept: a breakpoint a guest sets in DR7 never fires.
+ */
+static int emulate_mov_dr(struct cpu_regs *ctx, struct guest_cpu *g, const ZydisDecodedOperand *ops,
+			  struct trap_info *ti)
+{
+	bool to_dr = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		     ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
+	const ZydisDecodedOperand *drop = to_dr ? &ops[0] : &ops[1];
+	const ZydisDecodedOperand *gop = to_dr ? &ops[1] : &ops[0];
+	int n = zydis_gpr_number(gop->reg.value);
+	int dr = (int)(drop->reg.value - ZYDIS_REGISTER_DR0);
+
+	if (n < 0)
 		return -EINVAL;
-	if (to_cr)
-		*cr = *r;
+	if (dr > 7 || ((dr == 4 || dr == 5) && (g->cr4 & CR4_DE))) {
+		raise_in(ti, 6, false);
+		return VCPU_EXCEPTION;
+	}
+	if (g->dr[7] & DR7_GD) {
+		g->dr[6] |= DR6_BD;
+		g->dr[7] &= ~DR7_GD;
+		raise_in(ti, 1, false);
+		return VCPU_EXCEPTION;
+	}
+	if (dr == 4 || dr == 5)
+		dr += 2;
+	if (!to_dr) {
+		ctx->gpr[n] = g->dr[dr];
+		return 0;
+	}
+	if (dr >= 6 && (ctx->gpr[n] >> 32)) {
+		raise_in(ti, 13, true);
+		return VCPU_EXCEPTION;
+	}
+	if (dr == 6)
+		g->dr[6] = (ctx->gpr[n] & DR6_VOLATILE) | DR6_FIXED_1;
+	else if (dr == 7)
+		g->dr[7] = (ctx->gpr[n] & DR7_VOLATILE) | DR7_FIXED_1;
 	else
-		*r = *cr;
+		g->dr[dr] = ctx->gpr[n];
 	return 0;
+}
+
+/* LMSW: CR0 bits 3:0 from the operand; PE can be set, never cleared [SDM vol. 2A LMSW]. */
+static int emulate_lmsw(struct cpu_regs *ctx, struct guest_cpu *g,
+			const ZydisDecodedInstruction *in, const ZydisDecodedOperand *op)
+{
+	uint16_t v;
+
+	if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		int n = zydis_gpr_number(op->reg.value);
+
+		if (n < 0)
+			return -EINVAL;
+		v = (uint16_t)ctx->gpr[n];
+	} else if (guest_read(&v, effective_address(ctx, g, in, op), sizeof(v))) {
+		return -EFAULT;
+	}
+	g->cr0 = (g->cr0 & ~0xEULL) | (v & 0xE) | (g->cr0 & 1) | (v & 1);
+	return 0;
+}
+
+void guest_single_step(struct cpu_regs *ctx, struct guest_cpu *g)
+{
+	g->dr[6] |= DR6_BS;
+	guest_raise(ctx, g, 1, 0);
 }
 
 /*
@@ -364,10 +491,12 @@ static int emulate_iretq(struct cpu_regs *ctx, struct guest_cpu *g)
  * advanced), -EFAULT when a memory operand faulted (a #PF was raised), -EINVAL when it is
  * not an instruction the virtual CPU completes.
  */
-int vcpu_emulate(struct cpu_regs *ctx, struct guest_cpu *g, const uint8_t *bytes, size_t avail)
+int vcpu_emulate(struct cpu_regs *ctx, struct guest_cpu *g, const uint8_t *bytes, size_t avail,
+		 struct trap_info *ti)
 {
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	bool step = ctx->rflags & X86_EFLAGS_TF; /* TF as the instruction starts */
 	int ret = 0;
 
 	if (decode_operands(bytes, avail, &in, ops))
@@ -381,8 +510,11 @@ int vcpu_emulate(struct cpu_regs *ctx, struct guest_cpu *g, const uint8_t *bytes
 		break;
 	case ZYDIS_MNEMONIC_IRETQ:
 		ret = emulate_iretq(ctx, g);
-		if (ret == 1)
-			return 0; /* RIP is the frame's */
+		if (ret == 1) {
+			if (step) /* RIP is the frame's */
+				guest_single_step(ctx, g);
+			return 0;
+		}
 		break;
 	case ZYDIS_MNEMONIC_LIDT:
 	case ZYDIS_MNEMONIC_LGDT:
@@ -395,7 +527,22 @@ int vcpu_emulate(struct cpu_regs *ctx, struct guest_cpu *g, const uint8_t *bytes
 					     in.mnemonic == ZYDIS_MNEMONIC_SIDT);
 		break;
 	case ZYDIS_MNEMONIC_MOV:
-		ret = emulate_mov_cr(ctx, g, ops);
+		if (ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+		    ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER)
+			return -EINVAL;
+		if (ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_DEBUG ||
+		    ZydisRegisterGetClass(ops[1].reg.value) == ZYDIS_REGCLASS_DEBUG)
+			ret = emulate_mov_dr(ctx, g, ops, ti);
+		else if (ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_CONTROL ||
+			 ZydisRegisterGetClass(ops[1].reg.value) == ZYDIS_REGCLASS_CONTROL)
+			ret = emulate_mov_cr(ctx, g, ops, ti);
+		else
+			return -EINVAL;
+		if (ret == VCPU_EXIT || ret == VCPU_EXCEPTION)
+			return ret;
+		break;
+	case ZYDIS_MNEMONIC_LMSW:
+		ret = emulate_lmsw(ctx, g, &in, &ops[0]);
 		break;
 	case ZYDIS_MNEMONIC_SWAPGS: {
 		uint64_t t = g->gs_base;
@@ -422,6 +569,8 @@ int vcpu_emulate(struct cpu_regs *ctx, struct guest_cpu *g, const uint8_t *bytes
 	if (ret)
 		return -EINVAL;
 	ctx->rip += in.length;
+	if (step)
+		guest_single_step(ctx, g);
 	return 0;
 }
 

@@ -302,8 +302,10 @@ static void classify_insn(struct lp *lp, struct cpu_regs *ctx, struct trap_info 
 	if (n && decode_guest_insn(ctx, ti, b, n) == 0 && ti->kind != TRAP_NONE)
 		return;
 	if (n) {
-		int r = vcpu_emulate(ctx, lp->guest, b, n);
+		int r = vcpu_emulate(ctx, lp->guest, b, n, ti);
 
+		if (r == VCPU_EXIT || r == VCPU_EXCEPTION)
+			return; /* ti says what: a stop for the module, or the guest's exception */
 		if (r == 0 || r == -EFAULT) {
 			if (r == -EFAULT)
 				guest_raise(ctx, lp->guest, 14, 0);
@@ -341,6 +343,8 @@ static void classify_signal(struct lp *lp, int sig, const siginfo_t *si, const u
 	case SIGTRAP:
 		ti->kind = TRAP_EXCEPTION;
 		ti->vector = (uint8_t)(trapno == 3 ? 3 : 1);
+		if (ti->vector == 1 && si->si_code == TRAP_TRACE)
+			lp->guest->dr[6] |= DR6_BS; /* the CPU's single step, as DR6 reports it */
 		break;
 	default: /* SIGBUS: alignment check, or memory that is gone: a machine check */
 		ti->kind = TRAP_EXCEPTION;
@@ -449,6 +453,19 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
 	void *home = lp ? lp->xstate : NULL;
 
 	atomic_fetch_add_explicit(&plat.traps, 1, memory_order_relaxed);
+	if (sig == SIGTRAP && uc->uc_mcontext.gregs[REG_TRAPNO] == 1 && lp && !lp->in_dispatch &&
+	    rip == (uintptr_t)tdxsim_gate_entry && atomic_load(&lp->in_guest)) {
+		/*
+		 * A guest's gate call executed with TF set: the step traps before the gate's first
+		 * instruction. The call is the TDCALL instruction, whose single step comes after it
+		 * completes (td_guest_event): run the gate without TF and give TF back to the
+		 * TDCALL's context in the dispatcher.
+		 */
+		uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)X86_EFLAGS_TF;
+		lp->gate_step = true;
+		errno = saved_errno;
+		return;
+	}
 	if (world_frame && atomic_load(&lp->in_guest))
 		guest_trap(lp, sig, si, uc);
 	else
@@ -515,6 +532,10 @@ struct lp *tdxsim_gate_dispatch(struct lp *lp)
 			.insn_len = TDXSIM_GATE_CALL_LEN,
 		};
 		vcpu_shadow_end(ctx, lp->guest);
+		if (lp->gate_step) {
+			lp->gate_step = false;
+			ctx->rflags |= X86_EFLAGS_TF;
+		}
 		guest_event(lp, ctx, &ti);
 	} else {
 		host_seamcall(lp, ctx, TDXSIM_GATE_CALL_LEN);

@@ -21,32 +21,14 @@ __asm__(".text\n"
 	"\toutb %al, $0x80\n" /* #VE while the first one's info is unread: #DF */
 	"\tud2\n");
 
-/* A copy of the runtime's IDT (its stubs, 16 bytes a vector) with vector 20 re-pointed. */
-extern const char tdx_exc_stubs[];
-static u8 idt[32 * 16] __attribute__((aligned(16)));
-
-static void set_gate(unsigned int v, u64 h, u16 cs)
-{
-	u64 d[2];
-
-	d[0] = (h & 0xFFFF) | ((u64)cs << 16) | (0x8EULL << 40) | ((h & 0xFFFF0000ULL) << 32);
-	d[1] = h >> 32;
-	memcpy(idt + 16 * v, d, sizeof(d));
-}
+/* A copy of the runtime's IDT with vector 20 re-pointed. */
+static u64 idt[32 * 2] __attribute__((aligned(16)));
 
 static void repoint_ve(void)
 {
-	struct {
-		u16 limit;
-		u64 base;
-	} __attribute__((packed)) idtr = {sizeof(idt) - 1, (uintptr_t)idt};
-	u16 cs;
-
-	__asm__ volatile("movw %%cs, %0" : "=r"(cs));
-	for (unsigned int v = 0; v < 32; v++)
-		set_gate(v, (uintptr_t)tdx_exc_stubs + 16 * v, cs);
-	set_gate(20, (uintptr_t)gtd_nested_ve, cs);
-	__asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
+	gtd_idt_copy_runtime(idt, 32);
+	gtd_idt_set(idt, 20, (uintptr_t)gtd_nested_ve);
+	gtd_idt_load(idt, 32);
 }
 
 int main(void)

@@ -161,4 +161,41 @@ static const struct gtd_mmio_acc gtd_mmio_moffs[] = {
 #define GTD_FP_VECTOR	   0x50	       /* the self-IPI's vector */
 #define GTD_FP_ROUNDS	   1000	       /* 1000.0 + 0.5 x 1000 = 1500.0 */
 
+/*
+ * Guests with their own IDT (fault_guest.c, cpu_guest.c): a copy of the SDK runtime's entry
+ * stubs (16 bytes a vector, tdx_exc_stubs) as 64-bit interrupt gates, some re-pointed, then
+ * loaded. idt holds 2 words a vector.
+ */
+extern const char tdx_exc_stubs[];
+
+static inline void gtd_idt_set(uint64_t *idt, unsigned int v, uint64_t h)
+{
+	uint16_t cs;
+
+	__asm__ volatile("movw %%cs, %0" : "=r"(cs));
+	idt[2 * v] =
+		(h & 0xFFFF) | ((uint64_t)cs << 16) | (0x8EULL << 40) | ((h & 0xFFFF0000ULL) << 32);
+	idt[2 * v + 1] = h >> 32;
+}
+
+static inline void gtd_idt_copy_runtime(uint64_t *idt, unsigned int vectors)
+{
+	for (unsigned int v = 0; v < vectors; v++)
+		gtd_idt_set(idt, v, (uint64_t)(uintptr_t)tdx_exc_stubs + 16 * v);
+}
+
+static inline void gtd_idt_load(const uint64_t *idt, unsigned int vectors)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) idtr = {(uint16_t)(vectors * 16 - 1), (uint64_t)(uintptr_t)idt};
+
+	__asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
+}
+
+/* cpu_guest.c: boot options (tdx_boot_regs[1]). */
+#define GTD_CPU_TDCALL_INSN (1ULL << 0) /* every TDCALL by the instruction (the trap path) */
+#define GTD_CPU_XFAM_AVX    (1ULL << 1) /* the TD's XFAM has AVX */
+
 #endif /* TESTS_GUEST_GUEST_TD_H */

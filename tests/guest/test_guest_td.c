@@ -38,7 +38,7 @@
 #include "tests/support/stop_message.h"
 #include "tests/support/vmm_machine.h"
 
-static const char *io_elf, *mmio_elf, *fault_elf, *fp_elf;
+static const char *io_elf, *mmio_elf, *fault_elf, *fp_elf, *cpu_elf;
 
 struct acc {
 	uint64_t addr;
@@ -333,6 +333,49 @@ static void test_fp_tdcall_insn(void **state)
 	expect_fp(true);
 }
 
+/*
+ * CR0, CR4, XCR0, DR0-DR7 and single steps as TDX virtualises them (cpu_guest.c, rows of
+ * docs/TD-CPU.md): each row's value, #GP, #UD, #VE (reason, qualification, length) or #DB
+ * (RIP, DR6) checked in the TD; XFAM with AVX where the host switches it.
+ */
+static void expect_cpu(bool tdcall_insn)
+{
+	static struct rec r;
+	uint64_t opts = tdcall_insn ? GTD_CPU_TDCALL_INSN : 0;
+	uint64_t xfam = TDX_XFAM_X87 | TDX_XFAM_SSE;
+	char want[64];
+	struct vmm_td *td;
+
+	if (platform_xstate_features() & XFEATURE_YMM) {
+		opts |= GTD_CPU_XFAM_AVX;
+		xfam |= TDX_XFAM_AVX;
+	}
+	td = run_xfam(cpu_elf, opts, 0, xfam, &r);
+	snprintf(want, sizeof(want), "cpu: ok %s\n",
+		 tdcall_insn ? "(TDCALL instruction)" : "(gate)");
+	if (strcmp(r.serial.buf, want))
+		fail_msg("the TD's serial output:\n%s", r.serial.buf);
+	assert_int_equal(vmm_td_result(td)->reason, VMM_STOP_POWEROFF);
+	assert_int_equal(vmm_td_result(td)->exit_status, 0);
+	/* The gate path's and the instruction's TDG.VP.VMCALL each wrote 0x5A once. */
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.a[0].addr, GTD_PORT);
+	assert_int_equal(r.a[0].value, 0x5A);
+	vmm_td_destroy(td);
+}
+
+static void test_cpu_gate(void **state)
+{
+	(void)state;
+	expect_cpu(false);
+}
+
+static void test_cpu_tdcall_insn(void **state)
+{
+	(void)state;
+	expect_cpu(true);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,11 +386,14 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_private_gpa),
 		cmocka_unit_test(test_fp_gate),
 		cmocka_unit_test(test_fp_tdcall_insn),
+		cmocka_unit_test(test_cpu_gate),
+		cmocka_unit_test(test_cpu_tdcall_insn),
 	};
 
-	if (argc != 5) {
+	if (argc != 6) {
 		fprintf(stderr,
-			"usage: %s io_guest.elf mmio_guest.elf fault_guest.elf fp_guest.elf\n",
+			"usage: %s io_guest.elf mmio_guest.elf fault_guest.elf fp_guest.elf "
+			"cpu_guest.elf\n",
 			argv[0]);
 		return 2;
 	}
@@ -355,5 +401,6 @@ int main(int argc, char **argv)
 	mmio_elf = argv[2];
 	fault_elf = argv[3];
 	fp_elf = argv[4];
+	cpu_elf = argv[5];
 	return cmocka_run_group_tests(tests, vmm_machine_setup, vmm_machine_teardown);
 }
