@@ -75,6 +75,8 @@ static const struct msr_rule msr_rules[] = {
 };
 /* clang-format on */
 
+#define APIC_OFFSET_SELF_IPI 0x3F0 /* the xAPIC page offset of SELF IPI (x2APIC MSR 0x83F) */
+
 #define MSR_GS_BASE	   0xC0000101
 #define MSR_KERNEL_GS_BASE 0xC0000102
 
@@ -172,6 +174,17 @@ static void msr_apic(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_i
 {
 	bool ok;
 
+	/*
+	 * SELF_IPI with a vector below 16: not virtualised. The CPU completes the WRMSR and
+	 * takes an APIC-write VM exit for offset 3F0H, which the module turns into #VE [SDM
+	 * vol. 3C 30.4.3.2, 30.5; M tdx_td_dispatcher.c VMEXIT_REASON_APIC_WRITE]. Trap-like:
+	 * RIP is past the WRMSR and no instruction length is reported.
+	 */
+	if (ti->kind == TRAP_WRMSR && msr == 0x83F && val < 16) {
+		ctx->rip += ti->insn_len;
+		td_inject_ve(ctx, vp, EXIT_REASON_APIC_WRITE, APIC_OFFSET_SELF_IPI, 0, 0, 0, 0);
+		return;
+	}
 	if (ti->kind == TRAP_WRMSR) {
 		ok = x2apic_write(vp, msr, val);
 	} else {

@@ -20,7 +20,7 @@
 
 /* What the last probe saw. */
 static volatile struct {
-	u64 count, vector, error, rip, dr6;
+	u64 count, vector, error, rip, dr6, resume;
 	u64 ve_reason, ve_qual, ve_len;
 } pr;
 /* Where a fault resumes (0: not probing; a #DB trap then continues where it points). */
@@ -70,6 +70,7 @@ void probe_handler(struct pt_regs *r)
 	pr.vector = r->vector;
 	pr.error = r->error_code;
 	pr.rip = r->rip;
+	pr.resume = probe_resume;
 	if (r->vector == X86_TRAP_VE) {
 		struct tdx_ve ve;
 
@@ -171,6 +172,8 @@ PROBE(rd_dr4, "movq %%dr4, %%rax")
 PROBE(rd_dr6, "movq %%dr6, %%rax")
 PROBE(rd_dr7, "movq %%dr7, %%rax")
 PROBE(xsetbv, "movl %%ebx, %%eax\n\txsetbv") /* RCX index, EDX:EAX value */
+PROBE(wrmsr, "movl %%ebx, %%eax\n\twrmsr")   /* RCX MSR, EDX:EAX value */
+PROBE(rdmsr, "rdmsr")			     /* RCX MSR */
 
 #define CR0_TD	  0x80050033ULL /* PE MP ET NE WP AM PG */
 #define CR4_TD	  0x00040660ULL /* PAE MCE OSFXSR OSXMMEXCPT OSXSAVE */
@@ -299,6 +302,69 @@ static void dr_rows(void)
 }
 
 /*
+ * The x2APIC registers the CPU virtualises (TPR, PPR, EOI, ISR, TMR, IRR, SELF_IPI) and the
+ * ones the module leaves to the VMM (#VE) or reserves (#GP).
+ */
+static void x2apic_rows(void)
+{
+	static const struct {
+		const char *row;
+		u32 msr;
+		bool wr;
+		u64 v;
+	} gp[] = {
+		{"x2APIC TPR bit 8", 0x808, true, 0x100},
+		{"x2APIC EOI non-zero", 0x80B, true, 1},
+		{"x2APIC SELF_IPI bit 8", 0x83F, true, 0x130},
+		{"x2APIC SELF_IPI bit 32", 0x83F, true, 1ULL << 32},
+		{"x2APIC SELF_IPI read", 0x83F, false, 0},
+		{"x2APIC EOI read", 0x80B, false, 0},
+		{"x2APIC PPR write", 0x80A, true, 0},
+		{"x2APIC IRR0 write", 0x820, true, 0},
+		{"x2APIC reserved 0x809", 0x809, false, 0},
+		{"x2APIC reserved 0x831 (ICR high)", 0x831, true, 0},
+		{"x2APIC reserved 0x840", 0x840, false, 0},
+	};
+	static const struct {
+		const char *row;
+		u32 msr;
+		bool wr;
+	} ve[] = {
+		{"x2APIC ID read", 0x802, false},	 {"x2APIC ICR write", 0x830, true},
+		{"x2APIC ICR read", 0x830, false},	 {"x2APIC SVR write", 0x80F, true},
+		{"x2APIC LVT timer read", 0x832, false},
+	};
+
+	for (unsigned int i = 0; i < sizeof(gp) / sizeof(gp[0]); i++) {
+		if (gp[i].wr)
+			wrmsr(gp[i].v, gp[i].msr, gp[i].v >> 32);
+		else
+			rdmsr(0, gp[i].msr, 0);
+		expect_exc(gp[i].row, X86_TRAP_GP);
+	}
+	for (unsigned int i = 0; i < sizeof(ve) / sizeof(ve[0]); i++) {
+		if (ve[i].wr)
+			wrmsr(0, ve[i].msr, 0);
+		else
+			rdmsr(0, ve[i].msr, 0);
+		expect_ve(ve[i].row, ve[i].wr ? EXIT_REASON_MSR_WRITE : EXIT_REASON_MSR_READ, 0, 2);
+	}
+	wrmsr(0x20, 0x808, 0);
+	expect_val("x2APIC TPR 0x20", rdmsr(0, 0x808, 0), 0x20);
+	expect_val("x2APIC PPR follows TPR", rdmsr(0, 0x80A, 0), 0x20);
+	wrmsr(0, 0x808, 0);
+	for (u64 v = 0; v < 16; v++) {
+		wrmsr(v, 0x83F, 0);
+		/* APIC-write exit for offset 3F0H: trap-like, after the WRMSR, no length */
+		expect_ve("x2APIC SELF_IPI vector 0-15", EXIT_REASON_APIC_WRITE, 0x3F0, 0);
+		if (pr.count == 1 && pr.rip != pr.resume)
+			fail("x2APIC SELF_IPI vector 0-15", "#VE RIP (past the WRMSR)", pr.rip,
+			     pr.resume);
+	}
+	expect_val("x2APIC IRR0 after illegal self-IPIs", rdmsr(0, 0x820, 0), 0);
+}
+
+/*
  * Single steps: POPF sets TF, the next instruction runs and #DB comes after it, with RIP at
  * label 2 and DR6.BS. `insn` gets RAX = a, RCX = c, RDX = d (and clobbers them).
  */
@@ -387,6 +453,7 @@ int main(void)
 	cr4_rows();
 	xcr0_rows(opts & GTD_CPU_XFAM_AVX);
 	dr_rows();
+	x2apic_rows();
 	tf_rows();
 	tdx_idt_load();
 	tdx_printf("cpu: %s %s\n", failures ? "failed" : "ok",
