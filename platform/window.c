@@ -5,6 +5,8 @@
  * other page is PROT_NONE, so a TD access to it faults like an EPT violation.
  */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -37,8 +39,40 @@ uint64_t td_window_shared_bit(const struct td_window *w)
 	return w ? 1ULL << (w->gpaw - 1) : 0;
 }
 
+/*
+ * Windows go at fixed addresses: the first free 2W-aligned slot from WINDOW_FIXED_BASE up, so
+ * that a TD's addresses (the image base, RIPs in messages and traces) are the same in every
+ * run of the same configuration. 32 TiB is above the sanitizers' shadow memory and far from
+ * where the kernel puts the executable, the heap, libraries and stacks; WINDOW_MAX slots span
+ * 16 TiB. When no slot can be had (something else is there, or a kernel older than 4.17 that
+ * treats MAP_FIXED_NOREPLACE as a hint), the window goes where mmap puts it, with a message.
+ */
+#define WINDOW_FIXED_BASE 0x200000000000ULL
+
+static uintptr_t reserve_fixed(int *err)
+{
+	for (unsigned int i = 0; i < WINDOW_MAX; i++) {
+		uintptr_t want = WINDOW_FIXED_BASE + (uintptr_t)i * 2 * W;
+		void *p = mmap((void *)want, 2 * W, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+			       -1, 0);
+
+		if (p == (void *)want)
+			return want;
+		if (p != MAP_FAILED) {
+			munmap(p, 2 * W);
+			*err = EEXIST;
+			return 0;
+		}
+		*err = errno;
+		if (errno != EEXIST)
+			return 0;
+	}
+	return 0;
+}
+
 /* Reserve 2W at a 2W-aligned address: over-reserve and trim the ends. */
-static uintptr_t reserve(void)
+static uintptr_t reserve_anywhere(void)
 {
 	uint8_t *p =
 		mmap(NULL, 4 * W, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -51,6 +85,25 @@ static uintptr_t reserve(void)
 	if (base > start)
 		munmap(p, base - start);
 	munmap((void *)(base + 2 * W), start + 4 * W - (base + 2 * W));
+	return base;
+}
+
+static uintptr_t reserve(void)
+{
+	static atomic_flag told = ATOMIC_FLAG_INIT;
+	int err = 0;
+	uintptr_t base = reserve_fixed(&err);
+
+	if (base)
+		return base;
+	base = reserve_anywhere();
+	if (base && !atomic_flag_test_and_set(&told))
+		fprintf(stderr,
+			"tdxsim: no TD window at its fixed address from 0x%llx (%s); this one is "
+			"at "
+			"0x%llx, so addresses will differ between runs\n",
+			(unsigned long long)WINDOW_FIXED_BASE, strerror(err),
+			(unsigned long long)base);
 	return base;
 }
 

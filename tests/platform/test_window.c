@@ -42,6 +42,57 @@ static void test_create(void **state)
 	td_window_destroy(NULL);
 }
 
+/*
+ * Windows at fixed addresses: the first free 2W slot from 0x200000000000, the same again after
+ * a destroy, the next one when something else holds a slot; with every slot taken, anywhere,
+ * and one message saying so.
+ */
+static void test_fixed_base(void **state)
+{
+	const uintptr_t fixed = 0x200000000000ULL, slot = 2 * TD_WINDOW_SIZE;
+	struct td_window *w1, *w2, *w3;
+	struct stderr_capture cap;
+	char msg[512];
+	void *p;
+
+	(void)state;
+	w1 = td_window_create(48);
+	w2 = td_window_create(52);
+	assert_non_null(w1);
+	assert_non_null(w2);
+	assert_int_equal(td_window_base(w1), fixed);
+	assert_int_equal(td_window_base(w2), fixed + slot);
+	td_window_destroy(w1);
+	w1 = td_window_create(48);
+	assert_int_equal(td_window_base(w1), fixed);
+	td_window_destroy(w1);
+	td_window_destroy(w2);
+
+	/* Someone else's mapping in the first slot: the window takes the second. */
+	p = mmap((void *)fixed, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+		 -1, 0);
+	assert_ptr_equal(p, (void *)fixed);
+	w1 = td_window_create(48);
+	assert_int_equal(td_window_base(w1), fixed + slot);
+	td_window_destroy(w1);
+
+	/* Every slot taken: a window anywhere (2W-aligned), and the message. */
+	p = mmap((void *)fixed, 128 * slot, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	assert_ptr_equal(p, (void *)fixed);
+	assert_int_equal(stderr_capture_start(&cap), 0);
+	w3 = td_window_create(48);
+	stderr_capture_end(&cap, msg, sizeof(msg));
+	assert_non_null(w3);
+	assert_true(td_window_base(w3) < fixed || td_window_base(w3) >= fixed + 128 * slot);
+	assert_int_equal(td_window_base(w3) % slot, 0);
+	assert_non_null(strstr(msg, "tdxsim: no TD window at its fixed address from 0x200000000000 "
+				    "(File exists); this one is at 0x"));
+	assert_non_null(strstr(msg, ", so addresses will differ between runs\n"));
+	td_window_destroy(w3);
+	munmap((void *)fixed, 128 * slot);
+}
+
 static void test_map(void **state)
 {
 	uint64_t hpa = 8 * MiB, gpa = 0x7000;
@@ -116,7 +167,7 @@ static void test_map_errors(void **state)
 static void test_lookup(void **state)
 {
 	struct td_window *a, *b;
-	uintptr_t base;
+	uintptr_t base, lo;
 	uint64_t gpa = 1;
 
 	(void)state;
@@ -139,7 +190,14 @@ static void test_lookup(void **state)
 	gpa = 7;
 	assert_null(td_window_lookup((uintptr_t)&gpa, &gpa));
 	assert_int_equal(gpa, 7);
-	assert_null(td_window_lookup(base - 1, &gpa));
+	/* Below the lower window, none; just below b, a's shared half when they adjoin. */
+	lo = td_window_base(a) < base ? td_window_base(a) : base;
+	assert_null(td_window_lookup(lo - 1, &gpa));
+	assert_int_equal(gpa, 7);
+	if (td_window_base(a) + 2 * TD_WINDOW_SIZE == base) {
+		assert_ptr_equal(td_window_lookup(base - 1, &gpa), a);
+		assert_int_equal(gpa, (TD_WINDOW_SIZE - 1) | 1ULL << 47);
+	}
 	td_window_destroy(b);
 	assert_null(td_window_lookup(base, &gpa));
 	td_window_destroy(a);
@@ -322,6 +380,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_create, teardown),
+		cmocka_unit_test_teardown(test_fixed_base, teardown),
 		cmocka_unit_test_teardown(test_map, teardown),
 		cmocka_unit_test_teardown(test_map_errors, teardown),
 		cmocka_unit_test_teardown(test_lookup, teardown),
