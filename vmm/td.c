@@ -24,6 +24,7 @@
 #include "host/seamcall.h"
 #include "host/tdx_host.h"
 #include "module/tdx_module.h"
+#include "vmm/debug.h"
 #include "vmm_internal.h"
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
@@ -711,6 +712,31 @@ static long vmxon_fn(void *arg)
 	return lp_in_vmx() ? 0 : lp_vmxon();
 }
 
+/*
+ * Tell a debugger where the image is (vmm/debug.h): its executable pages in the window, and
+ * the path it was read from, absolute so that a debugger in another directory finds it.
+ */
+static void debug_image_loaded(struct vmm_td *td, const char *path, const struct vmm_image *img)
+{
+	uintptr_t base = td_window_base(td->window);
+
+	td->text_lo = td->text_hi = 0;
+	for (unsigned int i = 0; i < img->nr; i++) {
+		if (!img->pages[i].exec || img->pages[i].gpa < img->low_gpa ||
+		    img->pages[i].gpa >= img->high_gpa)
+			continue;
+		if (!td->text_hi || base + img->pages[i].gpa < td->text_lo)
+			td->text_lo = base + img->pages[i].gpa;
+		if (base + img->pages[i].gpa + 4096 > td->text_hi)
+			td->text_hi = base + img->pages[i].gpa + 4096;
+	}
+	td->debug_path = realpath(path, NULL);
+	if (!td->debug_path)
+		td->debug_path = strdup(path);
+	tdxsim_debug_image_event(TDXSIM_DEBUG_IMAGE_LOADED, td->debug_path ? td->debug_path : path,
+				 vmm_td_image_base(td), td->text_lo, td->text_hi);
+}
+
 int vmm_td_create(const struct vmm_td_config *cfg, const char *path, struct vmm_td **out, char *err,
 		  size_t errlen)
 {
@@ -770,6 +796,8 @@ int vmm_td_create(const struct vmm_td_config *cfg, const char *path, struct vmm_
 		}
 	}
 	td->image_size = img.high_gpa - VMM_IMAGE_GPA;
+	if (!ret)
+		debug_image_loaded(td, path, &img);
 	vmm_image_free(&img);
 	if (ret) {
 		vmm_td_destroy(td);
@@ -885,6 +913,11 @@ void vmm_td_destroy(struct vmm_td *td)
 		return;
 	if (td->uart)
 		uart16550_detach_input(td->uart); /* its end-of-input check looks at the vCPUs */
+	if (td->debug_path) {
+		tdxsim_debug_image_event(TDXSIM_DEBUG_IMAGE_UNLOADED, td->debug_path,
+					 vmm_td_image_base(td), td->text_lo, td->text_hi);
+		free(td->debug_path);
+	}
 	leaked = teardown(td);
 	if (leaked && td->cfg.trace_file)
 		vmm_trace(td, "\"teardown\":\"%u pages not reclaimed\"", leaked);
