@@ -37,7 +37,8 @@ static void usage_run(FILE *f)
 		"usage: tdxsim run GUEST.elf [--vcpus N] [--memory SIZE] [--machine PRESET|FILE]\n"
 		"                  [--io-path direct|ve] [--mmio-path direct|ve] [--debug]\n"
 		"                  [--trace FILE] [--seamcall gate|insn] [--timeout SECONDS] "
-		"[--quiet]\n\n"
+		"[--quiet]\n"
+		"                  [--gdb[=COMMANDS]]\n\n"
 		"Boot the machine, bring the TDX module up, build a TD from GUEST.elf and run it.\n"
 		"The guest's serial output goes to stdout and its serial input (COM1) comes from\n"
 		"stdin; the summary goes to stderr; the exit status\n"
@@ -57,7 +58,9 @@ static void usage_run(FILE *f)
 		"  --seamcall M     gate (default) or insn (the trapping opcode)\n"
 		"  --timeout T      stop the TD after T seconds (fractions allowed; suffix s, m,\n"
 		"                   h or d as timeout(1); 0: none) and exit with status 124\n"
-		"  --quiet          no summary\n");
+		"  --quiet          no summary\n"
+		"  --gdb[=FILE]     run under gdb, stopped in the guest's main; with FILE, gdb\n"
+		"                   runs its commands in batch mode (docs/GUEST.md)\n");
 }
 
 static void usage_measure(FILE *f)
@@ -128,6 +131,7 @@ struct run_opts {
 	const char *guest, *machine, *trace, *timeout_arg;
 	double timeout; /* seconds; 0: none */
 	bool quiet;
+	const char *gdb_arg, *gdb_commands; /* --gdb[=FILE]: the argument itself, FILE */
 };
 
 /* --timeout: a number of seconds, fractions allowed, with timeout(1)'s suffixes. */
@@ -178,6 +182,7 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 		{"timeout", required_argument, NULL, 'T'},
 		{"debug", no_argument, NULL, 'd'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"gdb", optional_argument, NULL, 'G'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -239,6 +244,9 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 			o->cfg.attributes = VMM_ATTR_DEBUG;
 		} else if (c == 'q' && !measure) {
 			o->quiet = true;
+		} else if (c == 'G' && !measure) {
+			o->gdb_arg = argv[optind - 1];
+			o->gdb_commands = optarg;
 		} else if (c == 'h') {
 			(measure ? usage_measure : usage_run)(stdout);
 			return -1;
@@ -487,6 +495,8 @@ int cmd_run(int argc, char **argv)
 
 	if (ret)
 		return ret < 0 ? 0 : ret;
+	if (o.gdb_arg)
+		return run_under_gdb(argc, argv, o.gdb_arg, o.gdb_commands);
 	/* Before any thread exists, so that every thread inherits it (wait_run). */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);

@@ -20,4 +20,11 @@ int cmd_host_init(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
 
+/*
+ * tdxsim run --gdb (tools/gdb.c): exec gdb with scripts/tdxsim-gdb.py on this same command
+ * line less the argument @skip; batch mode with the gdb commands in @commands when not NULL.
+ * Returns only on failure, with TDXSIM_EXIT_TOOL.
+ */
+int run_under_gdb(int argc, char **argv, const char *skip, const char *commands);
+
 #endif

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Debugging a guest (docs/GUEST.md "Debugging a guest"), with gdb in batch mode on the
+ * debugme guest: `tdxsim run --gdb=FILE` and scripts/tdxsim-gdb.py given to gdb directly,
+ * with the gate and with the trapping SEAMCALL/TDCALL opcodes, with CPUID handled as the host
+ * allows and with rewriting forced. Each run must stop in the guest's main on its first line,
+ * print its locals exactly, step over calls (one of which takes the machine's own single-step
+ * trap), hit a breakpoint set on a guest function before `run`, and continue to the end with
+ * the guest's serial output and exit status (12), without a SIGTRAP ever reaching gdb or
+ * tdxsim; an INT3 of the guest's own stops gdb and then resumes, or reaches the guest's IDT
+ * as without gdb. Skipped when gdb is not installed (`make deps` installs it).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/support/vmm_machine.h"
+
+static const char *guest, *guest_int3, *source, *tdxsim, *script;
+static unsigned int main_line, probe_line, printf_line;
+static char out[1 << 18];
+
+/* The four ways the machine can run the guest. */
+static const char *const modes[][2] = {
+	{"", ""},
+	{"", "--seamcall insn"},
+	{"TDXSIM_CPUID=rewrite", ""},
+	{"TDXSIM_CPUID=rewrite", "--seamcall insn"},
+};
+
+/* The number of the line of debugme.c that carries "debugme: WHAT line". */
+static unsigned int marker_line(const char *what)
+{
+	char line[512], marker[64];
+	unsigned int n = 0;
+	FILE *f = fopen(source, "r");
+
+	assert_non_null(f);
+	snprintf(marker, sizeof(marker), "debugme: %s line", what);
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		if (strstr(line, marker)) {
+			fclose(f);
+			return n;
+		}
+	}
+	fclose(f);
+	fail_msg("no '%s' in %s", marker, source);
+	return 0;
+}
+
+static bool has(const char *fmt, ...)
+{
+	char want[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(want, sizeof(want), fmt, ap);
+	va_end(ap);
+	if (strstr(out, want))
+		return true;
+	fprintf(stderr, "missing \"%s\" in the output:\n%s\n", want, out);
+	return false;
+}
+
+static bool lacks(const char *what)
+{
+	if (!strstr(out, what))
+		return true;
+	fprintf(stderr, "\"%s\" in the output:\n%s\n", what, out);
+	return false;
+}
+
+/*
+ * What every run must show: the image where tdxsim says it is, the guest's line and exit
+ * status, and no trap reaching gdb or ending tdxsim. LeakSanitizer cannot work under a
+ * debugger (it ptraces the process itself), so the sanitized tdxsim runs without it here.
+ */
+static void run_gdb(const char *env, const char *cmd, int status)
+{
+	char line[256], full[2048];
+	const char *p, *q;
+
+	snprintf(full, sizeof(full),
+		 "env -u TDXSIM_GDB -u TDXSIM_GDB_SCRIPT "
+		 "ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0\" "
+		 "%s %s 2>&1 </dev/null",
+		 env, cmd);
+	assert_int_equal(vmm_command(full, out, sizeof(out)), status);
+	assert_true(has("debugme: answer 42\n"));
+	assert_true(has("exited with code 0%o]", status));
+	assert_true(lacks("terminated"));
+	assert_true(lacks("received signal"));
+	assert_true(lacks("Python Exception"));
+	/* "tdxsim: guest PATH loaded at 0x..." and tdxsim's own "guest image at 0x...". */
+	p = strstr(out, " loaded at 0x");
+	q = strstr(out, "tdxsim: guest image at 0x");
+	assert_non_null(p);
+	assert_non_null(q);
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(p + 11, "\n"), p + 11);
+	assert_true(has("tdxsim: guest image at %s\n", line));
+}
+
+static void skip_without_gdb(void)
+{
+	char v[256];
+
+	if (vmm_command("gdb --version 2>/dev/null", v, sizeof(v)) != 0) {
+		fprintf(stderr,
+			"test_gdb: gdb is not installed (make deps installs it): skipped\n");
+		skip();
+	}
+}
+
+/* tdxsim run --gdb=FILE: stop in main, step, print, continue to the end. */
+static void test_tool(void **state)
+{
+	char cmds[] = "/tmp/tdxsim-gdb-XXXXXX", cmd[1024];
+	static const char text[] =
+		"frame\nnext\nnext\nprint answer\nnext\nprint answer\ncontinue\n";
+	int fd;
+
+	(void)state;
+	skip_without_gdb();
+	fd = mkstemp(cmds);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		snprintf(cmd, sizeof(cmd), "%s run %s %s --gdb=%s", tdxsim, guest, modes[m][1],
+			 cmds);
+		run_gdb(modes[m][0], cmd, 12);
+		assert_true(lacks("SIGTRAP"));
+		assert_true(has("main () at "));
+		assert_true(has("debugme.c:%u\n", main_line));
+		assert_true(has("#0  main () at "));
+		assert_true(has("$1 = 41\n"));
+		assert_true(has("\n%u\t\ttdx_printf(", printf_line));
+		assert_true(has("$2 = 42\n"));
+	}
+	unlink(cmds);
+}
+
+/* The script given to gdb: a breakpoint on a guest function set before `run` hits. */
+static void test_script(void **state)
+{
+	char cmd[2048];
+
+	(void)state;
+	skip_without_gdb();
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		snprintf(cmd, sizeof(cmd),
+			 "gdb -q -nx -batch -x %s -ex 'break debugme_probe' -ex run -ex continue "
+			 "-ex 'print x' -ex bt -ex finish -ex continue -ex tdxsim-quit "
+			 "--args %s run %s %s",
+			 script, tdxsim, guest, modes[m][1]);
+		run_gdb(modes[m][0], cmd, 12);
+		assert_true(lacks("SIGTRAP"));
+		assert_true(has("Breakpoint 2 (debugme_probe) pending."));
+		assert_true(has("main () at "));
+		assert_true(has("debugme.c:%u\n", main_line));
+		assert_true(has("Breakpoint 2, debugme_probe (x=41) at "));
+		assert_true(has("debugme.c:%u\n", probe_line));
+		assert_true(has("$1 = 41\n"));
+		assert_true(has("#1  0x"));
+		assert_true(has(" in main () at "));
+		assert_true(has("Value returned is $2 = 42\n"));
+	}
+}
+
+/*
+ * The guest's own INT3 stops gdb with the PC after it; `continue` resumes there (status 12),
+ * `signal SIGTRAP` delivers #BP to the guest, whose SDK reports it fatal (126), as without
+ * gdb.
+ */
+static void test_int3(void **state)
+{
+	static const char *const how[] = {"continue", "'signal SIGTRAP'"};
+	char cmd[2048];
+
+	(void)state;
+	skip_without_gdb();
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "gdb -q -nx -batch -x %s -ex run -ex continue -ex 'x/i $pc - 1' -ex %s "
+			 "-ex tdxsim-quit --args %s run %s",
+			 script, how[i], tdxsim, guest_int3);
+		run_gdb("", cmd, i == 0 ? 12 : 126);
+		if (i == 1)
+			assert_true(has("guest fatal error: #BP"));
+		assert_true(has("tdxsim: the guest's own INT3: `continue` resumes after it"));
+		assert_true(has("hit Catchpoint 1 (signal SIGTRAP), main () at "));
+		assert_true(has(">:\tint3\n"));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tool),
+		cmocka_unit_test(test_script),
+		cmocka_unit_test(test_int3),
+	};
+
+	if (argc != 6) {
+		fprintf(stderr,
+			"usage: %s debugme.elf debugme_int3.elf debugme.c tdxsim tdxsim-gdb.py\n",
+			argv[0]);
+		return 2;
+	}
+	guest = argv[1];
+	guest_int3 = argv[2];
+	source = argv[3];
+	tdxsim = argv[4];
+	script = argv[5];
+	main_line = marker_line("main");
+	probe_line = marker_line("probe");
+	printf_line = marker_line("printf");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
