@@ -373,6 +373,14 @@ static void one_call(struct fuzz_input *in)
 		if (d->leaf == TDH_VP_ENTER)
 			path = PATH_GATE;
 	}
+	/*
+	 * TDH.MEM.WR never writes the guest's code page: guest code runs in this process, and
+	 * bytes of the input's choosing there would be code of its choosing (tdxsim is no
+	 * security boundary), free to scribble on the host's memory and fail a check that
+	 * the module did not.
+	 */
+	if ((rax & 0xFFFF) == TDH_MEM_WR && (a.rcx & ~0xFFFULL) == TD_CODE_GPA)
+		a.rcx -= 0x1000;
 	c->lp = lpv & 3;
 	c->rax = rax;
 	c->in[0] = a.rcx;
