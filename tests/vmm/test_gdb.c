@@ -23,7 +23,7 @@
 
 #include "tests/support/vmm_machine.h"
 
-static const char *guest, *guest_int3, *source, *tdxsim, *script;
+static const char *guest, *guest_int3, *hello, *source, *tdxsim, *script;
 static unsigned int main_line, probe_line, printf_line;
 static char out[1 << 18];
 
@@ -83,7 +83,7 @@ static bool lacks(const char *what)
  * status, and no trap reaching gdb or ending tdxsim. LeakSanitizer cannot work under a
  * debugger (it ptraces the process itself), so the sanitized tdxsim runs without it here.
  */
-static void run_gdb(const char *env, const char *cmd, int status)
+static void run_gdb_for(const char *env, const char *cmd, int status, const char *serial)
 {
 	char line[256], full[2048];
 	const char *p, *q;
@@ -94,8 +94,8 @@ static void run_gdb(const char *env, const char *cmd, int status)
 		 "%s %s 2>&1 </dev/null",
 		 env, cmd);
 	assert_int_equal(vmm_command(full, out, sizeof(out)), status);
-	assert_true(has("debugme: answer 42\n"));
-	assert_true(has("exited with code 0%o]", status));
+	assert_true(has("%s", serial));
+	assert_true(has(status ? "exited with code 0%o]" : "exited normally]", status));
 	assert_true(lacks("terminated"));
 	assert_true(lacks("received signal"));
 	assert_true(lacks("Python Exception"));
@@ -106,6 +106,11 @@ static void run_gdb(const char *env, const char *cmd, int status)
 	assert_non_null(q);
 	snprintf(line, sizeof(line), "%.*s", (int)strcspn(p + 11, "\n"), p + 11);
 	assert_true(has("tdxsim: guest image at %s\n", line));
+}
+
+static void run_gdb(const char *env, const char *cmd, int status)
+{
+	run_gdb_for(env, cmd, status, "debugme: answer 42\n");
 }
 
 static void skip_without_gdb(void)
@@ -201,25 +206,45 @@ static void test_int3(void **state)
 	}
 }
 
+/* An optimised guest (hello, -O2) unwinds to crt0 from .debug_frame (guest_cflags). */
+static void test_bt_optimised(void **state)
+{
+	char cmd[2048];
+
+	(void)state;
+	skip_without_gdb();
+	snprintf(cmd, sizeof(cmd),
+		 "gdb -q -nx -batch -x %s -ex run -ex bt -ex continue -ex tdxsim-quit "
+		 "--args %s run %s",
+		 script, tdxsim, hello);
+	run_gdb_for("", cmd, 0, "PCI test device says \"TDXSIMTD\"\n");
+	assert_true(has("#0  main () at "));
+	assert_true(has(" in tdx_guest_start ("));
+	assert_true(has(" in _start () at "));
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tool),
 		cmocka_unit_test(test_script),
 		cmocka_unit_test(test_int3),
+		cmocka_unit_test(test_bt_optimised),
 	};
 
-	if (argc != 6) {
+	if (argc != 7) {
 		fprintf(stderr,
-			"usage: %s debugme.elf debugme_int3.elf debugme.c tdxsim tdxsim-gdb.py\n",
+			"usage: %s debugme.elf debugme_int3.elf hello.elf debugme.c tdxsim "
+			"tdxsim-gdb.py\n",
 			argv[0]);
 		return 2;
 	}
 	guest = argv[1];
 	guest_int3 = argv[2];
-	source = argv[3];
-	tdxsim = argv[4];
-	script = argv[5];
+	hello = argv[3];
+	source = argv[4];
+	tdxsim = argv[5];
+	script = argv[6];
 	main_line = marker_line("main");
 	probe_line = marker_line("probe");
 	printf_line = marker_line("printf");
