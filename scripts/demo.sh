@@ -7,7 +7,7 @@ hello="$build/examples/hello.elf"
 
 echo "== 1. The host brings the TDX module up on a simulated laptop (8 LPs, 16 GiB)"
 echo "      (SYS.INIT, LP.INIT on every CPU, TDMRs and PAMTs, SYS.CONFIG, KEY.CONFIG, TDMR.INIT)"
-"$tdxsim" host-init --preset laptop
+"$tdxsim" host-init --machine laptop
 echo
 echo "== 2. The MRTD of a guest image, computed without a machine (docs/TDX-ABI.md §9: PAGE.ADD and"
 echo "      16 x MR.EXTEND of every page of examples/guests/hello.c and of the reset page)"

@@ -43,82 +43,67 @@ static void print_line(const char *line, void *arg)
 
 static void usage(FILE *f)
 {
-	const char *const *names = machine_preset_names();
-
-	fprintf(f, "usage: tdxsim host-init [--preset NAME | --machine FILE] [--inject SPEC]\n"
+	fprintf(f, "usage: tdxsim host-init [--machine PRESET|FILE] [--inject SPEC]\n"
 		   "                        [--module-version latest|1.5.01]\n\n"
 		   "Boot the machine, load the TDX module and run the host bring-up (tdx_enable):\n"
-		   "the log, the TDMR/PAMT layout and the time taken.\n\n"
-		   "  --preset NAME     a machine preset:");
-	for (; *names; names++)
-		fprintf(f, " %s", *names);
-	fprintf(f, " (default laptop)\n"
-		   "  --machine FILE    a machine configuration file (docs/MACHINE.md)\n"
-		   "  --inject SPEC     module fault injection, e.g. TDH.SYS.KEY.CONFIG:1=KEY_GENERATION_FAILED\n"
+		   "the log, the TDMR/PAMT layout and the time taken. Exit status 0, or 125 when\n"
+		   "the bring-up or an option failed (docs/VMM.md \"Exit status\").\n\n"
+		   "  --machine P|F     a machine preset or configuration file (docs/MACHINE.md;\n"
+		   "                    default laptop), as for tdxsim run; presets:");
+	tool_print_presets(f);
+	fprintf(f, "\n"
+		   "  --preset P|F      the same as --machine\n"
+		   "  --inject SPEC     module fault injection, e.g. "
+		   "TDH.SYS.KEY.CONFIG:1=KEY_GENERATION_FAILED\n"
 		   "  --module-version  which module revision to behave as\n"
 		   "  --help            this text\n");
-}
-
-static int load_config(const char *preset, const char *file, struct machine_config *cfg)
-{
-	char err[256];
-
-	if (file) {
-		if (machine_config_load(file, cfg, err, sizeof(err))) {
-			fprintf(stderr, "tdxsim: %s\n", err);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (machine_preset(preset, cfg)) {
-		fprintf(stderr, "tdxsim: unknown preset '%s'\n", preset);
-		return -ENOENT;
-	}
-	return 0;
 }
 
 int cmd_host_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "preset", required_argument, NULL, 'p' },
-		{ "machine", required_argument, NULL, 'm' },
-		{ "inject", required_argument, NULL, 'i' },
-		{ "module-version", required_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"machine", required_argument, NULL, 'm'},
+		{"preset", required_argument, NULL, 'm'},
+		{"inject", required_argument, NULL, 'i'},
+		{"module-version", required_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
-	struct tdx_module_params params = { 0 };
-	const char *preset = "laptop", *file = NULL, *inject = NULL;
-	char err[256];
+	struct tdx_module_params params = {0};
+	const char *machine = "laptop", *inject = NULL;
 	struct machine_config cfg;
 	double t0, t_boot, t_enable;
-	int c, ret, status = 1;
+	int c, ret, status = TDXSIM_EXIT_TOOL;
 
-	while ((c = getopt_long(argc, argv, "p:m:i:v:h", opts, NULL)) != -1) {
-		if (c == 'p') {
-			preset = optarg;
-		} else if (c == 'm') {
-			file = optarg;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'm') {
+			machine = optarg;
 		} else if (c == 'i') {
 			inject = optarg;
 		} else if (c == 'v' && !strcmp(optarg, "1.5.01")) {
 			params.version = TDX_MODULE_1_5_01;
 		} else if (c == 'v' && !strcmp(optarg, "latest")) {
 			params.version = TDX_MODULE_LATEST;
+		} else if (c == 'v') {
+			fprintf(stderr, "tdxsim: --module-version: '%s' is not latest or 1.5.01\n",
+				optarg);
+			return TDXSIM_EXIT_TOOL;
 		} else if (c == 'h') {
 			usage(stdout);
 			return 0;
 		} else {
 			usage(stderr);
-			return 2;
+			return TDXSIM_EXIT_TOOL;
 		}
 	}
 	if (optind != argc) {
+		fprintf(stderr, "tdxsim: host-init takes no arguments ('%s')\n", argv[optind]);
 		usage(stderr);
-		return 2;
+		return TDXSIM_EXIT_TOOL;
 	}
-	if (load_config(preset, file, &cfg))
-		return 2;
+	if (tool_machine_config(machine, &cfg))
+		return TDXSIM_EXIT_TOOL;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tdx_log_set_sink(print_line, NULL);
@@ -128,32 +113,13 @@ int cmd_host_init(int argc, char **argv)
 	       (double)machine_ram_bytes(&cfg) / (1ULL << 30), cfg.nr_ram);
 
 	t0 = now();
-	ret = platform_boot(&cfg);
-	if (ret) {
-		fprintf(stderr, "tdxsim: machine boot failed: %s\n", strerror(-ret));
-		return 1;
-	}
-	platform_claim_signals();
-	ret = page_alloc_init();
-	if (!ret)
-		ret = tdx_module_load(&params);
-	if (ret) {
-		fprintf(stderr, "tdxsim: %s\n", strerror(-ret));
-		goto out_platform;
-	}
-	if (inject && tdx_module_inject_parse(inject, err, sizeof(err))) {
-		fprintf(stderr, "tdxsim: --inject: %s\n", err);
-		ret = -EINVAL;
-		goto out_module;
-	}
-	ret = tdx_init();
-	if (ret)
-		goto out_module;
+	if (tool_machine_boot(&cfg, &params, inject))
+		return TDXSIM_EXIT_TOOL;
 	t_boot = now();
 	ret = tdx_enable();
 	t_enable = now();
 	if (ret) {
-		printf("tdx_enable: %d (%s)\n", ret, strerror(-ret));
+		fprintf(stderr, "tdxsim: tdx_enable failed: %s\n", strerror(-ret));
 	} else {
 		printf("layout:\n");
 		tdx_print_layout();
@@ -165,11 +131,6 @@ int cmd_host_init(int argc, char **argv)
 	       "peak RSS %.1f MiB\n",
 	       (double)phys_resident_bytes() / (1 << 20), (double)tdx_pamt_bytes() / (1 << 20),
 	       (double)peak_rss_kib() / 1024);
-	tdx_exit();
-out_module:
-	tdx_module_unload();
-	page_alloc_exit();
-out_platform:
-	platform_shutdown();
+	tool_machine_down();
 	return status;
 }

@@ -6,7 +6,9 @@
  *
  * tdxsim measure: the MRTD of a guest image and configuration, computed without a machine.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <poll.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,79 +34,159 @@
 
 static void usage_run(FILE *f)
 {
-	const char *const *names = machine_preset_names();
-
 	fprintf(f,
 		"usage: tdxsim run GUEST.elf [--vcpus N] [--memory SIZE] [--machine PRESET|FILE]\n"
 		"                  [--io-path direct|ve] [--mmio-path direct|ve] [--debug]\n"
-		"                  [--trace FILE] [--seamcall gate|insn] [--timeout SECONDS] "
-		"[--quiet]\n"
-		"                  [--gdb[=COMMANDS]]\n\n"
-		"Boot the machine, bring the TDX module up, build a TD from GUEST.elf and run it.\n"
-		"The guest's serial output goes to stdout and its serial input (COM1) comes from\n"
-		"stdin; the summary goes to stderr; the exit status\n"
-		"is the guest's, 126 when the TD stopped without one (fatal error, fault, no\n"
-		"progress), 124 on --timeout, 130/143 on SIGINT/SIGTERM (docs/VMM.md).\n\n"
-		"  --vcpus N        vCPUs (default 1); vCPUs other than 0 park in the reset page\n"
-		"  --memory SIZE    private memory, e.g. 64M, 1G (default 64M)\n"
-		"  --machine P|F    a machine preset or configuration file (default laptop):");
-	for (; *names; names++)
-		fprintf(f, " %s", *names);
-	fprintf(f,
-		"\n"
-		"  --io-path P      guest port I/O: direct (TDVMCALL) or ve (#VE, default)\n"
-		"  --mmio-path P    guest MMIO: direct (TDVMCALL) or ve (#VE, default)\n"
-		"  --debug          ATTRIBUTES.DEBUG (else SEPT_VE_DISABLE is set)\n"
-		"  --trace FILE     JSON lines: SEAMCALLs, TD exits, TDCALLs, #VEs\n"
-		"  --seamcall M     gate (default) or insn (the trapping opcode)\n"
-		"  --timeout T      stop the TD after T seconds (fractions allowed; suffix s, m,\n"
-		"                   h or d as timeout(1); 0: none) and exit with status 124\n"
-		"  --quiet          no summary\n"
-		"  --gdb[=FILE]     run under gdb, stopped in the guest's main; with FILE, gdb\n"
-		"                   runs its commands in batch mode (docs/GUEST.md)\n");
+		"                  [--trace FILE] [--seamcall gate|insn] [--timeout SECONDS]\n"
+		"                  [--quiet] [--gdb[=COMMANDS]]\n\n"
+		"Boot the machine, bring the TDX module up, build a TD from GUEST.elf (a static\n"
+		"PIE linked with the SDK's tdxguest.ld) and run it. The guest's serial output\n"
+		"goes to stdout and its serial input (COM1) comes from stdin; the bring-up log\n"
+		"and the summary go to stderr.\n\n"
+		"  --vcpus N        vCPUs, 1 to %u and at most the machine's online LPs (default\n"
+		"                   1); every vCPU starts at the reset vector, vCPU 0 runs main\n"
+		"                   and the others wait in the guest's ACPI wake-up mailbox\n"
+		"  --memory SIZE    private memory from GPA 0: bytes, or with K, M, G or T (KiB,\n"
+		"                   MiB, ...; default 64M); a multiple of 4K, at most 3G (the\n"
+		"                   MMIO hole and the reset page lie above), enough for the image\n"
+		"  --machine P|F    a machine preset or configuration file (docs/MACHINE.md;\n"
+		"                   default laptop); presets:",
+		VMM_MAX_VCPUS);
+	tool_print_presets(f);
+	fprintf(f, "\n"
+		   "  --io-path P      guest port I/O: direct (TDVMCALL) or ve (#VE, default)\n"
+		   "  --mmio-path P    guest MMIO: direct (TDVMCALL) or ve (#VE, default)\n"
+		   "  --debug          ATTRIBUTES.DEBUG (else SEPT_VE_DISABLE is set)\n"
+		   "  --trace FILE     JSON lines: SEAMCALLs, TD exits, TDCALLs, #VEs\n"
+		   "  --seamcall M     gate (default) or insn (the trapping opcode)\n"
+		   "  --timeout T      stop the TD after T seconds (fractions allowed; suffix s,\n"
+		   "                   m, h or d as timeout(1); 0: none)\n"
+		   "  --quiet          no bring-up log and no summary: only the guest's output,\n"
+		   "                   and why the TD stopped when it gave no exit status\n"
+		   "  --gdb[=FILE]     run under gdb, stopped in the guest's main; with FILE, gdb\n"
+		   "                   runs its commands in batch mode (docs/GUEST.md)\n\n"
+		   "Exit status (docs/VMM.md \"Exit status\"):\n"
+		   "  0-122    the guest's own exit status\n"
+		   "  123      the guest's status was outside 0-122 (stderr says which)\n"
+		   "  124      --timeout expired\n"
+		   "  125      tdxsim failed: usage, option, guest image, bring-up, trace file\n"
+		   "  126      the TD stopped without a status: exception, fatal error, triple\n"
+		   "           fault, no progress\n"
+		   "  130/143  SIGINT/SIGTERM\n");
 }
 
 static void usage_measure(FILE *f)
 {
-	fprintf(f, "usage: tdxsim measure GUEST.elf [--vcpus N] [--memory SIZE]\n\n"
+	fprintf(f, "usage: tdxsim measure GUEST.elf [--vcpus N] [--memory SIZE] [--debug]\n\n"
 		   "Print the MRTD the TDX module will compute for GUEST.elf (SHA-384 of the\n"
-		   "PAGE.ADD/MR.EXTEND sequence of its pages and the reset page), without a "
-		   "machine.\n");
+		   "PAGE.ADD/MR.EXTEND sequence of its pages and the reset page), without a\n"
+		   "machine. --vcpus, --memory and --debug are checked as for run; they do not\n"
+		   "change the MRTD. Exit status 0, or 125 (usage, option, guest image).\n");
 }
 
+/*
+ * A whole number, decimal or 0x hex, without sign or spaces (strtoull would take "-1" as
+ * 2^64 - 1 and " 7" as 7); *end after its digits. -EINVAL, or -ERANGE above 2^64 - 1.
+ */
+static int parse_u64(const char *s, uint64_t *out, char **end)
+{
+	int base = 10;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		if (!isxdigit((unsigned char)s[2]))
+			return -EINVAL;
+	} else if (!isdigit((unsigned char)s[0])) {
+		return -EINVAL;
+	}
+	errno = 0;
+	*out = strtoull(s, end, base);
+	return errno == ERANGE ? -ERANGE : 0;
+}
+
+/*
+ * --memory: bytes, or with a suffix K, M, G or T (powers of 1024, also written KiB, KB...).
+ * -EINVAL for what is not a size, -ERANGE for a size above 2^64 - 1.
+ */
 static int parse_size(const char *s, uint64_t *out)
 {
+	static const char suffixes[] = "KMGT";
+	const char *p;
 	char *end;
-	unsigned long long v = strtoull(s, &end, 0);
+	unsigned int shift = 0;
+	uint64_t v;
+	int ret = parse_u64(s, &v, &end);
 
-	if (end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		v <<= 10;
+	if (ret)
+		return ret;
+	if (*end && (p = strchr(suffixes, toupper((unsigned char)*end)))) {
+		shift = 10 * (unsigned int)(p - suffixes + 1);
 		end++;
-		break;
-	case 'm':
-	case 'M':
-		v <<= 20;
+		if (*end == 'i' && end[1] == 'B')
+			end++;
+		if (*end == 'B')
+			end++;
+	} else if (*end == 'B') {
 		end++;
-		break;
-	case 'g':
-	case 'G':
-		v <<= 30;
-		end++;
-		break;
-	default:
-		break;
 	}
-	if (*end == 'i' || *end == 'B')
-		end++;
-	if (*end == 'B')
-		end++;
 	if (*end)
 		return -EINVAL;
+	if (shift && v > UINT64_MAX >> shift)
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+/* --memory's value, or a message and TDXSIM_EXIT_TOOL. */
+static int memory_option(const char *arg, uint64_t *out)
+{
+	uint64_t v = 0;
+	int ret = parse_size(arg, &v);
+
+	if (ret == -EINVAL) {
+		fprintf(stderr,
+			"tdxsim: --memory: '%s' is not a size: a whole number of bytes, or with K, "
+			"M, G or T (64M, 1G)\n",
+			arg);
+		return TDXSIM_EXIT_TOOL;
+	}
+	if (ret == -ERANGE || v > VMM_MAX_MEMORY) {
+		fprintf(stderr,
+			"tdxsim: --memory: %s is more than 3G, the most a TD has here: its private "
+			"memory runs from GPA 0 up to the MMIO hole at 3 GiB (device BARs and the "
+			"reset page below 4 GiB)\n",
+			arg);
+		return TDXSIM_EXIT_TOOL;
+	}
+	if (!v || v % 4096) {
+		fprintf(stderr,
+			"tdxsim: --memory: %s is not a positive multiple of 4K, the TD's page "
+			"size\n",
+			arg);
+		return TDXSIM_EXIT_TOOL;
+	}
 	*out = v;
+	return 0;
+}
+
+/* --vcpus's value, or a message and TDXSIM_EXIT_TOOL. */
+static int vcpus_option(const char *arg, unsigned int *out)
+{
+	uint64_t v = 0;
+	char *end = NULL;
+
+	if (parse_u64(arg, &v, &end) == -EINVAL || *end) {
+		fprintf(stderr, "tdxsim: --vcpus: '%s' is not a count\n", arg);
+		return TDXSIM_EXIT_TOOL;
+	}
+	if (!v || v > VMM_MAX_VCPUS) { /* ERANGE left v at UINT64_MAX */
+		fprintf(stderr,
+			"tdxsim: --vcpus: %s is not in 1..%u (VMM_MAX_VCPUS, the vCPUs a TD "
+			"has here)\n",
+			arg, VMM_MAX_VCPUS);
+		return TDXSIM_EXIT_TOOL;
+	}
+	*out = (unsigned int)v;
 	return 0;
 }
 
@@ -111,19 +194,6 @@ static void print_mrtd(FILE *f, const uint8_t m[48])
 {
 	for (int i = 0; i < 48; i++)
 		fprintf(f, "%02x", m[i]);
-}
-
-static int load_machine(const char *what, struct machine_config *cfg)
-{
-	char err[256];
-
-	if (!machine_preset(what, cfg))
-		return 0;
-	if (machine_config_load(what, cfg, err, sizeof(err))) {
-		fprintf(stderr, "tdxsim: --machine %s: not a preset, and %s\n", what, err);
-		return -EINVAL;
-	}
-	return 0;
 }
 
 struct run_opts {
@@ -186,7 +256,8 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int c;
+	const char *cmd = measure ? "measure" : "run";
+	int c, idx = 0;
 
 	memset(o, 0, sizeof(*o));
 	vmm_td_config_default(&o->cfg);
@@ -195,43 +266,46 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 	o->cfg.serial_stdin = true;	     /* COM1 receives stdin */
 	o->machine = "laptop";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'c') {
-			char *end;
+	opterr = 0; /* the messages below, with "tdxsim: " */
+	while ((c = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
+		const char *arg = argv[optind - 1]; /* for ':' and '?': the option itself */
 
-			o->cfg.nr_vcpus = (unsigned int)strtoul(optarg, &end, 0);
-			if (*end || !o->cfg.nr_vcpus) {
-				fprintf(stderr, "tdxsim: --vcpus: '%s' is not a count\n", optarg);
-				return 2;
-			}
+		if (measure && strchr("MiotsTqG", c)) {
+			fprintf(stderr, "tdxsim: --%s is an option of run, not of measure\n",
+				opts[idx].name);
+			return TDXSIM_EXIT_TOOL;
+		}
+		if (c == 'c') {
+			if (vcpus_option(optarg, &o->cfg.nr_vcpus))
+				return TDXSIM_EXIT_TOOL;
 		} else if (c == 'm') {
-			if (parse_size(optarg, &o->cfg.memory_size)) {
-				fprintf(stderr, "tdxsim: --memory: '%s' is not a size\n", optarg);
-				return 2;
-			}
-		} else if (c == 'M' && !measure) {
+			if (memory_option(optarg, &o->cfg.memory_size))
+				return TDXSIM_EXIT_TOOL;
+		} else if (c == 'M') {
 			o->machine = optarg;
-		} else if ((c == 'i' || c == 'o') && !measure) {
+		} else if (c == 'i' || c == 'o') {
 			uint64_t bit =
 				c == 'i' ? VMM_BOOT_OPT_IO_TDVMCALL : VMM_BOOT_OPT_MMIO_TDVMCALL;
 
-			if (!strcmp(optarg, "direct"))
+			if (!strcmp(optarg, "direct")) {
 				o->cfg.boot_opts |= bit;
-			else if (strcmp(optarg, "ve")) {
-				fprintf(stderr, "tdxsim: --%s: direct or ve\n",
-					c == 'i' ? "io-path" : "mmio-path");
-				return 2;
-			}
-		} else if (c == 't' && !measure) {
-			o->trace = optarg;
-		} else if (c == 's' && !measure) {
-			if (!strcmp(optarg, "gate") || !strcmp(optarg, "insn")) {
-				o->cfg.seamcall_gate = !strcmp(optarg, "gate");
+			} else if (!strcmp(optarg, "ve")) {
+				o->cfg.boot_opts &= ~bit;
 			} else {
-				fprintf(stderr, "tdxsim: --seamcall: gate or insn\n");
-				return 2;
+				fprintf(stderr, "tdxsim: --%s: '%s' is not direct or ve\n",
+					c == 'i' ? "io-path" : "mmio-path", optarg);
+				return TDXSIM_EXIT_TOOL;
 			}
-		} else if (c == 'T' && !measure) {
+		} else if (c == 't') {
+			o->trace = optarg;
+		} else if (c == 's') {
+			if (strcmp(optarg, "gate") && strcmp(optarg, "insn")) {
+				fprintf(stderr, "tdxsim: --seamcall: '%s' is not gate or insn\n",
+					optarg);
+				return TDXSIM_EXIT_TOOL;
+			}
+			o->cfg.seamcall_gate = !strcmp(optarg, "gate");
+		} else if (c == 'T') {
 			if (parse_duration(optarg, &o->timeout)) {
 				fprintf(stderr,
 					"tdxsim: --timeout: '%s' is not a duration in seconds "
@@ -242,22 +316,36 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 			o->timeout_arg = optarg;
 		} else if (c == 'd') {
 			o->cfg.attributes = VMM_ATTR_DEBUG;
-		} else if (c == 'q' && !measure) {
+		} else if (c == 'q') {
 			o->quiet = true;
-		} else if (c == 'G' && !measure) {
+		} else if (c == 'G') {
 			o->gdb_arg = argv[optind - 1];
 			o->gdb_commands = optarg;
 		} else if (c == 'h') {
 			(measure ? usage_measure : usage_run)(stdout);
 			return -1;
+		} else if (c == ':') {
+			fprintf(stderr, "tdxsim: %s needs a value ('tdxsim %s --help')\n", arg,
+				cmd);
+			return TDXSIM_EXIT_TOOL;
 		} else {
-			(measure ? usage_measure : usage_run)(stderr);
-			return 2;
+			if (optopt)
+				fprintf(stderr, "tdxsim: unknown option -%c ('tdxsim %s --help')\n",
+					optopt, cmd);
+			else
+				fprintf(stderr, "tdxsim: unknown option %s ('tdxsim %s --help')\n",
+					arg, cmd);
+			return TDXSIM_EXIT_TOOL;
 		}
 	}
 	if (optind != argc - 1) {
+		if (optind == argc)
+			fprintf(stderr, "tdxsim: %s: no GUEST.elf given\n", cmd);
+		else
+			fprintf(stderr, "tdxsim: %s: one GUEST.elf, not '%s' and '%s'\n", cmd,
+				argv[optind], argv[optind + 1]);
 		(measure ? usage_measure : usage_run)(stderr);
-		return 2;
+		return TDXSIM_EXIT_TOOL;
 	}
 	o->guest = argv[optind];
 	return 0;
@@ -267,14 +355,14 @@ int cmd_measure(int argc, char **argv)
 {
 	struct run_opts o;
 	uint8_t mrtd[48];
-	char err[256];
+	char err[1024];
 	int ret = parse(argc, argv, &o, true);
 
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	if (vmm_td_measure(&o.cfg, o.guest, mrtd, err, sizeof(err))) {
 		fprintf(stderr, "tdxsim: %s\n", err);
-		return 1;
+		return TDXSIM_EXIT_TOOL;
 	}
 	print_mrtd(stdout, mrtd);
 	printf("\n");
@@ -481,54 +569,131 @@ static void print_vcpus(struct vmm_td *td)
 	}
 }
 
+/*
+ * --trace FILE, opened once the guest image was read and checked: never the guest itself
+ * (the same file by device and inode, whatever the path), and truncated only after that is
+ * known. NULL after a message.
+ */
+static FILE *open_trace(const char *path, const char *guest)
+{
+	struct stat gs, ts;
+	FILE *f;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+
+	if (fd < 0) {
+		fprintf(stderr, "tdxsim: --trace %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &ts) || stat(guest, &gs)) {
+		fprintf(stderr, "tdxsim: --trace %s: %s\n", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (ts.st_dev == gs.st_dev && ts.st_ino == gs.st_ino) {
+		fprintf(stderr,
+			"tdxsim: --trace %s: that is the guest image %s; not overwriting it\n",
+			path, guest);
+		close(fd);
+		return NULL;
+	}
+	if (S_ISREG(ts.st_mode) && ftruncate(fd, 0)) {
+		fprintf(stderr, "tdxsim: --trace %s: %s\n", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		fprintf(stderr, "tdxsim: --trace %s: %s\n", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+/*
+ * --quiet: the host's bring-up log is kept here instead of going to stderr, and printed only
+ * when the bring-up fails (it says why).
+ */
+struct quiet_log {
+	char *buf;
+	size_t len, cap;
+};
+
+static void quiet_log_line(const char *line, void *arg)
+{
+	struct quiet_log *q = arg;
+	size_t n = strlen(line) + 1;
+
+	if (q->len + n + 1 > q->cap) {
+		size_t cap = (q->cap ? q->cap * 2 : 4096) + n;
+		char *b = realloc(q->buf, cap);
+
+		if (!b)
+			return;
+		q->buf = b;
+		q->cap = cap;
+	}
+	memcpy(q->buf + q->len, line, n - 1);
+	q->buf[q->len + n - 1] = '\n';
+	q->len += n;
+	q->buf[q->len] = 0;
+}
+
+/* A guest status as the exit status: 0..122 itself, anything else 123 (docs/VMM.md). */
+static int guest_exit_status(int s)
+{
+	return s >= 0 && s <= TDXSIM_EXIT_GUEST_MAX ? s : TDXSIM_EXIT_GUEST_RANGE;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct tdx_module_params params = {0};
+	struct quiet_log qlog = {0};
 	struct machine_config mc;
 	struct run_opts o;
 	struct vmm_td *td = NULL;
-	char err[256];
+	char err[1024];
 	FILE *trace = NULL;
-	enum run_end end;
+	enum run_end end = RUN_DONE;
 	sigset_t sigs;
-	int ret = parse(argc, argv, &o, false), status = 1, sig = 0, sig_fd;
+	int ret = parse(argc, argv, &o, false), status = TDXSIM_EXIT_TOOL, sig = 0, sig_fd;
+	int trace_errno = 0;
 
 	if (ret)
 		return ret < 0 ? 0 : ret;
+	if (tool_machine_config(o.machine, &mc))
+		return TDXSIM_EXIT_TOOL;
+	/* The image and configuration before any machine: a bad guest costs no bring-up. */
+	if (vmm_td_check(&o.cfg, o.guest, err, sizeof(err))) {
+		fprintf(stderr, "tdxsim: %s\n", err);
+		return TDXSIM_EXIT_TOOL;
+	}
 	if (o.gdb_arg)
 		return run_under_gdb(argc, argv, o.gdb_arg, o.gdb_commands);
+	if (o.trace) {
+		trace = open_trace(o.trace, o.guest);
+		if (!trace)
+			return TDXSIM_EXIT_TOOL;
+		o.cfg.trace_file = trace;
+	}
 	/* Before any thread exists, so that every thread inherits it (wait_run). */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (load_machine(o.machine, &mc))
-		return 2;
-	if (o.trace) {
-		trace = fopen(o.trace, "w");
-		if (!trace) {
-			fprintf(stderr, "tdxsim: --trace %s: %s\n", o.trace, strerror(errno));
-			return 2;
-		}
-		o.cfg.trace_file = trace;
-	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ret = platform_boot(&mc);
-	if (ret) {
-		fprintf(stderr, "tdxsim: machine boot failed: %s\n", strerror(-ret));
+	if (o.quiet)
+		tdx_log_set_sink(quiet_log_line, &qlog);
+	if (tool_machine_boot(&mc, &params, NULL)) {
+		if (qlog.buf)
+			fputs(qlog.buf, stderr);
 		goto out_trace;
 	}
-	platform_claim_signals();
-	ret = page_alloc_init();
-	if (!ret)
-		ret = tdx_module_load(&params);
-	if (!ret)
-		ret = tdx_init();
-	if (!ret)
-		ret = tdx_enable();
+	ret = tdx_enable();
 	if (ret) {
-		fprintf(stderr, "tdxsim: TDX bring-up failed: %s\n", strerror(-ret));
+		if (qlog.buf)
+			fputs(qlog.buf, stderr);
+		fprintf(stderr, "tdxsim: TDX bring-up failed: tdx_enable: %s\n", strerror(-ret));
 		goto out;
 	}
 	if (vmm_td_create(&o.cfg, o.guest, &td, err, sizeof(err))) {
@@ -536,8 +701,9 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	/* For gdb: add-symbol-file GUEST.elf -o BASE (guest code runs natively there). */
-	fprintf(stderr, "tdxsim: guest image at 0x%llx\n",
-		(unsigned long long)vmm_td_image_base(td));
+	if (!o.quiet)
+		fprintf(stderr, "tdxsim: guest image at 0x%llx\n",
+			(unsigned long long)vmm_td_image_base(td));
 	ret = run_td(td, sig_fd, &o, &end, &sig);
 	if (ret)
 		fprintf(stderr, "tdxsim: run: %s\n", strerror(-ret));
@@ -548,22 +714,36 @@ int cmd_run(int argc, char **argv)
 	else if (end == RUN_TIMEOUT)
 		status = TDXSIM_EXIT_TIMEOUT;
 	else if (vmm_td_result(td)->reason == VMM_STOP_POWEROFF)
-		status = vmm_td_result(td)->exit_status;
+		status = guest_exit_status(vmm_td_result(td)->exit_status);
 	else
 		status = TDXSIM_EXIT_TD_FATAL; /* fatal error, fault, no progress, VMM error */
 	if (!o.quiet)
 		summary(td);
-	else if (vmm_td_result(td)->reason != VMM_STOP_POWEROFF)
+	else if (vmm_td_result(td)->reason != VMM_STOP_POWEROFF ||
+		 status == TDXSIM_EXIT_GUEST_RANGE)
 		stop_line(td);
-	vmm_td_destroy(td);
+	if (status == TDXSIM_EXIT_GUEST_RANGE)
+		fprintf(stderr,
+			"tdxsim: exit status %d: the guest's status %d is outside 0..%d, which "
+			"pass through unchanged\n",
+			TDXSIM_EXIT_GUEST_RANGE, vmm_td_result(td)->exit_status,
+			TDXSIM_EXIT_GUEST_MAX);
+	trace_errno = vmm_td_destroy(td);
 out:
-	tdx_exit();
-	tdx_module_unload();
-	page_alloc_exit();
-	platform_shutdown();
+	tool_machine_down();
 out_trace:
-	if (trace)
-		fclose(trace);
+	if (o.quiet)
+		tdx_log_set_sink(NULL, NULL);
+	free(qlog.buf);
+	if (trace && fclose(trace) && !trace_errno)
+		trace_errno = errno ? errno : EIO;
+	if (trace_errno) {
+		/* 125 unless the run ended by --timeout or a signal, whose statuses stay. */
+		fprintf(stderr, "tdxsim: --trace %s: %s; the trace is incomplete\n", o.trace,
+			strerror(trace_errno));
+		if (end == RUN_DONE)
+			status = TDXSIM_EXIT_TOOL;
+	}
 	if (sig_fd >= 0)
 		close(sig_fd);
 	return status;

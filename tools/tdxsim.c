@@ -11,7 +11,7 @@ static const struct subcommand {
 	const char *help;
 } subcommands[] = {
 	{"host-init", cmd_host_init, "boot a machine and bring the TDX module up as the host"},
-	{"run", cmd_run, "build a TD from a guest ELF and run it; exit status = the guest's"},
+	{"run", cmd_run, "build a TD from a guest ELF and run it; exit status: the guest's"},
 	{"measure", cmd_measure, "print the MRTD of a guest ELF without running it"},
 };
 
@@ -22,14 +22,16 @@ static void usage(FILE *f)
 	fprintf(f, "usage: tdxsim COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < NR_SUBCOMMANDS; i++)
 		fprintf(f, "  %-12s %s\n", subcommands[i].name, subcommands[i].help);
-	fprintf(f, "\n'tdxsim COMMAND --help' for a command's options; 'tdxsim --version'.\n");
+	fprintf(f, "\n'tdxsim COMMAND --help' for a command's options; 'tdxsim --version'.\n"
+		   "Exit status: run's is the guest's (0-122; 123-126, 130 and 143 are tdxsim's),\n"
+		   "125 when tdxsim itself failed (docs/VMM.md \"Exit status\").\n");
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return TDXSIM_EXIT_TOOL;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
@@ -45,5 +47,5 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "tdxsim: unknown command '%s'\n", argv[1]);
 	usage(stderr);
-	return 2;
+	return TDXSIM_EXIT_TOOL;
 }

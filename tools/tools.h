@@ -15,6 +15,8 @@
 #define TDXSIM_EXIT_TD_FATAL	126 /* the TD stopped without a status (fatal error, fault) */
 #define TDXSIM_EXIT_SIGNAL(sig) (128 + (sig)) /* SIGINT: 130, SIGTERM: 143 */
 
+#include <stdio.h>
+
 /* Each gets argv[0] = its own name and returns one of the statuses above. */
 int cmd_host_init(int argc, char **argv);
 int cmd_run(int argc, char **argv);
@@ -26,5 +28,24 @@ int cmd_measure(int argc, char **argv);
  * Returns only on failure, with TDXSIM_EXIT_TOOL.
  */
 int run_under_gdb(int argc, char **argv, const char *skip, const char *commands);
+
+/*
+ * tools/machine.c: the machine of run and host-init. --machine ARG: the preset ARG, else the
+ * configuration file ARG (docs/MACHINE.md); 0, or TDXSIM_EXIT_TOOL after a message.
+ */
+struct machine_config;
+struct tdx_module_params;
+int tool_machine_config(const char *arg, struct machine_config *cfg);
+/* The preset names, each after a space. */
+void tool_print_presets(FILE *f);
+/*
+ * Boot the machine, load the TDX module (@params), add the fault-injection rules of @inject
+ * (NULL: none) and run tdx_init(); tdx_enable() is the caller's. 0, or TDXSIM_EXIT_TOOL
+ * after a message, with what was up taken down again.
+ */
+int tool_machine_boot(const struct machine_config *mc, const struct tdx_module_params *params,
+		      const char *inject);
+/* tdx_exit(), the module unloaded, the page allocator and the machine shut down. */
+void tool_machine_down(void);
 
 #endif

@@ -147,7 +147,7 @@ static int check_config(const struct vmm_td_config *cfg, const struct vmm_image 
 		ERR("max-vcpus: %u is not in %u..65535", cfg->max_vcpus, cfg->nr_vcpus);
 		return -EINVAL;
 	}
-	if (cfg->memory_size & ~PAGE_MASK || cfg->memory_size > VMM_RESET_PAGE_GPA - (1ULL << 30)) {
+	if (cfg->memory_size & ~PAGE_MASK || cfg->memory_size > VMM_MAX_MEMORY) {
 		ERR("memory: %llu bytes is not a multiple of 4 KiB up to 3 GiB",
 		    (unsigned long long)cfg->memory_size);
 		return -EINVAL;
@@ -157,9 +157,9 @@ static int check_config(const struct vmm_td_config *cfg, const struct vmm_image 
 		return -EINVAL;
 	}
 	if (img && img->high_gpa > cfg->memory_size) {
-		ERR("memory: the image needs GPAs up to 0x%llx, more than the TD's %llu MiB",
-		    (unsigned long long)img->high_gpa,
-		    (unsigned long long)(cfg->memory_size >> 20));
+		ERR("memory: the image ends at GPA 0x%llx, beyond the TD's private memory "
+		    "[0, 0x%llx)",
+		    (unsigned long long)img->high_gpa, (unsigned long long)cfg->memory_size);
 		return -EINVAL;
 	}
 	return 0;
@@ -173,6 +173,18 @@ static void mr_block(EVP_MD_CTX *c, const char *tag, uint64_t gpa)
 	memcpy(b, tag, strlen(tag));
 	memcpy(b + 16, &gpa, 8);
 	EVP_DigestUpdate(c, b, sizeof(b));
+}
+
+int vmm_td_check(const struct vmm_td_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct vmm_image img;
+	int ret = vmm_image_load(path, &img, err, errlen);
+
+	if (ret)
+		return ret;
+	ret = check_config(cfg, &img, err, errlen);
+	vmm_image_free(&img);
+	return ret;
 }
 
 int vmm_td_measure(const struct vmm_td_config *cfg, const char *path, uint8_t mrtd[48], char *err,
@@ -905,12 +917,13 @@ out:
 	return leaked;
 }
 
-void vmm_td_destroy(struct vmm_td *td)
+int vmm_td_destroy(struct vmm_td *td)
 {
 	unsigned int leaked;
+	int trace_errno;
 
 	if (!td)
-		return;
+		return 0;
 	if (td->uart)
 		uart16550_detach_input(td->uart); /* its end-of-input check looks at the vCPUs */
 	if (td->debug_path) {
@@ -922,6 +935,7 @@ void vmm_td_destroy(struct vmm_td *td)
 	if (leaked && td->cfg.trace_file)
 		vmm_trace(td, "\"teardown\":\"%u pages not reclaimed\"", leaked);
 	vmm_trace_flush(td);
+	trace_errno = td->trace_errno;
 	if (td->tdr && !td->nr_pages)
 		free_page(td->tdr);
 	if (td->scratch)
@@ -937,6 +951,7 @@ void vmm_td_destroy(struct vmm_td *td)
 	pthread_mutex_destroy(&td->lock);
 	pthread_mutex_destroy(&td->pages_lock);
 	free(td);
+	return trace_errno;
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -27,6 +27,11 @@
 #define VMM_RESET_PAGE_GPA 0xFFFFF000ULL /* holds the reset vector 0xFFFFFFF0 */
 #define VMM_MAX_VCPUS	   64
 #define VMM_DEFAULT_MEMORY (64ULL << 20)
+/*
+ * Private memory is one range from GPA 0 and ends below the 32-bit MMIO hole: [3 GiB, 4 GiB)
+ * holds the devices' BARs (PCI_TESTDEV_BAR0 at 0xFEB00000) and the reset page, as on a PC.
+ */
+#define VMM_MAX_MEMORY (3ULL << 30)
 
 /* COM1's interrupt, posted to vCPU 0: legacy IRQ 4 as a PC's PIC maps it (docs/VMM.md). */
 #define VMM_UART_IRQ_VECTOR 0x24
@@ -58,7 +63,7 @@ struct vmm_cpuid_config {
 typedef void (*vmm_serial_fn)(void *opaque, const char *buf, size_t len);
 
 struct vmm_td_config {
-	uint64_t memory_size;	/* private memory [0, memory_size); <= 3 GiB */
+	uint64_t memory_size;	/* private memory [0, memory_size); <= VMM_MAX_MEMORY */
 	unsigned int nr_vcpus;	/* 1..VMM_MAX_VCPUS, at most the online LPs */
 	unsigned int max_vcpus; /* TD_PARAMS.MAX_VCPUS, nr_vcpus..65535; 0 = nr_vcpus */
 	uint64_t attributes;	/* VMM_ATTR_* */
@@ -202,8 +207,12 @@ int vmm_td_vcpu_where(const struct vmm_td *td, unsigned int vcpu, char *buf, siz
  * guest's interrupt flag allows. 0, or -EINVAL for a vector outside 16..255 or no such vCPU.
  */
 int vmm_td_post_interrupt(struct vmm_td *td, unsigned int vcpu, unsigned int vector);
-/* Tear down in the architectural order, reclaim and free every page. */
-void vmm_td_destroy(struct vmm_td *td);
+/*
+ * Tear down in the architectural order, reclaim and free every page. Returns the errno of the
+ * first failed write of the trace (vmm_td_trace_error(), the teardown's last lines included),
+ * or 0.
+ */
+int vmm_td_destroy(struct vmm_td *td);
 
 /* MRTD as the module computed it (TDH.MNG.RD). 0 or -errno. */
 int vmm_td_mrtd(struct vmm_td *td, uint8_t mrtd[48]);
@@ -216,6 +225,12 @@ unsigned int vmm_td_nr_vcpus(const struct vmm_td *td);
 int vmm_td_vcpu_stats(const struct vmm_td *td, unsigned int vcpu, struct vmm_vcpu_stats *st);
 void vmm_td_stats(const struct vmm_td *td, struct vmm_td_stats *st);
 
+/*
+ * What vmm_td_create() would refuse of the image at @path and @cfg that needs no machine: the
+ * file and its ELF (docs/VMM.md "The guest image"), and the configuration. 0, or -errno with
+ * a message in @err.
+ */
+int vmm_td_check(const struct vmm_td_config *cfg, const char *path, char *err, size_t errlen);
 /*
  * MRTD of an image and configuration without a machine: the same pages hashed as PAGE.ADD
  * and MR.EXTEND do [facts §9]. 0, or -errno with a message.
