@@ -466,6 +466,21 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
 		errno = saved_errno;
 		return;
 	}
+	if (sig == SIGTRAP && uc->uc_mcontext.gregs[REG_TRAPNO] == 1 && lp &&
+	    rip_in(rip, tdxsim_resume_gate_ctx, tdxsim_resume_end) && atomic_load(&lp->in_guest)) {
+		/*
+		 * The gate's resume loaded a guest RFLAGS with TF (a guest single-stepping, entered
+		 * or resumed through the gate), so the step trapped inside the resume sequence.
+		 * The context being loaded is intact in memory (as for on_intr): load it here, and
+		 * the guest's first instruction steps as it should.
+		 */
+		struct cpu_regs ctx = lp->gate_ctx;
+
+		xstate_frame_load(uc, lp->xstate);
+		ctx_to_uc(&ctx, uc);
+		errno = saved_errno;
+		return;
+	}
 	if (world_frame && atomic_load(&lp->in_guest))
 		guest_trap(lp, sig, si, uc);
 	else

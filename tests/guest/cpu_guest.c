@@ -427,6 +427,17 @@ static void tf_rows(void)
 		STEP_PRE("TF: TDG.VP.VMCALL (gate)", VMCALL_IO_OUT, "call *tdx_gate(%%rip)", 0,
 			 0xFC00, 0);
 	}
+	/*
+	 * TDG.MEM.PAGE.ACCEPT of a page the VMM has not added: an EPT-violation TD exit with
+	 * RIP on the TDCALL, PAGE.AUG, TDH.VP.ENTER back into the single-stepping guest (through
+	 * the gate when the VMM uses it), the TDCALL again: one #DB, after it completed.
+	 */
+	if (use_insn)
+		STEP("TF: TDG.MEM.PAGE.ACCEPT after a TD exit (instruction)",
+		     ".byte 0x66, 0x0f, 0x01, 0xcc", TDG_MEM_PAGE_ACCEPT, GTD_CPU_ACCEPT_GPA, 0);
+	else
+		STEP("TF: TDG.MEM.PAGE.ACCEPT after a TD exit (gate)", "call *tdx_gate(%%rip)",
+		     TDG_MEM_PAGE_ACCEPT, GTD_CPU_ACCEPT_GPA, 0);
 	/* An instruction the module turns into #VE does not complete: #VE, no #DB. */
 	memset((void *)&pr, 0, sizeof(pr));
 	__asm__ volatile("leaq 1f(%%rip), %%r11\n\t"

@@ -195,7 +195,8 @@ static inline void gtd_idt_load(const uint64_t *idt, unsigned int vectors)
 }
 
 /* cpu_guest.c: boot options (tdx_boot_regs[1]). */
-#define GTD_CPU_TDCALL_INSN (1ULL << 0) /* every TDCALL by the instruction (the trap path) */
-#define GTD_CPU_XFAM_AVX    (1ULL << 1) /* the TD's XFAM has AVX */
+#define GTD_CPU_TDCALL_INSN (1ULL << 0)	  /* every TDCALL by the instruction (the trap path) */
+#define GTD_CPU_XFAM_AVX    (1ULL << 1)	  /* the TD's XFAM has AVX */
+#define GTD_CPU_ACCEPT_GPA  (56ULL << 20) /* private, never added before the guest accepts it */
 
 #endif /* TESTS_GUEST_GUEST_TD_H */
