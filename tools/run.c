@@ -38,7 +38,7 @@ static void usage_run(FILE *f)
 		"usage: tdxsim run GUEST.elf [--vcpus N] [--memory SIZE] [--machine PRESET|FILE]\n"
 		"                  [--io-path direct|ve] [--mmio-path direct|ve] [--debug]\n"
 		"                  [--trace FILE] [--seamcall gate|insn] [--timeout SECONDS]\n"
-		"                  [--quiet] [--gdb[=COMMANDS]]\n\n"
+		"                  [--quiet] [--gdb[=FILE]]\n\n"
 		"Boot the machine, bring the TDX module up, build a TD from GUEST.elf (a static\n"
 		"PIE linked with the SDK's tdxguest.ld) and run it. The guest's serial output\n"
 		"goes to stdout and its serial input (COM1) comes from stdin; the bring-up log\n"
