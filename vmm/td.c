@@ -716,6 +716,67 @@ static void load_symbols(struct vmm_td *td, const char *path)
 	free(buf);
 }
 
+/*
+ * The pages inside the image that no PT_LOAD covers (the guard pages of tdxguest.ld's
+ * stacks): never added, and never AUGed either (vmm_image_hole).
+ */
+static int record_holes(struct vmm_td *td, const struct vmm_image *img, char *err, size_t errlen)
+{
+	unsigned int p = 0;
+
+	for (uint64_t gpa = img->low_gpa; gpa < img->high_gpa; gpa += PAGE_SIZE) {
+		while (p < img->nr && img->pages[p].gpa < gpa)
+			p++;
+		if (p < img->nr && img->pages[p].gpa == gpa)
+			continue;
+		if (td->nr_holes % 16 == 0) {
+			uint64_t *n = realloc(td->holes, (td->nr_holes + 16) * sizeof(*n));
+
+			if (!n) {
+				ERR("out of memory");
+				return -ENOMEM;
+			}
+			td->holes = n;
+		}
+		td->holes[td->nr_holes++] = gpa;
+	}
+	return 0;
+}
+
+enum vmm_stop_reason vmm_image_hole(const struct vmm_td *td, uint64_t gpa, const char *access,
+				    char *what, size_t len)
+{
+	const char *sym;
+	uint64_t page = gpa & PAGE_MASK, off;
+	unsigned int ap;
+	char c;
+
+	for (unsigned int i = 0;; i++) {
+		if (i == td->nr_holes)
+			return VMM_STOP_NONE;
+		if (td->holes[i] == page)
+			break;
+	}
+	/* The symbol at the page above names the stack the guard is below. */
+	sym = vmm_symbols_lookup(td->syms, page + PAGE_SIZE - VMM_IMAGE_GPA, &off);
+	if (sym && !off && !strcmp(sym, "__stack_bottom")) {
+		snprintf(what, len,
+			 "stack overflow: GPA 0x%llx is the guard page below the boot stack",
+			 (unsigned long long)gpa);
+		return VMM_STOP_STACK_OVERFLOW;
+	}
+	if (sym && !off && sscanf(sym, "__tdx_ap_stack_%u%c", &ap, &c) == 1) {
+		snprintf(what, len,
+			 "stack overflow: GPA 0x%llx is the guard page below the AP stack of vCPU "
+			 "%u",
+			 (unsigned long long)gpa, ap);
+		return VMM_STOP_STACK_OVERFLOW;
+	}
+	snprintf(what, len, "%s of GPA 0x%llx, a page of the image no segment loads", access,
+		 (unsigned long long)gpa);
+	return VMM_STOP_EPT_VIOLATION;
+}
+
 /* KVM's hardware enable: VMX operation on every online LP (left on, as KVM does while it is
  * loaded); SEAMCALL raises #UD without it. */
 static long vmxon_fn(void *arg)
@@ -808,6 +869,8 @@ int vmm_td_create(const struct vmm_td_config *cfg, const char *path, struct vmm_
 		}
 	}
 	td->image_size = img.high_gpa - VMM_IMAGE_GPA;
+	if (!ret)
+		ret = record_holes(td, &img, err, errlen);
 	if (!ret)
 		debug_image_loaded(td, path, &img);
 	vmm_image_free(&img);
@@ -943,6 +1006,7 @@ int vmm_td_destroy(struct vmm_td *td)
 	vmm_apic_free(td);
 	devices_destroy(td);
 	vmm_symbols_free(td->syms);
+	free(td->holes);
 	free(td->pages);
 	free(td->shared_gpa);
 	free(td->shared_hpa);
@@ -1046,8 +1110,8 @@ const char *vmm_stop_reason_name(enum vmm_stop_reason r)
 {
 	static const char *const names[] = {
 		"running",	 "poweroff",  "fatal error", "triple fault", "non-recoverable",
-		"EPT violation", "VMM error", "no progress", "interrupted",
+		"EPT violation", "VMM error", "no progress", "interrupted",  "stack overflow",
 	};
 
-	return r <= VMM_STOP_INTERRUPTED ? names[r] : "?";
+	return r <= VMM_STOP_STACK_OVERFLOW ? names[r] : "?";
 }

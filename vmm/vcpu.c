@@ -271,13 +271,20 @@ static bool ept_violation(struct vmm_vcpu *vc, const struct tdx_module_args *a)
 {
 	struct vmm_td *td = vc->td;
 	uint64_t gpa = a->r8 & PAGE_MASK, gen = atomic_load(&td->mem_gen), s = 0;
-	char where[192];
+	enum vmm_stop_reason hole;
+	char where[192], what[96];
 
 	if (a->r8 & td->shared_bit) {
 		rip_words(vc, where, sizeof(where));
 		stopf(vc, VMM_STOP_EPT_VIOLATION, 0, a->r8,
 		      "vCPU %u: EPT violation on shared GPA 0x%llx (%s) at RIP %s", vc->index,
 		      (unsigned long long)a->r8, vmm_ept_access(a->rcx), where);
+		return false;
+	}
+	hole = vmm_image_hole(td, a->r8, vmm_ept_access(a->rcx), what, sizeof(what));
+	if (hole != VMM_STOP_NONE) { /* never AUGed: a stack's guard page, or another hole */
+		rip_words(vc, where, sizeof(where));
+		stopf(vc, hole, 0, a->r8, "vCPU %u: %s; RIP %s", vc->index, what, where);
 		return false;
 	}
 	if (gpa >= td->cfg.memory_size) {

@@ -143,6 +143,8 @@ struct vmm_td {
 	char image_name[64];
 	uint64_t image_size; /* bytes from the image's address 0 to its last page's end */
 	struct vmm_symbols *syms;
+	uint64_t *holes; /* GPAs of the image's pages no segment loads (stack guard pages) */
+	unsigned int nr_holes;
 
 	/* Run state */
 	pthread_mutex_t lock;
@@ -164,6 +166,15 @@ struct vmm_td {
 };
 
 uint64_t vmm_now_ns(void);
+
+/*
+ * An EPT violation at @gpa on a page of the image that no segment loads: VMM_STOP_NONE when
+ * it is not one; else @what says what it is ("stack overflow: GPA 0x... is the guard page
+ * below the boot stack" / "... the AP stack of vCPU N", from the image's symbols) and the
+ * reason is VMM_STOP_STACK_OVERFLOW, or VMM_STOP_EPT_VIOLATION for another hole.
+ */
+enum vmm_stop_reason vmm_image_hole(const struct vmm_td *td, uint64_t gpa, const char *access,
+				    char *what, size_t len);
 
 /* A SEAMCALL on LP @lp (waits); returns the status, @a carries the registers in and out. */
 uint64_t vmm_seamcall_on(struct vmm_td *td, unsigned int lp, uint64_t leaf,

@@ -13,7 +13,24 @@
 /* In .data: the APs read it before the BSP has cleared .bss (crt0.S). */
 struct tdx_mp_wakeup_mailbox tdx_mp_wakeup_mailbox __attribute__((section(".data")));
 
-static u8 ap_stacks[TDX_SMP_MAX_CPUS - 1][TDX_SMP_STACK_SIZE] __attribute__((aligned(16)));
+/*
+ * The AP stacks: segments of their own in tdxguest.ld, from __tdx_ap_stack_1 up, each with a
+ * 4 KiB guard page below it (and so between one and the next).
+ */
+extern char __tdx_ap_stack_1[] __attribute__((visibility("hidden")));
+extern char __tdx_ap_stack_2[] __attribute__((visibility("hidden")));
+#define AP_GUARD 4096
+
+static uintptr_t ap_stack_stride(void)
+{
+	return (uintptr_t)__tdx_ap_stack_2 - (uintptr_t)__tdx_ap_stack_1;
+}
+
+/* Bottom of vCPU cpu's stack (1 <= cpu < TDX_SMP_MAX_CPUS). */
+static uintptr_t ap_stack_bottom(unsigned int cpu)
+{
+	return (uintptr_t)__tdx_ap_stack_1 + (cpu - 1) * ap_stack_stride();
+}
 
 static struct {
 	void (*fn)(void *arg);
@@ -60,9 +77,11 @@ unsigned int tdx_nr_cpus(void)
 unsigned int tdx_cpu_id(void)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	uintptr_t off = sp - (uintptr_t)ap_stacks;
+	uintptr_t off = sp - (uintptr_t)__tdx_ap_stack_1;
 
-	return off < sizeof(ap_stacks) ? (unsigned int)(off / TDX_SMP_STACK_SIZE) + 1 : 0;
+	return off < (TDX_SMP_MAX_CPUS - 1) * ap_stack_stride()
+		       ? (unsigned int)(off / ap_stack_stride()) + 1
+		       : 0;
 }
 
 void tdx_halt(void)
@@ -110,7 +129,7 @@ int tdx_smp_start(unsigned int cpu, void (*fn)(void *arg), void *arg)
 	if (!irq_handlers[TDX_SMP_WAKEUP_VECTOR])
 		tdx_irq_register(TDX_SMP_WAKEUP_VECTOR, wakeup_irq);
 	/* ACPI order: everything else, then Command; the AP clears Command when it has read. */
-	mb->os_reserved[0] = (uintptr_t)ap_stacks[cpu - 1] + TDX_SMP_STACK_SIZE;
+	mb->os_reserved[0] = ap_stack_bottom(cpu) + ap_stack_stride() - AP_GUARD; /* its top */
 	mb->wakeup_vector = (uintptr_t)ap_start;
 	mb->apic_id = cpu;
 	__atomic_store_n(&mb->command, TDX_MP_WAKEUP_COMMAND_WAKEUP, __ATOMIC_RELEASE);

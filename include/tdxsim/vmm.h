@@ -110,6 +110,7 @@ enum vmm_stop_reason {
 	VMM_STOP_VMM_ERROR,	  /* a SEAMCALL the VMM needed failed */
 	VMM_STOP_NO_PROGRESS,	  /* the same TD exit came back VMM_NO_PROGRESS_LIMIT times */
 	VMM_STOP_INTERRUPTED,	  /* the embedder stopped it (tdxsim: --timeout, a signal) */
+	VMM_STOP_STACK_OVERFLOW,  /* an access to a guard page below a stack (tdxguest.ld) */
 };
 
 /*

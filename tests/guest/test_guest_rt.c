@@ -3,9 +3,11 @@
  * The guest runtime's own services in a real TD (guests built with the SDK, run on the real
  * module through the VMM library): tdx_printf's formats (printf_guest.c), the #VE handler's
  * page-crossing check of MMIO (split_guest.c), constructors and destructors (ctor_guest.c),
- * serial input from stdin through `tdxsim run` (echo_guest.c).
+ * serial input from stdin through `tdxsim run` (echo_guest.c), stack overflow into the guard
+ * pages (stack_guest.c).
  *
- * Arguments: printf_guest.elf split_guest.elf ctor_guest.elf echo_guest.elf tdxsim
+ * Arguments: printf_guest.elf split_guest.elf ctor_guest.elf echo_guest.elf stack_guest.elf
+ * tdxsim
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +26,7 @@
 #include "tests/guest/printf_cases.h"
 #include "tests/support/vmm_machine.h"
 
-static const char *printf_elf, *split_elf, *ctor_elf, *echo_elf, *tdxsim;
+static const char *printf_elf, *split_elf, *ctor_elf, *echo_elf, *stack_elf, *tdxsim;
 
 /* Build @elf with @nr_vcpus and the boot options; its serial output goes to @serial. */
 static struct vmm_td *create(const char *elf, unsigned nr_vcpus, uint64_t boot_opts,
@@ -303,6 +305,76 @@ static void test_serial_input_eof(void **state)
 	expect_eof(NULL, "");
 }
 
+/*
+ * A recursion without bound ends at the guard page below its stack: the VMM stops the TD
+ * with VMM_STOP_STACK_OVERFLOW naming the vCPU, the GPA (in the guard page the guest
+ * printed) and the stack, instead of adding the page; and the image's MRTD as `tdxsim
+ * measure` computes it (vmm_td_measure) is the module's, holes and all.
+ */
+static void expect_overflow(unsigned scenario, unsigned nr_vcpus, unsigned vcpu, const char *stack)
+{
+	static struct serial_capture serial;
+	const struct vmm_td_result *res;
+	struct vmm_td_config cfg;
+	uint8_t mrtd[48], measured[48];
+	unsigned long guard = 0;
+	char want[256], err[256];
+	struct vmm_td *td =
+		create(stack_elf, nr_vcpus, (uint64_t)scenario << GRT_SCN_SHIFT, &serial);
+
+	vmm_td_config_default(&cfg);
+	cfg.nr_vcpus = nr_vcpus;
+	cfg.boot_opts = (uint64_t)scenario << GRT_SCN_SHIFT;
+	assert_int_equal(vmm_td_measure(&cfg, stack_elf, measured, err, sizeof(err)), 0);
+	assert_int_equal(vmm_td_mrtd(td, mrtd), 0);
+	assert_memory_equal(mrtd, measured, sizeof(mrtd));
+	assert_int_equal(vmm_td_run(td), 0);
+	res = vmm_td_result(td);
+	snprintf(want, sizeof(want), "stack: %s, guard 0x%%lx\n", vcpu ? "vCPU 1" : "boot");
+	if (sscanf(serial.buf, want, &guard) != 1)
+		fail_msg("serial \"%s\"", serial.buf);
+	snprintf(want, sizeof(want), "stack: %s, guard 0x%lx\n", vcpu ? "vCPU 1" : "boot", guard);
+	assert_string_equal(serial.buf, want);
+	assert_int_equal(res->reason, VMM_STOP_STACK_OVERFLOW);
+	assert_int_equal(res->vcpu, vcpu);
+	assert_int_equal(res->gpa & ~0xFFFULL, guard);
+	snprintf(want, sizeof(want),
+		 "vCPU %u: stack overflow: GPA 0x%llx is the guard page below the %s; RIP 0x", vcpu,
+		 (unsigned long long)res->gpa, stack);
+	if (strncmp(res->message, want, strlen(want)) ||
+	    !strstr(res->message, " = stack_guest.elf+0x") || !strstr(res->message, " <recurse+0x"))
+		fail_msg("message \"%s\", want \"%s... <recurse+0x...>\"", res->message, want);
+	assert_string_equal(vmm_stop_reason_name(res->reason), "stack overflow");
+	vmm_td_destroy(td);
+}
+
+static void test_stack_overflow_boot(void **state)
+{
+	(void)state;
+	expect_overflow(0, 1, 0, "boot stack");
+}
+
+static void test_stack_overflow_ap(void **state)
+{
+	(void)state;
+	expect_overflow(1, 2, 1, "AP stack of vCPU 1");
+}
+
+/* Through tdxsim run: status 126 and the stop line. */
+static void test_stack_overflow_tdxsim(void **state)
+{
+	static char out[16384];
+	char cmd[1024];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "%s run %s --quiet </dev/null 2>&1 >/dev/null", tdxsim,
+		 stack_elf);
+	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 126);
+	if (!strstr(out, "tdxsim: TD stopped: stack overflow - vCPU 0: stack overflow: GPA 0x") ||
+	    !strstr(out, " is the guard page below the boot stack; RIP 0x"))
+		fail_msg("stderr \"%s\"", out);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,12 +386,15 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_serial_input),
 		cmocka_unit_test(test_serial_input_long),
 		cmocka_unit_test(test_serial_input_eof),
+		cmocka_unit_test(test_stack_overflow_boot),
+		cmocka_unit_test(test_stack_overflow_ap),
+		cmocka_unit_test(test_stack_overflow_tdxsim),
 	};
 
-	if (argc != 6) {
+	if (argc != 7) {
 		fprintf(stderr,
 			"usage: %s printf_guest.elf split_guest.elf ctor_guest.elf echo_guest.elf "
-			"tdxsim\n",
+			"stack_guest.elf tdxsim\n",
 			argv[0]);
 		return 2;
 	}
@@ -327,6 +402,7 @@ int main(int argc, char **argv)
 	split_elf = argv[2];
 	ctor_elf = argv[3];
 	echo_elf = argv[4];
-	tdxsim = argv[5];
+	stack_elf = argv[5];
+	tdxsim = argv[6];
 	return cmocka_run_group_tests(tests, vmm_machine_setup, vmm_machine_teardown);
 }

@@ -27,7 +27,7 @@
 #include "tdxguest/ve.h"
 
 #define TDX_SMP_MAX_CPUS      16     /* CPUs the SDK starts (vCPU indices 0-15) */
-#define TDX_SMP_STACK_SIZE    0x4000 /* each AP's stack */
+#define TDX_SMP_STACK_SIZE    0x4000 /* each AP's stack: tdxguest.ld's TDX_AP_STACK_SIZE default */
 #define TDX_SMP_WAKEUP_VECTOR 0xF0   /* the IPI that ends a parked AP's halt */
 
 /* ACPI MADT Multiprocessor Wakeup mailbox (ACPI 6.4 5.2.12.19). */
