@@ -640,6 +640,12 @@ static void test_vm_wr(void **state)
 		} rows[] = {
 			{TDCS_TD_CTLS, TD_CTLS_ENUM_TOPOLOGY, TD_CTLS_ENUM_TOPOLOGY, NOT_WR},
 			{TDCS_TD_CTLS, TD_CTLS_REDUCE_VE, ~0ULL, NOT_VALID},
+			/* #VE reduction is not advertised (TDX_FEATURES0 bit 30 clear): Linux's
+			 * reduce_unnecessary_ve() write, and the other controls that come with it */
+			{TDCS_TD_CTLS, TD_CTLS_REDUCE_VE, TD_CTLS_REDUCE_VE, NOT_WR},
+			{TDCS_TD_CTLS, TD_CTLS_VIRT_CPUID2, TD_CTLS_VIRT_CPUID2, NOT_WR},
+			{TDCS_TD_CTLS, TD_CTLS_LOCK, TD_CTLS_LOCK, NOT_WR},
+			{TDCS_TD_CTLS, TD_CTLS_REDUCE_VE, 0x800000000000000EULL, NOT_WR},
 			{ID_ATTRIBUTES, 1, 1, NOT_WR},
 			{ID_NUM_VCPUS, 1, 1, NOT_WR},
 			{ID_RTMR, 1, 1, NOT_WR},
