@@ -175,43 +175,21 @@ uint64_t md_xfam_fixed1(void)
 }
 
 /*
- * Bits of each CPUID_CONFIG leaf the host may set directly (config_direct) and those it may
- * set where the CPU has them (allow_direct) [M cpuid_configurations.c cpuid_configurable].
- * Rows in the order of md_cpuid_config_leaf(). Registers EAX, EBX, ECX, EDX.
- */
-/* clang-format off */
-static const uint32_t config_direct[NUM_CPUID_CONFIG][4] = {
-	{ 0x0fff3fff, 0x00ff0000, 0, 0 },
-	{ 0xffffc3ff, 0xfffff000, 0xffffffff, 0xfffffffb },
-	{ 0xffffc3ff, 0xfffff000, 0xffffffff, 0xfffffffb },
-	{ 0xffffc3ff, 0xfffff000, 0xffffffff, 0xfffffffb },
-	{ 0xffffc3ff, 0xfffff000, 0xffffffff, 0x00000007 },
-};
-
-static const uint32_t allow_direct[NUM_CPUID_CONFIG][4] = {
-	[0] = { 0, 0, 0x31044d88, 0xb8440000 },
-	[5] = { 0, 0xdc2b9b18, 0x02417f65, 0x0005411c },
-	[6] = { 0x00001d30, 0, 0, 0 },
-	[8] = { 0x000000ff, 0, 0, 0 },
-	[9] = { 0, 0x00000200, 0, 0 },
-	[10] = { 0, 0, 0, 0x00000028 },
-	[11] = { 0x0000000f, 0, 0, 0 },
-};
-/* clang-format on */
-
-/*
  * SYS.RD reports the directly configurable bits [M metadata_sys.c]; the legacy SYS.INFO
  * adds the allowed bits the CPU has [M tdh_sys_info.c].
  */
 void md_cpuid_config_values(unsigned int i, bool with_native, uint32_t out[4])
 {
+	uint32_t direct[4], allowed[4];
+
 	memset(out, 0, 4 * sizeof(uint32_t));
 	if (i >= NUM_CPUID_CONFIG)
 		return;
+	td_cpuid_config_masks(i, direct, allowed);
 	for (int r = 0; r < 4; r++) {
-		out[r] = config_direct[i][r];
+		out[r] = direct[r];
 		if (with_native)
-			out[r] |= allow_direct[i][r] & tdxm.native_cpuid[i][r];
+			out[r] |= allowed[r] & tdxm.native_cpuid[i][r];
 	}
 }
 

@@ -53,19 +53,14 @@ static void read_platform(const struct machine_config *cfg)
 			tdxm.cmr[tdxm.nr_cmrs++] = (struct cmr){cfg->ram[i].base, cfg->ram[i].size};
 	}
 
-	/* Native values the module samples at SYS.INIT [M check_cpuid_configurations]. */
-	host_cpuid(1, 0, r);
-	tdxm.pkg_fms = r[0];
-	host_cpuid(0xd, 0, r);
+	/* Native values the module samples at SYS.INIT [M check_cpuid_configurations]: the
+	 * platform CPU's (td_cpuid.c), XSAVE components from the host, where guest code runs. */
+	tdxm.pkg_fms = td_cpu_fms();
+	module_host_cpuid(0xd, 0, r);
 	tdxm.xfam_supported = r[0] | (uint64_t)r[3] << 32;
-	host_cpuid(0xd, 1, r);
+	module_host_cpuid(0xd, 1, r);
 	tdxm.xfam_supported |= r[2] | (uint64_t)r[3] << 32;
-	for (unsigned int i = 0; i < NUM_CPUID_CONFIG; i++) {
-		uint32_t sub = cpuid_config_leaf[i][1];
-
-		host_cpuid(cpuid_config_leaf[i][0], sub == CPUID_SUBLEAF_NA ? 0 : sub,
-			   tdxm.native_cpuid[i]);
-	}
+	td_cpuid_sample();
 }
 
 static const struct platform_hooks module_hooks = {

@@ -36,6 +36,7 @@
 #define SYSINFO_STRUCT_SIZE 1024
 #define NUM_CPUID_CONFIG    12 /* [M cpuid_configurations_defines.h MAX_NUM_CPUID_CONFIG] */
 #define CPUID_SUBLEAF_NA    0xFFFFFFFFU
+#define TD_CPUID_MAX_ROWS   80 /* rows of td_cpuid_rows[] (td_cpuid.c) */
 
 /* Sizes of the TD control structures [M td_control_structures.h, tdx_tdvps.h]. */
 #define TDR_BASE_SIZE  _4K
@@ -140,9 +141,10 @@ struct tdx_module_state {
 	uint32_t private_hkid_min, private_hkid_max;
 	unsigned int nr_cmrs;
 	struct cmr cmr[MAX_CMRS];
-	uint64_t xfam_supported; /* XCR0 | IA32_XSS bits the CPU supports */
-	uint32_t native_cpuid[NUM_CPUID_CONFIG][4];
-	uint32_t pkg_fms; /* CPUID(1).EAX */
+	uint64_t xfam_supported;		     /* XCR0 | IA32_XSS bits the CPU supports */
+	uint32_t native_cpuid[NUM_CPUID_CONFIG][4];  /* the platform CPU's, per CPUID_CONFIG */
+	uint32_t cpuid_native[TD_CPUID_MAX_ROWS][4]; /* the same per td_cpuid_rows[] row */
+	uint32_t pkg_fms;			     /* CPUID(1).EAX */
 
 	/* Global state */
 	struct sharex_lock global_lock;
@@ -350,5 +352,13 @@ uint64_t md_xfam_fixed1(void);
 /* CPUID_CONFIG entry i: leaf | subleaf << 32, and the configurable bits. */
 uint64_t md_cpuid_config_leaf(unsigned int i);
 void md_cpuid_config_values(unsigned int i, bool with_native, uint32_t out[4]);
+/* td_cpuid.c: CPUID_CONFIG entry i's config_direct and allow_direct masks. */
+void td_cpuid_config_masks(unsigned int i, uint32_t direct[4], uint32_t allowed[4]);
+/* The platform CPU's family/model/stepping (tdx_module_params.cpu_fms or 0x806F8). */
+uint32_t td_cpu_fms(void);
+/* CPUID on the host as the module sees it (tdx_module_params.host_cpuid or the CPU). */
+void module_host_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4]);
+/* At load: sample the platform CPU's value of every td_cpuid_rows[] row into tdxm. */
+void td_cpuid_sample(void);
 
 #endif

@@ -335,6 +335,25 @@ void td_intr_window(struct cpu_regs *ctx);
 /* TD_PARAMS CPUID_CONFIG handling at MNG.INIT: 0 or the status (RCX = leaf | sub << 32). */
 uint64_t td_cpuid_config(struct tdcs *tdcs, const struct td_params *p, uint64_t *ext);
 
+/*
+ * The TD CPU model (td_cpuid.c): one row per CPUID leaf/sub-leaf the module knows. `ve`: the
+ * leaf is a #VE. Otherwise each register is (native & ~zero) | fixed1, the CPUID_CONFIG
+ * index `config` (-1 none) overriding its configurable bits, where native is `model`, with
+ * the bits of `host` also ANDed with the host's CPUID (features guest code executes).
+ */
+struct td_cpuid_row {
+	uint32_t leaf, sub; /* sub CPUID_SUBLEAF_NA: every sub-leaf */
+	bool ve;
+	int8_t config;
+	uint32_t fixed1[4], zero[4], model[4], host[4]; /* EAX, EBX, ECX, EDX */
+	const char *what;
+};
+extern const struct td_cpuid_row td_cpuid_rows[];
+extern const unsigned int td_cpuid_nr_rows;
+const struct td_cpuid_row *td_cpuid_row(uint32_t leaf, uint32_t sub);
+/* The CPUID the vCPU sees for leaf/sub; false: a #VE (CPUIDVE.SET not considered). */
+bool td_cpuid_value(const struct tdvps *vp, uint32_t leaf, uint32_t sub, uint32_t out[4]);
+
 /* The TDCALL dispatcher (tdcall.c) and its leaves, one file each. */
 typedef uint64_t (*tdcall_fn)(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
 			      unsigned int version);

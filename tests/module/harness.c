@@ -224,9 +224,11 @@ static int step(unsigned int lp, uint64_t leaf, struct tdx_module_args *a, uint6
 	return 0;
 }
 
+void (*harness_host_cpuid)(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+
 int bring_up(enum tdx_module_version version, enum stage stage, unsigned int lp_mask)
 {
-	struct tdx_module_params p = {.version = version};
+	struct tdx_module_params p = {.version = version, .host_cpuid = harness_host_cpuid};
 	struct tdx_module_args a;
 	struct layout L;
 

@@ -82,6 +82,8 @@ enum stage {
 
 /* Load the module with `version` and bring it to `stage` on the DIRECT path. lp_mask: LPs
  * that do LP.INIT (0 = all). 0, or -1 with a message. */
+/* The module's view of the host CPUID for the next bring_up (NULL: the CPU's own). */
+extern void (*harness_host_cpuid)(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 int bring_up(enum tdx_module_version version, enum stage stage, unsigned int lp_mask);
 
 /* Host view of physical memory. */

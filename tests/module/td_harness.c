@@ -223,13 +223,20 @@ uint64_t td_build_basic(struct test_td *td)
 uint64_t td_build_guest(struct test_td *td, const void *code, const void *data, uint64_t *data_hpa)
 {
 	struct td_params p;
-	uint64_t s;
 
 	td_params_default(&p);
+	return td_build_guest_with(td, &p, 1, code, data, data_hpa);
+}
+
+uint64_t td_build_guest_with(struct test_td *td, const struct td_params *p, unsigned int nr_vcpus,
+			     const void *code, const void *data, uint64_t *data_hpa)
+{
+	uint64_t s;
+
 	s = td_create(td, TD_HKID);
 	if (!s)
-		s = td_init(td, &p);
-	if (!s)
+		s = td_init(td, p);
+	for (unsigned int i = 0; !s && i < nr_vcpus; i++)
 		s = td_add_vcpu(td);
 	if (!s)
 		s = td_sept_map(td, TD_CODE_GPA); /* the data page shares its tables */

@@ -79,6 +79,9 @@ uint64_t td_build_runnable(struct test_td *td, uint16_t hkid);
 #define TD_CODE_GPA 0xFFFFF000ULL
 #define TD_DATA_GPA 0xFFFFE000ULL
 uint64_t td_build_guest(struct test_td *td, const void *code, const void *data, uint64_t *data_hpa);
+/* The same with chosen TD_PARAMS and nr_vcpus (1..8) vCPUs, all running the same code. */
+uint64_t td_build_guest_with(struct test_td *td, const struct td_params *p, unsigned int nr_vcpus,
+			     const void *code, const void *data, uint64_t *data_hpa);
 
 /* SEAMCALL on LP 0 through the DIRECT path unless a test chooses otherwise. */
 extern enum call_path td_path;

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * struct vmm_td_config.cpuid: TD_PARAMS.CPUID_CONFIG from the VMM library. The guest sees the
- * configured bits of the leaves the module lets the host configure and the CPU's values in the
- * others [facts §8; module/td_cpuid.c]; a leaf the module does not list is refused by the VMM,
- * a bit it does not let the host set by TDH.MNG.INIT.
+ * configured bits of the leaves the module lets the host configure and the platform CPU's
+ * (the TD CPU model's) values in the others [facts §8; module/td_cpuid.c, docs/TD-CPU.md]; a
+ * leaf the module does not list is refused by the VMM, a bit it does not let the host set,
+ * or a family/model/stepping other than the platform's, by TDH.MNG.INIT.
  *
  * Argument: cpuid_config.elf
  */
-#include <cpuid.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,11 +24,6 @@
 #include "tests/support/vmm_machine.h"
 
 static const char *guest_elf;
-
-/* Leaf 1: EAX bits 27:16 and 13:0 (family, model, stepping) and EBX 23:16 are the host's to
- * set [M cpuid_configurations.c; module/metadata.c config_direct]. */
-#define LEAF1_EAX_CONFIG 0x0fff3fffU
-#define LEAF1_EBX_CONFIG 0x00ff0000U
 
 static int create(struct vmm_td_config *cfg, struct vmm_td **td, char *err, size_t len)
 {
@@ -51,28 +46,24 @@ static void test_configured_leaf(void **state)
 	struct vmm_td_config cfg;
 	struct serial_capture out = {0};
 	struct vmm_td *td = NULL;
-	uint32_t a, b, c, d, eax, ebx;
-	char err[256] = "", want[128];
+	char err[256] = "";
 
 	(void)state;
 	vmm_td_config_default(&cfg);
 	cfg.attributes = VMM_ATTR_SEPT_VE_DISABLE;
 	cfg.serial = serial_capture_sink;
 	cfg.serial_opaque = &out;
-	add(&cfg, 1, VMM_CPUID_NO_SUBLEAF, 0x000a06f1, 0x00040000);
+	add(&cfg, 1, VMM_CPUID_NO_SUBLEAF, 0x000806f8, 0x00040000);
 	assert_int_equal(create(&cfg, &td, err, sizeof(err)), 0);
 	assert_int_equal(vmm_td_run(td), 0);
 	assert_int_equal(vmm_td_result(td)->exit_status, 0);
 
-	/* Configurable bits as set, the others the CPU's; the boot RDX is the CPU's FMS. */
-	__cpuid(1, a, b, c, d);
-	eax = (a & ~LEAF1_EAX_CONFIG) | 0x000a06f1;
-	/* EBX 31:24 is the APIC ID of whichever host CPU ran the CPUID: not compared. */
-	ebx = (b & ~LEAF1_EBX_CONFIG & 0x00ffffff) | 0x00040000;
-	(void)c;
-	(void)d;
-	snprintf(want, sizeof(want), "1: %08x ..%06x rdx %08x\n", eax, ebx, a);
-	assert_string_equal(out.buf, want);
+	/*
+	 * EAX the platform's Sapphire Rapids F/M/S (the only non-zero value a TD that is not
+	 * migratable may configure), EBX: APIC ID 0 (vCPU 0), 4 logical processors as set,
+	 * CLFLUSH line 8 x 8 bytes; whatever the host is. The boot RDX is the same F/M/S.
+	 */
+	assert_string_equal(out.buf, "1: 000806f8 00040800 rdx 000806f8\n");
 	vmm_td_destroy(td);
 }
 
@@ -117,6 +108,13 @@ static void test_bit_not_configurable(void **state)
 	snprintf(want, sizeof(want), "TDH.MNG.INIT failed: status 0x%016llx (extended info 0x%llx)",
 		 (unsigned long long)(TDX_OPERAND_INVALID + TDX_OPERAND_ID_CPUID_CONFIG),
 		 (unsigned long long)(1 | (uint64_t)TDX_CPUID_NO_SUBLEAF << 32));
+	assert_string_equal(err, want);
+
+	/* Another family/model/stepping than the platform's (0x806F8): the same refusal. */
+	vmm_td_config_default(&cfg);
+	add(&cfg, 1, VMM_CPUID_NO_SUBLEAF, 0x000a06f1, 0);
+	assert_int_equal(create(&cfg, &td, err, sizeof(err)), -EIO);
+	assert_null(td);
 	assert_string_equal(err, want);
 }
 
