@@ -98,7 +98,13 @@ struct tdcs {
 };
 _Static_assert(sizeof(struct tdcs) <= _4K, "TDCS fits its first page");
 
-#define TDVPS_MAX_VIRT_MSRS 32
+/* The vCPU's own MSRs (td_msr.c): at most this many non-zero ones. */
+#define TDVPS_MSR_STORE 160
+
+struct td_msr_kv {
+	uint32_t msr, used;
+	uint64_t val;
+};
 
 /* What a TD exit left pending for the next TDH.VP.ENTER. */
 enum vp_pending {
@@ -137,7 +143,8 @@ struct tdvps {
 	uint64_t cpuidve;     /* TDG.VP.CPUIDVE.SET flags */
 	struct ve_info ve_info;
 	struct guest_cpu cpu;
-	uint64_t msr[TDVPS_MAX_VIRT_MSRS]; /* virtualised MSRs (td_msr.c) */
+	struct td_msr_kv msr_store[TDVPS_MSR_STORE]; /* the vCPU's own MSRs (td_msr.c) */
+	uint64_t efer;
 	struct td_vapic apic;
 };
 _Static_assert(sizeof(struct tdvps) <= _4K, "TDVPS fits the TDVPR page");
@@ -320,6 +327,41 @@ void td_msr_init(struct tdvps *vp);
 void td_cr_init(struct tdvps *vp, const struct tdcs *tdcs);
 void td_cr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
 void td_xsetbv(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
+
+/*
+ * The MSR table (td_msr.c): per row, what a read and a write do, when the row's condition
+ * on the TD holds; where it does not, #GP. MSRs in no row are #VE.
+ */
+enum msr_action { MSR_VE, MSR_GP, MSR_NATIVE, MSR_VALUE, MSR_APIC };
+enum msr_cond {
+	MSR_ALWAYS = 0,
+	MSR_IF_PERFMON,	     /* ATTRIBUTES.PERFMON */
+	MSR_IF_PERF_METRICS, /* PERFMON and the CPU's PERF_CAPABILITIES.PERF_METRICS */
+	MSR_IF_PKS,	     /* ATTRIBUTES.PKS */
+	MSR_IF_PT,	     /* XFAM[8] */
+	MSR_IF_CET,	     /* XFAM[11] or XFAM[12] */
+	MSR_IF_ULI,	     /* XFAM[14] */
+	MSR_IF_LBR,	     /* XFAM[15] */
+	MSR_IF_XFD,	     /* CPUID(0xD,1).EAX[4] */
+	MSR_IF_TSX,	     /* CPUID(7,0).EBX[4] (HLE) */
+	MSR_IF_WAITPKG,	     /* CPUID(7,0).ECX[5] */
+	MSR_IF_DCA,	     /* CPUID(1).ECX[18] */
+	MSR_IF_TSC_DEADLINE, /* CPUID(1).ECX[24] */
+	MSR_IF_TME,	     /* CPUID(7,0).ECX[13] */
+	MSR_IF_MKTME,	     /* CPUID(7,0).EDX[18] (PCONFIG) */
+};
+struct td_msr_row {
+	uint32_t first, last;
+	uint8_t rd, wr;		  /* enum msr_action */
+	uint8_t rd_cond, wr_cond; /* enum msr_cond */
+	const char *name;
+};
+extern const struct td_msr_row td_msr_rows[];
+extern const unsigned int td_msr_nr_rows;
+const struct td_msr_row *td_msr_row(uint32_t msr);
+bool td_msr_cond(const struct tdvps *vp, uint8_t cond);
+/* What RDMSR (write false) or WRMSR of msr does in this vCPU, before value checks. */
+enum msr_action td_msr_action(const struct tdvps *vp, uint32_t msr, bool write);
 /* The virtual APIC and posted interrupts (td_apic.c). */
 void td_vapic_reset(struct tdvps *vp);
 /* Take posted interrupts and deliver the highest one the guest can take now. */

@@ -465,7 +465,7 @@ void td_cpuid_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_inf
 	uint32_t leaf = (uint32_t)ctx->gpr[REG_RAX_], sub = (uint32_t)ctx->gpr[REG_RCX_];
 	uint32_t out[4];
 
-	/* Guest code is the TD's kernel: the supervisor setting applies [facts §2]. */
+	/* Guest code is the TD's kernel: the supervisor setting applies [ABI §2]. */
 	if (!td_cpuid_value(vp, leaf, sub, out) || (vp->cpuidve & TDG_CPUIDVE_SUPERVISOR)) {
 		td_inject_ve(ctx, vp, EXIT_REASON_CPUID, 0, 0, 0, ti->insn_len, 0);
 		return;

@@ -210,7 +210,8 @@ static void params_xfam(struct td_params *p, uint64_t xfam)
 	p->xfam = xfam;
 }
 
-/* Every row of the table, and every sub-leaf 0..3 of it, as the TD sees it. */
+/* Every row of the table at its sub-leaf (0 where it has none), executed in the TD: the
+ * value td_cpuid_value() gives that vCPU, its fixed-1 bits set; #VE rows #VE. */
 static void test_every_row(void **state)
 {
 	struct td_params p;
@@ -614,6 +615,283 @@ static void test_avx512_per_host(void **state)
 	assert_int_equal(td_init(&td, &p), TDX_OPERAND_INVALID + TDX_OPERAND_ID_XFAM);
 }
 
+/* ---- MSRs ------------------------------------------------------------------------------ */
+
+static struct result rdmsr_in_td(struct cpu_td *t, uint32_t msr)
+{
+	return run_op(t, 0, OP_RDMSR, 0, msr, 0);
+}
+
+static struct result wrmsr_in_td(struct cpu_td *t, uint32_t msr, uint64_t val)
+{
+	return run_op(t, 0, OP_WRMSR, (uint32_t)val, msr, val >> 32);
+}
+
+/* The outcome matches `want`: #VE with the MSR exit reason and length 2, #GP(0), or done. */
+static void assert_msr_outcome(struct result r, enum msr_action want, uint32_t msr, bool write)
+{
+	uint64_t reason = write ? EXIT_REASON_MSR_WRITE : EXIT_REASON_MSR_READ;
+
+	switch (want) {
+	case MSR_VE:
+		if (r.outcome != VE || r.r[0] != reason || r.r[1] != 0 || r.r[2] != 2)
+			fail_msg("%sMSR 0x%x: outcome %llu (%llx %llx %llx), want #VE %llu len 2",
+				 write ? "WR" : "RD", msr, (unsigned long long)r.outcome,
+				 (unsigned long long)r.r[0], (unsigned long long)r.r[1],
+				 (unsigned long long)r.r[2], (unsigned long long)reason);
+		break;
+	case MSR_GP:
+		if (r.outcome != GP || r.r[0] != 0)
+			fail_msg("%sMSR 0x%x: outcome %llu, want #GP(0)", write ? "WR" : "RD", msr,
+				 (unsigned long long)r.outcome);
+		break;
+	default:
+		if (r.outcome != DONE)
+			fail_msg("%sMSR 0x%x: outcome %llu (%llx), want done", write ? "WR" : "RD",
+				 msr, (unsigned long long)r.outcome, (unsigned long long)r.r[0]);
+	}
+}
+
+static uint64_t msr_value(struct result r)
+{
+	return (uint32_t)r.r[0] | r.r[3] << 32;
+}
+
+/*
+ * Every row of td_msr_rows[], its first and last MSR, read and written, in a TD with no
+ * optional feature: the outcome the row gives (conditional rows #GP), and a native MSR reads
+ * back what was written.
+ */
+static void test_msr_every_row(void **state)
+{
+	struct td_params p;
+	struct cpu_td t;
+	struct tdvps *vp;
+
+	(void)state;
+	params_xfam(&p, 0x7);
+	cpu_td_build(&t, &p, 1);
+	vp = tdvps_of(t.td.tdvpr[0]);
+	for (unsigned int i = 0; i < td_msr_nr_rows; i++) {
+		const struct td_msr_row *row = &td_msr_rows[i];
+		uint32_t ends[2] = {row->first, row->last};
+
+		for (int e = 0; e < 2; e++) {
+			uint32_t msr = ends[e];
+			enum msr_action rd = td_msr_action(vp, msr, false);
+			enum msr_action wr = td_msr_action(vp, msr, true);
+			struct result r;
+
+			assert_int_equal(rd, row->rd_cond ? MSR_GP : row->rd);
+			assert_int_equal(wr, row->wr_cond ? MSR_GP : row->wr);
+			if (row->rd == MSR_APIC || row->rd == MSR_VALUE || row->wr == MSR_VALUE)
+				continue; /* their values: test_msr_values */
+			r = rdmsr_in_td(&t, msr);
+			assert_msr_outcome(r, rd, msr, false);
+			r = wrmsr_in_td(&t, msr, 0x5a5a0000a5a5ULL);
+			assert_msr_outcome(r, wr, msr, true);
+			if (rd == MSR_NATIVE && wr == MSR_NATIVE) {
+				r = rdmsr_in_td(&t, msr);
+				assert_int_equal(msr_value(r), 0x5a5a0000a5a5ULL);
+			}
+		}
+	}
+}
+
+/* The classes the 1.5 module gives, as numbers from its MSR lookup (not from the table). */
+static void test_msr_classes(void **state)
+{
+	static const struct {
+		uint32_t msr;
+		enum outcome rd, wr;
+	} want[] = {
+		{0x10, DONE, VE},	  /* TSC: reads natively, a write is a #VE */
+		{0x3a, VE, VE},		  /* FEATURE_CONTROL: not in the lookup */
+		{0x3b, VE, VE},		  /* TSC_ADJUST */
+		{0x48, DONE, DONE},	  /* SPEC_CTRL */
+		{0x49, GP, DONE},	  /* PRED_CMD: write-only */
+		{0x79, VE, VE},		  /* BIOS_UPDT_TRIG */
+		{0x87, GP, GP},		  /* MKTME partitioning: no PCONFIG in the TD */
+		{0x8c, GP, GP},		  /* SGXLEPUBKEYHASH0 */
+		{0x9b, GP, GP},		  /* SMM_MONITOR_CTL */
+		{0xc1, GP, GP},		  /* PMC0 without PERFMON */
+		{0xe1, GP, GP},		  /* UMWAIT_CONTROL without WAITPKG */
+		{0xfe, VE, VE},		  /* MTRRCAP */
+		{0x122, GP, GP},	  /* TSX_CTRL without TSX */
+		{0x1a0, DONE, VE},	  /* MISC_ENABLE */
+		{0x1c4, GP, GP},	  /* XFD without AMX in XFAM */
+		{0x1f8, GP, GP},	  /* DCA without CPUID DCA */
+		{0x2ff, VE, VE},	  /* MTRR_DEF_TYPE */
+		{0x345, DONE, GP},	  /* PERF_CAPABILITIES: 0, write #GP without PERFMON */
+		{0x38f, GP, GP},	  /* PERF_GLOBAL_CTRL */
+		{0x400, VE, VE},	  /* MC0_CTL */
+		{0x481, VE, GP},	  /* VMX_PINBASED_CTLS */
+		{0x48a, VE, GP},	  /* VMX_VMCS_ENUM */
+		{0x570, GP, GP},	  /* RTIT_CTL without PT */
+		{0x6a2, GP, GP},	  /* S_CET without CET */
+		{0x6e0, GP, GP},	  /* TSC_DEADLINE without CPUID TSC-deadline */
+		{0x6e1, GP, GP},	  /* PKRS without ATTRIBUTES.PKS */
+		{0x802, VE, VE},	  /* x2APIC ID */
+		{0x830, VE, VE},	  /* ICR */
+		{0x880, GP, GP},	  /* reserved x2APIC */
+		{0x982, GP, GP},	  /* TME_ACTIVATE without TME */
+		{0x985, GP, GP},	  /* UINTR_RR without XFAM[14] */
+		{0xc80, DONE, VE},	  /* DEBUG_INTERFACE */
+		{0xd90, GP, GP},	  /* BNDCFGS */
+		{0x14ce, GP, GP},	  /* LBR_CTL without XFAM[15] */
+		{0x1b01, DONE, DONE},	  /* UARCH_MISC_CTL */
+		{0x2000, VE, VE},	  /* past the bitmap */
+		{0x4b564d00, VE, VE},	  /* KVM's range */
+		{0xc0000083, VE, VE},	  /* CSTAR: not in the lookup */
+		{0xc0000103, DONE, DONE}, /* TSC_AUX */
+		{0xc0002000, VE, VE},	  /* past the high bitmap */
+	};
+	struct td_params p;
+	struct cpu_td t;
+
+	(void)state;
+	params_xfam(&p, 0x7);
+	cpu_td_build(&t, &p, 1);
+	for (unsigned int i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct result r = rdmsr_in_td(&t, want[i].msr);
+
+		if (r.outcome != want[i].rd)
+			fail_msg("RDMSR 0x%x: outcome %llu, want %d", want[i].msr,
+				 (unsigned long long)r.outcome, want[i].rd);
+		r = wrmsr_in_td(&t, want[i].msr, 0);
+		if (r.outcome != want[i].wr)
+			fail_msg("WRMSR 0x%x: outcome %llu, want %d", want[i].msr,
+				 (unsigned long long)r.outcome, want[i].wr);
+	}
+}
+
+/* Values and checked writes [M td_msr_access.c, virt_msr_helpers.h]. */
+static void test_msr_values(void **state)
+{
+	static const struct {
+		uint32_t msr;
+		uint64_t val;
+	} reads[] = {
+		{0xbd, 1},			/* XAPIC_DISABLE_STATUS: legacy xAPIC disabled */
+		{0x10a, 0},			/* ARCH_CAPABILITIES as configured (none) */
+		{0x1a0, 0x51809},		/* MISC_ENABLE: no perfmon, PEBS unavailable */
+		{0x1d9, 0},			/* DEBUGCTL */
+		{0x345, 0},			/* PERF_CAPABILITIES without PERFMON */
+		{0x277, 0x0007040600070406ULL}, /* PAT */
+		{0x480, 0x01c0000000000000ULL}, /* VMX_BASIC */
+		{0x485, 0x600440e0},		/* VMX_MISC */
+		{0x486, 0x21 & ~0x8005001fULL}, /* CR0_FIXED0 */
+		{0x487, 0x8005003f},		/* CR0_FIXED1 */
+		{0x488, 0x2040},		/* CR4_FIXED0 */
+		{0x489, 0x2040 | (0x03ff1fbfULL & ~(1ULL << 19 | 1ULL << 22 | 1ULL << 23 |
+						    1ULL << 24 | 1ULL << 25))},
+		{0x48c, 0x430001},		/* EPT_VPID_CAP */
+		{0x48d, 0x0000002900000029ULL}, /* TRUE_PINBASED_CTLS */
+		{0x491, 0},			/* VMFUNC */
+		{0x492, 0x8e},			/* PROCBASED_CTLS3 */
+		{0xc0000080, 0xd01},		/* EFER: SCE, LME, LMA, NXE */
+	};
+	struct td_params p;
+	struct cpu_td t;
+	struct result r;
+
+	(void)state;
+	params_xfam(&p, 0x7);
+	cpu_td_build(&t, &p, 1);
+	for (unsigned int i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		r = rdmsr_in_td(&t, reads[i].msr);
+		assert_int_equal(r.outcome, DONE);
+		if (msr_value(r) != reads[i].val)
+			fail_msg("RDMSR 0x%x = %llx, want %llx", reads[i].msr,
+				 (unsigned long long)msr_value(r),
+				 (unsigned long long)reads[i].val);
+	}
+	/* TSC reads run forward */
+	r = rdmsr_in_td(&t, 0x10);
+	assert_true(msr_value(rdmsr_in_td(&t, 0x10)) > msr_value(r));
+
+	/* EFER: SCE may change (and LMA stays), LME may not (#VE) */
+	assert_int_equal(wrmsr_in_td(&t, 0xc0000080, 0xd00).outcome, DONE);
+	assert_int_equal(msr_value(rdmsr_in_td(&t, 0xc0000080)), 0xd00);
+	assert_int_equal(wrmsr_in_td(&t, 0xc0000080, 0x901).outcome, DONE);
+	assert_int_equal(msr_value(rdmsr_in_td(&t, 0xc0000080)), 0xd01);
+	assert_msr_outcome(wrmsr_in_td(&t, 0xc0000080, 0xc01), MSR_VE, 0xc0000080, true);
+	/* DEBUGCTL: reserved bits #GP, TR without BTS #VE, bit 13 kept 0 */
+	assert_msr_outcome(wrmsr_in_td(&t, 0x1d9, 1ULL << 3), MSR_GP, 0x1d9, true);
+	assert_msr_outcome(wrmsr_in_td(&t, 0x1d9, 1ULL << 16), MSR_GP, 0x1d9, true);
+	assert_msr_outcome(wrmsr_in_td(&t, 0x1d9, 1ULL << 6), MSR_VE, 0x1d9, true);
+	assert_int_equal(wrmsr_in_td(&t, 0x1d9, 1ULL << 13 | 1ULL << 1).outcome, DONE);
+	assert_int_equal(msr_value(rdmsr_in_td(&t, 0x1d9)), 1ULL << 1);
+	/* XSS: only supervisor components in XFAM (none here) */
+	assert_msr_outcome(wrmsr_in_td(&t, 0xda0, 1ULL << 8), MSR_GP, 0xda0, true);
+	assert_int_equal(wrmsr_in_td(&t, 0xda0, 0).outcome, DONE);
+	/* PRED_CMD, FLUSH_CMD: bit 0 only */
+	assert_int_equal(wrmsr_in_td(&t, 0x49, 1).outcome, DONE);
+	assert_msr_outcome(wrmsr_in_td(&t, 0x10b, 2), MSR_GP, 0x10b, true);
+	/* GS bases are the vCPU's */
+	assert_int_equal(wrmsr_in_td(&t, 0xc0000102, 0x1234000).outcome, DONE);
+	assert_int_equal(tdvps_of(t.td.tdvpr[0])->cpu.kernel_gs_base, 0x1234000);
+	assert_int_equal(msr_value(rdmsr_in_td(&t, 0xc0000102)), 0x1234000);
+	/* write-only and read-only registers */
+	assert_msr_outcome(wrmsr_in_td(&t, 0x480, 0), MSR_GP, 0x480, true);
+	assert_msr_outcome(wrmsr_in_td(&t, 0x10a, 0), MSR_GP, 0x10a, true);
+	assert_msr_outcome(rdmsr_in_td(&t, 0x49), MSR_GP, 0x49, false);
+}
+
+/*
+ * The conditional rows in a TD that has every feature (an injected Sapphire Rapids host,
+ * ATTRIBUTES.PKS and PERFMON, XFAM with PT, CET, LBR and AMX, every allowed CPUID bit):
+ * native MSRs read back, the GP_OR_VE ones are #VEs.
+ */
+static void test_msr_conditions(void **state)
+{
+	static const struct {
+		uint32_t msr;
+		enum outcome both;
+	} want[] = {
+		{0x87, VE},	{0xc1, DONE},	{0xe1, DONE},  {0x122, DONE}, {0x186, DONE},
+		{0x1c4, DONE},	{0x1c5, DONE},	{0x1f8, VE},   {0x309, DONE}, {0x38f, DONE},
+		{0x3f1, DONE},	{0x4c1, DONE},	{0x560, DONE}, {0x570, DONE}, {0x6a0, DONE},
+		{0x6a8, DONE},	{0x6e0, VE},	{0x6e1, DONE}, {0x981, VE},   {0x1200, DONE},
+		{0x14ce, DONE}, {0x16ff, DONE},
+	};
+	struct td_params p;
+	struct cpu_td t;
+
+	(void)state;
+	td_machine_teardown(NULL);
+	host_table = spr;
+	host_table_len = sizeof(spr) / sizeof(spr[0]);
+	harness_host_cpuid = injected_cpuid;
+	assert_int_equal(td_machine_boot(TDX_MODULE_LATEST), 0);
+	harness_host_cpuid = NULL;
+	params_xfam(&p, 0x7 | 1ULL << 8 | 3ULL << 11 | 1ULL << 15 | 3ULL << 17);
+	p.attributes = TDX_TD_ATTR_PKS | TDX_TD_ATTR_PERFMON;
+	config_all_allowed(&p);
+	cpu_td_build(&t, &p, 1);
+	for (unsigned int i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		uint32_t msr = want[i].msr;
+		struct result r = wrmsr_in_td(&t, msr, 0x77);
+
+		if (r.outcome != want[i].both)
+			fail_msg("WRMSR 0x%x: outcome %llu, want %d", msr,
+				 (unsigned long long)r.outcome, want[i].both);
+		r = rdmsr_in_td(&t, msr);
+		if (r.outcome != want[i].both)
+			fail_msg("RDMSR 0x%x: outcome %llu, want %d", msr,
+				 (unsigned long long)r.outcome, want[i].both);
+		if (want[i].both == DONE)
+			assert_int_equal(msr_value(r), 0x77);
+	}
+	/* PERF_CAPABILITIES with PERFMON: the vCPU's; PERF_METRICS: the CPU has none, #GP */
+	assert_int_equal(wrmsr_in_td(&t, 0x345, 0).outcome, DONE);
+	assert_int_equal(rdmsr_in_td(&t, 0x329).outcome, GP);
+	/* MISC_ENABLE with PERFMON: perfmon available, PEBS available */
+	assert_int_equal(msr_value(rdmsr_in_td(&t, 0x1a0)), (0x51809 | 0x80) & ~0x1000ULL);
+	/* XSS takes the XFAM's supervisor components */
+	assert_int_equal(wrmsr_in_td(&t, 0xda0, 1ULL << 8 | 3ULL << 11 | 1ULL << 15).outcome, DONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +911,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_intel_and_amd_host, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_avx512_per_host, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_msr_every_row, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_msr_every_row, td_machine_setup_cpuid_rewrite,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_msr_classes, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_msr_values, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_msr_conditions, td_machine_setup,
 						td_machine_teardown),
 	};
 
