@@ -29,6 +29,9 @@ live with that:
   so gdb never writes INT3 into it. The machine decodes guest instructions from memory
   (a #VE's MMIO access, a trapped TDCALL); an INT3 written there by gdb would be decoded
   instead. x86 has four debug registers, so at most four guest breakpoints at a time.
+- tdxsim leaves SIGINT to gdb when TDXSIM_DEBUGGER is set (the script sets it), so Ctrl-C
+  stops the program in gdb instead of stopping the TD; the script then selects the first
+  thread that is in guest code.
 - `tdxsim-quit` leaves gdb with the guest's exit status when the program ran to its end.
 """
 
@@ -164,8 +167,28 @@ class MachineTrap(gdb.Function):
         return 1
 
 
-def on_stop(_event):
+def select_guest_thread():
+    """After Ctrl-C (SIGINT goes to tdxsim's main thread), show the first thread that is
+    in guest code, if any."""
+    start = gdb.selected_thread()
+    for thread in sorted(gdb.selected_inferior().threads(), key=lambda t: t.num):
+        thread.switch()
+        try:
+            pc = int(gdb.parse_and_eval("$pc"))
+        except gdb.error:
+            continue
+        if in_guest_text(pc):
+            print("tdxsim: thread %d runs the guest:" % thread.num)
+            gdb.execute("frame")
+            return
+    if start is not None and start.is_valid():
+        start.switch()
+
+
+def on_stop(event):
     restore_sigtrap()
+    if isinstance(event, gdb.SignalEvent) and event.stop_signal == "SIGINT" and images:
+        select_guest_thread()
 
 
 class Quit(gdb.Command):
@@ -187,6 +210,8 @@ def setup():
     gdb.execute("set breakpoint auto-hw on")
     # The guest's text is the one memory region declared; the rest stays as gdb finds it.
     gdb.execute("set mem inaccessible-by-default off")
+    # tdxsim leaves SIGINT unblocked for gdb, so that Ctrl-C stops the program here.
+    gdb.execute("set environment TDXSIM_DEBUGGER gdb")
     gdb.execute("handle SIGSEGV SIGILL SIGFPE SIGBUS nostop noprint pass", to_string=True)
     gdb.execute("handle SIG37 nostop noprint pass", to_string=True)  # SIGRTMIN+3
     MachineTrap()

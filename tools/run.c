@@ -675,9 +675,14 @@ int cmd_run(int argc, char **argv)
 			return TDXSIM_EXIT_TOOL;
 		o.cfg.trace_file = trace;
 	}
-	/* Before any thread exists, so that every thread inherits it (wait_run). */
+	/*
+	 * Before any thread exists, so that every thread inherits it (wait_run). Under gdb
+	 * (scripts/tdxsim-gdb.py sets TDXSIM_DEBUGGER), SIGINT is the debugger's: Ctrl-C stops
+	 * the program in gdb, which a blocked SIGINT could not do.
+	 */
 	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
+	if (!getenv("TDXSIM_DEBUGGER"))
+		sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);

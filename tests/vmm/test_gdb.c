@@ -23,8 +23,8 @@
 
 #include "tests/support/vmm_machine.h"
 
-static const char *guest, *guest_int3, *hello, *source, *tdxsim, *script;
-static unsigned int main_line, probe_line, printf_line;
+static const char *guest, *guest_int3, *guest_spin, *hello, *source, *tdxsim, *script;
+static unsigned int main_line, probe_line, printf_line, spin_line;
 static char out[1 << 18];
 
 /* The four ways the machine can run the guest. */
@@ -83,17 +83,23 @@ static bool lacks(const char *what)
  * status, and no trap reaching gdb or ending tdxsim. LeakSanitizer cannot work under a
  * debugger (it ptraces the process itself), so the sanitized tdxsim runs without it here.
  */
-static void run_gdb_for(const char *env, const char *cmd, int status, const char *serial)
+static int gdb_command(const char *env, const char *cmd)
 {
-	char line[256], full[2048];
-	const char *p, *q;
+	char full[2560];
 
 	snprintf(full, sizeof(full),
 		 "env -u TDXSIM_GDB -u TDXSIM_GDB_SCRIPT "
-		 "ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0\" "
-		 "%s %s 2>&1 </dev/null",
+		 "ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0\" %s timeout 120 %s 2>&1 </dev/null",
 		 env, cmd);
-	assert_int_equal(vmm_command(full, out, sizeof(out)), status);
+	return vmm_command(full, out, sizeof(out));
+}
+
+static void run_gdb_for(const char *env, const char *cmd, int status, const char *serial)
+{
+	char line[256];
+	const char *p, *q;
+
+	assert_int_equal(gdb_command(env, cmd), status);
 	assert_true(has("%s", serial));
 	assert_true(has(status ? "exited with code 0%o]" : "exited normally]", status));
 	assert_true(lacks("terminated"));
@@ -223,30 +229,61 @@ static void test_bt_optimised(void **state)
 	assert_true(has(" in _start () at "));
 }
 
+/*
+ * SIGINT while the guest spins (Ctrl-C) stops the program in gdb, with the thread that runs
+ * the guest selected, instead of stopping the TD: tdxsim leaves SIGINT to the debugger.
+ */
+static void test_interrupt(void **state)
+{
+	char cmd[2048];
+
+	(void)state;
+	skip_without_gdb();
+	snprintf(cmd, sizeof(cmd),
+		 "gdb -q -nx -batch -x %s -ex run "
+		 "-ex 'python import subprocess; subprocess.Popen([\"sh\", \"-c\", \"sleep 1; "
+		 "kill -INT %%d\" %% gdb.selected_inferior().pid])' "
+		 "-ex continue -ex bt -ex 'print debugme_sink > 0' -ex kill --args %s run %s",
+		 script, tdxsim, guest_spin);
+	assert_int_equal(gdb_command("", cmd), 0);
+	assert_true(has("debugme: answer 42\n"));
+	assert_true(has("received signal SIGINT, Interrupt."));
+	assert_true(has("tdxsim: thread 2 runs the guest:\n#0  "));
+	assert_true(has("debugme.c:%u\n", spin_line));
+	assert_true(has(" in main () at "));
+	assert_true(has("$1 = 1\n"));
+	assert_true(has("[Inferior 1 (process "));
+	assert_true(has(" killed]"));
+	assert_true(lacks("stopping the TD"));
+	assert_true(lacks("Python Exception"));
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tool),
-		cmocka_unit_test(test_script),
-		cmocka_unit_test(test_int3),
-		cmocka_unit_test(test_bt_optimised),
+		cmocka_unit_test(test_tool),	  cmocka_unit_test(test_script),
+		cmocka_unit_test(test_int3),	  cmocka_unit_test(test_bt_optimised),
+		cmocka_unit_test(test_interrupt),
 	};
 
-	if (argc != 7) {
+	if (argc != 8) {
 		fprintf(stderr,
-			"usage: %s debugme.elf debugme_int3.elf hello.elf debugme.c tdxsim "
-			"tdxsim-gdb.py\n",
+			"usage: %s debugme.elf debugme_int3.elf debugme_spin.elf hello.elf "
+			"debugme.c "
+			"tdxsim tdxsim-gdb.py\n",
 			argv[0]);
 		return 2;
 	}
 	guest = argv[1];
 	guest_int3 = argv[2];
-	hello = argv[3];
-	source = argv[4];
-	tdxsim = argv[5];
-	script = argv[6];
+	guest_spin = argv[3];
+	hello = argv[4];
+	source = argv[5];
+	tdxsim = argv[6];
+	script = argv[7];
 	main_line = marker_line("main");
 	probe_line = marker_line("probe");
 	printf_line = marker_line("printf");
+	spin_line = marker_line("spin");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

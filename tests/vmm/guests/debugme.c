@@ -4,7 +4,8 @@
  * gdb stops on main's first line; STI opens an interrupt shadow, which the machine ends with
  * a single-step trap of its own (SIGTRAP with EFLAGS.TF, forwarded by scripts/tdxsim-gdb.py);
  * a breakpoint set on debugme_probe before `run` must hit. It prints one line and exits with
- * status 12; built with -DDEBUGME_INT3, it executes an INT3 of its own after printing.
+ * status 12; built with -DDEBUGME_INT3, it executes an INT3 of its own after printing, with
+ * -DDEBUGME_SPIN it spins there for ever.
  * test_gdb.c finds the lines it expects by the markers in the comments.
  */
 #include "tdxguest/tdxguest.h"
@@ -26,6 +27,10 @@ int main(void)
 	tdx_printf("debugme: answer %d\n", answer); /* debugme: printf line */
 #ifdef DEBUGME_INT3
 	__asm__ volatile("int3");
+#endif
+#ifdef DEBUGME_SPIN
+	for (;;)
+		debugme_sink++; /* debugme: spin line */
 #endif
 	return answer - 30;
 }
