@@ -32,8 +32,12 @@ static void pamt_scan(struct pamt_scan *sc)
 	for (unsigned int i = 0; i < tdxm.nr_tdmrs; i++) {
 		const struct tdmr *t = &tdxm.tdmr[i];
 
-		for (uint64_t pa = t->base; pa < t->next_init; pa += 4 * KiB) {
-			const struct pamt_entry *e = pamt_entry_get(pa, PT_4KB);
+		/* The 4K entries are contiguous in the PAMT: one lookup for all. */
+		const struct pamt_entry *e0 =
+			t->next_init > t->base ? pamt_entry_get(t->base, PT_4KB) : NULL;
+
+		for (uint64_t pa = t->base; e0 && pa < t->next_init; pa += 4 * KiB) {
+			const struct pamt_entry *e = &e0[(pa - t->base) >> 12];
 
 			if (!((pa >> 12) % 256) && !pamt_page_resident(&res, e)) {
 				pa += 255 * 4 * KiB;

@@ -273,16 +273,29 @@ struct pamt_entry *pamt_entry_get(uint64_t hpa, enum pamt_level level);
 
 /*
  * Is a PAMT page backed (written since its discard)? One that is not reads as all NDA. The
- * answer comes from mincore() over 1024 pages at a time, kept in `res` (zero it first): the
- * checkers skip the never-written parts of a PAMT with one system call per 4 MiB.
+ * answer comes from the memfd's runs of backed pages and holes (phys_resident_run), the last
+ * run kept in `res` (zero it first): the checkers skip the never-written parts of a PAMT
+ * with one lookup per run.
  */
-#define PAMT_RESIDENCY_PAGES 1024
 struct pamt_residency {
-	uintptr_t start;
-	bool valid;
-	unsigned char vec[PAMT_RESIDENCY_PAGES];
+	uintptr_t start, end; /* seam-view addresses of the run */
+	bool valid, resident;
 };
 bool pamt_page_resident(struct pamt_residency *res, const void *va);
+/* After pamt_page_resident(res, va): entries of the same run from va on (at least 1). */
+static inline uint64_t pamt_run_entries(const struct pamt_residency *res, const void *va)
+{
+	uintptr_t p = (uintptr_t)va;
+
+	return res->valid && res->end > p ? (res->end - p + PAMT_ENTRY_SIZE - 1) / PAMT_ENTRY_SIZE
+					  : 1;
+}
+/*
+ * The PAMT page at page (4K-aligned) holds one entry repeated: all free (PT_NDA) or all
+ * reserved (PT_RSVD with no owner, no lock, no BEPOCH). The checkers skip such pages in one
+ * comparison instead of entry by entry.
+ */
+bool pamt_page_uniform(const struct pamt_entry *page, unsigned int pt);
 
 /* The checkers' report (tdx_pamt_check, tdx_sept_check): messages, one a line, and a count. */
 struct pamt_report {

@@ -98,16 +98,34 @@ bool pamt_page_resident(struct pamt_residency *res, const void *va)
 {
 	uintptr_t p = (uintptr_t)va & ~(uintptr_t)(_4K - 1);
 
-	if (!res->valid || p < res->start || p >= res->start + PAMT_RESIDENCY_PAGES * _4K) {
+	if (!res->valid || p < res->start || p >= res->end) {
 		res->start = p;
-		res->valid = mincore((void *)p, PAMT_RESIDENCY_PAGES * _4K, res->vec) == 0;
-		/* The range ran past the mapping: ask for this page alone. */
-		if (!res->valid && mincore((void *)p, _4K, res->vec) < 0)
-			return true;
+		res->end = (uintptr_t)phys_seam_resident_run((const void *)p, &res->resident);
+		res->valid = res->end > p;
 		if (!res->valid)
-			return res->vec[0] & 1;
+			return true; /* not the seam view's RAM: never skipped */
 	}
-	return res->vec[(p - res->start) / _4K] & 1;
+	return res->resident;
+}
+
+bool pamt_page_uniform(const struct pamt_entry *page, unsigned int pt)
+{
+	const struct pamt_entry first = {.pt = (uint8_t)pt};
+
+	/* Every entry equals the next one (an overlapping compare), and the first is the one. */
+	return !memcmp(page, &first, sizeof(first)) && !memcmp(page, page + 1, _4K - sizeof(*page));
+}
+
+/* [pa, pa + size) lies inside one reserved area. */
+static bool range_reserved(const struct tdmr *t, uint64_t pa, uint64_t size)
+{
+	for (unsigned int j = 0; j < t->nr_rsvd; j++) {
+		uint64_t start = t->base + t->reserved_areas[j].offset;
+
+		if (pa >= start && pa + size <= start + t->reserved_areas[j].size)
+			return true;
+	}
+	return false;
 }
 
 static bool pa_reserved(const struct tdmr *t, uint64_t pa)
@@ -220,31 +238,62 @@ static void check_children_free(struct pamt_report *r, const struct tdmr *t, uin
 
 static void check_block(struct pamt_report *r, const struct tdmr *t, uint64_t block)
 {
+	/* A level's entries of one block are contiguous in the PAMT. */
 	const struct pamt_entry *e1 = phys_seam_va(pamt_entry_pa(t, block, PT_1GB));
+	const struct pamt_entry *e2 = phys_seam_va(pamt_entry_pa(t, block, PT_2MB));
+	const struct pamt_entry *e4 = phys_seam_va(pamt_entry_pa(t, block, PT_4KB));
 
 	if (check_entry(r, e1, block, PT_1GB))
 		check_children_free(r, t, block, _1G, PT_1GB);
 
-	for (uint64_t pa2 = block; pa2 < block + _1G; pa2 += _2M) {
-		const struct pamt_entry *e2 = phys_seam_va(pamt_entry_pa(t, pa2, PT_2MB));
+	for (uint64_t i = 0; i < ENTRIES_2M_PER_1G; i++) {
+		uint64_t pa2 = block + i * _2M;
 
-		if (check_entry(r, e2, pa2, PT_2MB))
+		/* Pages of zeros: all free. */
+		if (!((uintptr_t)&e2[i] & (_4K - 1)) && !pamt_page_resident(&r->res, &e2[i])) {
+			i += pamt_run_entries(&r->res, &e2[i]) - 1;
+			continue;
+		}
+		if (!((uintptr_t)&e2[i] & (_4K - 1)) && pamt_page_uniform(&e2[i], PT_NDA)) {
+			i += ENTRIES_PER_PAGE - 1;
+			continue;
+		}
+		if (check_entry(r, &e2[i], pa2, PT_2MB))
 			check_children_free(r, t, pa2, _2M, PT_2MB);
 	}
 
-	for (uint64_t pa = block; pa < block + _1G; pa += _4K) {
-		const struct pamt_entry *e = phys_seam_va(pamt_entry_pa(t, pa, PT_4KB));
+	for (uint64_t i = 0; i < ENTRIES_4K_PER_1G; i++) {
+		const struct pamt_entry *e = &e4[i];
+		uint64_t pa = block + i * _4K;
 		bool rsvd;
 
-		if (!((pa >> 12) % ENTRIES_PER_PAGE) && !pamt_page_resident(&r->res, e)) {
+		if (!(i % ENTRIES_PER_PAGE) && !pamt_page_resident(&r->res, e)) {
 			/* A page of zeros: all free; reserved pages in it lack their RSVD. */
 			uint64_t span = ENTRIES_PER_PAGE * _4K;
+			uint64_t run = pamt_run_entries(&r->res, e) & ~(ENTRIES_PER_PAGE - 1);
+
+			/* A run of such pages with no reserved page: nothing to report. */
+			if (run > ENTRIES_PER_PAGE && i + run <= ENTRIES_4K_PER_1G &&
+			    !range_has_reserved(t, pa, run * _4K)) {
+				i += run - 1;
+				continue;
+			}
 
 			if (range_has_reserved(t, pa, span))
 				pamt_violation(
 					r, "PAMT 4K [0x%llx, 0x%llx): reserved pages not RSVD",
 					(unsigned long long)pa, (unsigned long long)(pa + span));
-			pa += span - _4K;
+			i += ENTRIES_PER_PAGE - 1;
+			continue;
+		}
+		/* A page of free entries with no reserved page, or of RSVD ones all reserved:
+		 * nothing the entry-by-entry checks below could report. */
+		if (!(i % ENTRIES_PER_PAGE) &&
+		    ((pamt_page_uniform(e, PT_NDA) &&
+		      !range_has_reserved(t, pa, ENTRIES_PER_PAGE * _4K)) ||
+		     (pamt_page_uniform(e, PT_RSVD) &&
+		      range_reserved(t, pa, ENTRIES_PER_PAGE * _4K)))) {
+			i += ENTRIES_PER_PAGE - 1;
 			continue;
 		}
 		check_entry(r, e, pa, PT_4KB);

@@ -80,6 +80,36 @@ static void ref_add(struct sept_check *c, uint64_t hpa)
  * Pass 1: the PAMT. Find the TDRs, then count every page by owner and type.
  */
 
+/* The entries of one level of a block from e (the block's first), skipping PAMT pages never
+ * written since TDMR.INIT (all NDA) and pages of entries that are all NDA or (4K) RSVD. */
+static void pamt_for_each_level(void (*fn)(struct sept_check *c, uint64_t pa, unsigned int level,
+					   const struct pamt_entry *e),
+				struct sept_check *c, const struct pamt_entry *e, uint64_t block,
+				uint64_t step, unsigned int level)
+{
+	const unsigned int per_page = _4K / PAMT_ENTRY_SIZE;
+	uint64_t n = _1G / step;
+
+	for (uint64_t i = 0; i < n; i++) {
+		/* Pages of free entries, and of RSVD ones at 4K, have nothing to visit. */
+		if ((uintptr_t)&e[i] & (_4K - 1))
+			goto visit;
+		if (!pamt_page_resident(&c->r->res, &e[i])) {
+			i += pamt_run_entries(&c->r->res, &e[i]) - 1; /* the whole run of holes */
+			continue;
+		}
+		if (pamt_page_uniform(&e[i], PT_NDA) ||
+		    (level == PT_4KB && pamt_page_uniform(&e[i], PT_RSVD))) {
+			i += per_page - 1;
+			continue;
+		}
+	visit:
+		/* RSVD is a 4K type: above 4K the PAMT checker reports it, and so it is visited. */
+		if (e[i].pt != PT_NDA && (e[i].pt != PT_RSVD || level != PT_4KB))
+			fn(c, block + i * step, level, &e[i]);
+	}
+}
+
 /* Visit every non-free PAMT entry of the initialised blocks, at every level. */
 static void pamt_for_each(void (*fn)(struct sept_check *c, uint64_t pa, unsigned int level,
 				     const struct pamt_entry *e),
@@ -91,26 +121,15 @@ static void pamt_for_each(void (*fn)(struct sept_check *c, uint64_t pa, unsigned
 		uint64_t done = __atomic_load_n(&t->next_init, __ATOMIC_ACQUIRE) & ~(_1G - 1);
 
 		for (uint64_t block = t->base; block < done; block += _1G) {
+			/* A level's entries of one block are contiguous in the PAMT. */
 			const struct pamt_entry *e = pamt_entry_get(block, PT_1GB);
+			const struct pamt_entry *e2 = pamt_entry_get(block, PT_2MB);
+			const struct pamt_entry *e4 = pamt_entry_get(block, PT_4KB);
 
 			if (e->pt != PT_NDA)
 				fn(c, block, PT_1GB, e);
-			for (uint64_t pa = block; pa < block + _1G; pa += _2M) {
-				e = pamt_entry_get(pa, PT_2MB);
-				if (e->pt != PT_NDA)
-					fn(c, pa, PT_2MB, e);
-			}
-			for (uint64_t pa = block; pa < block + _1G; pa += _4K) {
-				e = pamt_entry_get(pa, PT_4KB);
-				/* A PAMT page never written since TDMR.INIT is all NDA. */
-				if (!((pa >> 12) % (_4K / PAMT_ENTRY_SIZE)) &&
-				    !pamt_page_resident(&c->r->res, e)) {
-					pa += _4K * (_4K / PAMT_ENTRY_SIZE) - _4K;
-					continue;
-				}
-				if (e->pt != PT_NDA && e->pt != PT_RSVD)
-					fn(c, pa, PT_4KB, e);
-			}
+			pamt_for_each_level(fn, c, e2, block, _2M, PT_2MB);
+			pamt_for_each_level(fn, c, e4, block, _4K, PT_4KB);
 		}
 	}
 }

@@ -428,6 +428,29 @@ int phys_discard(uint64_t hpa, uint64_t size)
 }
 
 /*
+ * The run of pages from seam-view address va that are all allocated (*resident) or all
+ * holes, up to its end (at most the top of RAM): SEEK_DATA/SEEK_HOLE cost one lookup per
+ * run, not one per page as mincore() does. Outside the seam view: va itself, not resident.
+ */
+const void *phys_seam_resident_run(const void *va, bool *resident)
+{
+	uint64_t hpa = (uint64_t)((const uint8_t *)va - plat.seam) & PAGE_MASK;
+	off_t data, hole;
+
+	*resident = false;
+	if (!pm.ready || (const uint8_t *)va < plat.seam || hpa >= plat.top)
+		return va;
+	data = lseek(plat.memfd, (off_t)hpa, SEEK_DATA);
+	if (data < 0)
+		return plat.seam + plat.top; /* ENXIO: no data from here on */
+	if ((uint64_t)data > hpa)
+		return plat.seam + data;
+	*resident = true;
+	hole = lseek(plat.memfd, data, SEEK_HOLE);
+	return plat.seam + (hole < 0 || (uint64_t)hole > plat.top ? plat.top : (uint64_t)hole);
+}
+
+/*
  * The memfd's allocated blocks: what the machine's RAM really costs the host. Reads count
  * too: shmem has no shared zero page, so reading a never-written page allocates it.
  */

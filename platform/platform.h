@@ -199,6 +199,8 @@ void phys_clear_poison(uint64_t hpa);
 int phys_discard(uint64_t hpa, uint64_t size);
 /* Bytes of RAM actually backed right now (for "must not touch more than" checks). */
 uint64_t phys_resident_bytes(void);
+/* End of the run of pages from seam-view va that are all backed (*resident) or all not. */
+const void *phys_seam_resident_run(const void *va, bool *resident);
 /* Called (with the page's HPA) when a host write poisons a hidden page; set by the module. */
 void phys_set_poison_notifier(void (*fn)(uint64_t hpa));
 

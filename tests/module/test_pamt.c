@@ -180,6 +180,9 @@ static void test_checker(void)
 		{"bad page type", 4 * GiB, PT_4KB, set_bad_type, "bad page type"},
 		{"free with owner", 4 * GiB + 8 * KiB, PT_4KB, set_owner, "owner"},
 		{"RSVD at 2M", 4 * GiB, PT_2MB, set_rsvd, "RSVD above 4K"},
+		/* In a PAMT page of RSVD entries only (the checkers skip such pages whole). */
+		{"RSVD with owner", R + 8 * KiB, PT_4KB, set_owner, "RSVD entry with owner"},
+		{"RSVD locked", R + 1 * MiB - 4 * KiB, PT_4KB, set_lock, "lock held"},
 	};
 
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
