@@ -450,7 +450,12 @@ static int devices_create(struct vmm_td *td)
 	if (!td->uart || !td->pci || !td->testdev || !td->poweroff)
 		return -ENOMEM;
 	uart16550_set_irq(td->uart, uart_irq, td);
-	if (td->cfg.serial_stdin) {
+	/*
+	 * Not a terminal this process does not own: reading one from a background process
+	 * group would stop the whole process (SIGTTIN) in the middle of the run.
+	 */
+	if (td->cfg.serial_stdin &&
+	    (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) == getpgrp())) {
 		int ret = uart16550_attach_input(td->uart, STDIN_FILENO,
 						 vmm_apic_serial_input_ended, td);
 		if (ret)
