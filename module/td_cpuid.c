@@ -206,9 +206,14 @@ static const struct td_cpuid_row *config_row(unsigned int i)
 	return NULL;
 }
 
+/* The loader's choice, else the machine's `cpu_fms`, else Sapphire Rapids. */
 uint32_t td_cpu_fms(void)
 {
-	return tdxm.params.cpu_fms ? tdxm.params.cpu_fms : TD_CPU_FMS_DEFAULT;
+	const struct machine_config *cfg = platform_config();
+
+	if (tdxm.params.cpu_fms)
+		return tdxm.params.cpu_fms;
+	return cfg && cfg->cpu_fms ? cfg->cpu_fms : TD_CPU_FMS_DEFAULT;
 }
 
 void module_host_cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4])

@@ -42,7 +42,8 @@ struct tdx_module_params {
 	uint64_t tdx_features0;
 	/* MAX_VCPUS_PER_TD metadata field (LATEST only); 0 = the default (1024). */
 	uint16_t max_vcpus_per_td;
-	/* The platform CPU's family/model/stepping, CPUID(1).EAX; 0 = Sapphire Rapids 0x806F8. */
+	/* The platform CPU's family/model/stepping, CPUID(1).EAX; 0 = the machine's `cpu_fms`
+	 * (0 there: Sapphire Rapids, 0x806F8). */
 	uint32_t cpu_fms;
 	/*
 	 * The module's view of the host CPU's CPUID (features guest code executes natively,

@@ -335,6 +335,10 @@ int machine_config_validate(const struct machine_config *cfg, char *err, size_t 
 	if (cfg->timer_hz > MAX_TIMER_HZ)
 		return fail(err, errlen, "timer_hz must be at most %d, not %u", MAX_TIMER_HZ,
 			    cfg->timer_hz);
+	/* CPUID(1).EAX: bits 31:28 and 15:14 are reserved [SDM vol. 2A CPUID] */
+	if (cfg->cpu_fms & 0xf000c000U)
+		return fail(err, errlen, "cpu_fms 0x%x sets reserved bits (31:28, 15:14)",
+			    cfg->cpu_fms);
 	return 0;
 }
 
@@ -663,6 +667,7 @@ static const struct uint_key uint_keys[] = {
 	UINT_KEY("mktme_keyids", mktme_keyids),
 	UINT_KEY("tdx_keyids", tdx_keyids),
 	UINT_KEY("timer_hz", timer_hz),
+	UINT_KEY("cpu_fms", cpu_fms),
 };
 
 _Static_assert(sizeof(unsigned int) == sizeof(uint32_t), "uint keys are stored as 32 bits");

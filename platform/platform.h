@@ -65,6 +65,7 @@ struct machine_config {
 	bool gate;	     /* offer the SEAMCALL/TDCALL gate (a function-pointer fast path) */
 	enum cpuid_trap_mode cpuid_mode;
 	unsigned int timer_hz; /* per-LP preemption timer while a guest runs; 0 = off */
+	uint32_t cpu_fms;      /* the CPU's family/model/stepping as TDs see it; 0 = 0x806F8 */
 };
 
 /* Fill `cfg` with a named preset ("laptop", "2s-224lp-1t", "1024lp", ...). 0 or -ENOENT. */

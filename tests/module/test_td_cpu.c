@@ -892,6 +892,36 @@ static void test_msr_conditions(void **state)
 	assert_int_equal(wrmsr_in_td(&t, 0xda0, 1ULL << 8 | 3ULL << 11 | 1ULL << 15).outcome, DONE);
 }
 
+/* The machine's cpu_fms is the platform's F/M/S: leaf 1 EAX, and the only one MNG.INIT takes. */
+static void test_machine_cpu_fms(void **state)
+{
+	struct machine_config cfg;
+	struct td_params p;
+	struct test_td td;
+	struct cpu_td t;
+	struct result r;
+
+	(void)state;
+	td_machine_teardown(NULL);
+	machine_2s(&cfg);
+	cfg.cpu_fms = 0xa06d1;
+	assert_int_equal(harness_boot(&cfg), 0);
+	assert_int_equal(bring_up(TDX_MODULE_LATEST, S_TDMR, 0), 0);
+	td_page_alloc_reset();
+	td_path = PATH_DIRECT;
+
+	td_params_default(&p);
+	p.cpuid_values[0].eax = 0x806f8;
+	assert_int_equal(td_create(&td, TD_HKID + 1), 0);
+	assert_int_equal(td_init(&td, &p), TDX_OPERAND_INVALID + TDX_OPERAND_ID_CPUID_CONFIG);
+
+	p.cpuid_values[0].eax = 0xa06d1;
+	cpu_td_build(&t, &p, 1);
+	r = cpuid_in_td(&t, 0, 1, 0);
+	assert_int_equal(r.outcome, DONE);
+	assert_int_equal(r.r[0], 0xa06d1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -911,6 +941,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_intel_and_amd_host, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_avx512_per_host, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_machine_cpu_fms, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_msr_every_row, td_machine_setup,
 						td_machine_teardown),

@@ -191,6 +191,9 @@ static void test_parse_defaults(void **state)
 	assert_int_equal(cfg.nr_ram, 3);
 	assert_int_equal(cfg.timer_hz, 1000);
 	assert_int_equal(cfg.cpuid_mode, CPUID_TRAP_FAULTING);
+	assert_int_equal(cfg.cpu_fms, 0); /* the default CPU */
+	assert_int_equal(machine_config_parse("cpu_fms = 0xa06d1", "x", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg.cpu_fms, 0xa06d1);
 	assert_int_equal(machine_config_parse("preset = 1024lp\nonline_lps = 4", "x", &cfg, err,
 					      sizeof(err)),
 			 0);
@@ -316,6 +319,8 @@ static const struct bad_case invalid_files[] = {
 	{"cmr = 1M-3G", "v: cmr range 0 [0x100000, 0xc0000000) is not all RAM"},
 	{"cmr = 0-2G", "v: cmr range 0 [0x0, 0x80000000) is not all RAM"},
 	{"timer_hz = 100001", "v: timer_hz must be at most 100000, not 100001"},
+	{"cpu_fms = 0x100806f8", "v: cpu_fms 0x100806f8 sets reserved bits (31:28, 15:14)"},
+	{"cpu_fms = 0xc6f8", "v: cpu_fms 0xc6f8 sets reserved bits (31:28, 15:14)"},
 };
 
 static void test_parse_invalid(void **state)
