@@ -44,6 +44,13 @@ struct sept_check {
 	uint64_t *refs; /* HPAs the Secure EPTs reference (tables and leaves) */
 	size_t nr_refs, cap_refs;
 	uint64_t ept_refs, reg_refs; /* of the TD being walked, 4K units */
+	struct visit {
+		uint64_t pa;
+		unsigned int level;
+		const struct pamt_entry *e;
+	} * visits; /* the non-free PAMT entries, in PAMT order */
+	size_t nr_visits, cap_visits;
+	bool visits_failed;
 };
 
 static const char *sept_state_name(unsigned int s)
@@ -132,6 +139,25 @@ static void pamt_for_each(void (*fn)(struct sept_check *c, uint64_t pa, unsigned
 			pamt_for_each_level(fn, c, e4, block, _4K, PT_4KB);
 		}
 	}
+}
+
+static void collect(struct sept_check *c, uint64_t pa, unsigned int level,
+		    const struct pamt_entry *e)
+{
+	if (c->visits_failed)
+		return;
+	if (c->nr_visits == c->cap_visits) {
+		size_t cap = c->cap_visits ? 2 * c->cap_visits : 256;
+		struct visit *v = realloc(c->visits, cap * sizeof(*v));
+
+		if (!v) {
+			c->visits_failed = true; /* the three walks instead */
+			return;
+		}
+		c->visits = v;
+		c->cap_visits = cap;
+	}
+	c->visits[c->nr_visits++] = (struct visit){pa, level, e};
 }
 
 static void find_tdr(struct sept_check *c, uint64_t pa, unsigned int level,
@@ -380,9 +406,22 @@ int tdx_sept_check(char *buf, size_t buflen)
 
 	if (buf && buflen)
 		buf[0] = 0;
-	pamt_for_each(find_tdr, &c);
-	pamt_for_each(count_page, &c);
-	pamt_for_each(check_vcpus, &c);
+	/* One walk of the PAMT; the three visits in its order over what it found. */
+	pamt_for_each(collect, &c);
+	if (!c.visits_failed) {
+		for (size_t i = 0; i < c.nr_visits; i++)
+			find_tdr(&c, c.visits[i].pa, c.visits[i].level, c.visits[i].e);
+		for (size_t i = 0; i < c.nr_visits; i++)
+			count_page(&c, c.visits[i].pa, c.visits[i].level, c.visits[i].e);
+		for (size_t i = 0; i < c.nr_visits; i++)
+			check_vcpus(&c, c.visits[i].pa, c.visits[i].level, c.visits[i].e);
+	} else {
+		/* Out of memory for the list: walk three times. */
+		pamt_for_each(find_tdr, &c);
+		pamt_for_each(count_page, &c);
+		pamt_for_each(check_vcpus, &c);
+	}
+	free(c.visits);
 	for (unsigned int i = 0; i < c.nr_tds; i++)
 		check_td(&c, &c.td[i]);
 	if (c.nr_refs)
