@@ -309,15 +309,22 @@ uint64_t td_cpuid_config(struct tdcs *tdcs, const struct td_params *p, uint64_t 
 	return TDX_SUCCESS;
 }
 
+/* Leaf 0xD sub-leaf c (2..18) as sampled at load: the host's component size and offset. */
+static const uint32_t *xsave_component(unsigned int c)
+{
+	return row_native_values(td_cpuid_row(0xd, c));
+}
+
 /* XSAVE area sizes for the components in `xfam` [SDM 13.4, 13.4.3]. */
 static uint32_t xsave_size(uint64_t xfam, bool compacted)
 {
-	uint32_t size = 576, r[4];
+	uint32_t size = 576;
 
 	for (unsigned int c = 2; c < 19; c++) {
+		const uint32_t *r = xsave_component(c);
+
 		if (!(xfam & (1ULL << c)))
 			continue;
-		module_host_cpuid(0xd, c, r);
 		if (compacted) {
 			if (r[2] & 2)
 				size = (size + 63) & ~63U;
@@ -386,13 +393,10 @@ static void td_cpuid_static(const struct tdcs *tdcs, const struct td_cpuid_row *
 			out[1] = out[2] = xsave_size(xfam & XFAM_USER_MASK, false);
 		} else if (sub == 1) {
 			uint64_t xfd = 0;
-			uint32_t c[4];
 
-			for (unsigned int i = 2; i < 19; i++) {
-				module_host_cpuid(0xd, i, c);
-				if (c[2] & 4)
+			for (unsigned int i = 2; i < 19; i++)
+				if (xsave_component(i)[2] & 4)
 					xfd |= 1ULL << i;
-			}
 			if (!(xfd & xfam))
 				out[0] &= ~(1U << 4);
 			out[1] = xsave_size(xfam, true);

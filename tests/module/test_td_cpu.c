@@ -454,6 +454,25 @@ static const struct host_leaf milan[] = {
 	{0x80000008, 0, {0x3030, 0x791ef257, 0x407f, 0x10000}},
 };
 
+/* An AMD EPYC 9004 (Genoa, Zen 4): AVX-512 at AMD's XSAVE offsets (no MPX gap). */
+static const struct host_leaf genoa[] = {
+	{0x0, 0, {0x10, 0x68747541, 0x444d4163, 0x69746e65}},
+	{0x1, 0, {0x00a10f11, 0x00800800, 0x7ef8320b, 0x178bfbff}},
+	{0x7, 0, {1, 0xf1bf97a9, 0x00415fce, 0x10}},
+	{0x7, 1, {0x20, 0, 0, 0}},
+	{0xd, 0, {0x2e7, 0x988, 0x988, 0}},
+	{0xd, 1, {0xf, 0x348, 0, 0}},
+	{0xd, 2, {256, 576, 0, 0}},
+	{0xd, 5, {64, 832, 0, 0}},
+	{0xd, 6, {512, 896, 0, 0}},
+	{0xd, 7, {1024, 1408, 0, 0}},
+	{0xd, 9, {8, 2432, 0, 0}},
+	{0x80000000, 0, {0x80000028, 0x68747541, 0x444d4163, 0x69746e65}},
+	{0x80000001, 0, {0x00a10f11, 0x40000000, 0x75c237ff, 0x2fd3fbff}},
+	{0x80000007, 0, {0, 0x3b, 0, 0x6799}},
+	{0x80000008, 0, {0x3030, 0x791ef257, 0x407f, 0x10000}},
+};
+
 static const struct host_leaf *host_table;
 static unsigned int host_table_len;
 
@@ -922,6 +941,36 @@ static void test_machine_cpu_fms(void **state)
 	assert_int_equal(r.r[0], 0xa06d1);
 }
 
+/*
+ * AVX-512 on an AMD host that has it (Genoa): the TD sees AVX-512F/DQ/CD/BW/VL, and leaf 0xD
+ * gives the host's own layout, as the guest's XSAVE runs there: 2432 bytes for XFAM 0xE7
+ * (AMD places the AVX-512 state at 832) where Sapphire Rapids gives 2688 (at 1088).
+ */
+static void test_avx512_on_genoa(void **state)
+{
+	struct probe pr[3] = {
+		{.leaf = 7, .sub = 0}, {.leaf = 0xd, .sub = 0}, {.leaf = 0xd, .sub = 5}};
+	struct td_params p;
+
+	(void)state;
+	td_machine_teardown(NULL);
+	params_xfam(&p, 0xe7);
+	config_all_allowed(&p);
+	run_on_host(genoa, sizeof(genoa) / sizeof(genoa[0]), &p, pr, 3);
+	assert_int_equal(pr[0].r.r[1] & 0xd0030000, 0xd0030000);
+	assert_int_equal(pr[1].r.r[0], 0xe7);
+	assert_int_equal(pr[1].r.r[1], 2432);
+	assert_int_equal(pr[1].r.r[2], 2432);
+	assert_int_equal(pr[2].r.r[0], 64);
+	assert_int_equal(pr[2].r.r[1], 832);
+
+	run_on_host(spr, sizeof(spr) / sizeof(spr[0]), &p, pr, 3);
+	assert_int_equal(pr[0].r.r[1] & 0xd0030000, 0xd0030000);
+	assert_int_equal(pr[1].r.r[1], 2688);
+	assert_int_equal(pr[2].r.r[1], 1088);
+	assert_int_equal(td_machine_boot(TDX_MODULE_LATEST), 0); /* for the fixture's teardown */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -941,6 +990,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_intel_and_amd_host, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_avx512_per_host, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_avx512_on_genoa, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_machine_cpu_fms, td_machine_setup,
 						td_machine_teardown),
