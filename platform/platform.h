@@ -279,6 +279,7 @@ struct cpu_regs {
 #define X86_EFLAGS_IF 0x0200
 #define X86_EFLAGS_DF 0x0400
 #define X86_EFLAGS_OF 0x0800
+#define X86_EFLAGS_RF 0x10000
 #define X86_EFLAGS_ARITH                                                                           \
 	(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | X86_EFLAGS_ZF | X86_EFLAGS_SF |           \
 	 X86_EFLAGS_OF)

@@ -57,12 +57,22 @@ static void uc_to_ctx(const ucontext_t *uc, struct cpu_regs *ctx)
 	ctx->rflags = (uint64_t)uc->uc_mcontext.gregs[REG_EFL];
 }
 
+/*
+ * A fault's frame has RF set, so that the faulting instruction, run again, does not hit an
+ * instruction breakpoint a second time [SDM vol. 3A 18.3.1.1]. When the handler completed
+ * that instruction or moved elsewhere, RF goes, as the CPU clears it once an instruction
+ * completes: else a debugger's hardware breakpoint on the next instruction is missed.
+ */
 static void ctx_to_uc(const struct cpu_regs *ctx, ucontext_t *uc)
 {
+	uint64_t rflags = ctx->rflags;
+
+	if ((uint64_t)uc->uc_mcontext.gregs[REG_RIP] != ctx->rip)
+		rflags &= ~(uint64_t)X86_EFLAGS_RF;
 	for (int i = 0; i < 16; i++)
 		uc->uc_mcontext.gregs[greg_of[i]] = (greg_t)ctx->gpr[i];
 	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)ctx->rip;
-	uc->uc_mcontext.gregs[REG_EFL] = (greg_t)ctx->rflags;
+	uc->uc_mcontext.gregs[REG_EFL] = (greg_t)rflags;
 }
 
 static bool rip_in(uint64_t rip, const char *start, const char *end)

@@ -16,7 +16,8 @@ live with that:
   breakpoint hit and step later. Single-step traps of the program's own (EFLAGS.TF set by
   the program, which ptrace shows only then: the machine ends an STI shadow so, and a guest
   may single-step itself) are forwarded one by one by a catchpoint whose condition
-  recognises them. The guest's own INT3 stops in gdb like a breakpoint compiled into a
+  recognises them (when gdb's own step coincides, it clears TF instead: passing the signal
+  would have gdb's step enter the handler). The guest's own INT3 stops in gdb like a breakpoint compiled into a
   program: `continue` resumes after it, `signal SIGTRAP` delivers #BP to the guest's IDT,
   as without gdb.
 - tdxsim calls tdxsim_debug_image_event() (vmm/debug.h) once a guest image is in the
@@ -149,7 +150,14 @@ class MachineTrap(gdb.Function):
             pc = int(gdb.parse_and_eval("$pc"))
         except gdb.error:
             code = eflags = pc = 0
-        set_sigtrap_pass(code == TRAP_TRACE and bool(eflags & EFLAGS_TF))
+        machine_step = code == TRAP_TRACE and bool(eflags & EFLAGS_TF)
+        if machine_step and stepping:
+            # The machine's step and gdb's at once: passing the signal would have gdb's
+            # step enter the handler. TF goes instead; the machine ends the STI shadow at
+            # the guest's next stop (it checks at every one), a little later than without gdb.
+            gdb.execute("set var $eflags = 0x%x" % (eflags & ~EFLAGS_TF), to_string=True)
+            machine_step = False
+        set_sigtrap_pass(machine_step)
         if code != SI_KERNEL or not pc:
             return 0
         # gdb has moved the PC back onto the INT3 as for a breakpoint of its own; gdb's own
@@ -185,7 +193,25 @@ def select_guest_thread():
         start.switch()
 
 
+# Whether the user's last command steps (step, next, stepi, nexti, until): set by hooks on
+# those commands, cleared at every stop.
+stepping = False
+
+
+class Stepping(gdb.Command):
+    """tdxsim-stepping: the hooks of the stepping commands call it."""
+
+    def __init__(self):
+        super().__init__("tdxsim-stepping", gdb.COMMAND_RUNNING)
+
+    def invoke(self, arg, from_tty):
+        global stepping
+        stepping = True
+
+
 def on_stop(event):
+    global stepping
+    stepping = False
     restore_sigtrap()
     if isinstance(event, gdb.SignalEvent) and event.stop_signal == "SIGINT" and images:
         select_guest_thread()
@@ -216,6 +242,9 @@ def setup():
     gdb.execute("handle SIG37 nostop noprint pass", to_string=True)  # SIGRTMIN+3
     MachineTrap()
     Quit()
+    Stepping()
+    for command in ("step", "next", "stepi", "nexti", "until"):
+        gdb.execute("define hook-%s\ntdxsim-stepping\nend" % command)
     catch = gdb.execute("catch signal SIGTRAP", to_string=True)
     gdb.execute("condition %s $_tdxsim_machine_trap()" % catch.split()[1], to_string=True)
     ImageEvent()

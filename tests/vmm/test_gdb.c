@@ -212,6 +212,32 @@ static void test_int3(void **state)
 	}
 }
 
+/*
+ * A hardware breakpoint on the instruction after an STI the machine completed stops there,
+ * and a step from it, which the machine's own single step coincides with, moves on by one
+ * instruction; the program then runs to its end.
+ */
+static void test_after_sti(void **state)
+{
+	char cmd[2048];
+
+	(void)state;
+	skip_without_gdb();
+	for (size_t m = 0; m < 2; m++) {
+		snprintf(cmd, sizeof(cmd),
+			 "gdb -q -nx -batch -x %s -ex run -ex 'break *debugme_after_sti' -ex "
+			 "continue "
+			 "-ex stepi -ex 'x/i $pc' -ex continue -ex tdxsim-quit --args %s run %s %s",
+			 script, tdxsim, guest, modes[m][1]);
+		run_gdb(modes[m][0], cmd, 12);
+		assert_true(lacks("SIGTRAP"));
+		assert_true(has("hit Breakpoint 3, 0x"));
+		assert_true(has(" in debugme_irq_enable () at "));
+		assert_true(has("<debugme_irq_enable+"));
+		assert_true(lacks("on_trap"));
+	}
+}
+
 /* An optimised guest (hello, -O2) unwinds to crt0 from .debug_frame (guest_cflags). */
 static void test_bt_optimised(void **state)
 {
@@ -263,7 +289,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tool),	  cmocka_unit_test(test_script),
 		cmocka_unit_test(test_int3),	  cmocka_unit_test(test_bt_optimised),
-		cmocka_unit_test(test_interrupt),
+		cmocka_unit_test(test_interrupt), cmocka_unit_test(test_after_sti),
 	};
 
 	if (argc != 8) {

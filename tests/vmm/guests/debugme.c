@@ -18,11 +18,20 @@ int debugme_probe(int x)
 	return x + 1;
 }
 
+/*
+ * STI, then a labelled instruction: a hardware breakpoint there must stop, although the
+ * machine completes the STI in its signal handler (it clears RF when it moves the RIP on).
+ */
+void debugme_irq_enable(void)
+{
+	__asm__ volatile("sti\n\t.globl debugme_after_sti\ndebugme_after_sti:\n\tnop" ::: "memory");
+}
+
 int main(void)
 {
 	int answer = 41; /* debugme: main line */
 
-	tdx_local_irq_enable();
+	debugme_irq_enable();
 	answer = debugme_probe(answer);
 	tdx_printf("debugme: answer %d\n", answer); /* debugme: printf line */
 #ifdef DEBUGME_INT3
