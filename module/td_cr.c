@@ -134,11 +134,31 @@ static enum cr_result write_cr4(struct guest_cpu *g, const struct tdcs *tdcs, ui
 	return CR_VE;
 }
 
+/*
+ * MOV to/from CR8 with APICv's TPR virtualization [SDM vol. 3C 30.3]: CR8 is VTPR[7:4]; a
+ * write with bits 63:4 set is #GP(0); a lower TPR may let a pending interrupt in
+ * (td_guest_event delivers it).
+ */
+static enum cr_result mov_cr8(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
+{
+	uint64_t *r = &ctx->gpr[(ti->exit_qual >> 8) & 0xF];
+
+	if ((ti->exit_qual >> 4) & 3) {
+		*r = vp->apic.tpr >> 4;
+		return CR_DONE;
+	}
+	if (ti->cr_value >> 4)
+		return CR_GP;
+	vp->apic.tpr = (uint8_t)(ti->cr_value << 4);
+	return CR_DONE;
+}
+
 void td_cr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
 {
 	unsigned int cr = ti->exit_qual & 0xF;
-	enum cr_result r = cr == 0 ? write_cr0(&vp->cpu, ti->cr_value)
-				   : write_cr4(&vp->cpu, vp_tdcs(vp), ti->cr_value);
+	enum cr_result r = cr == 8   ? mov_cr8(ctx, vp, ti)
+			   : cr == 0 ? write_cr0(&vp->cpu, ti->cr_value)
+				     : write_cr4(&vp->cpu, vp_tdcs(vp), ti->cr_value);
 
 	if (r == CR_GP) {
 		td_inject_exception(ctx, vp, X86_TRAP_GP, true, 0);

@@ -303,7 +303,8 @@ enum trap_kind {
 	 * MOV to CR0/CR4 that changes a bit the module owns (guest_cpu.cr0_mask/cr4_mask
 	 * differs from the read shadow): the VM exit for a control-register access [SDM vol. 3C
 	 * 26.1.3]. exit_qual in the VMX layout: bits 3:0 the CR, 5:4 the access type (0 = MOV
-	 * to CR), 11:8 the source GPR; cr_value the value the guest wrote.
+	 * to CR, 1 = MOV from CR), 11:8 the GPR; cr_value the value the guest wrote. Also every
+	 * MOV to/from CR8, whose TPR is the module's virtual APIC (no VM exit on hardware).
 	 */
 	TRAP_CR,
 	/*

@@ -339,9 +339,11 @@ static int emulate_mov_cr(struct cpu_regs *ctx, struct guest_cpu *g, const Zydis
 			*r = crop->reg.value == ZYDIS_REGISTER_CR2 ? g->cr2 : g->cr3;
 		return 0;
 	case ZYDIS_REGISTER_CR8:
-		if (!to_cr)
-			*r = 0; /* no virtual TPR: every priority is open */
-		return 0;
+		/* The task priority lives in the module's virtual APIC (APICv's TPR virtualization). */
+		ti->kind = TRAP_CR;
+		ti->exit_qual = 8 | (to_cr ? 0 : 1ULL << 4) | (uint64_t)n << 8;
+		ti->cr_value = *r;
+		return VCPU_EXIT;
 	default:
 		raise_in(ti, 6, false); /* CR1, CR5-7, CR9-15 */
 		return VCPU_EXCEPTION;

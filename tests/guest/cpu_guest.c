@@ -162,6 +162,8 @@ PROBE(wr_cr0, "movq %%rbx, %%cr0") /* 0F 22 C3: CR0, GPR 3 */
 PROBE(wr_cr4, "movq %%rax, %%cr4") /* 0F 22 E0: CR4, GPR 0 */
 PROBE(rd_cr0, "movq %%cr0, %%rax")
 PROBE(rd_cr4, "movq %%cr4, %%rax")
+PROBE(wr_cr8, "movq %%rax, %%cr8")
+PROBE(rd_cr8, "movq %%cr8, %%rax")
 PROBE(wr_dr0, "movq %%rax, %%dr0")
 PROBE(wr_dr3, "movq %%rax, %%dr3")
 PROBE(wr_dr6, "movq %%rax, %%dr6")
@@ -352,6 +354,13 @@ static void x2apic_rows(void)
 	wrmsr(0x20, 0x808, 0);
 	expect_val("x2APIC TPR 0x20", rdmsr(0, 0x808, 0), 0x20);
 	expect_val("x2APIC PPR follows TPR", rdmsr(0, 0x80A, 0), 0x20);
+	expect_val("CR8 is TPR[7:4]", rd_cr8(0, 0, 0), 2);
+	wr_cr8(3, 0, 0);
+	expect_val("MOV to CR8 3: x2APIC TPR", rdmsr(0, 0x808, 0), 0x30);
+	wr_cr8(0x10, 0, 0);
+	expect_exc("MOV to CR8 bit 4", X86_TRAP_GP);
+	wr_cr8(0, 0, 0);
+	expect_val("MOV to CR8 0", rd_cr8(0, 0, 0), 0);
 	wrmsr(0, 0x808, 0);
 	for (u64 v = 0; v < 16; v++) {
 		wrmsr(v, 0x83F, 0);
