@@ -92,8 +92,16 @@ static uintptr_t reserve(void)
 {
 	static atomic_flag told = ATOMIC_FLAG_INIT;
 	int err = 0;
-	uintptr_t base = reserve_fixed(&err);
+	uintptr_t base;
 
+#ifdef __SANITIZE_THREAD__
+	/*
+	 * ThreadSanitizer keeps application memory in fixed ranges and kills the process for a
+	 * fixed mapping outside them, as the fixed slots are: its runs take any address.
+	 */
+	return reserve_anywhere();
+#endif
+	base = reserve_fixed(&err);
 	if (base)
 		return base;
 	base = reserve_anywhere();
