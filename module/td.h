@@ -360,6 +360,8 @@ extern const struct td_msr_row td_msr_rows[];
 extern const unsigned int td_msr_nr_rows;
 const struct td_msr_row *td_msr_row(uint32_t msr);
 bool td_msr_cond(const struct tdvps *vp, uint8_t cond);
+/* The value of one of the vCPU's own (native) MSRs: what it last wrote, 0 at first. */
+uint64_t td_msr_native_value(const struct tdvps *vp, uint32_t msr);
 /* What RDMSR (write false) or WRMSR of msr does in this vCPU, before value checks. */
 enum msr_action td_msr_action(const struct tdvps *vp, uint32_t msr, bool write);
 /* The virtual APIC and posted interrupts (td_apic.c). */
@@ -393,6 +395,9 @@ struct td_cpuid_row {
 extern const struct td_cpuid_row td_cpuid_rows[];
 extern const unsigned int td_cpuid_nr_rows;
 const struct td_cpuid_row *td_cpuid_row(uint32_t leaf, uint32_t sub);
+/* The TD's CPUID as TDH.MNG.INIT fixed it (no per-vCPU dynamic bits); false: a #VE. The
+ * module's feature flags (TSX, XFD, WAITPKG, ...) come from this. */
+bool td_cpuid_td_value(const struct tdcs *tdcs, uint32_t leaf, uint32_t sub, uint32_t out[4]);
 /* The CPUID the vCPU sees for leaf/sub; false: a #VE (CPUIDVE.SET not considered). */
 bool td_cpuid_value(const struct tdvps *vp, uint32_t leaf, uint32_t sub, uint32_t out[4]);
 

@@ -439,6 +439,18 @@ static uint32_t td_cpuid_leaf(uint32_t leaf)
 	return leaf;
 }
 
+bool td_cpuid_td_value(const struct tdcs *tdcs, uint32_t leaf, uint32_t sub, uint32_t out[4])
+{
+	const struct td_cpuid_row *r;
+
+	leaf = td_cpuid_leaf(leaf);
+	r = td_cpuid_row(leaf, sub);
+	if (!r || r->ve)
+		return false;
+	td_cpuid_static(tdcs, r, sub, out);
+	return true;
+}
+
 bool td_cpuid_value(const struct tdvps *vp, uint32_t leaf, uint32_t sub, uint32_t out[4])
 {
 	const struct td_cpuid_row *r;
@@ -460,6 +472,9 @@ bool td_cpuid_value(const struct tdvps *vp, uint32_t leaf, uint32_t sub, uint32_
 			out[2] &= ~(1U << 4);
 			if (vp->cpu.cr4 & CR4_PKE)
 				out[2] |= 1U << 4;
+			/* TSX in the TD and IA32_TSX_CTRL.TSX_CPUID_CLEAR: HLE, RTM read 0 */
+			if ((out[1] & (1U << 4)) && (td_msr_native_value(vp, 0x122) & 2))
+				out[1] &= ~(1U << 4 | 1U << 11);
 		}
 		break;
 	case 0x80000001:

@@ -126,11 +126,12 @@ const struct td_msr_row *td_msr_row(uint32_t msr)
 	return NULL;
 }
 
+/* A feature of the TD's CPUID as MNG.INIT fixed it [M tdcs cpuid_flags]. */
 static bool cpuid_bit(const struct tdvps *vp, uint32_t leaf, uint32_t sub, int reg, int bit)
 {
 	uint32_t v[4];
 
-	return td_cpuid_value(vp, leaf, sub, v) && (v[reg] >> bit & 1);
+	return td_cpuid_td_value(vp_tdcs((struct tdvps *)vp), leaf, sub, v) && (v[reg] >> bit & 1);
 }
 
 /* Does the TD have what a conditional row needs [M is_*_supported_in_tdcs]? */
@@ -209,6 +210,11 @@ static uint64_t native_read(struct tdvps *vp, uint32_t msr)
 	uint64_t *s = native_slot(vp, msr, false);
 
 	return s ? *s : 0;
+}
+
+uint64_t td_msr_native_value(const struct tdvps *vp, uint32_t msr)
+{
+	return native_read((struct tdvps *)vp, msr);
 }
 
 /* False when the store is full: the vCPU has more than TDVPS_MSR_STORE non-zero MSRs. */

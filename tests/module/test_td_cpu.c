@@ -907,6 +907,15 @@ static void test_msr_conditions(void **state)
 	assert_int_equal(rdmsr_in_td(&t, 0x329).outcome, GP);
 	/* MISC_ENABLE with PERFMON: perfmon available, PEBS available */
 	assert_int_equal(msr_value(rdmsr_in_td(&t, 0x1a0)), (0x51809 | 0x80) & ~0x1000ULL);
+	/* IA32_TSX_CTRL.TSX_CPUID_CLEAR (bit 1; the loop left 0x77) hides HLE and RTM from
+	 * CPUID(7,0).EBX, and TSX_CTRL stays the TD's [M td_cpuid.c] */
+	assert_int_equal(cpuid_in_td(&t, 0, 7, 0).r[1] & 0x810, 0);
+	assert_int_equal(wrmsr_in_td(&t, 0x122, 0).outcome, DONE);
+	assert_int_equal(cpuid_in_td(&t, 0, 7, 0).r[1] & 0x810, 0x810);
+	assert_int_equal(wrmsr_in_td(&t, 0x122, 2).outcome, DONE);
+	assert_int_equal(cpuid_in_td(&t, 0, 7, 0).r[1] & 0x810, 0);
+	assert_int_equal(wrmsr_in_td(&t, 0x122, 0).outcome, DONE);
+	assert_int_equal(cpuid_in_td(&t, 0, 7, 0).r[1] & 0x810, 0x810);
 	/* XSS takes the XFAM's supervisor components */
 	assert_int_equal(wrmsr_in_td(&t, 0xda0, 1ULL << 8 | 3ULL << 11 | 1ULL << 15).outcome, DONE);
 }
