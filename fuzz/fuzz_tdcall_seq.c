@@ -568,6 +568,39 @@ static void build_td(unsigned int cfg)
 		findingf("first entry: 0x%016llx", (unsigned long long)s);
 }
 
+/*
+ * The state each input starts from, one per configuration: the machine after bring-up and
+ * build_td() (module/snapshot.c), and what the fuzzer knows of the TD.
+ */
+static struct {
+	struct tdx_module_snapshot *snap;
+	struct test_td td;
+	uint64_t *ctrl;
+	struct td_page_alloc_state alloc;
+} built[NR_CONFIGS];
+
+static long build_all(void *arg)
+{
+	struct tdx_module_snapshot *fresh;
+
+	(void)arg;
+	if (tdx_module_snapshot_take(&fresh) < 0)
+		finding("snapshot of the fresh machine failed", NULL);
+	for (unsigned int k = 0; k < NR_CONFIGS; k++) {
+		if (tdx_module_snapshot_restore(fresh) < 0)
+			finding("snapshot restore failed", NULL);
+		config = k;
+		build_td(k);
+		built[k].td = td;
+		built[k].ctrl = ctrl;
+		built[k].alloc = td_page_alloc_save();
+		if (tdx_module_snapshot_take(&built[k].snap) < 0)
+			finding("snapshot of a built TD failed", NULL);
+	}
+	tdx_module_snapshot_free(fresh);
+	return 0;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct machine_config cfg;
@@ -585,6 +618,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	check_every_call = getenv("FUZZ_CHECK_ALL") != NULL;
 	for (unsigned int i = 0; i < sizeof(pattern); i++)
 		pattern[i] = (uint8_t)(i * 7 + 1);
+	/* On LP 0, where the inputs run (build_td() enters the TD). */
+	lp_run_on(0, build_all, NULL);
 	return 0;
 }
 
@@ -813,7 +848,13 @@ static long run_input(void *arg)
 
 	nr_trace = 0;
 	config = in_u8(in) % NR_CONFIGS;
-	build_td(config);
+	/* Exactly the state build_td(config) gives: module, memory, window, allocator. */
+	if (tdx_module_snapshot_restore(built[config].snap) < 0)
+		finding("snapshot restore failed", NULL);
+	td = built[config].td;
+	ctrl = built[config].ctrl;
+	td_page_alloc_load(built[config].alloc);
+	ve_pending = false;
 	while (in->n && nr_trace < MAX_STEPS && one_call(in))
 		;
 	check_invariants();

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * Module snapshots (tdx_module.h): the module's global state, the CACHE.WB progress of every
- * package and the machine's physical memory (PAMT, TD pages, host buffers, the hidden set),
- * taken at a quiescent point and restored in place, so that a fuzzer's input starts from the
- * state a fresh bring-up gives without redoing it. Not Intel's: a test and fuzzing facility.
+ * Module snapshots (tdx_module.h): the module's global state, every package's CACHE.WB
+ * progress, the machine's physical memory (PAMT, TD pages, host buffers, the hidden set) and
+ * the TD windows with their mappings, taken at a quiescent point and restored in place, so
+ * that a fuzzer's input starts from the state a fresh bring-up (and TD build) gives without
+ * redoing it. Not Intel's: a test and fuzzing facility.
  *
- * TD windows live outside physical memory; a snapshot is refused (-EBUSY) while any exists,
- * and a restore destroys those created since (they belong to TDs the restore forgets).
+ * A TD's window is named by its TDCS (in memory), so a snapshot keeps the window objects it
+ * saw alive ("pinned"): destroying the TD (TDR reclaim) only takes the window from the
+ * module, and a restore gives it back with the snapshot's mappings. Windows created after
+ * the snapshot are destroyed by the restore.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,16 +17,103 @@
 
 #include "td.h"
 
+#define MAX_PINS (4 * TD_WINDOW_MAX)
+
+struct snap_window {
+	struct td_window *w;
+	uint64_t changes; /* td_window_changes() when its mappings were last the snapshot's */
+	struct td_window_page *pages;
+	size_t nr_pages;
+};
+
 struct tdx_module_snapshot {
 	struct tdx_module_state m;
 	struct phys_snapshot *phys;
 	void *cache_wb;
+	uint64_t pin_gen;
+	unsigned int nr_windows;
+	struct snap_window win[TD_WINDOW_MAX];
 };
+
+/* Windows held by snapshots, with counts; changed only at take and free (quiescent). */
+static struct {
+	struct td_window *w;
+	unsigned int count;
+} pins[MAX_PINS];
+static uint64_t pin_gen = 1; /* bumped when unload drops every pin */
+
+bool module_snapshot_pinned(const struct td_window *w)
+{
+	for (unsigned int i = 0; w && i < MAX_PINS; i++)
+		if (pins[i].w == w)
+			return true;
+	return false;
+}
+
+static bool window_live(const struct td_window *w)
+{
+	struct td_window *live[TD_WINDOW_MAX];
+	unsigned int n = module_windows_get(live);
+
+	for (unsigned int i = 0; i < n; i++)
+		if (live[i] == w)
+			return true;
+	return false;
+}
+
+void module_snapshot_unpin_all(void)
+{
+	for (unsigned int i = 0; i < MAX_PINS; i++) {
+		if (pins[i].w && !window_live(pins[i].w))
+			td_window_destroy(pins[i].w);
+		pins[i].w = NULL;
+		pins[i].count = 0;
+	}
+	pin_gen++;
+}
+
+static int pin(struct td_window *w)
+{
+	int free_slot = -1;
+
+	for (unsigned int i = 0; i < MAX_PINS; i++) {
+		if (pins[i].w == w) {
+			pins[i].count++;
+			return 0;
+		}
+		if (!pins[i].w && free_slot < 0)
+			free_slot = (int)i;
+	}
+	if (free_slot < 0)
+		return -ENOSPC;
+	pins[free_slot].w = w;
+	pins[free_slot].count = 1;
+	return 0;
+}
+
+static void unpin(struct td_window *w)
+{
+	for (unsigned int i = 0; i < MAX_PINS; i++) {
+		if (pins[i].w != w)
+			continue;
+		if (!--pins[i].count) {
+			pins[i].w = NULL;
+			if (!window_live(w))
+				td_window_destroy(w);
+		}
+		return;
+	}
+}
 
 void tdx_module_snapshot_free(struct tdx_module_snapshot *s)
 {
 	if (!s)
 		return;
+	for (unsigned int i = 0; i < s->nr_windows; i++) {
+		if (s->pin_gen == pin_gen && s->win[i].w)
+			unpin(s->win[i].w);
+		free(s->win[i].pages);
+	}
 	phys_snapshot_free(s->phys);
 	free(s->cache_wb);
 	free(s);
@@ -31,24 +121,35 @@ void tdx_module_snapshot_free(struct tdx_module_snapshot *s)
 
 int tdx_module_snapshot_take(struct tdx_module_snapshot **out)
 {
+	struct td_window *live[TD_WINDOW_MAX];
 	struct tdx_module_snapshot *s;
-	int ret;
+	int ret = 0;
 
 	if (!tdxm.loaded)
 		return -ENODEV;
-	if (module_windows_count())
-		return -EBUSY;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->cache_wb = malloc(tdh_phymem_cache_wb_state_size());
-	if (!s->cache_wb) {
-		free(s);
-		return -ENOMEM;
+	s->pin_gen = pin_gen;
+	s->nr_windows = module_windows_get(live);
+	for (unsigned int i = 0; !ret && i < s->nr_windows; i++) {
+		struct snap_window *sw = &s->win[i];
+
+		sw->changes = td_window_changes(live[i]);
+		ret = td_window_mappings(live[i], &sw->pages, &sw->nr_pages);
+		if (!ret)
+			ret = pin(live[i]);
+		if (!ret)
+			sw->w = live[i];
 	}
-	tdh_phymem_cache_wb_state_save(s->cache_wb);
-	memcpy(&s->m, &tdxm, sizeof(tdxm)); /* padding too: a restore is byte-exact */
-	ret = phys_snapshot_take(&s->phys);
+	s->cache_wb = ret ? NULL : malloc(tdh_phymem_cache_wb_state_size());
+	if (!ret && !s->cache_wb)
+		ret = -ENOMEM;
+	if (!ret) {
+		tdh_phymem_cache_wb_state_save(s->cache_wb);
+		memcpy(&s->m, &tdxm, sizeof(tdxm)); /* padding too: a restore is byte-exact */
+		ret = phys_snapshot_take(&s->phys);
+	}
 	if (ret) {
 		tdx_module_snapshot_free(s);
 		return ret;
@@ -57,17 +158,39 @@ int tdx_module_snapshot_take(struct tdx_module_snapshot **out)
 	return 0;
 }
 
-int tdx_module_snapshot_restore(const struct tdx_module_snapshot *s)
+int tdx_module_snapshot_restore(struct tdx_module_snapshot *s)
 {
+	struct td_window *list[TD_WINDOW_MAX];
+	int ret;
+
 	if (!tdxm.loaded || !s)
 		return -ENODEV;
-	module_windows_destroy_all();
+	if (s->pin_gen != pin_gen)
+		return -ESTALE; /* the module was unloaded since: its windows are gone */
+	for (unsigned int i = 0; i < s->nr_windows; i++)
+		list[i] = s->win[i].w;
+	module_windows_set(list, s->nr_windows);
 	memcpy(&tdxm, &s->m, sizeof(tdxm));
 	tdh_phymem_cache_wb_state_load(s->cache_wb);
-	return phys_snapshot_restore(s->phys);
+	ret = phys_snapshot_restore(s->phys);
+	for (unsigned int i = 0; !ret && i < s->nr_windows; i++) {
+		struct snap_window *sw = &s->win[i];
+
+		if (td_window_changes(sw->w) == sw->changes)
+			continue; /* not mapped or unmapped since */
+		ret = td_window_mappings_set(sw->w, sw->pages, sw->nr_pages);
+		sw->changes = td_window_changes(sw->w);
+	}
+	return ret;
 }
 
 uint64_t tdx_module_snapshot_bytes(const struct tdx_module_snapshot *s)
 {
-	return s ? sizeof(*s) + phys_snapshot_bytes(s->phys) + tdh_phymem_cache_wb_state_size() : 0;
+	uint64_t n = 0;
+
+	if (!s)
+		return 0;
+	for (unsigned int i = 0; i < s->nr_windows; i++)
+		n += s->win[i].nr_pages * sizeof(*s->win[i].pages);
+	return n + sizeof(*s) + phys_snapshot_bytes(s->phys) + tdh_phymem_cache_wb_state_size();
 }

@@ -207,8 +207,14 @@ uint64_t sept_arch_level_info(uint64_t e, unsigned int level);
 struct td_window *module_window_create(unsigned int gpaw);
 void module_window_destroy(struct td_window *w);
 void module_windows_destroy_all(void);
-/* TD windows the module holds (snapshot.c). */
-unsigned int module_windows_count(void);
+/* The TD windows the module holds, into out[TD_WINDOW_MAX]; how many (snapshot.c). */
+unsigned int module_windows_get(struct td_window **out);
+/* The module holds exactly list[0..n): the others are destroyed unless a snapshot pins them. */
+void module_windows_set(struct td_window *const *list, unsigned int n);
+/* A snapshot holds w (snapshot.c): it is not destroyed with its TD. */
+bool module_snapshot_pinned(const struct td_window *w);
+/* The module is unloaded: its windows go, whatever snapshots hold. */
+void module_snapshot_unpin_all(void);
 /* Make the TD window match a leaf: map MAPPED pages, unmap anything else. */
 void sept_sync_window(struct tdcs *tdcs, uint64_t gpa, unsigned int level, uint64_t e);
 

@@ -43,22 +43,42 @@ void module_window_destroy(struct td_window *w)
 		if (atomic_compare_exchange_strong(&windows[i], &cur, NULL))
 			break;
 	}
-	td_window_destroy(w);
+	/* A snapshot's window outlives its TD: a restore brings both back. */
+	if (!module_snapshot_pinned(w))
+		td_window_destroy(w);
 }
 
 void module_windows_destroy_all(void)
 {
+	module_snapshot_unpin_all();
 	for (unsigned int i = 0; i < TD_WINDOW_MAX; i++)
 		td_window_destroy(atomic_exchange(&windows[i], NULL));
 }
 
-unsigned int module_windows_count(void)
+unsigned int module_windows_get(struct td_window **out)
 {
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < TD_WINDOW_MAX; i++)
-		n += atomic_load(&windows[i]) != NULL;
+	for (unsigned int i = 0; i < TD_WINDOW_MAX; i++) {
+		struct td_window *w = atomic_load(&windows[i]);
+
+		if (w)
+			out[n++] = w;
+	}
 	return n;
+}
+
+void module_windows_set(struct td_window *const *list, unsigned int n)
+{
+	for (unsigned int i = 0; i < TD_WINDOW_MAX; i++) {
+		struct td_window *w = atomic_exchange(&windows[i], i < n ? list[i] : NULL);
+		bool kept = false;
+
+		for (unsigned int j = 0; w && j < n; j++)
+			kept |= list[j] == w;
+		if (w && !kept && !module_snapshot_pinned(w))
+			td_window_destroy(w);
+	}
 }
 
 struct td_window *tdx_module_td_window(uint64_t tdr_pa)

@@ -171,15 +171,15 @@ int tdx_sept_check(char *buf, size_t buflen);
 
 /*
  * Snapshots (module/snapshot.c; tests and fuzzers, not Intel's): the module's state, every
- * package's CACHE.WB progress and the machine's physical memory (phys_snapshot_take) at a
- * quiescent point, while no TD window exists (-EBUSY otherwise). A restore puts all of it
- * back in place and destroys the TD windows created since, so that the module is exactly as
- * at the snapshot: the next SEAMCALL cannot tell it from the state it was taken from.
- * 0 or -errno.
+ * package's CACHE.WB progress, the machine's physical memory (phys_snapshot_take) and the TD
+ * windows with their mappings, at a quiescent point. A restore puts all of it back in place
+ * (the same window objects, which a snapshot keeps alive past their TD's teardown) and
+ * destroys the TD windows created since: the next SEAMCALL or guest access cannot tell the
+ * state from the one it was taken from. -ESTALE once the module was unloaded. 0 or -errno.
  */
 struct tdx_module_snapshot;
 int tdx_module_snapshot_take(struct tdx_module_snapshot **out);
-int tdx_module_snapshot_restore(const struct tdx_module_snapshot *s);
+int tdx_module_snapshot_restore(struct tdx_module_snapshot *s);
 void tdx_module_snapshot_free(struct tdx_module_snapshot *s);
 uint64_t tdx_module_snapshot_bytes(const struct tdx_module_snapshot *s); /* memory held */
 

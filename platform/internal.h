@@ -139,6 +139,8 @@ bool pagemap_test(const struct pagemap *m, uint64_t addr);
 int pagemap_reserve(struct pagemap *m, uint64_t addr);
 /* Returns the bit's old value (0 or 1), -ENOMEM, or -EINVAL beyond size. */
 int pagemap_set(struct pagemap *m, uint64_t addr, bool on);
+/* The addresses whose bit is set, ascending, in a malloc'ed array (snapshots). */
+int pagemap_list(const struct pagemap *m, uint64_t **out, size_t *nr);
 
 /* physmem: a host write hit a hidden page at host address addr; true when handled. */
 bool physmem_host_write_fault(uintptr_t addr);

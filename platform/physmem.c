@@ -529,7 +529,7 @@ static int extents_list(struct phys_extent **out, size_t *nr)
 }
 
 /* The pages of a pagemap that are set, sorted; *out is malloc'ed. */
-static int pagemap_list(const struct pagemap *m, uint64_t **out, size_t *nr)
+int pagemap_list(const struct pagemap *m, uint64_t **out, size_t *nr)
 {
 	uint64_t *v = NULL;
 	size_t n = 0, cap = 0;
@@ -617,30 +617,105 @@ uint64_t phys_snapshot_bytes(const struct phys_snapshot *s)
 }
 
 /* The hidden set back to the snapshot's; a poisoned page that stays hidden reads zeros again. */
+/* Runs of pages [v[i], v[i] + n pages) that are contiguous: how many from i. */
+static size_t run_length(const uint64_t *v, size_t nr, size_t i)
+{
+	size_t n = 1;
+
+	while (i + n < nr && v[i + n] == v[i] + n * PAGE_SIZE)
+		n++;
+	return n;
+}
+
+/* Hide or unhide a run of pages with one mapping change (phys_hide/phys_unhide, batched). */
+static int run_set_hidden(uint64_t hpa, size_t n, bool hide)
+{
+	uint64_t size = n * PAGE_SIZE;
+	void *va;
+	int ret;
+
+	for (size_t k = 0; k < n; k++) {
+		ret = pagemap_reserve(&pm.poisoned, hpa + k * PAGE_SIZE);
+		if (ret)
+			return ret;
+	}
+	if (hide) {
+		va = mmap(plat.direct + hpa, size, PROT_READ,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	} else {
+		ret = punch(hpa, size);
+		if (ret)
+			return ret;
+		va = mmap(plat.direct + hpa, size, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_FIXED | MAP_NORESERVE, plat.memfd, (off_t)hpa);
+	}
+	if (va == MAP_FAILED)
+		return -errno;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t p = hpa + k * PAGE_SIZE;
+
+		page_lock(p);
+		pagemap_set(&pm.hidden, p, hide);
+		pagemap_set(&pm.poisoned, p, false);
+		page_unlock(p);
+	}
+	return 0;
+}
+
+/* Pages in a but not in b (both ascending), into out (room for na). */
+static size_t list_minus(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uint64_t *out)
+{
+	size_t n = 0, j = 0;
+
+	for (size_t i = 0; i < na; i++) {
+		while (j < nb && b[j] < a[i])
+			j++;
+		if (j == nb || b[j] != a[i])
+			out[n++] = a[i];
+	}
+	return n;
+}
+
+/*
+ * The hidden set back to the snapshot's, contiguous runs at once; a poisoned page that stays
+ * hidden reads zeros again.
+ */
 static int hidden_restore(const struct phys_snapshot *s)
 {
-	uint64_t *now;
-	size_t nr_now, i = 0, j = 0;
+	uint64_t *now, *diff = NULL;
+	size_t nr_now, n;
 	int ret = pagemap_list(&pm.hidden, &now, &nr_now);
 
-	while (!ret && (i < nr_now || j < s->nr_hidden)) {
-		if (j == s->nr_hidden || (i < nr_now && now[i] < s->hidden[j])) {
-			ret = phys_unhide(now[i++]);
-		} else if (i == nr_now || s->hidden[j] < now[i]) {
-			ret = phys_hide(s->hidden[j++]);
-		} else {
-			uint64_t hpa = now[i];
-
-			i++, j++;
-			page_lock(hpa);
-			if (pagemap_test(&pm.poisoned, hpa)) {
-				ret = map_zero_page(hpa);
-				if (!ret)
-					pagemap_set(&pm.poisoned, hpa, false);
-			}
-			page_unlock(hpa);
-		}
+	if (ret)
+		return ret;
+	diff = malloc((nr_now > s->nr_hidden ? nr_now : s->nr_hidden) * sizeof(*diff) + 1);
+	if (!diff)
+		ret = -ENOMEM;
+	/* Unhidden: hidden now, not at the snapshot. */
+	n = ret ? 0 : list_minus(now, nr_now, s->hidden, s->nr_hidden, diff);
+	for (size_t i = 0, len; !ret && i < n; i += len) {
+		len = run_length(diff, n, i);
+		ret = run_set_hidden(diff[i], len, false);
 	}
+	/* Hidden again: hidden at the snapshot, not now. */
+	n = ret ? 0 : list_minus(s->hidden, s->nr_hidden, now, nr_now, diff);
+	for (size_t i = 0, len; !ret && i < n; i += len) {
+		len = run_length(diff, n, i);
+		ret = run_set_hidden(diff[i], len, true);
+	}
+	/* Hidden in both and poisoned since: the host's copy goes. */
+	for (size_t i = 0; !ret && i < s->nr_hidden; i++) {
+		uint64_t hpa = s->hidden[i];
+
+		page_lock(hpa);
+		if (pagemap_test(&pm.poisoned, hpa)) {
+			ret = map_zero_page(hpa);
+			if (!ret)
+				pagemap_set(&pm.poisoned, hpa, false);
+		}
+		page_unlock(hpa);
+	}
+	free(diff);
 	free(now);
 	return ret;
 }

@@ -236,6 +236,19 @@ uint64_t td_window_shared_bit(const struct td_window *w); /* 1 << (GPAW - 1) */
 int td_window_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot);
 int td_window_unmap(struct td_window *w, uint64_t gpa, bool shared);
 bool td_window_is_mapped(const struct td_window *w, uint64_t gpa, bool shared);
+/*
+ * Snapshots of a window's mappings (module/snapshot.c): td_window_mappings() lists them (read
+ * from /proc/self/maps: slow, for a snapshot's take), td_window_changes() counts the maps
+ * and unmaps so far, td_window_mappings_set() makes the mappings exactly the list's.
+ */
+struct td_window_page {
+	uint64_t gpa, hpa;
+	bool shared;
+	int prot;
+};
+int td_window_mappings(const struct td_window *w, struct td_window_page **out, size_t *nr);
+uint64_t td_window_changes(const struct td_window *w);
+int td_window_mappings_set(struct td_window *w, const struct td_window_page *pages, size_t nr);
 void *td_window_va(const struct td_window *w, uint64_t gpa, bool shared);
 /* Which window an address is in: its GPA (shared bit set for the shared half). */
 struct td_window *td_window_lookup(uintptr_t addr, uint64_t *gpa);

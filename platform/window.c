@@ -21,6 +21,7 @@ struct td_window {
 	unsigned int gpaw;
 	unsigned int slot;
 	struct pagemap mapped[2]; /* private, shared */
+	_Atomic uint64_t changes; /* maps and unmaps so far */
 };
 
 /*
@@ -235,6 +236,7 @@ int td_window_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, 
 	if (va == MAP_FAILED)
 		return -errno;
 	pagemap_set(&w->mapped[shared], gpa, true);
+	atomic_fetch_add(&w->changes, 1);
 	return 0;
 }
 
@@ -247,6 +249,7 @@ int td_window_unmap(struct td_window *w, uint64_t gpa, bool shared)
 		return -EINVAL;
 	if (pagemap_set(&w->mapped[shared], gpa, false) != 1)
 		return -ENOENT;
+	atomic_fetch_add(&w->changes, 1);
 	va = mmap(td_window_va(w, gpa, shared), PAGE_SIZE, PROT_NONE,
 		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 	return va == MAP_FAILED ? -errno : 0;
@@ -289,4 +292,91 @@ bool window_addr_readable(uintptr_t addr)
 		return true;
 	shared = gpa & td_window_shared_bit(w);
 	return td_window_is_mapped(w, gpa & ~td_window_shared_bit(w), shared);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Snapshots
+ */
+
+uint64_t td_window_changes(const struct td_window *w)
+{
+	return w ? atomic_load(&w->changes) : 0;
+}
+
+int td_window_mappings(const struct td_window *w, struct td_window_page **out, size_t *nr)
+{
+	struct td_window_page *v = NULL;
+	size_t n = 0, cap = 0;
+	char line[512];
+	FILE *f;
+
+	if (!w)
+		return -EINVAL;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+		unsigned long long off;
+		char perms[8];
+		int pos = 0;
+
+		if (sscanf(line, "%lx-%lx %7s %llx %*s %*s %n", &start, &end, perms, &off, &pos) <
+			    4 ||
+		    !pos || !strstr(line + pos, "memfd:tdxsim-phys"))
+			continue;
+		if (start < w->base || end > w->base + 2 * W)
+			continue;
+		for (uintptr_t a = start; a < end; a += PAGE_SIZE) {
+			bool shared = a >= w->base + W;
+			uint64_t gpa = a - w->base - (shared ? W : 0);
+
+			if (!pagemap_test(&w->mapped[shared], gpa))
+				continue; /* the bit goes first in an unmap */
+			if (n == cap) {
+				struct td_window_page *p;
+
+				cap = cap ? 2 * cap : 64;
+				p = realloc(v, cap * sizeof(*v));
+				if (!p) {
+					free(v);
+					fclose(f);
+					return -ENOMEM;
+				}
+				v = p;
+			}
+			v[n++] = (struct td_window_page){
+				.gpa = gpa,
+				.hpa = off + (a - start),
+				.shared = shared,
+				.prot = (perms[0] == 'r' ? PROT_READ : 0) |
+					(perms[1] == 'w' ? PROT_WRITE : 0) |
+					(perms[2] == 'x' ? PROT_EXEC : 0),
+			};
+		}
+	}
+	fclose(f);
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+int td_window_mappings_set(struct td_window *w, const struct td_window_page *pages, size_t nr)
+{
+	int ret = 0;
+
+	for (int shared = 0; !ret && shared < 2; shared++) {
+		uint64_t *gpas;
+		size_t n;
+
+		ret = pagemap_list(&w->mapped[shared], &gpas, &n);
+		if (ret)
+			break;
+		for (size_t i = 0; !ret && i < n; i++)
+			ret = td_window_unmap(w, gpas[i], shared);
+		free(gpas);
+	}
+	for (size_t i = 0; !ret && i < nr; i++)
+		ret = td_window_map(w, pages[i].gpa, pages[i].shared, pages[i].hpa, pages[i].prot);
+	return ret;
 }

@@ -56,6 +56,17 @@ void td_page_alloc_reset(void)
 	next_2m = 4 * GiB + 1 * GiB;
 }
 
+struct td_page_alloc_state td_page_alloc_save(void)
+{
+	return (struct td_page_alloc_state){next_page, next_2m};
+}
+
+void td_page_alloc_load(struct td_page_alloc_state st)
+{
+	next_page = st.next_4k;
+	next_2m = st.next_2m;
+}
+
 uint64_t td_page_alloc(void)
 {
 	uint64_t pa = next_page;

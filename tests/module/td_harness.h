@@ -23,6 +23,12 @@ uint64_t td_page_alloc(void);
 uint64_t td_page_alloc_2m(void);
 /* Start handing out pages from the beginning again (every page must be the host's). */
 void td_page_alloc_reset(void);
+/* Where the allocator is, to continue from there again (a module snapshot's companion). */
+struct td_page_alloc_state {
+	uint64_t next_4k, next_2m;
+};
+struct td_page_alloc_state td_page_alloc_save(void);
+void td_page_alloc_load(struct td_page_alloc_state st);
 /* Host scratch page for TD_PARAMS and PAGE.ADD sources (outside the PAMTs). */
 #define TD_PARAMS_PA 0x1020000ULL
 #define TD_SOURCE_PA 0x1021000ULL

@@ -22,6 +22,7 @@
 #include "td_harness.h"
 
 static char msg[8192];
+static struct td_window *windows[TD_WINDOW_MAX];
 
 /* ---- the machine's state, as the tests read it ------------------------------------------- */
 
@@ -273,7 +274,7 @@ static void scribble(void)
 	assert_int_equal(td_call(TDH_VP_FLUSH, &a), 0);
 	a = (struct tdx_module_args){.rcx = td.tdr};
 	assert_int_equal(td_call(TDH_MNG_VPFLUSHDONE, &a), 0);
-	assert_int_equal(module_windows_count(), 2);
+	assert_int_equal(module_windows_get(windows), 2);
 }
 
 /* ---- the tests ------------------------------------------------------------------------------ */
@@ -300,7 +301,7 @@ static void test_restore_is_fresh(void **state)
 	assert_int_equal(tdx_module_snapshot_restore(snap), 0);
 	scribble();
 	assert_int_equal(tdx_module_snapshot_restore(snap), 0);
-	assert_int_equal(module_windows_count(), 0);
+	assert_int_equal(module_windows_get(windows), 0);
 	/* (Reading a PAMT entry can allocate its page: read the state first.) */
 	state_read(&restored);
 	state_assert_equal(&fresh, &restored);
@@ -356,20 +357,116 @@ static void test_restore_pamt_levels(void **state)
 	state_free(&restored);
 }
 
-/* TD windows live outside physical memory: no snapshot while one exists. */
-static void test_take_refused_with_window(void **state)
+/* A window's mappings and the contents of its mapped pages. */
+struct window_state {
+	struct td_window_page *pages;
+	size_t nr;
+	uint8_t *data;
+};
+
+static void window_read(struct td_window *w, struct window_state *ws)
 {
-	struct tdx_module_snapshot *snap = NULL, *clean;
-	struct test_td td;
+	assert_int_equal(td_window_mappings(w, &ws->pages, &ws->nr), 0);
+	ws->data = malloc(ws->nr * 4096 + 1);
+	assert_non_null(ws->data);
+	for (size_t i = 0; i < ws->nr; i++) {
+		assert_true(td_window_is_mapped(w, ws->pages[i].gpa, ws->pages[i].shared));
+		memcpy(ws->data + i * 4096, td_window_va(w, ws->pages[i].gpa, ws->pages[i].shared),
+		       4096);
+	}
+}
+
+static void window_assert_equal(const struct window_state *a, const struct window_state *b)
+{
+	assert_int_equal(a->nr, b->nr);
+	for (size_t i = 0; i < a->nr; i++) {
+		assert_int_equal(a->pages[i].gpa, b->pages[i].gpa);
+		assert_int_equal(a->pages[i].hpa, b->pages[i].hpa);
+		assert_int_equal(a->pages[i].shared, b->pages[i].shared);
+		assert_int_equal(a->pages[i].prot, b->pages[i].prot);
+	}
+	assert_memory_equal(a->data, b->data, a->nr * 4096);
+}
+
+static void window_free(struct window_state *ws)
+{
+	free(ws->pages);
+	free(ws->data);
+}
+
+/*
+ * A snapshot taken with a built and entered TD (as fuzz_tdcall_seq takes one): after the TD
+ * was run, blocked, written through its window, torn down to the last page and another TD
+ * built, the restore gives back the machine, the same window with the same mappings and
+ * contents, and the vCPU runs on as it would have.
+ */
+static void test_restore_with_td(void **state)
+{
+	static struct machine_state fresh, restored;
+	static struct td_readback rb_fresh, rb_restored;
+	struct window_state w_fresh, w_restored;
+	struct tdx_module_snapshot *snap;
+	struct tdx_module_args a, first, again;
+	struct test_td td, td2;
+	struct td_window *w;
 
 	(void)state;
-	assert_int_equal(tdx_module_snapshot_take(&clean), 0);
+	platform_claim_signals();
 	td_build(&td);
-	assert_int_equal(tdx_module_snapshot_take(&snap), -EBUSY);
-	assert_null(snap);
-	assert_int_equal(tdx_module_snapshot_restore(clean), 0);
-	tdx_module_snapshot_free(clean);
-	tdx_module_snapshot_free(NULL);
+	td_path = PATH_GATE;
+	first = (struct tdx_module_args){.rcx = td.tdvpr[0]};
+	assert_int_equal(td_call(TDH_VP_ENTER, &first), EXIT_REASON_TDCALL);
+	td_path = PATH_DIRECT;
+	/* A shared page too, mapped by the host. */
+	assert_int_equal(td_window_map(td.window, 0x10000, true, 5 * GiB, PROT_READ | PROT_WRITE),
+			 0);
+	w = td.window;
+	/* (Reading a page through the window can allocate it: before the state is read.) */
+	td_read(&td, &rb_fresh);
+	window_read(w, &w_fresh);
+	state_read(&fresh);
+	assert_true(w_fresh.nr >= 3);
+	assert_int_equal(tdx_module_snapshot_take(&snap), 0);
+
+	/* The input: the TD written, blocked, torn down; another TD built. */
+	memset(td_window_va(w, TD_DATA_GPA, false), 0x77, 4096);
+	assert_int_equal(td_window_unmap(w, 0x10000, true), 0);
+	a = (struct tdx_module_args){.rcx = TD_DATA_GPA, .rdx = td.tdr};
+	assert_int_equal(td_call(TDH_MEM_RANGE_BLOCK, &a), 0);
+	assert_false(td_window_is_mapped(w, TD_DATA_GPA, false));
+	assert_int_equal(td_teardown(&td), 0);
+	assert_int_equal(module_windows_get(windows), 0);
+	assert_int_equal(td_create(&td2, TD_HKID + 1), 0);
+
+	assert_int_equal(tdx_module_snapshot_restore(snap), 0);
+	state_read(&restored);
+	state_assert_equal(&fresh, &restored);
+	assert_int_equal(module_windows_get(windows), 1);
+	assert_ptr_equal(windows[0], w);
+	assert_ptr_equal(tdx_module_td_window(td.tdr), w);
+	window_read(w, &w_restored);
+	window_assert_equal(&w_fresh, &w_restored);
+	td_read(&td, &rb_restored);
+	td_readback_assert_equal(&rb_fresh, &rb_restored);
+	checkers_quiet();
+
+	/* The vCPU runs on: the same exit as its first one. */
+	td_path = PATH_GATE;
+	again = (struct tdx_module_args){.rcx = td.tdvpr[0]};
+	assert_int_equal(td_call(TDH_VP_ENTER, &again), EXIT_REASON_TDCALL);
+	td_path = PATH_DIRECT;
+	assert_memory_equal(&again, &first, sizeof(again));
+
+	/* Restored twice: the second restore, after the run, is the snapshot again. */
+	assert_int_equal(tdx_module_snapshot_restore(snap), 0);
+	window_free(&w_restored);
+	window_read(w, &w_restored);
+	window_assert_equal(&w_fresh, &w_restored);
+	tdx_module_snapshot_free(snap);
+	window_free(&w_fresh);
+	window_free(&w_restored);
+	state_free(&fresh);
+	state_free(&restored);
 }
 
 int main(void)
@@ -379,7 +476,7 @@ int main(void)
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_restore_pamt_levels, td_machine_setup,
 						td_machine_teardown),
-		cmocka_unit_test_setup_teardown(test_take_refused_with_window, td_machine_setup,
+		cmocka_unit_test_setup_teardown(test_restore_with_td, td_machine_setup,
 						td_machine_teardown),
 	};
 
