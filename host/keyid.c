@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDX KeyIDs [tdx-abi-facts §7]. IA32_MKTME_KEYID_PARTITIONING (MSR 0x87) splits the KeyID
+ * TDX KeyIDs [ABI §7]. IA32_MKTME_KEYID_PARTITIONING (MSR 0x87) splits the KeyID
  * space: bits 31:0 = MK-TME KeyIDs (1..nr_mktme after KeyID 0), bits 63:32 = TDX private
  * KeyIDs, which follow them. The first TDX KeyID is the global one (the module's own
  * data, programmed by TDH.SYS.KEY.CONFIG); the others go to guests, one per TD.

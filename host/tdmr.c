@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Building the TDMRs for TDH.SYS.CONFIG [tdx-abi-facts §6].
+ * Building the TDMRs for TDH.SYS.CONFIG [ABI §6].
  *
  * 1. TDMRs: each memory region rounded out to 1 GiB (the TDMR granularity); a region whose
  *    rounded range meets the previous TDMR extends it (when it overlaps, it must; when it

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * TDMRs, PAMTs and reserved areas, built from a list of TDX-usable memory regions
- * [tdx-abi-facts §6]. Pure: the PAMT memory comes from a caller-supplied allocator, so this
+ * [ABI §6]. Pure: the PAMT memory comes from a caller-supplied allocator, so this
  * can be tested from a RAM map alone, without a machine.
  */
 #ifndef TDXSIM_HOST_TDMR_H

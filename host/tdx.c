@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDX module bring-up and teardown: tdx_init, tdx_enable, tdx_disable [tdx-abi-facts §6, §7].
+ * TDX module bring-up and teardown: tdx_init, tdx_enable, tdx_disable [ABI §6, §7].
  *
  * tdx_enable() does the whole bring-up itself [ABI §11.3]: the caller neither holds the
  * hotplug lock nor enables CPUs. Under the hotplug read lock no CPU comes or goes, so the

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Global metadata into struct tdx_sys_info, one TDH.SYS.RD per element [tdx-abi-facts §8].
+ * Global metadata into struct tdx_sys_info, one TDH.SYS.RD per element [ABI §8].
  * Each field is declared once with its ID and where it goes; the element size in the ID
  * must match the member, so a table typo cannot write past a member.
  */

@@ -11,13 +11,13 @@ bool pa_below_max_pa(uint64_t pa)
 	return tdxm.max_pa >= 64 || pa < (1ULL << tdxm.max_pa);
 }
 
-/* The KeyID in the top MK_TME_KEYID_BITS below MAX_PA [facts §10; M get_hkid_from_pa]. */
+/* The KeyID in the top MK_TME_KEYID_BITS below MAX_PA [ABI §10; M get_hkid_from_pa]. */
 unsigned int pa_hkid(uint64_t pa)
 {
 	return (unsigned int)((pa & tdxm.hkid_mask) >> tdxm.hkid_start);
 }
 
-/* Private KeyIDs are [NUM_MKTME_KIDS + 1, NUM_MKTME_KIDS + NUM_TDX_KIDS] [facts §10]. */
+/* Private KeyIDs are [NUM_MKTME_KIDS + 1, NUM_MKTME_KIDS + NUM_TDX_KIDS] [ABI §10]. */
 bool hkid_is_private(uint64_t hkid)
 {
 	return hkid >= tdxm.private_hkid_min && hkid <= tdxm.private_hkid_max;

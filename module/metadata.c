@@ -4,7 +4,7 @@
  * values, and the walk from one element or field to the next.
  *
  * The table follows the 1.5.01 lookup order and IDs [M include/auto_gen/
- * global_sys_fields_lookup.c; facts §8]. Classes tdxsim does not emulate (migration,
+ * global_sys_fields_lookup.c; ABI §8]. Classes tdxsim does not emulate (migration,
  * service TDs, TD partitioning, FMS lists) are left out; their features are not
  * advertised in TDX_FEATURES0. MAX_VCPUS_PER_TD is not in 1.5.01: it is answered under
  * the LATEST setting only (Linux reads it [L tdx_global_metadata.c]).
@@ -197,7 +197,7 @@ static uint64_t tdx_features0(void)
 {
 	if (tdxm.params.tdx_features0)
 		return tdxm.params.tdx_features0;
-	/* Only what tdxsim implements; NO_RBP_MOD is required by Linux [facts §7]. */
+	/* Only what tdxsim implements; NO_RBP_MOD is required by Linux [ABI §7]. */
 	return TDX_FEATURES0_NO_RBP_MOD;
 }
 

@@ -39,7 +39,7 @@ static void read_platform(const struct machine_config *cfg)
 	tdxm.max_pa = cfg->maxphyaddr;
 	tdxm.hkid_start = cfg->maxphyaddr - cfg->keyid_bits;
 	tdxm.hkid_mask = cfg->keyid_bits ? (((1ULL << cfg->keyid_bits) - 1) << tdxm.hkid_start) : 0;
-	/* [M tdh_sys_init.c check_key_management_config; facts §10] */
+	/* [M tdh_sys_init.c check_key_management_config; ABI §10] */
 	tdxm.private_hkid_min = cfg->mktme_keyids + 1;
 	tdxm.private_hkid_max = cfg->mktme_keyids + cfg->tdx_keyids;
 

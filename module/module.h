@@ -27,12 +27,12 @@
 #define _2M (1ULL << 21)
 #define _1G (1ULL << 30)
 
-/* Limits [TDX module 1.5.01 metadata_sys.c, tdx_api_defs.h; tdx-abi-facts §6]. */
+/* Limits [TDX module 1.5.01 metadata_sys.c, tdx_api_defs.h; ABI §6]. */
 #define MAX_TDMRS	    64
 #define MAX_RESERVED_AREAS  MAX_RESERVED_PER_TDMR
 #define MAX_CMRS	    32
 #define PAMT_ENTRY_SIZE	    16
-#define TDMR_INFO_ALIGNMENT 512 /* TDMR_INFO entries and the PA array [facts §1.1] */
+#define TDMR_INFO_ALIGNMENT 512 /* TDMR_INFO entries and the PA array [ABI §1.1] */
 #define SYSINFO_STRUCT_SIZE 1024
 #define NUM_CPUID_CONFIG    12 /* [M cpuid_configurations_defines.h MAX_NUM_CPUID_CONFIG] */
 #define CPUID_SUBLEAF_NA    0xFFFFFFFFU
@@ -59,12 +59,12 @@ enum pamt_level {
 };
 
 /*
- * PAMT page types are PT_* of <tdx/td.h> [M pamt_manager.h page_type_t; facts §7]. PT_NDA
+ * PAMT page types are PT_* of <tdx/td.h> [M pamt_manager.h page_type_t; ABI §7]. PT_NDA
  * (free) is 0, so an all-zero entry is free and discarding PAMT memory initialises it.
  */
 
 /*
- * A PAMT entry, 16 bytes at every level [facts §6; M pamt_entry_t]: a 2-byte shared/
+ * A PAMT entry, 16 bytes at every level [ABI §6; M pamt_entry_t]: a 2-byte shared/
  * exclusive lock, the page type, the 40-bit owner (PA >> 12 of the owning TDR) and BEPOCH.
  * It lives in the PAMT memory the host gave to TDH.SYS.CONFIG.
  */
@@ -76,7 +76,7 @@ struct pamt_entry {
 };
 _Static_assert(sizeof(struct pamt_entry) == PAMT_ENTRY_SIZE, "PAMT entry is 16 bytes");
 
-/* TDMR_INFO as the host writes it: struct tdmr_info of <tdx/structs.h> [facts §6]. */
+/* TDMR_INFO as the host writes it: struct tdmr_info of <tdx/structs.h> [ABI §6]. */
 
 /* System states are SYSINIT_PENDING .. SYS_SHUTDOWN of <tdx/td.h> [M tdx_global_data.h]. */
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * The PAMT: one 16-byte entry per page at each of three levels (1G, 2M, 4K), kept in the
- * memory the host gave to TDH.SYS.CONFIG [facts §6; M pamt_manager.c]. Block k (the k-th
+ * memory the host gave to TDH.SYS.CONFIG [ABI §6; M pamt_manager.c]. Block k (the k-th
  * GiB of a TDMR) owns entry k of the 1G PAMT, entries 512k.. of the 2M PAMT and entries
  * 512*512k.. of the 4K PAMT.
  *
  * A free (NDA) entry is all zeros, so initialising a block is discarding its PAMT pages
  * (phys_discard zeroes without touching them), then marking the 4K entries of reserved
- * pages RSVD [M pamt_4kb_init; facts §7]. Initialisation therefore touches only PAMT
+ * pages RSVD [M pamt_4kb_init; ABI §7]. Initialisation therefore touches only PAMT
  * pages, and only those that cover reserved areas.
  */
 #include <stdarg.h>

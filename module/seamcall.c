@@ -2,7 +2,7 @@
 /*
  * The SEAMCALL dispatcher: decode the leaf word, gate the leaf by system state, run it.
  * It reads like the table below: one row per leaf, with the rules the dispatcher applies
- * before the leaf's own checks [TDX module 1.5.01 tdx_vmm_dispatcher.c; facts §0, §7].
+ * before the leaf's own checks [TDX module 1.5.01 tdx_vmm_dispatcher.c; ABI §0, §7].
  */
 #include <string.h>
 
@@ -13,7 +13,7 @@ struct leaf_desc {
 	leaf_fn fn;		      /* NULL: not implemented (an unknown leaf) */
 	void (*defaults)(uint64_t *); /* default outputs, for injected failures */
 	uint8_t max_version;	      /* highest version in RAX[23:16] accepted */
-	bool before_ready;	      /* allowed before SYS_READY [facts §7] */
+	bool before_ready;	      /* allowed before SYS_READY [ABI §7] */
 	bool sys_leaf;		      /* bring-up leaf: applies its own LP.INIT rules */
 };
 
@@ -121,7 +121,7 @@ static uint64_t dispatch(uint64_t *regs, unsigned int lp)
 	int state;
 	uint64_t injected;
 
-	/* Reserved bits 63:24, then versions: few leaves have any [M dispatcher; facts §0]. */
+	/* Reserved bits 63:24, then versions: few leaves have any [M dispatcher; ABI §0]. */
 	if (tdx_leaf_reserved_set(rax))
 		return TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX;
 	if (version > 0 && (!d || !d->fn || version > d->max_version))

@@ -165,7 +165,7 @@ void tdvpr_put(struct vp_ref *ref)
 }
 
 /* ------------------------------------------------------------------------------------------
- * GPA|level [facts §10; M page_info_api_input_t]: bits 2:0 level, bits 11:3 and 63:52 zero,
+ * GPA|level [ABI §10; M page_info_api_input_t]: bits 2:0 level, bits 11:3 and 63:52 zero,
  * the GPA aligned to the level's size and inside the TD's GPA width.
  */
 uint64_t gpa_level_check(const struct tdcs *tdcs, uint64_t word, unsigned int max_level,
@@ -186,7 +186,7 @@ uint64_t gpa_level_check(const struct tdcs *tdcs, uint64_t word, unsigned int ma
 }
 
 /* ------------------------------------------------------------------------------------------
- * Measurement [facts §9]: 128-byte blocks of tag and GPA, then the data.
+ * Measurement [ABI §9]: 128-byte blocks of tag and GPA, then the data.
  */
 void mrtd_extend_block(struct tdcs *tdcs, const char *tag, uint64_t gpa, const void *data,
 		       size_t len)

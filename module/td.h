@@ -75,7 +75,7 @@ struct tdcs {
 	/* Mutable TD-scope controls (TDH.MNG.WR, TDG.VM.WR) */
 	uint64_t td_ctls, notify_enables, topology_enum_configured;
 
-	/* Measurement [facts §9] */
+	/* Measurement [ABI §9] */
 	SHA512_CTX mrtd_ctx;
 	uint8_t mrtd[48];
 	uint8_t rtmr[TDX_NUM_RTMRS][48];
@@ -291,7 +291,7 @@ struct vp_ref {
 uint64_t tdvpr_get(uint64_t tdvpr_pa, unsigned int operand, struct vp_ref *ref);
 void tdvpr_put(struct vp_ref *ref);
 
-/* The GPA|level operand [facts §10]: reserved bits, level range, alignment. */
+/* The GPA|level operand [ABI §10]: reserved bits, level range, alignment. */
 uint64_t gpa_level_check(const struct tdcs *tdcs, uint64_t word, unsigned int max_level,
 			 unsigned int operand, uint64_t *gpa, unsigned int *level);
 
@@ -318,7 +318,7 @@ struct tdvps *td_current_vp(void);
 void td_exit_async(struct cpu_regs *ctx, uint64_t status, uint64_t qual, uint64_t ext_qual,
 		   uint64_t gpa, uint64_t intr_info);
 void td_exit_vmcall(struct cpu_regs *ctx, struct tdvps *vp);
-/* Raise #VE with the given VE info, or #DF when VE info is still valid [facts §5]. */
+/* Raise #VE with the given VE info, or #DF when VE info is still valid [ABI §5]. */
 void td_inject_ve(struct cpu_regs *ctx, struct tdvps *vp, uint32_t reason, uint64_t qual,
 		  uint64_t gla, uint64_t gpa, uint32_t insn_len, uint32_t insn_info);
 /* Deliver an exception to the guest IDT, escalating to #DF and a triple-fault exit. */

@@ -3,7 +3,7 @@
  * TDREPORT construction and its MAC, shared by TDG.MR.REPORT and TDG.MR.VERIFYREPORT.
  *
  * On TDX the module fills TDINFO and asks the CPU (SEAMREPORT) for the REPORTMACSTRUCT and
- * TEE_TCB_INFO, MACed with a key only this platform holds [M tdg_mr_report.c; facts §9].
+ * TEE_TCB_INFO, MACed with a key only this platform holds [M tdg_mr_report.c; ABI §9].
  * tdxsim's choices, where the hardware's are not visible:
  *  - MRSEAM = SHA-384 of "tdxsim software TDX module <major>.<minor>.<update>" (the versions
  *    SYS.RD reports: 1.5.1 for TDX_MODULE_1_5_01, 1.5.99 for LATEST); MRSIGNERSEAM = 0 (as for
@@ -11,7 +11,7 @@
  *    VALID = 0xFFFF: bit i for each populated 8-byte chunk i of bytes 0..127.
  *  - CPUSVN = 16 zero bytes.
  *  - TEE_TCB_INFO_HASH = SHA-384 of the whole 256-byte TEE_TCB_INFO; TEE_INFO_HASH = SHA-384
- *    of the whole 512-byte TDINFO [facts §9].
+ *    of the whole 512-byte TDINFO [ABI §9].
  *  - MAC = the first 32 bytes of HMAC-SHA-384 (RFC 2104), key tdxm.report_key (48 random
  *    bytes drawn at module load), message REPORTMACSTRUCT bytes 0..223 (all before MAC).
  *    TEE_TCB_INFO and TDINFO are bound through their hashes, so VERIFYREPORT, which sees the

@@ -2,7 +2,7 @@
 /*
  * A running TD: every time guest code stops (a trap, the gate, a timer), the machine calls
  * td_guest_event() on the LP that ran it. The module decides, as the TDX module does on a VM
- * exit [M tdx_td_dispatcher.c, td_other_exits.c, td_ept_violation.c; facts §5]:
+ * exit [M tdx_td_dispatcher.c, td_other_exits.c, td_ept_violation.c; ABI §5]:
  *
  *   - handle it inside the TD (TDCALL leaves, CPUID and MSRs it virtualises),
  *   - turn it into a #VE for the guest kernel (I/O, HLT, shared-GPA EPT violations, ...),
@@ -53,7 +53,7 @@ static void td_exit_common(struct cpu_regs *ctx, struct tdvps *vp)
 	pamt_unlock(e, true);
 }
 
-/* The host sees only what the exit reports; everything else is zero [facts §1.1]. */
+/* The host sees only what the exit reports; everything else is zero [ABI §1.1]. */
 static void host_exit_regs(struct cpu_regs *ctx, uint64_t rax)
 {
 	static const int cleared[] = {REG_RCX_, REG_RDX_, REG_RBX_, REG_RSI_, REG_RDI_,
@@ -80,7 +80,7 @@ void td_exit_async(struct cpu_regs *ctx, uint64_t status, uint64_t qual, uint64_
 
 /*
  * A TDG.VP.VMCALL exit: RCX = the guest's mask; each exposed GPR carries the guest's value,
- * the rest are zero [facts §1.1, §3]. The next TDH.VP.ENTER copies them back.
+ * the rest are zero [ABI §1.1, §3]. The next TDH.VP.ENTER copies them back.
  */
 void td_exit_vmcall(struct cpu_regs *ctx, struct tdvps *vp)
 {
@@ -115,7 +115,7 @@ void td_inject_exception(struct cpu_regs *ctx, struct tdvps *vp, uint8_t vector,
 
 /*
  * Fill VE_INFO and raise #VE; while VE_INFO is still valid (the guest has not read it with
- * TDG.VP.VEINFO.GET) the CPU raises #DF instead [facts §5; M tdx_inject_ve].
+ * TDG.VP.VEINFO.GET) the CPU raises #DF instead [ABI §5; M tdx_inject_ve].
  */
 void td_inject_ve(struct cpu_regs *ctx, struct tdvps *vp, uint32_t reason, uint64_t qual,
 		  uint64_t gla, uint64_t gpa, uint32_t insn_len, uint32_t insn_info)
@@ -197,7 +197,7 @@ static uint64_t ept_exit_qualification(const struct trap_info *ti)
 }
 
 /*
- * A machine check in the TD: the TD is dead [facts §10; M #MC in TD]. TDX memory integrity
+ * A machine check in the TD: the TD is dead [ABI §10]. TDX memory integrity
  * (a poisoned page, gpa) or the machine itself unable to go on (TRAP_MACHINE_CHECK, gpa 0).
  */
 static void td_fatal_machine_check(struct cpu_regs *ctx, struct tdvps *vp, uint64_t gpa)
@@ -217,7 +217,7 @@ static void exit_ept(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_i
 	uint64_t gpa = ti->gpa, *leaf;
 	unsigned int level;
 
-	/* Shared GPA not mapped by the VMM: #VE, the guest asks the VMM (MMIO) [facts §5]. */
+	/* Shared GPA not mapped by the VMM: #VE, the guest asks the VMM (MMIO) [ABI §5]. */
 	if (gpa & tdcs->shared_bit) {
 		td_inject_ve(ctx, vp, EXIT_REASON_EPT_VIOLATION, qual, ti->gla, gpa, 0, 0);
 		return;

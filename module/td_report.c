@@ -2,7 +2,7 @@
 /*
  * The platform's report key. On TDX, SEAMREPORT MACs a TDREPORT with a key only the CPU
  * holds, and only the same platform can verify it (TDG.MR.VERIFYREPORT, or a quoting
- * enclave) [facts §9]. tdxsim draws one at every module load from the OS's entropy.
+ * enclave) [ABI §9]. tdxsim draws one at every module load from the OS's entropy.
  */
 #include <sys/random.h>
 

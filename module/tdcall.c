@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The TDCALL dispatcher: a guest's TDCALL (trapped opcode or gate) on the LP running it
- * [M tdx_td_dispatcher.c td_call; facts §2]. It reads like the table: one row per leaf, one
+ * [M tdx_td_dispatcher.c td_call; ABI §2]. It reads like the table: one row per leaf, one
  * file per leaf. RIP moves past the TDCALL before the leaf runs, so a leaf that exits to the
  * host (TDG.VP.VMCALL) resumes after it; a leaf that must be re-executed moves it back.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDG.MEM.PAGE.ACCEPT: the guest accepts a PENDING page that the host added with
- * TDH.MEM.PAGE.AUG; the module zeroes it and maps it [M tdg_mem_page_accept.c; facts §2].
+ * TDH.MEM.PAGE.AUG; the module zeroes it and maps it [M tdg_mem_page_accept.c; ABI §2].
  * RCX = GPA | level (0 = 4K, 1 = 2M; anything else, a shared GPA or one beyond GPAW:
  * OPERAND_INVALID|RCX).
  *

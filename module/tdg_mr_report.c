@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDG.MR.REPORT: a TDREPORT_STRUCT of this TD, MACed for this platform [M tdg_mr_report.c;
- * facts §2, §9]. RCX = TDREPORT GPA (1024-aligned), RDX = REPORTDATA GPA (64 bytes,
+ * ABI §2, §9]. RCX = TDREPORT GPA (1024-aligned), RDX = REPORTDATA GPA (64 bytes,
  * 64-aligned), R8 = report subtype (0). Both buffers may be private or shared [M:
  * PRIVATE_OR_SHARED]; a page that is not there turns the call into an EPT violation (td_gpa.c).
  * Order of checks as in the module: RCX alignment, RDX alignment, REPORTDATA mapping, R8,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDG.MR.RTMR.EXTEND: RTMR[i] = SHA-384(RTMR[i] || 48 bytes of data) [M tdg_mr_rtmr_extend.c;
- * facts §2]. RCX = GPA of the data (64-aligned, private), RDX = index 0..3. Order of checks as
+ * ABI §2]. RCX = GPA of the data (64-aligned, private), RDX = index 0..3. Order of checks as
  * in the module: RCX alignment, the data's mapping (OPERAND_INVALID|RCX, or an EPT violation:
  * td_gpa.c), RDX, then the RTMR lock, exclusive (OPERAND_BUSY|RTMR).
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDG.MR.VERIFYREPORT: was this REPORTMACSTRUCT made on this platform? [M
- * tdg_mr_verifyreport.c; facts §2]. RCX = REPORTMACSTRUCT GPA (256-aligned, private).
+ * tdg_mr_verifyreport.c; ABI §2]. RCX = REPORTMACSTRUCT GPA (256-aligned, private).
  * SUCCESS, or TDX_INVALID_REPORTMACSTRUCT (0xC000100100000000) when the MAC does not match;
  * TDX_INVALID_CPUSVN (0xC000100000000000) when its CPUSVN is newer than the platform's
  * [M SEAMOPS_INVALID_CPUSVN]. The MAC: td_attest.c.

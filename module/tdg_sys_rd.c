@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDG.SYS.RD: the guest reads one global (SYS-scope) metadata element [M tdg_sys_rd.c;
- * facts §2]. RDX = field ID; R8 = value, RDX = next. The rules are TDH.SYS.RD's with the
+ * ABI §2]. RDX = field ID; R8 = value, RDX = next. The rules are TDH.SYS.RD's with the
  * guest's read masks: only fields the module marks guest-readable (VENDOR_ID, MINOR_VERSION,
  * MAJOR_VERSION, SYS_ATTRIBUTES, NUM_TDX_FEATURES, TDX_FEATURES0 of what tdxsim answers)
  * can be read; any other known field is METADATA_FIELD_NOT_READABLE (R8 = 0, RDX = -1), and

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDG.VM.RD: the guest reads one TD-scope metadata element [M tdg_vm_rd_wr.c;
- * facts §2]. RCX = VM index, must be 0 (else OPERAND_INVALID|RCX); RDX = field ID; R8 =
+ * ABI §2]. RCX = VM index, must be 0 (else OPERAND_INVALID|RCX); RDX = field ID; R8 =
  * value; version 1 also returns the next guest-readable element in RDX.
  */
 #include "td.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDG.VM.WR: the guest writes one TD-scope metadata element [M tdg_vm_rd_wr.c;
- * facts §2]. RCX = 0, RDX = field ID, R8 = value, R9 = mask; R8 = the old value. The guest
+ * ABI §2]. RCX = 0, RDX = field ID, R8 = value, R9 = mask; R8 = the old value. The guest
  * may write NOTIFY_ENABLES bit 0 and TD_CTLS.PENDING_VE_DISABLE (the latter only with
  * CONFIG_FLAGS.FLEXIBLE_PENDING_VE, else METADATA_FIELD_VALUE_NOT_VALID).
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDG.VP.CPUIDVE.SET: make every CPUID a #VE, at CPL 0 (RCX bit 0) and/or above (bit 1)
- * [M tdg_vp_cpuidve_set.c; facts §2]. Other bits are reserved.
+ * [M tdg_vp_cpuidve_set.c; ABI §2]. Other bits are reserved.
  */
 #include "td.h"
 

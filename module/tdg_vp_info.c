@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDG.VP.INFO: the TD's execution environment [M tdg_vp_info.c; facts §2]: RCX[5:0] = GPAW,
+ * TDG.VP.INFO: the TD's execution environment [M tdg_vp_info.c; ABI §2]: RCX[5:0] = GPAW,
  * RDX = ATTRIBUTES, R8 = NUM_VCPUS | MAX_VCPUS << 32, R9 = this vCPU's index, R10 bit 0 =
  * TDG.SYS.RD is available, R11 = 0.
  */

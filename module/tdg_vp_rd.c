@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDG.VP.RD: the guest reads one element of its own vCPU's metadata
- * [M tdg_vp_rd_wr.c; facts §2]. RCX = 0, RDX = field ID; R8 = value and, in every version,
+ * [M tdg_vp_rd_wr.c; ABI §2]. RCX = 0, RDX = field ID; R8 = value and, in every version,
  * RDX = the next guest-readable element.
  */
 #include "td.h"

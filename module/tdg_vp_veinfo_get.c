@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDG.VP.VEINFO.GET: hand the guest the VE info of the #VE it is handling, and free it for
- * the next one [M tdg_vp_veinfo_get.c; facts §2, §5]. RCX = exit reason, RDX = exit
+ * the next one [M tdg_vp_veinfo_get.c; ABI §2, §5]. RCX = exit reason, RDX = exit
  * qualification, R8 = GLA, R9 = GPA, R10 = instruction length | information << 32.
  */
 #include "td.h"

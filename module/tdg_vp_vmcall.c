@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDG.VP.VMCALL: exit to the VMM with the GPRs the guest chose to expose [M tdg_vp_vmcall.c;
- * facts §3]. RCX bits 15:0 select GPRs (never RAX, RCX, RSP; RBP not with NO_RBP_MOD), bits
+ * ABI §3]. RCX bits 15:0 select GPRs (never RAX, RCX, RSP; RBP not with NO_RBP_MOD), bits
  * 31:16 XMM registers, bits 63:32 are reserved. Everything the guest did not expose stays in
  * the TDVPS, out of the VMM's sight.
  *

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDG.VP.WR: the guest writes one element of its own vCPU's metadata
- * [M tdg_vp_rd_wr.c; facts §2]. RCX = 0, RDX = field ID, R8 = value, R9 = mask; R8 = the old
+ * [M tdg_vp_rd_wr.c; ABI §2]. RCX = 0, RDX = field ID, R8 = value, R9 = mask; R8 = the old
  * value. Writable: CPUID_SUPERVISOR_VE and CPUID_USER_VE (as TDG.VP.CPUIDVE.SET).
  */
 #include "td.h"

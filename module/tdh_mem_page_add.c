@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.MEM.PAGE.ADD: copy a host page into a new private 4K page of a TD being built, and
- * measure its GPA [M tdh_mem_page_add.c; facts §1.1, §9]. RCX = GPA (level 0), RDX = TDR,
+ * measure its GPA [M tdh_mem_page_add.c; ABI §1.1, §9]. RCX = GPA (level 0), RDX = TDR,
  * R8 = the target page, R9 = the source (ordinary host memory). Before TDH.MR.FINALIZE only.
  * The contents are measured separately, by TDH.MR.EXTEND.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.MEM.PAGE.AUG: add a free 4K page or 2M range to a TD as a PENDING leaf, which the guest
- * must TDG.MEM.PAGE.ACCEPT before it can use it [M tdh_mem_page_aug.c; facts §1.1].
+ * must TDG.MEM.PAGE.ACCEPT before it can use it [M tdh_mem_page_aug.c; ABI §1.1].
  * RCX = GPA | level (0 or 1), RDX = TDR, R8 = the page (2M-aligned for level 1). RCX/RDX
  * return the SEPT entry details on a walk or state error.
  *

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.MEM.PAGE.REMOVE: take a private page (4K or 2M leaf) away from a TD; it goes straight
- * back to the host as NDA, zeroed [M tdh_mem_page_remove.c; facts §1.1]. RCX = GPA | level
+ * back to the host as NDA, zeroed [M tdh_mem_page_remove.c; ABI §1.1]. RCX = GPA | level
  * (0 .. 2), RDX = TDR. On success RCX = the removed page's HPA.
  *
  * The entry must be a leaf in MAPPED, PENDING or a blocked state (else EPT_ENTRY_STATE_

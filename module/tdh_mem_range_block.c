@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.MEM.RANGE.BLOCK: block a SEPT entry (a leaf, or a table and everything below it) so the
- * TD can no longer create translations through it [M tdh_mem_range_block.c; facts §1.1].
+ * TD can no longer create translations through it [M tdh_mem_range_block.c; ABI §1.1].
  * RCX = GPA | level (0 .. EPT levels - 1), RDX = TDR. The PAMT entry of the blocked page (the
  * leaf's page at its size, or the SEPT page) records the TD epoch in BEPOCH; TDH.MEM.TRACK
  * then ends that epoch, after which the page may be removed.

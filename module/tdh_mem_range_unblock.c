@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDH.MEM.RANGE.UNBLOCK: undo TDH.MEM.RANGE.BLOCK [M tdh_mem_range_unblock.c; facts §1.1].
+ * TDH.MEM.RANGE.UNBLOCK: undo TDH.MEM.RANGE.BLOCK [M tdh_mem_range_unblock.c; ABI §1.1].
  * RCX = GPA | level, RDX = TDR. Allowed on BLOCKED, PENDING_BLOCKED and NL_BLOCKED entries
  * (else EPT_ENTRY_STATE_INCORRECT|RCX with the details) [M sept_state_lookup.c row 39]. Once
  * the TD has run (RUNNABLE) the block must have been TLB-tracked first, else

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.MEM.SEPT.ADD: link a new Secure EPT page below the entry at RCX = GPA | level [M
- * tdh_mem_sept_add.c; facts §1.1, §10]. RDX = TDR, R8 = the new page. Level L names the
+ * tdh_mem_sept_add.c; ABI §1.1, §10]. RDX = TDR, R8 = the new page. Level L names the
  * entry that will point to the page, so the page holds level L-1 entries: L = 1 adds a
  * table of 4K entries. RCX/RDX return the entry and level where a walk failed.
  */

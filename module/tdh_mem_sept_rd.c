@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDH.MEM.SEPT.RD: read a Secure EPT entry [M tdh_mem_sept_rd.c; facts §1.1]. RCX = GPA |
+ * TDH.MEM.SEPT.RD: read a Secure EPT entry [M tdh_mem_sept_rd.c; ABI §1.1]. RCX = GPA |
  * level (0 .. EPT levels - 1), RDX = TDR, bit 0 of RDX = read the L2 attributes into R8 (a
  * debug TD only, else OPERAND_INVALID|RDX; tdxsim has no L2 VMs, so R8 = 0). Any entry state
  * may be read. RCX = the architectural entry, RDX = level | state << 8 (sept.c); the same on

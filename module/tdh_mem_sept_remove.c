@@ -2,7 +2,7 @@
 /*
  * TDH.MEM.SEPT.REMOVE: unlink an empty Secure EPT page from its parent entry; the page goes
  * straight back to the host as NDA (no PHYMEM.PAGE.RECLAIM needed) [M tdh_mem_sept_remove.c;
- * facts §1.1]. RCX = GPA | level (1 .. EPT levels - 1: the entry that points to the page),
+ * ABI §1.1]. RCX = GPA | level (1 .. EPT levels - 1: the entry that points to the page),
  * RDX = TDR. On success RCX = the removed page's HPA.
  *
  * The entry must be a non-leaf, NL_MAPPED or NL_BLOCKED (else EPT_ENTRY_STATE_INCORRECT|RCX)

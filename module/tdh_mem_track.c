@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDH.MEM.TRACK: start a new TLB epoch of the TD [M tdh_mem_track.c; facts §1.1]. RCX = TDR.
+ * TDH.MEM.TRACK: start a new TLB epoch of the TD [M tdh_mem_track.c; ABI §1.1]. RCX = TDR.
  * Refused with PREVIOUS_TLB_EPOCH_BUSY while a vCPU still runs in the epoch before the
  * current one (its refcount, td.h). Blocks done in an epoch are tracked once the epoch after
  * it has begun and no vCPU remains in theirs (td_mem.c tlb_tracked).

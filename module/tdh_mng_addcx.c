@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDH.MNG.ADDCX: add one TDCS page to a TD [M tdh_mng_addcx.c; facts §1.1, §7]. RCX = the
+ * TDH.MNG.ADDCX: add one TDCS page to a TD [M tdh_mng_addcx.c; ABI §1.1, §7]. RCX = the
  * page, RDX = TDR. Needs KEYS_CONFIGURED and an uninitialised TD; at most
  * TDCS_BASE_SIZE / 4K pages.
  */

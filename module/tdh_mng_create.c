@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.MNG.CREATE: a free page becomes the TDR of a new TD bound to a private HKID
- * [M tdh_mng_create.c; facts §1.1]. RCX = TDR page, RDX = HKID.
+ * [M tdh_mng_create.c; ABI §1.1]. RCX = TDR page, RDX = HKID.
  */
 #include <string.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.MNG.INIT: configure the TD from TD_PARAMS and start its measurement [M
- * tdh_mng_init.c; facts §1.1, §9]. RCX = TDR, RDX = TD_PARAMS (1024 bytes, 1024-aligned, in
+ * tdh_mng_init.c; ABI §1.1, §9]. RCX = TDR, RDX = TD_PARAMS (1024 bytes, 1024-aligned, in
  * shared memory). Every field is checked against what the module reported in its metadata
  * (ATTRIBUTES/XFAM/CONFIG_FLAGS fixed bits, MAX_VCPUS_PER_TD, CPUID_CONFIG), and a bad one is
  * named by its TD_PARAMS operand ID.

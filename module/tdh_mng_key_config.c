@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.MNG.KEY.CONFIG: program the TD's key on this LP's package [M tdh_mng_key_config.c;
- * facts §1.1]. Once per package; the TD's keys are configured when every package has it.
+ * ABI §1.1]. Once per package; the TD's keys are configured when every package has it.
  * RCX = TDR.
  */
 #include "td.h"

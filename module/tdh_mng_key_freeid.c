@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.MNG.KEY.FREEID: free a blocked TD's HKID once every package wrote back its caches, and
- * move the TD to TEARDOWN, where its pages can be reclaimed [M tdh_mng_key_freeid.c; facts
+ * move the TD to TEARDOWN, where its pages can be reclaimed [M tdh_mng_key_freeid.c; ABI
  * §1.1, §7]. RCX = TDR, taken exclusively; lifecycle BLOCKED (else
  * LIFECYCLE_STATE_INCORRECT); the KOT lock (OPERAND_BUSY|KOT); a package still owing
  * TDH.PHYMEM.CACHE.WB is WBCACHE_NOT_COMPLETE.

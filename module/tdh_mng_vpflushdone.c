@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.MNG.VPFLUSHDONE: check that every vCPU was flushed and block the TD [M
- * tdh_mng_vpflushdone.c; facts §1.1, §7]. RCX = TDR, taken exclusively; then the KOT lock
+ * tdh_mng_vpflushdone.c; ABI §1.1, §7]. RCX = TDR, taken exclusively; then the KOT lock
  * (OPERAND_BUSY|KOT). Lifecycle HKID_ASSIGNED or KEYS_CONFIGURED (else
  * LIFECYCLE_STATE_INCORRECT); an initialised TD with associated vCPUs is FLUSHVP_NOT_DONE.
  * Then the TD is BLOCKED, its HKID FLUSHED, and every package that configured keys

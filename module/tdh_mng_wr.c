@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.MNG.WR: the host writes one TD-scope metadata element [M tdh_mng_rd_wr.c;
- * facts §1.1]. RCX = TDR, RDX = field ID, R8 = value, R9 = write mask; R8 = the old value.
+ * ABI §1.1]. RCX = TDR, RDX = field ID, R8 = value, R9 = write mask; R8 = the old value.
  * A production TD has no host-writable field tdxsim models; a DEBUG TD's host may write
  * NOTIFY_ENABLES bit 0 (metadata_td.c).
  */

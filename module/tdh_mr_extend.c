@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.MR.EXTEND: measure 256 bytes of a private page added by PAGE.ADD [M tdh_mr_extend.c;
- * facts §1.1, §9]. RCX = GPA (256-byte aligned), RDX = TDR. The MRTD takes a 128-byte block
+ * ABI §1.1, §9]. RCX = GPA (256-byte aligned), RDX = TDR. The MRTD takes a 128-byte block
  * ("MR.EXTEND", GPA) followed by the 256 bytes as the TD will see them.
  */
 #include "td.h"

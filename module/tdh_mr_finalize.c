@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.MR.FINALIZE: close the build measurement into MRTD; the TD becomes RUNNABLE and no page
- * can be added or measured any more [M tdh_mr_finalize.c; facts §7, §9]. RCX = TDR.
+ * can be added or measured any more [M tdh_mr_finalize.c; ABI §7, §9]. RCX = TDR.
  */
 #include "td.h"
 

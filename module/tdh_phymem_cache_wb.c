@@ -2,7 +2,7 @@
 /*
  * TDH.PHYMEM.CACHE.WB: write back the caches of this LP's package for every HKID that is
  * being freed (KOT state FLUSHED), and mark the package done for them [M
- * tdh_phymem_cache_wb.c; facts §1.1]. RCX = 0 (start) or 1 (resume an interrupted call);
+ * tdh_phymem_cache_wb.c; ABI §1.1]. RCX = 0 (start) or 1 (resume an interrupted call);
  * anything else is OPERAND_INVALID|RCX.
  *
  * Per package the module keeps a write-back table entry: a lock (OPERAND_BUSY|WBCACHE), the

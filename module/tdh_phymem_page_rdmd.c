@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDH.PHYMEM.PAGE.RDMD: read a page's PAMT metadata [M tdh_phymem_page_rdmd.c; facts §1.1].
+ * TDH.PHYMEM.PAGE.RDMD: read a page's PAMT metadata [M tdh_phymem_page_rdmd.c; ABI §1.1].
  * RCX = the page's HPA (any 4K page of a TDMR). Outputs RCX = page type, RDX = owner, R8 =
  * size (level of the PAMT leaf that covers it), R9 = BEPOCH for REG and SEPT pages, R10/R11
  * = 0. Same operand checks as PAGE.RECLAIM; the entry is taken shared (OPERAND_BUSY|RCX).

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.PHYMEM.PAGE.RECLAIM: give a page of a torn-down TD back to the host [M
- * tdh_phymem_page_reclaim.c; facts §1.1, §7]. RCX = the page's HPA. Outputs RCX = its PAMT
+ * tdh_phymem_page_reclaim.c; ABI §1.1, §7]. RCX = the page's HPA. Outputs RCX = its PAMT
  * page type, RDX = its owner (the TDR; a TDR owns itself), R8 = its size (level), set as soon
  * as the PAMT entry has been read, so they are there on the errors after that point too.
  *

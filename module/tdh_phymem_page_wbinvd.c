@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.PHYMEM.PAGE.WBINVD: write back and invalidate the cache lines of one reclaimed page
- * under a KeyID [M tdh_phymem_page_wbinvd.c; facts §1.1]. RCX = the HPA with the KeyID in its
+ * under a KeyID [M tdh_phymem_page_wbinvd.c; ABI §1.1]. RCX = the HPA with the KeyID in its
  * KeyID bits (Linux: the global KeyID for a TDR, the TD's HKID for its other pages). Without
  * the KeyID bits it must be a free (NDA) 4K page of a TDMR: OPERAND_INVALID|RCX,
  * OPERAND_BUSY|RCX or PAGE_METADATA_INCORRECT|RCX otherwise. tdxsim has no cache to flush.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.SYS.CONFIG (leaf 45): take the host's TDMRs, their reserved areas and PAMTs, and the
- * global private KeyID [facts §1.1, §6, §7; TDX module 1.5.01 tdh_sys_config.c].
+ * global private KeyID [ABI §1.1, §6, §7; TDX module 1.5.01 tdh_sys_config.c].
  *
  * RCX = PA of an array of TDMR_INFO PAs (array and entries 512-aligned), RDX = number of
  * TDMRs (1..64), R8 = global private KeyID. TDMR_INFOs are checked one after the other, in
@@ -277,7 +277,7 @@ static uint64_t config(uint64_t *regs, unsigned int lp)
 		return TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX;
 	if (n > MAX_TDMRS || n < 1)
 		return TDX_OPERAND_INVALID + TDX_OPERAND_ID_RDX;
-	/* A KeyID: bits 63:16 reserved, and in the private range [facts §1.1]. */
+	/* A KeyID: bits 63:16 reserved, and in the private range [ABI §1.1]. */
 	if ((hkid >> 16) || !hkid_is_private(hkid))
 		return TDX_OPERAND_INVALID + TDX_OPERAND_ID_R8;
 	array = seam_map(array_pa, n * sizeof(uint64_t));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.SYS.INFO (leaf 32), legacy: fill TDSYSINFO_STRUCT and the CMR_INFO array
- * [facts §1.1, §8; TDX module 1.5.01 tdh_sys_info.c]. Linux now uses TDH.SYS.RD instead;
+ * [ABI §1.1, §8; TDX module 1.5.01 tdh_sys_info.c]. Linux now uses TDH.SYS.RD instead;
  * the struct says so (SYS_RD = 1).
  *
  * RCX = TDSYSINFO PA (1 KiB aligned), RDX = its size (>= 1024), R8 = CMR_INFO PA (aligned
@@ -12,7 +12,7 @@
 
 #include "module.h"
 
-/* TDSYSINFO_STRUCT offsets [M td_sys_info_t; facts §8]. */
+/* TDSYSINFO_STRUCT offsets [M td_sys_info_t; ABI §8]. */
 #define SI_VENDOR_ID	     4
 #define SI_BUILD_DATE	     8
 #define SI_BUILD_NUM	     12

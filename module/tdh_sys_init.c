@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDH.SYS.INIT (leaf 33): global initialisation, once [facts §1.1, §7; TDX module 1.5.01
+ * TDH.SYS.INIT (leaf 33): global initialisation, once [ABI §1.1, §7; TDX module 1.5.01
  * tdh_sys_init.c]. RCX = module attributes, all reserved. Outputs RCX, RDX, R8-R10 are 0.
  *
  * The real leaf also samples CPUID, MSRs and SMRRs and can fail on them; tdxsim's machine

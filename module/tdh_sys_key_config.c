@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.SYS.KEY.CONFIG (leaf 31): program the global private KeyID on this LP's package,
- * once per package [facts §1.1, §7; TDX module 1.5.01 tdh_sys_key_config.c]. A repeat on
+ * once per package [ABI §1.1, §7; TDX module 1.5.01 tdh_sys_key_config.c]. A repeat on
  * a configured package returns the warning KEY_CONFIGURED; the last package moves the
  * module to SYS_READY. Runs under the global lock held exclusively (SYS_BUSY otherwise).
  *

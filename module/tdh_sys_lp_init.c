@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDH.SYS.LP.INIT (leaf 35): per-LP initialisation [facts §1.1, §7; TDX module 1.5.01
+ * TDH.SYS.LP.INIT (leaf 35): per-LP initialisation [ABI §1.1, §7; TDX module 1.5.01
  * tdh_sys_lp_init.c]. No inputs; RCX, RDX and R8 are zeroed.
  *
  * When it is accepted depends on the module revision:

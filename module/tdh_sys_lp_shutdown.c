@@ -2,7 +2,7 @@
 /*
  * TDH.SYS.LP.SHUTDOWN (leaf 44): deprecated; kept for hosts that still call it, it does
  * nothing and succeeds [TDX module 1.5.01 tdh_sys_lp_shutdown.c]. It is the one leaf the
- * dispatcher still runs after TDH.SYS.SHUTDOWN [facts §7].
+ * dispatcher still runs after TDH.SYS.SHUTDOWN [ABI §7].
  */
 #include "module.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDH.SYS.RD (leaf 34): read one global metadata element [facts §1.1, §8; TDX module
+ * TDH.SYS.RD (leaf 34): read one global metadata element [ABI §1.1, §8; TDX module
  * 1.5.01 tdh_sys_rd.c]. RDX = field ID. Outputs: R8 = value (0 on error), RDX = the next
  * element ID, or -1 at the end and on error.
  *

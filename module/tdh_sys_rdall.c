@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.SYS.RDALL (leaf 37): dump global metadata as a metadata list into a 4 KiB page
- * [facts §1.1; TDX module 1.5.01 tdh_sys_rdall.c]. RDX = list page PA (4 KiB aligned,
+ * [ABI §1.1; TDX module 1.5.01 tdh_sys_rdall.c]. RDX = list page PA (4 KiB aligned,
  * shared), R8 = first field ID (null = from the start). Output R8 = the next field ID to
  * read, -1 when the list reached the end (SUCCESS); METADATA_LIST_OVERFLOW when the page is
  * full and more fields remain.

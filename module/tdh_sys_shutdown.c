@@ -3,7 +3,7 @@
  * TDH.SYS.SHUTDOWN (leaf 52): stop the module, e.g. before a module update. RCX = the
  * handoff version the next module will read [TDX module 1.5.01 tdh_sys_shutdown.c; Linux
  * passes MODULE_HV]. Allowed in SYS_READY only (dispatcher); afterwards every leaf but
- * LP.SHUTDOWN returns SYS_SHUTDOWN [facts §7].
+ * LP.SHUTDOWN returns SYS_SHUTDOWN [ABI §7].
  *
  * tdxsim's module has handoff version 0 (MODULE_HV = MIN_UPDATE_HV = 0, as a 1.5.01 build
  * with default options) and writes no handoff data.

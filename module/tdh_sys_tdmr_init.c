@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.SYS.TDMR.INIT (leaf 36): initialise the PAMT of a TDMR, a chunk per call
- * [facts §1.1, §6; TDX module 1.5.01 tdh_sys_tdmr_init.c]. RCX = the TDMR's base. Output
+ * [ABI §1.1, §6; TDX module 1.5.01 tdh_sys_tdmr_init.c]. RCX = the TDMR's base. Output
  * RDX = the next address to initialise, rounded down to 1 GiB, so that the host never
  * takes a block that is not fully initialised; the host repeats until RDX reaches the
  * TDMR's end (RDX stays at a block's base for the calls inside it). A finished TDMR answers

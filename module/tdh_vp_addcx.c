@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDH.VP.ADDCX: add one TDCX page to a vCPU's TDVPS [M tdh_vp_addcx.c; facts §1.1]. RCX = the
+ * TDH.VP.ADDCX: add one TDCX page to a vCPU's TDVPS [M tdh_vp_addcx.c; ABI §1.1]. RCX = the
  * page, RDX = TDVPR. Before TDH.VP.INIT only; up to MAX_TDVPS_PAGES - 1
  * pages (14), of which VP.INIT needs MIN_TDVPS_PAGES - 1 (5, TDVPS_BASE_SIZE's count).
  */

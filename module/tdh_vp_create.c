@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDH.VP.CREATE: a free page becomes the TDVPR of a new vCPU [M tdh_vp_create.c; facts §1.1,
+ * TDH.VP.CREATE: a free page becomes the TDVPR of a new vCPU [M tdh_vp_create.c; ABI §1.1,
  * §7]. RCX = the page, RDX = TDR. Needs an initialised, not yet finalised TD. MAX_VCPUS is
  * not checked here: TDH.VP.INIT counts the vCPU and gives it its index [M tdh_vp_create.c,
  * tdh_vp_init.c].

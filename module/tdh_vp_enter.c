@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDH.VP.ENTER: run a vCPU on this LP until a TD exit [M tdh_vp_enter.c, td_exit.c; facts
+ * TDH.VP.ENTER: run a vCPU on this LP until a TD exit [M tdh_vp_enter.c, td_exit.c; ABI
  * §1.1, §3]. RCX = TDVPR (bits 51:12) with flags in bits 52 (host recoverability hint) and
  * 53 (resume L1); after a TDVMCALL exit, the GPRs the guest exposed carry the VMM's results
  * back in.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.VP.FLUSH: flush a vCPU's state and translations from the LP it is associated with, and
- * end the association [M tdh_vp_flush.c; facts §1.1, §7]. RCX = TDVPR. Must run on that LP:
+ * end the association [M tdh_vp_flush.c; ABI §1.1, §7]. RCX = TDVPR. Must run on that LP:
  * anywhere else, or for a vCPU never associated, VCPU_NOT_ASSOCIATED. The TDVPR is taken
  * exclusively (OPERAND_BUSY|RCX while the vCPU runs), its TDR shared (OPERAND_BUSY|TDR); the
  * TD's keys must still be configured (TD_KEYS_NOT_CONFIGURED); a TDVPS without all its TDCX

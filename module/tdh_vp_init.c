@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * TDH.VP.INIT: set a vCPU's initial state [M tdh_vp_init.c, td_vmcs_init.c; facts §0, §1.1].
+ * TDH.VP.INIT: set a vCPU's initial state [M tdh_vp_init.c, td_vmcs_init.c; ABI §0, §1.1].
  * RCX = TDVPR, RDX = the guest's initial RCX; version 1 adds R8 = the x2APIC ID.
  *
  * The architectural start: RIP = 0xFFFFFFF0 (the reset vector, where TDVF puts a jump),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * TDH.VP.WR: the host writes one VP-scope metadata element [M tdh_vp_rd_wr.c;
- * facts §1.1]. RCX = TDVPR, RDX = field ID, R8 = value, R9 = write mask; R8 = the old value.
+ * ABI §1.1]. RCX = TDVPR, RDX = field ID, R8 = value, R9 = write mask; R8 = the old value.
  * Guest registers, RIP, RFLAGS, CR0/3/4 and CR2 are writable only for a DEBUG TD.
  */
 #include "td.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The VMM's TD: image loading and measurement, the build with SEAMCALLs in KVM's order
- * [facts §7], lazy PAGE.AUG, and the teardown that reclaims every page.
+ * [ABI §7], lazy PAGE.AUG, and the teardown that reclaims every page.
  */
 #include <elf.h>
 #include <errno.h>
@@ -165,7 +165,7 @@ static int check_config(const struct vmm_td_config *cfg, const struct vmm_image 
 	return 0;
 }
 
-/* MRTD [facts §9]: per page one 128-byte PAGE.ADD block, then 16 x (block + 256 bytes). */
+/* MRTD [ABI §9]: per page one 128-byte PAGE.ADD block, then 16 x (block + 256 bytes). */
 static void mr_block(EVP_MD_CTX *c, const char *tag, uint64_t gpa)
 {
 	uint8_t b[128] = {0};
@@ -486,7 +486,7 @@ static void devices_destroy(struct vmm_td *td)
 
 /*
  * TD_PARAMS.CPUID_CONFIG is an array in the order of the module's CPUID_CONFIG_LEAVES
- * [facts §8; L tdx_td_init's td_init_cpuid]: each value of the configuration goes to the slot
+ * [ABI §8; L tdx_td_init's td_init_cpuid]: each value of the configuration goes to the slot
  * of its leaf. A leaf the module does not list cannot be configured at all.
  */
 static int fill_cpuid(const struct vmm_td_config *cfg, struct td_params *p, char *err,
@@ -908,7 +908,7 @@ int vmm_td_mrtd(struct vmm_td *td, uint8_t mrtd[48])
 }
 
 /* ------------------------------------------------------------------------------------------
- * Teardown [facts §7]: VP.FLUSH each vCPU, MNG.VPFLUSHDONE, PHYMEM.CACHE.WB per package,
+ * Teardown [ABI §7]: VP.FLUSH each vCPU, MNG.VPFLUSHDONE, PHYMEM.CACHE.WB per package,
  * MNG.KEY.FREEID, PHYMEM.PAGE.RECLAIM each page (the TDR last). A page the module does not
  * give back is not freed (it would still be the TD's); the count is in the result message.
  */

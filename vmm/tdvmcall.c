@@ -2,7 +2,7 @@
 /*
  * vmm/tdvmcall.c - TDG.VP.VMCALL sub-functions, one function each, dispatched by R11.
  *
- * Register conventions are GHCI's (facts §3). Where the GHCI leaves a choice, this follows
+ * Register conventions are GHCI's (ABI §3). Where the GHCI leaves a choice, this follows
  * KVM (Linux arch/x86/kvm/vmx/tdx.c, "[KVM]" below) and QEMU (target/i386/kvm/tdx.c,
  * "[QEMU]"); the deviations are listed in docs/VMM.md.
  */

@@ -67,7 +67,7 @@ struct tdvmcall_ops {
 
 /* Per TD. */
 struct tdvmcall_td {
-	unsigned int gpaw;   /* 48 or 52: the shared bit is GPAW - 1 (facts §10) */
+	unsigned int gpaw;   /* 48 or 52: the shared bit is GPAW - 1 (ABI §10) */
 	struct vmm_bus *bus; /* port I/O and MMIO */
 	const struct msr_filter *msr_filter;
 	struct quote_signer *quoter; /* NULL: GetQuote answers "service unavailable" */
@@ -96,7 +96,7 @@ void tdvmcall_vcpu_init(struct tdvmcall_vcpu *v, struct tdvmcall_td *td, uint32_
  * Handle one TDVMCALL exit. @exit_rax is VP.ENTER's RAX; @args its other registers, RCX
  * being the guest's GPR mask. Only exposed GPRs are read. R10 gets the GHCI status, R11 and
  * up the results; other registers are left as they were. Returns -EINVAL (and changes
- * nothing) if @exit_rax is not a TDVMCALL exit (exit reason 77, facts §1.1).
+ * nothing) if @exit_rax is not a TDVMCALL exit (exit reason 77, ABI §1.1).
  */
 int tdvmcall_handle(struct tdvmcall_vcpu *v, uint64_t exit_rax, struct tdx_module_args *args);
 

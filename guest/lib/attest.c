@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Attestation: TDREPORT, RTMR extension, quotes through the VMM, GetTdVmCallInfo (facts §2,
+ * Attestation: TDREPORT, RTMR extension, quotes through the VMM, GetTdVmCallInfo (ABI §2,
  * §3, §9). Buffers the module or the VMM reads are static, aligned as the leaves require.
  */
 #include "tdxguest/attest.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Private memory: TDG.MEM.PAGE.ACCEPT, the accept loop, MapGPA with its RETRY protocol and the
- * private <-> shared conversions (Linux arch/x86/coco/tdx/tdx.c, tdx-shared.c; facts §2, §3).
+ * private <-> shared conversions (Linux arch/x86/coco/tdx/tdx.c, tdx-shared.c; ABI §2, §3).
  */
 #include "tdxguest/mem.h"
 

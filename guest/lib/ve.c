@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * IDT, exception dispatch and the #VE handlers (facts §5).
+ * IDT, exception dispatch and the #VE handlers (ABI §5).
  *
  * Each handler returns the number of bytes RIP advances (the VE instruction length, the
  * decoded length for MMIO, 0 to re-execute after accepting a pending page), or a negative
@@ -304,7 +304,7 @@ static int handle_mmio(struct pt_regs *regs, const struct tdx_ve *ve)
 }
 
 /*
- * A private GPA raises #VE only for a PENDING page, in a TD without SEPT_VE_DISABLE (facts
+ * A private GPA raises #VE only for a PENDING page, in a TD without SEPT_VE_DISABLE (ABI
  * §5): the VMM added a page the guest never accepted. The Linux guest panics; with
  * tdx_accept_on_ve the page is accepted and the access re-executed (RIP += 0).
  */

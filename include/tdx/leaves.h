@@ -158,7 +158,7 @@ static inline bool tdx_leaf_reserved_set(uint64_t rax)
 
 /*
  * TDH.VP.ENTER RCX flags above the TDVPR address (bits 51:12)
- * [facts §1.1]: bit 52 host-recoverability hint, bit 53 resume L1.
+ * [ABI §1.1]: bit 52 host-recoverability hint, bit 53 resume L1.
  * Our names; Intel's are unclear in the sources read.
  */
 #define TDH_VP_ENTER_TDVPR_MASK		      0x000FFFFFFFFFF000ULL

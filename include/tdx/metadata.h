@@ -129,7 +129,7 @@ static inline bool md_field_id_non_arch(uint64_t id)
 	return (id & MD_FIELD_ID_NON_ARCH) != 0;
 }
 
-/* Is this the null field ID? Context bits are ignored, as on input [facts §1.1]. */
+/* Is this the null field ID? Context bits are ignored, as on input [ABI §1.1]. */
 static inline bool md_field_id_is_null(uint64_t id)
 {
 	return (id | MD_FIELD_ID_CONTEXT_MASK) == MD_FIELD_ID_NA;

@@ -314,7 +314,7 @@ TDX_STRUCT_CHECK(struct tdreport, TDX_REPORT_LEN);
 TDX_FIELD_CHECK(struct tdreport, reportmac, 0);
 TDX_FIELD_CHECK(struct tdreport, tee_tcb_info, 256);
 TDX_FIELD_CHECK(struct tdreport, tdinfo, 512);
-/* Absolute offsets within TDREPORT [facts §9]. */
+/* Absolute offsets within TDREPORT [ABI §9]. */
 TDX_FIELD_CHECK(struct tdreport, reportmac.reportdata, 128);
 TDX_FIELD_CHECK(struct tdreport, reportmac.mac, 224);
 TDX_FIELD_CHECK(struct tdreport, tee_tcb_info.mrseam, 280);

@@ -42,7 +42,7 @@
 #define TDX_TD_ATTR_PERFMON		(1ULL << TDX_TD_ATTR_PERFMON_BIT)
 
 /*
- * Values 1.5.01 reports for the *_FIXED0/1 metadata [facts §8]: a 0 in
+ * Values 1.5.01 reports for the *_FIXED0/1 metadata [ABI §8]: a 0 in
  * FIXED0 must be 0 in the TD's value, a 1 in FIXED1 must be 1. Names ours.
  * XFAM_FIXED0 is 0x6DBE7 masked by what the CPU supports.
  */
@@ -58,7 +58,7 @@
 
 /*
  * ---- XFAM: the XCR0 | IA32_XSS bit format; x87 and SSE are always set
- * [M; facts §10]. A few bits by name (our names, after the XSAVE features).
+ * [M; ABI §10]. A few bits by name (our names, after the XSAVE features).
  */
 #define TDX_XFAM_X87	(1ULL << 0)
 #define TDX_XFAM_SSE	(1ULL << 1)

@@ -190,7 +190,7 @@ static inline const struct x86_exception_desc *x86_exception(unsigned int vector
 /*
  * #VE information area: the module keeps one per vCPU in the TDVPS, in
  * the CPU's own #VE-info layout, plus the TDX instruction length/info
- * words [M tdx_tdvps.h; facts §5]. 128 bytes. A guest does not read it
+ * words [M tdx_tdvps.h; ABI §5]. 128 bytes. A guest does not read it
  * directly: TDG.VP.VEINFO.GET returns exit_reason in RCX,
  * exit_qualification in RDX, gla in R8, gpa in R9, and
  * instruction_length | instruction_info << 32 in R10, and clears valid.

@@ -41,7 +41,7 @@
 #define VMM_BOOT_OPT_IO_TDVMCALL   (1ULL << 0) /* port I/O by direct TDVMCALL, not #VE */
 #define VMM_BOOT_OPT_MMIO_TDVMCALL (1ULL << 1) /* MMIO by direct TDVMCALL, not #VE */
 
-/* TD ATTRIBUTES bits [facts §10]. */
+/* TD ATTRIBUTES bits [ABI §10]. */
 #define VMM_ATTR_DEBUG		 (1ULL << 0)
 #define VMM_ATTR_SEPT_VE_DISABLE (1ULL << 28)
 
@@ -234,7 +234,7 @@ void vmm_td_stats(const struct vmm_td *td, struct vmm_td_stats *st);
 int vmm_td_check(const struct vmm_td_config *cfg, const char *path, char *err, size_t errlen);
 /*
  * MRTD of an image and configuration without a machine: the same pages hashed as PAGE.ADD
- * and MR.EXTEND do [facts §9]. 0, or -errno with a message.
+ * and MR.EXTEND do [ABI §9]. 0, or -errno with a message.
  */
 int vmm_td_measure(const struct vmm_td_config *cfg, const char *path, uint8_t mrtd[48], char *err,
 		   size_t errlen);

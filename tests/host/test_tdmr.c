@@ -55,7 +55,7 @@ static unsigned int setup(const struct phys_range *ram, unsigned int nr, struct 
 static void test_pamt_sizes(void **state)
 {
 	(void)state;
-	/* facts §6: a 1 GiB TDMR has 4 MiB of 4K PAMT, 8 KiB of 2M, 4 KiB (rounded) of 1G */
+	/* docs/TDX-ABI.md §6: a 1 GiB TDMR has 4 MiB of 4K PAMT, 8 KiB of 2M, 4 KiB (rounded) of 1G */
 	assert_int_equal(tdmr_pamt_size(GiB, 0, 16), 4 * MiB);
 	assert_int_equal(tdmr_pamt_size(GiB, 1, 16), 8 * KiB);
 	assert_int_equal(tdmr_pamt_size(GiB, 2, 16), 4 * KiB);

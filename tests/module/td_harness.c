@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Building TDs by hand with SEAMCALLs, in the order KVM uses [facts §7].
+ * Building TDs by hand with SEAMCALLs, in the order KVM uses [ABI §7].
  */
 #include <string.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * td_teardown(): take a TD apart in the order KVM uses [facts §7 "Teardown"; L kvm/vmx/tdx.c
+ * td_teardown(): take a TD apart in the order KVM uses [ABI §7 "Teardown"; L kvm/vmx/tdx.c
  * tdx_mmu_release_hkid, tdx_vm_free]: TDH.VP.FLUSH each vCPU on the LP it is associated with
  * → TDH.MNG.VPFLUSHDONE → TDH.PHYMEM.CACHE.WB on one LP of each package → TDH.MNG.KEY.FREEID
  * → TDH.PHYMEM.PAGE.RECLAIM of every page (private pages, Secure EPT pages, TDVPR and its

@@ -9,7 +9,7 @@
 
 #include "harness.h"
 
-/* Fields Linux's tdx_enable() and KVM read and need to succeed [facts §8]. */
+/* Fields Linux's tdx_enable() and KVM read and need to succeed [ABI §8]. */
 static const uint64_t linux_fields[] = {
 	MD_FIELD_ID_MINOR_VERSION,
 	MD_FIELD_ID_MAJOR_VERSION,

@@ -2,7 +2,7 @@
 /*
  * Table-driven tests of the TDH.SYS.* leaves: one row per (leaf, situation), each checking
  * the exact RAX and output registers, run once per call path (direct adapter, SEAMCALL
- * trap, gate). Statuses and detail bytes as tdx-abi-facts §1.1, §4, §6, §7 give them.
+ * trap, gate). Statuses and detail bytes as docs/TDX-ABI.md §1.1, §4, §6, §7 give them.
  */
 #include <stdio.h>
 #include <string.h>

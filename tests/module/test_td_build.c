@@ -4,7 +4,7 @@
  * VP.CREATE/ADDCX/INIT → SEPT.ADD → PAGE.ADD + 16 × MR.EXTEND → FINALIZE → VP.ENTER. The
  * guest runs native instructions and TDCALLs (by opcode and through the gate), exits with
  * TDVMCALLs, is re-entered and finishes. Its MRTD is recomputed here from the byte layout
- * of tdx-abi-facts §9 alone.
+ * of docs/TDX-ABI.md §9 alone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +24,7 @@
 
 /*
  * The guest. Position independent; the page is at CODE_GPA, its data page just below.
- * Entry registers [facts §1.1 VP.INIT]: RBX = GPAW, RCX = R8 = 0x1234, RSI = vCPU index,
+ * Entry registers [ABI §1.1 VP.INIT]: RBX = GPAW, RCX = R8 = 0x1234, RSI = vCPU index,
  * R9 = the tdxsim gate.
  */
 extern const uint8_t guest_code[], guest_code_end[];
@@ -89,7 +89,7 @@ static void make_pages(void)
 	memcpy(data_page + 0x800, "tdxsim data page", 16);
 }
 
-/* MRTD from facts §9 only: 128-byte blocks, then the 256-byte chunks for MR.EXTEND. */
+/* MRTD from docs/TDX-ABI.md §9 only: 128-byte blocks, then the 256-byte chunks for MR.EXTEND. */
 static void block(EVP_MD_CTX *c, const char *tag, uint64_t gpa)
 {
 	uint8_t b[128] = {0};

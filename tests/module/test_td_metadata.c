@@ -4,7 +4,7 @@
  * SEAMCALL dispatcher; TDG.VM.RD/WR, TDG.VP.RD/WR, TDG.MR.REPORT, TDG.MR.VERIFYREPORT and
  * TDG.MR.RTMR.EXTEND called directly with a register context of the TD's vCPU 0. Every field
  * the tables name and every error status, in tables; the report's hashes and MAC recomputed
- * here with OpenSSL from the layout of tdx-abi-facts §9 and the choices in td_attest.c.
+ * here with OpenSSL from the layout of docs/TDX-ABI.md §9 and the choices in td_attest.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>

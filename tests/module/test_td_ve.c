@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * #VE and exception generation on the real module [facts §5]: a guest with its own IDT
+ * #VE and exception generation on the real module [ABI §5]: a guest with its own IDT
  * (vectors 8, 13, 20) executes CPUID 0x21 (answered by the module), OUT (#VE, exit reason
  * 30), CPUID in the hypervisor range (#VE, reason 10), RDMSR of a key-management MSR (#GP),
  * then takes a #VE inside its #VE handler before reading the VE info (#DF).

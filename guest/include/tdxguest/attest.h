@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tdxguest/attest.h - attestation: TDG.MR.REPORT, TDG.MR.RTMR.EXTEND, TDVMCALL<GetQuote> and
- * TDVMCALL<GetTdVmCallInfo> (facts §2, §3, §9; Linux arch/x86/coco/tdx/tdx.c
+ * TDVMCALL<GetTdVmCallInfo> (ABI §2, §3, §9; Linux arch/x86/coco/tdx/tdx.c
  * tdx_mcall_get_report0 / tdx_mcall_extend_rtmr, drivers/virt/coco/tdx-guest).
  *
  * The TDREPORT is MACed for this platform only; a quote is what a remote verifier checks. Under

@@ -54,7 +54,7 @@ u64 __tdx_hypercall(struct tdx_module_args *args);
 /* Standard GHCI call with up to four arguments in R12-R15; R11 out through *out if non-NULL. */
 u64 tdvmcall(u64 subfn, u64 r12, u64 r13, u64 r14, u64 r15, u64 *out);
 
-/* TDG.VP.INFO, every output (facts §2). */
+/* TDG.VP.INFO, every output (ABI §2). */
 struct tdx_vp_info {
 	unsigned int gpaw;	   /* RCX[5:0]: 48 or 52 */
 	u64 attributes;		   /* RDX: the TD's ATTRIBUTES */

@@ -2,7 +2,7 @@
 /*
  * A guest that prints what the TD's configuration made of CPUID leaf 1 (EAX, EBX), and its
  * boot RDX, which TDH.VP.INIT sets to the platform's CPUID(1).EAX as sampled at TDH.SYS.INIT,
- * not the TD's configured value [facts §3; M tdh_vp_init.c].
+ * not the TD's configured value [ABI §1.1; M tdh_vp_init.c].
  */
 #include "tdxguest/tdxguest.h"
 
