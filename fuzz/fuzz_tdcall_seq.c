@@ -3,8 +3,9 @@
  * fuzz_tdcall_seq - sequences of TDCALLs from a malicious guest against the software TDX
  * module, on machine "2s" after TDX is enabled (once per process).
  *
- * Each input builds a TD with tests/module/td_harness.c (the first input byte picks one of
- * four TD configurations): one vCPU; guest code at the reset vector; a control page; two
+ * Each input runs in a TD built with tests/module/td_harness.c (the first input byte picks
+ * one of four TD configurations; each is built once, and a module snapshot of it, restored
+ * before every input, gives the input exactly the state the build gave): one vCPU; guest code at the reset vector; a control page; two
  * private buffer pages; a PENDING 4K page and a PENDING 2 MiB page (PAGE.AUG after
  * MR.FINALIZE, not accepted); a shared page mapped by the "VMM". The guest is a loop
  * (tdcall_guest below): load all GPRs but RSP from the control page, execute TDCALL, store
@@ -33,7 +34,7 @@
  * a second #VE before that becoming #DF; an EPT-violation exit only from those leaves and
  * ACCEPT, for a GPA the call named; tdx_pamt_check() and tdx_sept_check() report nothing.
  * At the end the TD is torn down in KVM's order and the PAMT must be clean
- * (fuzz_teardown.c), so inputs are independent. Any violation aborts with the call trace;
+ * (fuzz_teardown.c); the next input starts from its snapshot, so inputs are independent. Any violation aborts with the call trace;
  * FUZZ_TRACE=1 prints the trace of a replayed input.
  */
 #include <stdarg.h>
@@ -483,7 +484,7 @@ static void check_invariants(void)
 		finding(what, buf);
 }
 
-/* ---- the TD, built for each input ----------------------------------------------------------- */
+/* ---- the TD, built once per configuration (a snapshot each) --------------------------------- */
 
 static struct test_td td;
 static uint8_t code[4096], zeros[4096], pattern[4096];
