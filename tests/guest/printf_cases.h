@@ -12,6 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Some cases pass int arguments to %hh and %h on purpose: C converts them to char and short
+ * at output (300 prints as 44), which is what they test. clang's -Wformat calls that a type
+ * mismatch (gcc does not), so it is off where these cases are expanded.
+ */
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wformat"
+#endif
+
 #define PRINTF_CASES(X)                                                                            \
 	X("[%+d] [%s]", 5, "next")                                                                 \
 	X("[%d] [%i] [%d] [%d]", 0, -1, 2147483647, (int)-2147483647 - 1)                          \

@@ -16,15 +16,6 @@
 
 #include "printf_cases.h"
 
-/*
- * The cases pass int arguments to %hh and %h on purpose: C converts them to char and short
- * at output (300 prints as 44), which is what they test. clang's -Wformat calls that a type
- * mismatch; gcc does not.
- */
-#ifdef __clang__
-#pragma clang diagnostic ignored "-Wformat"
-#endif
-
 static void check(const char *what, int got_n, const char *got, int want_n, const char *want)
 {
 	if (got_n != want_n || strcmp(got, want))
