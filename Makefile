@@ -49,10 +49,12 @@ build-fuzz: deps $(BUILD_FUZZ)/build.ninja
 
 # Unit and integration tests, the same under ASan+UBSan, both again with CPUID rewriting
 # forced (the cpuid_rewrite test setup: TDXSIM_CPUID=rewrite, the mode of hosts without
-# CPUID faulting), the concurrency suite under TSan, then each fuzzer for FUZZ_SMOKE_TIME
+# CPUID faulting), the plain build once more as on a host without CPUID faulting (the
+# no_cpuid_faulting test setup), the concurrency suite under TSan, then each fuzzer for FUZZ_SMOKE_TIME
 # seconds; one closing line counts them all.
 check: build build-san build-tsan build-fuzz
 	@FUZZ_SMOKE_TIME=$(FUZZ_SMOKE_TIME) scripts/check.sh $(BUILD) $(BUILD)@cpuid_rewrite \
+		$(BUILD)@no_cpuid_faulting \
 		$(BUILD_SAN) $(BUILD_SAN)@cpuid_rewrite $(BUILD_TSAN):concurrency --fuzz $(BUILD_FUZZ)
 
 # docs/FUZZING.md: every fuzzer for a bounded time (smoke) or FUZZ_TIME seconds each.

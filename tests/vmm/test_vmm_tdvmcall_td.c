@@ -1074,7 +1074,7 @@ static void test_tool_rewrite_mrtd(void **state)
 	snprintf(cmd, sizeof(cmd), "%s measure %s", tdxsim, cpuid_elf);
 	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 0);
 	assert_int_equal(strlen(out), 97);
-	snprintf(want, sizeof(want), "tdxsim: MRTD %s", out);
+	snprintf(want, sizeof(want), "tdxsim: MRTD %.97s", out);
 	snprintf(cmd, sizeof(cmd), "%s run %s --machine %s 2>&1", tdxsim, cpuid_elf, conf);
 	assert_int_equal(vmm_command(cmd, out, sizeof(out)), 0);
 	unlink(conf);
