@@ -197,8 +197,11 @@ static uint64_t tdx_features0(void)
 {
 	if (tdxm.params.tdx_features0)
 		return tdxm.params.tdx_features0;
-	/* Only what tdxsim implements; NO_RBP_MOD is required by Linux [ABI §7]. */
-	return TDX_FEATURES0_NO_RBP_MOD;
+	/* Only what tdxsim implements; NO_RBP_MOD is required by Linux [ABI §7]. #VE reduction
+	 * (TD_CTLS.REDUCE_VE) is a later 1.5 module's, not 1.5.01's (docs/TD-CPU.md). */
+	if (tdxm.params.version == TDX_MODULE_1_5_01)
+		return TDX_FEATURES0_NO_RBP_MOD;
+	return TDX_FEATURES0_NO_RBP_MOD | TDX_FEATURES0_REDUCE_VE;
 }
 
 static uint64_t field_value(const struct md_field *f, unsigned int fi, unsigned int el)

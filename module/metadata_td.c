@@ -100,6 +100,7 @@ enum { A_PROD, A_DEBUG, A_GUEST, NR_ACCESSORS };
 
 #define V_ALL	 0x3
 #define V_LATEST 0x1 /* bit (1 << version): LATEST = 0, 1_5_01 = 1 */
+#define V_1_5_01 0x2
 
 struct md_tfield {
 	uint64_t id; /* of the first element: class, context, size, inc_size, field code */
@@ -154,8 +155,13 @@ static const struct md_tfield td_fields[] = {
 	/* Bit 0 only for the guest (read and write); a debug TD's host reads all, writes bit 0 */
 	F(0x9110000300000010ULL, 1, 1, K_NOTIFY_ENABLES, M(0, 0, ALL, 0x1, 0x1, 0x1)),
 	F(0x1110000300000016ULL, 1, 1, K_CONFIG_FLAGS, BOTH_RO),
-	/* The guest may write PENDING_VE_DISABLE only, and only with FLEXIBLE_PENDING_VE */
-	F(0x1110000300000017ULL, 1, 1, K_TD_CTLS, M(0, 0, ALL, 0, ALL, TD_CTLS_PENDING_VE_DISABLE)),
+	/* 1.5.01: the guest may write PENDING_VE_DISABLE only, and only with FLEXIBLE_PENDING_VE */
+	FV(0x1110000300000017ULL, 1, 1, K_TD_CTLS, V_1_5_01,
+	   M(0, 0, ALL, 0, ALL, TD_CTLS_PENDING_VE_DISABLE)),
+	/* LATEST (#VE reduction, docs/TD-CPU.md): also VIRT_CPUID2 and REDUCE_VE. ENUM_TOPOLOGY
+	 * is not: tdxsim does not enumerate topology (TOPOLOGY_ENUM_CONFIGURED is 0). */
+	FV(0x1110000300000017ULL, 1, 1, K_TD_CTLS, V_LATEST,
+	   M(0, 0, ALL, 0, ALL, TD_CTLS_PENDING_VE_DISABLE | TD_CTLS_VIRT_CPUID2 | TD_CTLS_REDUCE_VE)),
 	/*
 	 * Not in 1.5.01; a newer module's field Linux reads [L asm/shared/tdx.h
 	 * TDCS_TOPOLOGY_ENUM_CONFIGURED = 0x9100000000000019]. Class, code as Linux; context

@@ -397,6 +397,10 @@ struct td_cpuid_row {
 	int8_t config;
 	uint32_t fixed1[4], zero[4], model[4], host[4]; /* EAX, EBX, ECX, EDX */
 	const char *what;
+	/* #VE reduction (LATEST module only; docs/TD-CPU.md): a `ve` row is answered with
+	 * `rvalue` once TD_CTLS has a bit of `rctls`; `rclear` bits read 0 once it has REDUCE_VE. */
+	uint64_t rctls;
+	uint32_t rvalue[4], rclear[4];
 };
 extern const struct td_cpuid_row td_cpuid_rows[];
 extern const unsigned int td_cpuid_nr_rows;
@@ -406,6 +410,8 @@ const struct td_cpuid_row *td_cpuid_row(uint32_t leaf, uint32_t sub);
 bool td_cpuid_td_value(const struct tdcs *tdcs, uint32_t leaf, uint32_t sub, uint32_t out[4]);
 /* The CPUID the vCPU sees for leaf/sub; false: a #VE (CPUIDVE.SET not considered). */
 bool td_cpuid_value(const struct tdvps *vp, uint32_t leaf, uint32_t sub, uint32_t out[4]);
+/* The TD_CTLS bits of #VE reduction in force (VIRT_CPUID2, REDUCE_VE); 0 under 1.5.01. */
+uint64_t td_ctls_reduced(const struct tdcs *tdcs);
 
 /* The TDCALL dispatcher (tdcall.c) and its leaves, one file each. */
 typedef uint64_t (*tdcall_fn)(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,

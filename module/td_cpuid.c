@@ -35,14 +35,24 @@
 /* The default platform CPU: Sapphire Rapids (family 6, model 0x8F, stepping 8). */
 #define TD_CPU_FMS_DEFAULT 0x000806F8U
 
+/* The #VE-reduction columns of a row (LATEST module only). */
+#define RV_CLEAR(a, b, c, d)	   .rclear = {a, b, c, d}
+#define RV_VALUE(ctls, a, b, c, d) .rctls = (ctls), .rvalue = {a, b, c, d}
+
 /* clang-format off */
+/* Rows without #VE reduction leave its columns out (zero). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 const struct td_cpuid_row td_cpuid_rows[] = {
 	/* leaf, sub,  ve, cfg,  fixed1 {EAX,EBX,ECX,EDX}, zero (fixed0|dynamic), model, host */
 	{0x0, NA, false, -1, {0x23, 0x756e6547, 0x6c65746e, 0x49656e69}, {ALL, ALL, ALL, ALL}, {0}, {0},
 	 "max basic leaf 0x23, GenuineIntel"},
 	{0x1, NA, false, 0, {0, 0, 0x80000000, 0x200}, {0xf000c000, 0xff0000ff, 0x08010060, 0x40120400},
 	 {0, 0x00000800, 0x7ffefbff, 0xbfebfbff}, {0, 0, 0x76d83203, 0x07888111},
-	 "FMS, features; APIC ID = vCPU index, OSXSAVE = CR4, hypervisor bit 1"},
+	 "FMS, features; APIC ID = vCPU index, OSXSAVE = CR4, hypervisor bit 1",
+	 RV_CLEAR(0, 0, 0x01040080, 0x00405080) /* EST, DCA, TSC deadline; MCE, MTRR, MCA, ACPI */},
+	{0x2, NA, true, -1, {0}, {0}, {0}, {0}, "cache/TLB descriptors: #VE",
+	 RV_VALUE(TD_CTLS_VIRT_CPUID2 | TD_CTLS_REDUCE_VE, 0x00FEFF01, 0, 0, 0)},
 	{0x3, NA, false, -1, {0}, {ALL, ALL, ALL, ALL}, {0}, {0}, "zero"},
 	{0x4, 0, false, 1, {0}, {0x3c00, 0, 0, 0x4}, {0, 0x3f, 0, 0}, {0}, "cache 0 (configured)"},
 	{0x4, 1, false, 2, {0}, {0x3c00, 0, 0, 0x4}, {0, 0x3f, 0, 0}, {0}, "cache 1 (configured)"},
@@ -51,16 +61,20 @@ const struct td_cpuid_row td_cpuid_rows[] = {
 	{0x4, 4, false, -1, {0}, {ALL, ALL, ALL, ALL}, {0}, {0}, "no cache 4"},
 	{0x5, NA, false, -1, {0}, {0xffff0000, 0xffff0000, 0xfffffffc, 0}, {0x40, 0x40, 0x3, 0x00002020}, {0},
 	 "MONITOR/MWAIT; zero unless CPUID(1).ECX.MONITOR"},
-	{0x6, NA, true, -1, {0}, {0}, {0}, {0}, "power management: #VE"},
+	{0x6, NA, true, -1, {0}, {0}, {0}, {0}, "power management: #VE",
+	 RV_VALUE(TD_CTLS_REDUCE_VE, 0x4, 0, 0, 0) /* ARAT only */},
 	{0x7, 0, false, 5, {0}, {0, 0x00404006, 0x643e8010, 0x002298c3},
 	 {2, 0xf3bfbfff, 0xfb417ffe, 0xffdd4430}, {0, 0xf1af0b39, 0x3a405f62, 0x03c14110},
-	 "extended features; XFAM masks, OSPKE = CR4, PKS = ATTRIBUTES.PKS, KL 0"},
+	 "extended features; XFAM masks, OSPKE = CR4, PKS = ATTRIBUTES.PKS, KL 0",
+	 RV_CLEAR(0, 0x9000, 0x2000, 0x40040000) /* RDT-M, RDT-A; TME; PCONFIG, CORE_CAPS */},
 	{0x7, 1, false, 6, {0}, {0xffffe2cf, ALL, ALL, ALL}, {0x1c30, 0, 0, 0}, {0x1c30, 0, 0, 0},
 	 "extended features 1; XFAM masks"},
 	{0x7, 2, false, 10, {0}, {ALL, ALL, ALL, 0xffffffc0}, {0, 0, 0, 0x17}, {0}, "speculation controls"},
 	{0x8, NA, false, -1, {0}, {ALL, ALL, ALL, ALL}, {0}, {0}, "zero"},
+	{0x9, NA, true, -1, {0}, {0}, {0}, {0}, "DCA: #VE", RV_VALUE(TD_CTLS_REDUCE_VE, 0, 0, 0, 0)},
 	{0xa, NA, false, 7, {0}, {0, 0, 0, 0xffff6000}, {ALL, ALL, ALL, ALL}, {ALL, ALL, ALL, ALL},
 	 "PMU; zero unless ATTRIBUTES.PERFMON"},
+	{0xc, NA, true, -1, {0}, {0}, {0}, {0}, "reserved: #VE", RV_VALUE(TD_CTLS_REDUCE_VE, 0, 0, 0, 0)},
 	{0xd, 0, false, -1, {0}, {0xfff9fd18, ALL, 0, ALL}, {ALL, 0, ALL, 0}, {ALL, 0, ALL, 0},
 	 "XSAVE user components by XFAM; EBX, ECX sizes for XFAM"},
 	{0xd, 1, false, -1, {0}, {0xffffffe0, ALL, 0xffff26ff, ALL}, {ALL, 0, ALL, 0}, {ALL, 0, ALL, 0},
@@ -115,6 +129,7 @@ const struct td_cpuid_row td_cpuid_rows[] = {
 	{0x80000008, NA, false, 9, {0}, {0xffff0000, 0xfffffdff, ALL, ALL}, {0x34, 0x200, 0, 0}, {0},
 	 "PA 52 bits, LA 48/57 by LA57, WBNOINVD (configured)"},
 };
+#pragma GCC diagnostic pop
 /* clang-format on */
 const unsigned int td_cpuid_nr_rows = sizeof(td_cpuid_rows) / sizeof(td_cpuid_rows[0]);
 
@@ -451,15 +466,39 @@ bool td_cpuid_td_value(const struct tdcs *tdcs, uint32_t leaf, uint32_t sub, uin
 	return true;
 }
 
+/* TD_CTLS as far as #VE reduction goes: only a module with it (LATEST) lets the guest set
+ * its bits; REDUCE_VE includes VIRT_CPUID2 [L arch/x86/coco/tdx/tdx.c]. */
+uint64_t td_ctls_reduced(const struct tdcs *tdcs)
+{
+	uint64_t c = tdcs->td_ctls;
+
+	if (tdxm.params.version == TDX_MODULE_1_5_01)
+		return 0;
+	if (c & TD_CTLS_REDUCE_VE)
+		c |= TD_CTLS_VIRT_CPUID2;
+	return c & (TD_CTLS_VIRT_CPUID2 | TD_CTLS_REDUCE_VE);
+}
+
 bool td_cpuid_value(const struct tdvps *vp, uint32_t leaf, uint32_t sub, uint32_t out[4])
 {
 	const struct td_cpuid_row *r;
+	uint64_t ctls;
 
 	leaf = td_cpuid_leaf(leaf);
 	r = td_cpuid_row(leaf, sub);
-	if (!r || r->ve)
+	if (!r)
 		return false;
+	ctls = td_ctls_reduced(vp_tdcs((struct tdvps *)vp));
+	if (r->ve) {
+		if (!(ctls & r->rctls))
+			return false;
+		memcpy(out, r->rvalue, sizeof(r->rvalue));
+		return true;
+	}
 	td_cpuid_static(vp_tdcs((struct tdvps *)vp), r, sub, out);
+	if (ctls & TD_CTLS_REDUCE_VE)
+		for (unsigned int i = 0; i < 4; i++)
+			out[i] &= ~r->rclear[i];
 	switch (leaf) {
 	case 0x1:
 		out[1] = (out[1] & 0x00ffffffU) | vp->vcpu_index << 24;

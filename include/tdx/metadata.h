@@ -254,8 +254,8 @@ static inline uint64_t md_field_id_cpuid_config_values(unsigned int i, unsigned 
 #define TDX_FEATURES0_NO_RBP_MOD		  (1ULL << 18) /* Linux requires it */
 #define TDX_FEATURES0_L2_TLB_INVD_OPT		  (1ULL << 19)
 #define TDX_FEATURES0_TOPOLOGY_ENUM		  (1ULL << 20)
-/* #VE reduction (TD_CTLS.REDUCE_VE), later 1.5 modules than 1.5.01; not advertised by tdxsim
- * (docs/TD-CPU.md) [Intel's lkvs tdx-compliance, tdx-compliance.h]. */
+/* #VE reduction (TD_CTLS.REDUCE_VE), later 1.5 modules than 1.5.01; advertised by tdxsim's
+ * LATEST module only (docs/TD-CPU.md) [Intel's lkvs tdx-compliance, tdx-compliance.h]. */
 #define TDX_FEATURES0_REDUCE_VE (1ULL << 30)
 
 /*

@@ -921,6 +921,91 @@ static void test_msr_conditions(void **state)
 }
 
 /* The machine's cpu_fms is the platform's F/M/S: leaf 1 EAX, and the only one MNG.INIT takes. */
+/*
+ * #VE reduction through the rows' reduction columns: TD_CTLS set as TDG.VM.WR sets it (the
+ * write itself is test_td_metadata's test_vm_wr_reduce_ve). Under 1.5.01 the bits change
+ * nothing, whatever TD_CTLS holds.
+ */
+static void reduce_ve(bool latest)
+{
+	struct td_params p;
+	struct cpu_td t;
+	struct tdcs *tdcs;
+	struct result r1, r7;
+	const uint32_t clear1c = 0x01040080, clear1d = 0x00405080; /* leaf 1 ECX, EDX */
+	const uint32_t clear7b = 0x9000, clear7c = 0x2000, clear7d = 0x40040000;
+	const uint32_t ve_leaves[] = {0x2, 0x6, 0x9, 0xc};
+
+	params_xfam(&p, 0x7);
+	config_all_allowed(&p);
+	cpu_td_build(&t, &p, 1);
+	tdcs = tdcs_of(tdr_of(t.td.tdr));
+	assert_int_equal(tdcs->td_ctls, 0);
+	for (unsigned int i = 0; i < 4; i++)
+		assert_cpuid_ve(&t, 0, ve_leaves[i], 0);
+	r1 = cpuid_in_td(&t, 0, 1, 0);
+	r7 = cpuid_in_td(&t, 0, 7, 0);
+	assert_int_equal(r1.outcome, DONE);
+	assert_int_equal(r7.outcome, DONE);
+	/* with every configurable bit allowed the TD has each feature reduction hides */
+	assert_int_equal(r1.r[2] & clear1c, clear1c);
+	assert_int_equal(r1.r[3] & clear1d, clear1d);
+	assert_int_equal(r7.r[1] & clear7b, clear7b);
+	assert_int_equal(r7.r[2] & clear7c, clear7c);
+	assert_int_equal(r7.r[3] & clear7d, clear7d);
+
+	tdcs->td_ctls = TD_CTLS_VIRT_CPUID2;
+	if (latest)
+		assert_cpuid(&t, 0x2, 0, 0x00FEFF01, 0, 0, 0);
+	else
+		assert_cpuid_ve(&t, 0, 0x2, 0);
+	assert_cpuid_ve(&t, 0, 0x6, 0);
+	assert_cpuid(&t, 1, 0, (uint32_t)r1.r[0], (uint32_t)r1.r[1], (uint32_t)r1.r[2],
+		     (uint32_t)r1.r[3]);
+
+	tdcs->td_ctls = TD_CTLS_REDUCE_VE;
+	if (!latest) {
+		for (unsigned int i = 0; i < 4; i++)
+			assert_cpuid_ve(&t, 0, ve_leaves[i], 0);
+		assert_cpuid(&t, 1, 0, (uint32_t)r1.r[0], (uint32_t)r1.r[1], (uint32_t)r1.r[2],
+			     (uint32_t)r1.r[3]);
+		assert_cpuid(&t, 7, 0, (uint32_t)r7.r[0], (uint32_t)r7.r[1], (uint32_t)r7.r[2],
+			     (uint32_t)r7.r[3]);
+		return;
+	}
+	assert_cpuid(&t, 0x2, 0, 0x00FEFF01, 0, 0, 0); /* REDUCE_VE includes VIRT_CPUID2 */
+	assert_cpuid(&t, 0x6, 0, 0x4, 0, 0, 0);	       /* ARAT */
+	assert_cpuid(&t, 0x9, 0, 0, 0, 0, 0);
+	assert_cpuid(&t, 0xc, 0, 0, 0, 0, 0);
+	assert_cpuid(&t, 1, 0, (uint32_t)r1.r[0], (uint32_t)r1.r[1], (uint32_t)r1.r[2] & ~clear1c,
+		     (uint32_t)r1.r[3] & ~clear1d);
+	assert_cpuid(&t, 7, 0, (uint32_t)r7.r[0], (uint32_t)r7.r[1] & ~clear7b,
+		     (uint32_t)r7.r[2] & ~clear7c, (uint32_t)r7.r[3] & ~clear7d);
+	/* topology stays a #VE: tdxsim does not enumerate it */
+	assert_cpuid_ve(&t, 0, 0xb, 0);
+	assert_cpuid_ve(&t, 0, 0x1f, 0);
+	tdcs->td_ctls = 0;
+	assert_cpuid_ve(&t, 0, 0x6, 0);
+}
+
+static void test_reduce_ve(void **state)
+{
+	(void)state;
+	reduce_ve(true);
+}
+
+static int setup_1_5_01(void **state)
+{
+	(void)state;
+	return td_machine_boot(TDX_MODULE_1_5_01);
+}
+
+static void test_reduce_ve_1_5_01(void **state)
+{
+	(void)state;
+	reduce_ve(false);
+}
+
 static void test_machine_cpu_fms(void **state)
 {
 	struct machine_config cfg;
@@ -1003,6 +1088,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_avx512_on_genoa, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_machine_cpu_fms, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_reduce_ve, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_reduce_ve, td_machine_setup_cpuid_rewrite,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_reduce_ve_1_5_01, setup_1_5_01,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_msr_every_row, td_machine_setup,
 						td_machine_teardown),

@@ -314,9 +314,12 @@ static uint64_t tdcall(const struct test_td *td, struct cpu_regs *ctx, uint64_t 
 static const struct {
 	uint64_t id, value;
 } guest_fields[] = {
-	{MD_FIELD_ID_VENDOR_ID, 0x8086},   {MD_FIELD_ID_MINOR_VERSION, 5},
-	{MD_FIELD_ID_MAJOR_VERSION, 1},	   {MD_FIELD_ID_SYS_ATTRIBUTES, 0},
-	{MD_FIELD_ID_NUM_TDX_FEATURES, 1}, {MD_FIELD_ID_TDX_FEATURES0, TDX_FEATURES0_NO_RBP_MOD},
+	{MD_FIELD_ID_VENDOR_ID, 0x8086},
+	{MD_FIELD_ID_MINOR_VERSION, 5},
+	{MD_FIELD_ID_MAJOR_VERSION, 1},
+	{MD_FIELD_ID_SYS_ATTRIBUTES, 0},
+	{MD_FIELD_ID_NUM_TDX_FEATURES, 1},
+	{MD_FIELD_ID_TDX_FEATURES0, TDX_FEATURES0_NO_RBP_MOD | TDX_FEATURES0_REDUCE_VE},
 };
 #define NR_GUEST_FIELDS (sizeof(guest_fields) / sizeof(guest_fields[0]))
 
@@ -425,7 +428,7 @@ static void test_tdg_sys_rdall_guest_masks(void **state)
 	want[n++] = seq_header(MD_FIELD_ID_NUM_TDX_FEATURES, 1);
 	want[n++] = 1;
 	want[n++] = seq_header(MD_FIELD_ID_TDX_FEATURES0, 1);
-	want[n++] = TDX_FEATURES0_NO_RBP_MOD;
+	want[n++] = TDX_FEATURES0_NO_RBP_MOD | TDX_FEATURES0_REDUCE_VE;
 	{
 		const uint8_t *b = td_gpa_va(tdcs_of(tdr_of(td.tdr)), tdr_of(td.tdr), TD_DATA_GPA,
 					     4096, false);

@@ -72,6 +72,13 @@ static int setup(void **state)
 	return td_machine_setup(state);
 }
 
+static int setup_1_5_01(void **state)
+{
+	(void)state;
+	nr_builds = 0;
+	return td_machine_boot(TDX_MODULE_1_5_01);
+}
+
 /* A runnable TD with one vCPU and one measured page at DATA_GPA. */
 static void build(uint64_t attributes, uint64_t config_flags)
 {
@@ -639,13 +646,8 @@ static void test_vm_wr(void **state)
 			uint64_t id, value, mask, status;
 		} rows[] = {
 			{TDCS_TD_CTLS, TD_CTLS_ENUM_TOPOLOGY, TD_CTLS_ENUM_TOPOLOGY, NOT_WR},
-			{TDCS_TD_CTLS, TD_CTLS_REDUCE_VE, ~0ULL, NOT_VALID},
-			/* #VE reduction is not advertised (TDX_FEATURES0 bit 30 clear): Linux's
-			 * reduce_unnecessary_ve() write, and the other controls that come with it */
-			{TDCS_TD_CTLS, TD_CTLS_REDUCE_VE, TD_CTLS_REDUCE_VE, NOT_WR},
-			{TDCS_TD_CTLS, TD_CTLS_VIRT_CPUID2, TD_CTLS_VIRT_CPUID2, NOT_WR},
+			{TDCS_TD_CTLS, TD_CTLS_ENUM_TOPOLOGY, ~0ULL, NOT_VALID},
 			{TDCS_TD_CTLS, TD_CTLS_LOCK, TD_CTLS_LOCK, NOT_WR},
-			{TDCS_TD_CTLS, TD_CTLS_REDUCE_VE, 0x800000000000000EULL, NOT_WR},
 			{ID_ATTRIBUTES, 1, 1, NOT_WR},
 			{ID_NUM_VCPUS, 1, 1, NOT_WR},
 			{ID_RTMR, 1, 1, NOT_WR},
@@ -672,6 +674,58 @@ static void test_vm_wr(void **state)
 	assert_int_equal(tdcs0()->td_ctls, TD_CTLS_PENDING_VE_DISABLE);
 	assert_int_equal(guest_vm_rd0(TDCS_TD_CTLS, &s), 0);
 	assert_int_equal(s, TD_CTLS_PENDING_VE_DISABLE);
+}
+
+/*
+ * #VE reduction: TDG.VM.WR of TD_CTLS as Linux's reduce_unnecessary_ve() does it. 1.5.01 has
+ * none (the bits are not the guest's: NOT_WRITABLE); the LATEST module lets the guest set and
+ * clear VIRT_CPUID2 and REDUCE_VE, not ENUM_TOPOLOGY (tdxsim enumerates no topology) or LOCK.
+ */
+static void vm_wr_reduce_ve(bool latest)
+{
+	struct cpu_regs c;
+	uint64_t s, v;
+
+	build(0, 0);
+	s = guest(tdg_vm_wr, 0, 0, TDCS_TD_CTLS, TD_CTLS_REDUCE_VE, TD_CTLS_REDUCE_VE, &c);
+	assert_int_equal(s, latest ? TDX_SUCCESS : NOT_WR);
+	assert_int_equal(c.gpr[REG_R8_], 0);
+	assert_int_equal(tdcs0()->td_ctls, latest ? TD_CTLS_REDUCE_VE : 0);
+	assert_int_equal(guest_vm_rd0(TDCS_TD_CTLS, &v), 0);
+	assert_int_equal(v, latest ? TD_CTLS_REDUCE_VE : 0);
+	/* the same with LOCK and ENUM_TOPOLOGY in the mask at their current value 0 */
+	s = guest(tdg_vm_wr, 0, 0, TDCS_TD_CTLS, TD_CTLS_REDUCE_VE, 0x800000000000000EULL, &c);
+	assert_int_equal(s, latest ? TDX_SUCCESS : NOT_WR);
+	assert_int_equal(c.gpr[REG_R8_], latest ? TD_CTLS_REDUCE_VE : 0);
+	/* ENUM_TOPOLOGY asked to change: the bit is not the guest's */
+	s = guest(tdg_vm_wr, 0, 0, TDCS_TD_CTLS, TD_CTLS_ENUM_TOPOLOGY | TD_CTLS_REDUCE_VE,
+		  TD_CTLS_ENUM_TOPOLOGY | TD_CTLS_REDUCE_VE, &c);
+	assert_int_equal(s, latest ? NOT_VALID : NOT_WR);
+	assert_int_equal(c.gpr[REG_R8_], 0);
+	s = guest(tdg_vm_wr, 0, 0, TDCS_TD_CTLS, TD_CTLS_ENUM_TOPOLOGY, TD_CTLS_ENUM_TOPOLOGY, &c);
+	assert_int_equal(s, NOT_WR);
+	/* cleared again; then VIRT_CPUID2 alone */
+	s = guest(tdg_vm_wr, 0, 0, TDCS_TD_CTLS, 0, TD_CTLS_REDUCE_VE, &c);
+	assert_int_equal(s, latest ? TDX_SUCCESS : NOT_WR);
+	assert_int_equal(c.gpr[REG_R8_], latest ? TD_CTLS_REDUCE_VE : 0);
+	assert_int_equal(tdcs0()->td_ctls, 0);
+	s = guest(tdg_vm_wr, 0, 0, TDCS_TD_CTLS, TD_CTLS_VIRT_CPUID2, TD_CTLS_VIRT_CPUID2, &c);
+	assert_int_equal(s, latest ? TDX_SUCCESS : NOT_WR);
+	assert_int_equal(tdcs0()->td_ctls, latest ? TD_CTLS_VIRT_CPUID2 : 0);
+	s = guest(tdg_vm_wr, 0, 0, TDCS_TD_CTLS, TD_CTLS_LOCK, TD_CTLS_LOCK, &c);
+	assert_int_equal(s, NOT_WR);
+}
+
+static void test_vm_wr_reduce_ve(void **state)
+{
+	(void)state;
+	vm_wr_reduce_ve(true);
+}
+
+static void test_vm_wr_reduce_ve_1_5_01(void **state)
+{
+	(void)state;
+	vm_wr_reduce_ve(false);
 }
 
 static void test_vp_guest(void **state)
@@ -959,6 +1013,9 @@ int main(void)
 		T(test_vp_rdwr_debug),
 		T(test_vm_rd),
 		T(test_vm_wr),
+		T(test_vm_wr_reduce_ve),
+		cmocka_unit_test_setup_teardown(test_vm_wr_reduce_ve_1_5_01, setup_1_5_01,
+						td_machine_teardown),
 		T(test_vp_guest),
 		T(test_report),
 		T(test_verifyreport),
