@@ -41,7 +41,7 @@ static int ext_insert(struct node_free *n, unsigned int at, uint64_t start, uint
 		n->cap = cap;
 	}
 	memmove(&n->ext[at + 1], &n->ext[at], (n->nr - at) * sizeof(*n->ext));
-	n->ext[at] = (struct extent){ start, end };
+	n->ext[at] = (struct extent){start, end};
 	n->nr++;
 	return 0;
 }

@@ -19,11 +19,11 @@
 #include "tdmr.h"
 #include "tdx_host.h"
 
-#define TDMR_ALIGN    (1ULL << 30)
-#define ALIGN_DOWN_(x, a) ((x) & ~((a) - 1))
-#define ALIGN_UP_(x, a)	  (((x) + (a) - 1) & ~((a) - 1))
+#define TDMR_ALIGN	  (1ULL << 30)
+#define ALIGN_DOWN_(x, a) ((x) & ~((a)-1))
+#define ALIGN_UP_(x, a)	  (((x) + (a)-1) & ~((a)-1))
 
-static const unsigned int level_shift[3] = { 12, 21, 30 };
+static const unsigned int level_shift[3] = {12, 21, 30};
 
 unsigned int tdx_memlist_from_ram(const struct phys_range *ram, unsigned int nr,
 				  struct tdx_memblock *out)
@@ -38,7 +38,7 @@ unsigned int tdx_memlist_from_ram(const struct phys_range *ram, unsigned int nr,
 			start = 1ULL << 20;
 		if (start >= end)
 			continue;
-		out[n++] = (struct tdx_memblock){ start, end, (int)ram[i].node };
+		out[n++] = (struct tdx_memblock){start, end, (int)ram[i].node};
 	}
 	return n;
 }
@@ -87,7 +87,7 @@ static int fill_out_tdmrs(const struct tdx_memblock *mem, unsigned int nr_mem,
 /* The node with the most memory inside [base, end). */
 static int tdmr_nid(const struct tdmr_info *t, const struct tdx_memblock *mem, unsigned int nr_mem)
 {
-	uint64_t bytes[PLATFORM_MAX_PACKAGES] = { 0 };
+	uint64_t bytes[PLATFORM_MAX_PACKAGES] = {0};
 	int best = 0;
 
 	for (unsigned int i = 0; i < nr_mem; i++) {
@@ -166,7 +166,7 @@ static void add_area(struct area *a, unsigned int *n, const struct tdmr_info *t,
 	if (end > tdmr_end(t))
 		end = tdmr_end(t);
 	if (start < end)
-		a[(*n)++] = (struct area){ start, end };
+		a[(*n)++] = (struct area){start, end};
 }
 
 /* Step 3: holes and PAMTs inside each TDMR, sorted and merged. */
@@ -240,9 +240,9 @@ static int alloc_list(struct tdmr_info_list *list, const struct tdmr_params *p)
 {
 	memset(list, 0, sizeof(*list));
 	list->max_tdmrs = p->max_tdmrs;
-	list->max_reserved = p->max_reserved_per_tdmr < MAX_RESERVED_PER_TDMR ?
-				     p->max_reserved_per_tdmr :
-				     MAX_RESERVED_PER_TDMR;
+	list->max_reserved = p->max_reserved_per_tdmr < MAX_RESERVED_PER_TDMR
+				     ? p->max_reserved_per_tdmr
+				     : MAX_RESERVED_PER_TDMR;
 	list->tdmrs = calloc(p->max_tdmrs, sizeof(*list->tdmrs));
 	list->nid = calloc(p->max_tdmrs, sizeof(*list->nid));
 	list->pamt_base = calloc(p->max_tdmrs, sizeof(*list->pamt_base));

@@ -52,8 +52,8 @@ static struct {
 	atomic_bool lp_initialized[PLATFORM_MAX_LPS];
 
 	/* How far the module got, for a resumed bring-up. */
-	bool configured;     /* SYS.CONFIG succeeded: the module uses the PAMTs */
-	uint32_t pkg_keyed;  /* packages whose KEY.CONFIG succeeded */
+	bool configured;    /* SYS.CONFIG succeeded: the module uses the PAMTs */
+	uint32_t pkg_keyed; /* packages whose KEY.CONFIG succeeded */
 
 	struct tdx_sys_info sysinfo;
 	bool sysinfo_valid;
@@ -162,7 +162,7 @@ static long on_cpu_vmx(void *p)
 /* Run fn on a CPU in VMX operation (VMXON around it when needed). */
 static int tdx_run_on(unsigned int cpu, int (*fn)(void *), void *arg)
 {
-	struct on_cpu w = { fn, arg };
+	struct on_cpu w = {fn, arg};
 
 	return (int)lp_run_on(cpu, on_cpu_vmx, &w);
 }
@@ -208,9 +208,9 @@ static int try_init_module_global(void)
 	pthread_mutex_lock(&tdx.sysinit_lock);
 	if (!tdx.sysinit_done) {
 		tdx.sysinit_status = seamcall_cpu(TDH_SYS_INIT, &args, &cpu);
-		tdx.sysinit_ret = tdx.sysinit_status == TDX_SUCCESS ?
-					  0 :
-					  sc_fail(TDH_SYS_INIT, tdx.sysinit_status, &args, cpu);
+		tdx.sysinit_ret = tdx.sysinit_status == TDX_SUCCESS
+					  ? 0
+					  : sc_fail(TDH_SYS_INIT, tdx.sysinit_status, &args, cpu);
 		tdx.sysinit_done = true;
 	}
 	ret = tdx.sysinit_ret;
@@ -332,8 +332,8 @@ static int build_tdmrs(void)
 	struct tdmr_params p = {
 		.max_tdmrs = st->max_tdmrs < MAX_TDMRS ? st->max_tdmrs : MAX_TDMRS,
 		.max_reserved_per_tdmr = st->max_reserved_per_tdmr,
-		.pamt_entry_size = { st->pamt_4k_entry_size, st->pamt_2m_entry_size,
-				     st->pamt_1g_entry_size },
+		.pamt_entry_size = {st->pamt_4k_entry_size, st->pamt_2m_entry_size,
+				    st->pamt_1g_entry_size},
 	};
 	char cover[32], pamt[32];
 	int ret;
@@ -356,7 +356,7 @@ static void free_tdmr_list(void)
 
 /* The TDMR_INFO list as SYS.CONFIG reads it: 512-aligned entries and a PA array. */
 struct tdmr_info_pages {
-	uint64_t pa;       /* entries, then the PA array in the last page */
+	uint64_t pa; /* entries, then the PA array in the last page */
 	uint64_t nr_pages;
 	uint64_t array_pa;
 };
@@ -504,7 +504,7 @@ static int init_tdmr(const struct tdmr_info *t)
 	 * stays at a block's base until the whole block is done [L init_tdmr].
 	 */
 	while (next < end) {
-		struct tdx_module_args args = { .rcx = t->base };
+		struct tdx_module_args args = {.rcx = t->base};
 		uint64_t status;
 		int cpu;
 
@@ -514,8 +514,7 @@ static int init_tdmr(const struct tdmr_info *t)
 		if (status != TDX_SUCCESS)
 			return sc_fail(TDH_SYS_TDMR_INIT, status, &args, cpu);
 		if (args.rdx < next || ++calls > max_calls) {
-			tdx_pr("TDMR.INIT at 0x%llx made no progress",
-			       (unsigned long long)t->base);
+			tdx_pr("TDMR.INIT at 0x%llx made no progress", (unsigned long long)t->base);
 			return -EIO;
 		}
 		next = args.rdx;
@@ -681,7 +680,7 @@ static long lp_shutdown_vmx(void *unused)
 static int sys_shutdown(void *unused)
 {
 	/* RCX: the handoff version a next module would read; this module's is 0 */
-	struct tdx_module_args args = { .rcx = 0 };
+	struct tdx_module_args args = {.rcx = 0};
 
 	(void)unused;
 	return seamcall_prerr(TDH_SYS_SHUTDOWN, &args);
@@ -762,8 +761,7 @@ int tdx_lp_may_offline(unsigned int cpu)
 
 	pthread_mutex_lock(&tdx.lock);
 	/* KEY.CONFIG and later TD key programming need a CPU in every package */
-	if (tdx.configured && tdx.status != TDX_MODULE_ERROR &&
-	    tdx.status != TDX_MODULE_SHUTDOWN) {
+	if (tdx.configured && tdx.status != TDX_MODULE_ERROR && tdx.status != TDX_MODULE_SHUTDOWN) {
 		bool other = false;
 
 		for (unsigned int i = 0; i < platform_nr_lps() && !other; i++)

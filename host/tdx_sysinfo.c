@@ -23,8 +23,10 @@ struct md_field {
 
 #define SIZEOF_MEMBER(m) sizeof(((struct tdx_sys_info *)0)->m)
 #define FIELD(fid, member, opt)                                                                    \
-	{ MD_FIELD_ID_##fid, offsetof(struct tdx_sys_info, member), SIZEOF_MEMBER(member), opt,    \
-	  #fid }
+	{                                                                                          \
+		MD_FIELD_ID_##fid, offsetof(struct tdx_sys_info, member), SIZEOF_MEMBER(member),   \
+			opt, #fid                                                                  \
+	}
 
 static const struct md_field fields[] = {
 	FIELD(MAJOR_VERSION, version.major_version, false),
@@ -53,7 +55,7 @@ static const struct md_field fields[] = {
 /* One element; -ENOENT when the module does not have it, else as seamcall_prerr. */
 static int read_sys_metadata_field(uint64_t id, uint64_t *value)
 {
-	struct tdx_module_args args = { .rdx = id };
+	struct tdx_module_args args = {.rdx = id};
 	uint64_t status;
 	int cpu;
 

@@ -64,11 +64,11 @@ static void test_enable_holes(void **state)
 	(void)state;
 	assert_int_equal(machine_preset("tiny", &cfg), 0);
 	cfg.nr_ram = 0;
-	cfg.ram[cfg.nr_ram++] = (struct phys_range){ 0, 640 << 10, 0 };
-	cfg.ram[cfg.nr_ram++] = (struct phys_range){ 1 * M, 1536 * M - 1 * M, 0 };
-	cfg.ram[cfg.nr_ram++] = (struct phys_range){ 1792 * M, 256 * M, 0 };
-	cfg.ram[cfg.nr_ram++] = (struct phys_range){ 4 * G, 2560 * M, 0 };
-	cfg.ram[cfg.nr_ram++] = (struct phys_range){ 7 * G, 1 * G, 0 };
+	cfg.ram[cfg.nr_ram++] = (struct phys_range){0, 640 << 10, 0};
+	cfg.ram[cfg.nr_ram++] = (struct phys_range){1 * M, 1536 * M - 1 * M, 0};
+	cfg.ram[cfg.nr_ram++] = (struct phys_range){1792 * M, 256 * M, 0};
+	cfg.ram[cfg.nr_ram++] = (struct phys_range){4 * G, 2560 * M, 0};
+	cfg.ram[cfg.nr_ram++] = (struct phys_range){7 * G, 1 * G, 0};
 	cfg.nr_cmrs = 0;
 	assert_int_equal(host_test_boot(&cfg, NULL, true), 0);
 	assert_int_equal(tdx_enable(), 0);

@@ -25,7 +25,7 @@
 static void boot_hotplug(enum tdx_module_version version)
 {
 	struct machine_config cfg;
-	struct tdx_module_params params = { .version = version };
+	struct tdx_module_params params = {.version = version};
 
 	assert_int_equal(machine_preset("tiny", &cfg), 0);
 	cfg.packages = 2;
@@ -45,7 +45,7 @@ static struct {
 
 static int user_online(unsigned int cpu)
 {
-	struct tdx_module_args args = { .rdx = MD_FIELD_ID_MAX_TDMRS };
+	struct tdx_module_args args = {.rdx = MD_FIELD_ID_MAX_TDMRS};
 
 	user.calls++;
 	user.cpu = cpu;
@@ -101,8 +101,8 @@ static void test_online_lp_init_fails(void **state)
 	assert_false(lp_is_online(5));
 	assert_false(tdx_cpu_initialized(5));
 	assert_int_equal(user.calls, 0); /* the refusal came first */
-	assert_true(log_has(
-		"tdx: SEAMCALL TDH.SYS.LP.INIT (0x23) failed: CPU 5: 0xc0000920000001a0"));
+	assert_true(
+		log_has("tdx: SEAMCALL TDH.SYS.LP.INIT (0x23) failed: CPU 5: 0xc0000920000001a0"));
 	assert_true(log_has("tdx: CPU 5: LP.INIT failed (-5): refusing to bring it online"));
 
 	/* the failure was this once: the CPU can come now */
@@ -182,7 +182,7 @@ static void test_module_1_5_01(void **state)
 /* tdx_disable: LP.SHUTDOWN everywhere, SYS.SHUTDOWN; the module answers SYS_SHUTDOWN after. */
 static long sys_rd_cpu0(void *arg)
 {
-	struct tdx_module_args args = { .rdx = MD_FIELD_ID_MAX_TDMRS };
+	struct tdx_module_args args = {.rdx = MD_FIELD_ID_MAX_TDMRS};
 
 	lp_vmxon();
 	*(uint64_t *)arg = seamcall(TDH_SYS_RD, &args);

@@ -37,9 +37,9 @@ static void small_2s_config(struct machine_config *cfg)
 	cfg->cores_per_package = 2;
 	cfg->threads_per_core = 1;
 	cfg->nr_ram = 0;
-	cfg->ram[cfg->nr_ram++] = (struct phys_range){ 0, 640 * KiB, 0 };
-	cfg->ram[cfg->nr_ram++] = (struct phys_range){ 1 * MiB, 1 * GiB - 1 * MiB, 0 };
-	cfg->ram[cfg->nr_ram++] = (struct phys_range){ 2 * GiB, 1 * GiB, 1 };
+	cfg->ram[cfg->nr_ram++] = (struct phys_range){0, 640 * KiB, 0};
+	cfg->ram[cfg->nr_ram++] = (struct phys_range){1 * MiB, 1 * GiB - 1 * MiB, 0};
+	cfg->ram[cfg->nr_ram++] = (struct phys_range){2 * GiB, 1 * GiB, 1};
 	cfg->nr_cmrs = 0;
 }
 
@@ -79,15 +79,15 @@ struct injection {
 };
 
 static const struct injection classes[] = {
-	{ "RND_NO_ENTROPY once", 1, TDX_RND_NO_ENTROPY, 0, OK },
-	{ "RND_NO_ENTROPY always", TDX_INJECT_EVERY, TDX_RND_NO_ENTROPY, -EIO, TRANSIENT },
-	{ "SYS_BUSY", 1, TDX_SYS_BUSY, -EIO, TRANSIENT },
-	{ "OPERAND_BUSY", 1, TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX, -EIO, TRANSIENT },
-	{ "VMFAILINVALID", 1, TDX_SEAMCALL_VMFAILINVALID, -ENODEV, TRANSIENT },
-	{ "OPERAND_INVALID", 1, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX, -EIO, FINAL },
-	{ "NON_RECOVERABLE", 1, TDX_NON_RECOVERABLE_TD, -EIO, FINAL },
-	{ "SEAMCALL_GP", 1, TDX_SEAMCALL_GP, -EOPNOTSUPP, FINAL },
-	{ "SEAMCALL_UD", 1, TDX_SEAMCALL_UD, -EACCES, FINAL },
+	{"RND_NO_ENTROPY once", 1, TDX_RND_NO_ENTROPY, 0, OK},
+	{"RND_NO_ENTROPY always", TDX_INJECT_EVERY, TDX_RND_NO_ENTROPY, -EIO, TRANSIENT},
+	{"SYS_BUSY", 1, TDX_SYS_BUSY, -EIO, TRANSIENT},
+	{"OPERAND_BUSY", 1, TDX_OPERAND_BUSY | TDX_OPERAND_ID_RCX, -EIO, TRANSIENT},
+	{"VMFAILINVALID", 1, TDX_SEAMCALL_VMFAILINVALID, -ENODEV, TRANSIENT},
+	{"OPERAND_INVALID", 1, TDX_OPERAND_INVALID | TDX_OPERAND_ID_RCX, -EIO, FINAL},
+	{"NON_RECOVERABLE", 1, TDX_NON_RECOVERABLE_TD, -EIO, FINAL},
+	{"SEAMCALL_GP", 1, TDX_SEAMCALL_GP, -EOPNOTSUPP, FINAL},
+	{"SEAMCALL_UD", 1, TDX_SEAMCALL_UD, -EACCES, FINAL},
 };
 
 /* Leaves of the bring-up, in order, and which of their calls to fail (1 = the first). */
@@ -109,8 +109,8 @@ static void run_case(const struct leaf_case *lc, const struct injection *in)
 
 	ret = tdx_enable();
 	if (ret != in->err) {
-		print_message("leaf %u, %s: tdx_enable %d, expected %d\n", lc->leaf, in->what,
-			      ret, in->err);
+		print_message("leaf %u, %s: tdx_enable %d, expected %d\n", lc->leaf, in->what, ret,
+			      in->err);
 		log_dump();
 	}
 	assert_int_equal(ret, in->err);
@@ -162,7 +162,7 @@ static void run_leaf(const struct leaf_case *lc)
 
 static void test_inject_sys_init(void **state)
 {
-	const struct leaf_case lc = { TDH_SYS_INIT, 1, false };
+	const struct leaf_case lc = {TDH_SYS_INIT, 1, false};
 
 	(void)state;
 	run_leaf(&lc);
@@ -170,7 +170,7 @@ static void test_inject_sys_init(void **state)
 
 static void test_inject_lp_init(void **state)
 {
-	const struct leaf_case lc = { TDH_SYS_LP_INIT, 3, false };
+	const struct leaf_case lc = {TDH_SYS_LP_INIT, 3, false};
 
 	(void)state;
 	run_leaf(&lc);
@@ -178,7 +178,7 @@ static void test_inject_lp_init(void **state)
 
 static void test_inject_sys_rd(void **state)
 {
-	const struct leaf_case lc = { TDH_SYS_RD, 7, false };
+	const struct leaf_case lc = {TDH_SYS_RD, 7, false};
 
 	(void)state;
 	run_leaf(&lc);
@@ -186,7 +186,7 @@ static void test_inject_sys_rd(void **state)
 
 static void test_inject_sys_config(void **state)
 {
-	const struct leaf_case lc = { TDH_SYS_CONFIG, 1, false };
+	const struct leaf_case lc = {TDH_SYS_CONFIG, 1, false};
 
 	(void)state;
 	run_leaf(&lc);
@@ -194,9 +194,9 @@ static void test_inject_sys_config(void **state)
 
 static void test_inject_key_config(void **state)
 {
-	const struct leaf_case lc = { TDH_SYS_KEY_CONFIG, 2, true };
-	const struct injection keygen = { "KEY_GENERATION_FAILED", 2, TDX_KEY_GENERATION_FAILED,
-					  -EIO, TRANSIENT };
+	const struct leaf_case lc = {TDH_SYS_KEY_CONFIG, 2, true};
+	const struct injection keygen = {"KEY_GENERATION_FAILED", 2, TDX_KEY_GENERATION_FAILED,
+					 -EIO, TRANSIENT};
 
 	(void)state;
 	run_leaf(&lc);
@@ -205,7 +205,7 @@ static void test_inject_key_config(void **state)
 
 static void test_inject_tdmr_init(void **state)
 {
-	const struct leaf_case lc = { TDH_SYS_TDMR_INIT, 2, true };
+	const struct leaf_case lc = {TDH_SYS_TDMR_INIT, 2, true};
 
 	(void)state;
 	run_leaf(&lc);
@@ -220,8 +220,8 @@ static void test_inject_messages(void **state)
 	boot_small();
 	assert_int_equal(tdx_module_inject(TDH_SYS_CONFIG, 1, TDX_INVALID_TDMR | 1), 0);
 	assert_int_equal(tdx_enable(), -EIO);
-	assert_true(log_has(
-		"tdx: SEAMCALL TDH.SYS.CONFIG (0x2d) failed: CPU 0: 0xc0000a0000000001"));
+	assert_true(
+		log_has("tdx: SEAMCALL TDH.SYS.CONFIG (0x2d) failed: CPU 0: 0xc0000a0000000001"));
 	assert_true(log_has("tdx: module initialization failed (-5)"));
 	host_test_shutdown();
 
@@ -236,8 +236,7 @@ static void test_inject_messages(void **state)
 	boot_small();
 	assert_int_equal(tdx_module_inject(TDH_SYS_RD, 7, TDX_METADATA_FIELD_ID_INCORRECT), 0);
 	assert_int_equal(tdx_enable(), -EIO);
-	assert_true(log_has(
-		"tdx: required metadata field MAX_TDMRS (0x9100000100000008) missing"));
+	assert_true(log_has("tdx: required metadata field MAX_TDMRS (0x9100000100000008) missing"));
 	assert_int_equal(tdx_module_status(), TDX_MODULE_ERROR);
 	host_test_shutdown();
 

@@ -64,7 +64,7 @@ static void call_on(unsigned int cpu, struct call *c)
 
 static void test_no_vmxon(void **state)
 {
-	struct call c = { .fn = TDH_SYS_INIT };
+	struct call c = {.fn = TDH_SYS_INIT};
 
 	(void)state;
 	assert_int_equal(host_test_boot_preset("tiny"), 0);
@@ -83,7 +83,7 @@ static void test_no_vmxon(void **state)
 static void test_no_module(void **state)
 {
 	struct machine_config cfg;
-	struct call c = { .fn = TDH_SYS_INIT, .vmxon = true };
+	struct call c = {.fn = TDH_SYS_INIT, .vmxon = true};
 
 	(void)state;
 	assert_int_equal(machine_preset("tiny", &cfg), 0);
@@ -103,7 +103,7 @@ static void test_no_module(void **state)
 static void test_bios_off(void **state)
 {
 	struct machine_config cfg;
-	struct call c = { .fn = TDH_SYS_INIT, .vmxon = true };
+	struct call c = {.fn = TDH_SYS_INIT, .vmxon = true};
 
 	(void)state;
 	assert_int_equal(machine_preset("tiny", &cfg), 0);
@@ -122,7 +122,7 @@ static void test_bios_off(void **state)
 /* A module error: -EIO, with the leaf, status, CPU and output registers. */
 static void test_eio_message(void **state)
 {
-	struct call c = { .fn = TDH_SYS_RD, .vmxon = true };
+	struct call c = {.fn = TDH_SYS_RD, .vmxon = true};
 
 	(void)state;
 	assert_int_equal(host_test_boot_preset("tiny"), 0);
@@ -135,8 +135,8 @@ static void test_eio_message(void **state)
 	if (!log_has("tdx: SEAMCALL TDH.SYS.RD (0x22) failed: CPU 1: 0xc0000c0000000000"))
 		log_dump();
 	assert_true(log_has("tdx: SEAMCALL TDH.SYS.RD (0x22) failed: CPU 1: 0xc0000c0000000000"));
-	assert_true(log_has(
-		"tdx:   rcx 0x0 rdx 0xffffffffffffffff r8 0x0 r9 0x99 r10 0x0 r11 0x0"));
+	assert_true(
+		log_has("tdx:   rcx 0x0 rdx 0xffffffffffffffff r8 0x0 r9 0x99 r10 0x0 r11 0x0"));
 
 	/* success, and a warning: only SUCCESS is 0 for seamcall_prerr */
 	memset(&c.args, 0, sizeof(c.args));
@@ -156,7 +156,7 @@ static void test_eio_message(void **state)
 /* RND_NO_ENTROPY is retried, up to RDRAND_RETRY_LOOPS calls in all; other busies are not. */
 static void test_entropy_retry(void **state)
 {
-	struct call c = { .fn = TDH_SYS_RD, .vmxon = true };
+	struct call c = {.fn = TDH_SYS_RD, .vmxon = true};
 
 	(void)state;
 	assert_int_equal(host_test_boot_preset("tiny"), 0);
@@ -207,8 +207,8 @@ static long do_both(void *p)
 /* The opcode and the gate: the same statuses and registers. */
 static void test_insn_vs_gate(void **state)
 {
-	static const uint64_t ids[] = { MD_FIELD_ID_MAX_TDMRS, MD_FIELD_ID_NA, 0x0123,
-					MD_FIELD_ID_TDX_FEATURES0 };
+	static const uint64_t ids[] = {MD_FIELD_ID_MAX_TDMRS, MD_FIELD_ID_NA, 0x0123,
+				       MD_FIELD_ID_TDX_FEATURES0};
 	struct both b;
 
 	(void)state;

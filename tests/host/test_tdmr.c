@@ -22,7 +22,7 @@
 static const struct tdmr_params params = {
 	.max_tdmrs = 64,
 	.max_reserved_per_tdmr = 16,
-	.pamt_entry_size = { 16, 16, 16 },
+	.pamt_entry_size = {16, 16, 16},
 };
 
 static uint64_t pa_alloc(uint64_t nr_pages, int nid, void *arg)
@@ -37,7 +37,7 @@ static void pa_free(uint64_t pa, uint64_t nr_pages, void *arg)
 	assert_int_equal(free_contig_pages(pa, nr_pages), 0);
 }
 
-static const struct pamt_allocator allocator = { pa_alloc, pa_free, NULL };
+static const struct pamt_allocator allocator = {pa_alloc, pa_free, NULL};
 
 static int teardown(void **state)
 {
@@ -66,9 +66,9 @@ static void test_pamt_sizes(void **state)
 static void test_pc_map(void **state)
 {
 	const struct phys_range ram[] = {
-		{ 0, 640 * KiB, 0 },
-		{ 1 * MiB, 2 * GiB - 1 * MiB, 0 },
-		{ 4 * GiB, 14 * GiB + 512 * MiB, 0 }, /* ends at 18.5 GiB */
+		{0, 640 * KiB, 0},
+		{1 * MiB, 2 * GiB - 1 * MiB, 0},
+		{4 * GiB, 14 * GiB + 512 * MiB, 0}, /* ends at 18.5 GiB */
 	};
 	struct tdx_memblock mem[TDX_MAX_MEMBLOCKS];
 	struct tdmr_info_list l;
@@ -116,10 +116,10 @@ static void test_pc_map(void **state)
 static void test_numa_and_merge(void **state)
 {
 	const struct phys_range ram[] = {
-		{ 1 * MiB, 3 * GiB - 1 * MiB - 256 * MiB, 0 }, /* rounds up to 3G */
-		{ 3 * GiB - 128 * MiB, 1 * GiB + 128 * MiB, 0 }, /* overlaps the rounding: merge */
-		{ 4 * GiB, 4 * GiB, 0 },			 /* touches, same node: merge */
-		{ 8 * GiB, 8 * GiB, 1 },			 /* touches, other node: new */
+		{1 * MiB, 3 * GiB - 1 * MiB - 256 * MiB, 0},   /* rounds up to 3G */
+		{3 * GiB - 128 * MiB, 1 * GiB + 128 * MiB, 0}, /* overlaps the rounding: merge */
+		{4 * GiB, 4 * GiB, 0},			       /* touches, same node: merge */
+		{8 * GiB, 8 * GiB, 1},			       /* touches, other node: new */
 	};
 	struct tdx_memblock mem[TDX_MAX_MEMBLOCKS];
 	struct tdmr_info_list l;
@@ -136,7 +136,8 @@ static void test_numa_and_merge(void **state)
 	assert_int_equal(page_to_nid(l.pamt_base[1]), 1);
 	/* TDMR 0: [0,1M) and the hole [2.75G, 2.875G) */
 	assert_int_equal(tdmr_nr_reserved(&l.tdmrs[0]), 3); /* and its PAMT, at the top */
-	assert_int_equal(l.tdmrs[0].reserved_areas[1].offset, 3 * GiB - 1 * MiB - 256 * MiB + 1 * MiB);
+	assert_int_equal(l.tdmrs[0].reserved_areas[1].offset,
+			 3 * GiB - 1 * MiB - 256 * MiB + 1 * MiB);
 	assert_int_equal(l.tdmrs[0].reserved_areas[1].size, 128 * MiB);
 	free_tdmrs(&l, &allocator);
 	page_alloc_exit();
@@ -155,7 +156,7 @@ static void test_enospc(void **state)
 	(void)state;
 	/* 20 regions 2 GiB apart: 20 TDMRs */
 	for (unsigned int i = 0; i < 20; i++)
-		ram[i] = (struct phys_range){ (2 * i + 1) * GiB, GiB, 0 };
+		ram[i] = (struct phys_range){(2 * i + 1) * GiB, GiB, 0};
 	nr = setup(ram, 20, mem);
 	free_before = page_alloc_nr_free(NUMA_NO_NODE);
 	p.max_tdmrs = 19;
@@ -168,7 +169,7 @@ static void test_enospc(void **state)
 
 	/* 20 regions of 16 MiB with holes in one 1 GiB: 20 holes > 16 areas */
 	for (unsigned int i = 0; i < 20; i++)
-		ram[i] = (struct phys_range){ 1 * GiB + i * 32 * MiB, 16 * MiB, 0 };
+		ram[i] = (struct phys_range){1 * GiB + i * 32 * MiB, 16 * MiB, 0};
 	ram[19].size = 64 * MiB; /* room for the PAMT */
 	nr = setup(ram, 20, mem);
 	free_before = page_alloc_nr_free(NUMA_NO_NODE);
@@ -181,8 +182,8 @@ static void test_enospc(void **state)
 static void test_enomem(void **state)
 {
 	const struct phys_range ram[] = {
-		{ 1 * MiB, 1 * GiB - 1 * MiB, 0 },
-		{ 64 * GiB, 1024 * GiB, 1 },
+		{1 * MiB, 1 * GiB - 1 * MiB, 0},
+		{64 * GiB, 1024 * GiB, 1},
 	};
 	struct tdx_memblock mem[TDX_MAX_MEMBLOCKS];
 	struct tdmr_info_list l;
@@ -205,9 +206,9 @@ static void test_enomem(void **state)
 static void test_page_alloc(void **state)
 {
 	const struct phys_range ram[] = {
-		{ 0, 640 * KiB, 0 },
-		{ 1 * MiB, 15 * MiB, 0 },
-		{ 16 * MiB, 16 * MiB, 1 },
+		{0, 640 * KiB, 0},
+		{1 * MiB, 15 * MiB, 0},
+		{16 * MiB, 16 * MiB, 1},
 	};
 	uint64_t a, b, c;
 
