@@ -64,9 +64,14 @@ bool area_in_cmrs(uint64_t base, uint64_t end)
 }
 
 /*
- * The module reads host memory through the SEAM view. The address must be RAM for the
- * whole size: anything else is an invalid operand (a real CPU would fault or read
- * all-ones; tdxsim has no memory there at all).
+ * Host memory the module reads or writes with a shared KeyID (TD_PARAMS, PAGE.ADD's source,
+ * SYS.INFO/RDALL/CONFIG buffers, a posted-interrupt descriptor). The address must be RAM for
+ * the whole size: anything else is an invalid operand (a real CPU would fault or read
+ * all-ones; tdxsim has no memory there at all). The access goes through the host's direct
+ * map, not the SEAM view, because a shared KeyID sees memory as the host does: a TD-private
+ * page reads as zeros, and a write to it poisons the page (td_poison_notify) instead of
+ * changing what the module keeps there. Through the SEAM view, a host naming its TD's TDCS
+ * page as TDH.SYS.RDALL's list page overwrote the TDCS, the TD window pointer included.
  */
 void *seam_map(uint64_t pa, uint64_t size)
 {
@@ -74,5 +79,5 @@ void *seam_map(uint64_t pa, uint64_t size)
 
 	if (!size || !range_valid(addr, size - 1) || !phys_is_ram(addr, size))
 		return NULL;
-	return phys_seam_va(addr);
+	return phys_host_va(addr);
 }

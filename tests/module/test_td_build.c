@@ -272,6 +272,45 @@ static void test_poison_tdvpr(void **state)
 	assert_int_equal(enter(&td, 0, &a), TDX_TD_FATAL);
 }
 
+/*
+ * The module writes a host buffer with the shared KeyID, as the host would: naming a TD's
+ * TDCS page as TDH.SYS.RDALL's list poisons the page and leaves the TDCS (the TD window
+ * pointer with it) as it was; the TD's next entry finds it corrupted, and its teardown
+ * destroys its own window. (fuzz_seamcall_seq: the list overwrote the TDCS, and the TDR's
+ * reclaim destroyed a window pointer made of metadata.)
+ */
+static void test_host_buffer_on_tdcs(void **state)
+{
+	static uint8_t tdcs_before[4096];
+	struct test_td td;
+	struct tdx_module_args a;
+	uint64_t code_hpa, data_hpa;
+	struct td_window *w;
+
+	(void)state;
+	platform_claim_signals();
+	build(&td, &code_hpa, &data_hpa);
+	w = tdx_module_td_window(td.tdr);
+	assert_non_null(w);
+	memcpy(tdcs_before, phys_seam_va(td.tdcx[0]), sizeof(tdcs_before));
+	assert_false(phys_is_poisoned(td.tdcx[0]));
+
+	a = (struct tdx_module_args){.rdx = td.tdcx[0], .r8 = MD_FIELD_ID_NA};
+	assert_int_equal(td_call(TDH_SYS_RDALL, &a), TDX_SUCCESS);
+	assert_int_equal(a.r8, MD_FIELD_ID_NA);
+	assert_true(phys_is_poisoned(td.tdcx[0]));
+	assert_memory_equal(phys_seam_va(td.tdcx[0]), tdcs_before, sizeof(tdcs_before));
+	assert_ptr_equal(tdx_module_td_window(td.tdr), w);
+	/* The host reads back the list it was given: the first entry is not zero. */
+	assert_int_not_equal(*(volatile uint64_t *)hva(td.tdcx[0]), 0);
+
+	td_path = PATH_GATE;
+	a = (struct tdx_module_args){0};
+	assert_int_equal(enter(&td, 0, &a), TDX_NON_RECOVERABLE_TD_CORRUPTED_MD);
+	assert_int_equal(td_teardown(&td), 0);
+	assert_null(tdx_module_td_window(td.tdr));
+}
+
 /* Creation errors along the way, with their exact statuses. */
 static void test_build_errors(void **state)
 {
@@ -588,6 +627,8 @@ int main(void)
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_poison, td_machine_setup, td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_poison_tdvpr, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_host_buffer_on_tdcs, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_build_errors, td_machine_setup,
 						td_machine_teardown),
