@@ -153,11 +153,20 @@ void td_intr_window(struct cpu_regs *ctx)
  * The notification vector reached the LP while the vCPU ran: processed in the TD, with no
  * TD exit [SDM 30.6 steps 1-2: an interrupt whose vector is the NV is acknowledged and
  * processed, anything else is an external-interrupt VM exit]. Returns false when this stop
- * must exit to the host instead (a timer, a kick, another vector, or nothing posted).
+ * must exit to the host instead: a timer, a kick, or another vector.
+ *
+ * Every lp_send_ipi() is a signal of its own (queued, never merged), but the vector is one
+ * latched bit, as in an IRR: the first stop takes it and the signals of the sends that found
+ * it latched, or that come while this one is handled, arrive with nothing new. Those are the
+ * same notification again, which the CPU would process with nothing posted and stay in the
+ * TD: they must not become external-interrupt exits (a VMM posting and notifying again
+ * before the vCPU got to run would see exits no CPU makes).
  */
 bool td_vapic_notified(struct tdvps *vp, const struct trap_info *ti)
 {
-	bool notified = vp->apic.pi_nv <= 255 && lp_ipi_take((uint8_t)vp->apic.pi_nv);
+	int nv = vp->apic.pi_nv <= 255 ? (int)vp->apic.pi_nv : -1;
 
-	return notified && !ti->timer && !ti->kick && !lp_ipi_pending();
+	if (nv >= 0)
+		lp_ipi_take((uint8_t)nv);
+	return !ti->timer && !ti->kick && !lp_ipi_pending(nv);
 }

@@ -471,8 +471,8 @@ int lp_kick(unsigned int lp);
 int lp_send_ipi(unsigned int lp, uint8_t vector);
 /* On an LP: was `vector` sent to it? Clears it. */
 bool lp_ipi_take(uint8_t vector);
-/* On an LP: is any vector latched? */
-bool lp_ipi_pending(void);
+/* On an LP: is any vector but `except` latched? (except -1: any vector at all) */
+bool lp_ipi_pending(int except);
 
 /* ------------------------------------------------------------------------------------------
  * The gate: SEAMCALL and TDCALL through a function pointer, with the semantics of the

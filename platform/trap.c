@@ -766,12 +766,17 @@ bool lp_ipi_take(uint8_t vector)
 	return this_lp && (atomic_fetch_and(&this_lp->ipi[vector / 64], ~bit) & bit);
 }
 
-bool lp_ipi_pending(void)
+bool lp_ipi_pending(int except)
 {
 	if (!this_lp)
 		return false;
-	for (unsigned int i = 0; i < 4; i++)
-		if (atomic_load(&this_lp->ipi[i]))
+	for (unsigned int i = 0; i < 4; i++) {
+		uint64_t bits = atomic_load(&this_lp->ipi[i]);
+
+		if (except >= 0 && (unsigned int)except / 64 == i)
+			bits &= ~(1ULL << (except % 64));
+		if (bits)
 			return true;
+	}
 	return false;
 }
