@@ -355,6 +355,11 @@ enum msr_cond {
 	MSR_IF_TSC_DEADLINE, /* CPUID(1).ECX[24] */
 	MSR_IF_TME,	     /* CPUID(7,0).ECX[13] */
 	MSR_IF_MKTME,	     /* CPUID(7,0).EDX[18] (PCONFIG) */
+	/* Only while #VE reduction is in force (TD_CTLS.REDUCE_VE, LATEST): the feature's bit of
+	 * the TD's reduced CPUID; otherwise always true (1.5.01 has no such condition). */
+	MSR_IF_RV_EST,	/* CPUID(1).ECX[7] */
+	MSR_IF_RV_MCA,	/* CPUID(1).EDX[14] */
+	MSR_IF_RV_MTRR, /* CPUID(1).EDX[12] */
 };
 struct td_msr_row {
 	uint32_t first, last;

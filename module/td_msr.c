@@ -40,25 +40,35 @@ const struct td_msr_row td_msr_rows[] = {
 	{0xbd, 0xbd, MSR_VALUE, MSR_GP, 0, 0, "IA32_XAPIC_DISABLE_STATUS"},
 	{0xc1, 0xc8, MSR_NATIVE, MSR_NATIVE, MSR_IF_PERFMON, MSR_IF_PERFMON, "IA32_PMC0-7"},
 	{0xe1, 0xe1, MSR_NATIVE, MSR_NATIVE, MSR_IF_WAITPKG, MSR_IF_WAITPKG, "IA32_UMWAIT_CONTROL"},
+	{0xfe, 0xfe, MSR_VE, MSR_VE, MSR_IF_RV_MTRR, MSR_IF_RV_MTRR, "IA32_MTRRCAP"},
 	{0x10a, 0x10a, MSR_VALUE, MSR_GP, 0, 0, "IA32_ARCH_CAPABILITIES"},
 	{0x10b, 0x10b, MSR_GP, MSR_VALUE, 0, 0, "IA32_FLUSH_CMD (write-only)"},
 	{0x122, 0x122, MSR_NATIVE, MSR_NATIVE, MSR_IF_TSX, MSR_IF_TSX, "IA32_TSX_CTRL"},
 	{0x174, 0x176, MSR_NATIVE, MSR_NATIVE, 0, 0, "IA32_SYSENTER_CS/ESP/EIP"},
+	{0x179, 0x17b, MSR_VE, MSR_VE, MSR_IF_RV_MCA, MSR_IF_RV_MCA, "IA32_MCG_CAP, MCG_STATUS, MCG_CTL"},
 	{0x186, 0x18d, MSR_NATIVE, MSR_NATIVE, MSR_IF_PERFMON, MSR_IF_PERFMON, "IA32_PERFEVTSEL0-7"},
 	{0x195, 0x195, MSR_GP, MSR_GP, 0, 0, "IA32_OVERCLOCKING_STATUS"},
+	{0x198, 0x199, MSR_VE, MSR_VE, MSR_IF_RV_EST, MSR_IF_RV_EST, "IA32_PERF_STATUS, PERF_CTL"},
 	{0x1a0, 0x1a0, MSR_VALUE, MSR_VE, 0, 0, "IA32_MISC_ENABLE"},
 	{0x1a6, 0x1a7, MSR_NATIVE, MSR_NATIVE, MSR_IF_PERFMON, MSR_IF_PERFMON, "MSR_OFFCORE_RSP0-1"},
 	{0x1c4, 0x1c5, MSR_NATIVE, MSR_NATIVE, MSR_IF_XFD, MSR_IF_XFD, "IA32_XFD, IA32_XFD_ERR"},
 	{0x1d9, 0x1d9, MSR_VALUE, MSR_VALUE, 0, 0, "IA32_DEBUGCTL"},
 	{0x1f8, 0x1fa, MSR_VE, MSR_VE, MSR_IF_DCA, MSR_IF_DCA, "IA32_PLATFORM_DCA_CAP, CPU_DCA_CAP, DCA_0_CAP"},
+	{0x200, 0x213, MSR_VE, MSR_VE, MSR_IF_RV_MTRR, MSR_IF_RV_MTRR, "IA32_MTRR_PHYSBASE0-PHYSMASK9"},
+	{0x250, 0x250, MSR_VE, MSR_VE, MSR_IF_RV_MTRR, MSR_IF_RV_MTRR, "IA32_MTRR_FIX64K_00000"},
+	{0x258, 0x259, MSR_VE, MSR_VE, MSR_IF_RV_MTRR, MSR_IF_RV_MTRR, "IA32_MTRR_FIX16K_80000, A0000"},
+	{0x268, 0x26f, MSR_VE, MSR_VE, MSR_IF_RV_MTRR, MSR_IF_RV_MTRR, "IA32_MTRR_FIX4K_C0000-F8000"},
 	{0x276, 0x276, MSR_GP, MSR_GP, 0, 0, "MSR_SLAM_ENABLE"},
 	{0x277, 0x277, MSR_NATIVE, MSR_NATIVE, 0, 0, "IA32_PAT"},
+	{0x280, 0x29f, MSR_VE, MSR_VE, MSR_IF_RV_MCA, MSR_IF_RV_MCA, "IA32_MC0-31_CTL2"},
+	{0x2ff, 0x2ff, MSR_VE, MSR_VE, MSR_IF_RV_MTRR, MSR_IF_RV_MTRR, "IA32_MTRR_DEF_TYPE"},
 	{0x309, 0x310, MSR_NATIVE, MSR_NATIVE, MSR_IF_PERFMON, MSR_IF_PERFMON, "IA32_FIXED_CTR0-7"},
 	{0x329, 0x329, MSR_NATIVE, MSR_NATIVE, MSR_IF_PERF_METRICS, MSR_IF_PERF_METRICS, "IA32_PERF_METRICS"},
 	{0x345, 0x345, MSR_VALUE, MSR_NATIVE, 0, MSR_IF_PERFMON, "IA32_PERF_CAPABILITIES"},
 	{0x38d, 0x392, MSR_NATIVE, MSR_NATIVE, MSR_IF_PERFMON, MSR_IF_PERFMON, "IA32_FIXED_CTR_CTRL, PERF_GLOBAL_*"},
 	{0x3f1, 0x3f2, MSR_NATIVE, MSR_NATIVE, MSR_IF_PERFMON, MSR_IF_PERFMON, "IA32_PEBS_ENABLE, MSR_PEBS_MATRIX_VECT"},
 	{0x3f6, 0x3f7, MSR_NATIVE, MSR_NATIVE, MSR_IF_PERFMON, MSR_IF_PERFMON, "MSR_PEBS_LD_LATENCY, PEBS_FRONTEND"},
+	{0x400, 0x47f, MSR_VE, MSR_VE, MSR_IF_RV_MCA, MSR_IF_RV_MCA, "IA32_MC0-31_CTL, STATUS, ADDR, MISC"},
 	{0x480, 0x480, MSR_VALUE, MSR_GP, 0, 0, "IA32_VMX_BASIC"},
 	{0x481, 0x484, MSR_VE, MSR_GP, 0, 0, "IA32_VMX_PINBASED/PROCBASED/EXIT/ENTRY_CTLS"},
 	{0x485, 0x489, MSR_VALUE, MSR_GP, 0, 0, "IA32_VMX_MISC, CR0_FIXED0/1, CR4_FIXED0/1"},
@@ -126,12 +136,25 @@ const struct td_msr_row *td_msr_row(uint32_t msr)
 	return NULL;
 }
 
-/* A feature of the TD's CPUID as MNG.INIT fixed it [M tdcs cpuid_flags]. */
+/* A feature of the TD's CPUID as MNG.INIT fixed it [M tdcs cpuid_flags], less what #VE
+ * reduction takes away while it is in force (the rows' `rclear`, docs/TD-CPU.md). */
 static bool cpuid_bit(const struct tdvps *vp, uint32_t leaf, uint32_t sub, int reg, int bit)
 {
+	const struct tdcs *tdcs = vp_tdcs((struct tdvps *)vp);
+	const struct td_cpuid_row *r = td_cpuid_row(leaf, sub);
 	uint32_t v[4];
 
-	return td_cpuid_td_value(vp_tdcs((struct tdvps *)vp), leaf, sub, v) && (v[reg] >> bit & 1);
+	if (!td_cpuid_td_value(tdcs, leaf, sub, v) || !(v[reg] >> bit & 1))
+		return false;
+	return !((td_ctls_reduced(tdcs) & TD_CTLS_REDUCE_VE) && (r->rclear[reg] >> bit & 1));
+}
+
+/* A condition that only #VE reduction has: true while it is not in force. */
+static bool reduced_bit(const struct tdvps *vp, uint32_t leaf, int reg, int bit)
+{
+	if (!(td_ctls_reduced(vp_tdcs((struct tdvps *)vp)) & TD_CTLS_REDUCE_VE))
+		return true;
+	return cpuid_bit(vp, leaf, 0, reg, bit);
 }
 
 /* Does the TD have what a conditional row needs [M is_*_supported_in_tdcs]? */
@@ -170,6 +193,12 @@ bool td_msr_cond(const struct tdvps *vp, uint8_t cond)
 		return cpuid_bit(vp, 0x7, 0, 2, 13);
 	case MSR_IF_MKTME:
 		return cpuid_bit(vp, 0x7, 0, 3, 18);
+	case MSR_IF_RV_EST:
+		return reduced_bit(vp, 0x1, 2, 7);
+	case MSR_IF_RV_MCA:
+		return reduced_bit(vp, 0x1, 3, 14);
+	case MSR_IF_RV_MTRR:
+		return reduced_bit(vp, 0x1, 3, 12);
 	}
 	return false;
 }

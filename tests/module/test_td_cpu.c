@@ -699,10 +699,13 @@ static void test_msr_every_row(void **state)
 			uint32_t msr = ends[e];
 			enum msr_action rd = td_msr_action(vp, msr, false);
 			enum msr_action wr = td_msr_action(vp, msr, true);
+			/* #VE-reduction conditions hold while TD_CTLS.REDUCE_VE is clear */
+			bool rd_gp = row->rd_cond && row->rd_cond < MSR_IF_RV_EST;
+			bool wr_gp = row->wr_cond && row->wr_cond < MSR_IF_RV_EST;
 			struct result r;
 
-			assert_int_equal(rd, row->rd_cond ? MSR_GP : row->rd);
-			assert_int_equal(wr, row->wr_cond ? MSR_GP : row->wr);
+			assert_int_equal(rd, rd_gp ? MSR_GP : row->rd);
+			assert_int_equal(wr, wr_gp ? MSR_GP : row->wr);
 			if (row->rd == MSR_APIC || row->rd == MSR_VALUE || row->wr == MSR_VALUE)
 				continue; /* their values: test_msr_values */
 			r = rdmsr_in_td(&t, msr);
@@ -994,6 +997,50 @@ static void test_reduce_ve(void **state)
 	reduce_ve(true);
 }
 
+/*
+ * The MSRs of the features #VE reduction takes away (MTRR, MCA, EST, TSC deadline, DCA, TME,
+ * PCONFIG): #VE in a TD that has the features, #GP once REDUCE_VE is set (LATEST); under
+ * 1.5.01 still #VE. SPEC_CTRL, a native MSR of no such feature, stays native.
+ */
+static void msr_reduce_ve(bool latest)
+{
+	static const uint32_t msrs[] = {0xfe,  0x179, 0x17b, 0x198, 0x199, 0x200, 0x213, 0x250,
+					0x258, 0x259, 0x268, 0x26f, 0x280, 0x29f, 0x2ff, 0x400,
+					0x47f, 0x6e0, 0x1f8, 0x1fa, 0x981, 0x984, 0x87};
+	struct td_params p;
+	struct cpu_td t;
+	struct tdcs *tdcs;
+
+	params_xfam(&p, 0x7);
+	config_all_allowed(&p);
+	cpu_td_build(&t, &p, 1);
+	tdcs = tdcs_of(tdr_of(t.td.tdr));
+	for (int pass = 0; pass < 3; pass++) {
+		/* pass 0: no reduction; 1: REDUCE_VE; 2: VIRT_CPUID2 only (no MSR changes) */
+		enum msr_action want = pass == 1 && latest ? MSR_GP : MSR_VE;
+
+		tdcs->td_ctls = pass == 1 ? TD_CTLS_REDUCE_VE : pass == 2 ? TD_CTLS_VIRT_CPUID2 : 0;
+		for (size_t i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++) {
+			assert_msr_outcome(rdmsr_in_td(&t, msrs[i]), want, msrs[i], false);
+			assert_msr_outcome(wrmsr_in_td(&t, msrs[i], 0), want, msrs[i], true);
+		}
+		assert_msr_outcome(wrmsr_in_td(&t, 0x48, 1), MSR_NATIVE, 0x48, true);
+		assert_int_equal(msr_value(rdmsr_in_td(&t, 0x48)), 1);
+	}
+}
+
+static void test_msr_reduce_ve(void **state)
+{
+	(void)state;
+	msr_reduce_ve(true);
+}
+
+static void test_msr_reduce_ve_1_5_01(void **state)
+{
+	(void)state;
+	msr_reduce_ve(false);
+}
+
 static int setup_1_5_01(void **state)
 {
 	(void)state;
@@ -1094,6 +1141,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reduce_ve, td_machine_setup_cpuid_rewrite,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_reduce_ve_1_5_01, setup_1_5_01,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_msr_reduce_ve, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_msr_reduce_ve_1_5_01, setup_1_5_01,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_msr_every_row, td_machine_setup,
 						td_machine_teardown),
