@@ -73,6 +73,10 @@ static const uint64_t
 
 static const uint16_t hkids[] = {TD_HKID, TD_HKID + 1, GLOBAL_HKID, 0, 63, 64, 1, 0xFFFF};
 
+/* The TD VMCS's guest RIP (module/metadata_td.c), which TDH.VP.WR writes for a debug TD. */
+#define GUEST_RIP_FIELD 0x002400030000681EULL
+#define GUEST_RIP_CODE	0x681EU
+
 /* Field IDs of every context: TDR/TDCS, TDVPS, TD VMCS, global (tests/module/test_td_metadata.c). */
 static const uint64_t fields[] = {
 	0x8010000000000001ULL,
@@ -93,7 +97,7 @@ static const uint64_t fields[] = {
 	TDCS_TD_CTLS,
 	TDCS_NOTIFY_ENABLES,
 	TDCS_TOPOLOGY_ENUM_CONFIGURED,
-	0x002400030000681EULL,
+	GUEST_RIP_FIELD,
 	0x0024000300006820ULL,
 	0x0024000300006800ULL,
 	0x1020000300000000ULL,
@@ -381,6 +385,15 @@ static void one_call(struct fuzz_input *in)
 	 */
 	if ((rax & 0xFFFF) == TDH_MEM_WR && (a.rcx & ~0xFFFULL) == TD_CODE_GPA)
 		a.rcx -= 0x1000;
+	/* For the same reason the code page comes from the guest's code only (a pool page may
+	 * hold a SYS.INFO or SYS.RDALL answer by now), and a debug TD's TDH.VP.WR of RIP (a host
+	 * address in tdxsim) writes nothing: RIP must not leave the code page for a data page
+	 * MEM.WR fills. */
+	if ((rax & 0xFFFF) == TDH_MEM_PAGE_ADD && (a.rcx & ~0xFFFULL) == TD_CODE_GPA)
+		a.r9 = TD_SOURCE_PA;
+	if ((rax & 0xFFFF) == TDH_VP_WR && md_field_id_field_code(a.rdx) == GUEST_RIP_CODE &&
+	    md_field_id_class(a.rdx) == md_field_id_class(GUEST_RIP_FIELD))
+		a.r9 = 0;
 	c->lp = lpv & 3;
 	c->rax = rax;
 	c->in[0] = a.rcx;
