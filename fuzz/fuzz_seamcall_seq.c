@@ -73,7 +73,7 @@ static const uint64_t
 
 static const uint16_t hkids[] = {TD_HKID, TD_HKID + 1, GLOBAL_HKID, 0, 63, 64, 1, 0xFFFF};
 
-/* The TD VMCS's guest RIP (module/metadata_td.c), which TDH.VP.WR writes for a debug TD. */
+/* The TD VMCS's guest RIP (module/metadata/metadata_td.c), which TDH.VP.WR writes for a debug TD. */
 #define GUEST_RIP_FIELD 0x002400030000681EULL
 #define GUEST_RIP_CODE	0x681EU
 

@@ -162,7 +162,7 @@ void tdx_pamt_dump(FILE *out);
  */
 int tdx_pamt_check(char *buf, size_t buflen);
 /*
- * Check every TD against the PAMT (module/sept_check.c): control pages and child counts,
+ * Check every TD against the PAMT (module/memory/sept_check.c): control pages and child counts,
  * the vCPUs, each Secure EPT entry's state, HPA, page type, owner and size, no HPA referenced
  * twice, every EPT/REG page of a TD referenced, the TD window mapping exactly the reachable
  * MAPPED leaves, TD pages hidden from the host. Same return convention as tdx_pamt_check.

@@ -124,7 +124,7 @@ static void forms(u8 *p, int id)
  * The moffs forms A0-A3 take the absolute address as an imm64, and that address (the TD
  * window's base + the shared GPA) is known only at run time, so no image can link one. The
  * guest writes each into a private buffer, MOV then RET, and calls it: private pages are
- * mapped executable (module/sept.c, TDX has no per-page permissions for private memory) and
+ * mapped executable (module/memory/sept.c, TDX has no per-page permissions for private memory) and
  * the #VE handler decodes the instruction at RIP wherever it is. Every other byte of the
  * buffer is INT3, so a RIP advanced past the RET traps instead of returning.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The TD's CPU (module/td_cpuid.c, docs/TD-CPU.md), executed inside a TD: a guest with its
+ * The TD's CPU (module/vm_exits/td_cpuid.c, docs/TD-CPU.md), executed inside a TD: a guest with its
  * own #GP and #VE handlers runs one CPUID, RDMSR or WRMSR per entry, as the host writes it
  * into the data page, and reports with a TDG.VP.VMCALL what happened: the registers, or the
  * #VE's exit reason, qualification and instruction length (TDG.VP.VEINFO.GET), or #GP and

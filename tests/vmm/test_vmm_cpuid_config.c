@@ -2,7 +2,7 @@
 /*
  * struct vmm_td_config.cpuid: TD_PARAMS.CPUID_CONFIG from the VMM library. The guest sees the
  * configured bits of the leaves the module lets the host configure and the platform CPU's
- * (the TD CPU model's) values in the others [ABI §8; module/td_cpuid.c, docs/TD-CPU.md]; a
+ * (the TD CPU model's) values in the others [ABI §8; module/vm_exits/td_cpuid.c, docs/TD-CPU.md]; a
  * leaf the module does not list is refused by the VMM, a bit it does not let the host set,
  * or a family/model/stepping other than the platform's, by TDH.MNG.INIT.
  *
