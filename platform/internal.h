@@ -142,6 +142,18 @@ int pagemap_set(struct pagemap *m, uint64_t addr, bool on);
 /* The addresses whose bit is set, ascending, in a malloc'ed array (snapshots). */
 int pagemap_list(const struct pagemap *m, uint64_t **out, size_t *nr);
 
+/* The native CPU backend (cpu_backend.h): its address spaces are TD windows (window.c). */
+struct td_window *native_space_create(unsigned int gpaw);
+void native_space_destroy(struct td_window *w);
+int native_space_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot);
+int native_space_unmap(struct td_window *w, uint64_t gpa, bool shared);
+int native_space_set_suppress_ve(struct td_window *w, uint64_t gpa, uint64_t size, bool suppress);
+bool native_space_suppress_ve(const struct td_window *w, uint64_t gpa);
+bool native_space_any(void);
+/* switch.c: event injection with the CPU's escalation (exception, #DF, triple fault). */
+void native_inject(struct cpu_regs *ctx, struct guest_cpu *g, uint32_t intr_info,
+		   uint32_t error_code);
+
 /* physmem: a host write hit a hidden page at host address addr; true when handled. */
 bool physmem_host_write_fault(uintptr_t addr);
 /* window: is the page containing addr mapped (safe to read instruction bytes from)? */

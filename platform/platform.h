@@ -237,6 +237,13 @@ int td_window_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, 
 int td_window_unmap(struct td_window *w, uint64_t gpa, bool shared);
 bool td_window_is_mapped(const struct td_window *w, uint64_t gpa, bool shared);
 /*
+ * The shared EPT's suppress-#VE bit over [gpa, gpa + size) of the shared half (the shared bit
+ * in gpa ignored; page-aligned): set, an EPT violation there is a TD exit to the VMM; clear
+ * (a new window's state everywhere), a #VE in the guest (cpu_backend.h).
+ */
+int td_window_set_suppress_ve(struct td_window *w, uint64_t gpa, uint64_t size, bool suppress);
+bool td_window_suppress_ve(const struct td_window *w, uint64_t gpa);
+/*
  * Snapshots of a window's mappings (module/snapshot.c): td_window_mappings() lists them (read
  * from /proc/self/maps: slow, for a snapshot's take), td_window_changes() counts the maps
  * and unmaps so far, td_window_mappings_set() makes the mappings exactly the list's.
@@ -393,26 +400,12 @@ struct guest_cpu {
 };
 
 /*
- * Hooks installed by the module. Each gets the register context that will be resumed when
- * it returns; it edits it (outputs, RIP) or switches it with lp_world_enter/exit.
- *
- * seamcall: a SEAMCALL on an LP in VMX operation with the module present. ctx->rip is the
- *           instruction; the hook advances it by insn_len.
- * guest:    guest code stopped for something TDX would exit on (see trap_kind). Exceptions
- *           the guest handles itself (#PF, #DE, #UD, ...) are delivered by the machine and
- *           never reach this hook, unless the guest IDT cannot take them.
+ * The CPU-backend interface (cpu_backend.h): what a backend reports when guest code stops
+ * (struct vm_exit), the module's hooks that receive it (platform_set_hooks), and what a
+ * backend does for the module (struct cpu_backend_ops). The functions below are the native
+ * backend's.
  */
-struct platform_hooks {
-	void (*seamcall)(struct cpu_regs *ctx, unsigned int insn_len);
-	void (*guest)(struct cpu_regs *ctx, const struct trap_info *ti);
-	/*
-	 * intr_window: the virtual CPU opened the interrupt window without the guest hook
-	 * seeing it (the instruction after STI completed, or an IRETQ set IF): a pending
-	 * interrupt may now be delivered. Optional.
-	 */
-	void (*intr_window)(struct cpu_regs *ctx);
-};
-void platform_set_hooks(const struct platform_hooks *hooks);
+#include "cpu_backend.h"
 
 /* World switch on the current LP: save ctx as this LP's host context and load the guest's
  * registers into ctx; or save ctx into the guest and load the host context back. The

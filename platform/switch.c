@@ -170,16 +170,15 @@ static bool vector_has_error_code(uint8_t v)
 	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
 }
 
-/*
- * Deliver an exception; escalate to #DF when it cannot be delivered, and to a triple fault
- * (a TD exit through the module's hook) when #DF cannot be either.
- */
-void guest_raise(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, uint64_t error_code)
+/* Neither the event nor #DF could be delivered: the CPU's triple fault, a VM exit. */
+static void triple_fault(struct cpu_regs *ctx, uint8_t vector)
 {
-	if (!guest_deliver(ctx, g, vector, vector_has_error_code(vector), error_code))
+	if (plat.hooks.vm_exit) {
+		struct vm_exit e = {.reason = EXIT_REASON_TRIPLE_FAULT};
+
+		plat.hooks.vm_exit(ctx, &e);
 		return;
-	if (vector != 8 && !guest_deliver(ctx, g, 8, true, 0))
-		return;
+	}
 	struct trap_info ti = {
 		.kind = TRAP_TRIPLE_FAULT,
 		.insn_rip = ctx->rip,
@@ -187,6 +186,33 @@ void guest_raise(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, uint
 	};
 	if (plat.hooks.guest)
 		plat.hooks.guest(ctx, &ti);
+}
+
+/*
+ * The backend's inject: deliver the event; when it cannot be delivered, #DF; when #DF cannot
+ * be either, a triple fault (an exit through the module's hook). The one escalation path,
+ * for the machine's own exceptions and the module's alike.
+ */
+void native_inject(struct cpu_regs *ctx, struct guest_cpu *g, uint32_t intr_info,
+		   uint32_t error_code)
+{
+	uint8_t vector = (uint8_t)(intr_info & INTR_INFO_VECTOR_MASK);
+	bool is_df = vector == X86_TRAP_DF &&
+		     (intr_info & INTR_INFO_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION;
+
+	if (!guest_deliver(ctx, g, vector, intr_info & INTR_INFO_ERROR_VALID, error_code))
+		return;
+	if (!is_df && !guest_deliver(ctx, g, X86_TRAP_DF, true, 0))
+		return;
+	triple_fault(ctx, vector);
+}
+
+void guest_raise(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, uint64_t error_code)
+{
+	native_inject(ctx, g,
+		      vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID |
+			      (vector_has_error_code(vector) ? INTR_INFO_ERROR_VALID : 0),
+		      (uint32_t)error_code);
 }
 
 /* ------------------------------------------------------------------------------------------

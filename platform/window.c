@@ -20,8 +20,9 @@ struct td_window {
 	uintptr_t base;
 	unsigned int gpaw;
 	unsigned int slot;
-	struct pagemap mapped[2]; /* private, shared */
-	_Atomic uint64_t changes; /* maps and unmaps so far */
+	struct pagemap mapped[2];   /* private, shared */
+	struct pagemap suppress_ve; /* shared GPAs whose EPT entry has suppress-#VE set */
+	_Atomic uint64_t changes;   /* maps and unmaps so far */
 };
 
 /*
@@ -134,6 +135,14 @@ static int slot_claim(struct td_window *w)
 	return i < WINDOW_MAX ? 0 : -ENOSPC;
 }
 
+bool native_space_any(void)
+{
+	for (unsigned int i = 0; i < WINDOW_MAX; i++)
+		if (atomic_load(&slots[i].w))
+			return true;
+	return false;
+}
+
 static void slot_release(struct td_window *w)
 {
 	pthread_mutex_lock(&slots_lock);
@@ -143,7 +152,7 @@ static void slot_release(struct td_window *w)
 }
 
 /* TD_PARAMS.CONFIG_FLAGS.GPAW selects 48 or 52 bits; nothing else exists. */
-struct td_window *td_window_create(unsigned int gpaw)
+struct td_window *native_space_create(unsigned int gpaw)
 {
 	struct td_window *w;
 	int ret;
@@ -162,6 +171,9 @@ struct td_window *td_window_create(unsigned int gpaw)
 	ret = pagemap_init(&w->mapped[1], W);
 	if (ret)
 		goto err_private;
+	ret = pagemap_init(&w->suppress_ve, W);
+	if (ret)
+		goto err_shared_map;
 	ret = -ENOMEM;
 	w->base = reserve();
 	if (!w->base)
@@ -174,6 +186,8 @@ struct td_window *td_window_create(unsigned int gpaw)
 err_unmap:
 	munmap((void *)w->base, 2 * W);
 err_shared:
+	pagemap_fini(&w->suppress_ve);
+err_shared_map:
 	pagemap_fini(&w->mapped[1]);
 err_private:
 	pagemap_fini(&w->mapped[0]);
@@ -183,7 +197,7 @@ err_free:
 	return NULL;
 }
 
-void td_window_destroy(struct td_window *w)
+void native_space_destroy(struct td_window *w)
 {
 	if (!w)
 		return;
@@ -191,6 +205,7 @@ void td_window_destroy(struct td_window *w)
 	/* Its code is gone: a later window at the same addresses must not inherit rewrites. */
 	cpuid_forget_code((void *)w->base, 2 * W);
 	munmap((void *)w->base, 2 * W);
+	pagemap_fini(&w->suppress_ve);
 	pagemap_fini(&w->mapped[1]);
 	pagemap_fini(&w->mapped[0]);
 	free(w);
@@ -217,7 +232,7 @@ void *td_window_va(const struct td_window *w, uint64_t gpa, bool shared)
 	return (void *)(w->base + (shared ? W : 0) + gpa);
 }
 
-int td_window_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot)
+int native_space_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot)
 {
 	void *va;
 	int ret;
@@ -241,7 +256,7 @@ int td_window_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, 
 }
 
 /* The bit goes first, so that a reader never trusts a page that is being taken away. */
-int td_window_unmap(struct td_window *w, uint64_t gpa, bool shared)
+int native_space_unmap(struct td_window *w, uint64_t gpa, bool shared)
 {
 	void *va;
 
@@ -253,6 +268,69 @@ int td_window_unmap(struct td_window *w, uint64_t gpa, bool shared)
 	va = mmap(td_window_va(w, gpa, shared), PAGE_SIZE, PROT_NONE,
 		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 	return va == MAP_FAILED ? -errno : 0;
+}
+
+/*
+ * Suppress-#VE of the shared half, one bit per page (a sparse map: the VMM sets it over its
+ * RAM, a few chunks). The module reads it from signal handlers without a lock.
+ */
+int native_space_set_suppress_ve(struct td_window *w, uint64_t gpa, uint64_t size, bool suppress)
+{
+	uint64_t end;
+	int ret;
+
+	if (!w)
+		return -EINVAL;
+	gpa &= ~td_window_shared_bit(w);
+	end = gpa + size;
+	if ((gpa | size) & ~PAGE_MASK || end < gpa || end > W)
+		return -EINVAL;
+	for (uint64_t g = gpa; g < end; g += PAGE_SIZE) {
+		if (suppress && (ret = pagemap_reserve(&w->suppress_ve, g)))
+			return ret;
+		if (suppress || pagemap_test(&w->suppress_ve, g))
+			pagemap_set(&w->suppress_ve, g, suppress);
+	}
+	return 0;
+}
+
+bool native_space_suppress_ve(const struct td_window *w, uint64_t gpa)
+{
+	if (!w)
+		return false;
+	gpa &= ~td_window_shared_bit(w);
+	return gpa < W && pagemap_test(&w->suppress_ve, gpa);
+}
+
+/* The backend's operations on a TD's address space, for every caller (module and VMM). */
+struct td_window *td_window_create(unsigned int gpaw)
+{
+	return cpu_backend()->space_create(gpaw);
+}
+
+void td_window_destroy(struct td_window *w)
+{
+	cpu_backend()->space_destroy(w);
+}
+
+int td_window_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot)
+{
+	return cpu_backend()->map(w, gpa, shared, hpa, prot);
+}
+
+int td_window_unmap(struct td_window *w, uint64_t gpa, bool shared)
+{
+	return cpu_backend()->unmap(w, gpa, shared);
+}
+
+int td_window_set_suppress_ve(struct td_window *w, uint64_t gpa, uint64_t size, bool suppress)
+{
+	return cpu_backend()->set_suppress_ve(w, gpa, size, suppress);
+}
+
+bool td_window_suppress_ve(const struct td_window *w, uint64_t gpa)
+{
+	return cpu_backend()->suppress_ve(w, gpa);
 }
 
 bool td_window_is_mapped(const struct td_window *w, uint64_t gpa, bool shared)

@@ -97,6 +97,22 @@
 #define EXIT_REASON_BASIC_MASK	   0xFFFFU
 #define EXIT_REASON_FAILED_VMENTRY 0x80000000U
 
+/*
+ * VM-exit interruption information, and the VM-entry interruption information of an injected
+ * event, which has the same layout [SDM vol. 3C 25.8.3, 25.9.2]: bits 7:0 the vector, 10:8
+ * the type, bit 11 an error code is delivered, bit 31 valid. A TD exit reports it in R9.
+ */
+#define INTR_INFO_VECTOR_MASK	      0xFFU
+#define INTR_INFO_TYPE_MASK	      (7U << 8)
+#define INTR_TYPE_EXT_INTR	      (0U << 8) /* external interrupt */
+#define INTR_TYPE_NMI		      (2U << 8)
+#define INTR_TYPE_HARD_EXCEPTION      (3U << 8) /* an exception the CPU raised */
+#define INTR_TYPE_SOFT_INTR	      (4U << 8) /* INT n */
+#define INTR_TYPE_PRIV_SOFT_EXCEPTION (5U << 8) /* INT1 */
+#define INTR_TYPE_SOFT_EXCEPTION      (6U << 8) /* INT3, INTO */
+#define INTR_INFO_ERROR_VALID	      (1U << 11)
+#define INTR_INFO_VALID		      (1U << 31)
+
 /* Exception vectors [L asm/trapnr.h]. #VE is 20. */
 #define X86_TRAP_DE	  0  /* divide error */
 #define X86_TRAP_DB	  1  /* debug */
