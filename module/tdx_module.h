@@ -15,7 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "tdx/args.h" /* struct tdx_module_args */
+#include "tdx/args.h"	/* struct tdx_module_args */
+#include "tdx/leaves.h" /* the leaf names */
 
 /*
  * Which module revision to behave as, where revisions differ.
@@ -98,12 +99,8 @@ unsigned int tdx_module_injected(unsigned int leaf);
  */
 int tdx_module_inject_parse(const char *spec, char *err, size_t errlen);
 
-/* Leaf number for an Intel leaf name ("TDH.SYS.INIT"), or -1. */
+/* Leaf number for an Intel leaf name ("TDH.SYS.INIT"), or -1 (names: tdx/leaves.h). */
 int tdx_seamcall_leaf_by_name(const char *name);
-/* Intel name of a leaf, or NULL when unknown. */
-const char *tdx_seamcall_leaf_name(unsigned int leaf);
-/* Intel name of a TDCALL leaf ("TDG.VP.VEINFO.GET"), or NULL when the module has none. */
-const char *tdx_tdcall_leaf_name(unsigned int leaf);
 
 /* ------------------------------------------------------------------------------------------
  * Tracing the guest side: a debugging facility of tdxsim, NOT part of Intel's ABI (the real

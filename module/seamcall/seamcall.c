@@ -9,7 +9,6 @@
 #include "td.h"
 
 struct leaf_desc {
-	const char *name;	      /* as Intel spells it */
 	leaf_fn fn;		      /* NULL: not implemented (an unknown leaf) */
 	void (*defaults)(uint64_t *); /* default outputs, for injected failures */
 	uint8_t max_version;	      /* highest version in RAX[23:16] accepted */
@@ -17,97 +16,68 @@ struct leaf_desc {
 	bool sys_leaf;		      /* bring-up leaf: applies its own LP.INIT rules */
 };
 
-#define LEAF(nr, str)	       [nr] = {.name = str}
-#define TD_LEAF(nr, str, f, v) [nr] = {.name = str, .fn = f, .max_version = v}
-#define SYS_LEAF(nr, str, f, d, early)                                                             \
-	[nr] = {.name = str, .fn = f, .defaults = d, .before_ready = early, .sys_leaf = true}
+#define TD_LEAF(nr, f, v) [nr] = {.fn = f, .max_version = v}
+#define SYS_LEAF(nr, f, d, early)                                                                  \
+	[nr] = {.fn = f, .defaults = d, .before_ready = early, .sys_leaf = true}
 
 /* clang-format off */
 static const struct leaf_desc leaves[256] = {
-	TD_LEAF(TDH_VP_ENTER, "TDH.VP.ENTER", tdh_vp_enter, 0),
-	TD_LEAF(TDH_MNG_ADDCX, "TDH.MNG.ADDCX", tdh_mng_addcx, 0),
-	TD_LEAF(TDH_MEM_PAGE_ADD, "TDH.MEM.PAGE.ADD", tdh_mem_page_add, 0),
-	TD_LEAF(TDH_MEM_SEPT_ADD, "TDH.MEM.SEPT.ADD", tdh_mem_sept_add, 0),
-	TD_LEAF(TDH_VP_ADDCX, "TDH.VP.ADDCX", tdh_vp_addcx, 0),
-	LEAF(TDH_MEM_PAGE_RELOCATE, "TDH.MEM.PAGE.RELOCATE"),
-	TD_LEAF(TDH_MEM_PAGE_AUG, "TDH.MEM.PAGE.AUG", tdh_mem_page_aug, 0),
-	TD_LEAF(TDH_MEM_RANGE_BLOCK, "TDH.MEM.RANGE.BLOCK", tdh_mem_range_block, 0),
-	TD_LEAF(TDH_MNG_KEY_CONFIG, "TDH.MNG.KEY.CONFIG", tdh_mng_key_config, 0),
-	TD_LEAF(TDH_MNG_CREATE, "TDH.MNG.CREATE", tdh_mng_create, 0),
-	TD_LEAF(TDH_VP_CREATE, "TDH.VP.CREATE", tdh_vp_create, 0),
-	TD_LEAF(TDH_MNG_RD, "TDH.MNG.RD", tdh_mng_rd, 1),
-	TD_LEAF(TDH_MEM_RD, "TDH.MEM.RD", tdh_mem_rd, 0),
-	TD_LEAF(TDH_MNG_WR, "TDH.MNG.WR", tdh_mng_wr, 0),
-	TD_LEAF(TDH_MEM_WR, "TDH.MEM.WR", tdh_mem_wr, 0),
-	TD_LEAF(TDH_MEM_PAGE_DEMOTE, "TDH.MEM.PAGE.DEMOTE", tdh_mem_page_demote, 0),
-	TD_LEAF(TDH_MR_EXTEND, "TDH.MR.EXTEND", tdh_mr_extend, 0),
-	TD_LEAF(TDH_MR_FINALIZE, "TDH.MR.FINALIZE", tdh_mr_finalize, 0),
-	TD_LEAF(TDH_VP_FLUSH, "TDH.VP.FLUSH", tdh_vp_flush, 0),
-	TD_LEAF(TDH_MNG_VPFLUSHDONE, "TDH.MNG.VPFLUSHDONE", tdh_mng_vpflushdone, 0),
-	TD_LEAF(TDH_MNG_KEY_FREEID, "TDH.MNG.KEY.FREEID", tdh_mng_key_freeid, 0),
-	TD_LEAF(TDH_MNG_INIT, "TDH.MNG.INIT", tdh_mng_init, 0),
-	TD_LEAF(TDH_VP_INIT, "TDH.VP.INIT", tdh_vp_init, 1),
-	TD_LEAF(TDH_MEM_PAGE_PROMOTE, "TDH.MEM.PAGE.PROMOTE", tdh_mem_page_promote, 1),
-	TD_LEAF(TDH_PHYMEM_PAGE_RDMD, "TDH.PHYMEM.PAGE.RDMD", tdh_phymem_page_rdmd, 0),
-	TD_LEAF(TDH_MEM_SEPT_RD, "TDH.MEM.SEPT.RD", tdh_mem_sept_rd, 0),
-	TD_LEAF(TDH_VP_RD, "TDH.VP.RD", tdh_vp_rd, 1),
-	TD_LEAF(TDH_MNG_KEY_RECLAIMID, "TDH.MNG.KEY.RECLAIMID", tdh_mng_key_reclaimid, 0),
-	TD_LEAF(TDH_PHYMEM_PAGE_RECLAIM, "TDH.PHYMEM.PAGE.RECLAIM", tdh_phymem_page_reclaim, 0),
-	TD_LEAF(TDH_MEM_PAGE_REMOVE, "TDH.MEM.PAGE.REMOVE", tdh_mem_page_remove, 0),
-	TD_LEAF(TDH_MEM_SEPT_REMOVE, "TDH.MEM.SEPT.REMOVE", tdh_mem_sept_remove, 1),
-	SYS_LEAF(TDH_SYS_KEY_CONFIG, "TDH.SYS.KEY.CONFIG", tdh_sys_key_config, NULL, true),
-	SYS_LEAF(TDH_SYS_INFO, "TDH.SYS.INFO", tdh_sys_info, tdh_sys_info_defaults, true),
-	SYS_LEAF(TDH_SYS_INIT, "TDH.SYS.INIT", tdh_sys_init, tdh_sys_init_defaults, true),
-	SYS_LEAF(TDH_SYS_RD, "TDH.SYS.RD", tdh_sys_rd, tdh_sys_rd_defaults, true),
-	SYS_LEAF(TDH_SYS_LP_INIT, "TDH.SYS.LP.INIT", tdh_sys_lp_init, tdh_sys_lp_init_defaults,
+	TD_LEAF(TDH_VP_ENTER, tdh_vp_enter, 0),
+	TD_LEAF(TDH_MNG_ADDCX, tdh_mng_addcx, 0),
+	TD_LEAF(TDH_MEM_PAGE_ADD, tdh_mem_page_add, 0),
+	TD_LEAF(TDH_MEM_SEPT_ADD, tdh_mem_sept_add, 0),
+	TD_LEAF(TDH_VP_ADDCX, tdh_vp_addcx, 0),
+	TD_LEAF(TDH_MEM_PAGE_AUG, tdh_mem_page_aug, 0),
+	TD_LEAF(TDH_MEM_RANGE_BLOCK, tdh_mem_range_block, 0),
+	TD_LEAF(TDH_MNG_KEY_CONFIG, tdh_mng_key_config, 0),
+	TD_LEAF(TDH_MNG_CREATE, tdh_mng_create, 0),
+	TD_LEAF(TDH_VP_CREATE, tdh_vp_create, 0),
+	TD_LEAF(TDH_MNG_RD, tdh_mng_rd, 1),
+	TD_LEAF(TDH_MEM_RD, tdh_mem_rd, 0),
+	TD_LEAF(TDH_MNG_WR, tdh_mng_wr, 0),
+	TD_LEAF(TDH_MEM_WR, tdh_mem_wr, 0),
+	TD_LEAF(TDH_MEM_PAGE_DEMOTE, tdh_mem_page_demote, 0),
+	TD_LEAF(TDH_MR_EXTEND, tdh_mr_extend, 0),
+	TD_LEAF(TDH_MR_FINALIZE, tdh_mr_finalize, 0),
+	TD_LEAF(TDH_VP_FLUSH, tdh_vp_flush, 0),
+	TD_LEAF(TDH_MNG_VPFLUSHDONE, tdh_mng_vpflushdone, 0),
+	TD_LEAF(TDH_MNG_KEY_FREEID, tdh_mng_key_freeid, 0),
+	TD_LEAF(TDH_MNG_INIT, tdh_mng_init, 0),
+	TD_LEAF(TDH_VP_INIT, tdh_vp_init, 1),
+	TD_LEAF(TDH_MEM_PAGE_PROMOTE, tdh_mem_page_promote, 1),
+	TD_LEAF(TDH_PHYMEM_PAGE_RDMD, tdh_phymem_page_rdmd, 0),
+	TD_LEAF(TDH_MEM_SEPT_RD, tdh_mem_sept_rd, 0),
+	TD_LEAF(TDH_VP_RD, tdh_vp_rd, 1),
+	TD_LEAF(TDH_MNG_KEY_RECLAIMID, tdh_mng_key_reclaimid, 0),
+	TD_LEAF(TDH_PHYMEM_PAGE_RECLAIM, tdh_phymem_page_reclaim, 0),
+	TD_LEAF(TDH_MEM_PAGE_REMOVE, tdh_mem_page_remove, 0),
+	TD_LEAF(TDH_MEM_SEPT_REMOVE, tdh_mem_sept_remove, 1),
+	SYS_LEAF(TDH_SYS_KEY_CONFIG, tdh_sys_key_config, NULL, true),
+	SYS_LEAF(TDH_SYS_INFO, tdh_sys_info, tdh_sys_info_defaults, true),
+	SYS_LEAF(TDH_SYS_INIT, tdh_sys_init, tdh_sys_init_defaults, true),
+	SYS_LEAF(TDH_SYS_RD, tdh_sys_rd, tdh_sys_rd_defaults, true),
+	SYS_LEAF(TDH_SYS_LP_INIT, tdh_sys_lp_init, tdh_sys_lp_init_defaults,
 		 true),
-	SYS_LEAF(TDH_SYS_TDMR_INIT, "TDH.SYS.TDMR.INIT", tdh_sys_tdmr_init,
+	SYS_LEAF(TDH_SYS_TDMR_INIT, tdh_sys_tdmr_init,
 		 tdh_sys_tdmr_init_defaults, false),
-	SYS_LEAF(TDH_SYS_RDALL, "TDH.SYS.RDALL", tdh_sys_rdall, tdh_sys_rdall_defaults, true),
-	TD_LEAF(TDH_MEM_TRACK, "TDH.MEM.TRACK", tdh_mem_track, 0),
-	TD_LEAF(TDH_MEM_RANGE_UNBLOCK, "TDH.MEM.RANGE.UNBLOCK", tdh_mem_range_unblock, 0),
-	TD_LEAF(TDH_PHYMEM_CACHE_WB, "TDH.PHYMEM.CACHE.WB", tdh_phymem_cache_wb, 0),
-	TD_LEAF(TDH_PHYMEM_PAGE_WBINVD, "TDH.PHYMEM.PAGE.WBINVD", tdh_phymem_page_wbinvd, 0),
-	LEAF(TDH_MEM_SEPT_WR, "TDH.MEM.SEPT.WR"),
-	TD_LEAF(TDH_VP_WR, "TDH.VP.WR", tdh_vp_wr, 0),
-	SYS_LEAF(TDH_SYS_LP_SHUTDOWN, "TDH.SYS.LP.SHUTDOWN", tdh_sys_lp_shutdown, NULL, true),
-	SYS_LEAF(TDH_SYS_CONFIG, "TDH.SYS.CONFIG", tdh_sys_config, NULL, true),
-	LEAF(TDH_SERVTD_BIND, "TDH.SERVTD.BIND"),
-	LEAF(TDH_SERVTD_PREBIND, "TDH.SERVTD.PREBIND"),
-	SYS_LEAF(TDH_SYS_SHUTDOWN, "TDH.SYS.SHUTDOWN", tdh_sys_shutdown, NULL, false),
+	SYS_LEAF(TDH_SYS_RDALL, tdh_sys_rdall, tdh_sys_rdall_defaults, true),
+	TD_LEAF(TDH_MEM_TRACK, tdh_mem_track, 0),
+	TD_LEAF(TDH_MEM_RANGE_UNBLOCK, tdh_mem_range_unblock, 0),
+	TD_LEAF(TDH_PHYMEM_CACHE_WB, tdh_phymem_cache_wb, 0),
+	TD_LEAF(TDH_PHYMEM_PAGE_WBINVD, tdh_phymem_page_wbinvd, 0),
+	TD_LEAF(TDH_VP_WR, tdh_vp_wr, 0),
+	SYS_LEAF(TDH_SYS_LP_SHUTDOWN, tdh_sys_lp_shutdown, NULL, true),
+	SYS_LEAF(TDH_SYS_CONFIG, tdh_sys_config, NULL, true),
+	SYS_LEAF(TDH_SYS_SHUTDOWN, tdh_sys_shutdown, NULL, false),
 	/* Allowed before SYS_READY by the 1.5.01 dispatcher; not emulated (no updates). */
-	[TDH_SYS_UPDATE] = { .name = "TDH.SYS.UPDATE", .before_ready = true },
-	LEAF(TDH_EXPORT_ABORT, "TDH.EXPORT.ABORT"),
-	LEAF(TDH_EXPORT_BLOCKW, "TDH.EXPORT.BLOCKW"),
-	LEAF(TDH_EXPORT_RESTORE, "TDH.EXPORT.RESTORE"),
-	LEAF(TDH_EXPORT_MEM, "TDH.EXPORT.MEM"),
-	LEAF(TDH_EXPORT_PAUSE, "TDH.EXPORT.PAUSE"),
-	LEAF(TDH_EXPORT_TRACK, "TDH.EXPORT.TRACK"),
-	LEAF(TDH_EXPORT_STATE_IMMUTABLE, "TDH.EXPORT.STATE.IMMUTABLE"),
-	LEAF(TDH_EXPORT_STATE_TD, "TDH.EXPORT.STATE.TD"),
-	LEAF(TDH_EXPORT_STATE_VP, "TDH.EXPORT.STATE.VP"),
-	LEAF(TDH_EXPORT_UNBLOCKW, "TDH.EXPORT.UNBLOCKW"),
-	LEAF(TDH_IMPORT_ABORT, "TDH.IMPORT.ABORT"),
-	LEAF(TDH_IMPORT_END, "TDH.IMPORT.END"),
-	LEAF(TDH_IMPORT_COMMIT, "TDH.IMPORT.COMMIT"),
-	LEAF(TDH_IMPORT_MEM, "TDH.IMPORT.MEM"),
-	LEAF(TDH_IMPORT_TRACK, "TDH.IMPORT.TRACK"),
-	LEAF(TDH_IMPORT_STATE_IMMUTABLE, "TDH.IMPORT.STATE.IMMUTABLE"),
-	LEAF(TDH_IMPORT_STATE_TD, "TDH.IMPORT.STATE.TD"),
-	LEAF(TDH_IMPORT_STATE_VP, "TDH.IMPORT.STATE.VP"),
-	LEAF(TDH_MIG_STREAM_CREATE, "TDH.MIG.STREAM.CREATE"),
+	[TDH_SYS_UPDATE] = { .before_ready = true },
 };
 /* clang-format on */
-
-const char *tdx_seamcall_leaf_name(unsigned int leaf)
-{
-	return leaf < 256 ? leaves[leaf].name : NULL;
-}
 
 int tdx_seamcall_leaf_by_name(const char *name)
 {
 	for (unsigned int i = 0; i < 256; i++)
-		if (leaves[i].name && !strcmp(leaves[i].name, name))
+		if (tdx_seamcall_leaf_name(i) && !strcmp(tdx_seamcall_leaf_name(i), name))
 			return (int)i;
 	return -1;
 }

@@ -8,29 +8,28 @@
 #include "td.h"
 
 struct tdcall_desc {
-	const char *name; /* as Intel spells it */
 	tdcall_fn fn;
 	uint8_t max_version;
 };
 
-#define TDCALL(nr, str, f, v) [nr] = {.name = str, .fn = f, .max_version = v}
+#define TDCALL(nr, f, v) [nr] = {.fn = f, .max_version = v}
 
 /* clang-format off */
 static const struct tdcall_desc tdcalls[] = {
-	TDCALL(TDG_VP_VMCALL, "TDG.VP.VMCALL", tdg_vp_vmcall, 0),
-	TDCALL(TDG_VP_INFO, "TDG.VP.INFO", tdg_vp_info, 0),
-	TDCALL(TDG_VP_VEINFO_GET, "TDG.VP.VEINFO.GET", tdg_vp_veinfo_get, 0),
-	TDCALL(TDG_VP_CPUIDVE_SET, "TDG.VP.CPUIDVE.SET", tdg_vp_cpuidve_set, 0),
-	TDCALL(TDG_SYS_RD, "TDG.SYS.RD", tdg_sys_rd, 0),
-	TDCALL(TDG_SYS_RDALL, "TDG.SYS.RDALL", tdg_sys_rdall, 0),
-	TDCALL(TDG_MEM_PAGE_ACCEPT, "TDG.MEM.PAGE.ACCEPT", tdg_mem_page_accept, 0),
-	TDCALL(TDG_MR_RTMR_EXTEND, "TDG.MR.RTMR.EXTEND", tdg_mr_rtmr_extend, 0),
-	TDCALL(TDG_MR_REPORT, "TDG.MR.REPORT", tdg_mr_report, 0),
-	TDCALL(TDG_VM_RD, "TDG.VM.RD", tdg_vm_rd, 1),
-	TDCALL(TDG_VM_WR, "TDG.VM.WR", tdg_vm_wr, 0),
-	TDCALL(TDG_VP_RD, "TDG.VP.RD", tdg_vp_rd, 0),
-	TDCALL(TDG_VP_WR, "TDG.VP.WR", tdg_vp_wr, 0),
-	TDCALL(TDG_MR_VERIFYREPORT, "TDG.MR.VERIFYREPORT", tdg_mr_verifyreport, 0),
+	TDCALL(TDG_VP_VMCALL, tdg_vp_vmcall, 0),
+	TDCALL(TDG_VP_INFO, tdg_vp_info, 0),
+	TDCALL(TDG_VP_VEINFO_GET, tdg_vp_veinfo_get, 0),
+	TDCALL(TDG_VP_CPUIDVE_SET, tdg_vp_cpuidve_set, 0),
+	TDCALL(TDG_SYS_RD, tdg_sys_rd, 0),
+	TDCALL(TDG_SYS_RDALL, tdg_sys_rdall, 0),
+	TDCALL(TDG_MEM_PAGE_ACCEPT, tdg_mem_page_accept, 0),
+	TDCALL(TDG_MR_RTMR_EXTEND, tdg_mr_rtmr_extend, 0),
+	TDCALL(TDG_MR_REPORT, tdg_mr_report, 0),
+	TDCALL(TDG_VM_RD, tdg_vm_rd, 1),
+	TDCALL(TDG_VM_WR, tdg_vm_wr, 0),
+	TDCALL(TDG_VP_RD, tdg_vp_rd, 0),
+	TDCALL(TDG_VP_WR, tdg_vp_wr, 0),
+	TDCALL(TDG_MR_VERIFYREPORT, tdg_mr_verifyreport, 0),
 };
 /* clang-format on */
 
@@ -43,11 +42,6 @@ void tdcall_reexecute(struct cpu_regs *ctx)
 
 	if (lp >= 0 && lp < PLATFORM_MAX_LPS)
 		ctx->rip -= tdcall_len[lp];
-}
-
-const char *tdx_tdcall_leaf_name(unsigned int leaf)
-{
-	return leaf < sizeof(tdcalls) / sizeof(tdcalls[0]) ? tdcalls[leaf].name : NULL;
 }
 
 /* The trace hook's line for this TDCALL: out registers unless the leaf left the TD. */

@@ -45,6 +45,51 @@ static void test_leaf_word(void **state)
 	assert_memory_equal(tdcall, want_tdcall, 4);
 }
 
+/* One list, three spellings: the number, the C identifier and Intel's name agree everywhere. */
+static void check_leaf(unsigned int nr, unsigned int id, const char *ident, const char *intel,
+		       const char *(*name)(unsigned int))
+{
+	char want[64];
+
+	assert_int_equal(nr, id);
+	assert_string_equal(name(nr), intel);
+	assert_true(strlen(intel) < sizeof(want));
+	for (size_t i = 0; i <= strlen(intel); i++)
+		want[i] = intel[i] == '.' ? '_' : intel[i];
+	assert_string_equal(ident, want);
+}
+
+/* The leaves as the assembler sees them: TDX_LEAVES_ASM_EQU in top-level asm. */
+uint64_t abi_asm_leaves(void);
+asm(TDX_LEAVES_ASM_EQU "	.text\n"
+		       "	.globl abi_asm_leaves\n"
+		       "abi_asm_leaves:\n"
+		       "	movl $TDG_VP_VEINFO_GET, %eax\n"
+		       "	shlq $8, %rax\n"
+		       "	orq $TDH_MEM_PAGE_ADD, %rax\n"
+		       "	shlq $8, %rax\n"
+		       "	orq $TDDEBUGCONFIG, %rax\n"
+		       "	ret\n");
+
+static void test_leaf_names(void **state)
+{
+	unsigned int n = 0;
+
+	(void)state;
+#define CHECK_SEAMCALL(nr, id, str) check_leaf(nr, id, #id, str, tdx_seamcall_leaf_name), n++;
+#define CHECK_TDCALL(nr, id, str)   check_leaf(nr, id, #id, str, tdx_tdcall_leaf_name), n++;
+	TDX_SEAMCALL_LEAVES(CHECK_SEAMCALL)
+	TDX_TDCALL_LEAVES(CHECK_TDCALL)
+	assert_int_equal(n, 70 + 21);
+
+	assert_string_equal(tdx_seamcall_leaf_name(TDH_MNG_CREATE), "TDH.MNG.CREATE");
+	assert_string_equal(tdx_tdcall_leaf_name(TDG_VP_VEINFO_GET), "TDG.VP.VEINFO.GET");
+	assert_null(tdx_seamcall_leaf_name(46));
+	assert_null(tdx_seamcall_leaf_name(0x10000));
+	assert_null(tdx_tdcall_leaf_name(13));
+	assert_int_equal(abi_asm_leaves(), 0x0302FE);
+}
+
 static void test_status_fields(void **state)
 {
 	(void)state;
@@ -405,6 +450,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_leaf_word),
+		cmocka_unit_test(test_leaf_names),
 		cmocka_unit_test(test_status_fields),
 		cmocka_unit_test(test_sw_codes),
 		cmocka_unit_test(test_field_id_decode),
