@@ -3,7 +3,7 @@
 # e.g. build-tsan:concurrency, and either with @SETUP for a meson test setup, e.g.
 # build@cpuid_rewrite), then with `--fuzz DIR` every fuzzer for FUZZ_SMOKE_TIME seconds
 # (scripts/fuzz.sh), and print one closing line "N passed, N failed" counting the test
-# cases of every run, plus one case per fuzzer.
+# cases of every run, plus one case per fuzzer, after a list of the runs that failed.
 set -u
 status=0
 dirs=""
@@ -33,6 +33,7 @@ fi
 python3 - "$fuzz" $dirs <<'PY' || status=1
 import json, re, sys
 passed = failed = 0
+failures = []
 fuzz = sys.argv[1]
 for arg in sys.argv[2:]:
     arg, _, setup = arg.partition("@")
@@ -49,6 +50,12 @@ for arg in sys.argv[2:]:
         f = sum(int(n) for n in re.findall(r"\[  FAILED  \] (\d+) test", out))
         if t["result"] != "OK" and f == 0:
             f = 1  # a crash or time-out before cmocka could count
+        if t["result"] != "OK" or f:
+            cases = re.findall(r"^\[  FAILED  \] (\w+)$", out, re.M)
+            tail = "\n".join("    | " + l for l in out.rstrip().splitlines()[-12:])
+            failures.append("%s%s: %s %s %s\n%s" % (d, "@" + setup if setup else "",
+                                                    t["name"], t["result"], " ".join(cases),
+                                                    tail))
         passed += p; failed += f
 if fuzz:
     try:
@@ -57,8 +64,12 @@ if fuzz:
                 passed += 1
             else:
                 failed += 1
+                failures.append("fuzz: " + line.strip())
     except (OSError, IndexError):
         print("check: no fuzz results in " + fuzz); failed += 1
+# The failures again at the very end, where a CI log's tail shows them.
+for f in failures:
+    print("check: FAILED " + f)
 print("check: %d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed or not passed else 0)
 PY
