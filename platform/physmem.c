@@ -245,6 +245,11 @@ uint64_t phys_top(void)
 	return pm.ready ? plat.top : 0;
 }
 
+int phys_memfd(void)
+{
+	return pm.ready ? plat.memfd : -1;
+}
+
 bool phys_is_ram(uint64_t hpa, uint64_t size)
 {
 	uint64_t end;

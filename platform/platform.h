@@ -186,6 +186,8 @@ void cpus_read_unlock(void);
  */
 
 uint64_t phys_top(void);
+/* The memfd itself (-1 before boot): the system backend gives it to QEMU as its RAM. */
+int phys_memfd(void);
 bool phys_is_ram(uint64_t hpa, uint64_t size);
 /* Package whose RAM holds hpa, or -1 outside RAM. */
 int phys_node(uint64_t hpa);

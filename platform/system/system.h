@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The system backend's machine: one stock qemu-system-x86_64 (TCG) whose RAM is the
+ * machine's physical memory and whose firmware is the SEAM shim (shim/), one QEMU vCPU per
+ * LP. This is the process and mailbox layer (docs/SYSTEM.md): start and supervise QEMU, and
+ * send one LP a request through its mailbox and block until the shim answers.
+ *
+ * Boot the platform first (platform_boot): the shim is written into physical memory below
+ * 1 MiB, which the host's page allocator never hands out.
+ *
+ * QEMU dies with the tdxsim process whatever ends it: the child has PR_SET_PDEATHSIG =
+ * SIGKILL, which Linux sends when the *thread* that forked exits, so call system_start()
+ * from a thread that lives as long as the machine (the main thread); system_stop() and an
+ * atexit handler kill and reap it on the ordinary paths. QEMU runs in its own process group,
+ * so a Ctrl-C at the terminal reaches tdxsim alone, which decides.
+ */
+#ifndef TDXSIM_PLATFORM_SYSTEM_SYSTEM_H
+#define TDXSIM_PLATFORM_SYSTEM_SYSTEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shim/shim_abi.h"
+
+struct system_vm;
+
+struct system_opts {
+	unsigned int nr_lps;	      /* 1..SHIM_MAX_LPS QEMU vCPUs */
+	const char *qemu;	      /* NULL: $TDXSIM_QEMU, else qemu-system-x86_64 in PATH */
+	unsigned int boot_timeout_ms; /* 0: 30 s */
+};
+
+/* Below this HPA QEMU's address is the HPA; above it, 2 GiB higher (the PC's 32-bit hole). */
+#define SYSTEM_LOWMEM (2ULL << 30)
+
+/* QEMU's guest-physical address of a machine HPA. */
+static inline uint64_t system_gpa(uint64_t hpa)
+{
+	return hpa < SYSTEM_LOWMEM ? hpa : hpa + (4ULL << 30) - SYSTEM_LOWMEM;
+}
+
+/*
+ * Start QEMU with the shim and wait until every LP is ready. 0, or a negative errno with a
+ * message in err: -ENOENT no QEMU binary, -ECHILD QEMU exited (its stderr quoted),
+ * -ETIMEDOUT the shim did not come up, -EIO the shim faulted.
+ */
+int system_start(const struct system_opts *o, struct system_vm **out, char *err, size_t len);
+/* Kill QEMU, reap it, free everything. NULL is fine. */
+void system_stop(struct system_vm *vm);
+pid_t system_qemu_pid(const struct system_vm *vm);
+unsigned int system_nr_lps(const struct system_vm *vm);
+/* An LP's mailbox (the host's view of it): fill the request, then system_call(). */
+struct shim_mailbox *system_mailbox(struct system_vm *vm, unsigned int lp);
+/*
+ * Send the LP its request and block until the shim answers. 0; -EPIPE when QEMU is gone,
+ * -EIO when the shim faulted (err says where).
+ */
+int system_call(struct system_vm *vm, unsigned int lp, char *err, size_t len);
+/* Make a guest running on the LP exit (an INTR exit). */
+int system_kick(struct system_vm *vm, unsigned int lp);
+/* What QEMU and the shim wrote on stderr and the log port so far (NUL-terminated, static). */
+const char *system_log(struct system_vm *vm);
+
+#endif

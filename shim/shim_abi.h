@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SEAM shim's contract with the tdxsim process (docs/SYSTEM.md): where the shim lives in
+ * the machine's physical memory, the configuration the host writes before QEMU starts, and
+ * the per-LP mailbox through which every exit goes. Included by the freestanding shim and by
+ * the host side (platform/system/); nothing here may need a C library.
+ *
+ * Physical addresses are QEMU's guest-physical addresses, which equal the machine's HPAs below
+ * SYSTEM_LOWMEM (docs/SYSTEM.md "Physical memory"); everything the shim owns is below 1 MiB,
+ * where the host's page allocator never allocates.
+ */
+#ifndef TDXSIM_SHIM_ABI_H
+#define TDXSIM_SHIM_ABI_H
+
+#include <stdint.h>
+
+#define SHIM_LOAD_PA	 0x10000U /* the image; its first byte is the real-mode entry */
+#define SHIM_IMAGE_END	 0x60000U /* image, data and bss end below this */
+#define SHIM_CONFIG_PA	 0x60000U /* struct shim_config, one page */
+#define SHIM_MAILBOX_PA	 0x61000U /* SHIM_MAX_LPS mailboxes, one page each */
+#define SHIM_MAX_LPS	 8U
+#define SHIM_REGION_END	 (SHIM_MAILBOX_PA + SHIM_MAX_LPS * 0x1000U)
+#define SHIM_SIPI_VECTOR (SHIM_LOAD_PA >> 12) /* APs start at SHIM_LOAD_PA in real mode */
+
+#define SHIM_CONFIG_MAGIC 0x31474643534d4853ULL /* "SHMSCFG1" */
+
+/* Vectors of the shim's own interrupts. */
+#define SHIM_VEC_WAKE  0x40 /* a byte from the host arrived on the LP's UART */
+#define SHIM_VEC_TIMER 0x41 /* the local APIC timer: preemption of the guest */
+
+struct shim_config {
+	uint64_t magic;
+	uint32_t nr_lps;
+	uint16_t log_port; /* isa-debugcon port for the shim's messages; 0: none */
+	uint16_t pad;
+	uint16_t uart_port[SHIM_MAX_LPS]; /* each LP's 16550: its doorbell and wake-up */
+	uint8_t uart_irq[SHIM_MAX_LPS];	  /* its ISA IRQ (= IOAPIC pin) */
+};
+
+enum shim_cmd {
+	SHIM_CMD_NONE = 0,
+	SHIM_CMD_RUN = 1,  /* VMRUN the VMCB at vmcb_pa with gpr[], until an exit */
+	SHIM_CMD_PING = 2, /* answer at once: the cost of the mailbox alone */
+};
+
+enum shim_status {
+	SHIM_OK = 0,
+	SHIM_ERR_CMD = 1,   /* unknown command */
+	SHIM_ERR_FAULT = 2, /* the shim itself took an exception: fault_* say where */
+};
+
+enum shim_state {
+	SHIM_STATE_DOWN = 0,
+	SHIM_STATE_READY = 1, /* the LP is in long mode with SVM on, waiting for requests */
+};
+
+/*
+ * One LP's mailbox. The host fills the request, increments req_seq and, when the shim says it
+ * is waiting, writes a byte to the LP's UART (the wake-up); the shim runs it, fills the response, sets resp_seq = req_seq and
+ * writes a byte to the same UART (the doorbell the host blocks on). gpr[] goes both ways:
+ * the guest's general registers in x86 encoding order (RAX, RCX, RDX, RBX, RSP, RBP, RSI,
+ * RDI, R8-R15) as they are loaded and as the exit left them; RAX and RSP are the VMCB's and
+ * their slots are ignored.
+ */
+struct shim_mailbox {
+	/* host -> shim */
+	volatile uint32_t req_seq;
+	uint32_t cmd;	   /* enum shim_cmd */
+	uint64_t vmcb_pa;  /* RUN: the VMCB (the exit information is in it afterwards) */
+	uint64_t xsave_pa; /* RUN: the guest's XSAVE area (64-byte aligned); 0: none */
+	uint64_t xcr0;	   /* RUN: XCR0 while the guest runs; 0: x87|SSE */
+	uint64_t timer_ns; /* RUN: preempt the guest after this long (an INTR exit); 0: never */
+	uint64_t bounce;   /* RUN: CPUID exits the shim answers itself first (measurement) */
+	volatile uint32_t kicks; /* system_kick(): a running guest must exit (INTR) */
+	uint32_t pad;
+	uint64_t gpr[16];
+	uint8_t pad0[256 - 56 - 16 * 8];
+	/* shim -> host */
+	volatile uint32_t resp_seq;
+	uint32_t status;	   /* enum shim_status */
+	volatile uint32_t state;   /* enum shim_state */
+	volatile uint32_t waiting; /* the LP halts until a byte comes: the host must send one */
+	uint32_t apic_id;
+	uint32_t pad2;
+	uint64_t fault_vector, fault_rip, fault_error;
+	uint64_t nr_runs, nr_halts, nr_wakes;
+	uint8_t pad1[4096 - 256 - 24 - 6 * 8];
+};
+
+_Static_assert(sizeof(struct shim_mailbox) == 4096, "one page per LP");
+_Static_assert(sizeof(struct shim_config) <= 4096, "one page");
+
+#endif

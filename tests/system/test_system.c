@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The system backend's whole path, without the module: QEMU boots the SEAM shim with the
+ * machine's memfd as its RAM, and a few bytes of CPL0 guest code placed in physical memory by
+ * this test run as the shim's nested guest under SVM with nested paging. Each exit arrives
+ * here through the LP's mailbox with the guest's registers; the answers (registers, RIP, an
+ * injected #VE) go back the same way. Also: QEMU's supervision (no orphan after any way the
+ * process ends, a missing or failing QEMU is a clear error) and the measured round trips.
+ * Skips (77) only when qemu-system-x86_64 is not installed.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "platform/platform.h"
+#include "platform/system/svm.h"
+#include "platform/system/system.h"
+
+/* Host-physical layout of the test's guest (all below 2 GiB: QEMU's address = the HPA). */
+#define NPT_HPA	  0x800000ULL /* PML4, PDPT, PD, PT: 4 pages */
+#define VMCB_HPA  0x810000ULL
+#define IOPM_HPA  0x812000ULL  /* 12 KiB */
+#define MSRPM_HPA 0x816000ULL  /* 8 KiB */
+#define GUEST_HPA 0x1000000ULL /* GPA 0 */
+#define HOLE_GPA  0x1F0000ULL  /* the one GPA of [0, 2 MiB) the NPT leaves unmapped */
+
+/* Guest-physical layout; the guest maps [0, 2 MiB) 1:1 with one 2 MiB page. */
+#define CODE_GPA  0x1000ULL
+#define IDT_GPA	  0x2000ULL
+#define GDT_GPA	  0x2800ULL
+#define PT_GPA	  0x3000ULL /* PML4, PDPT, PD */
+#define STACK_TOP 0x9000ULL
+
+/*
+ * The guest's code at CODE_GPA:
+ *   +0x00  66 0F 01 CC              tdcall
+ *   +0x04  B8 21 00 00 00           mov $0x21, %eax
+ *   +0x09  31 C9                    xor %ecx, %ecx
+ *   +0x0B  0F A2                    cpuid
+ *   +0x0D  4C 8B 0C 25 00 00 1F 00  mov 0x1F0000, %r9      (NPF: the hole)
+ *   +0x15  F4                       hlt
+ * the #VE handler (IDT vector 20) at +0x16: the frame into registers, then HLT:
+ *   +0x16  48 8B 3C 24              mov (%rsp), %rdi        frame RIP
+ *   +0x1A  48 8B 74 24 08           mov 8(%rsp), %rsi       CS
+ *   +0x1F  48 8B 54 24 10           mov 0x10(%rsp), %rdx    RFLAGS
+ *   +0x24  4C 8B 54 24 18           mov 0x18(%rsp), %r10    RSP
+ *   +0x29  4C 8B 5C 24 20           mov 0x20(%rsp), %r11    SS
+ *   +0x2E  48 89 E5                 mov %rsp, %rbp
+ *   +0x31  F4                       hlt
+ * a CPUID loop at +0x32 (0F A2 EB FC), a spin at +0x36 (EB FE).
+ */
+static const uint8_t guest_code[] = {
+	0x66, 0x0F, 0x01, 0xCC, 0xB8, 0x21, 0x00, 0x00, 0x00, 0x31, 0xC9, 0x0F, 0xA2, 0x4C,
+	0x8B, 0x0C, 0x25, 0x00, 0x00, 0x1F, 0x00, 0xF4, 0x48, 0x8B, 0x3C, 0x24, 0x48, 0x8B,
+	0x74, 0x24, 0x08, 0x48, 0x8B, 0x54, 0x24, 0x10, 0x4C, 0x8B, 0x54, 0x24, 0x18, 0x4C,
+	0x8B, 0x5C, 0x24, 0x20, 0x48, 0x89, 0xE5, 0xF4, 0x0F, 0xA2, 0xEB, 0xFC, 0xEB, 0xFE,
+};
+#define TDCALL_RIP (CODE_GPA + 0x00)
+#define CPUID_RIP  (CODE_GPA + 0x0B)
+#define NPF_RIP	   (CODE_GPA + 0x0D)
+#define VE_HANDLER (CODE_GPA + 0x16)
+#define VE_HLT_RIP (CODE_GPA + 0x31)
+#define LOOP_RIP   (CODE_GPA + 0x32)
+#define SPIN_RIP   (CODE_GPA + 0x36)
+
+#define UD_VECTOR 6
+#define VE_VECTOR 20
+
+static struct system_vm *vm;
+static char err[2048];
+
+static void *hva(uint64_t hpa)
+{
+	return phys_seam_va(hpa);
+}
+
+static void *gva(uint64_t gpa)
+{
+	return phys_seam_va(GUEST_HPA + gpa);
+}
+
+static void put64(uint64_t hpa, uint64_t v)
+{
+	memcpy(hva(hpa), &v, 8);
+}
+
+/* The NPT maps GPA [0, 2 MiB) to GUEST_HPA, 4 KiB pages, all but HOLE_GPA. */
+static void build_npt(void)
+{
+	const uint64_t a = NPT_P | NPT_RW | NPT_US;
+
+	memset(hva(NPT_HPA), 0, 4 * 4096);
+	put64(NPT_HPA, system_gpa(NPT_HPA + 0x1000) | a);
+	put64(NPT_HPA + 0x1000, system_gpa(NPT_HPA + 0x2000) | a);
+	put64(NPT_HPA + 0x2000, system_gpa(NPT_HPA + 0x3000) | a);
+	for (uint64_t i = 0; i < 512; i++)
+		if (i * 4096 != HOLE_GPA)
+			put64(NPT_HPA + 0x3000 + i * 8, system_gpa(GUEST_HPA + i * 4096) | a);
+}
+
+static void build_guest(void)
+{
+	uint64_t *pt = gva(PT_GPA);
+	uint8_t *idt = gva(IDT_GPA);
+	uint64_t *gdt = gva(GDT_GPA);
+	uint64_t h = VE_HANDLER;
+
+	memset(gva(0), 0, 0x10000);
+	memcpy(gva(CODE_GPA), guest_code, sizeof(guest_code));
+	pt[0] = (PT_GPA + 0x1000) | 3;
+	pt[512] = (PT_GPA + 0x2000) | 3;
+	pt[1024] = 0 | 0x83; /* 2 MiB page at 0 */
+	gdt[1] = 0x00AF9A000000FFFFULL;
+	gdt[2] = 0x00CF92000000FFFFULL;
+	/* IDT[20]: a 64-bit interrupt gate, selector 0x08, DPL 0 */
+	idt += VE_VECTOR * 16;
+	idt[0] = (uint8_t)h;
+	idt[1] = (uint8_t)(h >> 8);
+	idt[2] = 0x08;
+	idt[5] = 0x8E;
+	idt[6] = (uint8_t)(h >> 16);
+	idt[7] = (uint8_t)(h >> 24);
+}
+
+/* A CPL0 64-bit guest at rip: the intercepts of a TD's exits, nested paging on. */
+static void build_vmcb(uint64_t rip)
+{
+	void *v = hva(VMCB_HPA);
+
+	memset(v, 0, 4096);
+	memset(hva(IOPM_HPA), 0xFF, 12288);
+	memset(hva(MSRPM_HPA), 0xFF, 8192);
+	vmcb_set32(v, VMCB_INTERCEPT_EXC, 1U << UD_VECTOR);
+	vmcb_set32(v, VMCB_INTERCEPT_MISC1,
+		   SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_SMI | SVM_INTERCEPT_INIT |
+			   SVM_INTERCEPT_CPUID | SVM_INTERCEPT_HLT | SVM_INTERCEPT_IOIO_PROT |
+			   SVM_INTERCEPT_MSR_PROT | SVM_INTERCEPT_SHUTDOWN);
+	vmcb_set32(v, VMCB_INTERCEPT_MISC2, SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL);
+	vmcb_set(v, VMCB_IOPM_BASE, system_gpa(IOPM_HPA));
+	vmcb_set(v, VMCB_MSRPM_BASE, system_gpa(MSRPM_HPA));
+	vmcb_set32(v, VMCB_ASID, 1);
+	vmcb_set32(v, VMCB_TLB_CONTROL, 1);
+	vmcb_set32(v, VMCB_INT_CTL, 1U << 24); /* V_INTR_MASKING */
+	vmcb_set(v, VMCB_NP_ENABLE, 1);
+	vmcb_set(v, VMCB_N_CR3, system_gpa(NPT_HPA));
+	vmcb_set_seg(v, VMCB_CS, 0x08, 0x029B, 0xFFFFFFFF, 0);
+	vmcb_set_seg(v, VMCB_SS, 0x10, 0x0C93, 0xFFFFFFFF, 0);
+	vmcb_set_seg(v, VMCB_DS, 0x10, 0x0C93, 0xFFFFFFFF, 0);
+	vmcb_set_seg(v, VMCB_ES, 0x10, 0x0C93, 0xFFFFFFFF, 0);
+	vmcb_set_seg(v, VMCB_FS, 0, 0, 0, 0);
+	vmcb_set_seg(v, VMCB_GS, 0, 0, 0, 0);
+	vmcb_set_seg(v, VMCB_TR, 0, 0x008B, 0x67, 0);
+	vmcb_set_seg(v, VMCB_LDTR, 0, 0x0082, 0, 0);
+	vmcb_set_seg(v, VMCB_GDTR, 0, 0, 0x17, GDT_GPA);
+	vmcb_set_seg(v, VMCB_IDTR, 0, 0, 0xFFF, IDT_GPA);
+	vmcb_set(v, VMCB_EFER, 0x1500); /* LME, LMA, SVME */
+	vmcb_set(v, VMCB_CR0, 0x80010033);
+	vmcb_set(v, VMCB_CR3, PT_GPA);
+	vmcb_set(v, VMCB_CR4, 0x620); /* PAE, OSFXSR, OSXMMEXCPT */
+	vmcb_set(v, VMCB_DR6, 0xFFFF0FF0);
+	vmcb_set(v, VMCB_DR7, 0x400);
+	vmcb_set(v, VMCB_G_PAT, 0x0007040600070406ULL);
+	vmcb_set(v, VMCB_RFLAGS, 0x2);
+	vmcb_set(v, VMCB_RIP, rip);
+	vmcb_set(v, VMCB_RSP, STACK_TOP);
+	vmcb_set(v, VMCB_RAX, 0xAAAA);
+}
+
+static uint64_t vmcb(unsigned int off)
+{
+	return vmcb_get(hva(VMCB_HPA), off);
+}
+
+static void vmcb_put(unsigned int off, uint64_t v)
+{
+	vmcb_set(hva(VMCB_HPA), off, v);
+}
+
+/* Run LP 0's guest until its next exit; the exit code. */
+static uint64_t run(unsigned int lp)
+{
+	struct shim_mailbox *mb = system_mailbox(vm, lp);
+	int r;
+
+	mb->cmd = SHIM_CMD_RUN;
+	mb->vmcb_pa = system_gpa(VMCB_HPA);
+	r = system_call(vm, lp, err, sizeof(err));
+	if (r)
+		fail_msg("system_call: %d: %s", r, err);
+	return vmcb(VMCB_EXITCODE);
+}
+
+static bool have_qemu(void)
+{
+	const char *q = getenv("TDXSIM_QEMU");
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "command -v '%s' >/dev/null 2>&1",
+		 q && *q ? q : "qemu-system-x86_64");
+	return system(cmd) == 0;
+}
+
+static int boot(void **state)
+{
+	struct machine_config cfg;
+	struct system_opts o = {.nr_lps = 2};
+
+	(void)state;
+	if (machine_preset("tiny", &cfg) || platform_boot(&cfg))
+		return -1;
+	if (system_start(&o, &vm, err, sizeof(err))) {
+		fprintf(stderr, "system_start: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int shutdown_all(void **state)
+{
+	(void)state;
+	system_stop(vm);
+	vm = NULL;
+	platform_shutdown();
+	return 0;
+}
+
+static void test_boot(void **state)
+{
+	(void)state;
+	assert_int_equal(system_nr_lps(vm), 2);
+	for (unsigned int lp = 0; lp < 2; lp++) {
+		struct shim_mailbox *mb = system_mailbox(vm, lp);
+
+		assert_int_equal(mb->state, SHIM_STATE_READY);
+		assert_int_equal(mb->apic_id, lp);
+		mb->cmd = SHIM_CMD_PING;
+		assert_int_equal(system_call(vm, lp, err, sizeof(err)), 0);
+		assert_int_equal(mb->status, SHIM_OK);
+	}
+	assert_non_null(strstr(system_log(vm), "shim: up"));
+}
+
+/* TDCALL (#UD), CPUID, NPF, an injected #VE through the guest's own IDT, HLT. */
+static void test_exits(void **state)
+{
+	struct shim_mailbox *mb = system_mailbox(vm, 0);
+	uint64_t *g = mb->gpr;
+
+	(void)state;
+	build_npt();
+	build_guest();
+	build_vmcb(CODE_GPA);
+	for (unsigned int i = 0; i < 16; i++)
+		g[i] = 0x0101010101010101ULL * (i + 1);
+
+	/* TDCALL: #UD at its RIP, the guest's registers as loaded */
+	assert_int_equal(run(0), SVM_EXIT_EXCP_BASE + UD_VECTOR);
+	assert_int_equal(vmcb(VMCB_RIP), TDCALL_RIP);
+	assert_int_equal(vmcb(VMCB_RAX), 0xAAAA);
+	assert_int_equal(vmcb(VMCB_RSP), STACK_TOP);
+	for (unsigned int i = 1; i < 16; i++)
+		if (i != 4)
+			assert_int_equal(g[i], 0x0101010101010101ULL * (i + 1));
+	assert_int_equal(vmcb(VMCB_EXITINTINFO), 0);
+	/* the answer: RAX = 0, RIP past the 4 bytes */
+	vmcb_put(VMCB_RAX, 0);
+	vmcb_put(VMCB_RIP, TDCALL_RIP + 4);
+
+	/* CPUID with its leaf and subleaf */
+	assert_int_equal(run(0), SVM_EXIT_CPUID);
+	assert_int_equal(vmcb(VMCB_RIP), CPUID_RIP);
+	assert_int_equal(vmcb(VMCB_RAX), 0x21);
+	assert_int_equal(g[1], 0);
+	assert_int_equal(g[3], 0x0404040404040404ULL);
+	vmcb_put(VMCB_RAX, 0x11);
+	g[3] = 0x22;
+	g[1] = 0x33;
+	g[2] = 0x44;
+	vmcb_put(VMCB_RIP, CPUID_RIP + 2);
+
+	/* the load from the unmapped GPA: NPF with the GPA, the guest kept CPUID's answer */
+	assert_int_equal(run(0), SVM_EXIT_NPF);
+	assert_int_equal(vmcb(VMCB_RIP), NPF_RIP);
+	assert_int_equal(vmcb(VMCB_EXITINFO2), HOLE_GPA);
+	assert_int_equal(vmcb(VMCB_EXITINFO1), SVM_NPF_FINAL_GPA | SVM_NPF_USER);
+	assert_int_equal(vmcb(VMCB_RAX), 0x11);
+	assert_int_equal(g[3], 0x22);
+	assert_int_equal(g[1], 0x33);
+	assert_int_equal(g[2], 0x44);
+	/* the answer: #VE, taken at the faulting instruction through the guest's IDT */
+	vmcb_put(VMCB_EVENTINJ, VE_VECTOR | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID);
+
+	assert_int_equal(run(0), SVM_EXIT_HLT);
+	assert_int_equal(vmcb(VMCB_RIP), VE_HLT_RIP);
+	assert_int_equal(g[7], NPF_RIP);	/* frame RIP: the faulting instruction */
+	assert_int_equal(g[6], 0x08);		/* CS */
+	assert_int_equal(g[2], 0x46);		/* RFLAGS: ZF PF from the XOR */
+	assert_int_equal(g[10], STACK_TOP);	/* RSP */
+	assert_int_equal(g[11], 0x10);		/* SS */
+	assert_int_equal(g[5], STACK_TOP - 40); /* no error code: five slots */
+	assert_int_equal(vmcb(VMCB_EVENTINJ) & SVM_EVTINJ_VALID, 0);
+}
+
+/* An external interrupt injected with EVENTINJ, and a kick that makes a busy guest exit. */
+static void *kicker(void *arg)
+{
+	struct timespec d = {0, 20 * 1000 * 1000};
+
+	(void)arg;
+	nanosleep(&d, NULL);
+	system_kick(vm, 1);
+	return NULL;
+}
+
+static void test_interrupts(void **state)
+{
+	struct shim_mailbox *mb = system_mailbox(vm, 1);
+	pthread_t t;
+
+	(void)state;
+	build_npt();
+	build_guest();
+	/* vector 20's gate serves as an external interrupt's too: the frame has no error code */
+	build_vmcb(SPIN_RIP);
+	vmcb_put(VMCB_EVENTINJ, VE_VECTOR | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID);
+	vmcb_put(VMCB_RFLAGS, 0x202);
+	assert_int_equal(run(1), SVM_EXIT_HLT);
+	assert_int_equal(vmcb(VMCB_RIP), VE_HLT_RIP);
+	assert_int_equal(mb->gpr[7], SPIN_RIP);
+	assert_int_equal(mb->gpr[2], 0x202);
+	assert_int_equal(vmcb(VMCB_RFLAGS) & 0x200, 0); /* an interrupt gate clears IF */
+
+	/* the spin loop: the preemption timer ends it */
+	build_vmcb(SPIN_RIP);
+	mb->timer_ns = 1000000;
+	assert_int_equal(run(1), SVM_EXIT_INTR);
+	assert_int_equal(vmcb(VMCB_RIP), SPIN_RIP);
+	mb->timer_ns = 0;
+
+	/* and a kick from another host thread while it spins */
+	build_vmcb(SPIN_RIP);
+	assert_int_equal(pthread_create(&t, NULL, kicker, NULL), 0);
+	assert_int_equal(run(1), SVM_EXIT_INTR);
+	assert_int_equal(vmcb(VMCB_RIP), SPIN_RIP);
+	assert_int_equal(pthread_join(t, NULL), 0);
+}
+
+static double now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+/* The costs docs/SYSTEM.md quotes: printed, not asserted (they depend on the host). */
+static void test_round_trips(void **state)
+{
+	struct shim_mailbox *mb = system_mailbox(vm, 0);
+	const int n = 2000;
+	double t0, host_rt, ping, in_shim;
+
+	(void)state;
+	build_npt();
+	build_guest();
+	build_vmcb(LOOP_RIP);
+	t0 = now_us();
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(run(0), SVM_EXIT_CPUID);
+		vmcb_put(VMCB_RIP, vmcb(VMCB_RIP) + 2);
+	}
+	host_rt = (now_us() - t0) / n;
+	t0 = now_us();
+	for (int i = 0; i < n; i++) {
+		mb->cmd = SHIM_CMD_PING;
+		assert_int_equal(system_call(vm, 0, err, sizeof(err)), 0);
+	}
+	ping = (now_us() - t0) / n;
+	mb->bounce = 20 * n;
+	t0 = now_us();
+	assert_int_equal(run(0), SVM_EXIT_CPUID);
+	in_shim = (now_us() - t0) / (20 * n);
+	mb->bounce = 0;
+	printf("system: exit to the host and back %.1f us; mailbox ping %.1f us; "
+	       "exit handled in the shim %.1f us\n",
+	       host_rt, ping, in_shim);
+}
+
+/* QEMU killed under the host: the next call says so. */
+static void test_qemu_dies(void **state)
+{
+	struct system_vm *v2 = NULL;
+	struct system_opts o = {.nr_lps = 1};
+	struct shim_mailbox *mb;
+
+	(void)state;
+	/* a second VM over the same memory: stop the first so it does not answer */
+	system_stop(vm);
+	vm = NULL;
+	assert_int_equal(system_start(&o, &v2, err, sizeof(err)), 0);
+	kill(system_qemu_pid(v2), SIGKILL);
+	mb = system_mailbox(v2, 0);
+	mb->cmd = SHIM_CMD_PING;
+	assert_int_equal(system_call(v2, 0, err, sizeof(err)), -EPIPE);
+	assert_non_null(strstr(err, "QEMU was killed by signal 9"));
+	system_stop(v2);
+	o.nr_lps = 2;
+	assert_int_equal(system_start(&o, &vm, err, sizeof(err)), 0);
+}
+
+static void test_missing_or_failing_qemu(void **state)
+{
+	struct system_vm *v2 = NULL;
+	struct system_opts o = {.nr_lps = 1, .qemu = "/nonexistent/qemu-system-x86_64"};
+
+	(void)state;
+	assert_int_equal(system_start(&o, &v2, err, sizeof(err)), -ENOENT);
+	assert_null(v2);
+	assert_non_null(strstr(err, "cannot find QEMU '/nonexistent/qemu-system-x86_64'"));
+	assert_non_null(strstr(err, "qemu-system-x86"));
+	o.qemu = "no-such-qemu-anywhere";
+	assert_int_equal(system_start(&o, &v2, err, sizeof(err)), -ENOENT);
+	o.qemu = "/bin/false";
+	assert_int_equal(system_start(&o, &v2, err, sizeof(err)), -ECHILD);
+	assert_null(v2);
+	assert_string_equal(err, "QEMU exited with status 1 before the shim came up");
+	o.qemu = NULL;
+	o.nr_lps = SHIM_MAX_LPS + 1;
+	assert_int_equal(system_start(&o, &v2, err, sizeof(err)), -EINVAL);
+}
+
+/*
+ * No orphan: a child process starts QEMU and ends in each way a process ends; QEMU, which
+ * becomes ours (we are the subreaper), must be gone soon after.
+ */
+enum ending { END_EXIT, END_ABORT, END_SIGKILL, END_SIGINT, END_SIGTERM };
+
+static void ending_child(enum ending how, int wfd)
+{
+	struct system_vm *v = NULL;
+	struct system_opts o = {.nr_lps = 1};
+	pid_t pid;
+
+	if (system_start(&o, &v, err, sizeof(err)))
+		_exit(3);
+	pid = system_qemu_pid(v);
+	(void)!write(wfd, &pid, sizeof(pid));
+	switch (how) {
+	case END_EXIT:
+		exit(0);
+	case END_ABORT:
+		signal(SIGABRT, SIG_DFL);
+		abort();
+	case END_SIGKILL:
+		raise(SIGKILL);
+		break;
+	case END_SIGINT:
+	case END_SIGTERM:
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		for (;;)
+			pause();
+	}
+	_exit(4);
+}
+
+static void check_ending(enum ending how)
+{
+	int p[2], status;
+	pid_t child, qemu = 0;
+	double t0;
+
+	assert_int_equal(pipe(p), 0);
+	fflush(NULL);
+	child = fork();
+	assert_true(child >= 0);
+	if (!child) {
+		close(p[0]);
+		ending_child(how, p[1]);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &qemu, sizeof(qemu)), sizeof(qemu));
+	close(p[0]);
+	assert_true(qemu > 0);
+	if (how == END_SIGINT)
+		kill(child, SIGINT);
+	if (how == END_SIGTERM)
+		kill(child, SIGTERM);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	/* QEMU: reaped by the child itself (ECHILD here), or ours to reap, dead */
+	t0 = now_us();
+	for (;;) {
+		pid_t r = waitpid(qemu, &status, WNOHANG);
+
+		if (r == qemu || (r < 0 && errno == ECHILD && kill(qemu, 0) < 0))
+			break;
+		if (now_us() - t0 > 10e6)
+			fail_msg("QEMU %d still there after ending %d", (int)qemu, (int)how);
+		usleep(1000);
+	}
+}
+
+static void test_no_orphan(void **state)
+{
+	(void)state;
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	check_ending(END_EXIT);
+	check_ending(END_ABORT);
+	check_ending(END_SIGKILL);
+	check_ending(END_SIGINT);
+	check_ending(END_SIGTERM);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_boot),	   cmocka_unit_test(test_exits),
+		cmocka_unit_test(test_interrupts), cmocka_unit_test(test_round_trips),
+		cmocka_unit_test(test_qemu_dies),  cmocka_unit_test(test_missing_or_failing_qemu),
+		cmocka_unit_test(test_no_orphan),
+	};
+
+	if (!have_qemu()) {
+		printf("SKIP: qemu-system-x86_64 is not installed (Debian: qemu-system-x86; "
+		       "`make deps` installs it)\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, boot, shutdown_all);
+}
