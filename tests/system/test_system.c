@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "platform/platform.h"
+#include "platform/system/exit.h"
 #include "platform/system/svm.h"
 #include "platform/system/system.h"
 
@@ -203,6 +204,29 @@ static uint64_t run(unsigned int lp)
 	return vmcb(VMCB_EXITCODE);
 }
 
+static void *guest_page(void *arg, uint64_t gpa)
+{
+	(void)arg;
+	return gpa < 0x200000 && gpa / 4096 != HOLE_GPA / 4096 ? gva(gpa) : NULL;
+}
+
+/* The exit as the module will see it: the backend's translation, bytes read at RIP. */
+static enum system_exit_action vmx_exit(struct vm_exit *e)
+{
+	struct svm_exit s = {
+		.code = vmcb(VMCB_EXITCODE),
+		.info1 = vmcb(VMCB_EXITINFO1),
+		.info2 = vmcb(VMCB_EXITINFO2),
+		.intinfo = vmcb(VMCB_EXITINTINFO),
+		.rip = vmcb(VMCB_RIP),
+	};
+	uint64_t inj;
+
+	s.insn_bytes = system_guest_read(vmcb(VMCB_CR0), vmcb(VMCB_CR3), vmcb(VMCB_EFER), s.rip,
+					 s.insn, sizeof(s.insn), guest_page, NULL);
+	return system_exit_translate(&s, e, &inj);
+}
+
 static bool have_qemu(void)
 {
 	const char *q = getenv("TDXSIM_QEMU");
@@ -258,6 +282,7 @@ static void test_exits(void **state)
 {
 	struct shim_mailbox *mb = system_mailbox(vm, 0);
 	uint64_t *g = mb->gpr;
+	struct vm_exit e;
 
 	(void)state;
 	build_npt();
@@ -275,6 +300,9 @@ static void test_exits(void **state)
 		if (i != 4)
 			assert_int_equal(g[i], 0x0101010101010101ULL * (i + 1));
 	assert_int_equal(vmcb(VMCB_EXITINTINFO), 0);
+	assert_int_equal(vmx_exit(&e), SYSTEM_EXIT_MODULE);
+	assert_int_equal(e.reason, EXIT_REASON_TDCALL);
+	assert_int_equal(e.insn_len, 4);
 	/* the answer: RAX = 0, RIP past the 4 bytes */
 	vmcb_put(VMCB_RAX, 0);
 	vmcb_put(VMCB_RIP, TDCALL_RIP + 4);
@@ -285,6 +313,9 @@ static void test_exits(void **state)
 	assert_int_equal(vmcb(VMCB_RAX), 0x21);
 	assert_int_equal(g[1], 0);
 	assert_int_equal(g[3], 0x0404040404040404ULL);
+	assert_int_equal(vmx_exit(&e), SYSTEM_EXIT_MODULE);
+	assert_int_equal(e.reason, EXIT_REASON_CPUID);
+	assert_int_equal(e.insn_len, 2);
 	vmcb_put(VMCB_RAX, 0x11);
 	g[3] = 0x22;
 	g[1] = 0x33;
@@ -300,8 +331,14 @@ static void test_exits(void **state)
 	assert_int_equal(g[3], 0x22);
 	assert_int_equal(g[1], 0x33);
 	assert_int_equal(g[2], 0x44);
+	assert_int_equal(vmx_exit(&e), SYSTEM_EXIT_MODULE);
+	assert_int_equal(e.reason, EXIT_REASON_EPT_VIOLATION);
+	assert_int_equal(e.gpa, HOLE_GPA);
+	assert_int_equal(e.qual, EXIT_QUAL_EPT_READ);
 	/* the answer: #VE, taken at the faulting instruction through the guest's IDT */
-	vmcb_put(VMCB_EVENTINJ, VE_VECTOR | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID);
+	vmcb_put(VMCB_EVENTINJ,
+		 system_eventinj(VE_VECTOR | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID, 0));
+	assert_int_equal(vmcb(VMCB_EVENTINJ), VE_VECTOR | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID);
 
 	assert_int_equal(run(0), SVM_EXIT_HLT);
 	assert_int_equal(vmcb(VMCB_RIP), VE_HLT_RIP);
@@ -312,6 +349,9 @@ static void test_exits(void **state)
 	assert_int_equal(g[11], 0x10);		/* SS */
 	assert_int_equal(g[5], STACK_TOP - 40); /* no error code: five slots */
 	assert_int_equal(vmcb(VMCB_EVENTINJ) & SVM_EVTINJ_VALID, 0);
+	assert_int_equal(vmx_exit(&e), SYSTEM_EXIT_MODULE);
+	assert_int_equal(e.reason, EXIT_REASON_HLT);
+	assert_int_equal(e.insn_len, 1);
 }
 
 /* An external interrupt injected with EVENTINJ, and a kick that makes a busy guest exit. */
@@ -328,6 +368,7 @@ static void *kicker(void *arg)
 static void test_interrupts(void **state)
 {
 	struct shim_mailbox *mb = system_mailbox(vm, 1);
+	struct vm_exit e;
 	pthread_t t;
 
 	(void)state;
@@ -348,6 +389,8 @@ static void test_interrupts(void **state)
 	mb->timer_ns = 1000000;
 	assert_int_equal(run(1), SVM_EXIT_INTR);
 	assert_int_equal(vmcb(VMCB_RIP), SPIN_RIP);
+	assert_int_equal(vmx_exit(&e), SYSTEM_EXIT_MODULE);
+	assert_int_equal(e.reason, EXIT_REASON_EXTERNAL_INTERRUPT);
 	mb->timer_ns = 0;
 
 	/* and a kick from another host thread while it spins */
