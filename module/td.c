@@ -119,24 +119,6 @@ uint64_t tdr_get(uint64_t tdr_pa, unsigned int operand, bool exclusive, struct p
 	return TDX_SUCCESS;
 }
 
-uint64_t td_state_check(const struct tdr *tdr, unsigned int allowed)
-{
-	/*
-	 * [M helpers.c check_any_td_state_map_tdcs_and_lock]: fatal first, then any lifecycle
-	 * but KEYS_CONFIGURED, then the TDCS pages (unless the leaf is one that builds the
-	 * TDCS), then op_state.
-	 */
-	if (tdr->fatal)
-		return TDX_TD_FATAL;
-	if (tdr->lifecycle_state != TD_KEYS_CONFIGURED)
-		return TDX_TD_KEYS_NOT_CONFIGURED;
-	if (tdr->num_tdcx < MAX_TDCS_PAGES && !(allowed & (1U << OP_STATE_UNINITIALIZED)))
-		return TDX_TDCS_NOT_ALLOCATED;
-	if (!(allowed & (1U << tdr->op_state)))
-		return TDX_OP_STATE_INCORRECT;
-	return TDX_SUCCESS;
-}
-
 uint64_t tdvpr_get(uint64_t tdvpr_pa, unsigned int operand, struct vp_ref *ref)
 {
 	struct pamt_entry *e;

@@ -185,6 +185,9 @@ static inline bool sept_is_leaf(uint64_t e)
 	       s == SEPT_PENDING_BLOCKED;
 }
 
+/* Allowed OP_STATEs and SEPT states per leaf, the SEPT state predicates (states.c) */
+#include "states.h"
+
 /* Result of a walk: the entry reached, its level, and where it lives. */
 struct sept_walk {
 	uint64_t *entry; /* NULL when the walk stopped above the wanted level */
@@ -274,13 +277,6 @@ void page_free(struct page_ref *ref);
  */
 uint64_t tdr_get(uint64_t tdr_pa, unsigned int operand, bool exclusive, struct page_ref *ref,
 		 struct tdr **tdr);
-/*
- * The TD state check every TD leaf makes, in the 1.5.01 order [M helpers.c]: FATAL ->
- * TD_FATAL; lifecycle not KEYS_CONFIGURED -> TD_KEYS_NOT_CONFIGURED; TDCS pages missing
- * (unless `allowed` has UNINITIALIZED: the leaves that build it) -> TDCS_NOT_ALLOCATED;
- * op_state not in `allowed` (a bitmask of 1 << OP_STATE_*) -> OP_STATE_INCORRECT.
- */
-uint64_t td_state_check(const struct tdr *tdr, unsigned int allowed);
 /* The TDVPR operand: type TDVPR, locked exclusive, its TD's TDR locked shared. */
 struct vp_ref {
 	struct page_ref tdvpr, tdr;
@@ -531,7 +527,7 @@ void sept_sync_subtree(struct tdcs *tdcs, uint64_t table_hpa, unsigned int level
 /*
  * The common start of the SEPT leaves [M lock_sept_check_and_walk_private_gpa and the leaves
  * that call it]: RCX/RDX cleared; the TDR (shared, operand RDX); the TD state
- * (INITIALIZED or RUNNABLE); for need_debug a debug TD (else OPERAND_INVALID|RDX); RCX = GPA |
+ * (td_state_check: the leaf's OP_STATE row); for need_debug a debug TD (else OPERAND_INVALID|RDX); RCX = GPA |
  * level in [min, max] (max -1: the EPT root's level); the SEPT lock (OPERAND_BUSY|
  * SEPT_TREE); the walk to the level (EPT_WALK_FAILED|RCX with the entry details). On success
  * op->w is the entry; sept_op_end() releases what was taken, in every case.
@@ -545,11 +541,8 @@ struct sept_op {
 	struct sept_walk w;
 	bool locked;
 };
-/* op_state sets for sept_op_begin's `allowed` */
-#define OPS_BUILD     (1U << OP_STATE_INITIALIZED)
-#define OPS_BUILD_RUN (1U << OP_STATE_INITIALIZED | 1U << OP_STATE_RUNNABLE)
-uint64_t sept_op_begin(uint64_t *regs, uint64_t tdr_pa, unsigned int allowed,
-		       unsigned int min_level, int max_level, bool need_debug, struct sept_op *op);
+uint64_t sept_op_begin(uint64_t *regs, uint64_t tdr_pa, unsigned int leaf, unsigned int min_level,
+		       int max_level, bool need_debug, struct sept_op *op);
 void sept_op_end(struct sept_op *op);
 /*
  * TDH.MEM.RD / TDH.MEM.WR of a debug TD [M tdh_mem_rd_wr.c]: RCX = GPA (8-byte aligned,

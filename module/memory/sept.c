@@ -28,7 +28,7 @@ void sept_walk(const struct tdr *tdr, uint64_t gpa, unsigned int level, struct s
 		w->entry = e;
 		w->level = l;
 		w->value = v;
-		if (l == level || sept_state(v) != SEPT_TABLE || l == 0)
+		if (l == level || !sept_state_is_table(v) || l == 0)
 			return;
 		table = phys_seam_va(sept_hpa(v));
 		l--;
@@ -62,17 +62,16 @@ uint64_t *sept_find_leaf(const struct tdr *tdr, uint64_t gpa, unsigned int *leve
 
 uint64_t sept_arch_entry(uint64_t e, unsigned int level)
 {
-	unsigned int s = sept_state(e);
 	uint64_t v;
 
 	(void)level;
-	if (s == SEPT_FREE)
+	if (sept_state_is_free(e))
 		return SEPT_ARCH_SVE;
 	if (!sept_is_leaf(e))
-		return s == SEPT_TABLE ? 0x7 : 0;
+		return sept_state_is_table(e) ? 0x7 : 0;
 	v = sept_hpa(e) | (uint64_t)TDX_EPTP_MT_WB << 3 | SEPT_ARCH_IPAT | SEPT_ARCH_PS |
 	    SEPT_ARCH_SVE;
-	if (s == SEPT_MAPPED)
+	if (sept_state_is_leaf_mapped(e))
 		v |= 0x7;
 	return v;
 }
@@ -110,7 +109,7 @@ void sept_sync_window(struct tdcs *tdcs, uint64_t gpa, unsigned int level, uint6
 	if (!tdcs->window)
 		return;
 	for (uint64_t off = 0; off < size; off += _4K) {
-		if (sept_state(e) == SEPT_MAPPED)
+		if (sept_state_is_leaf_mapped(e))
 			td_window_map(tdcs->window, gpa + off, false, sept_hpa(e) + off,
 				      PROT_READ | PROT_WRITE | PROT_EXEC);
 		else

@@ -290,7 +290,7 @@ static void check_leaf(struct walk_ctx *x, uint64_t e, uint64_t gpa, unsigned in
 	if (ok)
 		x->c->reg_refs += size / _4K;
 	if (x->w)
-		window_expect(x, gpa, size, reachable && sept_state(e) == SEPT_MAPPED);
+		window_expect(x, gpa, size, reachable && sept_state_is_leaf_mapped(e));
 }
 
 static void walk_table(struct walk_ctx *x, uint64_t table_hpa, unsigned int level, uint64_t base,
@@ -311,7 +311,7 @@ static void walk_table(struct walk_ctx *x, uint64_t table_hpa, unsigned int leve
 				       level, (unsigned long long)e);
 			continue;
 		}
-		if (s == SEPT_FREE) {
+		if (sept_state_is_free(e)) {
 			/* Every page of a level-0 range; the first of a larger one. */
 			if (x->w)
 				window_expect(x, gpa, _4K, false);
@@ -336,7 +336,7 @@ static void walk_table(struct walk_ctx *x, uint64_t table_hpa, unsigned int leve
 		}
 		ref_add(x->c, sept_hpa(e));
 		x->c->ept_refs++;
-		walk_table(x, sept_hpa(e), level - 1, gpa, reachable && s == SEPT_TABLE);
+		walk_table(x, sept_hpa(e), level - 1, gpa, reachable && sept_state_is_table(e));
 	}
 }
 

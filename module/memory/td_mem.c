@@ -164,15 +164,15 @@ void sept_sync_subtree(struct tdcs *tdcs, uint64_t table_hpa, unsigned int level
 		uint64_t e = __atomic_load_n(&table[i], __ATOMIC_ACQUIRE);
 		uint64_t g = gpa + ((uint64_t)i << (12 + 9 * level));
 
-		if (sept_state(e) == SEPT_TABLE && level > 0)
+		if (sept_state_is_table(e) && level > 0)
 			sept_sync_subtree(tdcs, sept_hpa(e), level - 1, g, map);
-		else if (sept_state(e) == SEPT_MAPPED)
+		else if (sept_state_is_leaf_mapped(e))
 			sept_sync_window(tdcs, g, level, map ? e : (e & ~SEPT_STATE_MASK));
 	}
 }
 
-uint64_t sept_op_begin(uint64_t *regs, uint64_t tdr_pa, unsigned int allowed,
-		       unsigned int min_level, int max_level, bool need_debug, struct sept_op *op)
+uint64_t sept_op_begin(uint64_t *regs, uint64_t tdr_pa, unsigned int leaf, unsigned int min_level,
+		       int max_level, bool need_debug, struct sept_op *op)
 {
 	uint64_t word = regs[REG_RCX_], status;
 
@@ -182,7 +182,7 @@ uint64_t sept_op_begin(uint64_t *regs, uint64_t tdr_pa, unsigned int allowed,
 	status = tdr_get(tdr_pa, TDX_OPERAND_ID_RDX, false, &op->tdr_ref, &op->tdr);
 	if (status)
 		return status;
-	status = td_state_check(op->tdr, allowed);
+	status = td_state_check(op->tdr, leaf);
 	if (status)
 		return status;
 	op->tdcs = tdcs_of(op->tdr);
@@ -222,8 +222,7 @@ uint64_t removal_check(uint64_t *regs, const struct sept_op *op, enum pamt_level
 	if (!pamt_lock(t, true))
 		return TDX_OPERAND_BUSY + TDX_OPERAND_ID_RCX;
 	*target = t;
-	/* [M op_state_lookup.c]: TLB tracking is required once the TD is RUNNABLE */
-	if (op->tdr->op_state != OP_STATE_RUNNABLE)
+	if (!op_state_tlb_tracking_required(op->tdr->op_state))
 		return TDX_SUCCESS;
 	if (!blocked) {
 		sept_details(regs, op->w.value, op->level);
@@ -261,7 +260,7 @@ uint64_t mem_rd_wr(uint64_t *regs, bool write)
 	status = tdr_get(tdr_pa, TDX_OPERAND_ID_RDX, false, &tdr_ref, &tdr);
 	if (status)
 		return status;
-	status = td_state_check(tdr, OPS_BUILD_RUN);
+	status = td_state_check(tdr, write ? TDH_MEM_WR : TDH_MEM_RD);
 	if (status)
 		goto out;
 	tdcs = tdcs_of(tdr);
@@ -288,11 +287,9 @@ uint64_t mem_rd_wr(uint64_t *regs, bool write)
 	 * walk stopped [M tdh_mem_rd_wr.c, lock_sept_check_and_walk_internal].
 	 */
 	sept_walk(tdr, gpa, 0, &w);
-	if (sept_state(w.value) != SEPT_MAPPED) {
-		sept_details(regs, w.value, w.level);
-		status = TDX_EPT_ENTRY_NOT_PRESENT + TDX_OPERAND_ID_RCX;
+	status = sept_state_check(write ? TDH_MEM_WR : TDH_MEM_RD, regs, w.value, w.level);
+	if (status)
 		goto unlock;
-	}
 	hpa = sept_hpa(w.value) + (gpa & (tdx_ps_bytes(w.level) - 1));
 	p = phys_seam_va(hpa);
 	regs[REG_R8_] = __atomic_load_n(p, __ATOMIC_RELAXED);

@@ -646,15 +646,6 @@ uint64_t md_td_rdwr_regs(unsigned int ctx_code, uint64_t *regs, enum md_access a
  * The host leaves' common part: operands, TD state, then the element access.
  */
 
-/* Op states each leaf accepts [M op_state_lookup.c rows 11, 13, 26, 43]. */
-#define OPS_RD                                                                                     \
-	((1U << OP_STATE_INITIALIZED) | (1U << OP_STATE_RUNNABLE) | (1U << OP_STATE_LIVE_EXPORT) | \
-	 (1U << OP_STATE_PAUSED_EXPORT) | (1U << OP_STATE_POST_EXPORT) |                           \
-	 (1U << OP_STATE_MEMORY_IMPORT) | (1U << OP_STATE_STATE_IMPORT) |                          \
-	 (1U << OP_STATE_POST_IMPORT) | (1U << OP_STATE_LIVE_IMPORT) |                             \
-	 (1U << OP_STATE_FAILED_IMPORT))
-#define OPS_WR (OPS_RD & ~((1U << OP_STATE_PAUSED_EXPORT) | (1U << OP_STATE_POST_EXPORT)))
-
 static void host_defaults(uint64_t *regs, bool write, unsigned int version)
 {
 	if (!write && version > 0)
@@ -671,7 +662,7 @@ uint64_t md_tdh_mng_rdwr(uint64_t *regs, unsigned int version, bool write)
 	status = tdr_get(regs[REG_RCX_], TDX_OPERAND_ID_RCX, false, &ref, &c.tdr);
 	if (status)
 		goto fail;
-	status = td_state_check(c.tdr, write ? OPS_WR : OPS_RD);
+	status = td_state_check(c.tdr, write ? TDH_MNG_WR : TDH_MNG_RD);
 	if (status)
 		goto put;
 	c.tdcs = tdcs_of(c.tdr);
@@ -702,7 +693,7 @@ uint64_t md_tdh_vp_rdwr(uint64_t *regs, unsigned int version, unsigned int lp, b
 	status = tdvpr_get(regs[REG_RCX_], TDX_OPERAND_ID_RCX, &v);
 	if (status)
 		goto fail;
-	status = td_state_check(v.td, write ? OPS_WR : OPS_RD);
+	status = td_state_check(v.td, write ? TDH_VP_WR : TDH_VP_RD);
 	if (status)
 		goto put;
 	if (v.vp->num_tdcx < MIN_TDVPS_PAGES - 1) {

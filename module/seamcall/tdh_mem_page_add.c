@@ -19,14 +19,12 @@ uint64_t tdh_mem_page_add(uint64_t *regs, unsigned int version, unsigned int lp)
 
 	(void)version;
 	(void)lp;
-	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD, 0, 0, false, &op);
+	status = sept_op_begin(regs, regs[REG_RDX_], TDH_MEM_PAGE_ADD, 0, 0, false, &op);
 	if (status)
 		goto out;
-	if (sept_state(op.w.value) != SEPT_FREE) {
-		sept_details(regs, op.w.value, op.level);
-		status = TDX_EPT_ENTRY_NOT_FREE + TDX_OPERAND_ID_RCX;
+	status = sept_state_check(TDH_MEM_PAGE_ADD, regs, op.w.value, op.level);
+	if (status)
 		goto out;
-	}
 	src = shared_hpa_ok(src_pa, _4K) ? seam_map(src_pa, _4K) : NULL;
 	if (!src) {
 		status = TDX_OPERAND_INVALID + TDX_OPERAND_ID_R9;

@@ -20,15 +20,12 @@ uint64_t tdh_mem_page_aug(uint64_t *regs, unsigned int version, unsigned int lp)
 
 	(void)version;
 	(void)lp;
-	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD_RUN, 0, 1, false, &op);
+	status = sept_op_begin(regs, regs[REG_RDX_], TDH_MEM_PAGE_AUG, 0, 1, false, &op);
 	if (status)
 		goto out;
-	/* Allowed in FREE (and REMOVED, a migration state tdxsim has not) [M sept_state_lookup] */
-	if (sept_state(op.w.value) != SEPT_FREE) {
-		sept_details(regs, op.w.value, op.level);
-		status = TDX_EPT_ENTRY_STATE_INCORRECT + TDX_OPERAND_ID_RCX;
+	status = sept_state_check(TDH_MEM_PAGE_AUG, regs, op.w.value, op.level);
+	if (status)
 		goto out;
-	}
 	status = free_range_get(page_pa, op.level, TDX_OPERAND_ID_R8, &page);
 	if (status)
 		goto out;

@@ -29,7 +29,7 @@
 uint64_t tdh_mem_page_demote(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t rdx = regs[REG_RDX_], status, e, hpa, child_size, *table;
-	unsigned int s, child_state, child;
+	unsigned int child_state, child;
 	struct pamt_entry *target;
 	struct page_ref page = {0};
 	struct sept_op op;
@@ -41,23 +41,18 @@ uint64_t tdh_mem_page_demote(uint64_t *regs, unsigned int version, unsigned int 
 		regs[REG_RDX_] = 0;
 		return TDX_OPERAND_INVALID + TDX_OPERAND_ID_RDX;
 	}
-	status = sept_op_begin(regs, rdx & ~DEMOTE_L2_SEPT_ADD_MODE, OPS_BUILD_RUN, 1, 2, false,
-			       &op);
+	status = sept_op_begin(regs, rdx & ~DEMOTE_L2_SEPT_ADD_MODE, TDH_MEM_PAGE_DEMOTE, 1, 2,
+			       false, &op);
 	if (status)
 		goto out;
 	e = op.w.value;
-	s = sept_state(e);
-	if (s != SEPT_MAPPED && s != SEPT_BLOCKED && s != SEPT_PENDING &&
-	    s != SEPT_PENDING_BLOCKED) {
-		sept_details(regs, e, op.level);
-		status = TDX_EPT_ENTRY_STATE_INCORRECT + TDX_OPERAND_ID_RCX;
+	status = sept_state_check(TDH_MEM_PAGE_DEMOTE, regs, e, op.level);
+	if (status)
 		goto out;
-	}
 	hpa = sept_hpa(e);
 	target = pamt_entry_get(hpa, (enum pamt_level)op.level);
-	/* [M op_state_lookup.c]: TLB tracking is required once the TD is RUNNABLE */
-	if (op.tdr->op_state == OP_STATE_RUNNABLE) {
-		if (s != SEPT_BLOCKED && s != SEPT_PENDING_BLOCKED) {
+	if (op_state_tlb_tracking_required(op.tdr->op_state)) {
+		if (!sept_state_is_any_blocked(e)) {
 			sept_details(regs, e, op.level);
 			status = TDX_GPA_RANGE_NOT_BLOCKED + TDX_OPERAND_ID_RCX;
 			goto out;
@@ -78,9 +73,7 @@ uint64_t tdh_mem_page_demote(uint64_t *regs, unsigned int version, unsigned int 
 	/* All checks passed */
 	child = op.level - 1;
 	child_size = tdx_ps_bytes(child);
-	child_state = s == SEPT_BLOCKED		  ? SEPT_MAPPED
-		      : s == SEPT_PENDING_BLOCKED ? SEPT_PENDING
-						  : s;
+	child_state = sept_state_unblocked(sept_state(e));
 	page_assign(&page, PT_EPT, op.tdr_ref.pa);
 	table = phys_seam_va(page.pa);
 	for (unsigned int i = 0; i < SEPT_ENTRIES; i++) {

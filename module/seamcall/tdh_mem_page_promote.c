@@ -29,7 +29,7 @@ uint64_t tdh_mem_page_promote(uint64_t *regs, unsigned int version, unsigned int
 	struct pamt_entry *sept_pamt = NULL, *big;
 	uint64_t status, e, first, sept_pa, size, child_size, leaf;
 	const uint64_t *table;
-	unsigned int s, child;
+	unsigned int child;
 	struct sept_op op;
 
 	(void)lp;
@@ -38,16 +38,13 @@ uint64_t tdh_mem_page_promote(uint64_t *regs, unsigned int version, unsigned int
 		regs[REG_R10_] = ~0ULL;
 		regs[REG_R11_] = ~0ULL;
 	}
-	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD_RUN, 1, 2, false, &op);
+	status = sept_op_begin(regs, regs[REG_RDX_], TDH_MEM_PAGE_PROMOTE, 1, 2, false, &op);
 	if (status)
 		goto out;
 	e = op.w.value;
-	s = sept_state(e);
-	if (s != SEPT_TABLE && s != SEPT_TABLE_BLOCKED) {
-		sept_details(regs, e, op.level);
-		status = TDX_EPT_ENTRY_STATE_INCORRECT + TDX_OPERAND_ID_RCX;
+	status = sept_state_check(TDH_MEM_PAGE_PROMOTE, regs, e, op.level);
+	if (status)
 		goto out;
-	}
 	sept_pa = sept_hpa(e);
 	sept_pamt = pamt_entry_get(sept_pa, PT_4KB);
 	if (!pamt_lock(sept_pamt, true)) {
@@ -55,9 +52,8 @@ uint64_t tdh_mem_page_promote(uint64_t *regs, unsigned int version, unsigned int
 		status = TDX_OPERAND_BUSY + TDX_OPERAND_ID_RCX;
 		goto out;
 	}
-	/* [M op_state_lookup.c]: TLB tracking is required once the TD is RUNNABLE */
-	if (op.tdr->op_state == OP_STATE_RUNNABLE) {
-		if (s != SEPT_TABLE_BLOCKED) {
+	if (op_state_tlb_tracking_required(op.tdr->op_state)) {
+		if (!sept_state_is_any_blocked(e)) {
 			sept_details(regs, e, op.level);
 			status = TDX_GPA_RANGE_NOT_BLOCKED + TDX_OPERAND_ID_RCX;
 			goto out;
@@ -75,7 +71,7 @@ uint64_t tdh_mem_page_promote(uint64_t *regs, unsigned int version, unsigned int
 	first = __atomic_load_n(&table[0], __ATOMIC_ACQUIRE);
 	status = TDX_SUCCESS;
 	if (!is_aligned(sept_hpa(first), size) ||
-	    (sept_state(first) != SEPT_MAPPED && sept_state(first) != SEPT_PENDING))
+	    (!sept_state_is_leaf_mapped(first) && !sept_state_is_pending(first)))
 		status = TDX_EPT_INVALID_PROMOTE_CONDITIONS + TDX_OPERAND_ID_RCX;
 	for (unsigned int i = 1; i < SEPT_ENTRIES && !status; i++)
 		if (__atomic_load_n(&table[i], __ATOMIC_ACQUIRE) != first + i * child_size)

@@ -16,22 +16,18 @@ uint64_t tdh_mem_page_remove(uint64_t *regs, unsigned int version, unsigned int 
 {
 	struct pamt_entry *target = NULL;
 	struct sept_op op;
-	unsigned int s;
 	uint64_t status;
 
 	(void)version;
 	(void)lp;
-	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD_RUN, 0, 2, false, &op);
+	status = sept_op_begin(regs, regs[REG_RDX_], TDH_MEM_PAGE_REMOVE, 0, 2, false, &op);
 	if (status)
 		goto out;
-	s = sept_state(op.w.value);
-	if (!sept_is_leaf(op.w.value)) {
-		sept_details(regs, op.w.value, op.level);
-		status = TDX_EPT_ENTRY_STATE_INCORRECT + TDX_OPERAND_ID_RCX;
+	status = sept_state_check(TDH_MEM_PAGE_REMOVE, regs, op.w.value, op.level);
+	if (status)
 		goto out;
-	}
 	status = removal_check(regs, &op, (enum pamt_level)op.level,
-			       s == SEPT_BLOCKED || s == SEPT_PENDING_BLOCKED, &target);
+			       sept_state_is_any_blocked(op.w.value), &target);
 	if (status)
 		goto out;
 	/* All checks passed */

@@ -18,29 +18,23 @@ uint64_t tdh_mem_range_block(uint64_t *regs, unsigned int version, unsigned int 
 {
 	struct pamt_entry *target;
 	struct sept_op op;
-	unsigned int s;
 	uint64_t status, e;
+	bool table;
 
 	(void)version;
 	(void)lp;
-	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD_RUN, 0, -1, false, &op);
+	status = sept_op_begin(regs, regs[REG_RDX_], TDH_MEM_RANGE_BLOCK, 0, -1, false, &op);
 	if (status)
 		goto out;
 	e = op.w.value;
-	s = sept_state(e);
-	if (s != SEPT_TABLE && s != SEPT_MAPPED && s != SEPT_PENDING) {
-		sept_details(regs, e, op.level);
-		status = (s == SEPT_BLOCKED || s == SEPT_PENDING_BLOCKED || s == SEPT_TABLE_BLOCKED)
-				 ? TDX_GPA_RANGE_ALREADY_BLOCKED + TDX_OPERAND_ID_RCX
-				 : TDX_EPT_ENTRY_STATE_INCORRECT + TDX_OPERAND_ID_RCX;
+	status = sept_state_check(TDH_MEM_RANGE_BLOCK, regs, e, op.level);
+	if (status)
 		goto out;
-	}
 	/* All checks passed */
-	e = sept_hpa(e) | (s == SEPT_TABLE    ? SEPT_TABLE_BLOCKED
-			   : s == SEPT_MAPPED ? SEPT_BLOCKED
-					      : SEPT_PENDING_BLOCKED);
+	table = sept_state_is_table(e);
+	e = sept_hpa(e) | sept_state_blocked(sept_state(e));
 	__atomic_store_n(op.w.entry, e, __ATOMIC_RELEASE);
-	if (s == SEPT_TABLE)
+	if (table)
 		sept_sync_subtree(op.tdcs, sept_hpa(e), op.level - 1, op.gpa, false);
 	else
 		sept_sync_window(op.tdcs, op.gpa, op.level, e);

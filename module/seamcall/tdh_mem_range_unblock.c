@@ -13,23 +13,20 @@ uint64_t tdh_mem_range_unblock(uint64_t *regs, unsigned int version, unsigned in
 {
 	struct pamt_entry *target;
 	struct sept_op op;
-	unsigned int s;
 	uint64_t status, e;
+	bool table;
 
 	(void)version;
 	(void)lp;
-	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD_RUN, 0, -1, false, &op);
+	status = sept_op_begin(regs, regs[REG_RDX_], TDH_MEM_RANGE_UNBLOCK, 0, -1, false, &op);
 	if (status)
 		goto out;
 	e = op.w.value;
-	s = sept_state(e);
-	if (s != SEPT_BLOCKED && s != SEPT_PENDING_BLOCKED && s != SEPT_TABLE_BLOCKED) {
-		sept_details(regs, e, op.level);
-		status = TDX_EPT_ENTRY_STATE_INCORRECT + TDX_OPERAND_ID_RCX;
+	status = sept_state_check(TDH_MEM_RANGE_UNBLOCK, regs, e, op.level);
+	if (status)
 		goto out;
-	}
-	/* Every blocked state needs tracking; only a TD that ran needs it [M op_state_lookup] */
-	if (op.tdr->op_state == OP_STATE_RUNNABLE) {
+	/* Every blocked state needs tracking; only a TD that may run needs it [ABI §7.1] */
+	if (op_state_tlb_tracking_required(op.tdr->op_state)) {
 		target = sept_target_pamt(e, op.level);
 		if (!tlb_tracked(op.tdcs, __atomic_load_n(&target->bepoch, __ATOMIC_ACQUIRE))) {
 			status = TDX_TLB_TRACKING_NOT_DONE + TDX_OPERAND_ID_SEPT_TREE;
@@ -37,11 +34,10 @@ uint64_t tdh_mem_range_unblock(uint64_t *regs, unsigned int version, unsigned in
 		}
 	}
 	/* All checks passed */
-	e = sept_hpa(e) | (s == SEPT_TABLE_BLOCKED ? SEPT_TABLE
-			   : s == SEPT_BLOCKED	   ? SEPT_MAPPED
-						   : SEPT_PENDING);
+	table = sept_state_is_any_table(e);
+	e = sept_hpa(e) | sept_state_unblocked(sept_state(e));
 	__atomic_store_n(op.w.entry, e, __ATOMIC_RELEASE);
-	if (s == SEPT_TABLE_BLOCKED)
+	if (table)
 		sept_sync_subtree(op.tdcs, sept_hpa(e), op.level - 1, op.gpa, true);
 	else
 		sept_sync_window(op.tdcs, op.gpa, op.level, e);

@@ -16,14 +16,12 @@ uint64_t tdh_mem_sept_add(uint64_t *regs, unsigned int version, unsigned int lp)
 
 	(void)version;
 	(void)lp;
-	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD_RUN, 1, -1, false, &op);
+	status = sept_op_begin(regs, regs[REG_RDX_], TDH_MEM_SEPT_ADD, 1, -1, false, &op);
 	if (status)
 		goto out;
-	if (sept_state(op.w.value) != SEPT_FREE) {
-		sept_details(regs, op.w.value, op.level);
-		status = TDX_EPT_ENTRY_NOT_FREE + TDX_OPERAND_ID_RCX;
+	status = sept_state_check(TDH_MEM_SEPT_ADD, regs, op.w.value, op.level);
+	if (status)
 		goto out;
-	}
 	status = page_get(page_pa, PT_NDA, 0, true, TDX_OPERAND_ID_R8, &page);
 	if (status)
 		goto out;

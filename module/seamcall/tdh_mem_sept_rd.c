@@ -18,8 +18,8 @@ uint64_t tdh_mem_sept_rd(uint64_t *regs, unsigned int version, unsigned int lp)
 
 	(void)version;
 	(void)lp;
-	status = sept_op_begin(regs, rdx & ~READ_L2_ATTRIBUTES_FLAG, OPS_BUILD_RUN, 0, -1, read_l2,
-			       &op);
+	status = sept_op_begin(regs, rdx & ~READ_L2_ATTRIBUTES_FLAG, TDH_MEM_SEPT_RD, 0, -1,
+			       read_l2, &op);
 	if (!status) {
 		sept_details(regs, op.w.value, op.level);
 		if (read_l2)

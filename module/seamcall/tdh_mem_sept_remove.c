@@ -20,27 +20,23 @@ uint64_t tdh_mem_sept_remove(uint64_t *regs, unsigned int version, unsigned int 
 	struct pamt_entry *target = NULL;
 	const uint64_t *table;
 	struct sept_op op;
-	unsigned int s;
 	uint64_t status;
 
 	(void)lp;
 	if (version > 0)
 		regs[REG_R9_] = regs[REG_R10_] = regs[REG_R11_] = NULL_PA;
-	status = sept_op_begin(regs, regs[REG_RDX_], OPS_BUILD_RUN, 1, -1, false, &op);
+	status = sept_op_begin(regs, regs[REG_RDX_], TDH_MEM_SEPT_REMOVE, 1, -1, false, &op);
 	if (status)
 		goto out;
-	s = sept_state(op.w.value);
-	if (s != SEPT_TABLE && s != SEPT_TABLE_BLOCKED) {
-		sept_details(regs, op.w.value, op.level);
-		status = TDX_EPT_ENTRY_STATE_INCORRECT + TDX_OPERAND_ID_RCX;
+	status = sept_state_check(TDH_MEM_SEPT_REMOVE, regs, op.w.value, op.level);
+	if (status)
 		goto out;
-	}
-	status = removal_check(regs, &op, PT_4KB, s == SEPT_TABLE_BLOCKED, &target);
+	status = removal_check(regs, &op, PT_4KB, sept_state_is_any_blocked(op.w.value), &target);
 	if (status)
 		goto out;
 	table = phys_seam_va(sept_hpa(op.w.value));
 	for (unsigned int i = 0; i < SEPT_ENTRIES; i++) {
-		if (sept_state(__atomic_load_n(&table[i], __ATOMIC_ACQUIRE)) != SEPT_FREE) {
+		if (!sept_state_is_free(__atomic_load_n(&table[i], __ATOMIC_ACQUIRE))) {
 			sept_details(regs, op.w.value, op.level);
 			status = TDX_EPT_PAGE_NOT_FREE + TDX_OPERAND_ID_RCX;
 			goto out;

@@ -22,7 +22,7 @@ uint64_t tdh_mem_track(uint64_t *regs, unsigned int version, unsigned int lp)
 	status = tdr_get(regs[REG_RCX_], TDX_OPERAND_ID_RCX, false, &tdr_ref, &tdr);
 	if (status)
 		return status;
-	status = td_state_check(tdr, 1U << OP_STATE_INITIALIZED | 1U << OP_STATE_RUNNABLE);
+	status = td_state_check(tdr, TDH_MEM_TRACK);
 	if (status)
 		goto out;
 	tdcs = tdcs_of(tdr);

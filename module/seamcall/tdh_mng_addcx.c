@@ -17,7 +17,7 @@ uint64_t tdh_mng_addcx(uint64_t *regs, unsigned int version, unsigned int lp)
 	status = tdr_get(regs[REG_RDX_], TDX_OPERAND_ID_RDX, true, &tdr_ref, &tdr);
 	if (status)
 		return status;
-	status = td_state_check(tdr, 1U << OP_STATE_UNINITIALIZED);
+	status = td_state_check(tdr, TDH_MNG_ADDCX);
 	if (status)
 		goto out;
 	if (tdr->num_tdcx >= MAX_TDCS_PAGES) {

@@ -115,7 +115,7 @@ uint64_t tdh_mng_init(uint64_t *regs, unsigned int version, unsigned int lp)
 	status = tdr_get(tdr_pa, TDX_OPERAND_ID_RCX, true, &ref, &tdr);
 	if (status)
 		return status;
-	status = td_state_check(tdr, 1U << OP_STATE_UNINITIALIZED);
+	status = td_state_check(tdr, TDH_MNG_INIT);
 	if (status)
 		goto out;
 	if (tdr->num_tdcx < MAX_TDCS_PAGES) {

@@ -22,7 +22,7 @@ uint64_t tdh_mr_extend(uint64_t *regs, unsigned int version, unsigned int lp)
 	status = tdr_get(tdr_pa, TDX_OPERAND_ID_RDX, false, &tdr_ref, &tdr);
 	if (status)
 		return status;
-	status = td_state_check(tdr, 1U << OP_STATE_INITIALIZED);
+	status = td_state_check(tdr, TDH_MR_EXTEND);
 	if (status)
 		goto out;
 	tdcs = tdcs_of(tdr);
@@ -36,13 +36,14 @@ uint64_t tdh_mr_extend(uint64_t *regs, unsigned int version, unsigned int lp)
 		goto out;
 	}
 	sept_walk(tdr, gpa, 0, &w);
-	if (sept_state(w.value) != SEPT_MAPPED) {
+	if (!sept_is_leaf(w.value) && w.level > 0) {
 		sept_details(regs, w.value, w.level);
-		status = (sept_is_leaf(w.value) || w.level == 0 ? TDX_EPT_ENTRY_NOT_PRESENT
-								: TDX_EPT_WALK_FAILED) +
-			 TDX_OPERAND_ID_RCX;
+		status = TDX_EPT_WALK_FAILED + TDX_OPERAND_ID_RCX;
 		goto unlock;
 	}
+	status = sept_state_check(TDH_MR_EXTEND, regs, w.value, w.level);
+	if (status)
+		goto unlock;
 	mrtd_extend_block(tdcs, TDX_MR_TAG_MR_EXTEND, gpa,
 			  (const uint8_t *)phys_seam_va(sept_hpa(w.value)) +
 				  (gpa & (tdx_ps_bytes(w.level) - 1)),

@@ -17,7 +17,7 @@ uint64_t tdh_mr_finalize(uint64_t *regs, unsigned int version, unsigned int lp)
 	status = tdr_get(regs[REG_RCX_], TDX_OPERAND_ID_RCX, true, &ref, &tdr);
 	if (status)
 		return status;
-	status = td_state_check(tdr, 1U << OP_STATE_INITIALIZED);
+	status = td_state_check(tdr, TDH_MR_FINALIZE);
 	if (status)
 		goto out;
 	tdcs = tdcs_of(tdr);

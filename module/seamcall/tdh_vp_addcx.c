@@ -17,7 +17,7 @@ uint64_t tdh_vp_addcx(uint64_t *regs, unsigned int version, unsigned int lp)
 	status = tdvpr_get(regs[REG_RDX_], TDX_OPERAND_ID_RDX, &v);
 	if (status)
 		return status;
-	status = td_state_check(v.td, 1U << OP_STATE_INITIALIZED);
+	status = td_state_check(v.td, TDH_VP_ADDCX);
 	if (status)
 		goto out;
 	if (v.vp->state != VCPU_UNINITIALIZED) {

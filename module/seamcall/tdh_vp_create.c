@@ -19,7 +19,7 @@ uint64_t tdh_vp_create(uint64_t *regs, unsigned int version, unsigned int lp)
 	status = tdr_get(regs[REG_RDX_], TDX_OPERAND_ID_RDX, true, &tdr_ref, &tdr);
 	if (status)
 		return status;
-	status = td_state_check(tdr, 1U << OP_STATE_INITIALIZED);
+	status = td_state_check(tdr, TDH_VP_CREATE);
 	if (status)
 		goto out;
 	status = page_get(regs[REG_RCX_], PT_NDA, 0, true, TDX_OPERAND_ID_RCX, &page);

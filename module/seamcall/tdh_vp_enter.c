@@ -48,7 +48,7 @@ uint64_t tdh_vp_enter(uint64_t *regs, unsigned int version, unsigned int lp)
 		status = TDX_TD_FATAL;
 		goto err;
 	}
-	status = td_state_check(v.td, 1U << OP_STATE_RUNNABLE);
+	status = td_state_check(v.td, TDH_VP_ENTER);
 	if (status)
 		goto err;
 	/* A host write to a control page (noted by td_poison_notify): integrity lost. */

@@ -31,7 +31,7 @@ uint64_t tdh_vp_init(uint64_t *regs, unsigned int version, unsigned int lp)
 	status = tdvpr_get(regs[REG_RCX_], TDX_OPERAND_ID_RCX, &v);
 	if (status)
 		return status;
-	status = td_state_check(v.td, 1U << OP_STATE_INITIALIZED);
+	status = td_state_check(v.td, TDH_VP_INIT);
 	if (status)
 		goto out;
 	if (v.vp->state != VCPU_UNINITIALIZED) {

@@ -33,7 +33,7 @@ void *td_gpa_va(const struct tdcs *tdcs, const struct tdr *tdr, uint64_t gpa, si
 	if (!leaf)
 		return NULL;
 	e = __atomic_load_n(leaf, __ATOMIC_ACQUIRE);
-	if (sept_state(e) != SEPT_MAPPED)
+	if (!sept_state_is_leaf_mapped(e))
 		return NULL;
 	return (uint8_t *)phys_seam_va(sept_hpa(e)) + (gpa & (tdx_ps_bytes(level) - 1));
 }
@@ -64,8 +64,7 @@ uint64_t td_gpa_map(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs, u
 	if (leaf)
 		e = __atomic_load_n(leaf, __ATOMIC_ACQUIRE);
 	tdcall_reexecute(ctx);
-	if (leaf && sept_state(e) == SEPT_PENDING &&
-	    !(tdcs->attributes & TDX_TD_ATTR_SEPT_VE_DISABLE) &&
+	if (leaf && sept_state_is_pending(e) && !(tdcs->attributes & TDX_TD_ATTR_SEPT_VE_DISABLE) &&
 	    !(tdcs->td_ctls & TD_CTLS_PENDING_VE_DISABLE)) {
 		td_inject_ve(ctx, vp, EXIT_REASON_EPT_VIOLATION, ept_qual(write), 0, gpa, 0, 0);
 		return TDCALL_EXITED;

@@ -46,7 +46,7 @@ uint64_t tdg_mem_page_accept(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs
 {
 	struct tdr *tdr = vp_tdr(vp);
 	struct sept_walk w;
-	unsigned int level, s;
+	unsigned int level;
 	uint64_t status, gpa, e;
 
 	(void)version;
@@ -57,23 +57,22 @@ uint64_t tdg_mem_page_accept(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs
 		return TDX_OPERAND_BUSY + TDX_OPERAND_ID_RCX;
 	sept_walk(tdr, gpa, level, &w);
 	e = w.value;
-	s = sept_state(e);
 	if (w.level != level) {
-		if (s == SEPT_MAPPED) {
+		if (sept_state_is_leaf_mapped(e)) {
 			status = TDX_PAGE_ALREADY_ACCEPTED + w.level;
 			goto unlock;
 		}
 		return accept_violation(ctx, tdcs, gpa, level, e, w.level);
 	}
-	if (s != SEPT_FREE && !sept_is_leaf(e)) {
+	if (sept_state_is_any_table(e)) {
 		status = TDX_PAGE_SIZE_MISMATCH + level;
 		goto unlock;
 	}
-	if (s == SEPT_MAPPED) {
+	if (sept_state_is_leaf_mapped(e)) {
 		status = TDX_PAGE_ALREADY_ACCEPTED + level;
 		goto unlock;
 	}
-	if (s != SEPT_PENDING)
+	if (!sept_state_allows_tdcall(TDG_MEM_PAGE_ACCEPT, sept_state(e)))
 		return accept_violation(ctx, tdcs, gpa, level, e, level);
 	for (uint64_t off = 0; off < tdx_ps_bytes(level); off += _4K)
 		memset(phys_seam_va(sept_hpa(e) + off), 0, _4K);
