@@ -508,7 +508,7 @@ static uint64_t sept_map(uint64_t gpa, unsigned int level)
 					    .r8 = td_page_alloc()};
 		uint64_t s = td_call(TDH_MEM_SEPT_ADD, &a);
 
-		if (s && tdx_status_code(s) != TDX_EPT_ENTRY_NOT_FREE)
+		if (s && tdx_status_code(s) != TDX_EPT_ENTRY_STATE_INCORRECT)
 			return s;
 	}
 	return 0;

@@ -121,13 +121,13 @@ struct sept_row {
 #define NOT_PRESENT (TDX_EPT_ENTRY_NOT_PRESENT + TDX_OPERAND_ID_RCX)
 
 static const struct sept_row seamcall_sept_states[256] = {
-	[TDH_MEM_PAGE_ADD] = {SS(FREE), TDX_EPT_ENTRY_NOT_FREE + TDX_OPERAND_ID_RCX, 0},
+	[TDH_MEM_PAGE_ADD] = {SS(FREE), STATE_INCORRECT, 0},
 	/*
 	 * The module's row also has TABLE: version 1 may name an existing L1 SEPT page when it
 	 * adds L2 ones; version 0 refuses it with the same status [M tdh_mem_sept_add.c
 	 * process_l1_page]. tdxsim has version 0 only.
 	 */
-	[TDH_MEM_SEPT_ADD] = {SS(FREE), TDX_EPT_ENTRY_NOT_FREE + TDX_OPERAND_ID_RCX, 0},
+	[TDH_MEM_SEPT_ADD] = {SS(FREE), STATE_INCORRECT, 0},
 	[TDH_MEM_PAGE_AUG] = {SS(FREE), STATE_INCORRECT, 0},
 	[TDH_MEM_RANGE_BLOCK] = {SS(TABLE) | SS(MAPPED) | SS(PENDING), STATE_INCORRECT,
 				 TDX_GPA_RANGE_ALREADY_BLOCKED + TDX_OPERAND_ID_RCX},

@@ -352,7 +352,7 @@ uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, unsigned int leaf_level, 
 			return TDX_SW_ERROR;
 		a = (struct tdx_module_args){.rcx = base | level, .rdx = td->tdr, .r8 = pa};
 		s = call(td, here, lp, TDH_MEM_SEPT_ADD, &a);
-		if (tdx_status_code(s) == TDX_EPT_ENTRY_NOT_FREE) {
+		if (tdx_status_code(s) == TDX_EPT_ENTRY_STATE_INCORRECT) {
 			free_page(pa); /* a neighbour's table (another vCPU added it), or a leaf */
 			continue;
 		}

@@ -35,12 +35,8 @@ uint64_t tdh_mr_extend(uint64_t *regs, unsigned int version, unsigned int lp)
 		status = TDX_OPERAND_BUSY + TDX_OPERAND_ID_SEPT_TREE;
 		goto out;
 	}
+	/* A walk that stops early is EPT_ENTRY_NOT_PRESENT too [ABI §7.1] */
 	sept_walk(tdr, gpa, 0, &w);
-	if (!sept_is_leaf(w.value) && w.level > 0) {
-		sept_details(regs, w.value, w.level);
-		status = TDX_EPT_WALK_FAILED + TDX_OPERAND_ID_RCX;
-		goto unlock;
-	}
 	status = sept_state_check(TDH_MR_EXTEND, regs, w.value, w.level);
 	if (status)
 		goto unlock;

@@ -190,7 +190,7 @@ uint64_t td_sept_map(struct test_td *td, uint64_t gpa)
 			.rcx = base | level, .rdx = td->tdr, .r8 = td_page_alloc()};
 		s = td_call(TDH_MEM_SEPT_ADD, &a);
 		/* Already there (a neighbour's table): the page stays the host's. */
-		if (tdx_status_code(s) == TDX_EPT_ENTRY_NOT_FREE)
+		if (tdx_status_code(s) == TDX_EPT_ENTRY_STATE_INCORRECT)
 			continue;
 		if (s)
 			return s;

@@ -317,6 +317,7 @@ static void test_build_errors(void **state)
 	struct test_td td;
 	struct td_params p;
 	struct tdx_module_args a;
+	uint64_t page;
 
 	(void)state;
 	/* HKID: the global one, a shared one, out of range */
@@ -414,14 +415,23 @@ static void test_build_errors(void **state)
 	assert_int_equal(td_call(TDH_MEM_SEPT_ADD, &a), TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
 	/* MR.EXTEND of an absent page; FINALIZE; then no more PAGE.ADD */
 	a = (struct tdx_module_args){.rcx = 0x10000, .rdx = td.tdr};
-	assert_int_equal(td_call(TDH_MR_EXTEND, &a), TDX_EPT_WALK_FAILED + TDX_OPERAND_ID_RCX);
+	assert_int_equal(td_call(TDH_MR_EXTEND, &a),
+			 TDX_EPT_ENTRY_NOT_PRESENT + TDX_OPERAND_ID_RCX);
+	assert_int_equal(a.rdx, 3); /* the walk stopped at the free level-3 entry */
 	assert_int_equal(td_sept_map(&td, 0x10000), 0);
+	/* SEPT.ADD where a table is: EPT_ENTRY_STATE_INCORRECT, the entry NL_MAPPED (0x84) */
+	page = td_page_alloc();
+	a = (struct tdx_module_args){.rcx = 1, .rdx = td.tdr, .r8 = page};
+	assert_int_equal(td_call(TDH_MEM_SEPT_ADD, &a),
+			 TDX_EPT_ENTRY_STATE_INCORRECT + TDX_OPERAND_ID_RCX);
+	assert_int_equal(a.rdx, 0x8401);
+	assert_int_equal(pamt_entry_get(page, PT_4KB)->pt, PT_NDA);
 	a = (struct tdx_module_args){.rcx = 0x10000, .rdx = td.tdr};
 	assert_int_equal(td_call(TDH_MR_EXTEND, &a),
 			 TDX_EPT_ENTRY_NOT_PRESENT + TDX_OPERAND_ID_RCX);
 	assert_int_equal(td_page_add(&td, 0x10000, data_page, false), 0);
 	assert_int_equal(td_page_add(&td, 0x10000, data_page, false),
-			 TDX_EPT_ENTRY_NOT_FREE + TDX_OPERAND_ID_RCX);
+			 TDX_EPT_ENTRY_STATE_INCORRECT + TDX_OPERAND_ID_RCX);
 	a = (struct tdx_module_args){.rcx = 0x10080, .rdx = td.tdr};
 	assert_int_equal(td_call(TDH_MR_EXTEND, &a), TDX_OPERAND_INVALID + TDX_OPERAND_ID_RCX);
 	assert_int_equal(td_finalize(&td), 0);
