@@ -132,7 +132,7 @@ static int vm_create(struct fuzz_vm *vm)
 	memset(vm->mem, GUARD_BYTE, SHM_SIZE + 2 * GUARD);
 	vm->shm = vm->mem + GUARD;
 	memset(vm->shm, 0, SHM_SIZE);
-	vm->uart = uart16550_create(&vm->bus, UART16550_COM1_BASE, uart_sink, NULL);
+	vm->uart = uart16550_create(&vm->bus, TDXSIM_COM1_PORT, uart_sink, NULL);
 	vm->pci = pci_bus_create(&vm->bus);
 	vm->testdev = vm->pci ? pci_testdev_create(&vm->bus, vm->pci) : NULL;
 	vm->poweroff = poweroff_create(&vm->bus, poweroff_cb, NULL);

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tdxsim/boot.h" /* the TD window's size */
+
 #define PLATFORM_MAX_LPS      1024
 #define PLATFORM_MAX_RANGES   64
 #define PLATFORM_MAX_CMRS     32
@@ -221,13 +223,11 @@ uint64_t phys_snapshot_bytes(const struct phys_snapshot *s); /* RAM held, bytes 
 
 /* ------------------------------------------------------------------------------------------
  * TD address windows. A TD sees private GPA g at base + g and shared GPA g at base + W + g,
- * W = 2^TD_WINDOW_GPA_BITS. The base is 2W-aligned, so guest code finds it from its own RIP.
+ * W = TDXSIM_WINDOW_SIZE (tdxsim/boot.h). The base is 2W-aligned, so guest code finds it from its own RIP.
  * Pages appear when mapped (the memfd at an HPA) and disappear when unmapped.
  */
 
-#define TD_WINDOW_GPA_BITS 36
-#define TD_WINDOW_SIZE	   (1ULL << TD_WINDOW_GPA_BITS)
-#define TD_WINDOW_MAX	   128 /* windows at once; td_window_create fails with ENOSPC beyond */
+#define TD_WINDOW_MAX 128 /* windows at once; td_window_create fails with ENOSPC beyond */
 
 struct td_window;
 struct td_window *td_window_create(unsigned int gpaw);

@@ -13,7 +13,7 @@
 
 #include "internal.h"
 
-#define W	   TD_WINDOW_SIZE
+#define W	   TDXSIM_WINDOW_SIZE
 #define WINDOW_MAX TD_WINDOW_MAX
 
 struct td_window {

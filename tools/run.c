@@ -284,8 +284,8 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 		} else if (c == 'M') {
 			o->machine = optarg;
 		} else if (c == 'i' || c == 'o') {
-			uint64_t bit =
-				c == 'i' ? VMM_BOOT_OPT_IO_TDVMCALL : VMM_BOOT_OPT_MMIO_TDVMCALL;
+			uint64_t bit = c == 'i' ? TDXSIM_BOOT_OPT_IO_TDVMCALL
+						: TDXSIM_BOOT_OPT_MMIO_TDVMCALL;
 
 			if (!strcmp(optarg, "direct")) {
 				o->cfg.boot_opts |= bit;

@@ -54,8 +54,8 @@ static void pm1_cnt_io(void *opaque, uint64_t off, void *data, unsigned size, bo
 	if (!write)
 		return;
 	/* SLP_EN is write-only: it triggers the sleep and reads back as 0 [ACPI 6.5, 4.8.3.2.1]. */
-	p->pm1_cnt = v & (uint16_t)~POWEROFF_PM1A_SLP_EN;
-	if ((v & POWEROFF_PM1A_SLP_EN) && !(v & POWEROFF_PM1A_TYP_MSK))
+	p->pm1_cnt = v & (uint16_t)~TDXSIM_PM1A_SLP_EN;
+	if ((v & TDXSIM_PM1A_SLP_EN) && !(v & TDXSIM_PM1A_SLP_TYP_MASK))
 		p->cb(p->opaque, (int)p->status);
 }
 
@@ -68,10 +68,10 @@ struct poweroff_dev *poweroff_create(struct vmm_bus *bus, poweroff_cb_t cb, void
 	p->bus = bus;
 	p->cb = cb;
 	p->opaque = opaque;
-	if (vmm_bus_register_pio(bus, POWEROFF_EXIT_PORT, 4, exit_port_io, p, "exit-status"))
+	if (vmm_bus_register_pio(bus, TDXSIM_EXIT_PORT, 4, exit_port_io, p, "exit-status"))
 		goto err;
-	if (vmm_bus_register_pio(bus, POWEROFF_PM1A_CNT, 2, pm1_cnt_io, p, "pm1a-cnt")) {
-		bus_unregister(&bus->pio, POWEROFF_EXIT_PORT);
+	if (vmm_bus_register_pio(bus, TDXSIM_PM1A_CNT_PORT, 2, pm1_cnt_io, p, "pm1a-cnt")) {
+		bus_unregister(&bus->pio, TDXSIM_EXIT_PORT);
 		goto err;
 	}
 	return p;
@@ -84,7 +84,7 @@ void poweroff_destroy(struct poweroff_dev *p)
 {
 	if (!p)
 		return;
-	bus_unregister(&p->bus->pio, POWEROFF_PM1A_CNT);
-	bus_unregister(&p->bus->pio, POWEROFF_EXIT_PORT);
+	bus_unregister(&p->bus->pio, TDXSIM_PM1A_CNT_PORT);
+	bus_unregister(&p->bus->pio, TDXSIM_EXIT_PORT);
 	free(p);
 }

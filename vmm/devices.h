@@ -11,12 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tdxsim/boot.h"
 #include "vmm/bus.h"
 
 /* ---- 16550 UART (dev_uart16550.c) ---- */
 
-#define UART16550_COM1_BASE 0x3F8
-#define UART16550_NR_PORTS  8
+#define UART16550_NR_PORTS 8
 
 /* Register offsets; RBR/THR/DLL share 0, IER/DLM share 1, IIR/FCR share 2 [16550 datasheet]. */
 #define UART_RBR 0 /* receive buffer (read, DLAB=0) */
@@ -205,10 +205,7 @@ void pci_testdev_destroy(struct pci_testdev *t);
 
 /* ---- power-off ports (dev_poweroff.c) ---- */
 
-#define POWEROFF_EXIT_PORT    0xF4  /* 32-bit write: exit status (docs/GUEST.md) */
-#define POWEROFF_PM1A_CNT     0x604 /* 16-bit write of SLP_EN | SLP_TYP 0: power off */
-#define POWEROFF_PM1A_SLP_EN  0x2000
-#define POWEROFF_PM1A_TYP_MSK 0x1C00
+/* The ports are the boot protocol's: TDXSIM_EXIT_PORT, TDXSIM_PM1A_CNT_PORT (tdxsim/boot.h). */
 
 /* Called once per stop request with the exit status (0 for a plain ACPI power-off). */
 typedef void (*poweroff_cb_t)(void *opaque, int status);

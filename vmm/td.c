@@ -424,7 +424,7 @@ static void serial_stdout(void *opaque, const char *buf, size_t len)
 }
 
 /*
- * COM1's interrupt line: a rising edge posts VMM_UART_IRQ_VECTOR to vCPU 0 (there is no
+ * COM1's interrupt line: a rising edge posts TDXSIM_COM1_IRQ_VECTOR to vCPU 0 (there is no
  * interrupt controller: the vector of legacy IRQ 4 as a PC's PIC maps it). The line is
  * level-triggered: it stays up while received data waits, so a handler reads until LSR.DR
  * is clear, as Linux's serial8250 does.
@@ -432,14 +432,14 @@ static void serial_stdout(void *opaque, const char *buf, size_t len)
 static void uart_irq(void *opaque, bool level)
 {
 	if (level)
-		vmm_td_post_interrupt(opaque, 0, VMM_UART_IRQ_VECTOR);
+		vmm_td_post_interrupt(opaque, 0, TDXSIM_COM1_IRQ_VECTOR);
 }
 
 static int devices_create(struct vmm_td *td)
 {
 	if (vmm_bus_init(&td->bus))
 		return -ENOMEM;
-	td->uart = uart16550_create(&td->bus, UART16550_COM1_BASE,
+	td->uart = uart16550_create(&td->bus, TDXSIM_COM1_PORT,
 				    td->cfg.serial ? td->cfg.serial : serial_stdout,
 				    td->cfg.serial_opaque);
 	td->pci = pci_bus_create(&td->bus);
@@ -653,10 +653,8 @@ static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size
 				FAIL(s, "TDH.VP.ADDCX");
 			vmm_track_page(td, pa, v, PG_TDVPX);
 		}
-		a = (struct tdx_module_args){.rcx = vc->tdvpr,
-					     .rdx = VMM_BOOT_OPTS_MAGIC << 32 |
-						    (td->cfg.boot_opts & 0xFFFFFFFF),
-					     .r8 = v};
+		a = (struct tdx_module_args){
+			.rcx = vc->tdvpr, .rdx = TDXSIM_BOOT_OPTS(td->cfg.boot_opts), .r8 = v};
 		s = vmm_seamcall_on(td, 0, TDH_VP_INIT | (uint64_t)TDH_VP_INIT_X2APIC_VERSION << 16,
 				    &a);
 		if (s)

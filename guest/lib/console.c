@@ -5,7 +5,7 @@
 
 void tdx_putc(char c)
 {
-	outb((u8)c, TDX_CONSOLE_PORT);
+	outb((u8)c, TDXSIM_COM1_PORT);
 }
 
 void tdx_puts(const char *s)

@@ -5,9 +5,9 @@
 #include "tdxguest/smp.h"
 
 /* COM1's registers (PC16550D) the receiver needs. */
-#define UART_IER      (TDX_CONSOLE_PORT + 1)
-#define UART_MCR      (TDX_CONSOLE_PORT + 4)
-#define UART_LSR      (TDX_CONSOLE_PORT + 5)
+#define UART_IER      (TDXSIM_COM1_PORT + 1)
+#define UART_MCR      (TDXSIM_COM1_PORT + 4)
+#define UART_LSR      (TDXSIM_COM1_PORT + 5)
 #define UART_IER_RDI  0x01
 #define UART_MCR_LINE 0x0B /* DTR, RTS, OUT2 (OUT2 gates the interrupt line) */
 #define UART_LSR_DR   0x01
@@ -16,7 +16,7 @@ int tdx_getc_nonblock(void)
 {
 	if (!(inb(UART_LSR) & UART_LSR_DR))
 		return -1;
-	return inb(TDX_CONSOLE_PORT);
+	return inb(TDXSIM_COM1_PORT);
 }
 
 /* The receive interrupt only ends the halt: tdx_getc reads the data itself. */
@@ -43,7 +43,7 @@ int tdx_getc(void)
 			continue;
 		}
 		if (!rx_irq_on) {
-			tdx_irq_register(TDX_CONSOLE_IRQ_VECTOR, console_rx_irq);
+			tdx_irq_register(TDXSIM_COM1_IRQ_VECTOR, console_rx_irq);
 			outb(UART_MCR_LINE, UART_MCR);
 			outb(UART_IER_RDI, UART_IER);
 			rx_irq_on = true;

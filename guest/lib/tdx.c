@@ -132,7 +132,7 @@ uintptr_t tdx_window_base(void)
 	uintptr_t rip;
 
 	__asm__("leaq 0(%%rip), %0" : "=r"(rip));
-	return rip & ~(uintptr_t)(2 * TDX_WINDOW_SIZE - 1);
+	return rip & ~(uintptr_t)(2 * TDXSIM_WINDOW_SIZE - 1);
 }
 
 void *__va(u64 gpa)
@@ -141,7 +141,7 @@ void *__va(u64 gpa)
 	uintptr_t va = tdx_window_base() + (gpa & ~shared);
 
 	if (gpa & shared)
-		va += TDX_WINDOW_SIZE;
+		va += TDXSIM_WINDOW_SIZE;
 	return (void *)va;
 }
 
@@ -149,8 +149,8 @@ u64 __pa(const void *va)
 {
 	u64 off = (uintptr_t)va - tdx_window_base();
 
-	if (off >= TDX_WINDOW_SIZE)
-		return (off - TDX_WINDOW_SIZE) | tdx_shared_mask();
+	if (off >= TDXSIM_WINDOW_SIZE)
+		return (off - TDXSIM_WINDOW_SIZE) | tdx_shared_mask();
 	return off;
 }
 
@@ -177,26 +177,28 @@ void tdx_exit(int status)
 
 	run_fini_array();
 
-	tdx_io_hypercall(4, true, TDX_EXIT_PORT, &v);
+	tdx_io_hypercall(4, true, TDXSIM_EXIT_PORT, &v);
 	if (status) {
 		char msg[32];
 
 		tdx_snprintf(msg, sizeof(msg), "exit status %d", status);
 		tdx_report_fatal(v, msg);
 	}
-	v = TDX_POWEROFF_VALUE;
-	tdx_io_hypercall(2, true, TDX_POWEROFF_PORT, &v);
+	v = TDXSIM_PM1A_SLP_EN;
+	tdx_io_hypercall(2, true, TDXSIM_PM1A_CNT_PORT, &v);
 	tdx_halt_forever();
 	__builtin_unreachable();
 }
 
 void tdx_guest_start(u64 *boot_regs)
 {
-	tdx_gate = (void *)(uintptr_t)boot_regs[9];
-	if ((boot_regs[1] >> 32) == TDX_BOOT_OPTS_MAGIC) { /* RCX: the VMM's boot options */
-		if (boot_regs[1] & TDX_BOOT_OPT_IO_TDVMCALL)
+	u64 opts = boot_regs[TDXSIM_BOOT_REG_OPTS];
+
+	tdx_gate = (void *)(uintptr_t)boot_regs[TDXSIM_BOOT_REG_GATE];
+	if (TDXSIM_BOOT_OPTS_VALID(opts)) {
+		if (opts & TDXSIM_BOOT_OPT_IO_TDVMCALL)
 			tdx_io_path = TDX_IO_TDVMCALL;
-		if (boot_regs[1] & TDX_BOOT_OPT_MMIO_TDVMCALL)
+		if (opts & TDXSIM_BOOT_OPT_MMIO_TDVMCALL)
 			tdx_mmio_path = TDX_MMIO_TDVMCALL;
 	}
 	tdx_idt_init(); /* #VE: the early handler (port I/O only) */

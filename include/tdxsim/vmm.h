@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tdxsim/boot.h" /* boot options (TDXSIM_BOOT_OPT_*), COM1's vector, exit ports */
+
 #define VMM_IMAGE_GPA	   0x100000ULL	 /* where the image (linked at 0) is loaded */
 #define VMM_RESET_PAGE_GPA 0xFFFFF000ULL /* holds the reset vector 0xFFFFFFF0 */
 #define VMM_MAX_VCPUS	   64
@@ -32,14 +34,6 @@
  * holds the devices' BARs (PCI_TESTDEV_BAR0 at 0xFEB00000) and the reset page, as on a PC.
  */
 #define VMM_MAX_MEMORY (3ULL << 30)
-
-/* COM1's interrupt, posted to vCPU 0: legacy IRQ 4 as a PC's PIC maps it (docs/VMM.md). */
-#define VMM_UART_IRQ_VECTOR 0x24
-
-/* Boot options for the guest, in its initial RCX (docs/GUEST.md). */
-#define VMM_BOOT_OPTS_MAGIC	   0x54445853ULL
-#define VMM_BOOT_OPT_IO_TDVMCALL   (1ULL << 0) /* port I/O by direct TDVMCALL, not #VE */
-#define VMM_BOOT_OPT_MMIO_TDVMCALL (1ULL << 1) /* MMIO by direct TDVMCALL, not #VE */
 
 /* TD ATTRIBUTES bits [ABI §10]. */
 #define VMM_ATTR_DEBUG		 (1ULL << 0)

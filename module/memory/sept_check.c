@@ -257,7 +257,7 @@ struct walk_ctx {
 
 static void window_expect(struct walk_ctx *x, uint64_t gpa, uint64_t size, bool mapped)
 {
-	for (uint64_t off = 0; off < size && gpa + off < TD_WINDOW_SIZE; off += _4K) {
+	for (uint64_t off = 0; off < size && gpa + off < TDXSIM_WINDOW_SIZE; off += _4K) {
 		if (td_window_is_mapped(x->w, gpa + off, false) == mapped)
 			continue;
 		pamt_violation(x->c->r, "TD 0x%llx: GPA 0x%llx %s in the TD window",

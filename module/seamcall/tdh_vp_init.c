@@ -65,7 +65,7 @@ uint64_t tdh_vp_init(uint64_t *regs, unsigned int version, unsigned int lp)
 	g->regs.gpr[REG_R8_] = regs[REG_RDX_];
 	g->regs.gpr[REG_RDX_] = tdxm.pkg_fms;
 	g->regs.gpr[REG_RSI_] = v.vp->vcpu_index;
-	g->regs.gpr[REG_R9_] = (uint64_t)(uintptr_t)tdxsim_gate_ptr;
+	g->regs.gpr[TDXSIM_BOOT_REG_GATE] = (uint64_t)(uintptr_t)tdxsim_gate_ptr;
 	/* x87/SSE/AVX at their reset values (MXCSR 0x1F80), in the TDVPS page kept for them. */
 	_Static_assert(XSTATE_MAX_SIZE <= _4K, "the XSAVE area fits its TDVPS page");
 	g->xstate = phys_seam_va(v.vp->tdcx_pa[TDVPS_XSTATE_TDCX]);

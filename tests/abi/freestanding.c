@@ -6,6 +6,7 @@
  * mode to compare with.
  */
 #include "tdx/tdx.h"
+#include "tdxsim/boot.h"
 
 #include "freestanding.h"
 
@@ -32,4 +33,9 @@ uint64_t abi_fs_args_rsi(const struct tdx_module_args *args)
 size_t abi_fs_sizeof_tdreport(void)
 {
 	return sizeof(struct tdreport);
+}
+
+uint64_t abi_fs_boot_opts(uint32_t flags)
+{
+	return TDXSIM_BOOT_OPTS_VALID(TDXSIM_BOOT_OPTS(flags)) ? TDXSIM_BOOT_OPTS(flags) : 0;
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "tdx/tdx.h"
+#include "tdxsim/boot.h"
 
 #include "freestanding.h"
 
@@ -444,6 +445,27 @@ static void test_freestanding_agrees(void **state)
 	assert_int_equal(abi_fs_io_size(0x0CFC000B), 4);
 	assert_true(abi_fs_args_rsi(&args) == args.rsi);
 	assert_int_equal(abi_fs_sizeof_tdreport(), sizeof(struct tdreport));
+	assert_true(abi_fs_boot_opts(TDXSIM_BOOT_OPT_MMIO_TDVMCALL) == 0x5444585300000002ULL);
+}
+
+/* The boot protocol's values, as docs/GUEST.md and docs/VMM.md give them. */
+static void test_boot_protocol(void **state)
+{
+	(void)state;
+	assert_true(TDXSIM_WINDOW_SIZE == 1ULL << 36);
+	assert_true(TDXSIM_BOOT_OPTS(TDXSIM_BOOT_OPT_IO_TDVMCALL | TDXSIM_BOOT_OPT_MMIO_TDVMCALL) ==
+		    0x5444585300000003ULL);
+	assert_true(TDXSIM_BOOT_OPTS(0xFFFFFFFFFULL) == 0x54445853FFFFFFFFULL);
+	assert_true(TDXSIM_BOOT_OPTS_VALID(0x5444585300000000ULL));
+	assert_false(TDXSIM_BOOT_OPTS_VALID(0x0000000000000003ULL));
+	assert_false(TDXSIM_BOOT_OPTS_VALID(0x5444585200000003ULL));
+	assert_int_equal(TDXSIM_BOOT_REG_OPTS, 1); /* RCX in encoding order */
+	assert_int_equal(TDXSIM_BOOT_REG_GATE, 9); /* R9 */
+	assert_int_equal(TDXSIM_EXIT_PORT, 0xF4);
+	assert_int_equal(TDXSIM_PM1A_CNT_PORT, 0x604);
+	assert_int_equal(TDXSIM_PM1A_SLP_EN, 1 << 13);
+	assert_int_equal(TDXSIM_COM1_PORT, 0x3F8);
+	assert_int_equal(TDXSIM_COM1_IRQ_VECTOR, 0x24);
 }
 
 int main(void)
@@ -460,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_td_helpers),
 		cmocka_unit_test(test_structs),
 		cmocka_unit_test(test_freestanding_agrees),
+		cmocka_unit_test(test_boot_protocol),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -168,7 +168,7 @@ static void expect_split(unsigned scenario, unsigned size, uint64_t back)
 	td = run_split(scenario, &serial, &r);
 	res = vmm_td_result(td);
 	window = vmm_td_image_base(td) - VMM_IMAGE_GPA;
-	ea = window + (1ULL << TD_WINDOW_GPA_BITS) + GRT_SPLIT_MMIO_GPA - back;
+	ea = window + (1ULL << TDXSIM_WINDOW_GPA_BITS) + GRT_SPLIT_MMIO_GPA - back;
 	snprintf(want, sizeof(want),
 		 "vCPU 0: guest fatal error: MMIO %u bytes at 0x%llx cross a page RIP 0x", size,
 		 (unsigned long long)ea);

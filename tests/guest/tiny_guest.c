@@ -65,7 +65,7 @@ static int reloc(void)
 	    __pa(__va(0x1234 | tdx_shared_mask())) != (0x1234 | tdx_shared_mask()))
 		return 4;
 	if ((uintptr_t)__va(0x1000 | tdx_shared_mask()) - (uintptr_t)__va(0x1000) !=
-	    TDX_WINDOW_SIZE)
+	    TDXSIM_WINDOW_SIZE)
 		return 5;
 	return r + 23; /* 42 */
 }

@@ -25,14 +25,14 @@ static void test_create(void **state)
 	w52 = td_window_create(52);
 	assert_non_null(w48);
 	assert_non_null(w52);
-	assert_int_equal(td_window_base(w48) % (2 * TD_WINDOW_SIZE), 0);
-	assert_int_equal(td_window_base(w52) % (2 * TD_WINDOW_SIZE), 0);
+	assert_int_equal(td_window_base(w48) % (2 * TDXSIM_WINDOW_SIZE), 0);
+	assert_int_equal(td_window_base(w52) % (2 * TDXSIM_WINDOW_SIZE), 0);
 	assert_int_equal(td_window_shared_bit(w48), 1ULL << 47);
 	assert_int_equal(td_window_shared_bit(w52), 1ULL << 51);
 	assert_ptr_equal(td_window_va(w48, 0x5000, false), (void *)(td_window_base(w48) + 0x5000));
 	assert_ptr_equal(td_window_va(w48, 0x5000, true),
-			 (void *)(td_window_base(w48) + TD_WINDOW_SIZE + 0x5000));
-	assert_null(td_window_va(w48, TD_WINDOW_SIZE, false));
+			 (void *)(td_window_base(w48) + TDXSIM_WINDOW_SIZE + 0x5000));
+	assert_null(td_window_va(w48, TDXSIM_WINDOW_SIZE, false));
 	assert_null(td_window_va(NULL, 0, false));
 	assert_null(td_window_create(47));
 	assert_int_equal(errno, EINVAL);
@@ -49,7 +49,7 @@ static void test_create(void **state)
  */
 static void test_fixed_base(void **state)
 {
-	const uintptr_t fixed = 0x200000000000ULL, slot = 2 * TD_WINDOW_SIZE;
+	const uintptr_t fixed = 0x200000000000ULL, slot = 2 * TDXSIM_WINDOW_SIZE;
 	struct td_window *w1, *w2, *w3;
 	struct stderr_capture cap;
 	char msg[512];
@@ -149,7 +149,7 @@ static void test_map_errors(void **state)
 	assert_non_null(w);
 	assert_int_equal(td_window_map(NULL, 0, false, 1 * MiB, RW), -EINVAL);
 	assert_int_equal(td_window_map(w, 0x800, false, 1 * MiB, RW), -EINVAL);
-	assert_int_equal(td_window_map(w, TD_WINDOW_SIZE, false, 1 * MiB, RW), -EINVAL);
+	assert_int_equal(td_window_map(w, TDXSIM_WINDOW_SIZE, false, 1 * MiB, RW), -EINVAL);
 	assert_int_equal(td_window_map(w, 1ULL << 51, true, 1 * MiB, RW), -EINVAL);
 	assert_int_equal(td_window_map(w, 0, false, 1 * MiB + 8, RW), -EINVAL);
 	assert_int_equal(td_window_map(w, 0, false, 640 * 1024, RW), -EINVAL);
@@ -159,7 +159,7 @@ static void test_map_errors(void **state)
 	assert_int_equal(td_window_unmap(w, 0, false), -ENOENT);
 	assert_int_equal(td_window_unmap(w, 0x10, false), -EINVAL);
 	assert_int_equal(td_window_unmap(NULL, 0, false), -EINVAL);
-	assert_false(td_window_is_mapped(w, TD_WINDOW_SIZE, false));
+	assert_false(td_window_is_mapped(w, TDXSIM_WINDOW_SIZE, false));
 	assert_false(td_window_is_mapped(NULL, 0, false));
 	td_window_destroy(w);
 }
@@ -178,13 +178,13 @@ static void test_lookup(void **state)
 	assert_int_equal(gpa, 0);
 	assert_ptr_equal(td_window_lookup(base + 0x12345, &gpa), b);
 	assert_int_equal(gpa, 0x12345);
-	assert_ptr_equal(td_window_lookup(base + TD_WINDOW_SIZE - 1, &gpa), b);
-	assert_int_equal(gpa, TD_WINDOW_SIZE - 1);
-	assert_ptr_equal(td_window_lookup(base + TD_WINDOW_SIZE + 0x6000, &gpa), b);
+	assert_ptr_equal(td_window_lookup(base + TDXSIM_WINDOW_SIZE - 1, &gpa), b);
+	assert_int_equal(gpa, TDXSIM_WINDOW_SIZE - 1);
+	assert_ptr_equal(td_window_lookup(base + TDXSIM_WINDOW_SIZE + 0x6000, &gpa), b);
 	assert_int_equal(gpa, 0x6000 | 1ULL << 51);
-	assert_ptr_equal(td_window_lookup(base + 2 * TD_WINDOW_SIZE - 1, &gpa), b);
-	assert_int_equal(gpa, (TD_WINDOW_SIZE - 1) | 1ULL << 51);
-	assert_ptr_equal(td_window_lookup(td_window_base(a) + TD_WINDOW_SIZE, &gpa), a);
+	assert_ptr_equal(td_window_lookup(base + 2 * TDXSIM_WINDOW_SIZE - 1, &gpa), b);
+	assert_int_equal(gpa, (TDXSIM_WINDOW_SIZE - 1) | 1ULL << 51);
+	assert_ptr_equal(td_window_lookup(td_window_base(a) + TDXSIM_WINDOW_SIZE, &gpa), a);
 	assert_int_equal(gpa, 1ULL << 47);
 	assert_ptr_equal(td_window_lookup(base, NULL), b);
 	gpa = 7;
@@ -194,9 +194,9 @@ static void test_lookup(void **state)
 	lo = td_window_base(a) < base ? td_window_base(a) : base;
 	assert_null(td_window_lookup(lo - 1, &gpa));
 	assert_int_equal(gpa, 7);
-	if (td_window_base(a) + 2 * TD_WINDOW_SIZE == base) {
+	if (td_window_base(a) + 2 * TDXSIM_WINDOW_SIZE == base) {
 		assert_ptr_equal(td_window_lookup(base - 1, &gpa), a);
-		assert_int_equal(gpa, (TD_WINDOW_SIZE - 1) | 1ULL << 47);
+		assert_int_equal(gpa, (TDXSIM_WINDOW_SIZE - 1) | 1ULL << 47);
 	}
 	td_window_destroy(b);
 	assert_null(td_window_lookup(base, &gpa));
@@ -365,8 +365,9 @@ static void test_cpuid_rewrite_only_in_window(void **state)
 		assert_memory_equal(heap, code, sizeof(code));
 		/* Into the unmapped page after it, or past the window's end. */
 		assert_int_equal(cpuid_rewrite_code(va, PAGE_SIZE + 1), -EFAULT);
-		assert_int_equal(cpuid_rewrite_code(td_window_va(w, TD_WINDOW_SIZE - 1, true), 2),
-				 -EFAULT);
+		assert_int_equal(
+			cpuid_rewrite_code(td_window_va(w, TDXSIM_WINDOW_SIZE - 1, true), 2),
+			-EFAULT);
 		assert_memory_equal(va, code, sizeof(code));
 		assert_int_equal(cpuid_rewrite_code(va, 0), 0);
 		assert_int_equal(cpuid_rewrite_code(va, sizeof(code)), m == 0 ? 1 : 0);

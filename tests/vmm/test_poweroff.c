@@ -52,19 +52,19 @@ static void test_exit_port(void **state)
 {
 	struct fixture *f = *state;
 
-	pio_out(&f->vb, POWEROFF_EXIT_PORT, 4, 3);
+	pio_out(&f->vb, TDXSIM_EXIT_PORT, 4, 3);
 	assert_int_equal(f->calls, 1);
 	assert_int_equal(f->status, 3);
-	pio_out(&f->vb, POWEROFF_EXIT_PORT, 4, 0xFFFFFFFF);
+	pio_out(&f->vb, TDXSIM_EXIT_PORT, 4, 0xFFFFFFFF);
 	assert_int_equal(f->calls, 2);
 	assert_int_equal(f->status, -1);
-	pio_out(&f->vb, POWEROFF_EXIT_PORT, 1, 0x7);
+	pio_out(&f->vb, TDXSIM_EXIT_PORT, 1, 0x7);
 	assert_int_equal(f->calls, 3);
 	assert_int_equal(f->status, 7);
 	/* a write into the middle of the port range is no status */
-	pio_out(&f->vb, POWEROFF_EXIT_PORT + 1, 1, 0x9);
+	pio_out(&f->vb, TDXSIM_EXIT_PORT + 1, 1, 0x9);
 	assert_int_equal(f->calls, 3);
-	assert_int_equal(pio_in(&f->vb, POWEROFF_EXIT_PORT, 4), 0xFFFFFFFF);
+	assert_int_equal(pio_in(&f->vb, TDXSIM_EXIT_PORT, 4), 0xFFFFFFFF);
 }
 
 static void test_acpi_poweroff(void **state)
@@ -72,25 +72,25 @@ static void test_acpi_poweroff(void **state)
 	struct fixture *f = *state;
 
 	/* SLP_TYP != 0 is a sleep state, not power-off */
-	pio_out(&f->vb, POWEROFF_PM1A_CNT, 2, POWEROFF_PM1A_SLP_EN | (1 << 10));
+	pio_out(&f->vb, TDXSIM_PM1A_CNT_PORT, 2, TDXSIM_PM1A_SLP_EN | (1 << 10));
 	assert_int_equal(f->calls, 0);
 	/* SLP_EN reads back as 0, SLP_TYP as written */
-	assert_int_equal(pio_in(&f->vb, POWEROFF_PM1A_CNT, 2), 1 << 10);
+	assert_int_equal(pio_in(&f->vb, TDXSIM_PM1A_CNT_PORT, 2), 1 << 10);
 	/* without SLP_EN nothing happens */
-	pio_out(&f->vb, POWEROFF_PM1A_CNT, 2, 0);
+	pio_out(&f->vb, TDXSIM_PM1A_CNT_PORT, 2, 0);
 	assert_int_equal(f->calls, 0);
-	pio_out(&f->vb, POWEROFF_PM1A_CNT, 2, POWEROFF_PM1A_SLP_EN);
+	pio_out(&f->vb, TDXSIM_PM1A_CNT_PORT, 2, TDXSIM_PM1A_SLP_EN);
 	assert_int_equal(f->calls, 1);
 	assert_int_equal(f->status, 0);
 	/* the SDK's sequence for a failure: status first, then power-off carries it */
-	pio_out(&f->vb, POWEROFF_EXIT_PORT, 4, 42);
-	pio_out(&f->vb, POWEROFF_PM1A_CNT, 2, POWEROFF_PM1A_SLP_EN);
+	pio_out(&f->vb, TDXSIM_EXIT_PORT, 4, 42);
+	pio_out(&f->vb, TDXSIM_PM1A_CNT_PORT, 2, TDXSIM_PM1A_SLP_EN);
 	assert_int_equal(f->calls, 3);
 	assert_int_equal(f->status, 42);
 	/* a byte write of the high half (0x20 at 0x605) is the same request */
-	pio_out(&f->vb, POWEROFF_PM1A_CNT + 1, 1, 0x20);
+	pio_out(&f->vb, TDXSIM_PM1A_CNT_PORT + 1, 1, 0x20);
 	assert_int_equal(f->calls, 4);
-	assert_int_equal(pio_in(&f->vb, POWEROFF_PM1A_CNT, 2), 0);
+	assert_int_equal(pio_in(&f->vb, TDXSIM_PM1A_CNT_PORT, 2), 0);
 }
 
 static void test_ports_taken(void **state)

@@ -18,7 +18,7 @@
 #include "vmm/devices.h"
 #include "vmm_test.h"
 
-#define COM1 UART16550_COM1_BASE
+#define COM1 TDXSIM_COM1_PORT
 
 struct sink {
 	char buf[1024];

@@ -92,7 +92,7 @@ static void test_direct_paths(void **state)
 
 	(void)state;
 	vmm_td_config_default(&cfg);
-	cfg.boot_opts = VMM_BOOT_OPT_IO_TDVMCALL | VMM_BOOT_OPT_MMIO_TDVMCALL;
+	cfg.boot_opts = TDXSIM_BOOT_OPT_IO_TDVMCALL | TDXSIM_BOOT_OPT_MMIO_TDVMCALL;
 	td = run(hello_elf, &cfg, &out);
 	assert_string_equal(out.buf, "hello from a TD: GPAW 48, I/O path direct, MMIO path direct\n"
 				     "PCI test device says \"TDXSIMTD\"\n");

@@ -226,7 +226,7 @@ static struct vmm_td *tvc_run(struct tvc *t, td_setup_fn setup)
 
 	platform_claim_signals();
 	vmm_td_config_default(&cfg);
-	cfg.boot_opts = VMM_BOOT_OPT_IO_TDVMCALL; /* the channel's own I/O: no #VE */
+	cfg.boot_opts = TDXSIM_BOOT_OPT_IO_TDVMCALL; /* the channel's own I/O: no #VE */
 	cfg.serial = serial_capture_sink;
 	cfg.serial_opaque = &t->serial;
 	if (vmm_td_create(&cfg, tvc_elf, &td, err, sizeof(err)))
@@ -929,7 +929,7 @@ static void test_exit_ports(void **state)
 	size_t last;
 
 	(void)state;
-	hc(t, 0, TDVMCALL_INSTRUCTION_IO, 1, TDVMCALL_IO_WRITE, POWEROFF_EXIT_PORT, 0x1FE);
+	hc(t, 0, TDVMCALL_INSTRUCTION_IO, 1, TDVMCALL_IO_WRITE, TDXSIM_EXIT_PORT, 0x1FE);
 	last = hc(t, 0, TDVMCALL_GET_TD_VM_CALL_INFO, 0, 0, 0, 0);
 	td = tvc_run(t, NULL);
 	assert_int_equal(vmm_td_result(td)->reason, VMM_STOP_POWEROFF);
@@ -938,8 +938,8 @@ static void test_exit_ports(void **state)
 	vmm_td_destroy(td);
 
 	memset(t, 0, sizeof(*t));
-	hc(t, 0, TDVMCALL_INSTRUCTION_IO, 2, TDVMCALL_IO_WRITE, POWEROFF_PM1A_CNT,
-	   POWEROFF_PM1A_SLP_EN);
+	hc(t, 0, TDVMCALL_INSTRUCTION_IO, 2, TDVMCALL_IO_WRITE, TDXSIM_PM1A_CNT_PORT,
+	   TDXSIM_PM1A_SLP_EN);
 	last = hc(t, 0, TDVMCALL_GET_TD_VM_CALL_INFO, 0, 0, 0, 0);
 	td = tvc_run(t, NULL);
 	assert_int_equal(vmm_td_result(td)->reason, VMM_STOP_POWEROFF);

@@ -11,9 +11,10 @@
 #include "tdxguest/format.h"
 #include "tdxguest/tdx.h"
 
-#define TDX_CONSOLE_PORT 0x3F8
-/* COM1's receive interrupt as tdxsim's VMM posts it, to vCPU 0 (docs/VMM.md "Serial"). */
-#define TDX_CONSOLE_IRQ_VECTOR 0x24
+/*
+ * COM1 is TDXSIM_COM1_PORT; its receive interrupt, as tdxsim's VMM posts it to vCPU 0, is
+ * TDXSIM_COM1_IRQ_VECTOR (tdxsim/boot.h, docs/VMM.md "Serial").
+ */
 
 void tdx_putc(char c);
 void tdx_puts(const char *s);
@@ -28,7 +29,7 @@ __attribute__((format(printf, 1, 0))) int tdx_vprintf(const char *fmt, va_list a
 int tdx_getc_nonblock(void);
 /*
  * The next received byte, waiting for it. On vCPU 0 the wait is a halt ended by COM1's
- * receive interrupt (the first call registers TDX_CONSOLE_IRQ_VECTOR and sets IER.RDI and
+ * receive interrupt (the first call registers TDXSIM_COM1_IRQ_VECTOR and sets IER.RDI and
  * MCR.OUT2; the caller's interrupt flag is restored); another vCPU polls LSR. A UART has
  * no end of input: under `tdxsim run`, once stdin is at EOF and every vCPU halts here, the
  * VMM stops the TD (no progress).

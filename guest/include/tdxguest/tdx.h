@@ -18,15 +18,12 @@
 #include "tdx/args.h"
 #include "tdx/ghci.h"
 #include "tdx/leaves.h"
+#include "tdxsim/boot.h" /* the window, boot registers and options, exit ports */
 
 typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
-
-/* The TD window of tdxsim: private GPA g at base + g, shared GPA g at base + W + g. */
-#define TDX_WINDOW_GPA_BITS 36
-#define TDX_WINDOW_SIZE	    (1ULL << TDX_WINDOW_GPA_BITS)
 
 /* Boot registers saved by the crt, x86 encoding order (RAX, RCX, RDX, RBX, RSP, ...). */
 extern u64 tdx_boot_regs[16];
@@ -87,26 +84,20 @@ __attribute__((noreturn, format(printf, 2, 3))) void tdx_panic(u64 code, const c
 
 /*
  * Shutdown convention of tdxsim (docs/GUEST.md). First the destructors (.fini_array, in
- * reverse order; once, by the first caller: a destructor that exits goes straight on), then a 32-bit OUT of the status to port
- * TDX_EXIT_PORT, then for status 0 the ACPI power-off write (16-bit 0x2000 to 0x604), for
- * any other status ReportFatalError with R12 = (u32)status. Both by
- * direct TDVMCALL Instruction.IO, never through #VE.
+ * reverse order; once, by the first caller: a destructor that exits goes straight on), then
+ * a 32-bit OUT of the status to port TDXSIM_EXIT_PORT, then for status 0 the ACPI power-off
+ * write (16-bit TDXSIM_PM1A_SLP_EN to TDXSIM_PM1A_CNT_PORT), for any other status
+ * ReportFatalError with R12 = (u32)status. Both by direct TDVMCALL Instruction.IO, never
+ * through #VE.
  */
-#define TDX_EXIT_PORT	   0xF4
-#define TDX_POWEROFF_PORT  0x604
-#define TDX_POWEROFF_VALUE 0x2000
 __attribute__((noreturn)) void tdx_exit(int status);
 
 /*
- * Boot options: the VMM passes them in the initial RCX (TDH.VP.INIT's RDX, docs/GUEST.md) as
- * TDX_BOOT_OPTS_MAGIC in bits 63:32 and flags in bits 31:0. Without the magic (another VMM,
- * a hand-built TD) the defaults stay: port I/O and MMIO through #VE.
+ * Start-up (called by the crt): the boot options in the initial RCX (tdxsim/boot.h:
+ * TDXSIM_BOOT_OPT_IO_TDVMCALL sets tdx_io_path = TDX_IO_TDVMCALL,
+ * TDXSIM_BOOT_OPT_MMIO_TDVMCALL tdx_mmio_path = TDX_MMIO_TDVMCALL), runtime init, IDT, then
+ * main().
  */
-#define TDX_BOOT_OPTS_MAGIC	   0x54445853U /* "SXDT": "TDXS" little-endian */
-#define TDX_BOOT_OPT_IO_TDVMCALL   (1U << 0)   /* tdx_io_path = TDX_IO_TDVMCALL */
-#define TDX_BOOT_OPT_MMIO_TDVMCALL (1U << 1)   /* tdx_mmio_path = TDX_MMIO_TDVMCALL */
-
-/* Start-up (called by the crt): boot options, runtime init, IDT, then main(). */
 __attribute__((noreturn)) void tdx_guest_start(u64 *boot_regs);
 /* Provided by the user. */
 int main(void);

@@ -33,7 +33,7 @@ int main(void)
 	a.r11 = TDVMCALL_INSTRUCTION_IO;
 	a.r12 = 1;
 	a.r13 = TDVMCALL_IO_WRITE;
-	a.r14 = TDX_EXIT_PORT;
+	a.r14 = TDXSIM_EXIT_PORT;
 	a.r15 = RAW_EXIT_STATUS;
 #endif
 	__tdx_hypercall(&a);
