@@ -17,6 +17,7 @@
 #include "module/tdx_module.h"
 #include "platform/platform.h"
 
+#include "machine.h"
 #include "tools.h"
 
 static double now(void)
@@ -71,6 +72,7 @@ int cmd_host_init(int argc, char **argv)
 	};
 	struct tdx_module_params params = {0};
 	const char *machine = "laptop", *inject = NULL;
+	char err[512];
 	struct machine_config cfg;
 	double t0, t_boot, t_enable;
 	int c, ret, status = TDXSIM_EXIT_TOOL;
@@ -113,8 +115,12 @@ int cmd_host_init(int argc, char **argv)
 	       (double)machine_ram_bytes(&cfg) / (1ULL << 30), cfg.nr_ram);
 
 	t0 = now();
-	if (tool_machine_boot(&cfg, &params, inject))
+	if (tdxsim_machine_up(&cfg,
+			      &(struct tdxsim_machine_opts){.module = &params, .inject = inject},
+			      err, sizeof(err))) {
+		fprintf(stderr, "tdxsim: %s\n", err);
 		return TDXSIM_EXIT_TOOL;
+	}
 	t_boot = now();
 	ret = tdx_enable();
 	t_enable = now();
@@ -131,6 +137,6 @@ int cmd_host_init(int argc, char **argv)
 	       "peak RSS %.1f MiB\n",
 	       (double)phys_resident_bytes() / (1 << 20), (double)tdx_pamt_bytes() / (1 << 20),
 	       (double)peak_rss_kib() / 1024);
-	tool_machine_down();
+	tdxsim_machine_down();
 	return status;
 }

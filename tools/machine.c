@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The machine under the subcommands that need one (run, host-init): the --machine option,
- * with one meaning in both (a preset name, else a configuration file), and the bring-up and
- * teardown sequence they share.
+ * with one meaning in both (a preset name, else a configuration file); and the bring-up and
+ * teardown sequence (machine.h) they share with the tests and the benchmarks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include "module/tdx_module.h"
 #include "platform/platform.h"
 
+#include "machine.h"
 #include "tools.h"
 
 void tool_print_presets(FILE *f)
@@ -37,35 +38,44 @@ int tool_machine_config(const char *arg, struct machine_config *cfg)
 	return 0;
 }
 
-int tool_machine_boot(const struct machine_config *mc, const struct tdx_module_params *params,
-		      const char *inject)
+int tdxsim_machine_up(const struct machine_config *mc, const struct tdxsim_machine_opts *opts,
+		      char *err, size_t errlen)
 {
-	char err[512];
-	int ret = platform_boot(mc);
+	static const struct tdxsim_machine_opts none;
+	struct tdx_module_params defaults = {0};
+	char why[256];
+	int ret;
 
+	if (!opts)
+		opts = &none;
+	ret = platform_boot(mc);
 	if (ret) {
-		fprintf(stderr, "tdxsim: machine boot failed: %s\n", strerror(-ret));
-		return TDXSIM_EXIT_TOOL;
+		snprintf(err, errlen, "machine boot failed: %s", strerror(-ret));
+		return ret;
 	}
 	platform_claim_signals();
 	ret = page_alloc_init();
 	if (ret) {
-		fprintf(stderr, "tdxsim: host page allocator: %s\n", strerror(-ret));
-		platform_shutdown();
-		return TDXSIM_EXIT_TOOL;
+		snprintf(err, errlen, "host page allocator: %s", strerror(-ret));
+		goto out_platform;
 	}
-	ret = tdx_module_load(params);
+	ret = tdx_module_load(opts->module ? opts->module : &defaults);
 	if (ret) {
-		fprintf(stderr, "tdxsim: loading the TDX module failed: %s\n", strerror(-ret));
+		snprintf(err, errlen, "loading the TDX module failed: %s", strerror(-ret));
 		goto out_page_alloc;
 	}
-	if (inject && tdx_module_inject_parse(inject, err, sizeof(err))) {
-		fprintf(stderr, "tdxsim: --inject: %s\n", err);
+	if (opts->inject && (ret = tdx_module_inject_parse(opts->inject, why, sizeof(why)))) {
+		snprintf(err, errlen, "--inject: %s", why);
 		goto out_module;
 	}
 	ret = tdx_init();
 	if (ret) {
-		fprintf(stderr, "tdxsim: tdx_init failed: %s\n", strerror(-ret));
+		snprintf(err, errlen, "tdx_init failed: %s", strerror(-ret));
+		goto out_module;
+	}
+	if (opts->enable && (ret = tdx_enable())) {
+		snprintf(err, errlen, "TDX bring-up failed: tdx_enable: %s", strerror(-ret));
+		tdx_exit();
 		goto out_module;
 	}
 	return 0;
@@ -73,11 +83,12 @@ out_module:
 	tdx_module_unload();
 out_page_alloc:
 	page_alloc_exit();
+out_platform:
 	platform_shutdown();
-	return TDXSIM_EXIT_TOOL;
+	return ret;
 }
 
-void tool_machine_down(void)
+void tdxsim_machine_down(void)
 {
 	tdx_exit();
 	tdx_module_unload();

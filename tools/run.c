@@ -30,6 +30,7 @@
 #include "module/tdx_module.h"
 #include "platform/platform.h"
 
+#include "machine.h"
 #include "tools.h"
 
 static void usage_run(FILE *f)
@@ -689,17 +690,12 @@ int cmd_run(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (o.quiet)
 		tdx_log_set_sink(quiet_log_line, &qlog);
-	if (tool_machine_boot(&mc, &params, NULL)) {
+	if (tdxsim_machine_up(&mc, &(struct tdxsim_machine_opts){.module = &params, .enable = true},
+			      err, sizeof(err))) {
 		if (qlog.buf)
 			fputs(qlog.buf, stderr);
+		fprintf(stderr, "tdxsim: %s\n", err);
 		goto out_trace;
-	}
-	ret = tdx_enable();
-	if (ret) {
-		if (qlog.buf)
-			fputs(qlog.buf, stderr);
-		fprintf(stderr, "tdxsim: TDX bring-up failed: tdx_enable: %s\n", strerror(-ret));
-		goto out;
 	}
 	if (vmm_td_create(&o.cfg, o.guest, &td, err, sizeof(err))) {
 		fprintf(stderr, "tdxsim: %s\n", err);
@@ -735,7 +731,7 @@ int cmd_run(int argc, char **argv)
 			TDXSIM_EXIT_GUEST_MAX);
 	trace_errno = vmm_td_destroy(td);
 out:
-	tool_machine_down();
+	tdxsim_machine_down();
 out_trace:
 	if (o.quiet)
 		tdx_log_set_sink(NULL, NULL);

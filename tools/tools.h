@@ -34,18 +34,9 @@ int run_under_gdb(int argc, char **argv, const char *skip, const char *commands)
  * configuration file ARG (docs/MACHINE.md); 0, or TDXSIM_EXIT_TOOL after a message.
  */
 struct machine_config;
-struct tdx_module_params;
 int tool_machine_config(const char *arg, struct machine_config *cfg);
 /* The preset names, each after a space. */
 void tool_print_presets(FILE *f);
-/*
- * Boot the machine, load the TDX module (@params), add the fault-injection rules of @inject
- * (NULL: none) and run tdx_init(); tdx_enable() is the caller's. 0, or TDXSIM_EXIT_TOOL
- * after a message, with what was up taken down again.
- */
-int tool_machine_boot(const struct machine_config *mc, const struct tdx_module_params *params,
-		      const char *inject);
-/* tdx_exit(), the module unloaded, the page allocator and the machine shut down. */
-void tool_machine_down(void);
+/* The bring-up and teardown themselves: tools/machine.h. */
 
 #endif

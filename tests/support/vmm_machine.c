@@ -3,10 +3,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "host/page_alloc.h"
 #include "host/tdx_host.h"
-#include "module/tdx_module.h"
 #include "platform/platform.h"
+#include "tools/machine.h"
 #include "vmm_machine.h"
 
 int vmm_machine_up(void)
@@ -20,23 +19,20 @@ int vmm_machine_up(void)
 
 int vmm_machine_up_cfg(const struct machine_config *mc)
 {
-	struct tdx_module_params params = {0};
+	char err[512];
 
 	tdx_log_set_sink(NULL, NULL);
-	if (platform_boot(mc))
+	if (tdxsim_machine_up(mc, &(struct tdxsim_machine_opts){.enable = true}, err,
+			      sizeof(err))) {
+		fprintf(stderr, "vmm_machine_up: %s\n", err);
 		return -1;
-	platform_claim_signals();
-	if (page_alloc_init() || tdx_module_load(&params) || tdx_init() || tdx_enable())
-		return -1;
+	}
 	return 0;
 }
 
 void vmm_machine_down(void)
 {
-	tdx_exit();
-	tdx_module_unload();
-	page_alloc_exit();
-	platform_shutdown();
+	tdxsim_machine_down();
 }
 
 int vmm_machine_setup(void **state)
