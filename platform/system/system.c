@@ -41,6 +41,10 @@ static const uint8_t lp_uart_irq[SHIM_MAX_LPS] = {4, 3, 5, 7, 10, 11, 14, 15};
 
 struct system_vm {
 	pid_t pid;
+	/* the backend's own pages (VMCBs, nested tables): the memfd past the machine's RAM */
+	uint8_t *pool;
+	uint64_t pool_hpa, pool_used, pool_free;
+	pthread_mutex_t pool_lock;
 	unsigned int nr_lps;
 	int sock[SHIM_MAX_LPS]; /* our end of each LP's UART */
 	int logfd;		/* QEMU's stderr and the shim's log port */
@@ -302,6 +306,11 @@ int system_start(const struct system_opts *o, struct system_vm **out, char *err,
 		seterr(err, len, "the machine is not booted");
 		return -ENODEV;
 	}
+	if (ftruncate(phys_memfd(), (off_t)(top + SYSTEM_POOL_SIZE))) {
+		seterr(err, len, "cannot grow the machine's memory by the backend's pool: %s",
+		       strerror(errno));
+		return -errno;
+	}
 	if (top % (1 << 20)) {
 		seterr(err, len, "the top of RAM (0x%llx) must be a multiple of 1 MiB for QEMU",
 		       (unsigned long long)top);
@@ -324,10 +333,19 @@ int system_start(const struct system_opts *o, struct system_vm **out, char *err,
 		return -ENOMEM;
 	vm->nr_lps = o->nr_lps;
 	vm->logfd = -1;
+	vm->pool_hpa = top;
+	pthread_mutex_init(&vm->pool_lock, NULL);
 	for (unsigned int i = 0; i < SHIM_MAX_LPS; i++)
 		vm->sock[i] = peer[i] = -1;
 	for (unsigned int i = 0; i < 5 + SHIM_MAX_LPS; i++)
 		fds[i] = -1;
+	vm->pool = mmap(NULL, SYSTEM_POOL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, phys_memfd(),
+			(off_t)top);
+	if (vm->pool == MAP_FAILED) {
+		ret = -errno;
+		vm->pool = NULL;
+		goto fail;
+	}
 	ret = -errno;
 	vm->logfd = memfd_create("tdxsim-qemu-log", MFD_CLOEXEC);
 	if (vm->logfd < 0 || fcntl(vm->logfd, F_SETFL, O_APPEND))
@@ -350,6 +368,7 @@ int system_start(const struct system_opts *o, struct system_vm **out, char *err,
 		goto fail;
 
 	/* the command line (docs/SYSTEM.md "QEMU's command line") */
+	top += SYSTEM_POOL_SIZE; /* QEMU's RAM: the machine's and the pool */
 	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(top >> 20));
 	snprintf(smp, sizeof(smp), "%u,sockets=1,cores=%u,threads=1", o->nr_lps, o->nr_lps);
 	snprintf(ram_obj, sizeof(ram_obj),
@@ -448,6 +467,8 @@ fail:
 				close(vm->sock[i]);
 		if (vm->logfd >= 0)
 			close(vm->logfd);
+		if (vm->pool)
+			munmap(vm->pool, SYSTEM_POOL_SIZE);
 		free(vm);
 	}
 	if (err && len && !*err)
@@ -473,7 +494,64 @@ void system_stop(struct system_vm *vm)
 			close(vm->sock[i]);
 	if (vm->logfd >= 0)
 		close(vm->logfd);
+	if (vm->pool) {
+		munmap(vm->pool, SYSTEM_POOL_SIZE);
+		/* the pool's pages back to nothing: the next QEMU starts from zeros */
+		fallocate(phys_memfd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)vm->pool_hpa, SYSTEM_POOL_SIZE);
+	}
+	pthread_mutex_destroy(&vm->pool_lock);
 	free(vm);
+}
+
+uint64_t system_page_alloc(struct system_vm *vm)
+{
+	uint64_t hpa = 0;
+
+	pthread_mutex_lock(&vm->pool_lock);
+	if (vm->pool_free) {
+		hpa = vm->pool_free;
+		memcpy(&vm->pool_free, system_page_va(vm, hpa), 8);
+	} else if (vm->pool_used < SYSTEM_POOL_SIZE) {
+		hpa = vm->pool_hpa + vm->pool_used;
+		vm->pool_used += 4096;
+	}
+	pthread_mutex_unlock(&vm->pool_lock);
+	if (hpa)
+		memset(system_page_va(vm, hpa), 0, 4096);
+	return hpa;
+}
+
+uint64_t system_pages_alloc_contig(struct system_vm *vm, unsigned int n)
+{
+	uint64_t hpa = 0;
+
+	pthread_mutex_lock(&vm->pool_lock);
+	if (vm->pool_used + n * 4096ULL <= SYSTEM_POOL_SIZE) {
+		hpa = vm->pool_hpa + vm->pool_used;
+		vm->pool_used += n * 4096ULL;
+	}
+	pthread_mutex_unlock(&vm->pool_lock);
+	if (hpa)
+		memset(system_page_va(vm, hpa), 0, n * 4096ULL);
+	return hpa;
+}
+
+void system_page_free(struct system_vm *vm, uint64_t hpa)
+{
+	if (!hpa)
+		return;
+	pthread_mutex_lock(&vm->pool_lock);
+	memcpy(system_page_va(vm, hpa), &vm->pool_free, 8);
+	vm->pool_free = hpa;
+	pthread_mutex_unlock(&vm->pool_lock);
+}
+
+void *system_page_va(struct system_vm *vm, uint64_t hpa)
+{
+	if (hpa >= vm->pool_hpa && hpa < vm->pool_hpa + SYSTEM_POOL_SIZE)
+		return vm->pool + (hpa - vm->pool_hpa);
+	return phys_seam_va(hpa);
 }
 
 pid_t system_qemu_pid(const struct system_vm *vm)

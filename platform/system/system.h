@@ -34,11 +34,23 @@ struct system_opts {
 /* Below this HPA QEMU's address is the HPA; above it, 2 GiB higher (the PC's 32-bit hole). */
 #define SYSTEM_LOWMEM (2ULL << 30)
 
-/* QEMU's guest-physical address of a machine HPA. */
+/* QEMU's guest-physical address of a machine HPA, and back. */
 static inline uint64_t system_gpa(uint64_t hpa)
 {
 	return hpa < SYSTEM_LOWMEM ? hpa : hpa + (4ULL << 30) - SYSTEM_LOWMEM;
 }
+
+static inline uint64_t system_hpa(uint64_t qemu_gpa)
+{
+	return qemu_gpa < SYSTEM_LOWMEM ? qemu_gpa : qemu_gpa - (4ULL << 30) + SYSTEM_LOWMEM;
+}
+
+/*
+ * The backend's own pages (VMCBs, IOPMs, MSRPMs, nested page tables, XSAVE areas) come from
+ * a pool past the top of the machine's RAM: system_start() grows the memfd by this much and
+ * QEMU's RAM covers it, so the machine's allocator never sees these pages.
+ */
+#define SYSTEM_POOL_SIZE (64ULL << 20)
 
 /*
  * Start QEMU with the shim and wait until every LP is ready. 0, or a negative errno with a
@@ -59,6 +71,14 @@ struct shim_mailbox *system_mailbox(struct system_vm *vm, unsigned int lp);
 int system_call(struct system_vm *vm, unsigned int lp, char *err, size_t len);
 /* Make a guest running on the LP exit (an INTR exit). */
 int system_kick(struct system_vm *vm, unsigned int lp);
+/* A zeroed 4 KiB page of the pool (its HPA; 0 when the pool is exhausted), and back. */
+uint64_t system_page_alloc(struct system_vm *vm);
+/* n physically contiguous zeroed pages (freed one by one). */
+uint64_t system_pages_alloc_contig(struct system_vm *vm, unsigned int n);
+void system_page_free(struct system_vm *vm, uint64_t hpa);
+/* The tdxsim process's view of a pool page or of the machine's RAM. */
+void *system_page_va(struct system_vm *vm, uint64_t hpa);
+
 /* What QEMU and the shim wrote on stderr and the log port so far (NUL-terminated, static). */
 const char *system_log(struct system_vm *vm);
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,6 +30,7 @@
 #include "platform/system/exit.h"
 #include "platform/system/svm.h"
 #include "platform/system/system.h"
+#include "platform/system/vcpu.h"
 
 /* Host-physical layout of the test's guest (all below 2 GiB: QEMU's address = the HPA). */
 #define NPT_HPA	  0x800000ULL /* PML4, PDPT, PD, PT: 4 pages */
@@ -61,13 +63,17 @@
  *   +0x29  4C 8B 5C 24 20           mov 0x20(%rsp), %r11    SS
  *   +0x2E  48 89 E5                 mov %rsp, %rbp
  *   +0x31  F4                       hlt
- * a CPUID loop at +0x32 (0F A2 EB FC), a spin at +0x36 (EB FE).
+ * a CPUID loop at +0x32 (0F A2 EB FC), a spin at +0x36 (EB FE), UD2 at +0x38 (0F 0B),
+ * and at +0x3A a load from linear 1 GiB, which the guest maps to the shared GPA 1 << 47:
+ *   +0x3A  48 8B 04 25 00 00 00 40  mov 0x40000000, %rax
+ *   +0x42  F4                       hlt
  */
 static const uint8_t guest_code[] = {
 	0x66, 0x0F, 0x01, 0xCC, 0xB8, 0x21, 0x00, 0x00, 0x00, 0x31, 0xC9, 0x0F, 0xA2, 0x4C,
 	0x8B, 0x0C, 0x25, 0x00, 0x00, 0x1F, 0x00, 0xF4, 0x48, 0x8B, 0x3C, 0x24, 0x48, 0x8B,
 	0x74, 0x24, 0x08, 0x48, 0x8B, 0x54, 0x24, 0x10, 0x4C, 0x8B, 0x54, 0x24, 0x18, 0x4C,
 	0x8B, 0x5C, 0x24, 0x20, 0x48, 0x89, 0xE5, 0xF4, 0x0F, 0xA2, 0xEB, 0xFC, 0xEB, 0xFE,
+	0x0F, 0x0B, 0x48, 0x8B, 0x04, 0x25, 0x00, 0x00, 0x00, 0x40, 0xF4,
 };
 #define TDCALL_RIP (CODE_GPA + 0x00)
 #define CPUID_RIP  (CODE_GPA + 0x0B)
@@ -76,6 +82,10 @@ static const uint8_t guest_code[] = {
 #define VE_HLT_RIP (CODE_GPA + 0x31)
 #define LOOP_RIP   (CODE_GPA + 0x32)
 #define SPIN_RIP   (CODE_GPA + 0x36)
+#define UD2_RIP	   (CODE_GPA + 0x38)
+#define SHARED_RIP (CODE_GPA + 0x3A)
+#define SHARED_GPA (1ULL << 47)
+#define PD2_GPA	   0x6000ULL /* the guest's PD for linear [1 GiB, 2 GiB) */
 
 #define UD_VECTOR 6
 #define VE_VECTOR 20
@@ -124,16 +134,20 @@ static void build_guest(void)
 	pt[0] = (PT_GPA + 0x1000) | 3;
 	pt[512] = (PT_GPA + 0x2000) | 3;
 	pt[1024] = 0 | 0x83; /* 2 MiB page at 0 */
+	pt[512 + 1] = PD2_GPA | 3;
+	((uint64_t *)gva(PD2_GPA))[0] = SHARED_GPA | 0x83; /* linear 1 GiB: the shared GPA 0 */
 	gdt[1] = 0x00AF9A000000FFFFULL;
 	gdt[2] = 0x00CF92000000FFFFULL;
-	/* IDT[20]: a 64-bit interrupt gate, selector 0x08, DPL 0 */
-	idt += VE_VECTOR * 16;
-	idt[0] = (uint8_t)h;
-	idt[1] = (uint8_t)(h >> 8);
-	idt[2] = 0x08;
-	idt[5] = 0x8E;
-	idt[6] = (uint8_t)(h >> 16);
-	idt[7] = (uint8_t)(h >> 24);
+	/* IDT[20] and IDT[6]: 64-bit interrupt gates to the handler, selector 0x08, DPL 0 */
+	for (uint8_t *gate = idt + VE_VECTOR * 16; gate;
+	     gate = gate == idt + UD_VECTOR * 16 ? NULL : idt + UD_VECTOR * 16) {
+		gate[0] = (uint8_t)h;
+		gate[1] = (uint8_t)(h >> 8);
+		gate[2] = 0x08;
+		gate[5] = 0x8E;
+		gate[6] = (uint8_t)(h >> 16);
+		gate[7] = (uint8_t)(h >> 24);
+	}
 }
 
 /* A CPL0 64-bit guest at rip: the intercepts of a TD's exits, nested paging on. */
@@ -401,6 +415,101 @@ static void test_interrupts(void **state)
 	assert_int_equal(pthread_join(t, NULL), 0);
 }
 
+/*
+ * The same path through the backend's own pieces: the space's nested tables (map, unmap,
+ * the shared bit, suppress-#VE) and the vCPU loop, which reports VMX exits and registers and
+ * puts the guest's own #UD back itself.
+ */
+static void test_vcpu_and_space(void **state)
+{
+	struct cpu_regs r = {.rflags = 0x2};
+	struct system_space *sp = system_space_create(vm, 48);
+	struct system_vcpu *v = NULL;
+	const uint64_t shared_hpa = 0x3000000, magic = 0x5EC0DE5EC0DEULL;
+	struct vm_exit e;
+	char msg[256];
+
+	(void)state;
+	assert_non_null(sp);
+	build_guest();
+	for (uint64_t gpa = 0; gpa < 0x200000; gpa += 4096)
+		if (gpa != HOLE_GPA)
+			assert_int_equal(system_space_map(sp, gpa, false, GUEST_HPA + gpa,
+							  PROT_READ | PROT_WRITE | PROT_EXEC),
+					 0);
+	assert_int_equal(system_vcpu_create(vm, sp, &v), 0);
+	system_vcpu_set_long_mode(v, PT_GPA, IDT_GPA, 0xFFF, GDT_GPA, 0x17);
+	assert_ptr_equal(system_space_host(sp, CODE_GPA + 1), gva(CODE_GPA + 1));
+	assert_null(system_space_host(sp, HOLE_GPA));
+
+	for (unsigned int i = 0; i < 16; i++)
+		r.gpr[i] = 0x1111111111111111ULL * (i + 1);
+	r.gpr[REG_RSP_] = STACK_TOP;
+	r.rip = CODE_GPA;
+	assert_int_equal(system_vcpu_run(v, 0, &r, 0, 0, 0, &e, msg, sizeof(msg)), 0);
+	assert_int_equal(e.reason, EXIT_REASON_TDCALL);
+	assert_int_equal(e.insn_len, 4);
+	assert_int_equal(r.rip, TDCALL_RIP);
+	for (unsigned int i = 0; i < 16; i++)
+		assert_int_equal(r.gpr[i],
+				 i == REG_RSP_ ? STACK_TOP : 0x1111111111111111ULL * (i + 1));
+	r.gpr[REG_RAX_] = 0;
+	r.rip += e.insn_len;
+	assert_int_equal(system_vcpu_run(v, 0, &r, 0, 0, 0, &e, msg, sizeof(msg)), 0);
+	assert_int_equal(e.reason, EXIT_REASON_CPUID);
+	assert_int_equal(r.gpr[REG_RAX_], 0x21);
+	r.rip += e.insn_len;
+	assert_int_equal(system_vcpu_run(v, 0, &r, 0, 0, 0, &e, msg, sizeof(msg)), 0);
+	assert_int_equal(e.reason, EXIT_REASON_EPT_VIOLATION);
+	assert_int_equal(e.gpa, HOLE_GPA);
+	assert_int_equal(r.rip, NPF_RIP);
+	/* #VE through the vCPU's event injection */
+	assert_int_equal(system_vcpu_run(v, 0, &r,
+					 VE_VECTOR | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID, 0,
+					 0, &e, msg, sizeof(msg)),
+			 0);
+	assert_int_equal(e.reason, EXIT_REASON_HLT);
+	assert_int_equal(r.rip, VE_HLT_RIP);
+	assert_int_equal(r.gpr[REG_RDI_], NPF_RIP);
+
+	/* UD2: the guest's own #UD, put back by the backend, taken by its IDT[6] */
+	r.rip = UD2_RIP;
+	r.gpr[REG_RSP_] = STACK_TOP;
+	assert_int_equal(system_vcpu_run(v, 0, &r, 0, 0, 0, &e, msg, sizeof(msg)), 0);
+	assert_int_equal(e.reason, EXIT_REASON_HLT);
+	assert_int_equal(r.gpr[REG_RDI_], UD2_RIP);
+
+	/* the shared GPA: an EPT violation with the shared bit, until the page is mapped */
+	assert_false(system_space_suppress_ve(sp, 0));
+	r.rip = SHARED_RIP;
+	r.gpr[REG_RSP_] = STACK_TOP;
+	assert_int_equal(system_vcpu_run(v, 1, &r, 0, 0, 0, &e, msg, sizeof(msg)), 0);
+	assert_int_equal(e.reason, EXIT_REASON_EPT_VIOLATION);
+	assert_int_equal(e.gpa, SHARED_GPA);
+	assert_int_equal(e.qual, EXIT_QUAL_EPT_READ);
+	assert_int_equal(system_space_set_suppress_ve(sp, SHARED_GPA, 4096, true), 0);
+	assert_true(system_space_suppress_ve(sp, 0));
+	assert_true(system_space_suppress_ve(sp, SHARED_GPA));
+	memcpy(phys_seam_va(shared_hpa), &magic, 8);
+	assert_int_equal(system_space_map(sp, 0, true, shared_hpa, PROT_READ | PROT_WRITE), 0);
+	assert_true(system_space_suppress_ve(sp, 0)); /* kept across the mapping */
+	assert_int_equal(system_vcpu_run(v, 1, &r, 0, 0, 0, &e, msg, sizeof(msg)), 0);
+	assert_int_equal(e.reason, EXIT_REASON_HLT);
+	assert_int_equal(r.gpr[REG_RAX_], magic);
+	/* unmapped again: the next run faults again (the TLB is flushed) */
+	assert_int_equal(system_space_unmap(sp, 0, true), 0);
+	r.rip = SHARED_RIP;
+	assert_int_equal(system_vcpu_run(v, 1, &r, 0, 0, 0, &e, msg, sizeof(msg)), 0);
+	assert_int_equal(e.reason, EXIT_REASON_EPT_VIOLATION);
+	assert_int_equal(e.gpa, SHARED_GPA);
+	assert_int_equal(system_space_set_suppress_ve(sp, 0, 4096, false), 0);
+	assert_false(system_space_suppress_ve(sp, 0));
+	assert_int_equal(system_space_map(sp, 1ULL << 47, false, shared_hpa, PROT_READ), -EINVAL);
+
+	system_vcpu_destroy(v);
+	system_space_destroy(sp);
+}
+
 static double now_us(void)
 {
 	struct timespec t;
@@ -570,9 +679,13 @@ static void test_no_orphan(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_boot),	   cmocka_unit_test(test_exits),
-		cmocka_unit_test(test_interrupts), cmocka_unit_test(test_round_trips),
-		cmocka_unit_test(test_qemu_dies),  cmocka_unit_test(test_missing_or_failing_qemu),
+		cmocka_unit_test(test_boot),
+		cmocka_unit_test(test_exits),
+		cmocka_unit_test(test_interrupts),
+		cmocka_unit_test(test_vcpu_and_space),
+		cmocka_unit_test(test_round_trips),
+		cmocka_unit_test(test_qemu_dies),
+		cmocka_unit_test(test_missing_or_failing_qemu),
 		cmocka_unit_test(test_no_orphan),
 	};
 

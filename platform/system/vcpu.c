@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Nested page tables for a TD's address space, and the vCPU loop of the system backend:
+ * registers into the mailbox and the VMCB, the shim runs the guest, the exit comes back as
+ * VMX exit information. AMD APM vol. 2 ch. 15 (nested paging, the VMCB); docs/SYSTEM.md.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "platform/system/svm.h"
+#include "platform/system/vcpu.h"
+
+#define NPT_SVE (1ULL << 9) /* available bit: the shared EPT's suppress-#VE */
+
+struct system_space {
+	struct system_vm *vm;
+	unsigned int gpaw;
+	uint64_t root; /* HPA of the PML4 */
+	pthread_mutex_t lock;
+	uint64_t flushes; /* unmaps so far: a vCPU that ran before the last one flushes */
+};
+
+struct system_vcpu {
+	struct system_vm *vm;
+	struct system_space *sp;
+	uint64_t vmcb, iopm, msrpm, xsave; /* HPAs in the pool; IOPM 3 pages, MSRPM 2 */
+	uint64_t flushes;		   /* the space's count when it last ran */
+};
+
+static uint64_t *table(const struct system_space *sp, uint64_t hpa)
+{
+	return system_page_va(sp->vm, hpa);
+}
+
+struct system_space *system_space_create(struct system_vm *vm, unsigned int gpaw)
+{
+	struct system_space *sp;
+
+	if (gpaw > 48 || gpaw < 32)
+		return NULL;
+	sp = calloc(1, sizeof(*sp));
+	if (!sp)
+		return NULL;
+	sp->vm = vm;
+	sp->gpaw = gpaw;
+	sp->root = system_page_alloc(vm);
+	if (!sp->root) {
+		free(sp);
+		return NULL;
+	}
+	pthread_mutex_init(&sp->lock, NULL);
+	return sp;
+}
+
+static void free_level(struct system_space *sp, uint64_t hpa, int level)
+{
+	uint64_t *t = table(sp, hpa);
+
+	for (int i = 0; level > 1 && i < 512; i++)
+		if (t[i] & NPT_P)
+			free_level(sp, system_hpa(t[i] & NPT_ADDR), level - 1);
+	system_page_free(sp->vm, hpa);
+}
+
+void system_space_destroy(struct system_space *sp)
+{
+	if (!sp)
+		return;
+	free_level(sp, sp->root, 4);
+	pthread_mutex_destroy(&sp->lock);
+	free(sp);
+}
+
+static uint64_t full_gpa(const struct system_space *sp, uint64_t gpa, bool shared)
+{
+	return shared ? gpa | 1ULL << (sp->gpaw - 1) : gpa;
+}
+
+/* The leaf entry of gpa, creating the tables on the way when create; NULL if absent. */
+static uint64_t *leaf(const struct system_space *sp, uint64_t gpa, bool create)
+{
+	uint64_t hpa = sp->root;
+
+	for (int shift = 39; shift > 12; shift -= 9) {
+		uint64_t *e = &table(sp, hpa)[(gpa >> shift) & 511];
+
+		if (!(*e & NPT_P)) {
+			uint64_t next;
+
+			if (!create || !(next = system_page_alloc(sp->vm)))
+				return NULL;
+			*e = system_gpa(next) | NPT_P | NPT_RW | NPT_US;
+		}
+		hpa = system_hpa(*e & NPT_ADDR);
+	}
+	return &table(sp, hpa)[(gpa >> 12) & 511];
+}
+
+int system_space_map(struct system_space *sp, uint64_t gpa, bool shared, uint64_t hpa, int prot)
+{
+	uint64_t *e;
+
+	if ((gpa | hpa) & 4095 || gpa >> (sp->gpaw - 1))
+		return -EINVAL;
+	pthread_mutex_lock(&sp->lock);
+	e = leaf(sp, full_gpa(sp, gpa, shared), true);
+	if (e)
+		__atomic_store_n(e,
+				 system_gpa(hpa) | NPT_P | NPT_US | (*e & NPT_SVE) |
+					 (prot & PROT_WRITE ? NPT_RW : 0) |
+					 (prot & PROT_EXEC ? 0 : NPT_NX),
+				 __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&sp->lock);
+	return e ? 0 : -ENOMEM;
+}
+
+int system_space_unmap(struct system_space *sp, uint64_t gpa, bool shared)
+{
+	uint64_t *e;
+
+	if (gpa & 4095 || gpa >> (sp->gpaw - 1))
+		return -EINVAL;
+	pthread_mutex_lock(&sp->lock);
+	e = leaf(sp, full_gpa(sp, gpa, shared), false);
+	if (e && (*e & NPT_P)) {
+		__atomic_store_n(e, *e & NPT_SVE, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&sp->flushes, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return 0;
+}
+
+int system_space_set_suppress_ve(struct system_space *sp, uint64_t gpa, uint64_t size,
+				 bool suppress)
+{
+	uint64_t shared = 1ULL << (sp->gpaw - 1), end;
+	int ret = 0;
+
+	gpa &= ~shared;
+	end = gpa + size;
+	pthread_mutex_lock(&sp->lock);
+	for (gpa &= ~4095ULL; gpa < end; gpa += 4096) {
+		uint64_t *e = leaf(sp, gpa | shared, suppress);
+
+		if (!e && suppress) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (e)
+			__atomic_store_n(e, suppress ? *e | NPT_SVE : *e & ~NPT_SVE,
+					 __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return ret;
+}
+
+bool system_space_suppress_ve(const struct system_space *sp, uint64_t gpa)
+{
+	uint64_t *e = leaf(sp, gpa | 1ULL << (sp->gpaw - 1), false);
+
+	return e && (__atomic_load_n(e, __ATOMIC_ACQUIRE) & NPT_SVE);
+}
+
+void *system_space_host(const struct system_space *sp, uint64_t gpa)
+{
+	uint64_t *e = leaf(sp, gpa & ~4095ULL, false), v;
+	uint8_t *page;
+
+	if (!e)
+		return NULL;
+	v = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+	if (!(v & NPT_P))
+		return NULL;
+	page = system_page_va(sp->vm, system_hpa(v & NPT_ADDR));
+	return page ? page + (gpa & 4095) : NULL;
+}
+
+int system_vcpu_create(struct system_vm *vm, struct system_space *sp, struct system_vcpu **out)
+{
+	struct system_vcpu *v = calloc(1, sizeof(*v));
+	void *vmcb;
+
+	*out = NULL;
+	if (!v)
+		return -ENOMEM;
+	v->vm = vm;
+	v->sp = sp;
+	v->vmcb = system_page_alloc(vm);
+	v->xsave = system_page_alloc(vm);
+	v->iopm = system_pages_alloc_contig(vm, 3);
+	v->msrpm = system_pages_alloc_contig(vm, 2);
+	if (!v->vmcb || !v->xsave || !v->iopm || !v->msrpm) {
+		system_vcpu_destroy(v);
+		return -ENOMEM;
+	}
+	memset(system_page_va(vm, v->iopm), 0xFF, 3 * 4096);
+	memset(system_page_va(vm, v->msrpm), 0xFF, 2 * 4096);
+	vmcb = system_page_va(vm, v->vmcb);
+	vmcb_set32(vmcb, VMCB_INTERCEPT_EXC, 1U << X86_TRAP_UD | 1U << X86_TRAP_MC);
+	vmcb_set32(vmcb, VMCB_INTERCEPT_MISC1,
+		   SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_SMI | SVM_INTERCEPT_INIT |
+			   SVM_INTERCEPT_CPUID | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVD |
+			   SVM_INTERCEPT_IOIO_PROT | SVM_INTERCEPT_MSR_PROT |
+			   SVM_INTERCEPT_TASK_SWITCH | SVM_INTERCEPT_SHUTDOWN |
+			   SVM_INTERCEPT_RDPMC | SVM_INTERCEPT_RSM | SVM_INTERCEPT_INVLPGA);
+	vmcb_set32(vmcb, VMCB_INTERCEPT_MISC2,
+		   SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
+			   SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
+			   SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_WBINVD | SVM_INTERCEPT_MONITOR |
+			   SVM_INTERCEPT_MWAIT | SVM_INTERCEPT_XSETBV);
+	vmcb_set(vmcb, VMCB_IOPM_BASE, system_gpa(v->iopm));
+	vmcb_set(vmcb, VMCB_MSRPM_BASE, system_gpa(v->msrpm));
+	vmcb_set32(vmcb, VMCB_ASID, 1);
+	vmcb_set32(vmcb, VMCB_TLB_CONTROL, 1);
+	v->flushes = sp->flushes;
+	vmcb_set32(vmcb, VMCB_INT_CTL, 1U << 24); /* V_INTR_MASKING */
+	vmcb_set(vmcb, VMCB_NP_ENABLE, 1);
+	vmcb_set(vmcb, VMCB_N_CR3, system_gpa(sp->root));
+	vmcb_set(vmcb, VMCB_G_PAT, 0x0007040600070406ULL);
+	vmcb_set(vmcb, VMCB_DR6, 0xFFFF0FF0);
+	vmcb_set(vmcb, VMCB_DR7, 0x400);
+	vmcb_set(vmcb, VMCB_RFLAGS, 0x2);
+	/* XSAVE area: x87 control word 0x37F, MXCSR 0x1F80, XSTATE_BV 0 (the init state) */
+	{
+		uint8_t *x = system_page_va(vm, v->xsave);
+		uint16_t fcw = 0x37F;
+		uint32_t mxcsr = 0x1F80;
+
+		memcpy(x, &fcw, 2);
+		memcpy(x + 24, &mxcsr, 4);
+	}
+	*out = v;
+	return 0;
+}
+
+void system_vcpu_destroy(struct system_vcpu *v)
+{
+	if (!v)
+		return;
+	system_page_free(v->vm, v->vmcb);
+	system_page_free(v->vm, v->xsave);
+	for (int i = 0; i < 3; i++)
+		system_page_free(v->vm, v->iopm ? v->iopm + i * 4096ULL : 0);
+	for (int i = 0; i < 2; i++)
+		system_page_free(v->vm, v->msrpm ? v->msrpm + i * 4096ULL : 0);
+	free(v);
+}
+
+void *system_vcpu_vmcb(struct system_vcpu *v)
+{
+	return system_page_va(v->vm, v->vmcb);
+}
+
+void system_vcpu_set_long_mode(struct system_vcpu *v, uint64_t cr3, uint64_t idt_base,
+			       uint16_t idt_limit, uint64_t gdt_base, uint16_t gdt_limit)
+{
+	void *vmcb = system_vcpu_vmcb(v);
+
+	vmcb_set_seg(vmcb, VMCB_CS, 0x08, 0x029B, 0xFFFFFFFF, 0);
+	vmcb_set_seg(vmcb, VMCB_SS, 0x10, 0x0C93, 0xFFFFFFFF, 0);
+	vmcb_set_seg(vmcb, VMCB_DS, 0x10, 0x0C93, 0xFFFFFFFF, 0);
+	vmcb_set_seg(vmcb, VMCB_ES, 0x10, 0x0C93, 0xFFFFFFFF, 0);
+	vmcb_set_seg(vmcb, VMCB_FS, 0, 0, 0, 0);
+	vmcb_set_seg(vmcb, VMCB_GS, 0, 0, 0, 0);
+	vmcb_set_seg(vmcb, VMCB_TR, 0, 0x008B, 0x67, 0);
+	vmcb_set_seg(vmcb, VMCB_LDTR, 0, 0x0082, 0, 0);
+	vmcb_set_seg(vmcb, VMCB_GDTR, 0, 0, gdt_limit, gdt_base);
+	vmcb_set_seg(vmcb, VMCB_IDTR, 0, 0, idt_limit, idt_base);
+	vmcb_set(vmcb, VMCB_EFER, 0x1D00); /* LME, LMA, NXE, SVME (VMRUN wants it set) */
+	vmcb_set(vmcb, VMCB_CR0, 0x80010033);
+	vmcb_set(vmcb, VMCB_CR3, cr3);
+	vmcb_set(vmcb, VMCB_CR4, 0x620);
+	((uint8_t *)vmcb)[VMCB_CPL] = 0;
+}
+
+static void *space_page(void *arg, uint64_t gpa)
+{
+	return system_space_host(arg, gpa);
+}
+
+int system_vcpu_run(struct system_vcpu *v, unsigned int lp, struct cpu_regs *regs,
+		    uint32_t intr_info, uint32_t error, uint64_t timer_ns, struct vm_exit *out,
+		    char *err, size_t len)
+{
+	struct shim_mailbox *mb = system_mailbox(v->vm, lp);
+	void *vmcb = system_vcpu_vmcb(v);
+	uint64_t inj = system_eventinj(intr_info, error);
+
+	if (!mb)
+		return -EINVAL;
+	for (;;) {
+		struct svm_exit s;
+		enum system_exit_action a;
+		uint64_t flushes;
+		int r;
+
+		for (unsigned int i = 0; i < 16; i++)
+			mb->gpr[i] = regs->gpr[i];
+		vmcb_set(vmcb, VMCB_RAX, regs->gpr[REG_RAX_]);
+		vmcb_set(vmcb, VMCB_RSP, regs->gpr[REG_RSP_]);
+		vmcb_set(vmcb, VMCB_RIP, regs->rip);
+		vmcb_set(vmcb, VMCB_RFLAGS, regs->rflags);
+		vmcb_set(vmcb, VMCB_EVENTINJ, inj);
+		flushes = __atomic_load_n(&v->sp->flushes, __ATOMIC_ACQUIRE);
+		if (flushes != v->flushes) /* TLB_CONTROL 1: flush this guest's TLB entries */
+			vmcb_set32(vmcb, VMCB_TLB_CONTROL, 1);
+		v->flushes = flushes;
+		mb->cmd = SHIM_CMD_RUN;
+		mb->vmcb_pa = system_gpa(v->vmcb);
+		mb->xsave_pa = system_gpa(v->xsave);
+		mb->xcr0 = 0;
+		mb->timer_ns = timer_ns;
+		mb->bounce = 0;
+		r = system_call(v->vm, lp, err, len);
+		if (r)
+			return r;
+		for (unsigned int i = 0; i < 16; i++)
+			regs->gpr[i] = mb->gpr[i];
+		regs->gpr[REG_RAX_] = vmcb_get(vmcb, VMCB_RAX);
+		regs->gpr[REG_RSP_] = vmcb_get(vmcb, VMCB_RSP);
+		regs->rip = vmcb_get(vmcb, VMCB_RIP);
+		regs->rflags = vmcb_get(vmcb, VMCB_RFLAGS);
+		vmcb_set32(vmcb, VMCB_TLB_CONTROL, 0);
+		s = (struct svm_exit){
+			.code = vmcb_get(vmcb, VMCB_EXITCODE),
+			.info1 = vmcb_get(vmcb, VMCB_EXITINFO1),
+			.info2 = vmcb_get(vmcb, VMCB_EXITINFO2),
+			.intinfo = vmcb_get(vmcb, VMCB_EXITINTINFO),
+			.rip = regs->rip,
+		};
+		s.insn_bytes = system_guest_read(vmcb_get(vmcb, VMCB_CR0), vmcb_get(vmcb, VMCB_CR3),
+						 vmcb_get(vmcb, VMCB_EFER), s.rip, s.insn,
+						 sizeof(s.insn), space_page, v->sp);
+		a = system_exit_translate(&s, out, &inj);
+		if (a == SYSTEM_EXIT_MODULE)
+			return 0;
+		if (a == SYSTEM_EXIT_UNKNOWN) {
+			snprintf(err, len, "unexpected SVM exit 0x%llx at RIP 0x%llx",
+				 (unsigned long long)s.code, (unsigned long long)s.rip);
+			return -EPROTO;
+		}
+		/* REINJECT (inj set) or RESUME (inj 0): the guest runs on */
+	}
+}

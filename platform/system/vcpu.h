@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A TD's guest-physical address space as nested page tables, and a vCPU that runs on an LP
+ * of the system backend: the pieces the backend's side of platform/cpu_backend.h is made of
+ * (docs/SYSTEM.md "Address spaces and vCPUs").
+ */
+#ifndef TDXSIM_PLATFORM_SYSTEM_VCPU_H
+#define TDXSIM_PLATFORM_SYSTEM_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "platform/cpu_backend.h"
+#include "platform/platform.h"
+#include "platform/system/exit.h"
+#include "platform/system/system.h"
+
+struct system_space;
+struct system_vcpu;
+
+/*
+ * A GPAW-wide guest-physical space (gpaw 48 at most: 4-level nested tables): private GPAs
+ * and shared ones (bit gpaw - 1 set) map 4 KiB pages of the machine; whatever is not mapped
+ * is an NPF. The suppress-#VE bit of the shared EPT is kept in the tables too (an available
+ * bit), so it survives a page's unmapping and remapping.
+ */
+struct system_space *system_space_create(struct system_vm *vm, unsigned int gpaw);
+void system_space_destroy(struct system_space *sp);
+int system_space_map(struct system_space *sp, uint64_t gpa, bool shared, uint64_t hpa, int prot);
+int system_space_unmap(struct system_space *sp, uint64_t gpa, bool shared);
+int system_space_set_suppress_ve(struct system_space *sp, uint64_t gpa, uint64_t size,
+				 bool suppress);
+bool system_space_suppress_ve(const struct system_space *sp, uint64_t gpa);
+/* The host's view of the page a GPA (shared bit included) maps, at its offset; NULL if none. */
+void *system_space_host(const struct system_space *sp, uint64_t gpa);
+
+/*
+ * A vCPU: its VMCB (the intercepts of a TD's exits, nested paging with the space's tables),
+ * IOPM and MSRPM (every port and MSR intercepted) and XSAVE area, in the backend's pool.
+ */
+int system_vcpu_create(struct system_vm *vm, struct system_space *sp, struct system_vcpu **out);
+void system_vcpu_destroy(struct system_vcpu *v);
+/*
+ * A 64-bit CPL0 state: flat code 0x08 and data 0x10 segments, CR0 PG|WP|NE|ET|MP|PE, CR4
+ * PAE|OSFXSR|OSXMMEXCPT, EFER LME|LMA, the guest's page tables at cr3, its IDT and GDT.
+ */
+void system_vcpu_set_long_mode(struct system_vcpu *v, uint64_t cr3, uint64_t idt_base,
+			       uint16_t idt_limit, uint64_t gdt_base, uint16_t gdt_limit);
+/* The VMCB, for what this interface does not cover (the tests, the reset state). */
+void *system_vcpu_vmcb(struct system_vcpu *v);
+
+/*
+ * Run the vCPU on LP lp from regs (GPRs, RIP, RFLAGS) with the event intr_info/error (VMX
+ * layout; 0: none) injected, until an exit for the module: *out is its VMX exit information
+ * and regs the guest's registers at the exit. Exceptions the guest handles itself (a #UD that
+ * is not TDCALL/VMCALL/SEAMCALL) are put back and the guest runs on, and so is an SMI.
+ * timer_ns: preempt after so long (0: never). 0, or a negative errno with err filled.
+ */
+int system_vcpu_run(struct system_vcpu *v, unsigned int lp, struct cpu_regs *regs,
+		    uint32_t intr_info, uint32_t error, uint64_t timer_ns, struct vm_exit *out,
+		    char *err, size_t len);
+
+#endif
