@@ -101,7 +101,8 @@ static double tdcall_loop(const char *entry)
 	t0 = (now_ns() - t0) / (double)iterations;
 	stub_policy = STUB_EXIT_ON_EVERYTHING;
 	/* Every TDCALL was seen, and the run ended with the exiting one. */
-	if (stub_nr_events - exits != (uint64_t)iterations + 1 || stub_last.kind != TRAP_TDCALL)
+	if (stub_nr_events - exits != (uint64_t)iterations + 1 ||
+	    stub_last.reason != EXIT_REASON_TDCALL)
 		return -1;
 	return t0;
 }
@@ -114,7 +115,7 @@ static double switch_loop(const char *entry, bool gate)
 	stub_guest_start(code + (entry - bench_tdcall_trap));
 	t0 = now_ns();
 	for (long i = 0; i < iterations; i++)
-		if (stub_enter(gate) != TRAP_TDCALL)
+		if (stub_enter(gate) != EXIT_REASON_TDCALL)
 			return -1;
 	return (now_ns() - t0) / (double)iterations;
 }

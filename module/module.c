@@ -65,7 +65,7 @@ static void read_platform(const struct machine_config *cfg)
 
 static const struct platform_hooks module_hooks = {
 	.seamcall = tdx_seamcall_entry,
-	.guest = td_guest_event,
+	.vm_exit = td_vm_exit,
 	.intr_window = td_intr_window,
 };
 
@@ -105,7 +105,7 @@ void tdx_module_unload(void)
 {
 	if (!tdxm.loaded)
 		return;
-	platform_set_hooks(&(struct platform_hooks){.seamcall = NULL, .guest = NULL});
+	platform_set_hooks(&(struct platform_hooks){.seamcall = NULL, .vm_exit = NULL});
 	phys_set_poison_notifier(NULL);
 	tdx_module_set_trace(NULL, NULL);
 	/* TDs whose TDR was never reclaimed end here: their windows must not outlive them. */

@@ -96,7 +96,6 @@ struct tdmr {
 struct module_lp {
 	bool init;	    /* TDH.SYS.LP.INIT done on this LP */
 	bool busy;	    /* inside a SEAMCALL (for TDH.SYS.SHUTDOWN) */
-	bool entered;	    /* this SEAMCALL was a TDH.VP.ENTER that switched to the TD */
 	uint64_t cur_tdvpr; /* TDVPR of the vCPU running on this LP, 0 when none */
 };
 

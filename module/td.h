@@ -139,6 +139,7 @@ struct tdvps {
 	uint64_t tdr_pa;
 	uint64_t tdvpr_pa;
 	uint64_t vmcall_mask; /* RCX of the TDG.VP.VMCALL being served */
+	uint32_t tdcall_len;  /* length of the TDCALL being served (opcode 4, gate 6) */
 	uint64_t epoch;	      /* TD epoch at the last entry */
 	uint64_t cpuidve;     /* TDG.VP.CPUIDVE.SET flags */
 	struct ve_info ve_info;
@@ -305,8 +306,36 @@ void td_report_key_init(void);
  * Running TDs: TD exits, #VE, the TDCALL dispatcher (td_exit.c, tdcall.c)
  */
 
-/* The guest-event hook: every trap of guest code on this LP arrives here. */
-void td_guest_event(struct cpu_regs *ctx, const struct trap_info *ti);
+/* The CPU backend's vm_exit hook: every exit of guest code on this LP arrives here. */
+void td_vm_exit(struct cpu_regs *ctx, const struct vm_exit *exit);
+/*
+ * The handlers of the dispatcher's table (td_exit.c), one per basic exit reason, named after
+ * it, each in module/vm_exits/ (the file named after the reason, or the one named).
+ */
+typedef void (*vm_exit_fn)(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_exception_nmi(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_external_interrupt(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_triple_fault(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_mce_during_vmentry(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_io_instruction(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_ept_violation(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+/* instructions.c */
+void vmexit_hlt(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_invd(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_wbinvd(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_mwait(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_monitor(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_vmcall(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_pconfig(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_ud(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+/* td_cpuid.c, td_msr.c, td_cr.c, tdcall/tdcall.c */
+void vmexit_cpuid(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_msr_read(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_msr_write(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_cr_access(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_xsetbv(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+void vmexit_tdcall(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit);
+
 /* The vCPU running on this LP, or NULL. */
 struct tdvps *td_current_vp(void);
 
@@ -320,15 +349,13 @@ void td_inject_ve(struct cpu_regs *ctx, struct tdvps *vp, uint32_t reason, uint6
 /* Deliver an exception to the guest IDT, escalating to #DF and a triple-fault exit. */
 void td_inject_exception(struct cpu_regs *ctx, struct tdvps *vp, uint8_t vector, bool has_error,
 			 uint64_t error_code);
+/* A machine check in the TD: the TD is fatal, a non-recoverable exit with #MC info. */
+void td_fatal_machine_check(struct cpu_regs *ctx, struct tdvps *vp, uint64_t gpa);
 
 /* CPUID and MSR virtualization (td_cpuid.c, td_msr.c) */
-void td_cpuid_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
-void td_msr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
 void td_msr_init(struct tdvps *vp);
 /* td_cr.c: CR0/CR4 masks, shadows and initial values, DR6/DR7, XCR0 (TDH.VP.INIT). */
 void td_cr_init(struct tdvps *vp, const struct tdcs *tdcs);
-void td_cr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
-void td_xsetbv(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
 
 /*
  * The MSR table (td_msr.c): per row, what a read and a write do, when the row's condition
@@ -379,8 +406,8 @@ uint8_t td_vapic_ppr(const struct tdvps *vp);
 bool td_vapic_intr_pending(const struct tdvps *vp);
 void td_vapic_eoi(struct tdvps *vp);
 void td_vapic_self_ipi(struct tdvps *vp, uint8_t vector);
-/* TRAP_INTR: true when it was the posted-interrupt notification only (no TD exit). */
-bool td_vapic_notified(struct tdvps *vp, const struct trap_info *ti);
+/* An external-interrupt exit: true when it was the posted-interrupt notification only. */
+bool td_vapic_notified(struct tdvps *vp, const struct vm_exit *exit);
 /* The platform's intr_window hook. */
 void td_intr_window(struct cpu_regs *ctx);
 /* TD_PARAMS CPUID_CONFIG handling at MNG.INIT: 0 or the status (RCX = leaf | sub << 32). */
@@ -417,9 +444,11 @@ uint64_t td_ctls_reduced(const struct tdcs *tdcs);
 /* The TDCALL dispatcher (tdcall.c) and its leaves, one file each. */
 typedef uint64_t (*tdcall_fn)(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
 			      unsigned int version);
-void td_tdcall(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
 /* A leaf's status when it left the TD (the context is the host's now): RAX is not written. */
 #define TDCALL_EXITED (~0ULL)
+/* TDH.VP.ENTER's status when it entered the TD (the context is the guest's): RAX is not
+ * written; the TD exit writes it. */
+#define SEAMCALL_ENTERED (~0ULL)
 
 /* Trace hooks (trace.c, tdx_module_set_trace): tdxsim's debugging facility, not Intel's. */
 struct td_trace {
@@ -639,7 +668,7 @@ void *td_gpa_va(const struct tdcs *tdcs, const struct tdr *tdr, uint64_t gpa, si
 uint64_t td_gpa_map(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs, uint64_t gpa,
 		    size_t len, bool write, bool private_only, void **va);
 /* Move RIP back onto the TDCALL being served, so that it runs again (tdcall.c). */
-void tdcall_reexecute(struct cpu_regs *ctx);
+void tdcall_reexecute(struct cpu_regs *ctx, const struct tdvps *vp);
 
 /* MRSEAM of tdxsim's module identity; TDINFO, TEE_TCB_INFO and the MAC (td_attest.c). */
 void td_report_mrseam(uint8_t out[48]);

@@ -34,7 +34,6 @@
 struct cpu_regs;
 struct guest_cpu;
 struct td_window;
-struct trap_info; /* the native backend's old form, until it reports struct vm_exit */
 
 /*
  * VMX-shaped exit information [SDM vol. 3C 28.2.1-28.2.5]. Fields a reason does not define
@@ -59,8 +58,9 @@ struct trap_info; /* the native backend's old form, until it reports struct vm_e
  * intr_info      EXIT_REASON_EXCEPTION_NMI and EXIT_REASON_EXTERNAL_INTERRUPT: VM-exit
  *                interruption information (INTR_INFO_*). An external interrupt for the host
  *                (a timer tick, lp_kick) has intr_info 0; one with INTR_INFO_VALID is a vector
- *                sent to the LP (lp_send_ipi), which the module may process in the TD
- *                (the posted-interrupt notification).
+ *                sent to the LP (lp_send_ipi): the highest latched, or vector 0 when an
+ *                earlier exit took it already. The module may process it in the TD (the
+ *                posted-interrupt notification).
  * intr_error     the exception's error code, when intr_info has INTR_INFO_ERROR_VALID.
  */
 struct vm_exit {
@@ -150,7 +150,6 @@ int platform_set_cpu_backend(const struct cpu_backend_ops *ops);
 struct platform_hooks {
 	void (*seamcall)(struct cpu_regs *ctx, unsigned int insn_len);
 	void (*vm_exit)(struct cpu_regs *ctx, const struct vm_exit *exit);
-	void (*guest)(struct cpu_regs *ctx, const struct trap_info *ti); /* going: vm_exit */
 	void (*intr_window)(struct cpu_regs *ctx);
 };
 void platform_set_hooks(const struct platform_hooks *hooks);

@@ -2,7 +2,8 @@
 /*
  * Classification of the instruction a guest trapped on. The hardware of a real TD reports
  * the exit reason and qualification itself; here the instruction at RIP is decoded to
- * reconstruct the same facts (port, size, direction, string/REP, access size, length).
+ * reconstruct the same facts (the exit reason, the I/O qualification, the length). Only
+ * instruction exits decode: an EPT violation reports what the fault says.
  */
 #include <string.h>
 
@@ -23,113 +24,79 @@ void decode_init(void)
 	decoder_ready = true;
 }
 
-static void classify_io(const struct cpu_regs *ctx, const ZydisDecodedInstruction *in,
-			const ZydisDecodedOperand *ops, struct trap_info *ti)
+/* IN/OUT/INS/OUTS: the I/O exit qualification [SDM vol. 3C table 28-5]. */
+static uint64_t io_qualification(const struct cpu_regs *ctx, const ZydisDecodedInstruction *in,
+				 const ZydisDecodedOperand *ops)
 {
-	ti->kind = TRAP_IO;
-	switch (in->mnemonic) {
-	case ZYDIS_MNEMONIC_IN:
-	case ZYDIS_MNEMONIC_INSB:
-	case ZYDIS_MNEMONIC_INSW:
-	case ZYDIS_MNEMONIC_INSD:
-		ti->io_in = true;
-		break;
-	default:
-		ti->io_in = false;
-	}
-	ti->io_string = in->mnemonic != ZYDIS_MNEMONIC_IN && in->mnemonic != ZYDIS_MNEMONIC_OUT;
-	ti->io_rep = (in->attributes & ZYDIS_ATTRIB_HAS_REP) != 0;
+	bool is_in = in->mnemonic == ZYDIS_MNEMONIC_IN || in->mnemonic == ZYDIS_MNEMONIC_INSB ||
+		     in->mnemonic == ZYDIS_MNEMONIC_INSW || in->mnemonic == ZYDIS_MNEMONIC_INSD;
+	bool string = in->mnemonic != ZYDIS_MNEMONIC_IN && in->mnemonic != ZYDIS_MNEMONIC_OUT;
+	bool rep = (in->attributes & ZYDIS_ATTRIB_HAS_REP) != 0;
 	/* The data size is that of the accumulator or string element, never the port's. */
-	ti->io_size = (uint8_t)(in->operand_width / 8);
-	ti->port = (uint16_t)ctx->gpr[REG_RDX_];
+	unsigned int size = in->operand_width / 8;
+	uint16_t port = (uint16_t)ctx->gpr[REG_RDX_];
+	bool imm = false;
+
 	if (in->mnemonic == ZYDIS_MNEMONIC_INSB || in->mnemonic == ZYDIS_MNEMONIC_OUTSB)
-		ti->io_size = 1;
+		size = 1;
 	for (unsigned int i = 0; i < in->operand_count_visible; i++) {
 		if (ops[i].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
-			ti->io_imm_port = true;
-			ti->port = (uint16_t)ops[i].imm.value.u;
+			imm = true;
+			port = (uint16_t)ops[i].imm.value.u;
 		} else if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-			   ops[i].reg.value != ZYDIS_REGISTER_DX && ti->io_size == 0) {
-			ti->io_size = (uint8_t)(ops[i].size / 8);
+			   ops[i].reg.value != ZYDIS_REGISTER_DX && size == 0) {
+			size = ops[i].size / 8;
 		}
 	}
-}
-
-static void classify_mem_access(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
-				struct trap_info *ti)
-{
-	for (unsigned int i = 0; i < in->operand_count; i++) {
-		const ZydisDecodedOperand *op = &ops[i];
-
-		if (op->type != ZYDIS_OPERAND_TYPE_MEMORY || op->mem.type == ZYDIS_MEMOP_TYPE_AGEN)
-			continue;
-		ti->access_size = (uint8_t)(op->size / 8);
-		break;
-	}
+	return tdx_io_qual_make(size, is_in, string, rep, imm, port);
 }
 
 /*
- * Instructions a TD exits on (or that the module turns into #VE / #UD), with the VMX exit
- * reason the CPU reports for them [SDM vol. 3C appendix C]; instructions without their own
- * exit reason (ENCLS, SEAMOPS, ...) report EXIT_REASON_NONE and the module raises #UD.
+ * Instructions that cause a VM exit in a TD, by the exit reason the CPU reports for them
+ * [SDM vol. 3C 26.1.2, 26.1.3], I/O aside.
  */
-#define EXIT_REASON_NONE 0xFFFFFFFFU
 static const struct {
 	ZydisMnemonic m;
-	enum trap_kind kind;
 	uint32_t reason;
 } exit_insns[] = {
-	{ZYDIS_MNEMONIC_HLT, TRAP_HLT, 12},
-	{ZYDIS_MNEMONIC_RDMSR, TRAP_RDMSR, 31},
-	{ZYDIS_MNEMONIC_WRMSR, TRAP_WRMSR, 32},
-	{ZYDIS_MNEMONIC_CPUID, TRAP_CPUID, 10},
-	{ZYDIS_MNEMONIC_TDCALL, TRAP_TDCALL, 77},
-	{ZYDIS_MNEMONIC_SEAMCALL, TRAP_SEAMCALL, 76},
-	{ZYDIS_MNEMONIC_INVD, TRAP_INSN, 13},
-	{ZYDIS_MNEMONIC_WBINVD, TRAP_INSN, 54},
-	{ZYDIS_MNEMONIC_MWAIT, TRAP_INSN, 36},
-	{ZYDIS_MNEMONIC_MONITOR, TRAP_INSN, 39},
-	{ZYDIS_MNEMONIC_VMCALL, TRAP_INSN, 18},
-	{ZYDIS_MNEMONIC_PCONFIG, TRAP_INSN, 65},
-	{ZYDIS_MNEMONIC_XSETBV, TRAP_INSN, 55},
-	{ZYDIS_MNEMONIC_VMLAUNCH, TRAP_INSN, 20},
-	{ZYDIS_MNEMONIC_VMRESUME, TRAP_INSN, 24},
-	{ZYDIS_MNEMONIC_VMXON, TRAP_INSN, 27},
-	{ZYDIS_MNEMONIC_VMXOFF, TRAP_INSN, 26},
-	{ZYDIS_MNEMONIC_VMREAD, TRAP_INSN, 23},
-	{ZYDIS_MNEMONIC_VMWRITE, TRAP_INSN, 25},
-	{ZYDIS_MNEMONIC_VMPTRLD, TRAP_INSN, 21},
-	{ZYDIS_MNEMONIC_VMPTRST, TRAP_INSN, 22},
-	{ZYDIS_MNEMONIC_VMCLEAR, TRAP_INSN, 19},
-	{ZYDIS_MNEMONIC_INVEPT, TRAP_INSN, 50},
-	{ZYDIS_MNEMONIC_INVVPID, TRAP_INSN, 53},
-	{ZYDIS_MNEMONIC_VMFUNC, TRAP_INSN, 59},
-	{ZYDIS_MNEMONIC_GETSEC, TRAP_INSN, 11},
-	{ZYDIS_MNEMONIC_RSM, TRAP_INSN, 17},
-	{ZYDIS_MNEMONIC_ENCLS, TRAP_INSN, EXIT_REASON_NONE},
-	{ZYDIS_MNEMONIC_ENCLU, TRAP_INSN, EXIT_REASON_NONE},
-	{ZYDIS_MNEMONIC_ENCLV, TRAP_INSN, EXIT_REASON_NONE},
-	{ZYDIS_MNEMONIC_SEAMOPS, TRAP_INSN, EXIT_REASON_NONE},
-	{ZYDIS_MNEMONIC_SEAMRET, TRAP_INSN, EXIT_REASON_NONE},
+	{ZYDIS_MNEMONIC_HLT, EXIT_REASON_HLT},
+	{ZYDIS_MNEMONIC_RDMSR, EXIT_REASON_MSR_READ},
+	{ZYDIS_MNEMONIC_WRMSR, EXIT_REASON_MSR_WRITE},
+	{ZYDIS_MNEMONIC_CPUID, EXIT_REASON_CPUID},
+	{ZYDIS_MNEMONIC_TDCALL, EXIT_REASON_TDCALL},
+	{ZYDIS_MNEMONIC_SEAMCALL, EXIT_REASON_SEAMCALL},
+	{ZYDIS_MNEMONIC_INVD, EXIT_REASON_INVD},
+	{ZYDIS_MNEMONIC_WBINVD, EXIT_REASON_WBINVD},
+	{ZYDIS_MNEMONIC_MWAIT, EXIT_REASON_MWAIT_INSTRUCTION},
+	{ZYDIS_MNEMONIC_MONITOR, EXIT_REASON_MONITOR_INSTRUCTION},
+	{ZYDIS_MNEMONIC_VMCALL, EXIT_REASON_VMCALL},
+	{ZYDIS_MNEMONIC_PCONFIG, EXIT_REASON_PCONFIG},
+	{ZYDIS_MNEMONIC_XSETBV, EXIT_REASON_XSETBV},
+	{ZYDIS_MNEMONIC_VMLAUNCH, EXIT_REASON_VMLAUNCH},
+	{ZYDIS_MNEMONIC_VMRESUME, EXIT_REASON_VMRESUME},
+	{ZYDIS_MNEMONIC_VMXON, EXIT_REASON_VMON},
+	{ZYDIS_MNEMONIC_VMXOFF, EXIT_REASON_VMOFF},
+	{ZYDIS_MNEMONIC_VMREAD, EXIT_REASON_VMREAD},
+	{ZYDIS_MNEMONIC_VMWRITE, EXIT_REASON_VMWRITE},
+	{ZYDIS_MNEMONIC_VMPTRLD, EXIT_REASON_VMPTRLD},
+	{ZYDIS_MNEMONIC_VMPTRST, EXIT_REASON_VMPTRST},
+	{ZYDIS_MNEMONIC_VMCLEAR, EXIT_REASON_VMCLEAR},
+	{ZYDIS_MNEMONIC_INVEPT, EXIT_REASON_INVEPT},
+	{ZYDIS_MNEMONIC_INVVPID, EXIT_REASON_INVVPID},
+	{ZYDIS_MNEMONIC_VMFUNC, EXIT_REASON_VMFUNC},
+	{ZYDIS_MNEMONIC_GETSEC, EXIT_REASON_GETSEC},
+	{ZYDIS_MNEMONIC_RSM, EXIT_REASON_RSM},
+	{ZYDIS_MNEMONIC_ENCLS, EXIT_REASON_ENCLS},
+	{ZYDIS_MNEMONIC_ENCLV, EXIT_REASON_ENCLV},
 };
 
-static enum trap_kind exit_kind(ZydisMnemonic m, uint32_t *reason)
-{
-	for (unsigned int i = 0; i < sizeof(exit_insns) / sizeof(exit_insns[0]); i++) {
-		if (exit_insns[i].m == m) {
-			*reason = exit_insns[i].reason;
-			return exit_insns[i].kind;
-		}
-	}
-	return TRAP_NONE;
-}
-
 /*
- * Decode the instruction at ctx->rip from `bytes` (avail readable bytes). Fills insn_len,
- * mnemonic and, for exit-worthy instructions, kind and its details; memory accesses get
- * access_size. Returns 0, or -1 when the bytes do not decode.
+ * Decode the instruction at ctx->rip from `bytes` (avail readable bytes). An instruction a TD
+ * exits on fills exit (reason, insn_len, the I/O qualification) and gives DECODE_EXIT; one
+ * that raises #UD in a TD without an exit (ENCLU, SEAMOPS, SEAMRET) DECODE_UD; anything
+ * else DECODE_OTHER; bytes that do not decode -1.
  */
-int decode_guest_insn(const struct cpu_regs *ctx, struct trap_info *ti, const uint8_t *bytes,
+int decode_guest_insn(const struct cpu_regs *ctx, struct vm_exit *exit, const uint8_t *bytes,
 		      size_t avail)
 {
 	ZydisDecodedInstruction in;
@@ -137,8 +104,6 @@ int decode_guest_insn(const struct cpu_regs *ctx, struct trap_info *ti, const ui
 
 	if (ZYAN_FAILED(ZydisDecoderDecodeFull(&decoder, bytes, avail, &in, ops)))
 		return -1;
-	ti->insn_len = in.length;
-	ti->mnemonic = in.mnemonic;
 	switch (in.mnemonic) {
 	case ZYDIS_MNEMONIC_IN:
 	case ZYDIS_MNEMONIC_OUT:
@@ -148,15 +113,25 @@ int decode_guest_insn(const struct cpu_regs *ctx, struct trap_info *ti, const ui
 	case ZYDIS_MNEMONIC_OUTSB:
 	case ZYDIS_MNEMONIC_OUTSW:
 	case ZYDIS_MNEMONIC_OUTSD:
-		classify_io(ctx, &in, ops, ti);
-		return 0;
+		exit->reason = EXIT_REASON_IO_INSTRUCTION;
+		exit->qual = io_qualification(ctx, &in, ops);
+		exit->insn_len = in.length;
+		return DECODE_EXIT;
+	case ZYDIS_MNEMONIC_ENCLU:
+	case ZYDIS_MNEMONIC_SEAMOPS:
+	case ZYDIS_MNEMONIC_SEAMRET:
+		return DECODE_UD;
 	default:
 		break;
 	}
-	if (ti->kind == TRAP_NONE)
-		ti->kind = exit_kind(in.mnemonic, &ti->exit_reason);
-	classify_mem_access(&in, ops, ti);
-	return 0;
+	for (unsigned int i = 0; i < sizeof(exit_insns) / sizeof(exit_insns[0]); i++) {
+		if (exit_insns[i].m == in.mnemonic) {
+			exit->reason = exit_insns[i].reason;
+			exit->insn_len = in.length;
+			return DECODE_EXIT;
+		}
+	}
+	return DECODE_OTHER;
 }
 
 /* For the virtual-CPU emulation: the operands of MOV CR / LIDT and friends. */

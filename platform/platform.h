@@ -306,69 +306,6 @@ struct cpu_regs {
 	(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | X86_EFLAGS_ZF | X86_EFLAGS_SF |           \
 	 X86_EFLAGS_OF)
 
-/* What made guest code stop. */
-enum trap_kind {
-	TRAP_NONE,
-	TRAP_TDCALL,   /* TDCALL (opcode or gate) */
-	TRAP_SEAMCALL, /* SEAMCALL executed by guest code */
-	TRAP_IO,       /* IN/OUT/INS/OUTS */
-	TRAP_HLT,
-	TRAP_RDMSR,
-	TRAP_WRMSR,
-	TRAP_CPUID,
-	TRAP_EPT,	/* access in a TD window to a page that is not mapped (or not allowed) */
-	TRAP_INTR,	/* asynchronous: timer or IPI */
-	TRAP_INSN,	/* another instruction TDX intercepts (INVD, WBINVD, MWAIT, VMCALL, ...) */
-	TRAP_EXCEPTION, /* an exception the guest's IDT must take (e.g. #MC) */
-	TRAP_TRIPLE_FAULT, /* an exception that could be delivered neither as itself nor as #DF */
-	/*
-	 * MOV to CR0/CR4 that changes a bit the module owns (guest_cpu.cr0_mask/cr4_mask
-	 * differs from the read shadow): the VM exit for a control-register access [SDM vol. 3C
-	 * 26.1.3]. exit_qual in the VMX layout: bits 3:0 the CR, 5:4 the access type (0 = MOV
-	 * to CR, 1 = MOV from CR), 11:8 the GPR; cr_value the value the guest wrote. Also every
-	 * MOV to/from CR8, whose TPR is the module's virtual APIC (no VM exit on hardware).
-	 */
-	TRAP_CR,
-	/*
-	 * The machine cannot go on with this guest faithfully (a fault of tdxsim's, already
-	 * reported on stderr, e.g. a rewritten CPUID it has no record of): the module stops
-	 * the TD as for a machine check.
-	 */
-	TRAP_MACHINE_CHECK,
-};
-
-struct trap_info {
-	enum trap_kind kind;
-	uint64_t insn_rip;     /* the instruction's address */
-	unsigned int insn_len; /* bytes to skip to complete it (0 when not decodable) */
-	int mnemonic;	       /* ZydisMnemonic of the instruction, when decoded */
-	uint32_t exit_reason;  /* TRAP_INSN: the VMX exit reason, 0xFFFFFFFF when it has none */
-	/* TRAP_IO */
-	uint16_t port;
-	uint8_t io_size; /* 1, 2, 4 */
-	bool io_in;
-	bool io_string;
-	bool io_rep;
-	bool io_imm_port; /* port from an imm8, not DX */
-	/* TRAP_EPT */
-	uint64_t gpa; /* GPA with the shared bit for shared accesses */
-	uint64_t gla; /* the host address accessed */
-	bool write;
-	bool fetch;
-	uint8_t access_size; /* bytes, from the decoded memory operand (0 unknown) */
-	/* TRAP_EXCEPTION */
-	uint8_t vector;
-	bool has_error_code;
-	uint64_t error_code;
-	uint64_t cr2;
-	/* TRAP_CR */
-	uint64_t exit_qual;
-	uint64_t cr_value;
-	/* TRAP_INTR */
-	bool timer;
-	bool kick; /* lp_kick() asked for this stop (an IPI without a vector) */
-};
-
 /* Virtual CPU state the machine keeps for a vCPU (lives wherever its owner puts it). */
 struct guest_cpu {
 	struct cpu_regs regs;
@@ -381,8 +318,9 @@ struct guest_cpu {
 	/*
 	 * Control registers as the guest set them. CR0 and CR4 work as under VMX: the bits set in
 	 * cr0_mask/cr4_mask (the guest/host masks, set by the module) read as in cr0_shadow/
-	 * cr4_shadow, and a MOV that would change one of them is a TRAP_CR stop for the module;
-	 * the other bits are the guest's, written with the CPU's own checks (switch.c).
+	 * cr4_shadow, and a MOV that would change one of them is an EXIT_REASON_CR_ACCESS exit
+	 * for the module; the other bits are the guest's, written with the CPU's own checks
+	 * (switch.c).
 	 */
 	uint64_t cr0, cr2, cr3, cr4;
 	uint64_t cr0_mask, cr0_shadow, cr4_mask, cr4_shadow;
@@ -459,13 +397,16 @@ void guest_raise(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, uint
 int lp_kick(unsigned int lp);
 /*
  * Send interrupt `vector` to an LP (an IPI), from any thread: the vector is latched in the
- * LP and its guest, if one runs, stops with TRAP_INTR (trap_info.timer and .kick false).
+ * LP and its guest, if one runs, stops with an EXIT_REASON_EXTERNAL_INTERRUPT exit whose
+ * intr_info is valid (a timer tick or lp_kick has none).
  * The module takes a latched vector with lp_ipi_take(); this is how a posted-interrupt
  * notification (include/tdx/pi.h) reaches a running TD without a TD exit.
  */
 int lp_send_ipi(unsigned int lp, uint8_t vector);
 /* On an LP: was `vector` sent to it? Clears it. */
 bool lp_ipi_take(uint8_t vector);
+/* On an LP: the highest vector latched, or -1. */
+int lp_ipi_highest(void);
 /* On an LP: is any vector but `except` latched? (except -1: any vector at all) */
 bool lp_ipi_pending(int except);
 
@@ -522,7 +463,7 @@ void host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
  *
  * The form is SYSRET (0F 07), which faults with #GP at CPL3 like CLTS but is nothing a
  * guest executes for itself: in rewrite mode, guest code reaching a 0F 07 the platform did
- * not rewrite stops its TD (TRAP_MACHINE_CHECK) with "tdxsim: CPUID rewritten where the
+ * not rewrite stops its TD (EXIT_REASON_MCE_DURING_VMENTRY) with "tdxsim: CPUID rewritten where the
  * platform has no record of it ..." on stderr, instead of the CPUID silently not happening.
  */
 #define CPUID_REWRITTEN_BYTE 0x07

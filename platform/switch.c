@@ -171,21 +171,12 @@ static bool vector_has_error_code(uint8_t v)
 }
 
 /* Neither the event nor #DF could be delivered: the CPU's triple fault, a VM exit. */
-static void triple_fault(struct cpu_regs *ctx, uint8_t vector)
+static void triple_fault(struct cpu_regs *ctx)
 {
-	if (plat.hooks.vm_exit) {
-		struct vm_exit e = {.reason = EXIT_REASON_TRIPLE_FAULT};
+	struct vm_exit e = {.reason = EXIT_REASON_TRIPLE_FAULT};
 
+	if (plat.hooks.vm_exit)
 		plat.hooks.vm_exit(ctx, &e);
-		return;
-	}
-	struct trap_info ti = {
-		.kind = TRAP_TRIPLE_FAULT,
-		.insn_rip = ctx->rip,
-		.vector = vector,
-	};
-	if (plat.hooks.guest)
-		plat.hooks.guest(ctx, &ti);
 }
 
 /*
@@ -204,7 +195,7 @@ void native_inject(struct cpu_regs *ctx, struct guest_cpu *g, uint32_t intr_info
 		return;
 	if (!is_df && !guest_deliver(ctx, g, X86_TRAP_DF, true, 0))
 		return;
-	triple_fault(ctx, vector);
+	triple_fault(ctx);
 }
 
 void guest_raise(struct cpu_regs *ctx, struct guest_cpu *g, uint8_t vector, uint64_t error_code)
@@ -287,30 +278,30 @@ static uint64_t cr_read(uint64_t real, uint64_t mask, uint64_t shadow)
 	return (real & ~mask) | (shadow & mask);
 }
 
-static void raise_in(struct trap_info *ti, uint8_t vector, bool has_error)
+/* The exception an emulated instruction raises, as exception exit information (error 0). */
+static void raise_in(struct vm_exit *exit, uint8_t vector, bool has_error)
 {
-	ti->kind = TRAP_EXCEPTION;
-	ti->vector = vector;
-	ti->has_error_code = has_error;
-	ti->error_code = 0;
+	exit->reason = EXIT_REASON_EXCEPTION_NMI;
+	exit->intr_info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID |
+			  (has_error ? INTR_INFO_ERROR_VALID : 0);
+	exit->intr_error = 0;
 }
 
 /*
  * MOV to CR0/CR4 of a value that leaves the module's bits as the read shadow has them: the
  * CPU writes it after its own checks for a 64-bit guest (PG and PAE stay set, LA57 cannot
  * change, PCIDE needs CR3[11:0] = 0, CET needs WP). Any other value is the module's
- * (TRAP_CR), as a VM exit would be. Returns 0, VCPU_EXIT or VCPU_EXCEPTION (#GP(0)).
+ * (EXIT_REASON_CR_ACCESS), as a VM exit would be. Returns 0, VCPU_EXIT or VCPU_EXCEPTION (#GP(0)).
  */
 static int mov_to_cr(struct guest_cpu *g, unsigned int cr, unsigned int gpr, uint64_t v,
-		     struct trap_info *ti)
+		     struct vm_exit *ti)
 {
 	uint64_t mask = cr == 0 ? g->cr0_mask : g->cr4_mask;
 	uint64_t shadow = cr == 0 ? g->cr0_shadow : g->cr4_shadow;
 
 	if ((v ^ shadow) & mask) {
-		ti->kind = TRAP_CR;
-		ti->exit_qual = cr | (uint64_t)gpr << 8; /* access type 0: MOV to CR */
-		ti->cr_value = v;
+		ti->reason = EXIT_REASON_CR_ACCESS;
+		ti->qual = cr | (uint64_t)gpr << 8; /* access type 0: MOV to CR, the value in gpr */
 		return VCPU_EXIT;
 	}
 	/* The module's bits keep their real values (the guest sees the shadow). */
@@ -335,7 +326,7 @@ static int mov_to_cr(struct guest_cpu *g, unsigned int cr, unsigned int gpr, uin
 }
 
 static int emulate_mov_cr(struct cpu_regs *ctx, struct guest_cpu *g, const ZydisDecodedOperand *ops,
-			  struct trap_info *ti)
+			  struct vm_exit *ti)
 {
 	bool to_cr = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
 		     ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_CONTROL;
@@ -366,9 +357,8 @@ static int emulate_mov_cr(struct cpu_regs *ctx, struct guest_cpu *g, const Zydis
 		return 0;
 	case ZYDIS_REGISTER_CR8:
 		/* The task priority lives in the module's virtual APIC (APICv's TPR virtualization). */
-		ti->kind = TRAP_CR;
-		ti->exit_qual = 8 | (to_cr ? 0 : 1ULL << 4) | (uint64_t)n << 8;
-		ti->cr_value = *r;
+		ti->reason = EXIT_REASON_CR_ACCESS;
+		ti->qual = 8 | (to_cr ? 0 : 1ULL << 4) | (uint64_t)n << 8;
 		return VCPU_EXIT;
 	default:
 		raise_in(ti, 6, false); /* CR1, CR5-7, CR9-15 */
@@ -383,7 +373,7 @@ static int emulate_mov_cr(struct cpu_regs *ctx, struct guest_cpu *g, const Zydis
  * Only the values are kept: a breakpoint a guest sets in DR7 never fires.
  */
 static int emulate_mov_dr(struct cpu_regs *ctx, struct guest_cpu *g, const ZydisDecodedOperand *ops,
-			  struct trap_info *ti)
+			  struct vm_exit *ti)
 {
 	bool to_dr = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
 		     ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
@@ -520,7 +510,7 @@ static int emulate_iretq(struct cpu_regs *ctx, struct guest_cpu *g)
  * not an instruction the virtual CPU completes.
  */
 int vcpu_emulate(struct cpu_regs *ctx, struct guest_cpu *g, const uint8_t *bytes, size_t avail,
-		 struct trap_info *ti)
+		 struct vm_exit *ti)
 {
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
@@ -566,6 +556,8 @@ int vcpu_emulate(struct cpu_regs *ctx, struct guest_cpu *g, const uint8_t *bytes
 			ret = emulate_mov_cr(ctx, g, ops, ti);
 		else
 			return -EINVAL;
+		if (ret == VCPU_EXIT)
+			ti->insn_len = in.length;
 		if (ret == VCPU_EXIT || ret == VCPU_EXCEPTION)
 			return ret;
 		break;

@@ -7,8 +7,8 @@
  *   host  SEAMCALL     no VMXON: #UD to the caller's fixup; no SEAMRR: #GP; no module:
  *                      VMfailInvalid (CF=1); else the module's SEAMCALL hook
  *   host  TDCALL       #UD to the caller's fixup (not in a TD)
- *   guest TDCALL, I/O, HLT, MSR, CPUID, window faults, ...  → the module's guest hook
- *   guest 0F 07 in rewrite mode that no CPUID became        → stop the TD (machine check)
+ *   guest TDCALL, I/O, HLT, MSR, CPUID, window faults, ...  → a VM exit to the module's hook
+ *   guest 0F 07 in rewrite mode that no CPUID became        → stop the TD (MCE_DURING_VMENTRY)
  *   guest CLI/STI/LIDT/MOV CR/...                           → the virtual CPU (switch.c)
  *   guest #PF outside the window, #UD, #DE, #BP, ...        → the guest's own IDT
  *
@@ -252,160 +252,177 @@ static size_t fetch_insn(uint64_t rip, uint8_t *buf)
 	return n;
 }
 
-static void classify_page_fault(struct cpu_regs *ctx, const siginfo_t *si, uint64_t err,
-				struct trap_info *ti)
-{
-	uint64_t addr = (uint64_t)(uintptr_t)si->si_addr, gpa;
-	uint8_t b[15];
-	size_t n;
+/*
+ * What a guest stop is, in exit information: a reason the module decides, EXIT_NONE when
+ * the virtual CPU completed the instruction, or EXIT_REASON_EXCEPTION_NMI for an exception
+ * (the guest's own, delivered here, unless it is one the module intercepts: #MC).
+ */
+#define EXIT_NONE 0xFFFFFFFFU
 
-	if (!td_window_lookup((uintptr_t)addr, &gpa)) {
-		/* Not in the TD's address space: the guest's own page fault. */
-		ti->kind = TRAP_EXCEPTION;
-		ti->vector = 14;
-		ti->has_error_code = true;
-		ti->error_code = err & 0x1F;
-		ti->cr2 = addr;
-		return;
-	}
-	ti->kind = TRAP_EPT;
-	ti->gpa = gpa;
-	ti->gla = addr;
-	ti->write = (err & 2) != 0;
-	ti->fetch = (err & 16) != 0;
-	if (ti->fetch)
-		return;
-	n = fetch_insn(ctx->rip, b);
-	if (n && decode_guest_insn(ctx, ti, b, n) == 0)
-		ti->kind = TRAP_EPT; /* the access, not the instruction, is what exits */
+static void exception(struct vm_exit *exit, uint8_t vector, bool has_error, uint32_t error)
+{
+	exit->reason = EXIT_REASON_EXCEPTION_NMI;
+	exit->intr_info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID |
+			  (has_error ? INTR_INFO_ERROR_VALID : 0);
+	exit->intr_error = error;
 }
 
 /*
- * #GP or #UD on an instruction: exit-worthy, virtual-CPU, or the guest's exception. @err is
+ * A page fault: in the TD's window an EPT violation, with what the fault says (no decoding:
+ * the module needs the GPA and the kind of access, never the instruction); elsewhere the
+ * guest's own #PF.
+ */
+static void classify_page_fault(struct lp *lp, const siginfo_t *si, uint64_t err,
+				struct vm_exit *exit)
+{
+	uint64_t addr = (uint64_t)(uintptr_t)si->si_addr, gpa;
+
+	if (!td_window_lookup((uintptr_t)addr, &gpa)) {
+		lp->guest->cr2 = addr;
+		exception(exit, X86_TRAP_PF, true, (uint32_t)(err & 0x1F));
+		return;
+	}
+	exit->reason = EXIT_REASON_EPT_VIOLATION;
+	exit->gpa = gpa;
+	exit->gla = addr;
+	exit->qual = (err & X86_PF_INSTR)   ? EXIT_QUAL_EPT_FETCH
+		     : (err & X86_PF_WRITE) ? EXIT_QUAL_EPT_WRITE
+					    : EXIT_QUAL_EPT_READ;
+	exit->qual |= EXIT_QUAL_EPT_GLA_VALID | EXIT_QUAL_EPT_GLA_XLAT;
+}
+
+/*
+ * #GP or #UD on an instruction: an exit, the virtual CPU's, or the guest's exception. @err is
  * the CPU's #GP error code as the kernel saved it (a selector, or 0).
  */
-static void classify_insn(struct lp *lp, struct cpu_regs *ctx, struct trap_info *ti, uint8_t vector,
+static void classify_insn(struct lp *lp, struct cpu_regs *ctx, struct vm_exit *exit, uint8_t vector,
 			  uint64_t err)
 {
 	uint8_t b[15];
 	size_t n = fetch_insn(ctx->rip, b);
+	int r;
 
-	ti->kind = TRAP_NONE;
 	if (n >= 4 && is_tdcall(b)) {
-		ti->kind = TRAP_TDCALL;
-		ti->insn_len = 4;
+		exit->reason = EXIT_REASON_TDCALL;
+		exit->insn_len = 4;
 		return;
 	}
 	if (n >= 2 && b[0] == 0x0F && b[1] == CPUID_REWRITTEN_BYTE && !cpuid_faulting_active()) {
 		if (cpuid_is_rewritten(ctx->rip)) {
-			ti->kind = TRAP_CPUID;
-			ti->insn_len = 2;
+			exit->reason = EXIT_REASON_CPUID;
+			exit->insn_len = 2;
 			return;
 		}
 		/* Nothing a guest runs for itself: a rewrite the platform did not record. */
 		report("CPUID rewritten where the platform has no record of it (0F 07: code "
 		       "rewritten away from the TD window, or a guest SYSRET)",
 		       ctx->rip, 0);
-		ti->kind = TRAP_MACHINE_CHECK;
+		exit->reason = EXIT_REASON_MCE_DURING_VMENTRY;
 		return;
 	}
-	if (n && decode_guest_insn(ctx, ti, b, n) == 0 && ti->kind != TRAP_NONE)
+	r = n ? decode_guest_insn(ctx, exit, b, n) : -1;
+	if (r == DECODE_EXIT)
 		return;
+	if (r == DECODE_UD) {
+		exception(exit, X86_TRAP_UD, false, 0);
+		return;
+	}
 	if (n) {
-		int r = vcpu_emulate(ctx, lp->guest, b, n, ti);
-
+		r = vcpu_emulate(ctx, lp->guest, b, n, exit);
 		if (r == VCPU_EXIT || r == VCPU_EXCEPTION)
-			return; /* ti says what: a stop for the module, or the guest's exception */
+			return; /* exit says what: one for the module, or the guest's exception */
 		if (r == 0 || r == -EFAULT) {
 			if (r == -EFAULT)
-				guest_raise(ctx, lp->guest, 14, 0);
-			ti->kind = TRAP_NONE; /* completed by the virtual CPU */
+				guest_raise(ctx, lp->guest, X86_TRAP_PF, 0);
+			exit->reason = EXIT_NONE; /* completed by the virtual CPU */
 			return;
 		}
 	}
-	ti->kind = TRAP_EXCEPTION;
-	ti->vector = vector;
-	ti->has_error_code = vector == 13;
-	ti->error_code = vector == 13 ? err & 0xFFFF : 0;
+	exception(exit, vector, vector == X86_TRAP_GP,
+		  vector == X86_TRAP_GP ? (uint32_t)(err & 0xFFFF) : 0);
 }
 
 static void classify_signal(struct lp *lp, int sig, const siginfo_t *si, const ucontext_t *uc,
-			    struct cpu_regs *ctx, struct trap_info *ti)
+			    struct cpu_regs *ctx, struct vm_exit *exit)
 {
 	long trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
 	uint64_t err = (uint64_t)uc->uc_mcontext.gregs[REG_ERR];
 
-	ti->insn_rip = ctx->rip;
 	switch (sig) {
 	case SIGSEGV:
-		if (trapno == 14)
-			classify_page_fault(ctx, si, err, ti);
+		if (trapno == X86_TRAP_PF)
+			classify_page_fault(lp, si, err, exit);
 		else
-			classify_insn(lp, ctx, ti, 13, err);
+			classify_insn(lp, ctx, exit, X86_TRAP_GP, err);
 		break;
 	case SIGILL:
-		classify_insn(lp, ctx, ti, 6, 0);
+		classify_insn(lp, ctx, exit, X86_TRAP_UD, 0);
 		break;
 	case SIGFPE:
-		ti->kind = TRAP_EXCEPTION;
-		ti->vector = (uint8_t)(trapno == 0 ? 0 : trapno);
+		exception(exit, (uint8_t)trapno, false, 0);
 		break;
 	case SIGTRAP:
-		ti->kind = TRAP_EXCEPTION;
-		ti->vector = (uint8_t)(trapno == 3 ? 3 : 1);
-		if (ti->vector == 1 && si->si_code == TRAP_TRACE)
+		exception(exit, trapno == X86_TRAP_BP ? X86_TRAP_BP : X86_TRAP_DB, false, 0);
+		if (trapno != X86_TRAP_BP && si->si_code == TRAP_TRACE)
 			lp->guest->dr[6] |= DR6_BS; /* the CPU's single step, as DR6 reports it */
 		break;
 	default: /* SIGBUS: alignment check, or memory that is gone: a machine check */
-		ti->kind = TRAP_EXCEPTION;
-		ti->vector = trapno == 17 ? 17 : 18;
-		ti->has_error_code = trapno == 17;
+		if (trapno == X86_TRAP_AC)
+			exception(exit, X86_TRAP_AC, true, 0);
+		else
+			exception(exit, X86_TRAP_MC, false, 0);
 		break;
 	}
 }
 
-/* An async event taken while a guest runs: the module turns it into a TD exit. */
+/*
+ * An async event taken while a guest runs: an external-interrupt exit. The host's own (a
+ * timer tick, a kick) has no vector for the TD; otherwise a vector was sent to the LP: the
+ * highest latched, or 0 when an earlier stop took it already (the same IPI's signal again).
+ */
 static void guest_async(struct lp *lp, struct cpu_regs *ctx, bool timer)
 {
-	struct trap_info ti = {.kind = TRAP_INTR, .insn_rip = ctx->rip, .timer = timer};
+	struct vm_exit exit = {.reason = EXIT_REASON_EXTERNAL_INTERRUPT};
+	bool kick = atomic_exchange(&lp->kicked, false);
+	int v = lp_ipi_highest();
 
 	lp->intr_pending = 0;
-	ti.kick = atomic_exchange(&lp->kicked, false);
+	if (!timer && !kick)
+		exit.intr_info = (uint32_t)(v < 0 ? 0 : v) | INTR_TYPE_EXT_INTR | INTR_INFO_VALID;
 	atomic_fetch_add_explicit(&plat.async_exits, 1, memory_order_relaxed);
-	if (plat.hooks.guest)
-		plat.hooks.guest(ctx, &ti);
+	if (plat.hooks.vm_exit)
+		plat.hooks.vm_exit(ctx, &exit);
 }
 
-/* What the guest stopped for, handled: exceptions to its IDT, the rest to the module. */
-static void guest_event(struct lp *lp, struct cpu_regs *ctx, struct trap_info *ti)
+/* What the guest stopped for, handled: its own exceptions to its IDT, the rest to the module. */
+static void guest_event(struct lp *lp, struct cpu_regs *ctx, const struct vm_exit *exit)
 {
-	if (ti->kind == TRAP_NONE)
+	if (exit->reason == EXIT_NONE)
 		return;
-	if (ti->kind == TRAP_EXCEPTION && ti->vector != 18) {
-		if (ti->vector == 14)
-			lp->guest->cr2 = ti->cr2;
-		guest_raise(ctx, lp->guest, ti->vector, ti->error_code);
+	if (exit->reason == EXIT_REASON_EXCEPTION_NMI &&
+	    (exit->intr_info & INTR_INFO_VECTOR_MASK) != X86_TRAP_MC) {
+		native_inject(ctx, lp->guest, exit->intr_info, exit->intr_error);
 		return;
 	}
-	if (plat.hooks.guest) {
-		plat.hooks.guest(ctx, ti);
+	if (plat.hooks.vm_exit) {
+		plat.hooks.vm_exit(ctx, exit);
 		return;
 	}
 	/* No module: nothing can complete the exit. Raise #UD so the guest sees something. */
-	guest_raise(ctx, lp->guest, 6, 0);
+	guest_raise(ctx, lp->guest, X86_TRAP_UD, 0);
 }
 
 /*
  * The virtual CPU completed something on its own that may let a pending interrupt in: the
- * instruction in an STI shadow, or an IRETQ that set IF. Tell the module (the guest hook
+ * instruction in an STI shadow, or an IRETQ that set IF. Tell the module (the exit hook
  * already had its chance when the stop went there).
  */
-static void guest_window(struct lp *lp, struct cpu_regs *ctx, const struct trap_info *ti,
+static void guest_window(struct lp *lp, struct cpu_regs *ctx, const struct vm_exit *exit,
 			 bool shadow_ended, bool vif_before)
 {
 	struct guest_cpu *g = lp->guest;
 
-	if (ti->kind != TRAP_NONE || !atomic_load(&lp->in_guest) || !g->vif || g->sti_shadow)
+	if (exit->reason != EXIT_NONE || !atomic_load(&lp->in_guest) || !g->vif || g->sti_shadow)
 		return;
 	if ((shadow_ended || !vif_before) && plat.hooks.intr_window)
 		plat.hooks.intr_window(ctx);
@@ -414,18 +431,18 @@ static void guest_window(struct lp *lp, struct cpu_regs *ctx, const struct trap_
 static void guest_trap(struct lp *lp, int sig, const siginfo_t *si, ucontext_t *uc)
 {
 	struct cpu_regs ctx;
-	struct trap_info ti = {0};
+	struct vm_exit exit = {0};
 	bool vif_before = lp->guest->vif, shadow_ended;
 
 	uc_to_ctx(uc, &ctx);
 	/* Whatever stopped the guest, the instruction after an STI is done or stopping. */
 	shadow_ended = vcpu_shadow_end(&ctx, lp->guest);
-	if (shadow_ended && sig == SIGTRAP && uc->uc_mcontext.gregs[REG_TRAPNO] == 1)
-		ti.kind = TRAP_NONE; /* the single step that ends the shadow, not a guest #DB */
+	if (shadow_ended && sig == SIGTRAP && uc->uc_mcontext.gregs[REG_TRAPNO] == X86_TRAP_DB)
+		exit.reason = EXIT_NONE; /* the single step that ends the shadow, not a guest #DB */
 	else
-		classify_signal(lp, sig, si, uc, &ctx, &ti);
-	guest_event(lp, &ctx, &ti);
-	guest_window(lp, &ctx, &ti, shadow_ended, vif_before);
+		classify_signal(lp, sig, si, uc, &ctx, &exit);
+	guest_event(lp, &ctx, &exit);
+	guest_window(lp, &ctx, &exit, shadow_ended, vif_before);
 	ctx_to_uc(&ctx, uc);
 }
 
@@ -468,7 +485,7 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
 		/*
 		 * A guest's gate call executed with TF set: the step traps before the gate's first
 		 * instruction. The call is the TDCALL instruction, whose single step comes after it
-		 * completes (td_guest_event): run the gate without TF and give TF back to the
+		 * completes (td_vm_exit): run the gate without TF and give TF back to the
 		 * TDCALL's context in the dispatcher.
 		 */
 		uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)X86_EFLAGS_TF;
@@ -551,9 +568,8 @@ struct lp *tdxsim_gate_dispatch(struct lp *lp)
 	/* Present the call as the instruction it replaces: RIP at the instruction. */
 	ctx->rip -= TDXSIM_GATE_CALL_LEN;
 	if (atomic_load(&lp->in_guest)) {
-		struct trap_info ti = {
-			.kind = TRAP_TDCALL,
-			.insn_rip = ctx->rip,
+		struct vm_exit exit = {
+			.reason = EXIT_REASON_TDCALL,
 			.insn_len = TDXSIM_GATE_CALL_LEN,
 		};
 		vcpu_shadow_end(ctx, lp->guest);
@@ -561,7 +577,7 @@ struct lp *tdxsim_gate_dispatch(struct lp *lp)
 			lp->gate_step = false;
 			ctx->rflags |= X86_EFLAGS_TF;
 		}
-		guest_event(lp, ctx, &ti);
+		guest_event(lp, ctx, &exit);
 	} else {
 		host_seamcall(lp, ctx, TDXSIM_GATE_CALL_LEN);
 	}
@@ -764,6 +780,20 @@ bool lp_ipi_take(uint8_t vector)
 	uint64_t bit = 1ULL << (vector % 64);
 
 	return this_lp && (atomic_fetch_and(&this_lp->ipi[vector / 64], ~bit) & bit);
+}
+
+/* The highest vector latched in the current LP, or -1. */
+int lp_ipi_highest(void)
+{
+	if (!this_lp)
+		return -1;
+	for (int i = 3; i >= 0; i--) {
+		uint64_t bits = atomic_load(&this_lp->ipi[i]);
+
+		if (bits)
+			return i * 64 + 63 - __builtin_clzll(bits);
+	}
+	return -1;
 }
 
 bool lp_ipi_pending(int except)

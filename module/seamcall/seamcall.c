@@ -152,8 +152,6 @@ void tdx_seamcall_entry(struct cpu_regs *ctx, unsigned int insn_len)
 	__atomic_store_n(&tdxm.lp[cur].busy, true, __ATOMIC_SEQ_CST);
 	status = dispatch(ctx->gpr, (unsigned int)cur);
 	__atomic_store_n(&tdxm.lp[cur].busy, false, __ATOMIC_RELEASE);
-	if (tdxm.lp[cur].entered)
-		tdxm.lp[cur].entered = false; /* ctx is the TD's now; RAX comes at TD exit */
-	else
+	if (status != SEAMCALL_ENTERED) /* else ctx is the TD's now; RAX comes at TD exit */
 		ctx->gpr[REG_RAX_] = status;
 }

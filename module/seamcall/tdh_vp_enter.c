@@ -79,17 +79,16 @@ uint64_t tdh_vp_enter(uint64_t *regs, unsigned int version, unsigned int lp)
 	__atomic_store_n(&v.vp->state, VCPU_ACTIVE, __ATOMIC_RELEASE);
 	v.vp->launched = true;
 	tdxm.lp[lp].cur_tdvpr = v.vp->tdvpr_pa;
-	tdxm.lp[lp].entered = true;
 	/* The TDR is pinned by the vCPU's pages; only the TDVPR stays locked while it runs. */
 	page_put(&v.tdr);
-	lp_world_enter(ctx, &v.vp->cpu);
+	cpu_backend()->enter(ctx, &v.vp->cpu);
 	if (v.vp->cpu.pending_step) { /* a TDCALL completed under TF before the exit */
 		v.vp->cpu.pending_step = false;
-		guest_single_step(ctx, &v.vp->cpu);
+		cpu_backend()->single_step(ctx, &v.vp->cpu);
 	}
 	/* Posted interrupts are processed on VM entry [SDM 30.6]; one may be delivered now. */
 	td_vapic_deliver(ctx, v.vp);
-	return TDX_SUCCESS;
+	return SEAMCALL_ENTERED;
 err:
 	tdvpr_put(&v);
 	return status;

@@ -53,8 +53,13 @@ uint64_t td_gpa_map(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs, u
 			*va = td_window_va(tdcs->window, g, true);
 			return TDX_SUCCESS;
 		}
-		tdcall_reexecute(ctx);
-		td_inject_ve(ctx, vp, EXIT_REASON_EPT_VIOLATION, ept_qual(write), 0, gpa, 0, 0);
+		/* The shared EPT's suppress-#VE decides, as for the guest's own access. */
+		tdcall_reexecute(ctx, vp);
+		if (td_window_suppress_ve(tdcs->window, gpa))
+			td_exit_async(ctx, EXIT_REASON_EPT_VIOLATION, ept_qual(write), 0, gpa, 0);
+		else
+			td_inject_ve(ctx, vp, EXIT_REASON_EPT_VIOLATION, ept_qual(write), 0, gpa, 0,
+				     0);
 		return TDCALL_EXITED;
 	}
 	*va = td_gpa_va(tdcs, vp_tdr(vp), gpa, len, write);
@@ -63,7 +68,7 @@ uint64_t td_gpa_map(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs, u
 	leaf = sept_find_leaf(vp_tdr(vp), gpa, &level);
 	if (leaf)
 		e = __atomic_load_n(leaf, __ATOMIC_ACQUIRE);
-	tdcall_reexecute(ctx);
+	tdcall_reexecute(ctx, vp);
 	if (leaf && sept_state_is_pending(e) && !(tdcs->attributes & TDX_TD_ATTR_SEPT_VE_DISABLE) &&
 	    !(tdcs->td_ctls & TD_CTLS_PENDING_VE_DISABLE)) {
 		td_inject_ve(ctx, vp, EXIT_REASON_EPT_VIOLATION, ept_qual(write), 0, gpa, 0, 0);

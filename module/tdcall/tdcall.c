@@ -33,15 +33,10 @@ static const struct tdcall_desc tdcalls[] = {
 };
 /* clang-format on */
 
-/* Length of the TDCALL being served on each LP (opcode or gate), for tdcall_reexecute(). */
-static unsigned int tdcall_len[PLATFORM_MAX_LPS];
-
-void tdcall_reexecute(struct cpu_regs *ctx)
+/* The TDCALL's length (opcode or gate) is the vCPU's, kept in its TDVPS while it is served. */
+void tdcall_reexecute(struct cpu_regs *ctx, const struct tdvps *vp)
 {
-	int lp = lp_current();
-
-	if (lp >= 0 && lp < PLATFORM_MAX_LPS)
-		ctx->rip -= tdcall_len[lp];
+	ctx->rip -= vp->tdcall_len;
 }
 
 /* The trace hook's line for this TDCALL: out registers unless the leaf left the TD. */
@@ -58,7 +53,8 @@ static void tdcall_trace(const struct cpu_regs *ctx, uint64_t tdr_pa, unsigned i
 	td_trace_tdcall_slow(tdr_pa, vcpu, rax, in, &out, status);
 }
 
-void td_tdcall(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
+/* EXIT_REASON_TDCALL */
+void vmexit_tdcall(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit)
 {
 	uint64_t rax = ctx->gpr[REG_RAX_];
 	unsigned int leaf = tdx_leaf_of(rax), version = tdx_leaf_version(rax);
@@ -75,9 +71,8 @@ void td_tdcall(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *t
 		tdr_pa = vp->tdr_pa;
 		vcpu = vp->vcpu_index;
 	}
-	ctx->rip += ti->insn_len;
-	if (lp_current() >= 0 && lp_current() < PLATFORM_MAX_LPS)
-		tdcall_len[lp_current()] = ti->insn_len;
+	ctx->rip += exit->insn_len;
+	vp->tdcall_len = exit->insn_len;
 	if (tdx_leaf_reserved_set(rax) || !d || !d->fn || version > d->max_version)
 		status = TDX_OPERAND_INVALID + TDX_OPERAND_ID_RAX;
 	else

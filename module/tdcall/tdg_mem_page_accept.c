@@ -25,8 +25,9 @@
 
 #include "td.h"
 
-static uint64_t accept_violation(struct cpu_regs *ctx, struct tdcs *tdcs, uint64_t gpa,
-				 unsigned int req_level, uint64_t e, unsigned int level)
+static uint64_t accept_violation(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
+				 uint64_t gpa, unsigned int req_level, uint64_t e,
+				 unsigned int level)
 {
 	uint64_t rwx = sept_arch_entry(e, level) & 0x7;
 	/* A data write; the entry's R/W/X as the GPA's permissions (bits 5:3). */
@@ -34,7 +35,7 @@ static uint64_t accept_violation(struct cpu_regs *ctx, struct tdcs *tdcs, uint64
 	unsigned int state = (sept_arch_level_info(e, level) >> 8) & 0xFF;
 
 	mutex_release(&tdcs->sept_lock);
-	tdcall_reexecute(ctx);
+	tdcall_reexecute(ctx, vp);
 	td_exit_async(ctx, EXIT_REASON_EPT_VIOLATION, qual,
 		      tdx_eeq_accept(req_level, level, state, sept_is_leaf(e)), gpa & ~(_4K - 1),
 		      0);
@@ -62,7 +63,7 @@ uint64_t tdg_mem_page_accept(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs
 			status = TDX_PAGE_ALREADY_ACCEPTED + w.level;
 			goto unlock;
 		}
-		return accept_violation(ctx, tdcs, gpa, level, e, w.level);
+		return accept_violation(ctx, vp, tdcs, gpa, level, e, w.level);
 	}
 	if (sept_state_is_any_table(e)) {
 		status = TDX_PAGE_SIZE_MISMATCH + level;
@@ -73,7 +74,7 @@ uint64_t tdg_mem_page_accept(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs
 		goto unlock;
 	}
 	if (!sept_state_allows_tdcall(TDG_MEM_PAGE_ACCEPT, sept_state(e)))
-		return accept_violation(ctx, tdcs, gpa, level, e, level);
+		return accept_violation(ctx, vp, tdcs, gpa, level, e, level);
 	for (uint64_t off = 0; off < tdx_ps_bytes(level); off += _4K)
 		memset(phys_seam_va(sept_hpa(e) + off), 0, _4K);
 	e = sept_hpa(e) | SEPT_MAPPED;

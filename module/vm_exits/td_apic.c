@@ -100,10 +100,9 @@ void td_vapic_deliver(struct cpu_regs *ctx, struct tdvps *vp)
 		return;
 	vector_clear(vp->apic.irr, (unsigned int)v);
 	vector_set(vp->apic.isr, (unsigned int)v);
-	/* A gate that cannot take it: the CPU's fault on delivery becomes #DF, then a triple
+	/* A gate that cannot take it: the backend's fault on delivery becomes #DF, then a triple
 	 * fault (tdxsim does not model the intermediate #GP/#NP). */
-	if (guest_deliver(ctx, &vp->cpu, (uint8_t)v, false, 0))
-		td_inject_exception(ctx, vp, X86_TRAP_DF, true, 0);
+	cpu_backend()->inject(ctx, &vp->cpu, (uint32_t)v | INTR_TYPE_EXT_INTR | INTR_INFO_VALID, 0);
 }
 
 /*
@@ -162,11 +161,12 @@ void td_intr_window(struct cpu_regs *ctx)
  * TD: they must not become external-interrupt exits (a VMM posting and notifying again
  * before the vCPU got to run would see exits no CPU makes).
  */
-bool td_vapic_notified(struct tdvps *vp, const struct trap_info *ti)
+bool td_vapic_notified(struct tdvps *vp, const struct vm_exit *exit)
 {
 	int nv = vp->apic.pi_nv <= 255 ? (int)vp->apic.pi_nv : -1;
 
 	if (nv >= 0)
 		lp_ipi_take((uint8_t)nv);
-	return !ti->timer && !ti->kick && !lp_ipi_pending(nv);
+	/* Without a vector (intr_info not valid) it is the host's: a timer tick or a kick. */
+	return (exit->intr_info & INTR_INFO_VALID) && !lp_ipi_pending(nv);
 }

@@ -523,19 +523,20 @@ bool td_cpuid_value(const struct tdvps *vp, uint32_t leaf, uint32_t sub, uint32_
 	return true;
 }
 
-void td_cpuid_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
+/* EXIT_REASON_CPUID */
+void vmexit_cpuid(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit)
 {
 	uint32_t leaf = (uint32_t)ctx->gpr[REG_RAX_], sub = (uint32_t)ctx->gpr[REG_RCX_];
 	uint32_t out[4];
 
 	/* Guest code is the TD's kernel: the supervisor setting applies [ABI §2]. */
 	if (!td_cpuid_value(vp, leaf, sub, out) || (vp->cpuidve & TDG_CPUIDVE_SUPERVISOR)) {
-		td_inject_ve(ctx, vp, EXIT_REASON_CPUID, 0, 0, 0, ti->insn_len, 0);
+		td_inject_ve(ctx, vp, EXIT_REASON_CPUID, 0, 0, 0, exit->insn_len, 0);
 		return;
 	}
 	ctx->gpr[REG_RAX_] = out[0];
 	ctx->gpr[REG_RBX_] = out[1];
 	ctx->gpr[REG_RCX_] = out[2];
 	ctx->gpr[REG_RDX_] = out[3];
-	ctx->rip += ti->insn_len;
+	ctx->rip += exit->insn_len;
 }

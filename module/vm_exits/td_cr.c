@@ -137,42 +137,42 @@ static enum cr_result write_cr4(struct guest_cpu *g, const struct tdcs *tdcs, ui
 /*
  * MOV to/from CR8 with APICv's TPR virtualization [SDM vol. 3C 30.3]: CR8 is VTPR[7:4]; a
  * write with bits 63:4 set is #GP(0); a lower TPR may let a pending interrupt in
- * (td_guest_event delivers it).
+ * (td_vm_exit delivers it).
  */
-static enum cr_result mov_cr8(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
+static enum cr_result mov_cr8(struct tdvps *vp, uint64_t qual, uint64_t *r)
 {
-	uint64_t *r = &ctx->gpr[(ti->exit_qual >> 8) & 0xF];
-
-	if ((ti->exit_qual >> 4) & 3) {
+	if ((qual >> 4) & 3) {
 		*r = vp->apic.tpr >> 4;
 		return CR_DONE;
 	}
-	if (ti->cr_value >> 4)
+	if (*r >> 4)
 		return CR_GP;
-	vp->apic.tpr = (uint8_t)(ti->cr_value << 4);
+	vp->apic.tpr = (uint8_t)(*r << 4);
 	return CR_DONE;
 }
 
-void td_cr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
+/* EXIT_REASON_CR_ACCESS: qualification bits 3:0 the CR, 5:4 the access, 11:8 the GPR. */
+void vmexit_cr_access(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit)
 {
-	unsigned int cr = ti->exit_qual & 0xF;
-	enum cr_result r = cr == 8   ? mov_cr8(ctx, vp, ti)
-			   : cr == 0 ? write_cr0(&vp->cpu, ti->cr_value)
-				     : write_cr4(&vp->cpu, vp_tdcs(vp), ti->cr_value);
+	unsigned int cr = exit->qual & 0xF;
+	uint64_t *r = &ctx->gpr[(exit->qual >> 8) & 0xF];
+	enum cr_result res = cr == 8   ? mov_cr8(vp, exit->qual, r)
+			     : cr == 0 ? write_cr0(&vp->cpu, *r)
+				       : write_cr4(&vp->cpu, vp_tdcs(vp), *r);
 
-	if (r == CR_GP) {
+	if (res == CR_GP) {
 		td_inject_exception(ctx, vp, X86_TRAP_GP, true, 0);
 		return;
 	}
-	if (r == CR_VE) {
-		td_inject_ve(ctx, vp, EXIT_REASON_CR_ACCESS, ti->exit_qual, 0, 0, ti->insn_len, 0);
+	if (res == CR_VE) {
+		td_inject_ve(ctx, vp, EXIT_REASON_CR_ACCESS, exit->qual, 0, 0, exit->insn_len, 0);
 		return;
 	}
-	ctx->rip += ti->insn_len;
+	ctx->rip += exit->insn_len;
 }
 
-/* XSETBV [M td_xsetbv.c, check_guest_xcr0_value; SDM vol. 1 13.3]. */
-void td_xsetbv(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
+/* EXIT_REASON_XSETBV [M td_xsetbv.c, check_guest_xcr0_value; SDM vol. 1 13.3]. */
+void vmexit_xsetbv(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit)
 {
 	uint64_t v = (uint32_t)ctx->gpr[REG_RAX_] | ctx->gpr[REG_RDX_] << 32;
 	uint32_t d[4];
@@ -196,5 +196,5 @@ void td_xsetbv(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *t
 		return;
 	}
 	vp->cpu.xcr0 = v;
-	ctx->rip += ti->insn_len;
+	ctx->rip += exit->insn_len;
 }

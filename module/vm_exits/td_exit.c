@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * A running TD: every time guest code stops (a trap, the gate, a timer), the machine calls
- * td_guest_event() on the LP that ran it. The module decides, as the TDX module does on a VM
- * exit [M tdx_td_dispatcher.c, td_other_exits.c, td_ept_violation.c; ABI §5]:
+ * A running TD: every time guest code stops, the CPU backend reports a VM exit
+ * (platform/cpu_backend.h) and calls td_vm_exit() on the LP that ran it. The module decides,
+ * as the TDX module does on a VM exit [M tdx_td_dispatcher.c, td_other_exits.c,
+ * td_ept_violation.c; ABI §5]:
  *
  *   - handle it inside the TD (TDCALL leaves, CPUID and MSRs it virtualises),
  *   - turn it into a #VE for the guest kernel (I/O, HLT, shared-GPA EPT violations, ...),
  *   - inject an exception (#UD for VMX instructions and SEAMCALL),
  *   - or exit to the host: TDH.VP.ENTER returns with the exit's registers.
  *
- * The table below is that dispatcher: one small function per kind of exit.
+ * The table below is that dispatcher: one small function per exit reason, each in a file of
+ * this folder named after it (instructions.c holds the instruction exits that are one line).
  */
 #include <string.h>
 
@@ -45,7 +47,7 @@ static void td_exit_common(struct cpu_regs *ctx, struct tdvps *vp)
 	struct pamt_entry *e = pamt_entry_get(vp->tdvpr_pa, PT_4KB);
 	int lp = lp_current();
 
-	lp_world_exit(ctx);
+	cpu_backend()->exit(ctx);
 	__atomic_sub_fetch(&tdcs->refcount[vp->epoch & 1], 1, __ATOMIC_ACQ_REL);
 	if (vp->state == VCPU_ACTIVE)
 		__atomic_store_n(&vp->state, VCPU_READY, __ATOMIC_RELEASE); /* see tdh_vp_enter */
@@ -101,16 +103,17 @@ void td_exit_vmcall(struct cpu_regs *ctx, struct tdvps *vp)
  * Exceptions and #VE
  */
 
+/*
+ * The backend delivers it and escalates as the CPU does (#DF, then a triple-fault exit that
+ * comes back here as EXIT_REASON_TRIPLE_FAULT): the one escalation path.
+ */
 void td_inject_exception(struct cpu_regs *ctx, struct tdvps *vp, uint8_t vector, bool has_error,
 			 uint64_t error_code)
 {
-	if (!guest_deliver(ctx, &vp->cpu, vector, has_error, error_code))
-		return;
-	if (vector != X86_TRAP_DF && !guest_deliver(ctx, &vp->cpu, X86_TRAP_DF, true, 0))
-		return;
-	/* Neither the exception nor #DF could be delivered: a triple fault ends the vCPU. */
-	vp->state = VCPU_DISABLED;
-	td_exit_async(ctx, TDX_NON_RECOVERABLE_VCPU | EXIT_REASON_TRIPLE_FAULT, 0, 0, 0, 0);
+	cpu_backend()->inject(ctx, &vp->cpu,
+			      vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID |
+				      (has_error ? INTR_INFO_ERROR_VALID : 0),
+			      (uint32_t)error_code);
 }
 
 /*
@@ -139,185 +142,101 @@ void td_inject_ve(struct cpu_regs *ctx, struct tdvps *vp, uint32_t reason, uint6
 	td_inject_exception(ctx, vp, X86_TRAP_VE, false, 0);
 }
 
-/* ------------------------------------------------------------------------------------------
- * One function per kind of guest stop
- */
-
-static uint64_t io_exit_qualification(const struct trap_info *ti)
-{
-	return (uint64_t)(ti->io_size - 1) | (ti->io_in ? EXIT_QUAL_IO_IN : 0) |
-	       (ti->io_string ? EXIT_QUAL_IO_STRING : 0) | (ti->io_rep ? EXIT_QUAL_IO_REP : 0) |
-	       (ti->io_imm_port ? EXIT_QUAL_IO_IMM : 0) |
-	       ((uint64_t)ti->port << EXIT_QUAL_IO_PORT_SHIFT);
-}
-
-static void exit_io(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
-{
-	td_inject_ve(ctx, vp, EXIT_REASON_IO_INSTRUCTION, io_exit_qualification(ti), 0, 0,
-		     ti->insn_len, 0);
-}
-
-static void exit_hlt(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
-{
-	td_inject_ve(ctx, vp, EXIT_REASON_HLT, 0, 0, 0, ti->insn_len, 0);
-}
-
-/* INVD, WBINVD, MWAIT, MONITOR, VMCALL, PCONFIG: #VE; VMX, SGX, SEAM instructions: #UD. */
-static void exit_insn(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
-{
-	switch (ti->exit_reason) {
-	case EXIT_REASON_INVD:
-	case EXIT_REASON_WBINVD:
-	case EXIT_REASON_MWAIT_INSTRUCTION:
-	case EXIT_REASON_MONITOR_INSTRUCTION:
-	case EXIT_REASON_VMCALL:
-	case EXIT_REASON_PCONFIG:
-		td_inject_ve(ctx, vp, ti->exit_reason, 0, 0, 0, ti->insn_len, 0);
-		return;
-	case EXIT_REASON_XSETBV:
-		td_xsetbv(ctx, vp, ti);
-		return;
-	default:
-		td_inject_exception(ctx, vp, X86_TRAP_UD, false, 0);
-	}
-}
-
-static void exit_seamcall(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
-{
-	(void)ti;
-	td_inject_exception(ctx, vp, X86_TRAP_UD, false, 0);
-}
-
-/* EPT violation exit qualification: bits 0-2 read/write/fetch, 7 GLA valid, 8 translation. */
-static uint64_t ept_exit_qualification(const struct trap_info *ti)
-{
-	uint64_t q = ti->fetch ? (1ULL << 2) : ti->write ? (1ULL << 1) : (1ULL << 0);
-
-	return q | (1ULL << 7) | (1ULL << 8);
-}
-
 /*
- * A machine check in the TD: the TD is dead [ABI §10]. TDX memory integrity
- * (a poisoned page, gpa) or the machine itself unable to go on (TRAP_MACHINE_CHECK, gpa 0).
+ * A machine check in the TD: the TD is dead [ABI §10]. TDX memory integrity (a poisoned
+ * page, gpa) or the machine itself unable to go on (EXIT_REASON_MCE_DURING_VMENTRY, gpa 0).
  */
-static void td_fatal_machine_check(struct cpu_regs *ctx, struct tdvps *vp, uint64_t gpa)
+void td_fatal_machine_check(struct cpu_regs *ctx, struct tdvps *vp, uint64_t gpa)
 {
-	/* #MC (vector 18) as a valid hardware exception: VM-exit interruption info */
-	uint64_t intr_info = X86_TRAP_MC | (3ULL << 8) | (1ULL << 31);
+	/* #MC as a valid hardware exception: VM-exit interruption info */
+	uint64_t intr_info = X86_TRAP_MC | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID;
 
 	vp_tdr(vp)->fatal = true;
 	td_exit_async(ctx, TDX_NON_RECOVERABLE_TD | EXIT_REASON_EXCEPTION_NMI, 0, 0, gpa,
 		      intr_info);
 }
 
-static void exit_ept(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
-{
-	struct tdcs *tdcs = vp_tdcs(vp);
-	uint64_t qual = ept_exit_qualification(ti);
-	uint64_t gpa = ti->gpa, *leaf;
-	unsigned int level;
+/* ------------------------------------------------------------------------------------------
+ * The dispatcher [M tdx_td_dispatcher.c]: one function per basic exit reason.
+ */
 
-	/* Shared GPA not mapped by the VMM: #VE, the guest asks the VMM (MMIO) [ABI §5]. */
-	if (gpa & tdcs->shared_bit) {
-		td_inject_ve(ctx, vp, EXIT_REASON_EPT_VIOLATION, qual, ti->gla, gpa, 0, 0);
-		return;
-	}
-	leaf = sept_find_leaf(vp_tdr(vp), gpa, &level);
-	if (leaf) {
-		uint64_t e = __atomic_load_n(leaf, __ATOMIC_ACQUIRE);
-		uint64_t hpa = sept_hpa(e) + ((gpa & ~(_4K - 1)) & (tdx_ps_bytes(level) - 1));
-
-		if (sept_state(e) == SEPT_MAPPED && phys_is_poisoned(hpa)) {
-			td_fatal_machine_check(ctx, vp, gpa);
-			return;
-		}
-		/* Pending (AUG'ed, not accepted): #VE unless the TD turned that off. */
-		if (sept_state(e) == SEPT_PENDING &&
-		    !(tdcs->attributes & TDX_TD_ATTR_SEPT_VE_DISABLE) &&
-		    !(tdcs->td_ctls & TD_CTLS_PENDING_VE_DISABLE)) {
-			td_inject_ve(ctx, vp, EXIT_REASON_EPT_VIOLATION, qual, ti->gla, gpa, 0, 0);
-			return;
-		}
-	}
-	/* Absent, blocked or pending without #VE: the host decides (e.g. PAGE.AUG). */
-	td_exit_async(ctx, EXIT_REASON_EPT_VIOLATION, qual, 0, gpa, 0);
-}
-
-/* An interrupt on the LP: the posted-interrupt notification stays in the TD (td_apic.c). */
-static void exit_intr(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
-{
-	if (td_vapic_notified(vp, ti))
-		return; /* td_guest_event delivers what was posted */
-	td_exit_async(ctx, EXIT_REASON_EXTERNAL_INTERRUPT, 0, 0, 0, 0);
-}
-
-static void exit_triple_fault(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
-{
-	(void)ti;
-	vp->state = VCPU_DISABLED;
-	td_exit_async(ctx, TDX_NON_RECOVERABLE_VCPU | EXIT_REASON_TRIPLE_FAULT, 0, 0, 0, 0);
-}
-
-static void exit_machine_check(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
-{
-	(void)ti;
-	td_fatal_machine_check(ctx, vp, 0);
-}
-
-static void exit_exception(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
-{
-	td_inject_exception(ctx, vp, ti->vector, ti->has_error_code, ti->error_code);
-}
-
-typedef void (*exit_fn)(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti);
-
-static const exit_fn exit_handlers[] = {
-	[TRAP_TDCALL] = td_tdcall,
-	[TRAP_SEAMCALL] = exit_seamcall,
-	[TRAP_IO] = exit_io,
-	[TRAP_HLT] = exit_hlt,
-	[TRAP_RDMSR] = td_msr_exit,
-	[TRAP_WRMSR] = td_msr_exit,
-	[TRAP_CPUID] = td_cpuid_exit,
-	[TRAP_EPT] = exit_ept,
-	[TRAP_INTR] = exit_intr,
-	[TRAP_INSN] = exit_insn,
-	[TRAP_EXCEPTION] = exit_exception,
-	[TRAP_TRIPLE_FAULT] = exit_triple_fault,
-	[TRAP_MACHINE_CHECK] = exit_machine_check,
-	[TRAP_CR] = td_cr_exit,
+/* clang-format off */
+static const vm_exit_fn vm_exit_handlers[] = {
+	[EXIT_REASON_EXCEPTION_NMI]       = vmexit_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT]  = vmexit_external_interrupt,
+	[EXIT_REASON_TRIPLE_FAULT]        = vmexit_triple_fault,
+	[EXIT_REASON_CPUID]               = vmexit_cpuid,
+	[EXIT_REASON_GETSEC]              = vmexit_ud,
+	[EXIT_REASON_HLT]                 = vmexit_hlt,
+	[EXIT_REASON_INVD]                = vmexit_invd,
+	[EXIT_REASON_RSM]                 = vmexit_ud,
+	[EXIT_REASON_VMCALL]              = vmexit_vmcall,
+	[EXIT_REASON_VMCLEAR]             = vmexit_ud,
+	[EXIT_REASON_VMLAUNCH]            = vmexit_ud,
+	[EXIT_REASON_VMPTRLD]             = vmexit_ud,
+	[EXIT_REASON_VMPTRST]             = vmexit_ud,
+	[EXIT_REASON_VMREAD]              = vmexit_ud,
+	[EXIT_REASON_VMRESUME]            = vmexit_ud,
+	[EXIT_REASON_VMWRITE]             = vmexit_ud,
+	[EXIT_REASON_VMOFF]               = vmexit_ud,
+	[EXIT_REASON_VMON]                = vmexit_ud,
+	[EXIT_REASON_CR_ACCESS]           = vmexit_cr_access,
+	[EXIT_REASON_IO_INSTRUCTION]      = vmexit_io_instruction,
+	[EXIT_REASON_MSR_READ]            = vmexit_msr_read,
+	[EXIT_REASON_MSR_WRITE]           = vmexit_msr_write,
+	[EXIT_REASON_MWAIT_INSTRUCTION]   = vmexit_mwait,
+	[EXIT_REASON_MONITOR_INSTRUCTION] = vmexit_monitor,
+	[EXIT_REASON_MCE_DURING_VMENTRY]  = vmexit_mce_during_vmentry,
+	[EXIT_REASON_EPT_VIOLATION]       = vmexit_ept_violation,
+	[EXIT_REASON_INVEPT]              = vmexit_ud,
+	[EXIT_REASON_INVVPID]             = vmexit_ud,
+	[EXIT_REASON_WBINVD]              = vmexit_wbinvd,
+	[EXIT_REASON_XSETBV]              = vmexit_xsetbv,
+	[EXIT_REASON_VMFUNC]              = vmexit_ud,
+	[EXIT_REASON_ENCLS]               = vmexit_ud,
+	[EXIT_REASON_PCONFIG]             = vmexit_pconfig,
+	[EXIT_REASON_ENCLV]               = vmexit_ud,
+	[EXIT_REASON_SEAMCALL]            = vmexit_ud,
+	[EXIT_REASON_TDCALL]              = vmexit_tdcall,
 };
+/* clang-format on */
 
-/* Stops for an instruction the module may complete (RIP past it, no exception). */
-static bool insn_stop(enum trap_kind k)
+/*
+ * An instruction exit the module may complete (RIP past it, no exception), after which a TF
+ * single step is due: I/O and HLT only ever become #VE.
+ */
+static bool completes_insn(const struct vm_exit *exit)
 {
-	return k == TRAP_TDCALL || k == TRAP_CPUID || k == TRAP_RDMSR || k == TRAP_WRMSR ||
-	       k == TRAP_INSN || k == TRAP_CR;
+	return exit->insn_len && exit->reason != EXIT_REASON_IO_INSTRUCTION &&
+	       exit->reason != EXIT_REASON_HLT;
 }
 
-void td_guest_event(struct cpu_regs *ctx, const struct trap_info *ti)
+void td_vm_exit(struct cpu_regs *ctx, const struct vm_exit *exit)
 {
 	struct tdvps *vp = td_current_vp();
+	uint32_t reason = exit->reason & EXIT_REASON_BASIC_MASK;
+	vm_exit_fn fn = reason < sizeof(vm_exit_handlers) / sizeof(vm_exit_handlers[0])
+				? vm_exit_handlers[reason]
+				: NULL;
 
-	if (!vp || (unsigned int)ti->kind >= sizeof(exit_handlers) / sizeof(exit_handlers[0]) ||
-	    !exit_handlers[ti->kind]) {
+	if (!vp || !fn) {
 		/* Guest code the module never entered: nothing to return to but the host. */
 		if (vp)
 			td_exit_async(ctx, TDX_NON_RECOVERABLE_VCPU | EXIT_REASON_TRIPLE_FAULT, 0,
 				      0, 0, 0);
 		return;
 	}
-	bool step = (ctx->rflags & X86_EFLAGS_TF) && insn_stop(ti->kind);
-	uint64_t next = ti->insn_rip + ti->insn_len;
+	bool step = (ctx->rflags & X86_EFLAGS_TF) && completes_insn(exit);
+	uint64_t next = ctx->rip + exit->insn_len;
 
-	exit_handlers[ti->kind](ctx, vp, ti);
+	fn(ctx, vp, exit);
 	/*
 	 * The instruction completed with TF set: the single-step #DB comes after it, before any
 	 * interrupt [M advance_guest_rip sets the pending debug exception BS]; after a
 	 * TDG.VP.VMCALL it comes when TDH.VP.ENTER resumes the guest.
 	 */
 	if (step && td_current_vp() == vp && ctx->rip == next)
-		guest_single_step(ctx, &vp->cpu);
+		cpu_backend()->single_step(ctx, &vp->cpu);
 	else if (step && td_current_vp() != vp && vp->cpu.regs.rip == next)
 		vp->cpu.pending_step = true;
 	/* Back to guest code (no TD exit): a pending virtual interrupt may be due. */
@@ -327,7 +246,7 @@ void td_guest_event(struct cpu_regs *ctx, const struct trap_info *ti)
 
 /* ------------------------------------------------------------------------------------------
  * Poison: a host write to a TD's private page. The TD's mapping of it goes away, so its next
- * access faults and finds the page poisoned (exit_ept).
+ * access faults and finds the page poisoned (vmexit_ept_violation).
  */
 static bool unmap_hpa(struct tdcs *tdcs, const uint64_t *table, unsigned int level, uint64_t base,
 		      uint64_t hpa)

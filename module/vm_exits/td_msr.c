@@ -493,10 +493,9 @@ static bool x2apic_write(struct tdvps *vp, uint32_t msr, uint64_t val)
 
 /* ---- The exit ------------------------------------------------------------------------------ */
 
-void td_msr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info *ti)
+static void msr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit, bool write)
 {
 	uint32_t msr = (uint32_t)ctx->gpr[REG_RCX_];
-	bool write = ti->kind == TRAP_WRMSR;
 	uint64_t val = (uint32_t)ctx->gpr[REG_RAX_] | ctx->gpr[REG_RDX_] << 32;
 	enum msr_action act = td_msr_action(vp, msr, write);
 
@@ -522,12 +521,12 @@ void td_msr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info 
 		 * length is reported.
 		 */
 		if (write && msr == 0x83F && val < 16) {
-			ctx->rip += ti->insn_len;
+			ctx->rip += exit->insn_len;
 			td_inject_ve(ctx, vp, EXIT_REASON_APIC_WRITE, APIC_OFFSET_SELF_IPI, 0, 0, 0,
 				     0);
 			return;
 		}
-		/* A lower TPR or an EOI may let a pending vector in: td_guest_event delivers it. */
+		/* A lower TPR or an EOI may let a pending vector in: td_vm_exit delivers it. */
 		if (write ? !x2apic_write(vp, msr, val) : !x2apic_read(vp, msr, &val))
 			act = MSR_GP;
 		break;
@@ -536,7 +535,7 @@ void td_msr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info 
 	}
 	if (act == MSR_VE) {
 		td_inject_ve(ctx, vp, write ? EXIT_REASON_MSR_WRITE : EXIT_REASON_MSR_READ, 0, 0, 0,
-			     ti->insn_len, 0);
+			     exit->insn_len, 0);
 		return;
 	}
 	if (act == MSR_GP) {
@@ -547,7 +546,19 @@ void td_msr_exit(struct cpu_regs *ctx, struct tdvps *vp, const struct trap_info 
 		ctx->gpr[REG_RAX_] = (uint32_t)val;
 		ctx->gpr[REG_RDX_] = val >> 32;
 	}
-	ctx->rip += ti->insn_len;
+	ctx->rip += exit->insn_len;
+}
+
+/* EXIT_REASON_MSR_READ */
+void vmexit_msr_read(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit)
+{
+	msr_exit(ctx, vp, exit, false);
+}
+
+/* EXIT_REASON_MSR_WRITE */
+void vmexit_msr_write(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit)
+{
+	msr_exit(ctx, vp, exit, true);
 }
 
 /* Initial values of the vCPU's MSRs (TDH.VP.INIT). */

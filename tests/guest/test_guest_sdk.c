@@ -30,7 +30,7 @@ static const char *guest_path;
 struct exit_rec {
 	uint64_t kind;
 	struct cpu_regs regs; /* guest registers at the exit */
-	struct trap_info ti;
+	struct vm_exit ti;
 };
 
 static struct run {
@@ -50,19 +50,11 @@ static struct run {
 	int nr_ve, nr_veinfo, nr_vpinfo;
 } run;
 
-static uint64_t io_qual(const struct trap_info *ti)
-{
-	return (uint64_t)(ti->io_size - 1) | (ti->io_in ? EXIT_QUAL_IO_IN : 0) |
-	       (ti->io_string ? EXIT_QUAL_IO_STRING : 0) | (ti->io_rep ? EXIT_QUAL_IO_REP : 0) |
-	       (ti->io_imm_port ? EXIT_QUAL_IO_IMM : 0) |
-	       ((uint64_t)ti->port << EXIT_QUAL_IO_PORT_SHIFT);
-}
-
-static bool mini_module(struct cpu_regs *ctx, const struct trap_info *ti)
+static bool mini_module(struct cpu_regs *ctx, const struct vm_exit *ti)
 {
 	uint64_t *g = ctx->gpr;
 
-	if (ti->kind == TRAP_TDCALL && g[REG_RAX_] == TDG_VP_INFO) {
+	if (ti->reason == EXIT_REASON_TDCALL && g[REG_RAX_] == TDG_VP_INFO) {
 		run.nr_vpinfo++;
 		g[REG_RCX_] = 48;
 		g[REG_RDX_] = 0;
@@ -72,7 +64,7 @@ static bool mini_module(struct cpu_regs *ctx, const struct trap_info *ti)
 		ctx->rip += ti->insn_len;
 		return true;
 	}
-	if (ti->kind == TRAP_TDCALL && g[REG_RAX_] == TDG_VP_VEINFO_GET) {
+	if (ti->reason == EXIT_REASON_TDCALL && g[REG_RAX_] == TDG_VP_VEINFO_GET) {
 		run.nr_veinfo++;
 		g[REG_RAX_] = run.ve_valid ? 0 : NO_VALID_VE_INFO;
 		g[REG_RCX_] = run.ve_valid ? run.ve_regs[0] : 0;
@@ -86,25 +78,16 @@ static bool mini_module(struct cpu_regs *ctx, const struct trap_info *ti)
 	}
 	if (!run.ve)
 		return false;
-	uint64_t reason;
-	switch (ti->kind) {
-	case TRAP_IO:
-		reason = EXIT_REASON_IO_INSTRUCTION;
-		break;
-	case TRAP_HLT:
-		reason = EXIT_REASON_HLT;
-		break;
-	case TRAP_RDMSR:
-		reason = EXIT_REASON_MSR_READ;
-		break;
-	case TRAP_WRMSR:
-		reason = EXIT_REASON_MSR_WRITE;
-		break;
-	case TRAP_CPUID:
-		reason = EXIT_REASON_CPUID;
-		break;
-	case TRAP_EPT:
-		reason = EXIT_REASON_EPT_VIOLATION;
+	uint64_t reason = ti->reason;
+	bool ept = reason == EXIT_REASON_EPT_VIOLATION;
+
+	switch (reason) {
+	case EXIT_REASON_IO_INSTRUCTION:
+	case EXIT_REASON_HLT:
+	case EXIT_REASON_MSR_READ:
+	case EXIT_REASON_MSR_WRITE:
+	case EXIT_REASON_CPUID:
+	case EXIT_REASON_EPT_VIOLATION:
 		break;
 	default:
 		return false;
@@ -112,12 +95,12 @@ static bool mini_module(struct cpu_regs *ctx, const struct trap_info *ti)
 	assert_false(run.ve_valid); /* would be #DF */
 	run.ve_valid = true;
 	run.ve_regs[0] = reason;
-	run.ve_regs[1] = ti->kind == TRAP_IO	? io_qual(ti)
-			 : ti->kind == TRAP_EPT ? (ti->write ? 2 : 1)
-						: 0;
-	run.ve_regs[2] = ti->kind == TRAP_EPT ? ti->gla : 0;
-	run.ve_regs[3] = ti->kind == TRAP_EPT ? ti->gpa : 0;
-	run.ve_regs[4] = ti->kind == TRAP_EPT ? 0 : ti->insn_len;
+	run.ve_regs[1] = reason == EXIT_REASON_IO_INSTRUCTION ? ti->qual
+			 : ept ? ((ti->qual & EXIT_QUAL_EPT_WRITE) ? 2 : 1)
+			       : 0;
+	run.ve_regs[2] = ept ? ti->gla : 0;
+	run.ve_regs[3] = ept ? ti->gpa : 0;
+	run.ve_regs[4] = ept ? 0 : ti->insn_len;
 	run.nr_ve++;
 	assert_int_equal(guest_deliver(ctx, &stub_guest_cpu, X86_TRAP_VE, false, 0), 0);
 	return true;
@@ -125,7 +108,7 @@ static bool mini_module(struct cpu_regs *ctx, const struct trap_info *ti)
 
 static bool is_vmcall(const struct exit_rec *e)
 {
-	return e->kind == TRAP_TDCALL && e->regs.gpr[REG_RAX_] == TDG_VP_VMCALL;
+	return e->kind == EXIT_REASON_TDCALL && e->regs.gpr[REG_RAX_] == TDG_VP_VMCALL;
 }
 
 static long run_guest(void *arg)
@@ -204,7 +187,7 @@ static void check_vmcall(const struct exit_rec *e, uint64_t subfn, uint64_t r12,
 {
 	const uint64_t *g = e->regs.gpr;
 
-	assert_int_equal(e->kind, TRAP_TDCALL);
+	assert_int_equal(e->kind, EXIT_REASON_TDCALL);
 	assert_int_equal(g[REG_RAX_], 0);
 	assert_int_equal(g[REG_RCX_], TDVMCALL_EXPOSE_REGS_MASK);
 	assert_int_equal(g[REG_R10_], TDX_HYPERCALL_STANDARD);
@@ -290,7 +273,8 @@ static void test_io_gate_equals_trap(void **state)
 			assert_int_equal(run.ex[i].kind, trap[i].kind);
 			for (int r = 0; r < 16; r++)
 				if (r != REG_RSP_ && r != REG_R9_ && r != REG_RBP_ &&
-				    r != REG_R12_ && trap[i].kind == TRAP_TDCALL && r >= REG_R10_)
+				    r != REG_R12_ && trap[i].kind == EXIT_REASON_TDCALL &&
+				    r >= REG_R10_)
 					assert_int_equal(run.ex[i].regs.gpr[r],
 							 trap[i].regs.gpr[r]);
 			assert_int_equal(run.ex[i].ti.insn_len,
@@ -299,7 +283,7 @@ static void test_io_gate_equals_trap(void **state)
 	}
 }
 
-/* Native instructions without #VE: each IN/OUT arrives as TRAP_IO, strings unrolled. */
+/* Native instructions without #VE: each IN/OUT arrives as an I/O exit, strings unrolled. */
 static void test_io_native_exits(void **state)
 {
 	static const struct {
@@ -320,13 +304,13 @@ static void test_io_native_exits(void **state)
 	for (int i = 0; i < run.n; i++) {
 		const struct exit_rec *e = &run.ex[i];
 
-		if (e->kind != TRAP_IO)
+		if (e->kind != EXIT_REASON_IO_INSTRUCTION)
 			continue;
 		assert_true(k < (int)(sizeof(want) / sizeof(want[0])));
-		assert_int_equal(e->ti.port, want[k].port);
-		assert_int_equal(e->ti.io_size, want[k].size);
-		assert_int_equal(e->ti.io_in, want[k].in);
-		assert_false(e->ti.io_string);
+		assert_int_equal(tdx_io_qual_port(e->ti.qual), want[k].port);
+		assert_int_equal(tdx_io_qual_size(e->ti.qual), want[k].size);
+		assert_int_equal(tdx_io_qual_is_in(e->ti.qual), want[k].in);
+		assert_false(tdx_io_qual_is_string(e->ti.qual));
 		if (k == 0)
 			assert_int_equal(e->regs.gpr[REG_RAX_] & 0xff, 0x41);
 		if (k == 2)

@@ -452,11 +452,11 @@ static void test_pi_fields(void **state)
 	{
 		struct tdvps *vp = tdvps_of(td.tdvpr[0]);
 		struct cpu_regs ctx = {0};
-		struct trap_info ti = {.kind = TRAP_TDCALL, .insn_len = 4};
+		struct vm_exit ti = {.reason = EXIT_REASON_TDCALL, .insn_len = 4};
 
 		ctx.gpr[REG_RAX_] = TDG_VP_RD;
 		ctx.gpr[REG_RDX_] = TDVPS_VMCS_POSTED_INTR_DESC_ADDR;
-		td_tdcall(&ctx, vp, &ti);
+		vmexit_tdcall(&ctx, vp, &ti);
 		assert_int_equal(ctx.gpr[REG_RAX_], TDX_METADATA_FIELD_NOT_READABLE);
 	}
 #undef WR

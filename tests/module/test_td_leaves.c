@@ -301,11 +301,11 @@ static void test_tdh_mng_init_max_vcpus(void **state)
 /* A TDCALL from vCPU 0 of td, completed in place (white-box: the dispatcher). */
 static uint64_t tdcall(const struct test_td *td, struct cpu_regs *ctx, uint64_t rax)
 {
-	struct trap_info ti = {.kind = TRAP_TDCALL, .insn_len = 4};
+	struct vm_exit ti = {.reason = EXIT_REASON_TDCALL, .insn_len = 4};
 
 	ctx->rip = 0x1000;
 	ctx->gpr[REG_RAX_] = rax;
-	td_tdcall(ctx, tdvps_of(td->tdvpr[0]), &ti);
+	vmexit_tdcall(ctx, tdvps_of(td->tdvpr[0]), &ti);
 	assert_int_equal(ctx->rip, 0x1004);
 	return ctx->gpr[REG_RAX_];
 }

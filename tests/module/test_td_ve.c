@@ -178,11 +178,11 @@ static void test_ve_df(void **state)
  */
 static uint64_t tdcall(struct tdvps *vp, struct cpu_regs *ctx, uint64_t rax)
 {
-	struct trap_info ti = {.kind = TRAP_TDCALL, .insn_len = 4};
+	struct vm_exit ti = {.reason = EXIT_REASON_TDCALL, .insn_len = 4};
 	uint64_t rip = ctx->rip = 0x1000;
 
 	ctx->gpr[REG_RAX_] = rax;
-	td_tdcall(ctx, vp, &ti);
+	vmexit_tdcall(ctx, vp, &ti);
 	assert_int_equal(ctx->rip, rip + 4); /* completed in place */
 	return ctx->gpr[REG_RAX_];
 }

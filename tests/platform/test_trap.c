@@ -260,7 +260,8 @@ static void test_seamcall_outputs_every_register(void **state)
 struct io_case {
 	bool gate;
 	int rewritten;
-	struct trap_info ti[16];
+	struct vm_exit ti[16];
+	uint64_t rip[16];
 	uint64_t kinds[16];
 	int n;
 };
@@ -285,22 +286,22 @@ static long run_io_guest(void *arg)
 	for (c->n = 0; c->n < 14; c->n++) {
 		c->kinds[c->n] = stub_enter(c->gate);
 		c->ti[c->n] = stub_last;
+		c->rip[c->n] = stub_last_rip;
 	}
 	lp_vmxoff();
 	return 0;
 }
 
-static void check_io(const struct trap_info *ti, uint16_t port, uint8_t size, bool in, bool string,
+static void check_io(const struct vm_exit *ti, uint16_t port, uint8_t size, bool in, bool string,
 		     bool rep, bool imm, unsigned int len)
 {
-	assert_int_equal(ti->kind, TRAP_IO);
-	assert_int_equal(ti->port, port);
-	assert_int_equal(ti->io_size, size);
-	assert_int_equal(ti->io_in, in);
-	assert_int_equal(ti->io_string, string);
-	assert_int_equal(ti->io_rep, rep);
-	assert_int_equal(ti->io_imm_port, imm);
+	assert_int_equal(ti->reason, EXIT_REASON_IO_INSTRUCTION);
+	assert_int_equal(ti->qual, tdx_io_qual_make(size, in, string, rep, imm, port));
+	assert_int_equal(tdx_io_qual_port(ti->qual), port);
+	assert_int_equal(tdx_io_qual_size(ti->qual), size);
 	assert_int_equal(ti->insn_len, len);
+	assert_int_equal(ti->gpa, 0);
+	assert_int_equal(ti->intr_info, 0);
 }
 
 static void test_guest_traps_classified(void **state)
@@ -315,38 +316,41 @@ static void test_guest_traps_classified(void **state)
 		assert_int_equal(lp_run_on(0, run_io_guest, &c), 0);
 		assert_int_equal(c.n, 14);
 		for (int i = 0; i < 14; i++)
-			assert_int_equal(c.kinds[i], c.ti[i].kind);
+			assert_int_equal(c.kinds[i], c.ti[i].reason);
 		check_io(&c.ti[0], 0x71, 1, true, false, false, true, 2); /* inb $0x71,%al */
-		assert_int_equal(c.ti[0].insn_rip, code);
+		assert_int_equal(c.rip[0], code);
 		check_io(&c.ti[1], 0x3f8, 2, false, false, false, false, 2); /* outw %ax,%dx */
 		check_io(&c.ti[2], 0x3f8, 4, true, false, false, false, 1);  /* inl %dx,%eax */
 		check_io(&c.ti[3], 0x3f8, 1, false, true, true, false, 2);   /* rep outsb */
 		check_io(&c.ti[4], 0x3f8, 2, false, true, false, false, 2);  /* outsw */
 		check_io(&c.ti[5], 0x3f8, 4, true, true, false, false, 1);   /* insl */
-		assert_int_equal(c.ti[6].kind, TRAP_HLT);
+		assert_int_equal(c.ti[6].reason, EXIT_REASON_HLT);
 		assert_int_equal(c.ti[6].insn_len, 1);
-		assert_int_equal(c.ti[7].kind, TRAP_RDMSR);
+		assert_int_equal(c.ti[7].reason, EXIT_REASON_MSR_READ);
 		assert_int_equal(c.ti[7].insn_len, 2);
-		assert_int_equal(c.ti[8].kind, TRAP_WRMSR);
-		assert_int_equal(c.ti[9].kind, TRAP_CPUID);
+		assert_int_equal(c.ti[8].reason, EXIT_REASON_MSR_WRITE);
+		assert_int_equal(c.ti[9].reason, EXIT_REASON_CPUID);
 		assert_int_equal(c.ti[9].insn_len, 2);
-		/* movq (%r8),%rax: an 8-byte read of the unmapped shared page */
-		assert_int_equal(c.ti[10].kind, TRAP_EPT);
+		/* movq (%r8),%rax: a read of the unmapped shared page; no length (not decoded) */
+		assert_int_equal(c.ti[10].reason, EXIT_REASON_EPT_VIOLATION);
 		assert_int_equal(c.ti[10].gpa, mmio_gpa);
-		assert_int_equal(c.ti[10].access_size, 8);
-		assert_false(c.ti[10].write);
-		assert_int_equal(c.ti[10].insn_len, 3);
-		/* movw %ax,6(%r8): a 2-byte write at offset 6 */
-		assert_int_equal(c.ti[11].kind, TRAP_EPT);
+		assert_int_equal(c.ti[10].gla,
+				 (uint64_t)(uintptr_t)td_window_va(stub_win, STUB_GPA_MMIO, true));
+		assert_int_equal(c.ti[10].qual, EXIT_QUAL_EPT_READ | EXIT_QUAL_EPT_GLA_VALID |
+							EXIT_QUAL_EPT_GLA_XLAT);
+		assert_int_equal(c.ti[10].insn_len, 0);
+		/* movw %ax,6(%r8): a write at offset 6 */
+		assert_int_equal(c.ti[11].reason, EXIT_REASON_EPT_VIOLATION);
 		assert_int_equal(c.ti[11].gpa, mmio_gpa + 6);
-		assert_int_equal(c.ti[11].access_size, 2);
-		assert_true(c.ti[11].write);
-		assert_int_equal(c.ti[11].insn_len, 5);
-		assert_int_equal(c.ti[12].kind, TRAP_TDCALL);
+		assert_int_equal(c.ti[11].gla, c.ti[10].gla + 6);
+		assert_int_equal(c.ti[11].qual, EXIT_QUAL_EPT_WRITE | EXIT_QUAL_EPT_GLA_VALID |
+							EXIT_QUAL_EPT_GLA_XLAT);
+		assert_int_equal(c.ti[11].insn_len, 0);
+		assert_int_equal(c.ti[12].reason, EXIT_REASON_TDCALL);
 		assert_int_equal(c.ti[12].insn_len, 4);
-		assert_int_equal(c.ti[13].kind, TRAP_TDCALL);
+		assert_int_equal(c.ti[13].reason, EXIT_REASON_TDCALL);
 		assert_int_equal(c.ti[13].insn_len, TDXSIM_GATE_CALL_LEN);
-		assert_int_equal(c.ti[13].insn_rip, c.ti[12].insn_rip + 4);
+		assert_int_equal(c.rip[13], c.rip[12] + 4);
 		/* The stub_last stub_enter runs into `jmp .` and is never interrupted: no timer. */
 	}
 }
@@ -392,7 +396,7 @@ static void test_ve_iretq_preserves_registers(void **state)
 		uint8_t *code;
 		uint64_t save[17], count, frame[2];
 
-		assert_int_equal(lp_run_on(0, run_ve_guest, &gate), TRAP_TDCALL);
+		assert_int_equal(lp_run_on(0, run_ve_guest, &gate), EXIT_REASON_TDCALL);
 		code = td_window_va(stub_win, STUB_GPA_CODE, false);
 		memcpy(save, code + BLOB_OFF(blob_ve_save, blob_ve), sizeof(save));
 		memcpy(&count, code + BLOB_OFF(blob_ve_count, blob_ve), 8);
@@ -439,9 +443,10 @@ static void test_timer_interrupts_busy_guest(void **state)
 	for (int g = 0; g < 2; g++) {
 		bool gate = g;
 
-		assert_int_equal(lp_run_on(0, run_spin_guest, &gate), TRAP_INTR);
-		assert_true(stub_last.timer);
-		assert_int_equal(stub_last.insn_rip,
+		assert_int_equal(lp_run_on(0, run_spin_guest, &gate),
+				 EXIT_REASON_EXTERNAL_INTERRUPT);
+		assert_int_equal(stub_last.intr_info, 0); /* the host's: no vector for the TD */
+		assert_int_equal(stub_last_rip,
 				 (uint64_t)(uintptr_t)td_window_va(stub_win, STUB_GPA_CODE, false));
 	}
 }
@@ -464,9 +469,10 @@ static void test_kick_interrupts_busy_guest(void **state)
 		struct lp_work w;
 
 		assert_int_equal(lp_queue_work(1, &w, kick_later, NULL), 0);
-		assert_int_equal(lp_run_on(0, run_spin_guest, &gate), TRAP_INTR);
+		assert_int_equal(lp_run_on(0, run_spin_guest, &gate),
+				 EXIT_REASON_EXTERNAL_INTERRUPT);
 		assert_int_equal(lp_work_wait(&w), 0);
-		assert_false(stub_last.timer);
+		assert_int_equal(stub_last.intr_info, 0);
 	}
 }
 
@@ -498,14 +504,14 @@ static void test_cpuid_rewrite_mode(void **state)
 	platform_claim_signals();
 	assert_int_equal(lp_run_on(0, run_io_guest, &c), 0);
 	assert_int_equal(c.rewritten, 1);
-	assert_int_equal(c.ti[9].kind, TRAP_CPUID);
+	assert_int_equal(c.ti[9].reason, EXIT_REASON_CPUID);
 	assert_int_equal(c.ti[9].insn_len, 2);
 	/* The rewritten instruction is 0F 07, at the CPUID's address. */
-	code = (const uint8_t *)(uintptr_t)c.ti[9].insn_rip;
+	code = (const uint8_t *)(uintptr_t)c.rip[9];
 	assert_int_equal(code[0], 0x0F);
 	assert_int_equal(code[1], CPUID_REWRITTEN_BYTE);
-	assert_int_equal(c.ti[8].kind, TRAP_WRMSR);
-	assert_int_equal(c.ti[10].kind, TRAP_EPT);
+	assert_int_equal(c.ti[8].reason, EXIT_REASON_MSR_WRITE);
+	assert_int_equal(c.ti[10].reason, EXIT_REASON_EPT_VIOLATION);
 }
 
 struct unrecorded_case {
@@ -553,9 +559,9 @@ static void test_cpuid_rewrite_unrecorded_stops(void **state)
 	assert_int_equal(stderr_capture_start(&cap), 0);
 	assert_int_equal(lp_run_on(0, run_unrecorded, &c), 0);
 	stderr_capture_end(&cap, msg, sizeof(msg));
-	assert_int_equal(c.kind, TRAP_MACHINE_CHECK);
+	assert_int_equal(c.kind, EXIT_REASON_MCE_DURING_VMENTRY);
 	assert_int_equal(stub_nr_events, 1); /* the CLTS did not stop the guest */
-	assert_int_equal(stub_last.insn_rip, rip);
+	assert_int_equal(stub_last_rip, rip);
 	assert_int_equal(c.cr0, 0x80000031); /* CLTS cleared CR0.TS */
 	snprintf(expect, sizeof(expect),
 		 "tdxsim: CPUID rewritten where the platform has no record of it (0F 07: code "
@@ -573,8 +579,9 @@ static void test_cpuid_rewrite_unrecorded_stops(void **state)
 	assert_int_equal(stderr_capture_start(&cap), 0);
 	assert_int_equal(lp_run_on(0, run_unrecorded, &c), 0);
 	stderr_capture_end(&cap, msg, sizeof(msg));
-	assert_int_equal(c.kind, TRAP_TRIPLE_FAULT);
-	assert_int_equal(stub_last.vector, 13);
+	assert_int_equal(c.kind, EXIT_REASON_TRIPLE_FAULT); /* the #GP, then #DF: no IDT */
+	assert_int_equal(stub_last_rip, rip);
+	assert_int_equal(stub_last.intr_info, 0);
 	assert_string_equal(msg, "");
 }
 
@@ -625,7 +632,7 @@ static void test_guest_exceptions_delivered(void **state)
 
 	(void)state;
 	platform_claim_signals();
-	assert_int_equal(lp_run_on(0, run_exc_guest, NULL), TRAP_TDCALL);
+	assert_int_equal(lp_run_on(0, run_exc_guest, NULL), EXIT_REASON_TDCALL);
 	/* Only the TDCALL reached the module: #UD and #PF went to the guest's IDT. */
 	assert_int_equal(stub_nr_events, 1);
 	code = td_window_va(stub_win, STUB_GPA_CODE, false);
@@ -655,8 +662,11 @@ static void test_triple_fault_without_idt(void **state)
 {
 	(void)state;
 	platform_claim_signals();
-	assert_int_equal(lp_run_on(0, run_ud_without_idt, NULL), TRAP_TRIPLE_FAULT);
-	assert_int_equal(stub_last.vector, 6);
+	/* The #UD, then #DF: neither has a gate. The exit carries no vector, as VMX's. */
+	assert_int_equal(lp_run_on(0, run_ud_without_idt, NULL), EXIT_REASON_TRIPLE_FAULT);
+	assert_int_equal(stub_last_rip,
+			 (uint64_t)(uintptr_t)td_window_va(stub_win, STUB_GPA_CODE, false));
+	assert_int_equal(stub_last.intr_info, 0);
 }
 
 /* argv[1], if given: a cmocka pattern of tests to skip (the ThreadSanitizer run, tests/meson.build). */

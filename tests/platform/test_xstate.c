@@ -169,7 +169,7 @@ __asm__(".pushsection .text\n"
 	 * Host: uint64_t xs_host_enter(const struct xs_regs *in, struct xs_regs *out,
 	 * uint64_t level, uint64_t gate). Loads its image, VP.ENTERs (leaf 0 of the stub) by
 	 * the gate or the SEAMCALL opcode, stores its image after the exit, puts the ABI's
-	 * MXCSR and x87 state back; returns the exit's RAX (the trap kind).
+	 * MXCSR and x87 state back; returns the exit's RAX (the exit reason).
 	 */
 	".globl xs_host_enter\n"
 	"xs_host_enter:\n"
@@ -322,8 +322,12 @@ static long run_xs(void *arg)
 static void xstate_both_ways(bool gate)
 {
 	static struct xs_run x;
-	static const uint64_t want_kinds[6] = {TRAP_TDCALL, TRAP_TDCALL, TRAP_HLT,
-					       TRAP_EPT,    TRAP_INTR,	 TRAP_TDCALL};
+	static const uint64_t want_kinds[6] = {EXIT_REASON_TDCALL,
+					       EXIT_REASON_TDCALL,
+					       EXIT_REASON_HLT,
+					       EXIT_REASON_EPT_VIOLATION,
+					       EXIT_REASON_EXTERNAL_INTERRUPT,
+					       EXIT_REASON_TDCALL};
 	static const char *const levels[] = {"SSE", "AVX", "AVX-512"};
 	const struct xs_guest *g;
 	uint32_t sum;
@@ -406,7 +410,7 @@ static long run_xa(void *arg)
 			x->host_bad_step = i;
 			x->host_bad = x->host_out;
 		}
-		if (x->last_kind != TRAP_INTR)
+		if (x->last_kind != EXIT_REASON_EXTERNAL_INTERRUPT)
 			break;
 		x->intr_exits++;
 	}
@@ -428,7 +432,7 @@ static void async_exits(bool gate)
 	xs_fill(&x.host_in, 0xC3, 0x7F80, 0x077F, -2.0 / 7.0);
 	assert_int_equal(lp_run_on(0, run_xa, &x), 0);
 	print_message("[          ] %u timer exits in %d gated TDCALLs\n", x.intr_exits, XA_ROUNDS);
-	assert_int_equal(x.last_kind, TRAP_TDCALL);
+	assert_int_equal(x.last_kind, EXIT_REASON_TDCALL);
 	assert_int_equal(x.bad, 0);
 	if (x.host_bad_step >= 0)
 		xs_expect(&x.host_in, &x.host_bad, x.level, "host", x.host_bad_step);

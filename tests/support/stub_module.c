@@ -3,15 +3,18 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <Zydis/Zydis.h>
+
 #include "host/seamcall.h"
 #include "stub_module.h"
 
 struct guest_cpu stub_guest_cpu;
-struct trap_info stub_last;
+struct vm_exit stub_last;
+uint64_t stub_last_rip;
 enum stub_policy stub_policy;
 int stub_nr_events;
 struct td_window *stub_win;
-bool (*stub_guest_hook)(struct cpu_regs *ctx, const struct trap_info *ti);
+bool (*stub_guest_hook)(struct cpu_regs *ctx, const struct vm_exit *exit);
 
 static void stub_seamcall(struct cpu_regs *ctx, unsigned int len)
 {
@@ -30,31 +33,46 @@ static void stub_seamcall(struct cpu_regs *ctx, unsigned int len)
 	ctx->gpr[REG_RAX_] = 0;
 }
 
-static void stub_guest(struct cpu_regs *ctx, const struct trap_info *ti)
+/* An EPT violation reports no instruction length: the stub skips the access as a VMM that
+ * emulates it would, by decoding the instruction. */
+static unsigned int access_len(uint64_t rip)
 {
-	stub_last = *ti;
+	ZydisDecoder d;
+	ZydisDecodedInstruction in;
+
+	ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	if (ZYAN_FAILED(
+		    ZydisDecoderDecodeInstruction(&d, NULL, (const void *)(uintptr_t)rip, 15, &in)))
+		return 0;
+	return in.length;
+}
+
+static void stub_vm_exit(struct cpu_regs *ctx, const struct vm_exit *exit)
+{
+	stub_last = *exit;
+	stub_last_rip = ctx->rip;
 	stub_nr_events++;
-	if (stub_guest_hook && stub_guest_hook(ctx, ti))
+	if (stub_guest_hook && stub_guest_hook(ctx, exit))
 		return;
-	if (stub_policy == STUB_VE_ON_HLT && ti->kind == TRAP_HLT) {
-		ctx->rip += ti->insn_len;
+	if (stub_policy == STUB_VE_ON_HLT && exit->reason == EXIT_REASON_HLT) {
+		ctx->rip += exit->insn_len;
 		if (guest_deliver(ctx, &stub_guest_cpu, 20, false, 0) == 0)
 			return;
 	}
-	if (stub_policy == STUB_TDCALL_IN_PLACE && ti->kind == TRAP_TDCALL &&
+	if (stub_policy == STUB_TDCALL_IN_PLACE && exit->reason == EXIT_REASON_TDCALL &&
 	    ctx->gpr[REG_RAX_] == 0) {
-		ctx->rip += ti->insn_len;
+		ctx->rip += exit->insn_len;
 		return;
 	}
-	if (ti->kind != TRAP_INTR && ti->kind != TRAP_TRIPLE_FAULT)
-		ctx->rip += ti->insn_len;
+	ctx->rip +=
+		exit->reason == EXIT_REASON_EPT_VIOLATION ? access_len(ctx->rip) : exit->insn_len;
 	lp_world_exit(ctx);
-	ctx->gpr[REG_RAX_] = ti->kind;
+	ctx->gpr[REG_RAX_] = exit->reason;
 }
 
 static const struct platform_hooks stub_hooks = {
 	.seamcall = stub_seamcall,
-	.guest = stub_guest,
+	.vm_exit = stub_vm_exit,
 };
 
 int stub_boot(unsigned int timer_hz, bool seamrr)

@@ -21,13 +21,14 @@
 #define STUB_GPA_MMIO  0x5000ULL /* shared and never mapped */
 
 enum stub_policy {
-	STUB_EXIT_ON_EVERYTHING, /* complete the instruction, exit with the trap kind */
+	STUB_EXIT_ON_EVERYTHING, /* complete the instruction, exit with the exit reason */
 	STUB_VE_ON_HLT,		 /* HLT: deliver #VE (vector 20) and keep running */
 	STUB_TDCALL_IN_PLACE,	 /* TDCALL with RAX=0 completes without an exit */
 };
 
 extern struct guest_cpu stub_guest_cpu;
-extern struct trap_info stub_last;
+extern struct vm_exit stub_last; /* the last exit */
+extern uint64_t stub_last_rip;	 /* the guest's RIP at it */
 extern enum stub_policy stub_policy;
 extern int stub_nr_events;
 extern struct td_window *stub_win;
@@ -36,7 +37,7 @@ extern struct td_window *stub_win;
  * the event itself (ctx edited, e.g. a TDCALL answered in place or a #VE delivered); false
  * goes on with stub_policy. Reset to NULL by stub_boot().
  */
-extern bool (*stub_guest_hook)(struct cpu_regs *ctx, const struct trap_info *ti);
+extern bool (*stub_guest_hook)(struct cpu_regs *ctx, const struct vm_exit *exit);
 
 /* Boot the "tiny" machine with the stub hooks and a window holding a code and a stack page. */
 int stub_boot(unsigned int timer_hz, bool seamrr);
@@ -50,7 +51,7 @@ int stub_teardown(void **state);
 uint8_t *stub_load_blob(const char *start, const char *end);
 /* Reset the guest's registers to start at rip with the stack page. */
 void stub_guest_start(const uint8_t *rip);
-/* One VP.ENTER through the opcode or the gate; returns RAX (the trap kind). */
+/* One VP.ENTER through the opcode or the gate; returns RAX (the exit reason). */
 uint64_t stub_enter(bool gate);
 
 #endif
