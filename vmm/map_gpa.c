@@ -55,6 +55,17 @@ static void shared_remove(struct vmm_td *td, uint64_t gpa)
 	}
 }
 
+/*
+ * The shared EPT's suppress-#VE, as KVM keeps it [ABI §5]: its not-present entries have it set,
+ * so a guest access to shared memory the VMM has not mapped (RAM, GPAs below memory_size) is
+ * an EPT-violation TD exit to the VMM (vcpu.c); its MMIO entries have it clear, so an access
+ * to MMIO (everything above RAM: the 32-bit hole with the device BARs) is a #VE in the guest.
+ */
+int vmm_shared_ept_init(struct vmm_td *td)
+{
+	return td_window_set_suppress_ve(td->window, 0, td->cfg.memory_size, true);
+}
+
 /* A SEAMCALL of the conversion failed: the TD cannot go on (KVM marks the VM bugged). */
 static uint64_t convert_failed(struct vmm_vcpu *vc, const char *leaf, uint64_t gpa, uint64_t status)
 {

@@ -631,6 +631,10 @@ static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size
 		ERR("no TD window for the TD (platform)");
 		return -ENODEV;
 	}
+	if (vmm_shared_ept_init(td)) {
+		ERR("cannot set up the TD's shared EPT");
+		return -ENOMEM;
+	}
 	/* vCPUs: VP.CREATE, ADDCX, VP.INIT version 1 (x2APIC ID = index); PID pages (apic.c) */
 	if (vmm_apic_alloc(td)) {
 		ERR("out of host pages");

@@ -202,6 +202,8 @@ void vmm_trace(struct vmm_td *td, const char *fmt, ...) __attribute__((format(pr
 /* Write out the trace lines still buffered. */
 void vmm_trace_flush(struct vmm_td *td);
 
+/* map_gpa.c: suppress-#VE set over the TD's RAM in its shared EPT, MMIO left for #VE. */
+int vmm_shared_ept_init(struct vmm_td *td);
 /* map_gpa.c: the tdvmcall_ops map_gpa callback (opaque = the struct vmm_vcpu). */
 uint64_t vmm_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume_gpa);
 

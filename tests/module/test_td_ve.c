@@ -3,13 +3,16 @@
  * #VE and exception generation on the real module [ABI §5]: a guest with its own IDT
  * (vectors 8, 13, 20) executes CPUID 0x21 (answered by the module), OUT (#VE, exit reason
  * 30), CPUID in the hypervisor range (#VE, reason 10), RDMSR of a key-management MSR (#GP),
- * then takes a #VE inside its #VE handler before reading the VE info (#DF).
+ * then takes a #VE inside its #VE handler before reading the VE info (#DF). And shared-GPA EPT
+ * violations as the shared EPT's suppress-#VE bit says: a #VE where it is clear (MMIO), a TD
+ * exit to the VMM where it is set.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cmocka.h>
 
@@ -258,11 +261,167 @@ static void test_tdcall_leaves(void **state)
 	assert_int_equal(ctx.gpr[REG_RDX_], MD_FIELD_ID_VENDOR_ID);
 }
 
+/*
+ * Shared-GPA EPT violations. The guest reads shared GPA SVE_MMIO_GPA (suppress-#VE clear:
+ * #VE; the handler records VEINFO.GET's outputs and skips the 3-byte load), then shared GPA
+ * SVE_RAM_GPA (suppress-#VE set: a TD exit; the host maps the page and enters again, the load
+ * completes) and reports what it read with a TDVMCALL.
+ */
+#define SVE_MMIO_GPA 0x10000000ULL
+#define SVE_RAM_GPA  0x00200000ULL
+#define D_SVE_INFO   0xA00 /* RAX, RCX, RDX, R8, R9, R10 of VEINFO.GET */
+#define D_SVE_COUNT  0xA30
+#define S_(x)	     #x
+#define S(x)	     S_(x)
+
+extern const uint8_t sve_guest[], sve_guest_end[];
+/* clang-format off */
+__asm__(".pushsection .rodata\n"
+	".globl sve_guest, sve_guest_end\n"
+	"sve_guest:\n"
+	"	leaq sve_guest(%rip), %rsp\n"
+	"	leaq sve_guest(%rip), %rdi\n"
+	"	subq $0x1000, %rdi\n"		/* RDI = data page = IDT */
+	"	leaq sve_handler(%rip), %rax\n"
+	"	movl $20, %esi\n"
+	"	call sve_set_gate\n"
+	"	movw $0x1ff, 0x800(%rdi)\n"
+	"	movq %rdi, 0x802(%rdi)\n"
+	"	lidt 0x800(%rdi)\n"
+	/* RBX = the window's base: RIP rounded down to 2 x 64 GiB */
+	"	leaq sve_guest(%rip), %rbx\n"
+	"	movabsq $0xFFFFFFE000000000, %rcx\n"
+	"	andq %rcx, %rbx\n"
+	/* the shared half starts 64 GiB up */
+	"	movabsq $(0x1000000000 + " S(SVE_MMIO_GPA) "), %rcx\n"
+	"	addq %rbx, %rcx\n"
+	"	movq (%rcx), %rax\n"		/* 48 8B 01: #VE */
+	"	movabsq $(0x1000000000 + " S(SVE_RAM_GPA) "), %rcx\n"
+	"	addq %rbx, %rcx\n"
+	"	movq (%rcx), %r12\n"		/* 4C 8B 21: TD exit, then the value */
+	"	movq 0xa30(%rdi), %r13\n"
+	"	movl $0x5e, %r11d\n"
+	"	xorl %r10d, %r10d\n"
+	"	movl $0xfc00, %ecx\n"
+	"	xorl %eax, %eax\n"
+	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
+	"	ud2\n"
+	/* TD_ASM_SET_GATE's code under a label of its own (set_gate is ve_guest's) */
+	"sve_set_gate:\n"
+	"	shll $4, %esi\n"
+	"	movq %rax, %rdx\n"
+	"	andl $0xffff, %edx\n"
+	"	movq %rax, %rcx\n"
+	"	shrq $16, %rcx\n"
+	"	andl $0xffff, %ecx\n"
+	"	shlq $48, %rcx\n"
+	"	orq %rcx, %rdx\n"
+	"	movabsq $0x00008e0000330000, %rcx\n"
+	"	orq %rcx, %rdx\n"
+	"	movq %rdx, (%rdi,%rsi)\n"
+	"	shrq $32, %rax\n"
+	"	movq %rax, 8(%rdi,%rsi)\n"
+	"	ret\n"
+	"sve_handler:\n"
+	"	pushq %rax\n"
+	"	pushq %rcx\n"
+	"	pushq %rdx\n"
+	"	pushq %r8\n"
+	"	pushq %r9\n"
+	"	pushq %r10\n"
+	"	pushq %rdi\n"
+	"	leaq sve_guest(%rip), %rdi\n"
+	"	subq $0x1000, %rdi\n"
+	"	movl $3, %eax\n"
+	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"	/* TDG.VP.VEINFO.GET */
+	"	movq %rax, 0xa00(%rdi)\n"
+	"	movq %rcx, 0xa08(%rdi)\n"
+	"	movq %rdx, 0xa10(%rdi)\n"
+	"	movq %r8, 0xa18(%rdi)\n"
+	"	movq %r9, 0xa20(%rdi)\n"
+	"	movq %r10, 0xa28(%rdi)\n"
+	"	incq 0xa30(%rdi)\n"
+	"	addq $3, 56(%rsp)\n"		/* the frame's RIP, above 7 pushes: skip the load */
+	"	popq %rdi\n"
+	"	popq %r10\n"
+	"	popq %r9\n"
+	"	popq %r8\n"
+	"	popq %rdx\n"
+	"	popq %rcx\n"
+	"	popq %rax\n"
+	"	iretq\n"
+	"sve_guest_end:\n"
+	".popsection\n");
+/* clang-format on */
+
+static void test_shared_ept_suppress_ve(void **state)
+{
+	static uint8_t code[4096], data[4096];
+	struct test_td td;
+	struct tdx_module_args a = {0};
+	uint64_t data_hpa, page, shared_bit, qual, mmio_gla;
+	const uint64_t *info;
+
+	(void)state;
+	platform_claim_signals();
+	td_code_page(code, sve_guest, sve_guest_end);
+	assert_int_equal(td_build_guest(&td, code, data, &data_hpa), 0);
+	shared_bit = td_window_shared_bit(td.window);
+	assert_int_equal(shared_bit, 1ULL << 47);
+	/* The VMM's choice: suppress-#VE over its RAM page, clear (a new window's) for MMIO. */
+	assert_int_equal(td_window_set_suppress_ve(td.window, SVE_RAM_GPA, 4096, true), 0);
+	assert_true(td_window_suppress_ve(td.window, SVE_RAM_GPA | shared_bit));
+	assert_false(td_window_suppress_ve(td.window, SVE_MMIO_GPA | shared_bit));
+	assert_false(td_window_suppress_ve(td.window, SVE_RAM_GPA + 4096));
+
+	/* The MMIO read was a #VE with the VE info of an EPT violation; the RAM read a TD exit. */
+	qual = EXIT_QUAL_EPT_READ | EXIT_QUAL_EPT_GLA_VALID | EXIT_QUAL_EPT_GLA_XLAT;
+	td_path = PATH_GATE;
+	a.rcx = td.tdvpr[0];
+	assert_int_equal(td_call(TDH_VP_ENTER, &a), EXIT_REASON_EPT_VIOLATION);
+	assert_int_equal(a.rcx, qual);
+	assert_int_equal(a.rdx, 0);
+	assert_int_equal(a.r8, SVE_RAM_GPA | shared_bit);
+	assert_int_equal(a.r9, 0);
+	assert_int_equal(a.r10, 0);
+	assert_int_equal(a.r11, 0);
+	assert_int_equal(a.r12, 0);
+	assert_int_equal(a.r13, 0);
+	assert_int_equal(a.r14, 0);
+	assert_int_equal(a.r15, 0);
+	assert_int_equal(a.rbx, 0);
+	assert_int_equal(a.rsi, 0);
+	assert_int_equal(a.rdi, 0);
+	info = (const uint64_t *)((const uint8_t *)phys_seam_va(data_hpa) + D_SVE_INFO);
+	mmio_gla = (uint64_t)(uintptr_t)td_window_va(td.window, SVE_MMIO_GPA, true);
+	assert_int_equal(info[0], TDX_SUCCESS);
+	assert_int_equal(info[1], EXIT_REASON_EPT_VIOLATION);
+	assert_int_equal(info[2], qual);
+	assert_int_equal(info[3], mmio_gla);
+	assert_int_equal(info[4], SVE_MMIO_GPA | shared_bit);
+	assert_int_equal(info[5], 0); /* no instruction length or information */
+	assert_int_equal(info[6], 1); /* one #VE */
+
+	/* The VMM maps the page; the load runs again and completes. */
+	page = td_page_alloc();
+	*(uint64_t *)phys_host_va(page) = 0x5151515151515151ULL;
+	assert_int_equal(td_window_map(td.window, SVE_RAM_GPA, true, page, PROT_READ | PROT_WRITE),
+			 0);
+	a = (struct tdx_module_args){.rcx = td.tdvpr[0]};
+	assert_int_equal(td_call(TDH_VP_ENTER, &a), EXIT_REASON_TDCALL);
+	assert_int_equal(a.r11, 0x5e);
+	assert_int_equal(a.r12, 0x5151515151515151ULL);
+	assert_int_equal(a.r13, 1); /* still one #VE */
+	assert_int_equal(td_window_unmap(td.window, SVE_RAM_GPA, true), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ve_df, td_machine_setup, td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_tdcall_leaves, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_shared_ept_suppress_ve, td_machine_setup,
 						td_machine_teardown),
 	};
 

@@ -11,7 +11,7 @@
  * after WATCHDOG_S and fails the test, the command runs by timeout(1).
  *
  * Arguments: stop_pf.elf stop_gp.elf stop_ud.elf stop_unaccepted.elf stop_spin.elf
- *            stop_halt.elf tdxsim
+ *            stop_halt.elf stop_shared.elf tdxsim
  */
 #include <errno.h>
 #include <poll.h>
@@ -36,7 +36,7 @@
 #include "tests/support/stop_message.h"
 #include "tests/support/vmm_machine.h"
 
-enum { PF, GP, UD, UNACCEPTED, SPIN, HALT, NR_ELFS };
+enum { PF, GP, UD, UNACCEPTED, SPIN, HALT, SHARED, NR_ELFS };
 static const char *elf[NR_ELFS], *tdxsim;
 
 #define WATCHDOG_S 60
@@ -172,6 +172,35 @@ static void test_no_progress(void **state)
 	/* the first exit adds the page, the limit's worth find it there */
 	assert_int_equal(st.exits[EXIT_REASON_EPT_VIOLATION], VMM_NO_PROGRESS_LIMIT + 1);
 	assert_int_equal(st.aug_pages, 1);
+	vmm_td_destroy(td);
+}
+
+/*
+ * A load from a shared GPA in the TD's RAM that MapGPA never made shared: the VMM's shared
+ * EPT has suppress-#VE over its RAM, so this is an EPT-violation TD exit (not a #VE, which
+ * is for MMIO above RAM), and the VMM's shared-GPA handler stops the TD saying where.
+ */
+static void test_shared_ept_violation(void **state)
+{
+	struct serial_capture out;
+	struct vmm_vcpu_stats st;
+	struct vmm_td *td;
+	const struct vmm_td_result *r;
+
+	(void)state;
+	td = run(SHARED, VMM_ATTR_SEPT_VE_DISABLE, &out);
+	r = vmm_td_result(td);
+	assert_string_equal(out.buf, "stop: scenario 7\n");
+	assert_int_equal(r->reason, VMM_STOP_EPT_VIOLATION);
+	assert_int_equal(r->vcpu, 0);
+	assert_int_equal(r->code, 0);
+	assert_int_equal(r->gpa, (40ULL << 20) | (1ULL << 47));
+	expect_rip_msg(r->message, vmm_td_image_base(td),
+		       "vCPU 0: EPT violation on shared GPA 0x800002800000 (read) at RIP ",
+		       "stop_shared.elf", "stop_shared", 0, "");
+	assert_int_equal(vmm_td_vcpu_stats(td, 0, &st), 0);
+	assert_int_equal(st.exits[EXIT_REASON_EPT_VIOLATION], 1);
+	assert_int_equal(st.aug_pages, 0);
 	vmm_td_destroy(td);
 }
 
@@ -461,6 +490,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_general_protection),
 		cmocka_unit_test(test_invalid_opcode),
 		cmocka_unit_test(test_no_progress),
+		cmocka_unit_test(test_shared_ept_violation),
 		cmocka_unit_test(test_tool_no_progress),
 		cmocka_unit_test(test_tool_timeout),
 		cmocka_unit_test(test_tool_sigint),
@@ -472,7 +502,7 @@ int main(int argc, char **argv)
 	if (argc != 2 + NR_ELFS) {
 		fprintf(stderr,
 			"usage: %s stop_pf stop_gp stop_ud stop_unaccepted stop_spin stop_halt "
-			"tdxsim\n",
+			"stop_shared tdxsim\n",
 			argv[0]);
 		return 2;
 	}

@@ -15,6 +15,9 @@
  *               console once all of them do)
  *   HALT        vCPU 0 halts for good with interrupts blocked while the APs wait in the
  *               wake-up mailbox: nothing can wake any of them
+ *   SHARED      a load from a shared GPA in the TD's RAM that was never converted (MapGPA):
+ *               the VMM's shared EPT has suppress-#VE there, so an EPT-violation TD exit
+ *               to the VMM, which stops the TD (no #VE: that is for MMIO)
  */
 #include "tdxguest/tdxguest.h"
 
@@ -24,11 +27,13 @@
 #define SCN_UNACCEPTED 4
 #define SCN_SPIN       5
 #define SCN_HALT       6
+#define SCN_SHARED     7
 
 #define UNACCEPTED_GPA (40ULL << 20) /* in a 64 MiB TD, far from the image */
+#define SHARED_GPA     (40ULL << 20)
 
 void stop_pf(void), stop_gp(void), stop_ud(void), stop_spin(void);
-u64 stop_unaccepted(u64 va);
+u64 stop_unaccepted(u64 va), stop_shared(u64 va);
 __asm__(".text\n"
 	".globl stop_pf\n"
 	"stop_pf:\n"
@@ -45,6 +50,10 @@ __asm__(".text\n"
 	"\tret\n"
 	".globl stop_unaccepted\n"
 	"stop_unaccepted:\n"
+	"\tmovq (%rdi), %rax\n"
+	"\tret\n"
+	".globl stop_shared\n"
+	"stop_shared:\n"
 	"\tmovq (%rdi), %rax\n"
 	"\tret\n"
 	".globl stop_spin\n"
@@ -84,6 +93,8 @@ int main(void)
 #elif STOP_SCENARIO == SCN_HALT
 	for (;;)
 		tdx_halt();
+#elif STOP_SCENARIO == SCN_SHARED
+	return (int)stop_shared((uintptr_t)__va(SHARED_GPA | tdx_shared_mask()));
 #else
 #error "STOP_SCENARIO"
 #endif
