@@ -220,7 +220,8 @@ void td_vm_exit(struct cpu_regs *ctx, const struct vm_exit *exit)
 				: NULL;
 
 	if (!vp || !fn) {
-		/* Guest code the module never entered: nothing to return to but the host. */
+		/* No vCPU: guest code the module never entered, nothing to answer. An exit reason
+		 * without a handler: nothing to return to but the host, as after a triple fault. */
 		if (vp)
 			td_exit_async(ctx, TDX_NON_RECOVERABLE_VCPU | EXIT_REASON_TRIPLE_FAULT, 0,
 				      0, 0, 0);
