@@ -45,7 +45,36 @@
 #define LP_XSAVEOPT 162
 #define LP_XSTATE 168
 #define LP_XFEATURES 176
+#define XFEATURE_X87 1
 #define XFEATURE_YMM 4
+#define XSAVE_FTW 4		/* the abridged tag word: one bit per register, 0 = empty */
+#define X87_FNINIT_CW_SW 0x037F	/* FCW 0x37F, FSW 0: the first dword of the legacy region */
+#define XSAVE_XSTATE_BV 512	/* the XSAVE header's first field */
+
+/* RFLAGS bits other than CF PF AF ZF SF OF, IF and bit 1 (always set in user mode) */
+#define RFLAGS_NOT_PLAIN 0xFFFFF528
+
+/* Load the GPRs but RSP from the context at %rdi; leaves RSP at the context's RFLAGS. */
+.macro POP_GPRS
+	movq	%rdi, %rsp
+	popq	%rax
+	popq	%rcx
+	popq	%rdx
+	popq	%rbx
+	leaq	8(%rsp), %rsp		/* RSP is loaded last */
+	popq	%rbp
+	popq	%rsi
+	popq	%rdi
+	popq	%r8
+	popq	%r9
+	popq	%r10
+	popq	%r11
+	popq	%r12
+	popq	%r13
+	popq	%r14
+	popq	%r15
+	leaq	8(%rsp), %rsp		/* skip RIP */
+.endm
 
 	.text
 
@@ -53,6 +82,7 @@
 	.globl	tdxsim_gate_entry
 	.type	tdxsim_gate_entry, @function
 tdxsim_gate_entry:
+	pushfq				/* before the TEST below changes the flags */
 	pushq	%rax
 	movq	this_lp@gottpoff(%rip), %rax
 	movq	%fs:(%rax), %rax
@@ -75,14 +105,16 @@ tdxsim_gate_entry:
 	movq	%r15, CTX_R15(%rax)
 	popq	%rcx			/* the caller's RAX */
 	movq	%rcx, CTX_RAX(%rax)
+	popq	CTX_RFLAGS(%rax)
 	popq	%rcx			/* return address: the instruction's successor */
 	movq	%rcx, CTX_RIP(%rax)
 	movq	%rsp, CTX_RSP(%rax)	/* RSP as the instruction would leave it */
-	pushfq				/* reuses the return-address slot just freed */
-	popq	CTX_RFLAGS(%rax)
-	pushq	$2			/* C code needs DF=0, and AC/TF clear */
+	/* C code needs DF=0, and AC/TF clear: POPFQ (slow) only if a flag beyond those is set */
+	testl	$RFLAGS_NOT_PLAIN, CTX_RFLAGS(%rax)
+	jz	7f
+	pushq	$2
 	popfq
-	movq	%rax, %rdi
+7:	movq	%rax, %rdi
 	/*
 	 * The caller's extended state, into its world's home; then the FPU state C code may
 	 * assume: an empty x87 stack with the default control word, the default MXCSR, clean
@@ -96,8 +128,22 @@ tdxsim_gate_entry:
 	xsaveopt64 (%rcx)
 	jmp	3f
 2:	xsave64	(%rcx)
-3:	fninit
-	ldmxcsr	.Lmxcsr_default(%rip)
+	/*
+	 * What was just saved says whether the x87 state needs FNINIT, the dearest of the
+	 * three resets: not when it is in its initial configuration (XSTATE_BV[0] clear), nor
+	 * when FCW is 0x37F, FSW 0 and every register empty (FTW 0) as FNINIT leaves them, which
+	 * is the state of any caller whose x87 use is long done: C code gives back an empty
+	 * stack. Only the values left in empty registers and the last-instruction pointers may
+	 * differ from FNINIT's, and the dispatcher's code depends on neither.
+	 */
+3:	testb	$XFEATURE_X87, XSAVE_XSTATE_BV(%rcx)
+	jz	4f
+	cmpl	$X87_FNINIT_CW_SW, (%rcx)
+	jne	6f
+	cmpb	$0, XSAVE_FTW(%rcx)
+	je	4f
+6:	fninit
+4:	ldmxcsr	.Lmxcsr_default(%rip)
 	testb	$XFEATURE_YMM, LP_XFEATURES(%rdi)
 	jz	1f
 	vzeroupper
@@ -107,6 +153,7 @@ tdxsim_gate_entry:
 	jmp	tdxsim_resume_gate_ctx
 .Lnot_an_lp:
 	popq	%rax
+	popfq
 	jmp	tdxsim_gate_orphan
 	.size	tdxsim_gate_entry, .-tdxsim_gate_entry
 	.globl	tdxsim_gate_entry_end
@@ -135,24 +182,26 @@ tdxsim_resume_gate_ctx:
 	xrstor64 (%rcx)
 	movq	CTX_RIP(%rdi), %rax
 	movq	%rax, %fs:tdxsim_resume_rip@tpoff
-	movq	%rdi, %rsp
-	popq	%rax
-	popq	%rcx
-	popq	%rdx
-	popq	%rbx
-	leaq	8(%rsp), %rsp		/* RSP is loaded last */
-	popq	%rbp
-	popq	%rsi
-	popq	%rdi
-	popq	%r8
-	popq	%r9
-	popq	%r10
-	popq	%r11
-	popq	%r12
-	popq	%r13
-	popq	%r14
-	popq	%r15
-	leaq	8(%rsp), %rsp		/* skip RIP */
+	/*
+	 * RFLAGS: POPFQ costs ~25 cycles. When the context's flags beyond the arithmetic ones
+	 * are as the dispatcher runs (IF and bit 1 set, the rest clear), only the arithmetic
+	 * flags need loading: OF by an ADD that overflows exactly when it is set, then SF, ZF,
+	 * AF, PF and CF by SAHF. The POPs, LEA and MOV that follow leave the flags alone.
+	 */
+	movq	CTX_RFLAGS(%rdi), %rax
+	testl	$RFLAGS_NOT_PLAIN, %eax
+	jnz	.Lpopfq
+	movl	%eax, %ecx
+	shrl	$11, %ecx
+	andl	$1, %ecx
+	addb	$0x7F, %cl		/* OF = RFLAGS.OF */
+	movb	%al, %ah
+	sahf
+	POP_GPRS
+	movq	-(CTX_RFLAGS - CTX_RSP)(%rsp), %rsp
+	jmpq	*%fs:tdxsim_resume_rip@tpoff
+.Lpopfq:
+	POP_GPRS
 	popfq
 	movq	-(CTX_RFLAGS + 8 - CTX_RSP)(%rsp), %rsp
 	jmpq	*%fs:tdxsim_resume_rip@tpoff

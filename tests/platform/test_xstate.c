@@ -8,7 +8,11 @@
  * (a kick), entered each time through the gate or through the SEAMCALL opcode. Then timer
  * exits (5 kHz) at random points of a loop of gated TDCALLs completed in place, the gate's
  * resume sequence included: the guest checks XMM0-14 and MXCSR after every call, the host
- * its whole image after every exit.
+ * its whole image after every exit. Then the calls that do not switch worlds (a guest's
+ * TDCALL completed in the module, a host's SEAMCALL that enters no TD): whatever x87 and SSE
+ * state the caller leaves (unmasked exceptions, another rounding mode, a value on the x87
+ * stack, or the defaults), the dispatcher runs with the defaults, the caller gets its own
+ * state back, and its arithmetic flags, DF and AC come back as they were.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,11 +37,13 @@ struct xs_regs {
 	double st0; /* 2120 */
 	float sum;  /* 2128: 1.0f + 2^-30 computed under the guest's MXCSR */
 	uint32_t pad2;
+	uint64_t rflags; /* 2136: RFLAGS after an in-place call */
 } __attribute__((aligned(64)));
 _Static_assert(offsetof(struct xs_regs, k) == 2048, "asm: k");
 _Static_assert(offsetof(struct xs_regs, mxcsr) == 2112, "asm: mxcsr");
 _Static_assert(offsetof(struct xs_regs, st0) == 2120, "asm: st0");
 _Static_assert(offsetof(struct xs_regs, sum) == 2128, "asm: sum");
+_Static_assert(offsetof(struct xs_regs, rflags) == 2136, "asm: rflags");
 
 /*
  * Load / store macros: %r8 = image in, %r9 = image out, %r10 = level (0 SSE, 1 AVX,
@@ -99,6 +105,28 @@ _Static_assert(offsetof(struct xs_regs, sum) == 2128, "asm: sum");
 	"	kmovq %k\\i, 2048+8*\\i(%r9)\n"                                                          \
 	"	.endr\n"                                                                                 \
 	"17:\n"
+
+/*
+ * An in-place call (the gate at TARGET, LEAF the instruction loading RAX) with RFLAGS = %r12
+ * around it, stored at %r9 + 2136 after it. %r13 = 0: ST0 goes to the image's slot first and
+ * comes back after, so the x87 stack is empty across the call; else it stays loaded.
+ */
+#define XS_CALL(target, leaf)                                                                      \
+	"	testq %r13, %r13\n"                                                                      \
+	"	jnz 18f\n"                                                                               \
+	"	fstpl 2120(%r9)\n"                                                                       \
+	"18:	" leaf "\n"                                                                        \
+	"	pushq %r12\n"                                                                            \
+	"	popfq\n"                                                                                 \
+	"	call " target "\n"                                                                 \
+	"	pushfq\n"                                                                                \
+	"	popq 2136(%r9)\n"                                                                        \
+	"	pushq $2\n"                                                                              \
+	"	popfq\n"                                                                                 \
+	"	testq %r13, %r13\n"                                                                      \
+	"	jnz 19f\n"                                                                               \
+	"	fldl 2120(%r9)\n"                                                                        \
+	"19:\n"
 
 __asm__(".pushsection .text\n"
 	/*
@@ -188,12 +216,55 @@ __asm__(".pushsection .text\n"
 	"	je 4f\n"
 	"	vzeroupper\n"
 	"4:	ret\n"
-	"	.balign 4\n"
-	"xs_mxcsr_default: .long 0x1f80\n"
-	".popsection\n");
+
+	/*
+	 * Guest for in-place calls: r8 = its image, r9 = where to store it, r10 = level, r12 and
+	 * r13 as for XS_CALL. One gated TDCALL the module completes (RAX = 0), the image
+	 * stored, then a TDCALL that exits.
+	 */
+	".globl blob_ip, blob_ip_end, blob_ip_gate\n"
+	"	.balign 16\n" /* the gate slot stays aligned in the copy: AC is set in one case */
+	"blob_ip:\n" XS_LOAD XS_CALL("*blob_ip_gate(%rip)", "xorl %eax, %eax") XS_STORE
+	"	movl $2, %eax\n"
+	"	call *blob_ip_gate(%rip)\n"
+	"	jmp .\n"
+	"	.balign 8\n"
+	"blob_ip_gate: .quad 0\n"
+	"blob_ip_end:\n"
+
+	/*
+	 * Host: void xs_host_call(const struct xs_regs *in, struct xs_regs *out, uint64_t level,
+	 * uint64_t rflags, uint64_t st0_kept). Loads its image, makes a gated SEAMCALL of leaf 1
+	 * (it enters no TD) by XS_CALL, stores its image, puts the ABI's MXCSR and x87 state
+	 * back.
+	 */
+	".globl xs_host_call\n"
+	"xs_host_call:\n"
+	"	pushq %r12\n"
+	"	movq %rdi, %r8\n"
+	"	movq %rsi, %r9\n"
+	"	movq %rdx, %r10\n"
+	"	movq %rcx, %r12\n"
+	"	pushq %r13\n"
+	"	movq %r8, %r13\n"
+	"	movq %rdi, %r8\n" XS_LOAD XS_CALL("*tdxsim_gate_ptr(%rip)", "movl $1, %eax")
+		XS_STORE "	ldmxcsr xs_mxcsr_default(%rip)\n"
+			 "	fninit\n"
+			 "	cmpq $0, %r10\n"
+			 "	je 4f\n"
+			 "	vzeroupper\n"
+			 "4:	popq %r13\n"
+			 "	popq %r12\n"
+			 "	ret\n"
+			 "	.balign 4\n"
+			 "xs_mxcsr_default: .long 0x1f80\n"
+			 ".popsection\n");
 
 extern const char blob_xs[], blob_xs_end[], blob_xs_gate[], blob_xs_go[];
 extern const char blob_xa[], blob_xa_end[], blob_xa_gate[];
+extern const char blob_ip[], blob_ip_end[], blob_ip_gate[];
+void xs_host_call(const struct xs_regs *in, struct xs_regs *out, uint64_t level, uint64_t rflags,
+		  uint64_t st0_kept);
 uint64_t xs_host_enter(const struct xs_regs *in, struct xs_regs *out, uint64_t level,
 		       uint64_t gate);
 
@@ -450,6 +521,168 @@ static void test_xstate_async_exits_seamcall_opcode(void **state)
 	async_exits(false);
 }
 
+/*
+ * Calls that do not switch worlds. The dispatcher (the hooks below) notes the x87 and SSE
+ * state it runs with and computes 1/3 in double and in long double: under the caller's
+ * unmasked precision exception either would be a SIGFPE in the machine's own code.
+ */
+struct fpu_seen {
+	uint32_t mxcsr;
+	uint16_t fcw, fsw, ftw;
+	double third;
+	long double third_x87;
+};
+
+static struct fpu_seen seen;
+static volatile double one = 1.0, three = 3.0;
+
+static void note_fpu(void)
+{
+	uint16_t env[14];
+
+	__asm__ volatile("stmxcsr %0" : "=m"(seen.mxcsr));
+	__asm__ volatile("fnstenv %0\n\tfldenv %0" : "=m"(env));
+	seen.fcw = env[0];
+	seen.fsw = env[2];
+	seen.ftw = env[4];
+	seen.third = one / three;
+	seen.third_x87 = (long double)one / (long double)three;
+}
+
+static bool note_tdcall(struct cpu_regs *ctx, const struct vm_exit *exit)
+{
+	if (exit->reason == EXIT_REASON_TDCALL && ctx->gpr[REG_RAX_] == 0)
+		note_fpu();
+	return false; /* the stub goes on: RAX = 0 completes in place, anything else exits */
+}
+
+static void note_seamcall(struct cpu_regs *ctx, unsigned int len)
+{
+	note_fpu();
+	ctx->rip += len;
+	ctx->gpr[REG_RAX_] = 0;
+}
+
+static void expect_clean(const char *who, int step)
+{
+	if (seen.mxcsr != 0x1F80 || seen.fcw != 0x37F || seen.fsw != 0 || seen.ftw != 0xFFFF)
+		fail_msg("%s, step %d: the dispatcher ran with MXCSR %#x FCW %#x FSW %#x FTW %#x",
+			 who, step, seen.mxcsr, seen.fcw, seen.fsw, seen.ftw);
+	assert_true(seen.third == one / three);
+	assert_true(seen.third_x87 == (long double)one / (long double)three);
+}
+
+/* The caller's MXCSR, x87 control word, a value left on its x87 stack, RFLAGS at the call. */
+static const struct {
+	uint32_t mxcsr;
+	uint16_t fcw;
+	bool st_pushed; /* ST0 stays loaded across the call (else the stack is empty) */
+	uint64_t rflags;
+} in_place[] = {
+	{0x1F80, 0x037F, false, 0x202},			  /* the defaults, the stack empty */
+	{0x4000, 0x0B40, true, 0x202 | X86_EFLAGS_ARITH}, /* all unmasked, round up */
+	{0x1F80, 0x037F, true, 0x202 | X86_EFLAGS_OF},	  /* the defaults, the stack not empty */
+	{0x7F80, 0x0F7F, false, 0x202 | X86_EFLAGS_CF | X86_EFLAGS_ZF | X86_EFLAGS_DF},
+	{0x1FA0, 0x037F, false, 0x202 | X86_EFLAGS_SF | X86_EFLAGS_PF | X86_EFLAGS_AF},
+	{0x1F80, 0x027F, true, 0x202 | 0x40000 /* AC */ | X86_EFLAGS_OF | X86_EFLAGS_CF},
+};
+
+#define NR_IN_PLACE (sizeof(in_place) / sizeof(in_place[0]))
+
+struct ip_run {
+	int level;
+	unsigned int c;
+	uint64_t kind;
+	struct xs_regs host_in, host_out;
+};
+
+static long run_ip(void *arg)
+{
+	struct ip_run *x = arg;
+	uint8_t *code = stub_load_blob(blob_ip, blob_ip_end);
+	uint64_t gate = (uint64_t)(uintptr_t)tdxsim_gate_ptr;
+
+	memcpy(code + (blob_ip_gate - blob_ip), &gate, sizeof(gate));
+	stub_guest_start(code);
+	stub_guest_cpu.regs.gpr[REG_R8_] = (uint64_t)(uintptr_t)&xs_guest.in;
+	stub_guest_cpu.regs.gpr[REG_R9_] = (uint64_t)(uintptr_t)&xs_guest.out;
+	stub_guest_cpu.regs.gpr[REG_R10_] = (uint64_t)x->level;
+	stub_guest_cpu.regs.gpr[REG_R12_] = in_place[x->c].rflags;
+	stub_guest_cpu.regs.gpr[REG_R13_] = in_place[x->c].st_pushed;
+	if (lp_vmxon())
+		return -1;
+	x->kind = xs_host_enter(&x->host_in, &x->host_out, (uint64_t)x->level, gate);
+	lp_vmxoff();
+	return 0;
+}
+
+/* A guest's TDCALL completed in the module: no world switch. */
+static void test_xstate_guest_tdcall_in_place(void **state)
+{
+	static struct ip_run x;
+
+	(void)state;
+	platform_claim_signals();
+	stub_policy = STUB_TDCALL_IN_PLACE;
+	stub_guest_hook = note_tdcall;
+	for (unsigned int c = 0; c < NR_IN_PLACE; c++) {
+		memset(&x, 0, sizeof(x));
+		memset(&seen, 0, sizeof(seen));
+		x.level = xs_level();
+		x.c = c;
+		xs_fill(&x.host_in, 0xB4, 0x7F80, 0x077F, -2.0 / 7.0);
+		xs_fill(&xs_guest.in, (uint8_t)(0x11 * c + 3), in_place[c].mxcsr, in_place[c].fcw,
+			5.0 / 9.0);
+		memset(&xs_guest.out, 0, sizeof(xs_guest.out));
+		assert_int_equal(lp_run_on(0, run_ip, &x), 0);
+		assert_int_equal(x.kind, EXIT_REASON_TDCALL);
+		expect_clean("the guest's TDCALL", (int)c);
+		xs_expect(&xs_guest.in, &xs_guest.out, x.level, "guest", (int)c);
+		assert_int_equal(xs_guest.out.rflags, in_place[c].rflags);
+		xs_expect(&x.host_in, &x.host_out, x.level, "host", (int)c);
+	}
+}
+
+struct hc_run {
+	int level;
+	unsigned int c;
+	struct xs_regs in, out;
+};
+
+static long run_hc(void *arg)
+{
+	struct hc_run *x = arg;
+
+	if (lp_vmxon())
+		return -1;
+	xs_host_call(&x->in, &x->out, (uint64_t)x->level, in_place[x->c].rflags,
+		     in_place[x->c].st_pushed);
+	lp_vmxoff();
+	return 0;
+}
+
+/* A host's SEAMCALL that enters no TD: no world switch. */
+static void test_xstate_host_seamcall_in_place(void **state)
+{
+	static const struct platform_hooks hooks = {.seamcall = note_seamcall};
+	static struct hc_run x;
+
+	(void)state;
+	platform_set_hooks(&hooks);
+	for (unsigned int c = 0; c < NR_IN_PLACE; c++) {
+		memset(&x, 0, sizeof(x));
+		memset(&seen, 0, sizeof(seen));
+		x.level = xs_level();
+		x.c = c;
+		xs_fill(&x.in, (uint8_t)(0x23 * c + 7), in_place[c].mxcsr, in_place[c].fcw,
+			-7.0 / 3.0);
+		assert_int_equal(lp_run_on(0, run_hc, &x), 0);
+		expect_clean("the host's SEAMCALL", (int)c);
+		xs_expect(&x.in, &x.out, x.level, "host", (int)c);
+		assert_int_equal(x.out.rflags, in_place[c].rflags);
+	}
+}
+
 /* The area's size and reset image: MXCSR 0x1F80, nothing else in use. */
 static void test_xstate_area(void **state)
 {
@@ -495,6 +728,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_xstate_async_exits_gate, stub_setup,
 						stub_teardown),
 		cmocka_unit_test_setup_teardown(test_xstate_async_exits_seamcall_opcode, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_xstate_guest_tdcall_in_place, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_xstate_host_seamcall_in_place, stub_setup,
 						stub_teardown),
 	};
 
