@@ -11,7 +11,7 @@
  *
  * Extended state (x87/SSE/AVX) is saved on entry into lp->xstate, the home of the world
  * that called, and loaded on resume from lp->xstate, the home of the world resumed
- * (platform/xstate.c).
+ * (platform/xstate.c). RFLAGS is saved first of all, before the gate's own TEST.
  *
  * The resume loads all sixteen GPRs, RFLAGS, RSP and RIP without touching the target stack:
  * RIP comes from a thread-local slot through %fs, the only addressing left once RSP holds

@@ -10,8 +10,10 @@
  * Each path moves state as its context comes and goes:
  *
  *   gate  XSAVEOPT (XSAVE where the CPU lacks it) into lp->xstate on entry, then a clean FPU
- *         for the dispatcher (FNINIT, MXCSR 0x1F80, VZEROUPPER); XRSTOR from lp->xstate on
- *         resume, which is the new world's home when the dispatch switched worlds.
+ *         for the dispatcher (FNINIT unless the x87 state already is as FNINIT leaves it,
+ *         MXCSR 0x1F80, VZEROUPPER); XRSTOR from lp->xstate on resume, which is the new
+ *         world's home when the dispatch switched worlds. A call that stays in its world
+ *         needs both as well: the dispatcher's code (libc, SHA-384) uses vector registers.
  *   trap  the kernel saved the interrupted context's state in the signal frame and sigreturn
  *         loads it; when the dispatch switched worlds, the frame's state goes to the old
  *         world's home and the new world's home into the frame (xstate_frame_switch).
