@@ -270,14 +270,28 @@ int phys_node(uint64_t hpa)
 	return -1;
 }
 
+/*
+ * phys_is_ram(hpa, 1) for the translations below, which the module makes several times per
+ * SEAMCALL and TD exit: one address is RAM when one range holds it.
+ */
+static inline bool addr_is_ram(uint64_t hpa)
+{
+	if (!pm.ready)
+		return false;
+	for (unsigned int i = 0; i < pm.nr_ram; i++)
+		if (hpa - pm.ram[i].base < pm.ram[i].size)
+			return true;
+	return false;
+}
+
 void *phys_host_va(uint64_t hpa)
 {
-	return phys_is_ram(hpa, 1) ? plat.direct + hpa : NULL;
+	return addr_is_ram(hpa) ? plat.direct + hpa : NULL;
 }
 
 void *phys_seam_va(uint64_t hpa)
 {
-	return phys_is_ram(hpa, 1) ? plat.seam + hpa : NULL;
+	return addr_is_ram(hpa) ? plat.seam + hpa : NULL;
 }
 
 /* ------------------------------------------------------------------------------------------
