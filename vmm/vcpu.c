@@ -412,6 +412,28 @@ static void trace_ve(void *opaque, uint64_t tdr_pa, unsigned int vcpu, unsigned 
 
 static const struct tdx_trace_hooks trace_hooks = {.tdcall = trace_tdcall, .ve = trace_ve};
 
+/* The end of a run: why the TD stopped, as vmm_td_result() says it. */
+static void trace_stop(struct vmm_td *td)
+{
+	const struct vmm_td_result *r = vmm_td_result(td);
+	char msg[2 * sizeof(r->message)];
+	size_t n = 0;
+
+	for (const char *c = r->message; *c && n + 7 < sizeof(msg); c++) {
+		if (*c == '"' || *c == '\\') {
+			msg[n++] = '\\';
+			msg[n++] = *c;
+		} else if ((unsigned char)*c < 0x20) {
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "\\u%04x", *c);
+		} else {
+			msg[n++] = *c;
+		}
+	}
+	msg[n] = 0;
+	vmm_trace(td, "\"stop\":\"%s\",\"vcpu\":%u,\"exit_status\":%d,\"message\":\"%s\"",
+		  vmm_stop_reason_name(r->reason), r->vcpu, r->exit_status, msg);
+}
+
 long vmm_vcpu_loop(void *arg)
 {
 	struct vmm_vcpu *vc = arg;
@@ -581,6 +603,8 @@ int vmm_td_run(struct vmm_td *td)
 	td->ve_after = ps.deliveries;
 	if (traced)
 		tdx_module_set_trace(NULL, NULL);
+	if (td->cfg.trace_file)
+		trace_stop(td);
 	vmm_trace_flush(td);
 	td->run_ns = vmm_now_ns() - t0;
 	return ret;

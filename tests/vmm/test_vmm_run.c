@@ -254,7 +254,7 @@ static bool has(const char *l, const char *key)
 
 struct trace_counts {
 	unsigned int lines, seamcalls, enter_seamcalls, mng_create, mr_finalize, exits;
-	unsigned int tdcalls, veinfo_get, vmcall, vp_info, ves, ve_serial_out;
+	unsigned int tdcalls, veinfo_get, vmcall, vp_info, ves, ve_serial_out, stops;
 	unsigned int vmcall_then_exit; /* a TDG.VP.VMCALL line followed by its TD exit line */
 };
 
@@ -315,6 +315,11 @@ static void trace_parse(FILE *f, struct trace_counts *c)
 			c->vmcall_then_exit +=
 				!strcmp(prev, "TDG.VP.VMCALL") && has(line, "\"exit\":\"TDCALL\"");
 			assert_true(has(line, "\"guest_ns\":") && has(line, "\"r15\":\"0x"));
+		} else if (has(line, "\"stop\":\"")) {
+			c->stops++;
+			/* hello powers off with 0: the run's end, as vmm_td_result() says it */
+			assert_true(has(line, "\"stop\":\"poweroff\",\"vcpu\":0,\"exit_status\":0,"
+					      "\"message\":\""));
 		} else {
 			fail_msg("trace line of no known kind: %s", line);
 		}
@@ -369,7 +374,9 @@ static void test_trace(void **state)
 	/* TDCALLs: the SDK's TDG.VP.INFO at start-up, the #VE handler's, the TDVMCALLs */
 	assert_int_equal(c.vp_info, 1);
 	assert_int_equal(c.tdcalls, c.vp_info + c.veinfo_get + c.vmcall);
-	assert_int_equal(c.lines, c.seamcalls + c.tdcalls + c.ves + c.exits);
+	/* One stop line, when the run ended */
+	assert_int_equal(c.stops, 1);
+	assert_int_equal(c.lines, c.seamcalls + c.tdcalls + c.ves + c.exits + c.stops);
 }
 
 /* ---- the command ---- */
