@@ -843,6 +843,15 @@ uint64_t tdx_pamt_bytes(void)
 	return tdmrs_pamt_bytes(&tdx.tdmrs);
 }
 
+const struct tdmr_info *tdx_layout_tdmr(unsigned int i, int *pamt_nid)
+{
+	if (i >= tdx.tdmrs.nr_tdmrs)
+		return NULL;
+	if (pamt_nid)
+		*pamt_nid = page_to_nid(tdx.tdmrs.pamt_base[i]);
+	return &tdx.tdmrs.tdmrs[i];
+}
+
 void tdx_print_layout(void)
 {
 	const struct tdmr_info_list *l = &tdx.tdmrs;

@@ -190,6 +190,11 @@ void tdx_guest_keyid_free(unsigned int keyid);
  */
 /* Print the TDMR/PAMT layout through the log, one line per TDMR and per reserved area. */
 void tdx_print_layout(void);
+/*
+ * TDMR @i as the module was given it (base, size, the PAMT of each page size, the reserved
+ * areas: offset and size, the unused ones 0) and the node its PAMT is on; NULL past the last.
+ */
+const struct tdmr_info *tdx_layout_tdmr(unsigned int i, int *pamt_nid);
 /* Number of TDMRs, and total PAMT bytes. */
 unsigned int tdx_nr_tdmrs(void);
 uint64_t tdx_pamt_bytes(void);

@@ -45,7 +45,7 @@ static void print_line(const char *line, void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: tdxsim host-init [--machine PRESET|FILE] [--inject SPEC]\n"
-		   "                        [--module-version latest|1.5.01]\n\n"
+		   "                        [--module-version latest|1.5.01] [--svg FILE]\n\n"
 		   "Boot the machine, load the TDX module and run the host bring-up (tdx_enable):\n"
 		   "the log, the TDMR/PAMT layout and the time taken. Exit status 0, or 125 when\n"
 		   "the bring-up or an option failed (docs/VMM.md \"Exit status\").\n\n"
@@ -57,6 +57,8 @@ static void usage(FILE *f)
 		   "  --inject SPEC     module fault injection, e.g. "
 		   "TDH.SYS.KEY.CONFIG:1=KEY_GENERATION_FAILED\n"
 		   "  --module-version  which module revision to behave as\n"
+		   "  --svg FILE        draw the physical memory map (RAM, CMRs, TDMRs, reserved\n"
+		   "                    areas, PAMTs) as SVG into FILE; open it in a browser\n"
 		   "  --help            this text\n");
 }
 
@@ -67,12 +69,14 @@ int cmd_host_init(int argc, char **argv)
 		{"preset", required_argument, NULL, 'm'},
 		{"inject", required_argument, NULL, 'i'},
 		{"module-version", required_argument, NULL, 'v'},
+		{"svg", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct tdx_module_params params = {0};
-	const char *machine = "laptop", *inject = NULL;
-	char err[512];
+	const char *machine = "laptop", *inject = NULL, *svg_path = NULL;
+	FILE *svg = NULL;
+	char err[512], note[160];
 	struct machine_config cfg;
 	double t0, t_boot, t_enable;
 	int c, ret, status = TDXSIM_EXIT_TOOL;
@@ -83,6 +87,8 @@ int cmd_host_init(int argc, char **argv)
 			machine = optarg;
 		} else if (c == 'i') {
 			inject = optarg;
+		} else if (c == 's') {
+			svg_path = optarg;
 		} else if (c == 'v' && !strcmp(optarg, "1.5.01")) {
 			params.version = TDX_MODULE_1_5_01;
 		} else if (c == 'v' && !strcmp(optarg, "latest")) {
@@ -106,6 +112,11 @@ int cmd_host_init(int argc, char **argv)
 	}
 	if (tool_machine_config(machine, &cfg))
 		return TDXSIM_EXIT_TOOL;
+	/* Before the bring-up: a file that cannot be written costs no machine. */
+	if (svg_path && !(svg = fopen(svg_path, "w"))) {
+		fprintf(stderr, "tdxsim: --svg %s: %s\n", svg_path, strerror(errno));
+		return TDXSIM_EXIT_TOOL;
+	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tdx_log_set_sink(print_line, NULL);
@@ -119,6 +130,8 @@ int cmd_host_init(int argc, char **argv)
 			      &(struct tdxsim_machine_opts){.module = &params, .inject = inject},
 			      err, sizeof(err))) {
 		fprintf(stderr, "tdxsim: %s\n", err);
+		if (svg)
+			fclose(svg);
 		return TDXSIM_EXIT_TOOL;
 	}
 	t_boot = now();
@@ -137,6 +150,25 @@ int cmd_host_init(int argc, char **argv)
 	       "peak RSS %.1f MiB\n",
 	       (double)phys_resident_bytes() / (1 << 20), (double)tdx_pamt_bytes() / (1 << 20),
 	       (double)peak_rss_kib() / 1024);
+	if (svg) {
+		int werr;
+
+		if (ret)
+			snprintf(note, sizeof(note),
+				 "tdx_enable() failed (%s): no CMRs, TDMRs or PAMTs to draw",
+				 strerror(-ret));
+		else
+			snprintf(note, sizeof(note),
+				 "after tdx_enable(), as tdxsim host-init set it up");
+		werr = memmap_svg_write(svg, &cfg, !ret, note);
+		if (fclose(svg) && !werr)
+			werr = errno ? errno : EIO;
+		if (werr) {
+			fprintf(stderr, "tdxsim: --svg %s: %s; the picture is incomplete\n",
+				svg_path, strerror(werr));
+			status = TDXSIM_EXIT_TOOL;
+		}
+	}
 	tdxsim_machine_down();
 	return status;
 }

@@ -32,14 +32,15 @@
 
 #include "machine.h"
 #include "tools.h"
+#include "trace_json.h"
 
 static void usage_run(FILE *f)
 {
 	fprintf(f,
 		"usage: tdxsim run GUEST.elf [--vcpus N] [--memory SIZE] [--machine PRESET|FILE]\n"
 		"                  [--io-path direct|ve] [--mmio-path direct|ve] [--debug]\n"
-		"                  [--trace FILE] [--seamcall gate|insn] [--timeout SECONDS]\n"
-		"                  [--quiet] [--gdb[=FILE]]\n\n"
+		"                  [--trace FILE] [--trace-json FILE] [--seamcall gate|insn]\n"
+		"                  [--timeout SECONDS] [--quiet] [--gdb[=FILE]]\n\n"
 		"Boot the machine, bring the TDX module up, build a TD from GUEST.elf (a static\n"
 		"PIE linked with the SDK's tdxguest.ld) and run it. The guest's serial output\n"
 		"goes to stdout and its serial input (COM1) comes from stdin; the bring-up log\n"
@@ -59,6 +60,8 @@ static void usage_run(FILE *f)
 		   "  --mmio-path P    guest MMIO: direct (TDVMCALL) or ve (#VE, default)\n"
 		   "  --debug          ATTRIBUTES.DEBUG (else SEPT_VE_DISABLE is set)\n"
 		   "  --trace FILE     JSON lines: SEAMCALLs, TD exits, TDCALLs, #VEs\n"
+		   "  --trace-json F   the same as Chrome/Perfetto trace events, a track per vCPU\n"
+		   "                   (open F in ui.perfetto.dev or chrome://tracing)\n"
 		   "  --seamcall M     gate (default) or insn (the trapping opcode)\n"
 		   "  --timeout T      stop the TD after T seconds (fractions allowed; suffix s,\n"
 		   "                   m, h or d as timeout(1); 0: none)\n"
@@ -199,8 +202,9 @@ static void print_mrtd(FILE *f, const uint8_t m[48])
 
 struct run_opts {
 	struct vmm_td_config cfg;
-	const char *guest, *machine, *trace, *timeout_arg;
-	double timeout; /* seconds; 0: none */
+	const char *guest, *machine, *trace, *trace_json, *timeout_arg;
+	struct trace_json *tj; /* --trace-json's converter, once started */
+	double timeout;	       /* seconds; 0: none */
 	bool quiet;
 	const char *gdb_arg, *gdb_commands; /* --gdb[=FILE]: the argument itself, FILE */
 };
@@ -249,6 +253,7 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 		{"io-path", required_argument, NULL, 'i'},
 		{"mmio-path", required_argument, NULL, 'o'},
 		{"trace", required_argument, NULL, 't'},
+		{"trace-json", required_argument, NULL, 'j'},
 		{"seamcall", required_argument, NULL, 's'},
 		{"timeout", required_argument, NULL, 'T'},
 		{"debug", no_argument, NULL, 'd'},
@@ -271,7 +276,7 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 	while ((c = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
 		const char *arg = argv[optind - 1]; /* for ':' and '?': the option itself */
 
-		if (measure && strchr("MiotsTqG", c)) {
+		if (measure && strchr("MiotjsTqG", c)) {
 			fprintf(stderr, "tdxsim: --%s is an option of run, not of measure\n",
 				opts[idx].name);
 			return TDXSIM_EXIT_TOOL;
@@ -299,6 +304,8 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 			}
 		} else if (c == 't') {
 			o->trace = optarg;
+		} else if (c == 'j') {
+			o->trace_json = optarg;
 		} else if (c == 's') {
 			if (strcmp(optarg, "gate") && strcmp(optarg, "insn")) {
 				fprintf(stderr, "tdxsim: --seamcall: '%s' is not gate or insn\n",
@@ -511,6 +518,8 @@ static enum run_end wait_run(struct runner *r, int sig_fd, const struct run_opts
 				fprintf(stderr,
 					"tdxsim: %s again: exiting without waiting for the TD\n",
 					si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+				if (o->tj) /* what was converted, as one JSON value */
+					trace_json_abandon(o->tj);
 				_exit(TDXSIM_EXIT_SIGNAL((int)si.ssi_signo));
 			}
 			end = RUN_SIGNAL;
@@ -571,40 +580,46 @@ static void print_vcpus(struct vmm_td *td)
 }
 
 /*
- * --trace FILE, opened once the guest image was read and checked: never the guest itself
- * (the same file by device and inode, whatever the path), and truncated only after that is
- * known. NULL after a message.
+ * --trace FILE and --trace-json FILE (@opt), opened once the guest image was read and
+ * checked: never the guest itself (the same file by device and inode, whatever the path),
+ * nor the file @other was opened on (--trace's, for --trace-json), and truncated only after
+ * that is known. NULL after a message.
  */
-static FILE *open_trace(const char *path, const char *guest)
+static FILE *open_trace(const char *opt, const char *path, const char *guest, FILE *other)
 {
-	struct stat gs, ts;
+	struct stat gs, ts, os;
 	FILE *f;
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
 
 	if (fd < 0) {
-		fprintf(stderr, "tdxsim: --trace %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "tdxsim: %s %s: %s\n", opt, path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &ts) || stat(guest, &gs)) {
-		fprintf(stderr, "tdxsim: --trace %s: %s\n", path, strerror(errno));
+	if (fstat(fd, &ts) || stat(guest, &gs) || (other && fstat(fileno(other), &os))) {
+		fprintf(stderr, "tdxsim: %s %s: %s\n", opt, path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
 	if (ts.st_dev == gs.st_dev && ts.st_ino == gs.st_ino) {
-		fprintf(stderr,
-			"tdxsim: --trace %s: that is the guest image %s; not overwriting it\n",
-			path, guest);
+		fprintf(stderr, "tdxsim: %s %s: that is the guest image %s; not overwriting it\n",
+			opt, path, guest);
+		close(fd);
+		return NULL;
+	}
+	if (other && S_ISREG(ts.st_mode) && ts.st_dev == os.st_dev && ts.st_ino == os.st_ino) {
+		fprintf(stderr, "tdxsim: %s %s: that is --trace's file too; give each its own\n",
+			opt, path);
 		close(fd);
 		return NULL;
 	}
 	if (S_ISREG(ts.st_mode) && ftruncate(fd, 0)) {
-		fprintf(stderr, "tdxsim: --trace %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "tdxsim: %s %s: %s\n", opt, path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
 	f = fdopen(fd, "w");
 	if (!f) {
-		fprintf(stderr, "tdxsim: --trace %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "tdxsim: %s %s: %s\n", opt, path, strerror(errno));
 		close(fd);
 	}
 	return f;
@@ -653,11 +668,11 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o;
 	struct vmm_td *td = NULL;
 	char err[1024];
-	FILE *trace = NULL;
+	FILE *trace = NULL, *trace_json = NULL;
 	enum run_end end = RUN_DONE;
 	sigset_t sigs;
 	int ret = parse(argc, argv, &o, false), status = TDXSIM_EXIT_TOOL, sig = 0, sig_fd;
-	int trace_errno = 0;
+	int trace_errno = 0, json_errno = 0, tee_errno = 0;
 
 	if (ret)
 		return ret < 0 ? 0 : ret;
@@ -671,10 +686,18 @@ int cmd_run(int argc, char **argv)
 	if (o.gdb_arg)
 		return run_under_gdb(argc, argv, o.gdb_arg, o.gdb_commands);
 	if (o.trace) {
-		trace = open_trace(o.trace, o.guest);
+		trace = open_trace("--trace", o.trace, o.guest, NULL);
 		if (!trace)
 			return TDXSIM_EXIT_TOOL;
 		o.cfg.trace_file = trace;
+	}
+	if (o.trace_json) {
+		trace_json = open_trace("--trace-json", o.trace_json, o.guest, trace);
+		if (!trace_json) {
+			if (trace)
+				fclose(trace);
+			return TDXSIM_EXIT_TOOL;
+		}
 	}
 	/*
 	 * Before any thread exists, so that every thread inherits it (wait_run). Under gdb
@@ -687,6 +710,23 @@ int cmd_run(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (trace_json) {
+		/* The VMM writes its lines to the converter, which copies them to --trace's. */
+		struct trace_json_opts tjo = {.guest = o.guest,
+					      .nr_vcpus = o.cfg.nr_vcpus,
+					      .shared_bit = o.cfg.gpaw52 ? 51 : 47};
+		FILE *vmm_file = NULL;
+
+		o.tj = trace_json_start(trace_json, trace, &tjo, &vmm_file);
+		if (!o.tj) {
+			fprintf(stderr, "tdxsim: --trace-json %s: %s\n", o.trace_json,
+				strerror(errno));
+			fclose(trace_json);
+			trace_json = NULL;
+			goto out_trace;
+		}
+		o.cfg.trace_file = vmm_file;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (o.quiet)
 		tdx_log_set_sink(quiet_log_line, &qlog);
@@ -736,8 +776,21 @@ out_trace:
 	if (o.quiet)
 		tdx_log_set_sink(NULL, NULL);
 	free(qlog.buf);
+	if (o.tj) {
+		/* The VMM wrote to the converter: its error is the pipe's, the copy's --trace's. */
+		json_errno = trace_json_finish(o.tj, &tee_errno);
+		if (!json_errno)
+			json_errno = trace_errno;
+		trace_errno = tee_errno;
+	}
 	if (trace && fclose(trace) && !trace_errno)
 		trace_errno = errno ? errno : EIO;
+	if (json_errno) {
+		fprintf(stderr, "tdxsim: --trace-json %s: %s; the trace is incomplete\n",
+			o.trace_json, strerror(json_errno));
+		if (end == RUN_DONE)
+			status = TDXSIM_EXIT_TOOL;
+	}
 	if (trace_errno) {
 		/* 125 unless the run ended by --timeout or a signal, whose statuses stay. */
 		fprintf(stderr, "tdxsim: --trace %s: %s; the trace is incomplete\n", o.trace,

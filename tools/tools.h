@@ -15,6 +15,7 @@
 #define TDXSIM_EXIT_TD_FATAL	126 /* the TD stopped without a status (fatal error, fault) */
 #define TDXSIM_EXIT_SIGNAL(sig) (128 + (sig)) /* SIGINT: 130, SIGTERM: 143 */
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Each gets argv[0] = its own name and returns one of the statuses above. */
@@ -38,5 +39,12 @@ int tool_machine_config(const char *arg, struct machine_config *cfg);
 /* The preset names, each after a space. */
 void tool_print_presets(FILE *f);
 /* The bring-up and teardown themselves: tools/machine.h. */
+
+/*
+ * host-init --svg (tools/memmap_svg.c): the physical memory map as SVG into @f: the RAM
+ * ranges of @mc, and when @enabled (tdx_enable() succeeded) the CMRs, TDMRs, reserved areas
+ * and PAMTs; @note is a line under the title. 0, or the errno of a failed write.
+ */
+int memmap_svg_write(FILE *f, const struct machine_config *mc, bool enabled, const char *note);
 
 #endif

@@ -496,7 +496,9 @@ static void test_help(void **state)
 				    "                   and the others wait in the guest's ACPI "
 				    "wake-up mailbox\n"));
 	assert_null(strstr(out, "park"));
-	assert_non_null(strstr(out, "\n                  [--quiet] [--gdb[=FILE]]\n"));
+	assert_non_null(
+		strstr(out, "\n                  [--timeout SECONDS] [--quiet] [--gdb[=FILE]]\n"));
+	assert_non_null(strstr(out, "  --trace-json F   the same as Chrome/Perfetto trace events"));
 	assert_non_null(strstr(out, "at most 3G"));
 	assert_non_null(strstr(out,
 			       "  0-122    the guest's own exit status\n"
