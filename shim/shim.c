@@ -54,7 +54,6 @@ void shim_interrupt(uint64_t vector, uint64_t *frame);
 
 static volatile struct shim_config *const cfg = (volatile struct shim_config *)SHIM_CONFIG_PA;
 static volatile uint32_t bsp_done;
-static volatile uint64_t current_xsave[SHIM_MAX_LPS];
 static volatile bool timer_fired[SHIM_MAX_LPS];
 #define SVM_EXIT_INTR 0x60
 
@@ -243,9 +242,9 @@ static bool xsave_init(void)
 	return true;
 }
 
-static void xstate_switch(uint32_t lp, uint64_t to, uint64_t xcr0)
+static void xstate_switch(struct shim_mailbox *mb, uint64_t to, uint64_t xcr0)
 {
-	uint64_t from = current_xsave[lp];
+	uint64_t from = mb->cur_xsave;
 
 	if (from == to)
 		return;
@@ -257,7 +256,7 @@ static void xstate_switch(uint32_t lp, uint64_t to, uint64_t xcr0)
 		__asm__ volatile("xrstor64 (%0)" ::"r"(to), "a"(0xFFFFFFFFU), "d"(0xFFFFFFFFU)
 				 : "memory");
 	}
-	current_xsave[lp] = to;
+	mb->cur_xsave = to;
 }
 
 /*
@@ -272,7 +271,7 @@ static void run(uint32_t lp, struct shim_mailbox *mb)
 	uint64_t bounce = mb->bounce, code;
 	uint32_t kicks = mb->kicks;
 
-	xstate_switch(lp, mb->xsave_pa, mb->xcr0);
+	xstate_switch(mb, mb->xsave_pa, mb->xcr0);
 	if (mb->xcr0)
 		xsetbv(mb->xcr0);
 	for (;;) {

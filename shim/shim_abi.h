@@ -84,7 +84,12 @@ struct shim_mailbox {
 	uint32_t pad2;
 	uint64_t fault_vector, fault_rip, fault_error;
 	uint64_t nr_runs, nr_halts, nr_wakes;
-	uint8_t pad1[4096 - 256 - 24 - 6 * 8];
+	/*
+	 * Whose extended state the LP's registers hold (an XSAVE area's address, 0: nobody's);
+	 * the host clears it between requests when that area goes away.
+	 */
+	uint64_t cur_xsave;
+	uint8_t pad1[4096 - 256 - 24 - 7 * 8];
 };
 
 _Static_assert(sizeof(struct shim_mailbox) == 4096, "one page per LP");

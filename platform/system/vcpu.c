@@ -237,10 +237,18 @@ int system_vcpu_create(struct system_vm *vm, struct system_space *sp, struct sys
 	return 0;
 }
 
+/* Not while the vCPU runs: an LP that holds its extended state drops it. */
 void system_vcpu_destroy(struct system_vcpu *v)
 {
 	if (!v)
 		return;
+	/* an LP that last ran this vCPU must not save another's state into its area */
+	for (unsigned int lp = 0; v->xsave && lp < system_nr_lps(v->vm); lp++) {
+		struct shim_mailbox *mb = system_mailbox(v->vm, lp);
+
+		if (mb->cur_xsave == system_gpa(v->xsave))
+			mb->cur_xsave = 0;
+	}
 	system_page_free(v->vm, v->vmcb);
 	system_page_free(v->vm, v->xsave);
 	for (int i = 0; i < 3; i++)
@@ -274,6 +282,31 @@ void system_vcpu_set_long_mode(struct system_vcpu *v, uint64_t cr3, uint64_t idt
 	vmcb_set(vmcb, VMCB_CR0, 0x80010033);
 	vmcb_set(vmcb, VMCB_CR3, cr3);
 	vmcb_set(vmcb, VMCB_CR4, 0x620);
+	((uint8_t *)vmcb)[VMCB_CPL] = 0;
+}
+
+void system_vcpu_set_reset_state(struct system_vcpu *v)
+{
+	void *vmcb = system_vcpu_vmcb(v);
+	/* VMX access rights 0xC09B / 0xC093 as SVM attributes: byte 5, then G, D/B, L, AVL */
+	const uint16_t code = 0x0C9B, data = 0x0C93;
+
+	vmcb_set_seg(vmcb, VMCB_CS, 0, code, 0xFFFFFFFF, 0);
+	vmcb_set_seg(vmcb, VMCB_SS, 0, data, 0xFFFFFFFF, 0);
+	vmcb_set_seg(vmcb, VMCB_DS, 0, data, 0xFFFFFFFF, 0);
+	vmcb_set_seg(vmcb, VMCB_ES, 0, data, 0xFFFFFFFF, 0);
+	vmcb_set_seg(vmcb, VMCB_FS, 0, data, 0xFFFFFFFF, 0);
+	vmcb_set_seg(vmcb, VMCB_GS, 0, data, 0xFFFFFFFF, 0);
+	vmcb_set_seg(vmcb, VMCB_LDTR, 0, 0, 0xFFFF, 0); /* unusable */
+	vmcb_set_seg(vmcb, VMCB_TR, 0, 0x008B, 0xFFFF, 0);
+	vmcb_set_seg(vmcb, VMCB_GDTR, 0, 0, 0xFFFF, 0);
+	vmcb_set_seg(vmcb, VMCB_IDTR, 0, 0, 0, 0);
+	vmcb_set(vmcb, VMCB_EFER, 0x1901); /* SCE, LME, NXE; SVME for VMRUN */
+	vmcb_set(vmcb, VMCB_CR0, 0x21);
+	vmcb_set(vmcb, VMCB_CR3, 0);
+	vmcb_set(vmcb, VMCB_CR4, 0x40);
+	vmcb_set(vmcb, VMCB_G_PAT, 0x0007040600070406ULL);
+	vmcb_set(vmcb, VMCB_DR7, 0x400);
 	((uint8_t *)vmcb)[VMCB_CPL] = 0;
 }
 

@@ -46,6 +46,14 @@ void system_vcpu_destroy(struct system_vcpu *v);
  */
 void system_vcpu_set_long_mode(struct system_vcpu *v, uint64_t cr3, uint64_t idt_base,
 			       uint16_t idt_limit, uint64_t gdt_base, uint16_t gdt_limit);
+/*
+ * The state TDX gives every vCPU at TDH.VP.INIT: 32-bit protected mode at RIP 0xFFFFFFF0, flat
+ * 4 GiB segments, CR0 PE|NE, EFER LME|NXE|SCE, PAT 0x0007040600070406 (the TDX module's
+ * td_vmcs_init.c). CR4 is MCE alone: TDX's CR4.VMXE would make QEMU refuse the VMRUN (its CPU
+ * has no VMX), and a TD reads CR4 through the module's mask anyway. The GPRs (RBX = GPAW,
+ * RCX = R8, RDX, RSI) are the caller's, in the cpu_regs it runs with.
+ */
+void system_vcpu_set_reset_state(struct system_vcpu *v);
 /* The VMCB, for what this interface does not cover (the tests, the reset state). */
 void *system_vcpu_vmcb(struct system_vcpu *v);
 
