@@ -13,7 +13,8 @@ MESON_OPTS ?= --buildtype=debugoptimized
 # Debian packages the project needs. Kept in one place: scripts/deps.sh reads this list.
 # chromium: the picture tests (suite 'pictures') load the trace and the memory map in it.
 DEPS = gcc libc6-dev make pkg-config meson ninja-build libssl-dev libzydis-dev \
-       libcmocka-dev clang libclang-rt-14-dev gdb clang-format qemu-system-x86 chromium
+       libcmocka-dev clang libclang-rt-14-dev gdb clang-format qemu-system-x86 chromium \
+       openssl
 
 .PHONY: all deps build build-san build-tsan build-fuzz check demo bench clean format fuzz fuzz-smoke
 

@@ -13,6 +13,8 @@ static const struct subcommand {
 	{"host-init", cmd_host_init, "boot a machine and bring the TDX module up as the host"},
 	{"run", cmd_run, "build a TD from a guest ELF and run it; exit status: the guest's"},
 	{"measure", cmd_measure, "print the MRTD of a guest ELF without running it"},
+	{"attest-collateral", cmd_attest_collateral,
+	 "write the quotes' root certificate and collateral into a directory"},
 };
 
 #define NR_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -21,7 +23,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: tdxsim COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < NR_SUBCOMMANDS; i++)
-		fprintf(f, "  %-12s %s\n", subcommands[i].name, subcommands[i].help);
+		fprintf(f, "  %-18s %s\n", subcommands[i].name, subcommands[i].help);
 	fprintf(f, "\n'tdxsim COMMAND --help' for a command's options; 'tdxsim --version'.\n"
 		   "Exit status: run's is the guest's (0-122; 123-126, 130 and 143 are tdxsim's),\n"
 		   "125 when tdxsim itself failed (docs/VMM.md \"Exit status\").\n");

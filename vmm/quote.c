@@ -1,28 +1,24 @@
 // SPDX-License-Identifier: MIT
 /*
- * vmm/quote.c - signing and verifying tdxsim quotes with OpenSSL 3's EVP interface.
- * OpenSSL signs ECDSA as DER; the quote carries fixed-size r || s, converted with
- * ECDSA_SIG (not deprecated in 3.0).
+ * vmm/quote.c - TDX quotes in Intel's DCAP format, version 4 [ABI §12]: the header, the TD
+ * quote body from the TDREPORT [ABI §9], the attestation key's signature and the QE report
+ * certification data of vmm/attest_pki.c; and tdxsim's own verification of them.
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
 
+#include "vmm/attest_pki.h"
 #include "vmm/quote.h"
 
-#define P384_SCALAR_LEN 48
-
 struct quote_signer {
-	EVP_PKEY *pkey;
-	uint8_t pub[TDXSIM_QUOTE_KEY_LEN];
+	const struct attest_pki *pki;
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -47,252 +43,228 @@ static uint32_t get32(const uint8_t *p)
 	return get16(p) | (uint32_t)get16(p + 2) << 16;
 }
 
-static int signer_export_pub(struct quote_signer *s)
-{
-	char group[32];
-	size_t len = 0;
-
-	if (!EVP_PKEY_get_utf8_string_param(s->pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-					    sizeof(group), NULL) ||
-	    strcmp(group, "secp384r1") != 0)
-		return -EINVAL;
-	/* The encoded public key of an EC key is its uncompressed point by default. */
-	if (!EVP_PKEY_get_octet_string_param(s->pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, s->pub,
-					     sizeof(s->pub), &len) ||
-	    len != TDXSIM_QUOTE_KEY_LEN || s->pub[0] != 0x04)
-		return -EINVAL;
-	return 0;
-}
-
-static struct quote_signer *signer_wrap(EVP_PKEY *pkey)
-{
-	struct quote_signer *s;
-
-	if (!pkey)
-		return NULL;
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		EVP_PKEY_free(pkey);
-		return NULL;
-	}
-	s->pkey = pkey;
-	if (signer_export_pub(s)) {
-		quote_signer_free(s);
-		return NULL;
-	}
-	return s;
-}
-
 struct quote_signer *quote_signer_new(void)
 {
-	return signer_wrap(EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384"));
-}
+	const struct attest_pki *pki = attest_pki_get();
+	struct quote_signer *s;
 
-struct quote_signer *quote_signer_load_pem(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	EVP_PKEY *pkey;
-
-	if (!f)
+	if (!pki)
 		return NULL;
-	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	return signer_wrap(pkey);
-}
-
-int quote_signer_save_pem(const struct quote_signer *s, const char *path)
-{
-	FILE *f = fopen(path, "w");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = PEM_write_PrivateKey(f, s->pkey, NULL, NULL, 0, NULL, NULL);
-	if (fclose(f) || !ok)
-		return -EIO;
-	return 0;
+	s = calloc(1, sizeof(*s));
+	if (s)
+		s->pki = pki;
+	return s;
 }
 
 void quote_signer_free(struct quote_signer *s)
 {
-	if (!s)
-		return;
-	EVP_PKEY_free(s->pkey);
-	free(s);
+	free(s); /* the PKI is the process's */
 }
 
 const uint8_t *quote_signer_pubkey(const struct quote_signer *s)
 {
-	return s->pub;
+	return s->pki->ak_pub;
 }
 
-static void quote_fill_header(uint8_t *q)
+size_t quote_signer_quote_len(const struct quote_signer *s)
 {
-	memcpy(q, TDXSIM_QUOTE_MAGIC, 8);
-	put16(q + 8, TDXSIM_QUOTE_VERSION);
-	put16(q + 10, TDXSIM_QUOTE_HDR_LEN);
-	put32(q + 12, TDXSIM_QUOTE_REPORT_LEN);
-	put16(q + 16, TDXSIM_QUOTE_SIG_ALG);
-	put16(q + 18, TDXSIM_QUOTE_SIG_LEN);
-	put16(q + 20, TDXSIM_QUOTE_KEY_ALG);
-	put16(q + 22, TDXSIM_QUOTE_KEY_LEN);
-	put32(q + 24, TDXSIM_QUOTE_LEN);
-	put32(q + 28, 0);
+	return QUOTE_PCK_CHAIN_OFF + s->pki->pck_chain_len;
 }
 
-/* What is signed: the quote without its signature, i.e. header || report || key. */
-static void quote_signed_bytes(const uint8_t *q, uint8_t *buf)
+/* TDREPORT_STRUCT offsets [ABI §9]. */
+#define R_REPORTTYPE	 0
+#define R_RESERVED0	 4
+#define R_TCB_INFO_HASH	 32
+#define R_TEE_INFO_HASH	 80
+#define R_REPORTDATA	 128
+#define R_TEE_TCB_INFO	 256
+#define R_TEE_TCB_SVN	 264
+#define R_TDINFO	 512
+#define R_TDINFO_END	 912 /* after RTMR3 */
+#define TEE_TCB_INFO_LEN 256
+#define TDINFO_LEN	 512
+
+/* Is @r a TDREPORT of a TD, with its two hashes right? [ABI §9, §12.1] */
+static bool tdreport_ok(const uint8_t *r)
 {
-	memcpy(buf, q, TDXSIM_QUOTE_SIG_OFF);
-	memcpy(buf + TDXSIM_QUOTE_SIG_OFF, q + TDXSIM_QUOTE_KEY_OFF, TDXSIM_QUOTE_KEY_LEN);
+	static const uint8_t zero[12];
+	uint8_t h[SHA384_DIGEST_LENGTH];
+
+	if (r[R_REPORTTYPE] != QUOTE_TEE_TDX || r[R_REPORTTYPE + 1] != 0 ||
+	    r[R_REPORTTYPE + 2] > 1 || r[R_REPORTTYPE + 3] != 0 ||
+	    memcmp(r + R_RESERVED0, zero, sizeof(zero)))
+		return false;
+	SHA384(r + R_TEE_TCB_INFO, TEE_TCB_INFO_LEN, h);
+	if (memcmp(h, r + R_TCB_INFO_HASH, sizeof(h)))
+		return false;
+	SHA384(r + R_TDINFO, TDINFO_LEN, h);
+	return !memcmp(h, r + R_TEE_INFO_HASH, sizeof(h));
 }
 
-#define SIGNED_LEN (TDXSIM_QUOTE_SIG_OFF + TDXSIM_QUOTE_KEY_LEN)
-
-static int der_to_raw(const uint8_t *der, size_t der_len, uint8_t *raw)
+/*
+ * The TD quote body: TEE_TCB_SVN..SEAMATTRIBUTES are TEE_TCB_INFO from TEE_TCB_SVN on,
+ * TDATTRIBUTES..RTMR3 are TDINFO up to SERVTD_HASH, then REPORTDATA [ABI §12.1].
+ */
+static void quote_body(uint8_t *b, const uint8_t *r)
 {
-	const unsigned char *p = der;
-	ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
-	const BIGNUM *r, *s;
-	int ret = -EIO;
-
-	if (!sig)
-		return -EIO;
-	ECDSA_SIG_get0(sig, &r, &s);
-	if (BN_bn2binpad(r, raw, P384_SCALAR_LEN) == P384_SCALAR_LEN &&
-	    BN_bn2binpad(s, raw + P384_SCALAR_LEN, P384_SCALAR_LEN) == P384_SCALAR_LEN)
-		ret = 0;
-	ECDSA_SIG_free(sig);
-	return ret;
+	memcpy(b, r + R_TEE_TCB_SVN, QUOTE_BODY_TDATTRIBUTES);
+	memcpy(b + QUOTE_BODY_TDATTRIBUTES, r + R_TDINFO, R_TDINFO_END - R_TDINFO);
+	memcpy(b + QUOTE_BODY_REPORTDATA, r + R_REPORTDATA, 64);
 }
 
-/* DER of r || s, in a buffer the caller frees with OPENSSL_free; length or -1. */
-static int raw_to_der(const uint8_t *raw, unsigned char **der)
-{
-	ECDSA_SIG *sig = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(raw, P384_SCALAR_LEN, NULL);
-	BIGNUM *s = BN_bin2bn(raw + P384_SCALAR_LEN, P384_SCALAR_LEN, NULL);
-	int len = -1;
-
-	if (!sig || !r || !s || !ECDSA_SIG_set0(sig, r, s)) {
-		BN_free(r);
-		BN_free(s);
-		ECDSA_SIG_free(sig);
-		return -1;
-	}
-	/* sig owns r and s now. */
-	*der = NULL;
-	len = i2d_ECDSA_SIG(sig, der);
-	ECDSA_SIG_free(sig);
-	return len;
-}
-
-long quote_generate(const struct quote_signer *s, const uint8_t report[TDXSIM_QUOTE_REPORT_LEN],
+long quote_generate(const struct quote_signer *s, const uint8_t report[QUOTE_TDREPORT_LEN],
 		    void *out, size_t cap)
 {
+	const struct attest_pki *p = s->pki;
+	size_t len = quote_signer_quote_len(s);
 	uint8_t *q = out;
-	uint8_t msg[SIGNED_LEN];
-	uint8_t der[128];
-	size_t der_len = sizeof(der);
-	EVP_MD_CTX *ctx;
+
+	if (cap < len)
+		return -ENOSPC;
+	if (!tdreport_ok(report))
+		return -EINVAL;
+	memset(q, 0, QUOTE_PCK_CHAIN_OFF);
+	/* header [ABI §12.1]; user data stays zero */
+	put16(q + 0, QUOTE_VERSION);
+	put16(q + 2, QUOTE_ATT_KEY_ECDSA_P256);
+	put32(q + 4, QUOTE_TEE_TDX);
+	memcpy(q + 12, QUOTE_QE_VENDOR_ID, 16);
+	quote_body(q + QUOTE_BODY_OFF, report);
+	/* signature data [ABI §12.2] */
+	put32(q + QUOTE_SIG_DATA_LEN_OFF, (uint32_t)(len - QUOTE_SIG_DATA_OFF));
+	memcpy(q + QUOTE_AK_OFF, p->ak_pub, PKI_P256_PUB_LEN);
+	put16(q + QUOTE_CERT_TYPE_OFF, QUOTE_CERT_QE_REPORT);
+	put32(q + QUOTE_CERT_SIZE_OFF, (uint32_t)(len - QUOTE_QE_REPORT_OFF));
+	memcpy(q + QUOTE_QE_REPORT_OFF, p->qe_report, QUOTE_QE_REPORT_LEN);
+	memcpy(q + QUOTE_QE_SIG_OFF, p->qe_report_sig, PKI_P256_SIG_LEN);
+	put16(q + QUOTE_QE_AUTH_SIZE_OFF, QUOTE_QE_AUTH_LEN);
+	memcpy(q + QUOTE_QE_AUTH_OFF, p->qe_auth, QUOTE_QE_AUTH_LEN);
+	put16(q + QUOTE_PCK_TYPE_OFF, QUOTE_CERT_PCK_CHAIN);
+	put32(q + QUOTE_PCK_SIZE_OFF, (uint32_t)p->pck_chain_len);
+	memcpy(q + QUOTE_PCK_CHAIN_OFF, p->pck_chain_pem, p->pck_chain_len);
+	if (pki_sign(p->ak, q, QUOTE_SIG_DATA_LEN_OFF, q + QUOTE_SIG_OFF))
+		return -EIO;
+	return (long)len;
+}
+
+/* ---- verification ---- */
+
+static bool layout_ok(const uint8_t *q, size_t len)
+{
+	static const uint8_t zero[4];
+
+	return len > QUOTE_PCK_CHAIN_OFF && len < (1u << 20) && get16(q) == QUOTE_VERSION &&
+	       get16(q + 2) == QUOTE_ATT_KEY_ECDSA_P256 && get32(q + 4) == QUOTE_TEE_TDX &&
+	       !memcmp(q + 8, zero, 4) && !memcmp(q + 12, QUOTE_QE_VENDOR_ID, 16) &&
+	       get32(q + QUOTE_SIG_DATA_LEN_OFF) == len - QUOTE_SIG_DATA_OFF &&
+	       get16(q + QUOTE_CERT_TYPE_OFF) == QUOTE_CERT_QE_REPORT &&
+	       get32(q + QUOTE_CERT_SIZE_OFF) == len - QUOTE_QE_REPORT_OFF &&
+	       get16(q + QUOTE_QE_AUTH_SIZE_OFF) == QUOTE_QE_AUTH_LEN &&
+	       get16(q + QUOTE_PCK_TYPE_OFF) == QUOTE_CERT_PCK_CHAIN &&
+	       get32(q + QUOTE_PCK_SIZE_OFF) == len - QUOTE_PCK_CHAIN_OFF;
+}
+
+/*
+ * The three certificates of the PEM chain, leaf first, and nothing else: the PEM must be
+ * exactly what PEM_write makes of them (so no byte of it can change unnoticed, whitespace
+ * included). 0 or -EINVAL.
+ */
+static int parse_chain(const uint8_t *pem, size_t len, X509 *c[3])
+{
+	BIO *in = BIO_new_mem_buf(pem, (int)len), *out = BIO_new(BIO_s_mem());
+	char *again = NULL;
+	int n = 0;
+	long again_len = 0;
+
+	while (in && out && n < 3 && (c[n] = PEM_read_bio_X509(in, NULL, NULL, NULL)))
+		n++;
+	for (int i = 0; i < n; i++)
+		if (!PEM_write_bio_X509(out, c[i]))
+			n = -1;
+	if (out)
+		again_len = BIO_get_mem_data(out, &again);
+	if (n == 3 && again_len >= 0 && (size_t)again_len == len && !memcmp(again, pem, len))
+		n = 0;
+	BIO_free(in);
+	BIO_free(out);
+	if (n == 0)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		X509_free(c[i]);
+		c[i] = NULL;
+	}
+	return -EINVAL;
+}
+
+/*
+ * Does the chain leaf <- CA lead to @root? And is the quote's own root copy @qroot a
+ * certificate of @root's name and key, signed by @root's key (so none of its bytes can
+ * change unnoticed)? 0 or -EKEYREJECTED.
+ */
+static int chain_ok(X509 *root, X509 *c[3])
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
 	int ok;
 
-	if (cap < TDXSIM_QUOTE_LEN)
-		return -ENOSPC;
-	quote_fill_header(q);
-	memcpy(q + TDXSIM_QUOTE_REPORT_OFF, report, TDXSIM_QUOTE_REPORT_LEN);
-	memcpy(q + TDXSIM_QUOTE_KEY_OFF, s->pub, TDXSIM_QUOTE_KEY_LEN);
-	quote_signed_bytes(q, msg);
-
-	ctx = EVP_MD_CTX_new();
-	if (!ctx)
-		return -EIO;
-	ok = EVP_DigestSignInit(ctx, NULL, EVP_sha384(), NULL, s->pkey) == 1 &&
-	     EVP_DigestSign(ctx, der, &der_len, msg, sizeof(msg)) == 1;
-	EVP_MD_CTX_free(ctx);
-	if (!ok || der_to_raw(der, der_len, q + TDXSIM_QUOTE_SIG_OFF))
-		return -EIO;
-	return TDXSIM_QUOTE_LEN;
+	ok = store && ctx && untrusted && X509_STORE_add_cert(store, root) &&
+	     sk_X509_push(untrusted, c[1]) &&
+	     X509_STORE_CTX_init(ctx, store, c[0], untrusted) == 1 && X509_verify_cert(ctx) == 1;
+	ok = ok && !X509_NAME_cmp(X509_get_subject_name(c[2]), X509_get_subject_name(root)) &&
+	     EVP_PKEY_eq(X509_get0_pubkey(c[2]), X509_get0_pubkey(root)) == 1 &&
+	     X509_verify(c[2], X509_get0_pubkey(root)) == 1;
+	sk_X509_free(untrusted);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	return ok ? 0 : -EKEYREJECTED;
 }
 
-static bool quote_header_ok(const uint8_t *q, size_t len)
-{
-	return len == TDXSIM_QUOTE_LEN && !memcmp(q, TDXSIM_QUOTE_MAGIC, 8) &&
-	       get16(q + 8) == TDXSIM_QUOTE_VERSION && get16(q + 10) == TDXSIM_QUOTE_HDR_LEN &&
-	       get32(q + 12) == TDXSIM_QUOTE_REPORT_LEN && get16(q + 16) == TDXSIM_QUOTE_SIG_ALG &&
-	       get16(q + 18) == TDXSIM_QUOTE_SIG_LEN && get16(q + 20) == TDXSIM_QUOTE_KEY_ALG &&
-	       get16(q + 22) == TDXSIM_QUOTE_KEY_LEN && get32(q + 24) == TDXSIM_QUOTE_LEN &&
-	       get32(q + 28) == 0;
-}
-
-/* An EVP_PKEY from the quote's public point; NULL if it is not a P-384 point. */
-static EVP_PKEY *pubkey_import(const uint8_t *pub)
-{
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "P-384", 0),
-		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub, TDXSIM_QUOTE_KEY_LEN),
-		OSSL_PARAM_END,
-	};
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	EVP_PKEY *pkey = NULL;
-
-	if (!ctx)
-		return NULL;
-	if (EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		pkey = NULL;
-	EVP_PKEY_CTX_free(ctx);
-	if (!pkey)
-		return NULL;
-	/* fromdata does not check the point is on the curve; the public check does. */
-	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-	if (!ctx || EVP_PKEY_public_check(ctx) != 1) {
-		EVP_PKEY_free(pkey);
-		pkey = NULL;
-	}
-	EVP_PKEY_CTX_free(ctx);
-	return pkey;
-}
-
-static int quote_check_sig(EVP_PKEY *pkey, const uint8_t *q)
-{
-	uint8_t msg[SIGNED_LEN];
-	unsigned char *der = NULL;
-	EVP_MD_CTX *ctx;
-	int der_len, ok;
-
-	der_len = raw_to_der(q + TDXSIM_QUOTE_SIG_OFF, &der);
-	if (der_len < 0)
-		return -EBADMSG;
-	quote_signed_bytes(q, msg);
-	ctx = EVP_MD_CTX_new();
-	ok = ctx && EVP_DigestVerifyInit(ctx, NULL, EVP_sha384(), NULL, pkey) == 1 &&
-	     EVP_DigestVerify(ctx, der, (size_t)der_len, msg, sizeof(msg)) == 1;
-	EVP_MD_CTX_free(ctx);
-	OPENSSL_free(der);
-	return ok ? 0 : -EBADMSG;
-}
-
-int quote_verify(const void *quote, size_t len, const uint8_t *trusted_pubkey,
-		 uint8_t report[TDXSIM_QUOTE_REPORT_LEN])
+int quote_verify(const void *quote, size_t len, const void *root_der, size_t root_len,
+		 uint8_t body[QUOTE_BODY_LEN])
 {
 	const uint8_t *q = quote;
-	EVP_PKEY *pkey;
-	int ret;
+	const struct attest_pki *pki;
+	uint8_t hash_in[PKI_P256_PUB_LEN + QUOTE_QE_AUTH_LEN], h[SHA256_DIGEST_LENGTH];
+	static const uint8_t zero[32];
+	X509 *c[3] = {NULL, NULL, NULL}, *root = NULL;
+	EVP_PKEY *ak = NULL;
+	int ret = -EINVAL;
 
-	if (!q || !quote_header_ok(q, len))
+	if (!q || !layout_ok(q, len))
 		return -EINVAL;
-	pkey = pubkey_import(q + TDXSIM_QUOTE_KEY_OFF);
-	if (!pkey)
-		return -EINVAL;
-	ret = quote_check_sig(pkey, q);
-	EVP_PKEY_free(pkey);
-	if (ret)
-		return ret;
-	if (trusted_pubkey &&
-	    memcmp(trusted_pubkey, q + TDXSIM_QUOTE_KEY_OFF, TDXSIM_QUOTE_KEY_LEN))
-		return -EKEYREJECTED;
-	if (report)
-		memcpy(report, q + TDXSIM_QUOTE_REPORT_OFF, TDXSIM_QUOTE_REPORT_LEN);
-	return 0;
+	if (root_der) {
+		const unsigned char *d = root_der;
+
+		root = d2i_X509(NULL, &d, (long)root_len);
+	} else if ((pki = attest_pki_get())) {
+		root = X509_dup(pki->root);
+	}
+	ak = pki_pub_from_raw(q + QUOTE_AK_OFF);
+	if (!root || !ak || parse_chain(q + QUOTE_PCK_CHAIN_OFF, len - QUOTE_PCK_CHAIN_OFF, c))
+		goto out;
+	ret = -EBADMSG;
+	/* the attestation key signed header and body */
+	if (pki_verify(ak, q, QUOTE_SIG_DATA_LEN_OFF, q + QUOTE_SIG_OFF))
+		goto out;
+	/* the QE report binds the key and the authentication data */
+	memcpy(hash_in, q + QUOTE_AK_OFF, PKI_P256_PUB_LEN);
+	memcpy(hash_in + PKI_P256_PUB_LEN, q + QUOTE_QE_AUTH_OFF, QUOTE_QE_AUTH_LEN);
+	SHA256(hash_in, sizeof(hash_in), h);
+	if (CRYPTO_memcmp(h, q + QUOTE_QE_REPORT_OFF + 320, sizeof(h)) ||
+	    memcmp(zero, q + QUOTE_QE_REPORT_OFF + 352, sizeof(zero)))
+		goto out;
+	/* the PCK key signed the QE report */
+	if (pki_verify(X509_get0_pubkey(c[0]), q + QUOTE_QE_REPORT_OFF, QUOTE_QE_REPORT_LEN,
+		       q + QUOTE_QE_SIG_OFF))
+		goto out;
+	ret = chain_ok(root, c);
+	if (!ret && body)
+		memcpy(body, q + QUOTE_BODY_OFF, QUOTE_BODY_LEN);
+out:
+	for (int i = 0; i < 3; i++)
+		X509_free(c[i]);
+	X509_free(root);
+	EVP_PKEY_free(ak);
+	return ret;
 }

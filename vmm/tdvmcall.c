@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <tdx/apic.h>
@@ -216,7 +217,8 @@ static void get_quote_finish(uint8_t *buf, uint64_t status, uint32_t out_len)
  */
 static void get_quote_generate(struct tdvmcall_call *c, uint8_t *buf, uint64_t size)
 {
-	uint8_t report[TDXSIM_QUOTE_REPORT_LEN];
+	uint8_t report[QUOTE_TDREPORT_LEN], *quote;
+	size_t quote_len;
 	uint32_t in_len;
 	long len;
 
@@ -225,18 +227,29 @@ static void get_quote_generate(struct tdvmcall_call *c, uint8_t *buf, uint64_t s
 		get_quote_finish(buf, GET_QUOTE_SERVICE_UNAVAILABLE, 0);
 		return;
 	}
-	if (in_len != TDXSIM_QUOTE_REPORT_LEN) {
+	if (in_len != QUOTE_TDREPORT_LEN) {
 		get_quote_finish(buf, GET_QUOTE_ERROR, 0);
 		return;
 	}
-	/* Shared memory can change under us: work on a copy of the report. */
+	/*
+	 * Shared memory can change under us: the report is read once, and the quote is made
+	 * in private memory and copied out whole, so what is signed is what is returned.
+	 */
 	memcpy(report, buf + GET_QUOTE_HDR_LEN, sizeof(report));
-	len = quote_generate(c->v->td->quoter, report, buf + GET_QUOTE_HDR_LEN,
-			     size - GET_QUOTE_HDR_LEN);
-	if (len < 0)
+	quote_len = quote_signer_quote_len(c->v->td->quoter);
+	if (quote_len > size - GET_QUOTE_HDR_LEN) {
 		get_quote_finish(buf, GET_QUOTE_ERROR, 0);
-	else
+		return;
+	}
+	quote = malloc(quote_len);
+	len = quote ? quote_generate(c->v->td->quoter, report, quote, quote_len) : -ENOMEM;
+	if (len < 0) {
+		get_quote_finish(buf, GET_QUOTE_ERROR, 0);
+	} else {
+		memcpy(buf + GET_QUOTE_HDR_LEN, quote, (size_t)len);
 		get_quote_finish(buf, GET_QUOTE_SUCCESS, (uint32_t)len);
+	}
+	free(quote);
 }
 
 static uint64_t tdvmcall_get_quote(struct tdvmcall_call *c)

@@ -30,10 +30,12 @@
 #define GTM_CONVERT_PAGES   4
 #define GTM_RETRY_GPA	    (20ULL << 20)
 #define GTM_RETRY_PAGES	    200		  /* > 3 chunks of 64 pages */
-#define GTM_MAILBOX_GPA	    (44ULL << 20) /* attest: one page converted to shared */
-#define GTM_MAILBOX_REPORT  0		  /* the first TDREPORT (1024 B) */
-#define GTM_MAILBOX_REPORT2 1024	  /* the TDREPORT after the RTMR extends */
-#define GTM_MAILBOX_QUOTE   2048	  /* the quote (1249 B) */
+#define GTM_MAILBOX_GPA	    (44ULL << 20) /* attest: two pages converted to shared */
+#define GTM_MAILBOX_PAGES   2
+#define GTM_MAILBOX_REPORT  0	 /* the first TDREPORT (1024 B) */
+#define GTM_MAILBOX_REPORT2 1024 /* the TDREPORT after the RTMR extends */
+#define GTM_MAILBOX_QUOTE   2048 /* the quote (DCAP, about 4 KiB) */
+#define GTM_QUOTE_MAX	    (GTM_MAILBOX_PAGES * 4096 - GTM_MAILBOX_QUOTE)
 #define GTM_MAP_GPA_CHUNK   64 /* pages the VMM converts per MapGPA call (vmm/map_gpa.c) */
 /* GTM_ACCEPT_2M(_4K): TD memory 63 MiB, so that the last 2M range is only half inside. */
 #define GTM_2M_MEMORY  (63ULL << 20)

@@ -223,7 +223,7 @@ static int scenario_attest(void)
 {
 	static struct tdreport report __attribute__((aligned(TDX_REPORT_ALIGNMENT)));
 	static struct tdreport report2;
-	static u8 quote[2048];
+	static u8 quote[GTM_QUOTE_MAX];
 	struct tdx_vp_info vi;
 	u8 reportdata[TDX_REPORTDATA_LEN], data[48];
 	u8 *mb = __va(GTM_MAILBOX_GPA | tdx_shared_mask());
@@ -258,8 +258,8 @@ static int scenario_attest(void)
 	show("raw report subtype 1", tdx_mr_report(__pa(&report), __pa(rtmr_data), 1));
 
 	ret = tdx_get_quote(&report, quote, sizeof(quote), &qlen, &qstatus);
-	tdx_printf("quote: r10 %lx status %lx len %u sig_alg %u\n", (unsigned long)ret,
-		   (unsigned long)qstatus, qlen, quote[16] | quote[17] << 8);
+	tdx_printf("quote: r10 %lx status %lx len %u version %u\n", (unsigned long)ret,
+		   (unsigned long)qstatus, qlen, quote[0] | quote[1] << 8);
 	show("quote unaligned",
 	     tdx_get_quote_hypercall(GTM_MAILBOX_GPA | tdx_shared_mask() | 8, TDX_PAGE_SIZE));
 	show("quote private", tdx_get_quote_hypercall(GTM_MAILBOX_GPA, TDX_PAGE_SIZE));
@@ -272,7 +272,7 @@ static int scenario_attest(void)
 	}
 
 	/* The mailbox: what the test checks against the module and the verifier. */
-	show("mailbox", tdx_set_memory_shared(GTM_MAILBOX_GPA, 1));
+	show("mailbox", tdx_set_memory_shared(GTM_MAILBOX_GPA, GTM_MAILBOX_PAGES));
 	memcpy(mb + GTM_MAILBOX_REPORT, &report, sizeof(report));
 	memcpy(mb + GTM_MAILBOX_REPORT2, &report2, sizeof(report2));
 	memcpy(mb + GTM_MAILBOX_QUOTE, quote, qlen < sizeof(quote) ? qlen : sizeof(quote));

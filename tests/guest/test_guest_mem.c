@@ -30,6 +30,8 @@
 #include "tests/guest/guest_mem.h"
 #include "tests/support/stop_message.h"
 #include "tests/support/vmm_machine.h"
+#include "tests/vmm/quote_check.h"
+#include "vmm/attest_pki.h"
 #include "vmm/bus.h"
 #include "vmm/quote.h"
 #include "vmm/vmm_internal.h"
@@ -498,15 +500,19 @@ static void sha384_extend(uint8_t rtmr[48], unsigned int index)
  * Attestation: TDG.VP.INFO outputs; the TDREPORT echoes REPORTDATA and carries the module's
  * MRTD; RTMR 2/3 extended through the SDK (0/1 refused by it with TDX_SW_ERROR, taken by the
  * module when asked directly) show up in the next report as SHA-384 chains; bad REPORT and
- * RTMR operands get the module's statuses; GetQuote returns a quote vmm/quote.c verifies with
- * this VMM's key and that holds the TDREPORT; GetTdVmCallInfo leaves 0, 1 and 2.
+ * RTMR operands get the module's statuses; GetQuote returns a DCAP quote of the TDREPORT,
+ * every field checked against it, verified by vmm/quote.c and by the openssl command line
+ * against the exported root and collateral; GetTdVmCallInfo leaves 0, 1 and 2.
  */
 static void test_attest(void **state)
 {
 	static struct run r;
 	char want[4096] = "mem: scenario 7\n";
 	const unsigned long long inv = TDX_OPERAND_INVALID;
-	uint8_t mrtd[48], rtmr[4][48] = {{0}}, quoted[TDXSIM_QUOTE_REPORT_LEN];
+	uint8_t mrtd[48], rtmr[4][48] = {{0}}, body[QUOTE_BODY_LEN];
+	char exp[] = "/tmp/tdxsim-gm-collateral-XXXXXX", work[] = "/tmp/tdxsim-gm-quote-XXXXXX";
+	char out[256];
+	size_t qlen;
 	const struct tdreport *rep, *rep2;
 	const uint8_t *mb;
 
@@ -526,8 +532,9 @@ static void test_attest(void **state)
 	line(want, sizeof(want), "raw report unaligned: %llx\n", inv + TDX_OPERAND_ID_RCX);
 	line(want, sizeof(want), "raw reportdata unaligned: %llx\n", inv + TDX_OPERAND_ID_RDX);
 	line(want, sizeof(want), "raw report subtype 1: %llx\n", inv + TDX_OPERAND_ID_R8);
-	line(want, sizeof(want), "quote: r10 0 status 0 len %u sig_alg %u\n", TDXSIM_QUOTE_LEN,
-	     TDXSIM_QUOTE_SIG_ALG);
+	qlen = quote_signer_quote_len(r.td->quoter);
+	assert_true(qlen <= GTM_QUOTE_MAX);
+	line(want, sizeof(want), "quote: r10 0 status 0 len %zu version 4\n", qlen);
 	line(want, sizeof(want), "quote unaligned: %llx\n", TDVMCALL_STATUS_ALIGN_ERROR);
 	line(want, sizeof(want), "quote private: %llx\n", TDVMCALL_STATUS_INVALID_OPERAND);
 	line(want, sizeof(want), "vmcall info 0: r10 0 r11 0 r12 0 r13 0 r14 0\n");
@@ -556,10 +563,14 @@ static void test_attest(void **state)
 	sha384_extend(rtmr[0], 0);
 	assert_memory_equal(rep2->tdinfo.rtmr, rtmr, sizeof(rtmr));
 
-	assert_int_equal(quote_verify(mb + GTM_MAILBOX_QUOTE, TDXSIM_QUOTE_LEN,
-				      quote_signer_pubkey(r.td->quoter), quoted),
-			 0);
-	assert_memory_equal(quoted, rep, TDXSIM_QUOTE_REPORT_LEN);
+	assert_true(td_window_is_mapped(r.td->window, GTM_MAILBOX_GPA + 4096, true));
+	assert_int_equal(quote_verify(mb + GTM_MAILBOX_QUOTE, qlen, NULL, 0, body), 0);
+	quote_check_fields(mb + GTM_MAILBOX_QUOTE, qlen, (const uint8_t *)rep);
+	assert_non_null(mkdtemp(exp));
+	assert_non_null(mkdtemp(work));
+	assert_int_equal(attest_pki_export(exp), 0);
+	quote_check_openssl(mb + GTM_MAILBOX_QUOTE, qlen, exp, work);
+	assert_int_equal(qc_sh(work, out, sizeof(out), "rm -rf '%s' '%s'", exp, work), 0);
 	destroy(&r);
 }
 

@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/sha.h>
 
 #include <tdx/vmx.h>
 
+#include "tests/vmm/quote_check.h"
 #include "vmm/tdvmcall.h"
 
 #define GPAW	    52
@@ -589,11 +591,18 @@ static void quote_request(struct fixture *f, uint64_t off, uint64_t version, uin
 {
 	uint8_t *b = f->shm + off;
 
-	memset(b, 0, 0x2000);
+	memset(b, 0, 24 + QUOTE_TDREPORT_LEN);
 	memcpy(b, &version, 8);
 	memcpy(b + 16, &in_len, 4);
-	for (unsigned i = 0; i < TDXSIM_QUOTE_REPORT_LEN; i++)
-		b[24 + i] = (uint8_t)(i ^ 0x3C);
+	/* a TDREPORT: type TDX, fields with a pattern, the two hashes right [ABI §9] */
+	b += 24;
+	for (unsigned i = 256; i < QUOTE_TDREPORT_LEN; i++)
+		b[i] = (uint8_t)(i ^ 0x3C);
+	for (unsigned i = 128; i < 192; i++)
+		b[i] = (uint8_t)i;
+	b[0] = 0x81;
+	SHA384(b + 256, 256, b + 32);
+	SHA384(b + 512, 512, b + 80);
 }
 
 static uint64_t quote_status(struct fixture *f, uint64_t off)
@@ -615,29 +624,27 @@ static uint32_t quote_out_len(struct fixture *f, uint64_t off)
 static void test_get_quote_good(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t expect[TDXSIM_QUOTE_REPORT_LEN], got[TDXSIM_QUOTE_REPORT_LEN];
+	size_t len = quote_signer_quote_len(f->td.quoter);
+	uint8_t expect[QUOTE_TDREPORT_LEN], body[QUOTE_BODY_LEN];
 	struct tdx_module_args a = vmcall(TDVMCALL_GET_QUOTE, SHARED | SHM_GPA, 0x2000, 0, 0);
 
-	quote_request(f, 0, 1, TDXSIM_QUOTE_REPORT_LEN);
+	quote_request(f, 0, 1, QUOTE_TDREPORT_LEN);
 	memcpy(expect, f->shm + 24, sizeof(expect));
 	handle(f, &a);
 	assert_int_equal(a.r10, 0);
 	assert_int_equal(quote_status(f, 0), GET_QUOTE_SUCCESS);
-	assert_int_equal(quote_out_len(f, 0), TDXSIM_QUOTE_LEN);
-	assert_int_equal(
-		quote_verify(f->shm + 24, TDXSIM_QUOTE_LEN, quote_signer_pubkey(f->td.quoter), got),
-		0);
-	assert_memory_equal(got, expect, sizeof(got));
-	/* a one-page buffer at the end of the shared area */
-	quote_request(f, 0x2000, 1, TDXSIM_QUOTE_REPORT_LEN);
+	assert_int_equal(quote_out_len(f, 0), len);
+	assert_int_equal(quote_verify(f->shm + 24, len, NULL, 0, body), 0);
+	quote_check_fields(f->shm + 24, len, expect);
+	/* a one-page buffer: the quote (over 4 KiB with its PEM chain) does not fit: ERROR */
+	assert_true(len > 0x1000 - 24);
+	quote_request(f, 0x3000, 1, QUOTE_TDREPORT_LEN);
 	a = vmcall(TDVMCALL_GET_QUOTE, SHARED | (SHM_GPA + 0x3000), 0x1000, 0, 0);
-	memset(f->shm + 0x3000, 0, 24);
-	memcpy(f->shm + 0x3000, &(uint64_t){1}, 8);
-	memcpy(f->shm + 0x3000 + 16, &(uint32_t){1024}, 4);
 	handle(f, &a);
 	assert_int_equal(a.r10, 0);
-	assert_int_equal(quote_status(f, 0x3000), GET_QUOTE_SUCCESS);
-	assert_int_equal(quote_out_len(f, 0x3000), TDXSIM_QUOTE_LEN);
+	assert_int_equal(quote_status(f, 0x3000), GET_QUOTE_ERROR);
+	assert_int_equal(quote_out_len(f, 0x3000), 0);
+	assert_int_equal(f->shm[0x3000 + 24], 0x81); /* the report is still there */
 }
 
 static void test_get_quote_status_in_buffer(void **state)
@@ -651,10 +658,24 @@ static void test_get_quote_status_in_buffer(void **state)
 	assert_int_equal(a.r10, 0);
 	assert_int_equal(quote_status(f, 0), 0x8000000000000000ULL);
 	assert_int_equal(quote_out_len(f, 0), 0);
+	/* not a TDREPORT: a wrong type, or a field that does not match its hash */
+	quote_request(f, 0, 1, QUOTE_TDREPORT_LEN);
+	f->shm[24] = 0x00;
+	a = vmcall(TDVMCALL_GET_QUOTE, SHARED | SHM_GPA, 0x2000, 0, 0);
+	handle(f, &a);
+	assert_int_equal(a.r10, 0);
+	assert_int_equal(quote_status(f, 0), 0x8000000000000000ULL);
+	quote_request(f, 0, 1, QUOTE_TDREPORT_LEN);
+	f->shm[24 + 528] ^= 1; /* MRTD */
+	a = vmcall(TDVMCALL_GET_QUOTE, SHARED | SHM_GPA, 0x2000, 0, 0);
+	handle(f, &a);
+	assert_int_equal(a.r10, 0);
+	assert_int_equal(quote_status(f, 0), 0x8000000000000000ULL);
+	assert_int_equal(quote_out_len(f, 0), 0);
 	/* no quoting service */
 	quote_signer_free(f->td.quoter);
 	f->td.quoter = NULL;
-	quote_request(f, 0, 1, TDXSIM_QUOTE_REPORT_LEN);
+	quote_request(f, 0, 1, QUOTE_TDREPORT_LEN);
 	a = vmcall(TDVMCALL_GET_QUOTE, SHARED | SHM_GPA, 0x2000, 0, 0);
 	handle(f, &a);
 	assert_int_equal(a.r10, 0);
@@ -677,7 +698,7 @@ static void test_get_quote_bad(void **state)
 		{(1ULL << 52) | SHARED | SHM_GPA, 0x1000, TDVMCALL_STATUS_INVALID_OPERAND},
 	};
 
-	quote_request(f, 0, 1, TDXSIM_QUOTE_REPORT_LEN);
+	quote_request(f, 0, 1, QUOTE_TDREPORT_LEN);
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct tdx_module_args a =
 			vmcall(TDVMCALL_GET_QUOTE, bad[i].gpa, bad[i].size, 0, 0);
@@ -687,7 +708,7 @@ static void test_get_quote_bad(void **state)
 		assert_int_equal(quote_status(f, 0), 0); /* the buffer was not touched */
 	}
 	/* header version other than 1 */
-	quote_request(f, 0, 2, TDXSIM_QUOTE_REPORT_LEN);
+	quote_request(f, 0, 2, QUOTE_TDREPORT_LEN);
 	struct tdx_module_args a = vmcall(TDVMCALL_GET_QUOTE, SHARED | SHM_GPA, 0x1000, 0, 0);
 	handle(f, &a);
 	assert_int_equal(a.r10, TDVMCALL_STATUS_INVALID_OPERAND);
@@ -700,7 +721,7 @@ static void test_get_quote_bad(void **state)
 	assert_int_equal(quote_status(f, 0), 0);
 	/* no shared_va callback: nothing can be reached */
 	tdvmcall_vcpu_init(&f->v, &f->td, 0, NULL, NULL);
-	quote_request(f, 0, 1, TDXSIM_QUOTE_REPORT_LEN);
+	quote_request(f, 0, 1, QUOTE_TDREPORT_LEN);
 	a = vmcall(TDVMCALL_GET_QUOTE, SHARED | SHM_GPA, 0x1000, 0, 0);
 	handle(f, &a);
 	assert_int_equal(a.r10, TDVMCALL_STATUS_INVALID_OPERAND);

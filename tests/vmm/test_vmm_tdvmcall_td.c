@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/sha.h>
 #include <tdx/ghci.h>
 #include <tdx/leaves.h>
 #include <tdx/status.h>
@@ -39,6 +40,7 @@
 #include "platform/platform.h"
 #include "tests/support/vmm_machine.h"
 #include "tests/vmm/guests/tvc.h"
+#include "tests/vmm/quote_check.h"
 #include "vmm/vmm_internal.h"
 
 static const char *tvc_elf, *cpuid_elf, *raw_fatal_elf, *raw_exit_elf, *mmio_elf, *tdxsim;
@@ -693,12 +695,22 @@ static void test_get_quote(void **state)
 	struct tvc *t = tvc_new();
 	size_t map, zero, priv, ua_gpa, ua_size, unmapped, partly, version, in_len_big, untouched,
 		in_len_odd, st_odd, good, st_good, lens_good, quote_end;
-	uint8_t report[TDXSIM_QUOTE_REPORT_LEN];
+	uint8_t report[QUOTE_TDREPORT_LEN] = {0x81}, body[QUOTE_BODY_LEN];
+	struct quote_signer *signer = quote_signer_new();
+	size_t qlen;
 	const uint8_t *buf;
 	uint64_t hdr_status, lens;
 	struct vmm_td *td;
 
 	(void)state;
+	assert_non_null(signer);
+	qlen = quote_signer_quote_len(signer);
+	quote_signer_free(signer);
+	/* the TDREPORT: type TDX, known REPORTDATA words, the rest zero under right hashes */
+	memcpy(report + 128, &(uint64_t){0x0123456789ABCDEFULL}, 8);
+	memcpy(report + 184, &(uint64_t){0xFEDCBA9876543210ULL}, 8);
+	SHA384(report + 256, 256, report + 32);
+	SHA384(report + 512, 512, report + 80);
 	map = hc(t, 0, TDVMCALL_MAP_GPA, QBUF, 0x2000, 0, 0);
 	write64(t, QBUF + 8, Q_SENTINEL); /* status: only a quote attempt may touch it */
 	write64(t, QBUF + 16, 1024);	  /* in_len 1024, out_len 0 */
@@ -717,14 +729,16 @@ static void test_get_quote(void **state)
 	write64(t, QBUF + 16, 0x2000 - GET_QUOTE_HDR_LEN); /* fits, but not a TDREPORT */
 	in_len_odd = hc(t, 0, TDVMCALL_GET_QUOTE, QBUF, 0x2000, 0, 0);
 	st_odd = read64(t, QBUF + 8);
-	/* A good one: a "TDREPORT" with known first and last words (its MAC is not checked) */
-	write64(t, QBUF + 16, TDXSIM_QUOTE_REPORT_LEN);
-	write64(t, QBUF + GET_QUOTE_HDR_LEN, 0x0123456789ABCDEFULL);
-	write64(t, QBUF + GET_QUOTE_HDR_LEN + TDXSIM_QUOTE_REPORT_LEN - 8, 0xFEDCBA9876543210ULL);
-	good = hc(t, 0, TDVMCALL_GET_QUOTE, QBUF, 0x1000, 0, 0);
+	/* A good one (its MAC is not checked: only the module could) */
+	write64(t, QBUF + 16, QUOTE_TDREPORT_LEN);
+	for (unsigned i = 0; i < 128; i += 8) /* REPORTTYPE and the two hashes */
+		write64(t, QBUF + GET_QUOTE_HDR_LEN + i, *(uint64_t *)(report + i));
+	write64(t, QBUF + GET_QUOTE_HDR_LEN + 128, *(uint64_t *)(report + 128));
+	write64(t, QBUF + GET_QUOTE_HDR_LEN + 184, *(uint64_t *)(report + 184));
+	good = hc(t, 0, TDVMCALL_GET_QUOTE, QBUF, 0x2000, 0, 0);
 	st_good = read64(t, QBUF + 8);
 	lens_good = read64(t, QBUF + 16);
-	quote_end = read64(t, QBUF + GET_QUOTE_HDR_LEN + TDXSIM_QUOTE_LEN - 8);
+	quote_end = read64(t, QBUF + GET_QUOTE_HDR_LEN + qlen - 8);
 	td = tvc_run(t, NULL);
 	expect_clean_end(t, td);
 
@@ -743,24 +757,22 @@ static void test_get_quote(void **state)
 	 * buffer says ERROR */
 	expect_status(t, in_len_odd, TDVMCALL_STATUS_SUCCESS);
 	assert_int_equal(t->steps[st_odd].out.rcx, GET_QUOTE_ERROR);
-	/* The good one, one page: status SUCCESS, out_len = the quote's length */
+	/* The good one, two pages: status SUCCESS, out_len = the quote's length */
 	expect_status(t, good, TDVMCALL_STATUS_SUCCESS);
 	assert_int_equal(t->steps[st_good].out.rcx, GET_QUOTE_SUCCESS);
-	assert_int_equal(t->steps[lens_good].out.rcx,
-			 TDXSIM_QUOTE_REPORT_LEN | (uint64_t)TDXSIM_QUOTE_LEN << 32);
+	assert_int_equal(t->steps[lens_good].out.rcx, QUOTE_TDREPORT_LEN | (uint64_t)qlen << 32);
 
 	/* The quote in the shared buffer verifies and carries the guest's report */
 	buf = td_window_va(td->window, QGPA, true);
 	memcpy(&hdr_status, buf + 8, 8);
 	memcpy(&lens, buf + 16, 8);
 	assert_int_equal(hdr_status, GET_QUOTE_SUCCESS);
-	assert_int_equal(quote_verify(buf + GET_QUOTE_HDR_LEN, TDXSIM_QUOTE_LEN, NULL, report), 0);
-	assert_int_equal(*(uint64_t *)report, 0x0123456789ABCDEFULL);
-	assert_int_equal(*(uint64_t *)(report + TDXSIM_QUOTE_REPORT_LEN - 8),
-			 0xFEDCBA9876543210ULL);
-	/* and the guest read the same quote bytes (the public key's last 8) */
-	assert_memory_equal(&t->steps[quote_end].out.rcx,
-			    buf + GET_QUOTE_HDR_LEN + TDXSIM_QUOTE_LEN - 8, 8);
+	assert_int_equal(quote_verify(buf + GET_QUOTE_HDR_LEN, qlen, NULL, 0, body), 0);
+	quote_check_fields(buf + GET_QUOTE_HDR_LEN, qlen, report);
+	assert_int_equal(*(uint64_t *)(body + QUOTE_BODY_REPORTDATA), 0x0123456789ABCDEFULL);
+	assert_int_equal(*(uint64_t *)(body + QUOTE_BODY_REPORTDATA + 56), 0xFEDCBA9876543210ULL);
+	/* and the guest read the same quote bytes (the PEM chain's last 8) */
+	assert_memory_equal(&t->steps[quote_end].out.rcx, buf + GET_QUOTE_HDR_LEN + qlen - 8, 8);
 	assert_int_equal(stats0(td).tdvmcalls[VMM_TDVMCALL_GET_QUOTE], 10);
 	vmm_td_destroy(td);
 	free(t);
