@@ -331,7 +331,7 @@ static size_t sgx_extension(const struct attest_pki *p, uint8_t *out)
 	for (unsigned i = 0; i < 6; i++) {
 		unsigned v;
 
-		sscanf(PKI_FMSPC + 2 * i, "%2x", &v);
+		sscanf(&PKI_FMSPC[2 * i], "%2x", &v);
 		fmspc[i] = (uint8_t)v;
 	}
 	/* TCB: component SVNs 1..16, PCESVN (17), CPUSVN (18) */
