@@ -69,11 +69,6 @@ unsigned int tdx_get_global_keyid(void)
 	return tdx_global_keyid;
 }
 
-unsigned int tdx_get_nr_guest_keyids(void)
-{
-	return tdx_nr_guest_keyids;
-}
-
 int tdx_guest_keyid_alloc(void)
 {
 	int ret = -ENOSPC;

@@ -833,11 +833,6 @@ void tdx_exit(void)
  * Layout
  */
 
-unsigned int tdx_nr_tdmrs(void)
-{
-	return tdx.tdmrs.nr_tdmrs;
-}
-
 uint64_t tdx_pamt_bytes(void)
 {
 	return tdmrs_pamt_bytes(&tdx.tdmrs);

@@ -179,8 +179,6 @@ const struct tdx_sys_info *tdx_get_sysinfo(void);
 
 /* The global private KeyID (the first TDX KeyID), 0 before tdx_init. */
 unsigned int tdx_get_global_keyid(void);
-/* How many TDX KeyIDs there are for guests. */
-unsigned int tdx_get_nr_guest_keyids(void);
 /* A free guest KeyID, or -ENOSPC / -ENODEV. */
 int tdx_guest_keyid_alloc(void);
 void tdx_guest_keyid_free(unsigned int keyid);
@@ -195,8 +193,7 @@ void tdx_print_layout(void);
  * areas: offset and size, the unused ones 0) and the node its PAMT is on; NULL past the last.
  */
 const struct tdmr_info *tdx_layout_tdmr(unsigned int i, int *pamt_nid);
-/* Number of TDMRs, and total PAMT bytes. */
-unsigned int tdx_nr_tdmrs(void);
+/* Total PAMT bytes. */
 uint64_t tdx_pamt_bytes(void);
 
 #endif

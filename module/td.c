@@ -95,15 +95,6 @@ void page_assign(struct page_ref *ref, unsigned int pt, uint64_t owner)
 	memset(phys_seam_va(ref->pa), 0, _4K);
 }
 
-/* Back to the host: NDA, visible again, contents zeroed by phys_unhide. */
-void page_free(struct page_ref *ref)
-{
-	ref->pamt->pt = PT_NDA;
-	pamt_set_owner(ref->pamt, 0);
-	ref->pamt->bepoch = 0;
-	phys_unhide(ref->pa);
-}
-
 /* ------------------------------------------------------------------------------------------
  * TDR and TDVPR operands
  */

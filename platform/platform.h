@@ -353,8 +353,6 @@ struct guest_cpu {
  * world it now holds (platform/xstate.c). */
 void lp_world_enter(struct cpu_regs *ctx, struct guest_cpu *g);
 void lp_world_exit(struct cpu_regs *ctx);
-bool lp_in_guest(void);
-struct guest_cpu *lp_current_guest(void);
 
 /*
  * Deliver an exception or interrupt to the guest as the CPU does: read the gate from the

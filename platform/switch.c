@@ -75,16 +75,6 @@ void lp_world_exit(struct cpu_regs *ctx)
 	atomic_fetch_add_explicit(&plat.exits, 1, memory_order_relaxed);
 }
 
-bool lp_in_guest(void)
-{
-	return this_lp && atomic_load(&this_lp->in_guest);
-}
-
-struct guest_cpu *lp_current_guest(void)
-{
-	return this_lp ? this_lp->guest : NULL;
-}
-
 /* ------------------------------------------------------------------------------------------
  * Guest memory as the CPU reaches it: a linear address is a host address; inside a TD
  * window only mapped pages are reachable (the rest is an EPT violation for the caller).

@@ -159,7 +159,6 @@ struct vmm_td {
 	size_t trace_len;
 	int trace_errno; /* the first write error, 0 */
 	uint64_t t0;
-	bool destroyed_window;
 	/* For debuggers (vmm/debug.h): the image's absolute path and executable pages. */
 	char *debug_path;
 	uint64_t text_lo, text_hi;
