@@ -39,6 +39,7 @@
 #define TJ_HOST_TID  10000 /* after every vCPU's tid (N + 1) */
 #define TJ_MAX_VCPUS 1024  /* tracks kept; a vCPU above gets its events on no track */
 #define TJ_FIELDS    48
+#define TJ_FLOWS     16 /* IPI arrows waiting for their target's next entry */
 
 /* One key and its raw JSON value (a string with its quotes, an object, a number, true). */
 struct field {
@@ -57,6 +58,11 @@ struct vcpu_track {
 	uint64_t exit_ns, entries;
 	char name[96];
 	char args[1536]; /* the exit's args, a JSON object */
+	/* IPIs sent to this vCPU whose arrow ends at its next entry (TJ_FLOWS at most) */
+	struct {
+		uint64_t id, ns;
+	} flows[TJ_FLOWS];
+	unsigned int nr_flows;
 };
 
 struct trace_json {
@@ -68,7 +74,7 @@ struct trace_json {
 	int out_errno, tee_errno;
 	unsigned int nr_vcpus, shared_bit;
 	struct vcpu_track *v;
-	uint64_t last_ns, stop_ns;
+	uint64_t last_ns, stop_ns, flow_id;
 	bool stopped;
 	char *buf; /* read from the pipe, not yet a whole line */
 	size_t len, cap;
@@ -352,6 +358,37 @@ static void ipi(struct trace_json *tj, unsigned int v, uint64_t ns, uint64_t icr
 		",\"s\":\"t\",\"name\":\"IPI to %s\",\"args\":{\"from\":\"vCPU %u\",\"to\":\"%s\","
 		"\"vector\":%u,\"icr\":\"0x%" PRIx64 "\"}}",
 		to, v, to, (unsigned int)(icr & APIC_ICR_VECTOR_MASK), icr);
+	/* An arrow (flow) from here to each target's next entry into the guest. */
+	for (unsigned int t = 0; t < tj->nr_vcpus && t < TJ_MAX_VCPUS; t++) {
+		struct vcpu_track *tt = &tj->v[t];
+
+		if (sh == 0 ? t != dest : sh == 1 ? t != v : sh == 3 && t == v)
+			continue;
+		if (tt->nr_flows == TJ_FLOWS)
+			continue;
+		tt->flows[tt->nr_flows].id = ++tj->flow_id;
+		tt->flows[tt->nr_flows++].ns = ns;
+		ev(tj, "s", "ipi", v + 1, ns);
+		fprintf(tj->out, ",\"name\":\"IPI\",\"id\":%" PRIu64 "}", tj->flow_id);
+	}
+}
+
+/* The arrows of the IPIs sent to @v before @ns (its entry) end here, or all at the end. */
+static void end_flows(struct trace_json *tj, unsigned int v, uint64_t ns, bool all)
+{
+	struct vcpu_track *t = &tj->v[v];
+	unsigned int kept = 0;
+
+	for (unsigned int i = 0; i < t->nr_flows; i++) {
+		if (!all && t->flows[i].ns > ns) {
+			t->flows[kept++] = t->flows[i];
+			continue;
+		}
+		ev(tj, "f", "ipi", v + 1, ns);
+		fprintf(tj->out, ",\"bp\":\"e\",\"name\":\"IPI\",\"id\":%" PRIu64 "}",
+			t->flows[i].id);
+	}
+	t->nr_flows = kept;
 }
 
 static void map_gpa(struct trace_json *tj, unsigned int v, uint64_t ns, uint64_t gpa, uint64_t size)
@@ -387,6 +424,7 @@ static void exit_line(struct trace_json *tj, const struct line *l)
 	ev(tj, "X", "guest", v + 1, entry);
 	put_dur(tj, ns - entry);
 	fprintf(tj->out, ",\"name\":\"guest\",\"args\":{\"entry\":%" PRIu64 "}}", ++t->entries);
+	end_flows(tj, v, entry, false);
 
 	t->pending = true;
 	t->exit_ns = ns;
@@ -521,6 +559,8 @@ static void close_events(struct trace_json *tj)
 		/* A halt lasts until the end; any other last exit is shown without length. */
 		if (t->pending)
 			end_exit(tj, v, t, t->halt ? end : t->exit_ns);
+		if (t->nr_flows) /* IPIs to a vCPU that never entered again */
+			end_flows(tj, v, end, true);
 	}
 	fputs("\n]}\n", tj->out);
 	if (fflush(tj->out) && !tj->out_errno)

@@ -144,11 +144,24 @@ def test_smp(tdxsim, d, tmp):
     names = {e["tid"]: e["args"]["name"] for e in by(ev, ph="M", name="thread_name")}
     equal(names, {HOST_TID: "host: SEAMCALLs, the TD's stop", 1: "vCPU 0", 2: "vCPU 1",
                   3: "vCPU 2", 4: "vCPU 3"}, "thread names")
-    ipis = sorted((e["tid"] - 1, e["name"], e["args"]["vector"]) for e in by(ev, cat="ipi"))
+    ipis = sorted((e["tid"] - 1, e["name"], e["args"]["vector"]) for e in by(ev, cat="ipi", ph="i"))
     equal([(v, n) for v, n, _ in ipis],
           [(0, "IPI to vCPU 1"), (0, "IPI to vCPU 2"), (0, "IPI to vCPU 3"),
            (1, "IPI to vCPU 0"), (2, "IPI to vCPU 0"), (3, "IPI to vCPU 0")], "IPIs")
     equal([vec for v, _, vec in ipis if v == 0], [0xF0] * 3, "wake-up vector (0xF0)")
+    # An arrow (flow) from each IPI to its target's next entry into the guest.
+    starts = {e["id"]: e for e in by(ev, ph="s")}
+    ends = {e["id"]: e for e in by(ev, ph="f")}
+    equal(sorted(starts), sorted(ends), "IPI arrows start and end")
+    equal(sorted((e["tid"] - 1, ends[i]["tid"] - 1) for i, e in starts.items() if i in ends),
+          [(0, 1), (0, 2), (0, 3), (1, 0), (2, 0), (3, 0)], "IPI arrows from, to")
+    for i, e in starts.items():
+        f = ends.get(i)
+        if not f:
+            continue
+        check(f["ts"] >= e["ts"] and f["bp"] == "e", "arrow %d after its IPI" % i)
+        check(any(g["ts"] == f["ts"] for g in by(ev, cat="guest", tid=f["tid"])),
+              "arrow %d ends where a guest slice starts" % i)
     sent = sum(int(n) for n in re.findall(r"(\d+) IPIs sent", p.stderr))
     equal(len(ipis), sent, "IPIs in the trace = the summary's")
     for v in range(4):
@@ -441,6 +454,7 @@ def mode_trace_viewer(tdxsim, d):
             tracks = {e["tid"]: e["args"]["name"] for e in ev
                       if e["ph"] == "M" and e["name"] == "thread_name"}
             equal(v["events"], len(ev), name + ": events the page read")
+            equal(v["arrows"], len([e for e in ev if e["ph"] == "f"]), name + ": arrows")
             equal(v["tracks"], sorted(tracks.values()), name + ": tracks the page found")
             for tid, tname in tracks.items():
                 equal(v["slices"].get(tname, 0), len([e for e in ev if e["tid"] == tid
