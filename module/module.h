@@ -175,19 +175,22 @@ extern struct tdx_module_state tdxm;
 /* ------------------------------------------------------------------------------------------
  * Leaves. Each handler reads its inputs from regs (x86 order, as cpu_regs.gpr), writes its
  * outputs there and returns the completion status for RAX. `lp` is the calling LP.
+ * A SEAMCALL leaf's handler is its name with _leaf (tdh_mng_create_leaf, in
+ * seamcall/tdh_mng_create.c): the plain name is the host's wrapper (host/tdh.h), as in
+ * Linux, and both are linked into one process here.
  */
 typedef uint64_t (*leaf_fn)(uint64_t *regs, unsigned int version, unsigned int lp);
 
-uint64_t tdh_sys_init(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_sys_lp_init(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_sys_rd(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_sys_rdall(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_sys_info(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_sys_config(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_sys_key_config(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_sys_tdmr_init(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_sys_lp_shutdown(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_sys_shutdown(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_init_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_lp_init_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_rd_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_rdall_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_info_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_config_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_key_config_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_tdmr_init_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_lp_shutdown_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_sys_shutdown_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
 
 /* Default outputs of the SYS leaves (written first, and on an injected failure). */
 void tdh_sys_init_defaults(uint64_t *regs);

@@ -505,18 +505,18 @@ struct tdr *vp_tdr(const struct tdvps *vp);
 struct tdcs *vp_tdcs(const struct tdvps *vp);
 
 /* Host leaves (one file each) */
-uint64_t tdh_mng_create(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mng_key_config(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mng_addcx(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mng_init(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_vp_create(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_vp_addcx(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_vp_init(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_vp_enter(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mem_sept_add(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mem_page_add(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mr_extend(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mr_finalize(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_create_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_key_config_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_addcx_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_init_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_create_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_addcx_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_init_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_enter_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_sept_add_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_page_add_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mr_extend_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mr_finalize_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
 
 /* ------------------------------------------------------------------------------------------
  * Memory management and teardown (td_mem.c and one file per leaf)
@@ -589,25 +589,25 @@ void removal_commit(uint64_t *regs, struct sept_op *op, struct pamt_entry *targe
 /* Test hook: the number of next TDH.PHYMEM.CACHE.WB sub-blocks that see an interrupt. */
 extern unsigned int cache_wb_test_interrupts;
 
-uint64_t tdh_mem_page_aug(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mem_range_block(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mem_range_unblock(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mem_track(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mem_page_remove(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mem_sept_remove(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mem_sept_rd(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mem_rd(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mem_page_demote(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mem_page_promote(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mem_wr(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_phymem_page_reclaim(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_phymem_page_rdmd(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_phymem_cache_wb(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_phymem_page_wbinvd(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_vp_flush(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mng_vpflushdone(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mng_key_freeid(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mng_key_reclaimid(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_page_aug_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_range_block_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_range_unblock_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_track_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_page_remove_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_sept_remove_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_sept_rd_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_rd_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_page_demote_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_page_promote_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mem_wr_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_phymem_page_reclaim_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_phymem_page_rdmd_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_phymem_cache_wb_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_phymem_page_wbinvd_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_flush_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_vpflushdone_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_key_freeid_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_key_reclaimid_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
 
 /* ------------------------------------------------------------------------------------------
  * TD- and VP-scope metadata (metadata_td.c) and their leaves
@@ -644,10 +644,10 @@ uint64_t md_tdh_vp_rdwr(uint64_t *regs, unsigned int version, unsigned int lp, b
 uint64_t md_tdg_rdwr(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
 		     unsigned int ctx_code, bool write, bool next);
 
-uint64_t tdh_mng_rd(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_mng_wr(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_vp_rd(uint64_t *regs, unsigned int version, unsigned int lp);
-uint64_t tdh_vp_wr(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_rd_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_mng_wr_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_rd_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
+uint64_t tdh_vp_wr_leaf(uint64_t *regs, unsigned int version, unsigned int lp);
 uint64_t tdg_vp_rd(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs, unsigned int version);
 uint64_t tdg_vp_wr(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs, unsigned int version);
 

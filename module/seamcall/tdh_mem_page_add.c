@@ -9,7 +9,7 @@
 
 #include "td.h"
 
-uint64_t tdh_mem_page_add(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mem_page_add_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t page_pa = regs[REG_R8_], src_pa = regs[REG_R9_], e;
 	struct page_ref page;

@@ -12,7 +12,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mem_page_aug(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mem_page_aug_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t page_pa = regs[REG_R8_], status;
 	struct range_ref page;

@@ -26,7 +26,7 @@
 #define DEMOTE_L2_SEPT_ADD_MODE 1ULL
 #define DEMOTE_RDX_RESERVED	(0xFFEULL | 0xFFF0000000000000ULL)
 
-uint64_t tdh_mem_page_demote(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mem_page_demote_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t rdx = regs[REG_RDX_], status, e, hpa, child_size, *table;
 	unsigned int child_state, child;

@@ -24,7 +24,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mem_page_promote(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mem_page_promote_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct pamt_entry *sept_pamt = NULL, *big;
 	uint64_t status, e, first, sept_pa, size, child_size, leaf;

@@ -12,7 +12,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mem_page_remove(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mem_page_remove_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct pamt_entry *target = NULL;
 	struct sept_op op;

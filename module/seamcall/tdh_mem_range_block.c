@@ -14,7 +14,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mem_range_block(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mem_range_block_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct pamt_entry *target;
 	struct sept_op op;

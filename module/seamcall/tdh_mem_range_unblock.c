@@ -9,7 +9,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mem_range_unblock(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mem_range_unblock_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct pamt_entry *target;
 	struct sept_op op;

@@ -13,7 +13,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mem_rd(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mem_rd_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	(void)version;
 	(void)lp;

@@ -7,7 +7,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mem_sept_add(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mem_sept_add_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t page_pa = regs[REG_R8_];
 	struct page_ref page;

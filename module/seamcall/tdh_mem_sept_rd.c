@@ -10,7 +10,7 @@
 
 #define READ_L2_ATTRIBUTES_FLAG 1ULL /* [M tdh_mem_sept_rd.c] */
 
-uint64_t tdh_mem_sept_rd(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mem_sept_rd_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t rdx = regs[REG_RDX_], status;
 	bool read_l2 = rdx & READ_L2_ATTRIBUTES_FLAG;

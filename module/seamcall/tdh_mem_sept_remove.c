@@ -15,7 +15,7 @@
 
 #define NULL_PA (~0ULL)
 
-uint64_t tdh_mem_sept_remove(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mem_sept_remove_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct pamt_entry *target = NULL;
 	const uint64_t *table;

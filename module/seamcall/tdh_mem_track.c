@@ -10,7 +10,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mem_track(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mem_track_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct page_ref tdr_ref;
 	struct tdcs *tdcs;

@@ -6,7 +6,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mem_wr(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mem_wr_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	(void)version;
 	(void)lp;

@@ -7,7 +7,7 @@
 
 #include "td.h"
 
-uint64_t tdh_mng_create(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mng_create_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t tdr_pa = regs[REG_RCX_], hkid = regs[REG_RDX_];
 	struct page_ref ref;

@@ -99,7 +99,7 @@ static void tdcs_init(struct tdcs *tdcs, const struct td_params *p)
 	SHA384_Init(&tdcs->mrtd_ctx);
 }
 
-uint64_t tdh_mng_init(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mng_init_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t tdr_pa = regs[REG_RCX_], params_pa = regs[REG_RDX_], ext = 0;
 	struct td_params p;

@@ -6,7 +6,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mng_key_config(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mng_key_config_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint32_t pkg_bit = 1U << lp_package(lp);
 	uint32_t all = (tdxm.num_pkgs >= 32 ? ~0U : (1U << tdxm.num_pkgs) - 1);

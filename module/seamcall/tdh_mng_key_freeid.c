@@ -11,7 +11,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mng_key_freeid(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mng_key_freeid_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct page_ref tdr_ref;
 	struct kot_entry *kot;

@@ -5,7 +5,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mng_key_reclaimid(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mng_key_reclaimid_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	(void)regs;
 	(void)version;

@@ -8,7 +8,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mng_rd(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mng_rd_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	(void)lp;
 	return md_tdh_mng_rdwr(regs, version, false);

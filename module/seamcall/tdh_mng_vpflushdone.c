@@ -9,7 +9,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mng_vpflushdone(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mng_vpflushdone_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct page_ref tdr_ref;
 	struct kot_entry *kot;

@@ -7,7 +7,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mng_wr(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mng_wr_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	(void)lp;
 	return md_tdh_mng_rdwr(regs, version, true);

@@ -6,7 +6,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mr_extend(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mr_extend_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t gpa = regs[REG_RCX_], tdr_pa = regs[REG_RDX_];
 	struct page_ref tdr_ref;

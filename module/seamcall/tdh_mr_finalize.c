@@ -5,7 +5,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_mr_finalize(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_mr_finalize_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct page_ref ref;
 	struct tdcs *tdcs;

@@ -64,7 +64,7 @@ static bool interrupt_pending(void)
 	return false;
 }
 
-uint64_t tdh_phymem_cache_wb(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_phymem_cache_wb_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t cmd = regs[REG_RCX_], status = TDX_SUCCESS;
 	unsigned int pkg = lp_package(lp);

@@ -7,7 +7,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_phymem_page_rdmd(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_phymem_page_rdmd_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t pa = regs[REG_RCX_];
 	struct pamt_entry *e;

@@ -16,7 +16,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_phymem_page_reclaim(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_phymem_page_reclaim_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t pa = regs[REG_RCX_], owner;
 	struct pamt_entry *e, *tdr_e = NULL;

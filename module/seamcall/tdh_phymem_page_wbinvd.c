@@ -8,7 +8,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_phymem_page_wbinvd(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_phymem_page_wbinvd_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct page_ref page;
 	uint64_t status;

@@ -313,7 +313,7 @@ static uint64_t config(uint64_t *regs, unsigned int lp)
 	return TDX_SUCCESS;
 }
 
-uint64_t tdh_sys_config(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_sys_config_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t st;
 

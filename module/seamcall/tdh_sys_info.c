@@ -73,7 +73,7 @@ static void fill_sysinfo(uint8_t *si)
 	}
 }
 
-uint64_t tdh_sys_info(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_sys_info_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t si_pa = regs[REG_RCX_], si_size = regs[REG_RDX_];
 	uint64_t cmr_pa = regs[REG_R8_], cmr_entries = regs[REG_R9_];

@@ -17,7 +17,7 @@ void tdh_sys_init_defaults(uint64_t *regs)
 	regs[REG_R10_] = 0;
 }
 
-uint64_t tdh_sys_init(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_sys_init_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t attributes = regs[REG_RCX_];
 	uint64_t status;

@@ -14,7 +14,7 @@
  */
 #include "module.h"
 
-uint64_t tdh_sys_key_config(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_sys_key_config_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	unsigned int pkg = lp_package(lp);
 	uint64_t status;

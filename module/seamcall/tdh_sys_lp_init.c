@@ -26,7 +26,7 @@ static bool lp_init_pending(int state)
 	return state == SYSINIT_DONE || state == SYSCONFIG_DONE || state == SYS_READY;
 }
 
-uint64_t tdh_sys_lp_init(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_sys_lp_init_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t status;
 

@@ -6,7 +6,7 @@
  */
 #include "module.h"
 
-uint64_t tdh_sys_lp_shutdown(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_sys_lp_shutdown_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	(void)regs;
 	(void)version;

@@ -46,7 +46,7 @@ uint64_t md_sys_rd_regs(uint64_t *regs, enum md_reader r)
 	return status;
 }
 
-uint64_t tdh_sys_rd(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_sys_rd_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	(void)version;
 	/* Needs LP.INIT on this LP, which also implies SYS.INIT. */

@@ -13,7 +13,7 @@ void tdh_sys_rdall_defaults(uint64_t *regs)
 	regs[REG_R8_] = MD_FIELD_ID_NA;
 }
 
-uint64_t tdh_sys_rdall(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_sys_rdall_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t list_pa = regs[REG_RDX_];
 	uint64_t id = md_field_id_set_context(regs[REG_R8_], MD_CTX_SYS);

@@ -12,7 +12,7 @@
 
 static const uint64_t module_hv = 0, min_update_hv = 0;
 
-uint64_t tdh_sys_shutdown(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_sys_shutdown_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t hv = regs[REG_RCX_];
 

@@ -20,7 +20,7 @@ void tdh_sys_tdmr_init_defaults(uint64_t *regs)
 	regs[REG_RDX_] = 0;
 }
 
-uint64_t tdh_sys_tdmr_init(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_sys_tdmr_init_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t base = regs[REG_RCX_];
 	struct tdmr *t = NULL;

@@ -6,7 +6,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_vp_addcx(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_vp_addcx_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct page_ref page;
 	struct vp_ref v;

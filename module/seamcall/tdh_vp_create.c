@@ -7,7 +7,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_vp_create(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_vp_create_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct page_ref tdr_ref, page;
 	struct tdvps *vp;

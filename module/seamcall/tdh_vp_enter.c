@@ -27,7 +27,7 @@ static void resume_tdvmcall(struct tdvps *vp, const uint64_t *host)
 	vp->pending = VP_RESUME_NONE;
 }
 
-uint64_t tdh_vp_enter(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_vp_enter_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	/* The dispatcher passes the SEAMCALL context's GPRs, its first member. */
 	struct cpu_regs *ctx = (struct cpu_regs *)regs;

@@ -9,7 +9,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_vp_flush(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_vp_flush_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	struct vp_ref v;
 	uint64_t status;

@@ -20,7 +20,7 @@
 
 #include "td.h"
 
-uint64_t tdh_vp_init(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_vp_init_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	uint64_t x2apic_id = version ? regs[REG_R8_] : 0;
 	struct guest_cpu *g;

@@ -8,7 +8,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_vp_rd(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_vp_rd_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	return md_tdh_vp_rdwr(regs, version, lp, false);
 }

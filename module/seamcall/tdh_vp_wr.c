@@ -6,7 +6,7 @@
  */
 #include "td.h"
 
-uint64_t tdh_vp_wr(uint64_t *regs, unsigned int version, unsigned int lp)
+uint64_t tdh_vp_wr_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 {
 	return md_tdh_vp_rdwr(regs, version, lp, true);
 }
