@@ -49,7 +49,6 @@ static int run_td(unsigned int kind, unsigned int n256, bool trapped, struct p2 
 
 	vmm_td_config_default(&cfg);
 	cfg.nr_vcpus = 1;
-	cfg.seamcall_gate = true;
 	cfg.serial = serial_drop;
 	cfg.boot_opts = (uint64_t)kind << 8 | (uint64_t)n256 << 16 | (trapped ? 1u << 7 : 0);
 	platform_claim_signals();

@@ -23,7 +23,7 @@ static inline uint64_t __seamcall(uint64_t fn, struct tdx_module_args *args)
 {
 	extern void (*tdxsim_gate_ptr)(void);
 
-	if (seamcall_use_gate && tdxsim_gate_ptr)
+	if (__atomic_load_n(&seamcall_use_gate, __ATOMIC_RELAXED) && tdxsim_gate_ptr)
 		return __seamcall_gate(fn, args);
 	return __seamcall_insn(fn, args);
 }

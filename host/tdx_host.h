@@ -10,6 +10,8 @@
  *    hotplug callback before any TDX user's callback runs on them.
  *  - tdx_disable(): LP.SHUTDOWN on each CPU and SYS.SHUTDOWN.
  *  - the global KeyID and an allocator of guest KeyIDs, for the VMM.
+ *  - tdh.h: one SEAMCALL wrapper per leaf a VMM uses (tdh_mng_create(), ..., tdh_vp_enter()),
+ *    and whether SEAMCALLs go through the machine's gate or the opcode.
  *
  * Host code reaches the module only by SEAMCALL, from an LP of the machine, as on TDX.
  * tdx_enable(), tdx_disable() and hotplug are called from any thread that is not an LP
@@ -23,6 +25,8 @@
 
 #include <tdx/args.h>
 #include <tdx/structs.h>
+
+#include "tdh.h"
 
 /* ------------------------------------------------------------------------------------------
  * Log. Every message is one line starting with "tdx: ", as the kernel's pr_fmt makes them.

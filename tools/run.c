@@ -206,6 +206,7 @@ struct run_opts {
 	struct trace_json *tj; /* --trace-json's converter, once started */
 	double timeout;	       /* seconds; 0: none */
 	bool quiet;
+	bool seamcall_insn; /* --seamcall insn: the host's SEAMCALLs by the trapping opcode */
 	const char *gdb_arg, *gdb_commands; /* --gdb[=FILE]: the argument itself, FILE */
 };
 
@@ -312,7 +313,7 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 					optarg);
 				return TDXSIM_EXIT_TOOL;
 			}
-			o->cfg.seamcall_gate = !strcmp(optarg, "gate");
+			o->seamcall_insn = !strcmp(optarg, "insn");
 		} else if (c == 'T') {
 			if (parse_duration(optarg, &o->timeout)) {
 				fprintf(stderr,
@@ -730,6 +731,7 @@ int cmd_run(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (o.quiet)
 		tdx_log_set_sink(quiet_log_line, &qlog);
+	tdx_seamcall_set_gate(!o.seamcall_insn); /* the host's SEAMCALLs, bring-up included */
 	if (tdxsim_machine_up(&mc, &(struct tdxsim_machine_opts){.module = &params, .enable = true},
 			      err, sizeof(err))) {
 		if (qlog.buf)

@@ -43,25 +43,20 @@ int vmm_apic_alloc(struct vmm_td *td)
  * vCPU with the LP that makes it, so it is made on the LP the vCPU will run on (KVM makes
  * it on the vCPU's current CPU, under vcpu_load).
  */
+static long vcpu_setup_fn(void *arg)
+{
+	struct vmm_vcpu *vc = arg;
+	uint64_t s = tdh_vp_wr(&vc->vp, TDVPS_VMCS_POSTED_INTR_NV, VMM_POSTED_INTR_VECTOR, 0xFFFF);
+
+	if (!s)
+		s = tdh_vp_wr(&vc->vp, TDVPS_VMCS_POSTED_INTR_DESC_ADDR, vc->apic.pid_hpa, ~0ULL);
+	return (long)s;
+}
+
 uint64_t vmm_apic_vcpu_setup(struct vmm_td *td, struct vmm_vcpu *vc)
 {
-	struct tdx_module_args a = {
-		.rcx = vc->tdvpr,
-		.rdx = TDVPS_VMCS_POSTED_INTR_NV,
-		.r8 = VMM_POSTED_INTR_VECTOR,
-		.r9 = 0xFFFF,
-	};
-	uint64_t s = vmm_seamcall_on(td, vc->lp, TDH_VP_WR, &a);
-
-	if (s)
-		return s;
-	a = (struct tdx_module_args){
-		.rcx = vc->tdvpr,
-		.rdx = TDVPS_VMCS_POSTED_INTR_DESC_ADDR,
-		.r8 = vc->apic.pid_hpa,
-		.r9 = ~0ULL,
-	};
-	return vmm_seamcall_on(td, vc->lp, TDH_VP_WR, &a);
+	(void)td;
+	return (uint64_t)lp_run_on(vc->lp, vcpu_setup_fn, vc);
 }
 
 void vmm_apic_free(struct vmm_td *td)
@@ -120,10 +115,10 @@ int vmm_td_post_interrupt(struct vmm_td *td, unsigned int vcpu, unsigned int vec
  */
 static bool vapic_intr_pending(struct vmm_vcpu *vc)
 {
-	struct tdx_module_args a = {.rcx = vc->tdvpr, .rdx = TDVPS_VCPU_STATE_DETAILS_NON_ARCH};
+	uint64_t details;
 
-	return !vmm_seamcall_here(vc->td, TDH_VP_RD, &a) &&
-	       (a.r8 & TDX_VCPU_STATE_DETAILS_INTR_PENDING);
+	return !tdh_vp_rd(&vc->vp, TDVPS_VCPU_STATE_DETAILS_NON_ARCH, &details) &&
+	       (details & TDX_VCPU_STATE_DETAILS_INTR_PENDING);
 }
 
 /*

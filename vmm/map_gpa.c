@@ -105,12 +105,10 @@ static void kick_vcpus(struct vmm_vcpu *vc)
  */
 static uint64_t track(struct vmm_vcpu *vc)
 {
-	struct tdx_module_args a;
 	uint64_t s = TDX_SW_ERROR;
 
 	for (int i = 0; i < CONVERT_MAX_ROUNDS; i++) {
-		a = (struct tdx_module_args){.rcx = vc->td->tdr};
-		s = vmm_seamcall_here(vc->td, TDH_MEM_TRACK, &a);
+		s = tdh_mem_track(&vc->td->htd);
 		if (tdx_status_code(s) != TDX_PREVIOUS_TLB_EPOCH_BUSY &&
 		    tdx_status_code(s) != TDX_OPERAND_BUSY)
 			break;
@@ -122,17 +120,15 @@ static uint64_t track(struct vmm_vcpu *vc)
 /* TDH.MEM.PAGE.REMOVE of (GPA | level), kicking vCPUs until the block's epoch has drained. */
 static uint64_t page_remove(struct vmm_vcpu *vc, uint64_t gpa_level, uint64_t *hpa)
 {
-	struct tdx_module_args a;
 	uint64_t s = TDX_SW_ERROR;
 
 	for (int i = 0; i < CONVERT_MAX_ROUNDS; i++) {
-		a = (struct tdx_module_args){.rcx = gpa_level, .rdx = vc->td->tdr};
-		s = vmm_seamcall_here(vc->td, TDH_MEM_PAGE_REMOVE, &a);
+		s = tdh_mem_page_remove(&vc->td->htd, gpa_level & ~VMM_GPA_LEVEL_MASK,
+					(int)(gpa_level & VMM_GPA_LEVEL_MASK), hpa, NULL);
 		if (tdx_status_code(s) != TDX_TLB_TRACKING_NOT_DONE)
 			break;
 		kick_vcpus(vc);
 	}
-	*hpa = a.rcx;
 	return s;
 }
 
@@ -166,7 +162,7 @@ static uint64_t demote_2m(struct vmm_vcpu *vc, size_t i)
 	struct vmm_td *td = vc->td;
 	struct vmm_page pg = td->pages[i];
 	uint64_t base = private_start(&pg), sept, s;
-	struct tdx_module_args a = {.rcx = pg.gpa, .rdx = td->tdr};
+	int level = (int)(pg.gpa & VMM_GPA_LEVEL_MASK);
 
 	if (td->nr_pages + SEPT_PAGE_ENTRIES > td->cap_pages) {
 		size_t cap = td->cap_pages + SEPT_PAGE_ENTRIES + 64;
@@ -177,7 +173,7 @@ static uint64_t demote_2m(struct vmm_vcpu *vc, size_t i)
 		td->pages = p;
 		td->cap_pages = cap;
 	}
-	s = vmm_seamcall_here(td, TDH_MEM_RANGE_BLOCK, &a);
+	s = tdh_mem_range_block(&td->htd, base, level, NULL, NULL);
 	if (s && tdx_status_code(s) != TDX_GPA_RANGE_ALREADY_BLOCKED)
 		return convert_failed(vc, "TDH.MEM.RANGE.BLOCK", base, s);
 	s = track(vc);
@@ -188,8 +184,7 @@ static uint64_t demote_2m(struct vmm_vcpu *vc, size_t i)
 	if (!sept)
 		return convert_failed(vc, "TDH.MEM.PAGE.DEMOTE", base, TDX_SW_ERROR);
 	for (int r = 0; r < CONVERT_MAX_ROUNDS; r++) {
-		a = (struct tdx_module_args){.rcx = pg.gpa, .rdx = td->tdr, .r8 = sept};
-		s = vmm_seamcall_here(td, TDH_MEM_PAGE_DEMOTE, &a);
+		s = tdh_mem_page_demote(&td->htd, base, level, sept, NULL, NULL);
 		if (tdx_status_code(s) != TDX_TLB_TRACKING_NOT_DONE)
 			break;
 		kick_vcpus(vc);
@@ -253,7 +248,6 @@ static uint64_t chunk_2m(struct vmm_vcpu *vc, uint64_t start, uint64_t end, uint
 static uint64_t remove_private(struct vmm_vcpu *vc, uint64_t start, uint64_t end)
 {
 	struct vmm_td *td = vc->td;
-	struct tdx_module_args a;
 	uint64_t s, hpa;
 	size_t i, kept = 0, blocked = 0;
 
@@ -262,8 +256,8 @@ static uint64_t remove_private(struct vmm_vcpu *vc, uint64_t start, uint64_t end
 
 		if (!private_in(pg, start, end))
 			continue;
-		a = (struct tdx_module_args){.rcx = pg->gpa, .rdx = td->tdr};
-		s = vmm_seamcall_here(td, TDH_MEM_RANGE_BLOCK, &a);
+		s = tdh_mem_range_block(&td->htd, private_start(pg),
+					(int)(pg->gpa & VMM_GPA_LEVEL_MASK), NULL, NULL);
 		if (s && tdx_status_code(s) != TDX_GPA_RANGE_ALREADY_BLOCKED)
 			return convert_failed(vc, "TDH.MEM.RANGE.BLOCK", private_start(pg), s);
 		blocked++;

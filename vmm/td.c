@@ -21,7 +21,6 @@
 #include <tdx/vmx.h>
 
 #include "host/page_alloc.h"
-#include "host/seamcall.h"
 #include "host/tdx_host.h"
 #include "module/tdx_module.h"
 #include "vmm/debug.h"
@@ -133,7 +132,6 @@ void vmm_td_config_default(struct vmm_td_config *cfg)
 	cfg->nr_vcpus = 1;
 	cfg->xfam = TDX_XFAM_X87 | TDX_XFAM_SSE;
 	cfg->tsc_frequency = 100;
-	cfg->seamcall_gate = true;
 }
 
 static int check_config(const struct vmm_td_config *cfg, const struct vmm_image *img, char *err,
@@ -222,104 +220,106 @@ out:
 }
 
 /* ------------------------------------------------------------------------------------------
- * SEAMCALLs from the VMM: on a given LP, interrupts off around the one call, repeated while
- * the module has no entropy (as the host's seamcall()), through the gate or the opcode.
+ * The trace of the host's SEAMCALLs for this TD (struct tdx_td's hook): one line each, the
+ * leaf by name, its status and the inputs RCX, RDX and R8.
  */
 
-struct sc_call {
-	struct vmm_td *td;
-	uint64_t leaf;
-	struct tdx_module_args *a;
-	uint64_t status;
-};
-
-uint64_t vmm_seamcall_here(struct vmm_td *td, uint64_t leaf, struct tdx_module_args *a)
+void vmm_trace_seamcall(struct vmm_td *td, uint64_t leaf, uint64_t status, uint64_t rcx,
+			uint64_t rdx, uint64_t r8)
 {
-	struct tdx_module_args in = *a;
-	uint64_t status = 0;
+	const char *name = tdh_leaf_name(leaf & 0xFFFF);
 
-	for (int i = 0; i < RDRAND_RETRY_LOOPS; i++) {
-		unsigned long flags = lp_irq_save();
-
-		*a = in;
-		if (td->cfg.seamcall_gate && tdxsim_gate_ptr)
-			status = __seamcall_gate(leaf, a);
-		else
-			status = __seamcall_insn(leaf, a);
-		lp_irq_restore(flags);
-		if (status != TDX_RND_NO_ENTROPY)
-			break;
-	}
-	if (td->cfg.trace_file && (leaf & 0xFFFF) != TDH_VP_ENTER) {
-		const char *name = tdh_leaf_name(leaf & 0xFFFF);
-
-		vmm_trace(td,
-			  "\"lp\":%d,\"seamcall\":\"%s\",\"status\":\"0x%llx\",\"rcx\":\"0x%llx\","
-			  "\"rdx\":\"0x%llx\",\"r8\":\"0x%llx\"",
-			  lp_current(), name ? name : "?", (unsigned long long)status,
-			  (unsigned long long)in.rcx, (unsigned long long)in.rdx,
-			  (unsigned long long)in.r8);
-	}
-	return status;
+	vmm_trace(td,
+		  "\"lp\":%d,\"seamcall\":\"%s\",\"status\":\"0x%llx\",\"rcx\":\"0x%llx\","
+		  "\"rdx\":\"0x%llx\",\"r8\":\"0x%llx\"",
+		  lp_current(), name ? name : "?", (unsigned long long)status,
+		  (unsigned long long)rcx, (unsigned long long)rdx, (unsigned long long)r8);
 }
 
-static long sc_fn(void *arg)
+static void trace_seamcall(void *arg, uint64_t leaf, const struct tdx_module_args *in,
+			   uint64_t status)
 {
-	struct sc_call *c = arg;
-
-	c->status = vmm_seamcall_here(c->td, c->leaf, c->a);
-	return 0;
-}
-
-uint64_t vmm_seamcall_on(struct vmm_td *td, unsigned int lp, uint64_t leaf,
-			 struct tdx_module_args *a)
-{
-	struct sc_call c = {.td = td, .leaf = leaf, .a = a, .status = TDX_SW_ERROR};
-	long ret = lp_run_on(lp, sc_fn, &c);
-
-	return ret ? TDX_SW_ERROR : c.status;
+	vmm_trace_seamcall(arg, leaf, status, in->rcx, in->rdx, in->r8);
 }
 
 /* ------------------------------------------------------------------------------------------
- * Pages
+ * Pages. Every page the VMM gives the TD is either tracked (the module took it: teardown
+ * reclaims it) or freed (the SEAMCALL failed, so the module committed nothing). Tracking
+ * cannot fail after the SEAMCALL: vmm_page_get() reserves the list entry first.
  */
 
-int vmm_track_page(struct vmm_td *td, uint64_t hpa, uint64_t gpa, enum vmm_page_kind kind)
-{
-	int ret = 0;
-
-	pthread_mutex_lock(&td->pages_lock);
-	if (td->nr_pages == td->cap_pages) {
-		size_t cap = td->cap_pages ? 2 * td->cap_pages : 64;
-		struct vmm_page *p = realloc(td->pages, cap * sizeof(*p));
-
-		if (!p) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		td->pages = p;
-		td->cap_pages = cap;
-	}
-	td->pages[td->nr_pages++] = (struct vmm_page){.hpa = hpa, .gpa = gpa, .kind = kind};
-out:
-	pthread_mutex_unlock(&td->pages_lock);
-	return ret;
-}
-
-static uint64_t new_page(struct vmm_td *td)
+/* A zeroed host page, or 0. */
+static uint64_t zeroed_page(void)
 {
 	uint64_t pa = alloc_page(NUMA_NO_NODE);
 
-	(void)td;
 	if (pa)
 		memset(phys_host_va(pa), 0, PAGE_SIZE);
 	return pa;
 }
 
-static uint64_t call(struct vmm_td *td, bool here, unsigned int lp, uint64_t leaf,
-		     struct tdx_module_args *a)
+/* Room for @n more entries beyond those reserved. pages_lock held. */
+static int pages_reserve_locked(struct vmm_td *td, size_t n)
 {
-	return here ? vmm_seamcall_here(td, leaf, a) : vmm_seamcall_on(td, lp, leaf, a);
+	if (td->nr_pages + td->reserved_pages + n > td->cap_pages) {
+		size_t cap = td->cap_pages ? 2 * td->cap_pages : 64;
+		struct vmm_page *p;
+
+		while (cap < td->nr_pages + td->reserved_pages + n)
+			cap *= 2;
+		p = realloc(td->pages, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		td->pages = p;
+		td->cap_pages = cap;
+	}
+	td->reserved_pages += n;
+	return 0;
+}
+
+/*
+ * The host memory behind a page for the TD: a zeroed 4K page, or for a 2M leaf a 2M-aligned
+ * run of 512 left untouched (PAGE.AUG hides it and the guest's ACCEPT zeroes it; writing it
+ * here would only make 2 MiB of the machine's sparse RAM real); and its list entry
+ * reserved. 0 when there is no memory for either.
+ */
+uint64_t vmm_page_get(struct vmm_td *td, unsigned int level)
+{
+	uint64_t n = vmm_leaf_pages(level), pa;
+	int ret;
+
+	pthread_mutex_lock(&td->pages_lock);
+	ret = pages_reserve_locked(td, 1);
+	pthread_mutex_unlock(&td->pages_lock);
+	if (ret)
+		return 0;
+	pa = level ? alloc_contig_pages(n, n * PAGE_SIZE, NUMA_NO_NODE) : zeroed_page();
+	if (!pa) {
+		pthread_mutex_lock(&td->pages_lock);
+		td->reserved_pages--;
+		pthread_mutex_unlock(&td->pages_lock);
+	}
+	return pa;
+}
+
+/*
+ * After the SEAMCALL that gave page @pa (from vmm_page_get(td, level); 0: there was none) to
+ * the TD returned @status: tracked as (@gpa, @kind) on success, freed otherwise. 0 when it
+ * was tracked, -1 when not.
+ */
+int vmm_page_put(struct vmm_td *td, uint64_t pa, unsigned int level, uint64_t status, uint64_t gpa,
+		 enum vmm_page_kind kind)
+{
+	if (!pa)
+		return -1;
+	pthread_mutex_lock(&td->pages_lock);
+	td->reserved_pages--;
+	if (!status)
+		td->pages[td->nr_pages++] = (struct vmm_page){.hpa = pa, .gpa = gpa, .kind = kind};
+	pthread_mutex_unlock(&td->pages_lock);
+	if (status)
+		free_contig_pages(pa, vmm_leaf_pages(level));
+	return status ? -1 : 0;
 }
 
 /* Is the Secure EPT page for (GPA | level) one the VMM added? pages_lock held. */
@@ -332,10 +332,8 @@ static bool sept_table_known(const struct vmm_td *td, uint64_t gpa_level)
 	return false;
 }
 
-uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, unsigned int leaf_level, bool here,
-		      unsigned int lp)
+uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, unsigned int leaf_level)
 {
-	struct tdx_module_args a;
 	uint64_t s;
 
 	for (unsigned int level = 3; level > leaf_level; level--) {
@@ -347,57 +345,33 @@ uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, unsigned int leaf_level, 
 		pthread_mutex_unlock(&td->pages_lock);
 		if (known)
 			continue;
-		pa = new_page(td);
+		pa = vmm_page_get(td, 0);
 		if (!pa)
 			return TDX_SW_ERROR;
-		a = (struct tdx_module_args){.rcx = base | level, .rdx = td->tdr, .r8 = pa};
-		s = call(td, here, lp, TDH_MEM_SEPT_ADD, &a);
-		if (tdx_status_code(s) == TDX_EPT_ENTRY_STATE_INCORRECT) {
-			free_page(pa); /* a neighbour's table (another vCPU added it), or a leaf */
-			continue;
-		}
-		if (s) {
-			free_page(pa);
+		s = tdh_mem_sept_add(&td->htd, base, (int)level, pa, NULL, NULL);
+		vmm_page_put(td, pa, 0, s, base | level, PG_SEPT);
+		/* EPT_ENTRY_STATE_INCORRECT: a neighbour's table (another vCPU added it), or a leaf */
+		if (s && tdx_status_code(s) != TDX_EPT_ENTRY_STATE_INCORRECT)
 			return s;
-		}
-		vmm_track_page(td, pa, base | level, PG_SEPT);
 	}
 	return 0;
 }
 
-/*
- * The host memory behind a private leaf: a zeroed 4K page, or a 2M-aligned run of 512 for a
- * 2M leaf, left untouched (PAGE.AUG hides it and the guest's ACCEPT zeroes it; writing it
- * here would only make 2 MiB of the machine's sparse RAM real). 0 when there is none.
- */
-static uint64_t new_leaf(struct vmm_td *td, unsigned int level)
-{
-	uint64_t n = vmm_leaf_pages(level);
-
-	return level ? alloc_contig_pages(n, n * PAGE_SIZE, NUMA_NO_NODE) : new_page(td);
-}
-
 uint64_t vmm_aug_page(struct vmm_td *td, uint64_t gpa, unsigned int level)
 {
-	uint64_t n = vmm_leaf_pages(level);
-	struct tdx_module_args a;
 	uint64_t s, pa;
 
-	s = vmm_sept_map(td, gpa, level, true, 0);
+	s = vmm_sept_map(td, gpa, level);
 	if (s)
 		return s;
-	pa = new_leaf(td, level);
+	pa = vmm_page_get(td, level);
 	if (!pa)
 		return TDX_SW_ERROR;
-	a = (struct tdx_module_args){.rcx = gpa | level, .rdx = td->tdr, .r8 = pa};
-	s = vmm_seamcall_here(td, TDH_MEM_PAGE_AUG, &a);
-	if (s) {
-		free_contig_pages(pa, n);
+	s = tdh_mem_page_aug(&td->htd, gpa, (int)level, pa, NULL, NULL);
+	if (vmm_page_put(td, pa, level, s, gpa | level, PG_PRIVATE))
 		return s;
-	}
-	vmm_track_page(td, pa, gpa | level, PG_PRIVATE);
 	pthread_mutex_lock(&td->pages_lock);
-	td->aug_pages += (unsigned int)n;
+	td->aug_pages += (unsigned int)vmm_leaf_pages(level);
 	pthread_mutex_unlock(&td->pages_lock);
 	atomic_fetch_add(&td->mem_gen, 1);
 	return 0;
@@ -568,65 +542,72 @@ static int rewrite_cpuid(struct vmm_td *td, const struct vmm_image *img)
 		goto fail;                                                                         \
 	} while (0)
 
-static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size_t errlen)
+/* TDH.MNG.KEY.CONFIG on the LP it is sent to (one per package). */
+static long key_config_fn(void *arg)
+{
+	struct vmm_td *td = arg;
+	uint64_t s = tdh_mng_key_config(&td->htd);
+
+	return s == TDX_KEY_CONFIGURED ? 0 : (long)s;
+}
+
+/* The build's SEAMCALLs in KVM's order [ABI §7], all on the LP it runs on. */
+static int build_on_lp(struct vmm_td *td, const struct vmm_image *img, char *err, size_t errlen)
 {
 	const struct tdx_sys_info *si = tdx_get_sysinfo();
 	unsigned int ntdcs = si->td_ctrl.tdcs_base_size / PAGE_SIZE;
 	unsigned int ntdvpx = si->td_ctrl.tdvps_base_size / PAGE_SIZE - 1;
-	struct tdx_module_args a;
 	struct td_params params;
-	uint64_t s, pa;
+	uint64_t s, pa, ext;
 	int ret;
 
 	/* TDR, HKID, MNG.CREATE, KEY.CONFIG on one LP of each package */
-	td->tdr = new_page(td);
-	td->scratch = new_page(td);
-	if (!td->tdr || !td->scratch) {
-		ERR("out of host pages");
-		return -ENOMEM;
-	}
+	td->scratch = zeroed_page();
 	td->hkid = tdx_guest_keyid_alloc();
 	if (td->hkid < 0) {
 		ERR("no free TDX KeyID: %s", strerror(-td->hkid));
 		return td->hkid;
 	}
-	a = (struct tdx_module_args){.rcx = td->tdr, .rdx = (uint64_t)td->hkid};
-	s = vmm_seamcall_on(td, 0, TDH_MNG_CREATE, &a);
-	if (s)
+	td->htd.tdr_pa = pa = vmm_page_get(td, 0);
+	if (!pa || !td->scratch) {
+		vmm_page_put(td, pa, 0, TDX_SW_ERROR, 0, PG_TDR);
+		td->htd.tdr_pa = 0;
+		ERR("out of host pages");
+		return -ENOMEM;
+	}
+	s = tdh_mng_create(&td->htd, (uint16_t)td->hkid);
+	if (vmm_page_put(td, pa, 0, s, 0, PG_TDR)) {
+		td->htd.tdr_pa = 0;
 		FAIL(s, "TDH.MNG.CREATE");
-	vmm_track_page(td, td->tdr, 0, PG_TDR);
+	}
 	for (unsigned int pkg = 0; pkg < PLATFORM_MAX_PACKAGES; pkg++) {
 		for (unsigned int lp = 0; lp < platform_nr_lps(); lp++) {
 			if (lp_package(lp) != pkg || !lp_is_online(lp))
 				continue;
-			a = (struct tdx_module_args){.rcx = td->tdr};
-			s = vmm_seamcall_on(td, lp, TDH_MNG_KEY_CONFIG, &a);
-			if (s && s != TDX_KEY_CONFIGURED)
+			s = (uint64_t)lp_run_on(lp, key_config_fn, td);
+			if (s)
 				FAIL(s, "TDH.MNG.KEY.CONFIG");
 			break;
 		}
 	}
 	/* TDCS pages, MNG.INIT */
 	for (unsigned int i = 0; i < ntdcs; i++) {
-		pa = new_page(td);
-		a = (struct tdx_module_args){.rcx = pa, .rdx = td->tdr};
-		s = pa ? vmm_seamcall_on(td, 0, TDH_MNG_ADDCX, &a) : TDX_SW_ERROR;
-		if (s)
+		pa = vmm_page_get(td, 0);
+		s = pa ? tdh_mng_addcx(&td->htd, pa) : TDX_SW_ERROR;
+		if (vmm_page_put(td, pa, 0, s, 0, PG_TDCX))
 			FAIL(s, "TDH.MNG.ADDCX");
-		vmm_track_page(td, pa, 0, PG_TDCX);
 	}
 	ret = fill_params(td, &params, err, errlen);
 	if (ret)
 		return ret;
 	memcpy(phys_host_va(td->scratch), &params, sizeof(params));
-	a = (struct tdx_module_args){.rcx = td->tdr, .rdx = td->scratch};
-	s = vmm_seamcall_on(td, 0, TDH_MNG_INIT, &a);
+	s = tdh_mng_init(&td->htd, td->scratch, &ext);
 	if (s) {
 		ERR("TDH.MNG.INIT failed: status 0x%016llx (extended info 0x%llx)",
-		    (unsigned long long)s, (unsigned long long)a.rcx);
+		    (unsigned long long)s, (unsigned long long)ext);
 		return -EIO;
 	}
-	td->window = tdx_module_td_window(td->tdr);
+	td->window = tdx_module_td_window(td->htd.tdr_pa);
 	if (!td->window) {
 		ERR("no TD window for the TD (platform)");
 		return -ENODEV;
@@ -643,30 +624,24 @@ static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size
 	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
 		struct vmm_vcpu *vc = &td->vcpus[v];
 
-		vc->tdvpr = new_page(td);
-		a = (struct tdx_module_args){.rcx = vc->tdvpr, .rdx = td->tdr};
-		s = vc->tdvpr ? vmm_seamcall_on(td, 0, TDH_VP_CREATE, &a) : TDX_SW_ERROR;
-		if (s)
+		vc->vp.tdvpr_pa = pa = vmm_page_get(td, 0);
+		s = pa ? tdh_vp_create(&td->htd, &vc->vp) : TDX_SW_ERROR;
+		if (vmm_page_put(td, pa, 0, s, v, PG_TDVPR)) {
+			vc->vp.tdvpr_pa = 0;
 			FAIL(s, "TDH.VP.CREATE");
-		vmm_track_page(td, vc->tdvpr, v, PG_TDVPR);
-		for (unsigned int i = 0; i < ntdvpx; i++) {
-			pa = new_page(td);
-			a = (struct tdx_module_args){.rcx = pa, .rdx = vc->tdvpr};
-			s = pa ? vmm_seamcall_on(td, 0, TDH_VP_ADDCX, &a) : TDX_SW_ERROR;
-			if (s)
-				FAIL(s, "TDH.VP.ADDCX");
-			vmm_track_page(td, pa, v, PG_TDVPX);
 		}
-		a = (struct tdx_module_args){
-			.rcx = vc->tdvpr, .rdx = TDXSIM_BOOT_OPTS(td->cfg.boot_opts), .r8 = v};
-		s = vmm_seamcall_on(td, 0, TDH_VP_INIT | (uint64_t)TDH_VP_INIT_X2APIC_VERSION << 16,
-				    &a);
+		for (unsigned int i = 0; i < ntdvpx; i++) {
+			pa = vmm_page_get(td, 0);
+			s = pa ? tdh_vp_addcx(&vc->vp, pa) : TDX_SW_ERROR;
+			if (vmm_page_put(td, pa, 0, s, v, PG_TDVPX))
+				FAIL(s, "TDH.VP.ADDCX");
+		}
+		s = tdh_vp_init(&vc->vp, TDXSIM_BOOT_OPTS(td->cfg.boot_opts), v);
 		if (s)
 			FAIL(s, "TDH.VP.INIT");
-		/* VP.INIT associated the vCPU with LP 0; its thread runs it on its own LP, so
+		/* VP.INIT associated the vCPU with this LP; its thread runs it on its own LP, so
 		 * flush it here as KVM does when a vCPU moves to another CPU (tdx_flush_vp). */
-		a = (struct tdx_module_args){.rcx = vc->tdvpr};
-		s = vmm_seamcall_on(td, 0, TDH_VP_FLUSH, &a);
+		s = tdh_vp_flush(&vc->vp);
 		if (s)
 			FAIL(s, "TDH.VP.FLUSH");
 	}
@@ -675,27 +650,23 @@ static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size
 		const struct vmm_image_page *pg = &img->pages[p];
 		uint8_t *src = phys_host_va(td->scratch);
 
-		s = vmm_sept_map(td, pg->gpa, TDX_PS_4K, false, 0);
+		s = vmm_sept_map(td, pg->gpa, TDX_PS_4K);
 		if (s)
 			FAIL(s, "TDH.MEM.SEPT.ADD");
 		memcpy(src, pg->data, PAGE_SIZE);
-		pa = new_page(td);
-		a = (struct tdx_module_args){
-			.rcx = pg->gpa, .rdx = td->tdr, .r8 = pa, .r9 = td->scratch};
-		s = pa ? vmm_seamcall_on(td, 0, TDH_MEM_PAGE_ADD, &a) : TDX_SW_ERROR;
-		if (s)
+		pa = vmm_page_get(td, 0);
+		s = pa ? tdh_mem_page_add(&td->htd, pg->gpa, pa, td->scratch, NULL, NULL)
+		       : TDX_SW_ERROR;
+		if (vmm_page_put(td, pa, 0, s, pg->gpa, PG_PRIVATE))
 			FAIL(s, "TDH.MEM.PAGE.ADD");
-		vmm_track_page(td, pa, pg->gpa, PG_PRIVATE);
 		td->image_pages++;
 		for (unsigned int i = 0; i < 16; i++) {
-			a = (struct tdx_module_args){.rcx = pg->gpa + 256 * i, .rdx = td->tdr};
-			s = vmm_seamcall_on(td, 0, TDH_MR_EXTEND, &a);
+			s = tdh_mr_extend(&td->htd, pg->gpa + 256 * i, NULL, NULL);
 			if (s)
 				FAIL(s, "TDH.MR.EXTEND");
 		}
 	}
-	a = (struct tdx_module_args){.rcx = td->tdr};
-	s = vmm_seamcall_on(td, 0, TDH_MR_FINALIZE, &a);
+	s = tdh_mr_finalize(&td->htd);
 	if (s)
 		FAIL(s, "TDH.MR.FINALIZE");
 	ret = rewrite_cpuid(td, img);
@@ -704,6 +675,35 @@ static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size
 	return ret;
 fail:
 	return ret;
+}
+
+struct build_args {
+	struct vmm_td *td;
+	const struct vmm_image *img;
+	char *err;
+	size_t errlen;
+};
+
+static long build_fn(void *arg)
+{
+	struct build_args *b = arg;
+
+	return build_on_lp(b->td, b->img, b->err, b->errlen);
+}
+
+/*
+ * The whole build runs on LP 0, as KVM's ioctls run on the CPU the VMM thread is on: one
+ * move to the LP, not one per SEAMCALL. Only KEY.CONFIG goes to one LP of each package.
+ */
+static int build(struct vmm_td *td, const struct vmm_image *img, char *err, size_t errlen)
+{
+	struct build_args b = {.td = td, .img = img, .err = err, .errlen = errlen};
+
+	if (td->cfg.trace_file) {
+		td->htd.trace = trace_seamcall;
+		td->htd.trace_arg = td;
+	}
+	return (int)lp_run_on(0, build_fn, &b);
 }
 
 /*
@@ -896,64 +896,94 @@ uintptr_t vmm_td_image_base(struct vmm_td *td)
 	return td->window ? td_window_base(td->window) + VMM_IMAGE_GPA : 0;
 }
 
-int vmm_td_mrtd(struct vmm_td *td, uint8_t mrtd[48])
-{
-	for (unsigned int i = 0; i < 6; i++) {
-		struct tdx_module_args a = {.rcx = td->tdr, .rdx = VMM_MD_TDCS_MRTD + i};
-		uint64_t s = vmm_seamcall_on(td, 0, TDH_MNG_RD, &a);
+struct mrtd_args {
+	struct vmm_td *td;
+	uint8_t *mrtd;
+};
 
-		if (s)
+static long mrtd_fn(void *arg)
+{
+	struct mrtd_args *m = arg;
+
+	for (unsigned int i = 0; i < 6; i++) {
+		uint64_t v;
+
+		if (tdh_mng_rd(&m->td->htd, VMM_MD_TDCS_MRTD + i, &v))
 			return -EIO;
-		memcpy(mrtd + 8 * i, &a.r8, 8);
+		memcpy(m->mrtd + 8 * i, &v, 8);
 	}
 	return 0;
 }
 
+int vmm_td_mrtd(struct vmm_td *td, uint8_t mrtd[48])
+{
+	struct mrtd_args m = {.td = td, .mrtd = mrtd};
+
+	return (int)lp_run_on(0, mrtd_fn, &m);
+}
+
 /* ------------------------------------------------------------------------------------------
- * Teardown [ABI §7]: VP.FLUSH each vCPU, MNG.VPFLUSHDONE, PHYMEM.CACHE.WB per package,
- * MNG.KEY.FREEID, PHYMEM.PAGE.RECLAIM each page (the TDR last). A page the module does not
- * give back is not freed (it would still be the TD's); the count is in the result message.
+ * Teardown
  */
 
-static unsigned int teardown(struct vmm_td *td)
+static long vp_flush_fn(void *arg)
 {
-	struct tdx_module_args a;
+	return (long)tdh_vp_flush(arg);
+}
+
+/* TDH.PHYMEM.CACHE.WB on this LP's package until done (INTERRUPTED_RESUMABLE: resume). */
+static long cache_wb_fn(void *arg)
+{
+	struct vmm_td *td = arg;
+	uint64_t s = 0;
+
+	for (int tries = 0; tries < 1000; tries++) {
+		bool resume = tries > 0;
+
+		s = tdh_phymem_cache_wb(resume);
+		if (td->cfg.trace_file)
+			vmm_trace_seamcall(td, TDH_PHYMEM_CACHE_WB, s,
+					   resume ? TDH_PHYMEM_CACHEWB_RESUME_CMD
+						  : TDH_PHYMEM_CACHEWB_START_CMD,
+					   0, 0);
+		if (tdx_status_code(s) != TDX_INTERRUPTED_RESUMABLE)
+			break;
+	}
+	return (long)s;
+}
+
+/* PHYMEM.PAGE.RECLAIM of one page of the TD; its trace line. */
+static uint64_t reclaim(struct vmm_td *td, uint64_t hpa)
+{
+	uint64_t s = tdh_phymem_page_reclaim(hpa, NULL, NULL, NULL);
+
+	if (td->cfg.trace_file)
+		vmm_trace_seamcall(td, TDH_PHYMEM_PAGE_RECLAIM, s, hpa, 0, 0);
+	return s;
+}
+
+/* The teardown's SEAMCALLs, on LP 0; VP.FLUSH on each vCPU's LP, CACHE.WB per package. */
+static long teardown_fn(void *arg)
+{
+	struct vmm_td *td = arg;
 	unsigned int leaked = 0;
-	bool hkid_freed = false;
+	bool hkid_freed;
 	uint64_t s;
 
-	/* Shared pages: the VMM's own, out of the window first. */
-	for (size_t i = 0; i < td->nr_shared; i++) {
-		td_window_unmap(td->window, td->shared_gpa[i], true);
-		free_page(td->shared_hpa[i]);
-	}
-	td->nr_shared = 0;
-	if (!td->nr_pages)
-		goto out;
 	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
-		if (!td->vcpus[v].tdvpr)
-			continue;
-		a = (struct tdx_module_args){.rcx = td->vcpus[v].tdvpr};
-		vmm_seamcall_on(td, td->vcpus[v].lp, TDH_VP_FLUSH, &a);
+		if (td->vcpus[v].vp.tdvpr_pa)
+			lp_run_on(td->vcpus[v].lp, vp_flush_fn, &td->vcpus[v].vp);
 	}
-	a = (struct tdx_module_args){.rcx = td->tdr};
-	vmm_seamcall_on(td, 0, TDH_MNG_VPFLUSHDONE, &a);
+	tdh_mng_vpflushdone(&td->htd);
 	for (unsigned int pkg = 0; pkg < PLATFORM_MAX_PACKAGES; pkg++) {
 		for (unsigned int lp = 0; lp < platform_nr_lps(); lp++) {
 			if (lp_package(lp) != pkg || !lp_is_online(lp))
 				continue;
-			a = (struct tdx_module_args){.rcx = TDH_PHYMEM_CACHEWB_START_CMD};
-			for (int tries = 0; tries < 1000; tries++) {
-				s = vmm_seamcall_on(td, lp, TDH_PHYMEM_CACHE_WB, &a);
-				if (tdx_status_code(s) != TDX_INTERRUPTED_RESUMABLE)
-					break;
-				a = (struct tdx_module_args){.rcx = TDH_PHYMEM_CACHEWB_RESUME_CMD};
-			}
+			lp_run_on(lp, cache_wb_fn, td);
 			break;
 		}
 	}
-	a = (struct tdx_module_args){.rcx = td->tdr};
-	s = vmm_seamcall_on(td, 0, TDH_MNG_KEY_FREEID, &a);
+	s = tdh_mng_key_freeid(&td->htd);
 	hkid_freed = !s;
 	/* Children first, in reverse order of creation (leaves before their tables), TDR last. */
 	for (size_t i = td->nr_pages; i-- > 0;) {
@@ -964,23 +994,43 @@ static unsigned int teardown(struct vmm_td *td)
 			continue;
 		/* A 2M private page is one PAMT entry: one RECLAIM gives back its 512 pages. */
 		n = pg->kind == PG_PRIVATE ? vmm_leaf_pages(pg->gpa & VMM_GPA_LEVEL_MASK) : 1;
-		a = (struct tdx_module_args){.rcx = pg->hpa};
-		s = vmm_seamcall_on(td, 0, TDH_PHYMEM_PAGE_RECLAIM, &a);
-		if (s) {
+		if (reclaim(td, pg->hpa)) {
 			leaked += (unsigned int)n;
 			continue;
 		}
 		free_contig_pages(pg->hpa, n);
 	}
-	a = (struct tdx_module_args){.rcx = td->tdr};
-	s = vmm_seamcall_on(td, 0, TDH_PHYMEM_PAGE_RECLAIM, &a);
-	if (s)
+	if (reclaim(td, td->htd.tdr_pa))
 		leaked++;
 	else
-		free_page(td->tdr);
-	td->tdr = 0;
-out:
-	if (td->hkid >= 0 && (hkid_freed || !td->nr_pages))
+		free_page(td->htd.tdr_pa);
+	td->htd.tdr_pa = 0;
+	if (td->hkid >= 0 && hkid_freed) {
+		tdx_guest_keyid_free((unsigned int)td->hkid);
+		td->hkid = -1;
+	}
+	return leaked;
+}
+
+/*
+ * Teardown [ABI §7]: VP.FLUSH each vCPU, MNG.VPFLUSHDONE, PHYMEM.CACHE.WB per package,
+ * MNG.KEY.FREEID, PHYMEM.PAGE.RECLAIM each page (the TDR last). A page the module does not
+ * give back is not freed (it would still be the TD's); the count is the result.
+ */
+static unsigned int teardown(struct vmm_td *td)
+{
+	unsigned int leaked = 0;
+
+	/* Shared pages: the VMM's own, out of the window first. */
+	for (size_t i = 0; i < td->nr_shared; i++) {
+		td_window_unmap(td->window, td->shared_gpa[i], true);
+		free_page(td->shared_hpa[i]);
+	}
+	td->nr_shared = 0;
+	if (td->nr_pages)
+		leaked = (unsigned int)lp_run_on(0, teardown_fn, td);
+	/* No TDR: the KeyID was never the module's. */
+	if (td->hkid >= 0 && !td->nr_pages)
 		tdx_guest_keyid_free((unsigned int)td->hkid);
 	td->hkid = -1;
 	td->nr_pages = 0;
@@ -1006,8 +1056,6 @@ int vmm_td_destroy(struct vmm_td *td)
 		vmm_trace(td, "\"teardown\":\"%u pages not reclaimed\"", leaked);
 	vmm_trace_flush(td);
 	trace_errno = td->trace_errno;
-	if (td->tdr && !td->nr_pages)
-		free_page(td->tdr);
 	if (td->scratch)
 		free_page(td->scratch);
 	vmm_apic_free(td);

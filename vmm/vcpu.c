@@ -116,7 +116,7 @@ static void op_fatal_error(void *opaque, const struct tdvmcall_fatal_error *e)
 
 int vmm_vcpu_rip(const struct vmm_vcpu *vc, uint64_t *rip)
 {
-	return tdx_module_vp_rip(vc->tdvpr, rip);
+	return tdx_module_vp_rip(vc->vp.tdvpr_pa, rip);
 }
 
 #define rip_words vmm_vcpu_rip_words
@@ -374,7 +374,7 @@ static void trace_tdcall(void *opaque, uint64_t tdr_pa, unsigned int vcpu, unsig
 	const char *name = tdx_tdcall_leaf_name(tdx_leaf_of(rax));
 	char ins[320], outs[320] = "";
 
-	if (tdr_pa != td->tdr)
+	if (tdr_pa != td->htd.tdr_pa)
 		return;
 	args_json(ins, sizeof(ins), in);
 	if (!out) {
@@ -401,7 +401,7 @@ static void trace_ve(void *opaque, uint64_t tdr_pa, unsigned int vcpu, unsigned 
 	struct vmm_td *td = opaque;
 	const char *name = vmm_exit_reason_name(reason);
 
-	if (tdr_pa != td->tdr)
+	if (tdr_pa != td->htd.tdr_pa)
 		return;
 	vmm_trace(td,
 		  "\"lp\":%u,\"vcpu\":%u,\"ve\":\"%s\",\"reason\":%u,\"qual\":\"0x%llx\","
@@ -455,10 +455,9 @@ long vmm_vcpu_loop(void *arg)
 		int ret;
 
 		first = false;
-		a.rcx = vc->tdvpr;
 		atomic_store(&vc->in_guest, true);
 		t0 = vmm_now_ns();
-		status = vmm_seamcall_here(td, TDH_VP_ENTER, &a);
+		status = tdh_vp_enter(&vc->vp, &a);
 		t1 = vmm_now_ns();
 		atomic_store(&vc->in_guest, false);
 		vc->st.entries++;

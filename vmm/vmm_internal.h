@@ -12,6 +12,7 @@
 #include <tdx/args.h>
 
 #include <tdxsim/vmm.h>
+#include "host/tdx_host.h"
 #include "platform/platform.h"
 #include "vmm/apic.h"
 #include "vmm/bus.h"
@@ -94,7 +95,7 @@ struct vmm_vcpu {
 	struct vmm_td *td;
 	unsigned int index;
 	unsigned int lp;
-	uint64_t tdvpr;
+	struct tdx_vp vp; /* the host's handle: TDVPR */
 	struct tdvmcall_vcpu tv;
 	struct vmm_vcpu_stats st;
 	struct lp_work work;
@@ -107,7 +108,7 @@ struct vmm_vcpu {
 
 struct vmm_td {
 	struct vmm_td_config cfg;
-	uint64_t tdr;
+	struct tdx_td htd; /* the host's handle: TDR, trace hook */
 	int hkid;
 	unsigned int gpaw;
 	uint64_t shared_bit;
@@ -118,6 +119,7 @@ struct vmm_td {
 	pthread_mutex_t pages_lock;
 	struct vmm_page *pages;
 	size_t nr_pages, cap_pages;
+	size_t reserved_pages;		     /* entries promised by vmm_page_get() */
 	unsigned int image_pages, aug_pages; /* aug_pages in 4K pages (a 2M AUG adds 512) */
 	unsigned int removed_pages;	     /* private pages MapGPA removed (to shared) */
 	unsigned int tlb_kicks;		     /* vCPUs MapGPA kicked out of the guest */
@@ -175,20 +177,17 @@ uint64_t vmm_now_ns(void);
 enum vmm_stop_reason vmm_image_hole(const struct vmm_td *td, uint64_t gpa, const char *access,
 				    char *what, size_t len);
 
-/* A SEAMCALL on LP @lp (waits); returns the status, @a carries the registers in and out. */
-uint64_t vmm_seamcall_on(struct vmm_td *td, unsigned int lp, uint64_t leaf,
-			 struct tdx_module_args *a);
-/* The same on the current LP (a vCPU thread). */
-uint64_t vmm_seamcall_here(struct vmm_td *td, uint64_t leaf, struct tdx_module_args *a);
-
-/* Record a page the TD now owns. */
-int vmm_track_page(struct vmm_td *td, uint64_t hpa, uint64_t gpa, enum vmm_page_kind kind);
 /*
- * SEPT.ADD the tables so that a leaf of @leaf_level (0 = 4K, 1 = 2M) at gpa can be added (on
- * the current LP when @here).
+ * A page for the TD (vmm_page_get: a zeroed 4K page, or a 2M-aligned run for @level 1, with
+ * its list entry reserved; 0 when there is none) and what became of it once the SEAMCALL
+ * that gives it to the TD returned @status (vmm_page_put: tracked as @gpa, @kind when 0,
+ * freed otherwise; returns 0 when tracked, -1 when not, also for @pa 0).
  */
-uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, unsigned int leaf_level, bool here,
-		      unsigned int lp);
+uint64_t vmm_page_get(struct vmm_td *td, unsigned int level);
+int vmm_page_put(struct vmm_td *td, uint64_t pa, unsigned int level, uint64_t status, uint64_t gpa,
+		 enum vmm_page_kind kind);
+/* SEPT.ADD the tables so that a leaf of @leaf_level (0 = 4K, 1 = 2M) at gpa can be added. */
+uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, unsigned int leaf_level);
 /*
  * PAGE.AUG a fresh 4K page (@level 0) or 2M-aligned 2M range (@level 1) at private GPA @gpa
  * from a vCPU thread. 0, the failing status, or TDX_SW_ERROR when the host has no memory
@@ -196,6 +195,9 @@ uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, unsigned int leaf_level, 
  */
 uint64_t vmm_aug_page(struct vmm_td *td, uint64_t gpa, unsigned int level);
 
+/* A trace line for one SEAMCALL of the host for this TD: leaf, status, inputs. */
+void vmm_trace_seamcall(struct vmm_td *td, uint64_t leaf, uint64_t status, uint64_t rcx,
+			uint64_t rdx, uint64_t r8);
 /* Trace a JSON line (no-op without a trace file); written out in whole lines. */
 void vmm_trace(struct vmm_td *td, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Write out the trace lines still buffered. */

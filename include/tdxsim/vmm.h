@@ -75,8 +75,6 @@ struct vmm_td_config {
 	 * at vmm_td_destroy); false: the guest never receives anything.
 	 */
 	bool serial_stdin;
-	/* SEAMCALL through the machine's gate (fast) or the trapping opcode. */
-	bool seamcall_gate;
 	/*
 	 * Nothing outside the TD posts interrupts to it (no vmm_td_post_interrupt() from the
 	 * embedder; `tdxsim run`): then a TD whose every vCPU is halted can never wake, and

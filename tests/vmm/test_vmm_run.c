@@ -102,18 +102,30 @@ static void test_direct_paths(void **state)
 	vmm_td_destroy(td);
 }
 
-/* The trapping SEAMCALL opcode instead of the gate: the same run. */
+/*
+ * The trapping SEAMCALL opcode instead of the gate (a host setting): the same run, and every
+ * VP.ENTER of it a trap.
+ */
 static void test_seamcall_insn(void **state)
 {
 	struct vmm_td_config cfg;
 	struct serial_capture out;
+	struct platform_stats a, b;
+	struct vmm_vcpu_stats st;
 	struct vmm_td *td;
 
 	(void)state;
 	vmm_td_config_default(&cfg);
-	cfg.seamcall_gate = false;
+	assert_true(tdx_seamcall_gate());
+	tdx_seamcall_set_gate(false);
+	assert_false(tdx_seamcall_gate());
+	platform_get_stats(&a);
 	td = run(hello_elf, &cfg, &out);
+	platform_get_stats(&b);
+	tdx_seamcall_set_gate(true);
 	assert_string_equal(out.buf, HELLO_OUT);
+	assert_int_equal(vmm_td_vcpu_stats(td, 0, &st), 0);
+	assert_true(b.traps - a.traps >= st.entries);
 	vmm_td_destroy(td);
 }
 

@@ -37,6 +37,7 @@
 #include <tdx/status.h>
 #include <tdxsim/vmm.h>
 
+#include "host/tdx_host.h"
 #include "platform/platform.h"
 #include "tests/support/vmm_machine.h"
 #include "tests/vmm/guests/tvc.h"
@@ -1038,7 +1039,7 @@ static void check_cpuid_td(bool seamcall_gate)
 
 	platform_claim_signals();
 	vmm_td_config_default(&cfg);
-	cfg.seamcall_gate = seamcall_gate;
+	tdx_seamcall_set_gate(seamcall_gate);
 	cfg.serial = serial_capture_sink;
 	cfg.serial_opaque = &out;
 	if (vmm_td_create(&cfg, cpuid_elf, &td, err, sizeof(err)))
@@ -1053,6 +1054,7 @@ static void check_cpuid_td(bool seamcall_gate)
 	assert_non_null(strstr(out.buf, CPUID_OUT));
 	assert_int_equal(stats0(td).tdvmcalls[VMM_TDVMCALL_CPUID], 1);
 	vmm_td_destroy(td);
+	tdx_seamcall_set_gate(true);
 }
 
 static void test_cpuid_faulting_or_auto(void **state)
