@@ -5,6 +5,7 @@
  * leaf reports the same status for the same kind of bad operand [M helpers.c,
  * pamt_manager.c "check_and_lock_*"].
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "td.h"
@@ -159,18 +160,55 @@ uint64_t gpa_level_check(const struct tdcs *tdcs, uint64_t word, unsigned int ma
 }
 
 /* ------------------------------------------------------------------------------------------
- * Measurement [ABI §9]: 128-byte blocks of tag and GPA, then the data.
+ * Measurement [ABI §9]: 128-byte blocks of tag and GPA, then the data. One function hashes
+ * them for the leaves (the TD's context in its TDCS) and for tdx_mrtd_*() (a VMM predicting
+ * the MRTD of an image without building it), so the two cannot differ.
  */
-void mrtd_extend_block(struct tdcs *tdcs, const char *tag, uint64_t gpa, const void *data,
-		       size_t len)
+static void mrtd_hash_block(SHA512_CTX *c, const char *tag, uint64_t gpa, const void *data,
+			    size_t len)
 {
 	uint8_t block[TDX_MR_BLOCK_SIZE] = {0};
 
 	memcpy(block, tag, strlen(tag));
 	memcpy(block + TDX_MR_GPA_OFFSET, &gpa, sizeof(gpa));
-	SHA384_Update(&tdcs->mrtd_ctx, block, sizeof(block));
+	SHA384_Update(c, block, sizeof(block));
 	if (len)
-		SHA384_Update(&tdcs->mrtd_ctx, data, len);
+		SHA384_Update(c, data, len);
+}
+
+void mrtd_extend_block(struct tdcs *tdcs, const char *tag, uint64_t gpa, const void *data,
+		       size_t len)
+{
+	mrtd_hash_block(&tdcs->mrtd_ctx, tag, gpa, data, len);
+}
+
+struct tdx_mrtd {
+	SHA512_CTX c;
+};
+
+struct tdx_mrtd *tdx_mrtd_start(void)
+{
+	struct tdx_mrtd *m = malloc(sizeof(*m));
+
+	if (m)
+		SHA384_Init(&m->c);
+	return m;
+}
+
+void tdx_mrtd_page_add(struct tdx_mrtd *m, uint64_t gpa)
+{
+	mrtd_hash_block(&m->c, TDX_MR_TAG_MEM_PAGE_ADD, gpa, NULL, 0);
+}
+
+void tdx_mrtd_extend(struct tdx_mrtd *m, uint64_t gpa, const uint8_t chunk[TDX_EXTENDMR_CHUNKSIZE])
+{
+	mrtd_hash_block(&m->c, TDX_MR_TAG_MR_EXTEND, gpa, chunk, TDX_EXTENDMR_CHUNKSIZE);
+}
+
+void tdx_mrtd_finalize(struct tdx_mrtd *m, uint8_t mrtd[48])
+{
+	SHA384_Final(mrtd, &m->c);
+	free(m);
 }
 
 /* splitmix64 over an atomic counter seeded at load [Steele et al., "Fast splittable PRNGs"]. */

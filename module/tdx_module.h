@@ -167,6 +167,19 @@ int tdx_pamt_check(char *buf, size_t buflen);
 int tdx_sept_check(char *buf, size_t buflen);
 
 /*
+ * The MRTD as the module computes it [ABI §9], for a VMM that predicts a TD's measurement
+ * without building it (`tdxsim measure`): the hashing TDH.MNG.INIT starts, TDH.MEM.PAGE.ADD
+ * (its block for @gpa) and TDH.MR.EXTEND (its block and the 256 bytes at @gpa) continue and
+ * TDH.MR.FINALIZE ends, done by the same code as the leaves. start: NULL when out of
+ * memory; finalize writes the 48 bytes and frees the context.
+ */
+struct tdx_mrtd;
+struct tdx_mrtd *tdx_mrtd_start(void);
+void tdx_mrtd_page_add(struct tdx_mrtd *m, uint64_t gpa);
+void tdx_mrtd_extend(struct tdx_mrtd *m, uint64_t gpa, const uint8_t chunk[256]);
+void tdx_mrtd_finalize(struct tdx_mrtd *m, uint8_t mrtd[48]);
+
+/*
  * Snapshots (module/snapshot.c; tests and fuzzers, not Intel's): the module's state, every
  * package's CACHE.WB progress, the machine's physical memory (phys_snapshot_take) and the TD
  * windows with their mappings, at a quiescent point. A restore puts all of it back in place

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vmm/vmm_internal.h - what td.c (build, measurement, teardown) and vcpu.c (run loop) share.
+ * vmm/vmm_internal.h - what the files of the VMM library share (the TD and its vCPUs).
  */
 #ifndef VMM_VMM_INTERNAL_H
 #define VMM_VMM_INTERNAL_H
@@ -168,6 +168,20 @@ struct vmm_td {
 
 uint64_t vmm_now_ns(void);
 
+/* td.c: the configuration's checks (with the image when @img). 0 or -EINVAL and why. */
+int vmm_config_check(const struct vmm_td_config *cfg, const struct vmm_image *img, char *err,
+		     size_t errlen);
+/* build.c: the TD's SEAMCALLs from MNG.CREATE to MR.FINALIZE. 0 or -errno and why. */
+int vmm_build(struct vmm_td *td, const struct vmm_image *img, char *err, size_t errlen);
+/* td_devices.c: the TD's devices and the TDVMCALL handler's view of them. 0 or -errno. */
+int vmm_devices_create(struct vmm_td *td);
+void vmm_devices_destroy(struct vmm_td *td);
+/* td_image.c: the image's name and symbols; its holes; a debugger told where it is. */
+void vmm_image_load_symbols(struct vmm_td *td, const char *path);
+int vmm_image_record_holes(struct vmm_td *td, const struct vmm_image *img, char *err,
+			   size_t errlen);
+void vmm_image_debug_loaded(struct vmm_td *td, const char *path, const struct vmm_image *img);
+
 /*
  * An EPT violation at @gpa on a page of the image that no segment loads: VMM_STOP_NONE when
  * it is not one; else @what says what it is ("stack overflow: GPA 0x... is the guard page
@@ -177,6 +191,8 @@ uint64_t vmm_now_ns(void);
 enum vmm_stop_reason vmm_image_hole(const struct vmm_td *td, uint64_t gpa, const char *access,
 				    char *what, size_t len);
 
+/* pages.c: a zeroed host page, 0 when there is none. */
+uint64_t vmm_zeroed_page(void);
 /*
  * A page for the TD (vmm_page_get: a zeroed 4K page, or a 2M-aligned run for @level 1, with
  * its list entry reserved; 0 when there is none) and what became of it once the SEAMCALL
@@ -198,6 +214,8 @@ uint64_t vmm_aug_page(struct vmm_td *td, uint64_t gpa, unsigned int level);
 /* A trace line for one SEAMCALL of the host for this TD: leaf, status, inputs. */
 void vmm_trace_seamcall(struct vmm_td *td, uint64_t leaf, uint64_t status, uint64_t rcx,
 			uint64_t rdx, uint64_t r8);
+/* trace.c: the host's SEAMCALLs for this TD traced from now on, when it has a trace file. */
+void vmm_trace_seamcalls(struct vmm_td *td);
 /* Trace a JSON line (no-op without a trace file); written out in whole lines. */
 void vmm_trace(struct vmm_td *td, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Write out the trace lines still buffered. */
