@@ -108,7 +108,7 @@ gdt_desc:
 /*
  * void svm_run(uint64_t vmcb_pa, uint64_t gpr[16]): load the guest's general registers,
  * VMLOAD, VMRUN with the host's interrupts enabled (a physical interrupt is an INTR exit, as
- * the VMCB intercepts it), VMSAVE, store the guest's registers. The pending interrupt that
+ * the VMCB intercepts it), store the guest's registers, restore CR4 and CR0, VMSAVE. The pending interrupt that
  * caused an INTR exit is taken by the shim at STGI. RAX and RSP are the VMCB's.
  */
 	.globl svm_run
@@ -119,6 +119,10 @@ svm_run:
 	push	%r13
 	push	%r14
 	push	%r15
+	mov	%cr4, %rax
+	push	%rax			/* 24(%rsp) after the next two */
+	mov	%cr0, %rax
+	push	%rax			/* 16(%rsp) */
 	push	%rsi
 	push	%rdi
 	mov	%rdi, %rax
@@ -157,11 +161,23 @@ svm_run:
 	mov	%r15, 15*8(%rsi)
 	mov	8(%rsp), %rcx
 	mov	%rcx, 6*8(%rsi)
+	/*
+	 * Our CR4, then CR0, again: QEMU 7.2's #VMEXIT loads the host's CR0 before its CR4, and
+	 * while the guest's CR4 (without PAE) is still in place it refuses to turn paging back on
+	 * in long mode, so after a guest without PAE the shim would run on with CR0.PG clear
+	 * (unnoticed: its map is the identity) and the next VMRUN would compute the nested
+	 * paging mode from that. On a CPU without the flaw both writes change nothing.
+	 */
+	mov	24(%rsp), %rcx
+	mov	%rcx, %cr4
+	mov	16(%rsp), %rcx
+	mov	%rcx, %cr0
 	vmsave	%rax
 	stgi
 	cli
 	pop	%rdi
 	pop	%rsi
+	add	$16, %rsp
 	pop	%r15
 	pop	%r14
 	pop	%r13
