@@ -284,7 +284,7 @@ static int scenario_attest(void)
  * kick, so the removal of the converted pages must wait for that kick and its re-entry in
  * the new TLB epoch.
  */
-static volatile bool spinning, spin_stop;
+static volatile bool spinning, spin_stop, spin_done;
 
 static void spin(void *arg)
 {
@@ -292,6 +292,7 @@ static void spin(void *arg)
 	spinning = true;
 	while (!spin_stop)
 		__builtin_ia32_pause();
+	spin_done = true;
 }
 
 static int scenario_convert_spin(void)
@@ -302,7 +303,13 @@ static int scenario_convert_spin(void)
 	while (!spinning)
 		__builtin_ia32_pause();
 	ret = scenario_convert();
+	/*
+	 * The removal needed vCPU 1 out of the old TLB epoch, which a TD exit alone gives: wait
+	 * until it has run again, so the test sees its second entry whatever the host's timing.
+	 */
 	spin_stop = true;
+	while (!spin_done)
+		__builtin_ia32_pause();
 	return ret;
 }
 

@@ -407,7 +407,8 @@ static void test_convert_4vcpus(void **state)
 /*
  * The same while vCPU 1 spins in guest code and never exits by itself: TDH.MEM.TRACK opens
  * a new epoch, but vCPU 1 still runs in the old one, so the removal can only succeed once
- * the VMM has kicked it out of the guest (an EXTERNAL_INTERRUPT exit) and it entered again.
+ * the VMM has kicked it out of the guest (an EXTERNAL_INTERRUPT exit); the guest's vCPU 0
+ * then waits for vCPU 1 to see the end of the conversion, so it entered again.
  * The conversion's data and counts are those of one vCPU; teardown returns every page.
  */
 static void test_convert_spinning_vcpu(void **state)
