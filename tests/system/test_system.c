@@ -67,13 +67,19 @@
  * and at +0x3A a load from linear 1 GiB, which the guest maps to the shared GPA 1 << 47:
  *   +0x3A  48 8B 04 25 00 00 00 40  mov 0x40000000, %rax
  *   +0x42  F4                       hlt
+ * and at +0x43 the SSE register across an exit:
+ *   +0x43  66 48 0F 6E C0           movq %rax, %xmm0
+ *   +0x48  0F A2                    cpuid
+ *   +0x4A  66 48 0F 7E C3           movq %xmm0, %rbx
+ *   +0x4F  F4                       hlt
  */
 static const uint8_t guest_code[] = {
 	0x66, 0x0F, 0x01, 0xCC, 0xB8, 0x21, 0x00, 0x00, 0x00, 0x31, 0xC9, 0x0F, 0xA2, 0x4C,
 	0x8B, 0x0C, 0x25, 0x00, 0x00, 0x1F, 0x00, 0xF4, 0x48, 0x8B, 0x3C, 0x24, 0x48, 0x8B,
 	0x74, 0x24, 0x08, 0x48, 0x8B, 0x54, 0x24, 0x10, 0x4C, 0x8B, 0x54, 0x24, 0x18, 0x4C,
 	0x8B, 0x5C, 0x24, 0x20, 0x48, 0x89, 0xE5, 0xF4, 0x0F, 0xA2, 0xEB, 0xFC, 0xEB, 0xFE,
-	0x0F, 0x0B, 0x48, 0x8B, 0x04, 0x25, 0x00, 0x00, 0x00, 0x40, 0xF4,
+	0x0F, 0x0B, 0x48, 0x8B, 0x04, 0x25, 0x00, 0x00, 0x00, 0x40, 0xF4, 0x66, 0x48, 0x0F,
+	0x6E, 0xC0, 0x0F, 0xA2, 0x66, 0x48, 0x0F, 0x7E, 0xC3, 0xF4,
 };
 #define TDCALL_RIP (CODE_GPA + 0x00)
 #define CPUID_RIP  (CODE_GPA + 0x0B)
@@ -85,6 +91,7 @@ static const uint8_t guest_code[] = {
 #define UD2_RIP	   (CODE_GPA + 0x38)
 #define SHARED_RIP (CODE_GPA + 0x3A)
 #define SHARED_GPA (1ULL << 47)
+#define SSE_RIP	   (CODE_GPA + 0x43)
 #define PD2_GPA	   0x6000ULL /* the guest's PD for linear [1 GiB, 2 GiB) */
 
 #define UD_VECTOR 6
@@ -568,6 +575,44 @@ static void test_reset_vector(void **state)
 	system_space_destroy(sp);
 }
 
+/*
+ * Each vCPU's SSE registers are its own: two vCPUs take turns on one LP between an XMM0
+ * write and its read, and each reads back its own value (the shim's XSAVE/XRSTOR switch).
+ */
+static void test_sse_across_vcpus(void **state)
+{
+	struct system_space *sp = system_space_create(vm, 48);
+	struct system_vcpu *v[2];
+	struct cpu_regs r[2];
+	const uint64_t val[2] = {0xAAAA5555AAAA5555ULL, 0x123456789ABCDEF0ULL};
+	struct vm_exit e;
+	char msg[256];
+
+	(void)state;
+	build_guest();
+	for (uint64_t gpa = 0; gpa < 0x200000; gpa += 4096)
+		system_space_map(sp, gpa, false, GUEST_HPA + gpa,
+				 PROT_READ | PROT_WRITE | PROT_EXEC);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(system_vcpu_create(vm, sp, &v[i]), 0);
+		system_vcpu_set_long_mode(v[i], PT_GPA, IDT_GPA, 0xFFF, GDT_GPA, 0x17);
+		r[i] = (struct cpu_regs){.rip = SSE_RIP, .rflags = 0x2};
+		r[i].gpr[REG_RSP_] = STACK_TOP;
+		r[i].gpr[REG_RAX_] = val[i];
+		assert_int_equal(system_vcpu_run(v[i], 0, &r[i], 0, 0, 0, &e, msg, sizeof(msg)), 0);
+		assert_int_equal(e.reason, EXIT_REASON_CPUID);
+		r[i].rip += e.insn_len;
+	}
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(system_vcpu_run(v[i], 0, &r[i], 0, 0, 0, &e, msg, sizeof(msg)), 0);
+		assert_int_equal(e.reason, EXIT_REASON_HLT);
+		assert_int_equal(r[i].gpr[REG_RBX_], val[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		system_vcpu_destroy(v[i]);
+	system_space_destroy(sp);
+}
+
 /* One vCPU per LP, in parallel: each LP's exits reach its own host thread. */
 struct smp_arg {
 	struct system_vcpu *v;
@@ -798,6 +843,7 @@ int main(void)
 		cmocka_unit_test(test_vcpu_and_space),
 		cmocka_unit_test(test_reset_vector),
 		cmocka_unit_test(test_smp),
+		cmocka_unit_test(test_sse_across_vcpus),
 		cmocka_unit_test(test_round_trips),
 		cmocka_unit_test(test_qemu_dies),
 		cmocka_unit_test(test_missing_or_failing_qemu),
