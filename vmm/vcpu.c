@@ -211,8 +211,8 @@ static bool aug_raced(uint64_t s)
 {
 	uint64_t code = tdx_status_code(s);
 
-	return code == TDX_EPT_ENTRY_STATE_INCORRECT || code == TDX_EPT_ENTRY_NOT_FREE ||
-	       code == TDX_EPT_WALK_FAILED || code == TDX_OPERAND_BUSY;
+	return code == TDX_EPT_ENTRY_STATE_INCORRECT || code == TDX_EPT_WALK_FAILED ||
+	       code == TDX_OPERAND_BUSY;
 }
 
 /*

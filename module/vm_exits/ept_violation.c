@@ -10,6 +10,7 @@
  *                blocked) is a TD exit for the host (e.g. to PAGE.AUG).
  */
 #include "td.h"
+#include "states.h"
 
 void vmexit_ept_violation(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit)
 {
@@ -31,12 +32,11 @@ void vmexit_ept_violation(struct cpu_regs *ctx, struct tdvps *vp, const struct v
 		uint64_t e = __atomic_load_n(leaf, __ATOMIC_ACQUIRE);
 		uint64_t hpa = sept_hpa(e) + ((gpa & ~(_4K - 1)) & (tdx_ps_bytes(level) - 1));
 
-		if (sept_state(e) == SEPT_MAPPED && phys_is_poisoned(hpa)) {
+		if (sept_state_is_leaf_mapped(e) && phys_is_poisoned(hpa)) {
 			td_fatal_machine_check(ctx, vp, gpa);
 			return;
 		}
-		if (sept_state(e) == SEPT_PENDING &&
-		    !(tdcs->attributes & TDX_TD_ATTR_SEPT_VE_DISABLE) &&
+		if (sept_state_is_pending(e) && !(tdcs->attributes & TDX_TD_ATTR_SEPT_VE_DISABLE) &&
 		    !(tdcs->td_ctls & TD_CTLS_PENDING_VE_DISABLE)) {
 			td_inject_ve(ctx, vp, EXIT_REASON_EPT_VIOLATION, exit->qual, exit->gla, gpa,
 				     0, 0);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "td.h"
+#include "states.h"
 
 struct tdvps *td_current_vp(void)
 {
@@ -256,7 +257,7 @@ static bool unmap_hpa(struct tdcs *tdcs, const uint64_t *table, unsigned int lev
 		uint64_t e = __atomic_load_n(&table[i], __ATOMIC_ACQUIRE);
 		uint64_t gpa = base + ((uint64_t)i << (12 + 9 * level));
 
-		if (sept_state(e) == SEPT_TABLE && level > 0) {
+		if (sept_state_is_table(e) && level > 0) {
 			if (unmap_hpa(tdcs, phys_seam_va(sept_hpa(e)), level - 1, gpa, hpa))
 				return true;
 		} else if (sept_is_leaf(e) && hpa >= sept_hpa(e) &&
