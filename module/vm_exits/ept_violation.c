@@ -10,7 +10,6 @@
  *                blocked) is a TD exit for the host (e.g. to PAGE.AUG).
  */
 #include "td.h"
-#include "states.h"
 
 void vmexit_ept_violation(struct cpu_regs *ctx, struct tdvps *vp, const struct vm_exit *exit)
 {

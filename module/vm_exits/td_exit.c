@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "td.h"
-#include "states.h"
 
 struct tdvps *td_current_vp(void)
 {
