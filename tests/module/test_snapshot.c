@@ -20,6 +20,10 @@
 
 #include "td.h"
 #include "td_harness.h"
+#include "tdx/leaves.h"
+
+/* The leaf names for the guest code below (tdx/leaves.h): movl $TDG_VP_VEINFO_GET, %eax. */
+asm(TDX_LEAVES_ASM_EQU);
 
 static char msg[8192];
 static struct td_window *windows[TD_WINDOW_MAX];
@@ -157,7 +161,7 @@ static void state_assert_equal(const struct machine_state *a, const struct machi
 extern const uint8_t snap_guest[], snap_guest_end[];
 __asm__(".pushsection .rodata\n"
 	"snap_guest:\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	xorl %ecx, %ecx\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	jmp snap_guest\n"

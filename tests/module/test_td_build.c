@@ -18,6 +18,10 @@
 #include "td.h"
 #include "td_harness.h"
 #include "tests/support/capture.h"
+#include "tdx/leaves.h"
+
+/* The leaf names for the guest code below (tdx/leaves.h): movl $TDG_VP_VEINFO_GET, %eax. */
+asm(TDX_LEAVES_ASM_EQU);
 
 #define CODE_GPA 0xFFFFF000ULL /* holds the reset vector 0xFFFFFFF0 */
 #define DATA_GPA 0xFFFFE000ULL
@@ -35,7 +39,7 @@ __asm__(".pushsection .rodata\n"
 	"	movq %r9, gate_slot(%rip)\n"
 	"	movq %rcx, %r15\n"
 	/* TDG.VP.INFO (opcode): RCX = GPAW */
-	"	movl $1, %eax\n"
+	"	movl $TDG_VP_INFO, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	movq %rcx, %r12\n"
 	/* native work: R13 = 1 + 2 + ... + 1000 */
@@ -53,7 +57,7 @@ __asm__(".pushsection .rodata\n"
 	"	xorl %r10d, %r10d\n"
 	"	movl $0x777, %r11d\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	/* back: R11 = the VMM's answer; read private memory again */
 	"	leaq guest_code(%rip), %rax\n"
@@ -63,16 +67,16 @@ __asm__(".pushsection .rodata\n"
 	"	movq %rbx, %r13\n"
 	"	movl $0x778, %r11d\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	call *gate_slot(%rip)\n"
 	/* last: a TDVMCALL with a bad mask (RSP selected) fails in place; report its RAX */
 	"	movl $0x10, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	call *gate_slot(%rip)\n"
 	"	movq %rax, %r12\n"
 	"	movl $0x779, %r11d\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	ud2\n"
 	"	.balign 8\n"
@@ -540,7 +544,7 @@ __asm__(".pushsection .rodata\n"
 	"	cpuid\n"
 	"	movl %ebx, %r12d\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	ud2\n"
 	"cpuid_guest_end:\n"

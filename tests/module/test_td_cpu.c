@@ -22,6 +22,10 @@
 
 #include "td.h"
 #include "td_harness.h"
+#include "tdx/leaves.h"
+
+/* The leaf names for the guest code below (tdx/leaves.h): movl $TDG_VP_VEINFO_GET, %eax. */
+asm(TDX_LEAVES_ASM_EQU);
 
 /* Data page: the IDT at 0, IDTR at 0x800, the outcome at 0x900, the operation at 0xA00. */
 #define D_OUTCOME 0x900 /* 0 done, 1 #VE, 2 #GP */
@@ -81,7 +85,7 @@ __asm__(".pushsection .rodata\n"
 	"	xorl %r15d, %r15d\n"
 	"5:	movl $0xa00, %r11d\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"	/* TDG.VP.VMCALL: the host reads R10-R15 */
 	"	jmp cg_next\n"
 	TD_ASM_SET_GATE
@@ -96,7 +100,7 @@ __asm__(".pushsection .rodata\n"
 	"	pushq %rdi\n"
 	"	leaq cpu_guest(%rip), %rdi\n"
 	"	subq $0x1000, %rdi\n"
-	"	movl $3, %eax\n"
+	"	movl $TDG_VP_VEINFO_GET, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	movq $1, 0x900(%rdi)\n"
 	"	movq %rcx, 0x908(%rdi)\n"

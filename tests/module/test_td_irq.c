@@ -25,6 +25,10 @@
 #include "td.h"
 #include "td_harness.h"
 #include "tdx/pi.h"
+#include "tdx/leaves.h"
+
+/* The leaf names for the guest code below (tdx/leaves.h): movl $TDG_VP_VEINFO_GET, %eax. */
+asm(TDX_LEAVES_ASM_EQU);
 
 #define CODE_GPA TD_CODE_GPA
 #define DATA_GPA TD_DATA_GPA
@@ -34,7 +38,7 @@
 #define REPORT(tag)                                                                                \
 	"	movl $" #tag ", %r10d\n"                                                           \
 	"	movl $0xfc00, %ecx\n"                                                                    \
-	"	xorl %eax, %eax\n" TDCALL_BYTES
+	"	movl $TDG_VP_VMCALL, %eax\n" TDCALL_BYTES
 #define GATE(vec, handler)                                                                         \
 	"	leaq " handler "(%rip), %rax\n"                                                    \
 	"	movl $" vec ", %esi\n"                                                             \
@@ -83,7 +87,7 @@ __asm__(".pushsection .rodata\n"
 	REPORT(5)				/* the host posts 0x37 */
 	"	movl $6, %r10d\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	sti\n"
 	TDCALL_BYTES				/* sti; tdcall: exits before 0x37 */
 	"after_sti_tdcall:\n"
@@ -118,7 +122,7 @@ __asm__(".pushsection .rodata\n"
 	"	call setup\n"
 	"	movl $8, %r10d\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	sti\n"
 	"	call *irq_guest - 0x1000 + 0x810(%rip)\n"	/* FF 15 disp32 */
 	"after_sti_gate:\n"
@@ -161,7 +165,7 @@ __asm__(".pushsection .rodata\n"
 	"	movq 112(%rsp), %r13\n"
 	"	movq 88(%rsp), %r14\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	TDCALL_BYTES
 	RDMSR_TO("0x811", "%r11d")		/* ISR1: vectors 0x20-0x3F */
 	RDMSR_TO("0x821", "%r12d")		/* IRR1 */
@@ -170,7 +174,7 @@ __asm__(".pushsection .rodata\n"
 	"	movq 72(%rsp), %r10\n"
 	"	orq $0x200, %r10\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	TDCALL_BYTES
 	"	movl $0x80b, %ecx\n"		/* EOI */
 	"	xorl %eax, %eax\n"
@@ -211,7 +215,7 @@ __asm__(".pushsection .rodata\n"
 	"	pushq %r9\n"
 	"	pushq %r10\n"
 	"	pushq %r11\n"
-	"	movl $3, %eax\n"
+	"	movl $TDG_VP_VEINFO_GET, %eax\n"
 	TDCALL_BYTES
 	"	movl %r10d, %r10d\n"
 	"	addq %r10, 56(%rsp)\n"

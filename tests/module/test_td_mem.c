@@ -21,6 +21,10 @@
 
 #include "td.h"
 #include "td_harness.h"
+#include "tdx/leaves.h"
+
+/* The leaf names for the guest code below (tdx/leaves.h): movl $TDG_VP_VEINFO_GET, %eax. */
+asm(TDX_LEAVES_ASM_EQU);
 
 #define G     0x40000000ULL /* GPA with SEPT tables down to a 4K table */
 #define G2M   0x40200000ULL /* next 2M: a free level-1 entry in the same PD */
@@ -473,7 +477,7 @@ __asm__(".pushsection .rodata\n"
 	"	movabsq $0xFFFFF000, %rax\n"
 	"	subq %rax, %rbx\n"
 	/* 1. ACCEPT G (4K): an EPT-violation exit until the host AUGs it, then success */
-	"	movl $6, %eax\n"
+	"	movl $TDG_MEM_PAGE_ACCEPT, %eax\n"
 	"	movabsq $0x40000000, %rcx\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	movq %rax, %r12\n"
@@ -482,41 +486,41 @@ __asm__(".pushsection .rodata\n"
 	"	movabsq $0x1122334455667788, %rdx\n"
 	"	movq %rdx, (%rbx,%rax)\n"
 	/* 2. again: PAGE_ALREADY_ACCEPTED */
-	"	movl $6, %eax\n"
+	"	movl $TDG_MEM_PAGE_ACCEPT, %eax\n"
 	"	movabsq $0x40000000, %rcx\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	movq %rax, %r14\n"
 	/* 3. level 2: OPERAND_INVALID|RCX */
-	"	movl $6, %eax\n"
+	"	movl $TDG_MEM_PAGE_ACCEPT, %eax\n"
 	"	movabsq $0x40000002, %rcx\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	movq %rax, %r15\n"
 	"	xorl %r10d, %r10d\n"
 	"	movl $0x100, %r11d\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	/* 4. ACCEPT G2M (2M) and read its last 4K page */
-	"	movl $6, %eax\n"
+	"	movl $TDG_MEM_PAGE_ACCEPT, %eax\n"
 	"	movabsq $0x40200001, %rcx\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	movq %rax, %r12\n"
 	"	movabsq $0x403FF000, %rax\n"
 	"	movq (%rbx,%rax), %r15\n"
 	/* 5. 2M where a 4K table is: PAGE_SIZE_MISMATCH + 1 */
-	"	movl $6, %eax\n"
+	"	movl $TDG_MEM_PAGE_ACCEPT, %eax\n"
 	"	movabsq $0x40000001, %rcx\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	movq %rax, %r13\n"
 	/* 6. 4K inside the accepted 2M page: PAGE_ALREADY_ACCEPTED + 1 */
-	"	movl $6, %eax\n"
+	"	movl $TDG_MEM_PAGE_ACCEPT, %eax\n"
 	"	movabsq $0x40201000, %rcx\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	movq %rax, %r14\n"
 	"	xorl %r10d, %r10d\n"
 	"	movl $0x101, %r11d\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	ud2\n"
 	"accept_code_end:\n"

@@ -18,6 +18,10 @@
 
 #include "td.h"
 #include "td_harness.h"
+#include "tdx/leaves.h"
+
+/* The leaf names for the guest code below (tdx/leaves.h): movl $TDG_VP_VEINFO_GET, %eax. */
+asm(TDX_LEAVES_ASM_EQU);
 
 #define CODE_GPA TD_CODE_GPA
 #define DATA_GPA TD_DATA_GPA
@@ -72,7 +76,7 @@ __asm__(".pushsection .rodata\n"
 	"	movq %rbx, %r10\n"
 	"	movl $0x900, %r11d\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	/* a #VE inside the #VE handler, before VEINFO.GET: #DF */
 	"	leaq ve_guest(%rip), %rdi\n"
@@ -95,7 +99,7 @@ __asm__(".pushsection .rodata\n"
 	"	cmpq $0, 0x8e8(%rdi)\n"
 	"	je 1f\n"
 	"	outb %al, $0x80\n"		/* nested: VE info still valid */
-	"1:	movl $3, %eax\n"
+	"1:	movl $TDG_VP_VEINFO_GET, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"	/* TDG.VP.VEINFO.GET */
 	"	movq 0x8f8(%rdi), %rsi\n"
 	"	movq %rcx, 0x900(%rdi,%rsi,8)\n"
@@ -127,7 +131,7 @@ __asm__(".pushsection .rodata\n"
 	"	movq (%rsp), %r12\n"
 	"	movl $0xdf, %r11d\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	ud2\n"
 	"ve_guest_end:\n"
@@ -303,7 +307,7 @@ __asm__(".pushsection .rodata\n"
 	"	movl $0x5e, %r11d\n"
 	"	xorl %r10d, %r10d\n"
 	"	movl $0xfc00, %ecx\n"
-	"	xorl %eax, %eax\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	ud2\n"
 	/* TD_ASM_SET_GATE's code under a label of its own (set_gate is ve_guest's) */
@@ -332,7 +336,7 @@ __asm__(".pushsection .rodata\n"
 	"	pushq %rdi\n"
 	"	leaq sve_guest(%rip), %rdi\n"
 	"	subq $0x1000, %rdi\n"
-	"	movl $3, %eax\n"
+	"	movl $TDG_VP_VEINFO_GET, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"	/* TDG.VP.VEINFO.GET */
 	"	movq %rax, 0xa00(%rdi)\n"
 	"	movq %rcx, 0xa08(%rdi)\n"
