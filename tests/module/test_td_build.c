@@ -218,7 +218,7 @@ static void test_td_run_gate(void **state)
 }
 
 /* The same image and configuration measure the same on every build. */
-static void test_mrtd_stable(void **state)
+static void test_tdh_mr_finalize_mrtd_stable(void **state)
 {
 	struct test_td td;
 	uint64_t c, d;
@@ -637,7 +637,7 @@ int main(void)
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_td_run_gate, td_machine_setup,
 						td_machine_teardown),
-		cmocka_unit_test_setup_teardown(test_mrtd_stable, td_machine_setup,
+		cmocka_unit_test_setup_teardown(test_tdh_mr_finalize_mrtd_stable, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_poison, td_machine_setup, td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_poison_tdvpr, td_machine_setup,

@@ -930,7 +930,7 @@ static void test_msr_conditions(void **state)
 /* The machine's cpu_fms is the platform's F/M/S: leaf 1 EAX, and the only one MNG.INIT takes. */
 /*
  * #VE reduction through the rows' reduction columns: TD_CTLS set as TDG.VM.WR sets it (the
- * write itself is test_td_metadata's test_vm_wr_reduce_ve). Under 1.5.01 the bits change
+ * write itself is test_td_metadata's test_tdg_vm_wr_reduce_ve). Under 1.5.01 the bits change
  * nothing, whatever TD_CTLS holds.
  */
 static void reduce_ve(bool latest)

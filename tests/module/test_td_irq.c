@@ -401,7 +401,7 @@ static void test_irq_sti_gate_call(void **state)
 }
 
 /* TDH.VP.WR/RD of the two TD VMCS fields: values, masks and the module's statuses. */
-static void test_pi_fields(void **state)
+static void test_tdh_vp_wr_pi_fields(void **state)
 {
 	struct tdx_module_args a;
 	uint64_t hidden;
@@ -569,7 +569,7 @@ static void test_irq_notify_burst_busy_vcpu(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_pi_fields, td_machine_setup,
+		cmocka_unit_test_setup_teardown(test_tdh_vp_wr_pi_fields, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_irq_delivery, td_machine_setup,
 						td_machine_teardown),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The leaves and metadata rules of issue 14 item 6, one test per leaf: TDH.VP.ADDCX up to
- * MAX_TDVPS_PAGES, TDH.VP.INIT's association and MAX_VCPUS, TDH.MNG.INIT's MAX_VCPUS checks.
+ * One test per leaf, named by it: TDH.VP.ADDCX up to MAX_TDVPS_PAGES, TDH.VP.INIT's
+ * association and MAX_VCPUS, TDH.MNG.INIT's MAX_VCPUS checks, and the leaves after them.
  * Each test asserts exact statuses and registers and runs both checkers (PAMT and Secure
  * EPT) after the state changes.
  */

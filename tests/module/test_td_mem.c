@@ -424,7 +424,7 @@ static void test_teardown_half_built_vcpu(void **state)
 }
 
 /* TRACK refused while a vCPU still runs in the previous epoch; CACHE.WB interrupted. */
-static void test_epoch_and_cache_wb(void **state)
+static void test_tdh_mem_track_epoch_tdh_phymem_cache_wb(void **state)
 {
 	struct test_td td;
 	struct tdx_module_args a;
@@ -615,13 +615,13 @@ static void aug_accept_on(enum call_path path)
 	assert_pamt_clean();
 }
 
-static void test_aug_accept_trap(void **state)
+static void test_tdh_mem_page_aug_tdg_mem_page_accept_trap(void **state)
 {
 	(void)state;
 	aug_accept_on(PATH_TRAP);
 }
 
-static void test_aug_accept_gate(void **state)
+static void test_tdh_mem_page_aug_tdg_mem_page_accept_gate(void **state)
 {
 	(void)state;
 	aug_accept_on(PATH_GATE);
@@ -640,12 +640,12 @@ int main(void)
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_teardown_half_built_vcpu, td_machine_setup,
 						td_machine_teardown),
-		cmocka_unit_test_setup_teardown(test_epoch_and_cache_wb, td_machine_setup,
-						td_machine_teardown),
-		cmocka_unit_test_setup_teardown(test_aug_accept_trap, td_machine_setup,
-						td_machine_teardown),
-		cmocka_unit_test_setup_teardown(test_aug_accept_gate, td_machine_setup,
-						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_tdh_mem_track_epoch_tdh_phymem_cache_wb,
+						td_machine_setup, td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_tdh_mem_page_aug_tdg_mem_page_accept_trap,
+						td_machine_setup, td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_tdh_mem_page_aug_tdg_mem_page_accept_gate,
+						td_machine_setup, td_machine_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -716,13 +716,13 @@ static void vm_wr_reduce_ve(bool latest)
 	assert_int_equal(s, NOT_WR);
 }
 
-static void test_vm_wr_reduce_ve(void **state)
+static void test_tdg_vm_wr_reduce_ve(void **state)
 {
 	(void)state;
 	vm_wr_reduce_ve(true);
 }
 
-static void test_vm_wr_reduce_ve_1_5_01(void **state)
+static void test_tdg_vm_wr_reduce_ve_1_5_01(void **state)
 {
 	(void)state;
 	vm_wr_reduce_ve(false);
@@ -1013,8 +1013,8 @@ int main(void)
 		T(test_vp_rdwr_debug),
 		T(test_vm_rd),
 		T(test_vm_wr),
-		T(test_vm_wr_reduce_ve),
-		cmocka_unit_test_setup_teardown(test_vm_wr_reduce_ve_1_5_01, setup_1_5_01,
+		T(test_tdg_vm_wr_reduce_ve),
+		cmocka_unit_test_setup_teardown(test_tdg_vm_wr_reduce_ve_1_5_01, setup_1_5_01,
 						td_machine_teardown),
 		T(test_vp_guest),
 		T(test_report),

@@ -138,7 +138,7 @@ __asm__(".pushsection .rodata\n"
 	".popsection\n");
 /* clang-format on */
 
-static void test_ve_df(void **state)
+static void test_tdg_vp_veinfo_get_ve_df(void **state)
 {
 	static uint8_t code[4096], data[4096];
 	struct test_td td;
@@ -422,7 +422,8 @@ static void test_shared_ept_suppress_ve(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ve_df, td_machine_setup, td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_tdg_vp_veinfo_get_ve_df, td_machine_setup,
+						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_tdcall_leaves, td_machine_setup,
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_shared_ept_suppress_ve, td_machine_setup,
