@@ -571,12 +571,16 @@ struct shim_mailbox *system_mailbox(struct system_vm *vm, unsigned int lp)
 	return phys_seam_va(SHIM_MAILBOX_PA + lp * 0x1000ULL);
 }
 
-/* A byte on the LP's UART: its receive interrupt ends the shim's HLT or the guest's run. */
+/*
+ * A byte on the LP's UART: its receive interrupt ends the shim's HLT or the guest's run.
+ * MSG_NOSIGNAL: when QEMU has died, the caller gets -EPIPE and reports it, instead of the
+ * whole process dying of SIGPIPE.
+ */
 static int wake(struct system_vm *vm, unsigned int lp)
 {
 	char b = 1;
 
-	while (write(vm->sock[lp], &b, 1) < 0)
+	while (send(vm->sock[lp], &b, 1, MSG_NOSIGNAL) < 0)
 		if (errno != EINTR)
 			return -errno;
 	return 0;
