@@ -7,7 +7,7 @@
  * access = (run time with N - run time with none) / N. Also counted per access: platform
  * traps (signals), gate calls, TD exits (VP.ENTERs) and #VE deliveries.
  *
- *   build/bench/bench_mmio [--quick] p2_guest.elf
+ *   build/bench/bench_mmio [--quick] [p2_guest.elf]   (default: p2_guest.elf beside it)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,8 +114,13 @@ int main(int argc, char **argv)
 			elf = argv[i];
 	}
 	if (!elf) {
-		fprintf(stderr, "usage: %s [--quick] p2_guest.elf\n", argv[0]);
-		return 2;
+		/* default: the p2_guest.elf built beside this binary (what `make bench` runs) */
+		static char def[4096];
+		const char *slash = strrchr(argv[0], '/');
+
+		snprintf(def, sizeof(def), "%.*sp2_guest.elf",
+			 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
+		elf = def;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (vmm_machine_up()) {
