@@ -85,15 +85,24 @@ void page_put(struct page_ref *ref)
 /*
  * The page now belongs to a TD (or is the TDR itself): the host loses sight of it. The module
  * initialises TD pages with the TD's key (MOVDIR64B on hardware), so no host content leaks
- * in: control structures start zeroed; PAGE.ADD copies its source in afterwards.
+ * in: control structures start zeroed; PAGE.ADD's page starts as its source's copy instead.
  */
 void page_assign(struct page_ref *ref, unsigned int pt, uint64_t owner)
+{
+	page_assign_copy(ref, pt, owner, NULL);
+}
+
+/* The same with the page's first contents from src (PAGE.ADD): the page is written once. */
+void page_assign_copy(struct page_ref *ref, unsigned int pt, uint64_t owner, const void *src)
 {
 	ref->pamt->pt = (uint8_t)pt;
 	pamt_set_owner(ref->pamt, owner);
 	ref->pamt->bepoch = 0;
 	phys_hide(ref->pa);
-	memset(phys_seam_va(ref->pa), 0, _4K);
+	if (src)
+		memcpy(phys_seam_va(ref->pa), src, _4K);
+	else
+		memset(phys_seam_va(ref->pa), 0, _4K);
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -270,6 +270,7 @@ uint64_t page_get(uint64_t pa, unsigned int pt, uint64_t owner, bool exclusive,
 void page_put(struct page_ref *ref);
 /* Set a locked page's PAMT type and owner; a TD page is hidden from the host. */
 void page_assign(struct page_ref *ref, unsigned int pt, uint64_t owner);
+void page_assign_copy(struct page_ref *ref, unsigned int pt, uint64_t owner, const void *src);
 
 /*
  * The TDR operand: page type TDR (else PAGE_METADATA_INCORRECT | operand), locked shared

@@ -5,8 +5,6 @@
  * R8 = the target page, R9 = the source (ordinary host memory). Before TDH.MR.FINALIZE only.
  * The contents are measured separately, by TDH.MR.EXTEND.
  */
-#include <string.h>
-
 #include "td.h"
 
 uint64_t tdh_mem_page_add_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
@@ -33,8 +31,7 @@ uint64_t tdh_mem_page_add_leaf(uint64_t *regs, unsigned int version, unsigned in
 	status = page_get(page_pa, PT_NDA, 0, true, TDX_OPERAND_ID_R8, &page);
 	if (status)
 		goto out;
-	page_assign(&page, PT_REG, op.tdr_ref.pa);
-	memcpy(phys_seam_va(page.pa), src, _4K);
+	page_assign_copy(&page, PT_REG, op.tdr_ref.pa, src);
 	mrtd_extend_block(op.tdcs, TDX_MR_TAG_MEM_PAGE_ADD, op.gpa, NULL, 0);
 	e = page.pa | SEPT_MAPPED;
 	__atomic_store_n(op.w.entry, e, __ATOMIC_RELEASE);
