@@ -62,13 +62,33 @@ static int sdk_path(char *out, const char *a, const char *b)
 	return snprintf(out, PATH_MAX, "%s/%s", a, b) >= PATH_MAX ? -1 : 0;
 }
 
+bool tool_install_prefix(char *out, size_t size)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t len, blen = strlen(TDXSIM_BINDIR);
+
+	if (n <= 0)
+		return false;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return false;
+	*slash = 0;
+	len = strlen(exe);
+	if (TDXSIM_BINDIR[0] == '/' || len <= blen || exe[len - blen - 1] != '/' ||
+	    strcmp(exe + len - blen, TDXSIM_BINDIR))
+		return false;
+	exe[len - blen - 1] = 0;
+	return (size_t)snprintf(out, size, "%s", exe) < size;
+}
+
 /* Find the SDK from this executable's own path; 0, or -1 after a message. */
 static int sdk_find(struct sdk *sdk)
 {
 	char exe[PATH_MAX], build[PATH_MAX], src[PATH_MAX], prefix[PATH_MAX], dir[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
-	size_t len, blen = strlen(TDXSIM_BINDIR);
 
 	if (n <= 0) {
 		fprintf(stderr, "tdxsim build: cannot read /proc/self/exe: %s\n", strerror(errno));
@@ -96,14 +116,8 @@ static int sdk_find(struct sdk *sdk)
 	}
 
 	/* An install: PREFIX/BINDIR/tdxsim, else the configured prefix. */
-	len = strlen(exe);
-	if (TDXSIM_BINDIR[0] != '/' && len > blen && exe[len - blen - 1] == '/' &&
-	    !strcmp(exe + len - blen, TDXSIM_BINDIR)) {
-		exe[len - blen - 1] = 0;
-		snprintf(prefix, sizeof(prefix), "%s", exe);
-	} else {
+	if (!tool_install_prefix(prefix, sizeof(prefix)))
 		snprintf(prefix, sizeof(prefix), "%s", TDXSIM_PREFIX);
-	}
 	sdk->nr_inc = 1;
 	if (sdk_path(dir, prefix, TDXSIM_SDKDIR) ||
 	    sdk_path(sdk->inc[0], prefix, TDXSIM_INCLUDEDIR) ||

@@ -18,17 +18,27 @@
 #ifndef TDXSIM_GDB_SCRIPT
 #define TDXSIM_GDB_SCRIPT "scripts/tdxsim-gdb.py"
 #endif
+#ifndef TDXSIM_GDB_SCRIPT_INSTALLED
+#define TDXSIM_GDB_SCRIPT_INSTALLED "share/tdxsim/tdxsim-gdb.py"
+#endif
 
 int run_under_gdb(int argc, char **argv, const char *skip, const char *commands)
 {
 	const char *gdb = getenv("TDXSIM_GDB"), *script = getenv("TDXSIM_GDB_SCRIPT");
-	char self[PATH_MAX];
+	char self[PATH_MAX], installed[PATH_MAX];
 	char **args = calloc((size_t)argc + 16, sizeof(*args));
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int a = 0;
 
 	if (!gdb || !*gdb)
 		gdb = "gdb";
+	/* An installed tdxsim uses the installed script (DATADIR/tdxsim), the build's its tree's. */
+	if ((!script || !*script) && TDXSIM_GDB_SCRIPT_INSTALLED[0] != '/' &&
+	    tool_install_prefix(installed, sizeof(installed)) &&
+	    strlen(installed) + sizeof(TDXSIM_GDB_SCRIPT_INSTALLED) + 1 < sizeof(installed)) {
+		strcat(installed, "/" TDXSIM_GDB_SCRIPT_INSTALLED);
+		script = installed;
+	}
 	if (!script || !*script)
 		script = TDXSIM_GDB_SCRIPT;
 	if (!args || n < 0) {

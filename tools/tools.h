@@ -43,6 +43,12 @@ void tool_print_presets(FILE *f);
 /* The bring-up and teardown themselves: tools/machine.h. */
 
 /*
+ * tools/build.c: the prefix of an install this executable is part of (PREFIX/BINDIR/tdxsim,
+ * from /proc/self/exe) into @out; false when it is not in such a place (a build directory).
+ */
+bool tool_install_prefix(char *out, size_t size);
+
+/*
  * host-init --svg (tools/memmap_svg.c): the physical memory map as SVG into @f: the RAM
  * ranges of @mc, and when @enabled (tdx_enable() succeeded) the CMRs, TDMRs, reserved areas
  * and PAMTs; @note is a line under the title. 0, or the errno of a failed write.

@@ -3,10 +3,10 @@
 # temporary directory, then, from another temporary directory, a guest of two files built with
 # `pkg-config --cflags --libs tdxsim-guest` alone and again with `tdxsim build`, each run with
 # the installed `tdxsim run` (exact output and exit status), and `tdxsim build`'s refusals.
-#   test_install.sh BUILD_DIR PREFIX BINDIR LIBDIR
+#   test_install.sh BUILD_DIR PREFIX BINDIR LIBDIR DATADIR
 set -u
 unset CC # `tdxsim build` and this script both compile with cc
-build=$1 prefix=$2 bindir=$3 libdir=$4
+build=$1 prefix=$2 bindir=$3 libdir=$4 datadir=$5
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() {
@@ -21,7 +21,7 @@ tdxsim=$root/$bindir/tdxsim
 for f in "$tdxsim" "$root/$libdir/tdxsim/libtdxguest.a" "$root/$libdir/tdxsim/libtdxguest_crt.a" \
 	"$root/$libdir/tdxsim/tdxguest.ld" "$root/include/tdxguest/tdxguest.h" \
 	"$root/include/tdx/tdx.h" "$root/include/tdxsim/boot.h" \
-	"$root/$libdir/pkgconfig/tdxsim-guest.pc"; do
+	"$root/$libdir/pkgconfig/tdxsim-guest.pc" "$root/$datadir/tdxsim/tdxsim-gdb.py"; do
 	[ -f "$f" ] || fail "not installed: ${f#"$root"/}"
 done
 
@@ -54,6 +54,11 @@ for elf in pc.elf build.elf; do
 	[ $status = 7 ] || { cat err.txt; fail "$elf: exit status $status, not 7"; }
 	[ "$(cat out.txt)" = "out of tree: 42" ] || fail "$elf: output '$(cat out.txt)'"
 done
+
+# `run --gdb` runs gdb (here echo, which shows its arguments) with the installed gdb script.
+TDXSIM_GDB=echo "$tdxsim" run pc.elf --gdb >out.txt 2>&1 || fail "run --gdb: $(cat out.txt)"
+grep -qF -- "-x $root/$datadir/tdxsim/tdxsim-gdb.py -ex run" out.txt ||
+	fail "run --gdb: not the installed script: $(cat out.txt)"
 
 # Refusals: exit status 125 and a message naming the fault.
 refuse() { # EXPECTED-MESSAGE ARGS...
