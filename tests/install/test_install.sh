@@ -2,7 +2,9 @@
 # The installed tdxsim, as a user outside the tree meets it: `meson install --destdir` into a
 # temporary directory, then, from another temporary directory, a guest of two files built with
 # `pkg-config --cflags --libs tdxsim-guest` alone and again with `tdxsim build`, each run with
-# the installed `tdxsim run` (exact output and exit status), and `tdxsim build`'s refusals.
+# the installed `tdxsim run` (exact output and exit status), `tdxsim build`'s refusals, and a
+# host program built with `pkg-config --cflags --libs tdxsim` alone (libtdxsim.a, tdxsim/vmm.h)
+# that measures the guest as the installed `tdxsim measure` does.
 #   test_install.sh BUILD_DIR PREFIX BINDIR LIBDIR DATADIR
 set -u
 unset CC # `tdxsim build` and this script both compile with cc
@@ -21,7 +23,8 @@ tdxsim=$root/$bindir/tdxsim
 for f in "$tdxsim" "$root/$libdir/tdxsim/libtdxguest.a" "$root/$libdir/tdxsim/libtdxguest_crt.a" \
 	"$root/$libdir/tdxsim/tdxguest.ld" "$root/include/tdxguest/tdxguest.h" \
 	"$root/include/tdx/tdx.h" "$root/include/tdxsim/boot.h" \
-	"$root/$libdir/pkgconfig/tdxsim-guest.pc" "$root/$datadir/tdxsim/tdxsim-gdb.py"; do
+	"$root/$libdir/pkgconfig/tdxsim-guest.pc" "$root/$datadir/tdxsim/tdxsim-gdb.py" \
+	"$root/$libdir/libtdxsim.a" "$root/include/tdxsim/vmm.h" "$root/$libdir/pkgconfig/tdxsim.pc"; do
 	[ -f "$f" ] || fail "not installed: ${f#"$root"/}"
 done
 
@@ -75,4 +78,36 @@ refuse "tdxsim build: no output file" main.c twice.c
 echo "int main(void) { return undeclared; }" >bad.c
 refuse "tdxsim build: the compiler (cc) failed with status 1; no x.elf" -o x.elf bad.c
 [ ! -e x.elf ] || fail "x.elf exists after a failed build"
-echo "PASS: installed under $prefix: tdxsim, the guest SDK, tdxsim-guest.pc; pc.elf, build.elf"
+
+# A host program on the VMM library: the MRTD of pc.elf, as `tdxsim measure` prints it.
+cat >host.c <<'C'
+#include <stdio.h>
+#include <tdxsim/vmm.h>
+int main(int argc, char **argv)
+{
+	struct vmm_td_config cfg;
+	uint8_t mrtd[48];
+	char err[256];
+
+	vmm_td_config_default(&cfg);
+	if (argc != 2 || vmm_td_measure(&cfg, argv[1], mrtd, err, sizeof(err))) {
+		fprintf(stderr, "host: %s\n", argc == 2 ? err : "usage: host GUEST.elf");
+		return 1;
+	}
+	for (int i = 0; i < 48; i++)
+		printf("%02x", mrtd[i]);
+	printf("\n");
+	return 0;
+}
+C
+flags=$(pkg-config --cflags --libs tdxsim) || fail "pkg-config tdxsim"
+# shellcheck disable=SC2086
+cc -Wall -Wextra -Werror host.c $flags -o host || fail "cc with pkg-config's flags: $flags"
+./host pc.elf >host.txt || fail "host pc.elf: status $?"
+"$tdxsim" measure pc.elf >measure.txt || fail "tdxsim measure pc.elf: status $?"
+[ "$(wc -c <host.txt)" = 97 ] && cmp -s host.txt measure.txt ||
+	fail "host: '$(cat host.txt)', tdxsim measure: '$(cat measure.txt)'"
+./host missing.elf 2>err.txt && fail "host missing.elf: status 0"
+grep -qF "host: missing.elf: No such file or directory" err.txt || fail "host: $(cat err.txt)"
+echo "PASS: installed under $prefix: tdxsim, the guest SDK, libtdxsim, tdxsim-guest.pc and"
+echo "tdxsim.pc; pc.elf and build.elf ran; host measured $(cat host.txt)"
