@@ -29,7 +29,8 @@ for f in "$tdxsim" "$root/$libdir/tdxsim/libtdxguest.a" "$root/$libdir/tdxsim/li
 done
 
 # Outside the tree, with nothing but the install.
-mkdir "$tmp/work" && cd "$tmp/work" || fail "cd"
+mkdir "$tmp/work" || fail "mkdir"
+cd "$tmp/work" || fail "cd"
 cat >main.c <<'C'
 #include "tdxguest/tdxguest.h"
 int twice(int x);
@@ -59,7 +60,7 @@ for elf in pc.elf build.elf; do
 done
 
 # `run --gdb` runs gdb (here echo, which shows its arguments) with the installed gdb script.
-TDXSIM_GDB=echo "$tdxsim" run pc.elf --gdb >out.txt 2>&1 || fail "run --gdb: $(cat out.txt)"
+TDXSIM_GDB="echo" "$tdxsim" run pc.elf --gdb >out.txt 2>&1 || fail "run --gdb: $(cat out.txt)"
 grep -qF -- "-x $root/$datadir/tdxsim/tdxsim-gdb.py -ex run" out.txt ||
 	fail "run --gdb: not the installed script: $(cat out.txt)"
 
@@ -105,8 +106,9 @@ flags=$(pkg-config --cflags --libs tdxsim) || fail "pkg-config tdxsim"
 cc -Wall -Wextra -Werror host.c $flags -o host || fail "cc with pkg-config's flags: $flags"
 ./host pc.elf >host.txt || fail "host pc.elf: status $?"
 "$tdxsim" measure pc.elf >measure.txt || fail "tdxsim measure pc.elf: status $?"
-[ "$(wc -c <host.txt)" = 97 ] && cmp -s host.txt measure.txt ||
+if [ "$(wc -c <host.txt)" != 97 ] || ! cmp -s host.txt measure.txt; then
 	fail "host: '$(cat host.txt)', tdxsim measure: '$(cat measure.txt)'"
+fi
 ./host missing.elf 2>err.txt && fail "host missing.elf: status 0"
 grep -qF "host: missing.elf: No such file or directory" err.txt || fail "host: $(cat err.txt)"
 echo "PASS: installed under $prefix: tdxsim, the guest SDK, libtdxsim, tdxsim-guest.pc and"
