@@ -51,8 +51,16 @@ flags=$(pkg-config --cflags --libs tdxsim-guest) || fail "pkg-config tdxsim-gues
 # shellcheck disable=SC2086
 cc -O2 main.c twice.c $flags -o pc.elf || fail "cc with pkg-config's flags: $flags"
 "$tdxsim" build -o build.elf main.c twice.c || fail "tdxsim build"
+# The build directory's tdxsim finds the SDK in the build and source trees.
+"$build/tools/tdxsim" build -o tree.elf -O1 -D UNUSED=1 main.c twice.c || fail "tree tdxsim build"
+"$tdxsim" build --print-flags >flags.txt || fail "tdxsim build --print-flags"
+# The same flags as tdxsim-guest.pc's, whose ${includedir} is the installed one.
+want="cc $(pkg-config --cflags-only-other tdxsim-guest | sed 's/ *$//') -I$root/include"
+[ "$(cat flags.txt)" = "$want" ] || fail "--print-flags: '$(cat flags.txt)', not '$want'"
+[ "$(cd "$(pkg-config --variable=includedir tdxsim-guest)" && pwd)" = "$root/include" ] ||
+	fail "tdxsim-guest.pc's includedir: $(pkg-config --variable=includedir tdxsim-guest)"
 
-for elf in pc.elf build.elf; do
+for elf in pc.elf build.elf tree.elf; do
 	"$tdxsim" run --quiet "$elf" >out.txt 2>err.txt
 	status=$?
 	[ $status = 7 ] || { cat err.txt; fail "$elf: exit status $status, not 7"; }
@@ -112,4 +120,4 @@ fi
 ./host missing.elf 2>err.txt && fail "host missing.elf: status 0"
 grep -qF "host: missing.elf: No such file or directory" err.txt || fail "host: $(cat err.txt)"
 echo "PASS: installed under $prefix: tdxsim, the guest SDK, libtdxsim, tdxsim-guest.pc and"
-echo "tdxsim.pc; pc.elf and build.elf ran; host measured $(cat host.txt)"
+echo "tdxsim.pc; pc.elf, build.elf and tree.elf ran; host measured $(cat host.txt)"
