@@ -185,7 +185,7 @@ static int first_online_cpu_of(unsigned int pkg)
 	return -1;
 }
 
-static void fmt_size(char *buf, size_t len, uint64_t bytes)
+void tdx_fmt_size(char *buf, size_t len, uint64_t bytes)
 {
 	if (bytes >= (1ULL << 30))
 		snprintf(buf, len, "%.1f GiB", (double)bytes / (1ULL << 30));
@@ -342,8 +342,8 @@ static int build_tdmrs(void)
 	ret = construct_tdmrs(tdx.mem, tdx.nr_mem, &p, &pamt_allocator, &tdx.tdmrs);
 	if (ret)
 		return ret;
-	fmt_size(cover, sizeof(cover), tdmrs_cover_bytes(&tdx.tdmrs));
-	fmt_size(pamt, sizeof(pamt), tdmrs_pamt_bytes(&tdx.tdmrs));
+	tdx_fmt_size(cover, sizeof(cover), tdmrs_cover_bytes(&tdx.tdmrs));
+	tdx_fmt_size(pamt, sizeof(pamt), tdmrs_pamt_bytes(&tdx.tdmrs));
 	tdx_pr("%u TDMR%s %s, PAMT %s", tdx.tdmrs.nr_tdmrs,
 	       tdx.tdmrs.nr_tdmrs == 1 ? " covers" : "s cover", cover, pamt);
 	return 0;
@@ -856,8 +856,8 @@ void tdx_print_layout(void)
 		unsigned int nr = tdmr_nr_reserved(t);
 		char sz[32], pamt[32];
 
-		fmt_size(sz, sizeof(sz), t->size);
-		fmt_size(pamt, sizeof(pamt), l->pamt_size[i]);
+		tdx_fmt_size(sz, sizeof(sz), t->size);
+		tdx_fmt_size(pamt, sizeof(pamt), l->pamt_size[i]);
 		tdx_pr("TDMR %u: [0x%012llx, 0x%012llx) %s, PAMT [0x%012llx, +%s) on node %d "
 		       "(node %d wanted), %u reserved area%s",
 		       i, (unsigned long long)t->base, (unsigned long long)(t->base + t->size), sz,
@@ -866,7 +866,7 @@ void tdx_print_layout(void)
 		for (unsigned int j = 0; j < nr; j++) {
 			const struct tdmr_reserved_area *r = &t->reserved_areas[j];
 
-			fmt_size(sz, sizeof(sz), r->size);
+			tdx_fmt_size(sz, sizeof(sz), r->size);
 			tdx_pr("  reserved [0x%012llx, 0x%012llx) %s",
 			       (unsigned long long)(t->base + r->offset),
 			       (unsigned long long)(t->base + r->offset + r->size), sz);

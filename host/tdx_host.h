@@ -192,6 +192,8 @@ void tdx_guest_keyid_free(unsigned int keyid);
  */
 /* Print the TDMR/PAMT layout through the log, one line per TDMR and per reserved area. */
 void tdx_print_layout(void);
+/* A size as the layout shows it: "1.5 GiB", "64.1 MiB", "512 KiB". */
+void tdx_fmt_size(char *buf, size_t len, uint64_t bytes);
 /*
  * TDMR @i as the module was given it (base, size, the PAMT of each page size, the reserved
  * areas: offset and size, the unused ones 0) and the node its PAMT is on; NULL past the last.

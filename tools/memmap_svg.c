@@ -70,17 +70,6 @@ struct map {
 	unsigned int nb;
 };
 
-/* As the host's log writes sizes (tdx_print_layout), so that both read the same. */
-static void fmt_size(char *buf, size_t len, uint64_t bytes)
-{
-	if (bytes >= (1ULL << 30))
-		snprintf(buf, len, "%.1f GiB", (double)bytes / (1ULL << 30));
-	else if (bytes >= (1ULL << 20))
-		snprintf(buf, len, "%.1f MiB", (double)bytes / (1ULL << 20));
-	else
-		snprintf(buf, len, "%llu KiB", (unsigned long long)(bytes >> 10));
-}
-
 static void add_region(struct map *m, enum kind k, uint64_t start, uint64_t end, const char *name,
 		       const char *sub, const char *what)
 {
@@ -95,7 +84,7 @@ static void add_region(struct map *m, enum kind k, uint64_t start, uint64_t end,
 	r->end = end;
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->sub, sizeof(r->sub), "%s", sub);
-	fmt_size(sz, sizeof(sz), end - start);
+	tdx_fmt_size(sz, sizeof(sz), end - start);
 	snprintf(r->title, sizeof(r->title), "%s: [0x%" PRIx64 ", 0x%" PRIx64 ") %s", what, start,
 		 end, sz);
 }
@@ -162,7 +151,7 @@ static void axis(struct map *m)
 			char sz[32];
 
 			h->end = m->b[i + 1];
-			fmt_size(sz, sizeof(sz), h->end - h->start);
+			tdx_fmt_size(sz, sizeof(sz), h->end - h->start);
 			snprintf(h->title, sizeof(h->title),
 				 "no RAM: [0x%" PRIx64 ", 0x%" PRIx64 ") %s", h->start, h->end, sz);
 		} else {
@@ -203,7 +192,7 @@ static void region(FILE *f, const struct map *m, const struct region *r, double 
 	char sz[32];
 	unsigned int n = 0;
 
-	fmt_size(sz, sizeof(sz), r->end - r->start);
+	tdx_fmt_size(sz, sizeof(sz), r->end - r->start);
 	fprintf(f,
 		"<g class=\"region %s\" data-start=\"0x%" PRIx64 "\" data-end=\"0x%" PRIx64
 		"\" data-size=\"%s\">\n<title>",
@@ -289,8 +278,8 @@ int memmap_svg_write(FILE *f, const struct machine_config *mc, bool enabled, con
 	y0 = legend_y + 20 * (K_KINDS + 2) + 10;
 	axis_y = y0 + ROWS * (ROW_H + ROW_GAP);
 	height = axis_y + 110;
-	fmt_size(ram, sizeof(ram), machine_ram_bytes(mc));
-	fmt_size(pamt, sizeof(pamt), enabled ? tdx_pamt_bytes() : 0);
+	tdx_fmt_size(ram, sizeof(ram), machine_ram_bytes(mc));
+	tdx_fmt_size(pamt, sizeof(pamt), enabled ? tdx_pamt_bytes() : 0);
 
 	fprintf(f,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
