@@ -416,11 +416,11 @@ static void bench_p5(void)
 	}
 	free(image);
 
-	r = row("P5 TD build, measured image (MiB/s)", ">= 0.9x");
+	r = row("P5 TD build, measured image (MiB/s)", ">= 0.55x (issue 17)");
 	snprintf(r->value, sizeof(r->value), "%.0f", mib / (m.ns / 1e9));
 	snprintf(r->baseline, sizeof(r->baseline), "SHA-384 %.0f", mib / (sha / 1e9));
 	snprintf(r->ratio, sizeof(r->ratio), "%.3f", sha / m.ns);
-	r->met = sha / m.ns >= 0.9 ? "yes" : "no";
+	r->met = sha / m.ns >= 0.55 ? "yes" : "no";
 	printf("P5: %.0f MiB image: build %.3f s measured, %.3f s unmeasured (PAGE.ADD only); "
 	       "SHA-384 %.3f s over the image, %.3f s over the module's stream (1.53x the "
 	       "bytes)\n",
