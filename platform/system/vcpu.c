@@ -266,8 +266,12 @@ void *system_vcpu_vmcb(struct system_vcpu *v)
 void system_vcpu_set_long_mode(struct system_vcpu *v, uint64_t cr3, uint64_t idt_base,
 			       uint16_t idt_limit, uint64_t gdt_base, uint16_t gdt_limit)
 {
-	void *vmcb = system_vcpu_vmcb(v);
+	vmcb_set_long_mode(system_vcpu_vmcb(v), cr3, idt_base, idt_limit, gdt_base, gdt_limit);
+}
 
+void vmcb_set_long_mode(void *vmcb, uint64_t cr3, uint64_t idt_base, uint16_t idt_limit,
+			uint64_t gdt_base, uint16_t gdt_limit)
+{
 	vmcb_set_seg(vmcb, VMCB_CS, 0x08, 0x029B, 0xFFFFFFFF, 0);
 	vmcb_set_seg(vmcb, VMCB_SS, 0x10, 0x0C93, 0xFFFFFFFF, 0);
 	vmcb_set_seg(vmcb, VMCB_DS, 0x10, 0x0C93, 0xFFFFFFFF, 0);

@@ -46,6 +46,9 @@ void system_vcpu_destroy(struct system_vcpu *v);
  */
 void system_vcpu_set_long_mode(struct system_vcpu *v, uint64_t cr3, uint64_t idt_base,
 			       uint16_t idt_limit, uint64_t gdt_base, uint16_t gdt_limit);
+/* The same on a VMCB of the caller's (the shim's own tests build theirs by hand). */
+void vmcb_set_long_mode(void *vmcb, uint64_t cr3, uint64_t idt_base, uint16_t idt_limit,
+			uint64_t gdt_base, uint16_t gdt_limit);
 /*
  * The state TDX gives every vCPU at TDH.VP.INIT: 32-bit protected mode at RIP 0xFFFFFFF0, flat
  * 4 GiB segments, CR0 PE|NE, EFER LME|NXE|SCE, PAT 0x0007040600070406 (the TDX module's

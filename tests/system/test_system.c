@@ -178,20 +178,7 @@ static void build_vmcb(uint64_t rip)
 	vmcb_set32(v, VMCB_INT_CTL, 1U << 24); /* V_INTR_MASKING */
 	vmcb_set(v, VMCB_NP_ENABLE, 1);
 	vmcb_set(v, VMCB_N_CR3, system_gpa(NPT_HPA));
-	vmcb_set_seg(v, VMCB_CS, 0x08, 0x029B, 0xFFFFFFFF, 0);
-	vmcb_set_seg(v, VMCB_SS, 0x10, 0x0C93, 0xFFFFFFFF, 0);
-	vmcb_set_seg(v, VMCB_DS, 0x10, 0x0C93, 0xFFFFFFFF, 0);
-	vmcb_set_seg(v, VMCB_ES, 0x10, 0x0C93, 0xFFFFFFFF, 0);
-	vmcb_set_seg(v, VMCB_FS, 0, 0, 0, 0);
-	vmcb_set_seg(v, VMCB_GS, 0, 0, 0, 0);
-	vmcb_set_seg(v, VMCB_TR, 0, 0x008B, 0x67, 0);
-	vmcb_set_seg(v, VMCB_LDTR, 0, 0x0082, 0, 0);
-	vmcb_set_seg(v, VMCB_GDTR, 0, 0, 0x17, GDT_GPA);
-	vmcb_set_seg(v, VMCB_IDTR, 0, 0, 0xFFF, IDT_GPA);
-	vmcb_set(v, VMCB_EFER, 0x1500); /* LME, LMA, SVME */
-	vmcb_set(v, VMCB_CR0, 0x80010033);
-	vmcb_set(v, VMCB_CR3, PT_GPA);
-	vmcb_set(v, VMCB_CR4, 0x620); /* PAE, OSFXSR, OSXMMEXCPT */
+	vmcb_set_long_mode(v, PT_GPA, IDT_GPA, 0xFFF, GDT_GPA, 0x17);
 	vmcb_set(v, VMCB_DR6, 0xFFFF0FF0);
 	vmcb_set(v, VMCB_DR7, 0x400);
 	vmcb_set(v, VMCB_G_PAT, 0x0007040600070406ULL);
