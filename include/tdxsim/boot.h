@@ -18,6 +18,14 @@
 #define TDXSIM_WINDOW_SIZE     (1ULL << TDXSIM_WINDOW_GPA_BITS)
 
 /*
+ * On the system backend (docs/SYSTEM.md) guest code runs at CPL0 on page tables of its own.
+ * The reset page's 32-bit path builds tables that put the same window at this linear base
+ * (2W-aligned, canonical), so an SDK guest sees the layout it sees natively: private GPA g
+ * at base + g, shared GPA g at base + W + g.
+ */
+#define TDXSIM_SYSTEM_WINDOW_BASE 0x0000200000000000ULL
+
+/*
  * Boot registers, numbered in x86 encoding order (RAX = 0, RCX = 1, ..., R15 = 15), as the
  * SDK's crt saves them. TDX gives the first instruction RBX = GPAW, RSI = the vCPU index and
  * RCX = TDH.VP.INIT's RDX; tdxsim adds the gate in R9 (0 when the machine has none: then
