@@ -358,45 +358,27 @@ int vmm_elf_check(const char *path, const uint8_t *buf, size_t len, char *err, s
 }
 
 /* ------------------------------------------------------------------------------------------
- * The layout: PT_LOAD pages at VMM_IMAGE_GPA + p_vaddr, then the reset page.
+ * The layout: PT_LOAD pages at VMM_IMAGE_GPA + p_vaddr, then the reset page's three
+ * page-table pages (zeros), then the reset page.
  */
 
 /*
- * The reset page. 0xFFFFFFF0 (offset 0xFF0) jumps back to a stub at 0xF80 that sends every
- * vCPU to the ELF entry, as TDX starts every vCPU at the reset vector with RSI = its index
- * [VP.INIT]: the guest tells the BSP from the APs by RSI, and the APs wait in the guest's own
- * mailbox (docs/GUEST.md "SMP"). The guest runs at window base + GPA, so the stub finds the
- * base RIP-relatively: LEA 0(%rip) minus that instruction's end GPA. Clobbers RAX (= the
- * entry address) and R11 (zeroed), nothing else the crt reads.
+ * The reset page's bytes (vmm/reset.S): on both backends every vCPU starts at 0xFFFFFFF0 and
+ * reaches the ELF entry at window base + entry GPA in 64-bit mode, with RSI = its index [VP.INIT]:
+ * the guest tells the BSP from the APs by RSI, and the APs wait in the guest's own mailbox
+ * (docs/GUEST.md "SMP"). The image's entry GPA goes into the 64-bit stub's vmm_reset_entry.
  */
-#define RESET_STUB 0xF80
+extern const uint8_t vmm_reset_page[4096];
+extern const uint8_t vmm_reset_entry[8];
 
-static void put(uint8_t *p, unsigned int *off, const void *bytes, size_t n)
-{
-	memcpy(p + *off, bytes, n);
-	*off += (unsigned int)n;
-}
+_Static_assert(TDXSIM_RESET_PAGE_GPA == VMM_RESET_PAGE_GPA, "the reset page's GPA");
+_Static_assert(TDXSIM_RESET_PML4_GPA + TDXSIM_RESET_TABLES * 4096 == TDXSIM_RESET_PAGE_GPA,
+	       "the reset tables end where the reset page begins");
 
 static void make_reset_page(uint8_t *p, uint64_t entry_gpa)
 {
-	unsigned int o = RESET_STUB, lea_end;
-	uint64_t imm;
-
-	memset(p, 0xCC, 4096);
-	put(p, &o, "\x48\x8D\x05\x00\x00\x00\x00", 7); /* lea 0(%rip),%rax */
-	lea_end = o;
-	put(p, &o, "\x49\xBB", 2); /* movabs $gpa_of_lea_end,%r11 */
-	imm = VMM_RESET_PAGE_GPA + lea_end;
-	put(p, &o, &imm, 8);
-	put(p, &o, "\x4C\x29\xD8", 3); /* sub %r11,%rax: the window base */
-	put(p, &o, "\x49\xBB", 2);     /* movabs $entry_gpa,%r11 */
-	put(p, &o, &entry_gpa, 8);
-	put(p, &o, "\x4C\x01\xD8", 3); /* add %r11,%rax */
-	put(p, &o, "\x45\x31\xDB", 3); /* xor %r11d,%r11d */
-	put(p, &o, "\xFF\xE0", 2);     /* jmp *%rax */
-
-	p[0xFF0] = 0xEB; /* the reset vector: jmp stub */
-	p[0xFF1] = (uint8_t)(RESET_STUB - 0xFF2);
+	memcpy(p, vmm_reset_page, 4096);
+	memcpy(p + (vmm_reset_entry - vmm_reset_page), &entry_gpa, sizeof(entry_gpa));
 }
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
@@ -437,7 +419,7 @@ int vmm_image_load(const char *path, struct vmm_image *img, char *err, size_t er
 	}
 	npages = (high - low) / PAGE_SIZE;
 	ret = -ENOMEM;
-	img->pages = calloc(npages + 1, sizeof(*img->pages));
+	img->pages = calloc(npages + TDXSIM_RESET_TABLES + 1, sizeof(*img->pages));
 	present = calloc(npages, 1);
 	if (!img->pages || !present) {
 		ERR("out of memory");
@@ -478,6 +460,11 @@ int vmm_image_load(const char *path, struct vmm_image *img, char *err, size_t er
 	img->entry_gpa = VMM_IMAGE_GPA + eh->e_entry;
 	img->low_gpa = VMM_IMAGE_GPA + low;
 	img->high_gpa = VMM_IMAGE_GPA + high;
+	/* The slots past the packed pages may hold moved pages' bytes: written whole here. */
+	for (unsigned int t = 0; t < TDXSIM_RESET_TABLES; t++, img->nr++) {
+		memset(&img->pages[img->nr], 0, sizeof(img->pages[img->nr]));
+		img->pages[img->nr].gpa = TDXSIM_RESET_PML4_GPA + 4096ULL * t;
+	}
 	img->pages[img->nr].gpa = VMM_RESET_PAGE_GPA;
 	img->pages[img->nr].exec = true;
 	make_reset_page(img->pages[img->nr].data, img->entry_gpa);

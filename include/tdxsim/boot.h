@@ -9,21 +9,43 @@
 #ifndef TDXSIM_BOOT_H
 #define TDXSIM_BOOT_H
 
+/* 64-bit constants that assembly (vmm/reset.S) can use too: no ULL suffix there. */
+#ifdef __ASSEMBLER__
+#define TDXSIM_U64(x) x
+#else
+#define TDXSIM_U64(x) x##ULL
+#endif
+
 /*
  * The TD window: a TD's address space is a window of the host's, private GPA g at
  * base + g and shared GPA g at base + W + g, W = 2^TDXSIM_WINDOW_GPA_BITS. The base is
  * 2W-aligned, so guest code finds it by rounding its own RIP down (docs/ARCHITECTURE.md).
  */
 #define TDXSIM_WINDOW_GPA_BITS 36
-#define TDXSIM_WINDOW_SIZE     (1ULL << TDXSIM_WINDOW_GPA_BITS)
+#define TDXSIM_WINDOW_SIZE     (TDXSIM_U64(1) << TDXSIM_WINDOW_GPA_BITS)
 
 /*
  * On the system backend (docs/SYSTEM.md) guest code runs at CPL0 on page tables of its own.
  * The reset page's 32-bit path builds tables that put the same window at this linear base
- * (2W-aligned, canonical), so an SDK guest sees the layout it sees natively: private GPA g
- * at base + g, shared GPA g at base + W + g.
+ * (2W-aligned, canonical, 512 GiB-aligned: one PML4 entry), so an SDK guest sees the layout
+ * it sees natively: private GPA g at base + g, shared GPA g at base + W + g.
  */
-#define TDXSIM_SYSTEM_WINDOW_BASE 0x0000200000000000ULL
+#define TDXSIM_SYSTEM_WINDOW_BASE TDXSIM_U64(0x0000200000000000)
+
+/*
+ * The reset page (the reset vector 0xFFFFFFF0 is its offset 0xFF0) and, below it, the three
+ * page-table pages its 32-bit path fills on the system backend: the PML4, the window's PDPT
+ * (1 GiB pages) and a PDPT that maps the reset page's own gigabyte 1:1 (docs/VMM.md "Image
+ * layout"). The VMM adds all four with PAGE.ADD and measures them, on both backends.
+ */
+#define TDXSIM_RESET_PAGE_GPA  0xFFFFF000
+#define TDXSIM_RESET_PML4_GPA  0xFFFFC000
+#define TDXSIM_RESET_PDPT_GPA  0xFFFFD000 /* linear TDXSIM_SYSTEM_WINDOW_BASE + [0, 2W) */
+#define TDXSIM_RESET_IDMAP_GPA 0xFFFFE000 /* linear [3 GiB, 4 GiB) = GPA [3 GiB, 4 GiB) */
+#define TDXSIM_RESET_TABLES    3	  /* pages from TDXSIM_RESET_PML4_GPA */
+/* The reset page's GDT: 64-bit code and data, what an SDK guest also loads at CPL0. */
+#define TDXSIM_SYSTEM_CODE_SEL 0x08
+#define TDXSIM_SYSTEM_DATA_SEL 0x10
 
 /*
  * Boot registers, numbered in x86 encoding order (RAX = 0, RCX = 1, ..., R15 = 15), as the

@@ -12,8 +12,9 @@
  *   vmm_td_destroy(td);                                         // reclaim every page
  *
  * Guest memory (docs/VMM.md "Running a TD"): the image's PT_LOAD segments at GPA
- * VMM_IMAGE_GPA + p_vaddr, a reset-vector page at VMM_RESET_PAGE_GPA, both added with
- * PAGE.ADD and measured with 16 x MR.EXTEND per page; the rest of [0, memory_size) is added
+ * VMM_IMAGE_GPA + p_vaddr, a reset-vector page at VMM_RESET_PAGE_GPA and the three
+ * page-table pages below it (TDXSIM_RESET_PML4_GPA, tdxsim/boot.h), all added with PAGE.ADD
+ * and measured with 16 x MR.EXTEND per page; the rest of [0, memory_size) is added
  * lazily (PAGE.AUG) when the guest touches it.
  */
 #ifndef TDXSIM_VMM_H

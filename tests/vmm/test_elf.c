@@ -163,6 +163,8 @@ static void test_good_image(void **state)
 	struct vmm_image img;
 	struct img m;
 	char path[64], err[512] = "";
+	uint64_t imm;
+	int32_t rel;
 
 	(void)state;
 	build(&m);
@@ -170,8 +172,8 @@ static void test_good_image(void **state)
 	assert_int_equal(vmm_image_load(path, &img, err, sizeof(err)), 0);
 	unlink(path);
 	assert_string_equal(err, "");
-	/* text, two data pages (.bss included), the reset page */
-	assert_int_equal(img.nr, 4);
+	/* text, two data pages (.bss included), the reset tables, the reset page */
+	assert_int_equal(img.nr, 4 + TDXSIM_RESET_TABLES);
 	assert_int_equal(img.entry_gpa, VMM_IMAGE_GPA + 0x40);
 	assert_int_equal(img.low_gpa, VMM_IMAGE_GPA);
 	assert_int_equal(img.high_gpa, VMM_IMAGE_GPA + 0x3000);
@@ -186,9 +188,27 @@ static void test_good_image(void **state)
 	assert_int_equal(img.pages[2].gpa, VMM_IMAGE_GPA + 0x2000);
 	for (unsigned int i = 0; i < 0x1000; i++)
 		assert_int_equal(img.pages[2].data[i], 0);
-	assert_int_equal(img.pages[3].gpa, VMM_RESET_PAGE_GPA);
-	assert_true(img.pages[3].exec);
-	assert_int_equal(img.pages[3].data[0xFF0], 0xEB); /* jmp to the stub */
+	for (unsigned int t = 0; t < TDXSIM_RESET_TABLES; t++) { /* zeros, filled at run time */
+		assert_int_equal(img.pages[3 + t].gpa, TDXSIM_RESET_PML4_GPA + 0x1000 * t);
+		assert_false(img.pages[3 + t].exec);
+		for (unsigned int i = 0; i < 0x1000; i++)
+			assert_int_equal(img.pages[3 + t].data[i], 0);
+	}
+	assert_int_equal(img.pages[6].gpa, VMM_RESET_PAGE_GPA);
+	assert_true(img.pages[6].exec);
+	/* the reset vector: xor %eax,%eax; 48 (dec %eax / rex.W); nop; test; jnz; jmp */
+	assert_memory_equal(img.pages[6].data + 0xFF0, "\x31\xC0\x48\x90\x85\xC0\x0F\x85", 8);
+	/* jnz to offset 0 (32-bit code), jmp to the 64-bit stub at 0xF80 */
+	memcpy(&rel, img.pages[6].data + 0xFF8, 4);
+	assert_int_equal(0xFFC + rel, 0);
+	assert_memory_equal(img.pages[6].data + 0xFFC, "\xEB\x82", 2);
+	/* the stub: lea 0(%rip),%rax; movabs $0xFFFFFF87,%r11; sub; movabs $entry,%r11; ... */
+	assert_memory_equal(img.pages[6].data + 0xF80, "\x48\x8D\x05\0\0\0\0\x49\xBB", 9);
+	memcpy(&imm, img.pages[6].data + 0xF89, 8);
+	assert_int_equal(imm, 0xFFFFFF87);
+	assert_memory_equal(img.pages[6].data + 0xF91, "\x4C\x29\xD8\x49\xBB", 5);
+	memcpy(&imm, img.pages[6].data + 0xF96, 8);
+	assert_int_equal(imm, img.entry_gpa);
 	vmm_image_free(&img);
 }
 

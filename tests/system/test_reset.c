@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The reset page on the system backend, without the module: a real SDK guest laid out as the
+ * VMM lays it out (vmm_image_load: the ELF's pages, the reset tables, the reset page) is
+ * placed at its GPAs in a space, and vCPUs start in the state TDX gives at TDH.VP.INIT
+ * (32-bit protected mode at 0xFFFFFFF0). The reset page's 32-bit path must enter long mode and
+ * reach the crt at TDXSIM_SYSTEM_WINDOW_BASE + the entry GPA with the boot registers as TDX
+ * gave them: vCPU 0's first exit is the SDK's first TDCALL (TDG.VP.INFO) with its RIP in the
+ * image, and the crt's saved tdx_boot_regs are checked in guest memory; vCPU 1's first exit is
+ * the crt's AP park (TDG.VP.VMCALL<Instruction.HLT>). Skips (77) only when QEMU is not
+ * installed. argv[1]: the guest ELF.
+ */
+#include <elf.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <cmocka.h>
+
+#include "tdx/leaves.h"
+
+#include "platform/platform.h"
+#include "platform/system/svm.h"
+#include "platform/system/system.h"
+#include "platform/system/vcpu.h"
+#include "vmm/vmm_internal.h"
+
+/* Where the test puts the TD's pages: HPAs below 2 GiB (QEMU's address = the HPA). */
+#define PAGES_HPA 0x2000000ULL
+#define OPTS	  TDXSIM_BOOT_OPTS(0)
+#define GPAW	  48
+#define SHARED	  (1ULL << (GPAW - 1))
+#define CPUID1	  0x806F8ULL
+
+static const char *guest_path;
+static struct system_vm *vm;
+static struct system_space *sp;
+static struct vmm_image img;
+static uint64_t boot_regs_off; /* tdx_boot_regs, from the image's start */
+static char err[2048];
+
+static bool have_qemu(void)
+{
+	const char *q = getenv("TDXSIM_QEMU");
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "command -v '%s' >/dev/null 2>&1",
+		 q && *q ? q : "qemu-system-x86_64");
+	return system(cmd) == 0;
+}
+
+/* A symbol's value in the ELF's .symtab (the guest is linked at 0: an image offset). */
+static uint64_t elf_symbol(const char *path, const char *name)
+{
+	uint8_t *buf;
+	size_t len;
+	const Elf64_Ehdr *eh;
+	const Elf64_Shdr *sh;
+	uint64_t v = UINT64_MAX;
+
+	assert_int_equal(vmm_read_file(path, &buf, &len), 0);
+	eh = (const Elf64_Ehdr *)buf;
+	sh = (const Elf64_Shdr *)(buf + eh->e_shoff);
+	for (unsigned int i = 0; i < eh->e_shnum && v == UINT64_MAX; i++) {
+		const Elf64_Sym *s = (const Elf64_Sym *)(buf + sh[i].sh_offset);
+		const char *str = (const char *)buf + sh[sh[i].sh_link].sh_offset;
+
+		if (sh[i].sh_type != SHT_SYMTAB)
+			continue;
+		for (uint64_t j = 0; j < sh[i].sh_size / sizeof(*s); j++)
+			if (!strcmp(str + s[j].st_name, name))
+				v = s[j].st_value;
+	}
+	free(buf);
+	assert_true(v != UINT64_MAX);
+	return v;
+}
+
+static void *host(uint64_t gpa)
+{
+	void *p = system_space_host(sp, gpa);
+
+	assert_non_null(p);
+	return p;
+}
+
+static uint64_t get64(uint64_t gpa)
+{
+	uint64_t v;
+
+	memcpy(&v, host(gpa), 8);
+	return v;
+}
+
+static int setup(void **state)
+{
+	struct machine_config cfg;
+	struct system_opts o = {.nr_lps = 2};
+
+	(void)state;
+	if (vmm_image_load(guest_path, &img, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	boot_regs_off = elf_symbol(guest_path, "tdx_boot_regs");
+	if (machine_preset("tiny", &cfg) || platform_boot(&cfg))
+		return -1;
+	if (system_start(&o, &vm, err, sizeof(err))) {
+		fprintf(stderr, "system_start: %s\n", err);
+		return -1;
+	}
+	/* The TD's pages as PAGE.ADD would have made them: private, the image's bytes */
+	sp = system_space_create(vm, GPAW);
+	for (unsigned int i = 0; i < img.nr; i++) {
+		uint64_t hpa = PAGES_HPA + 4096ULL * i;
+
+		memcpy(phys_seam_va(hpa), img.pages[i].data, 4096);
+		if (system_space_map(sp, img.pages[i].gpa, false, hpa,
+				     PROT_READ | PROT_WRITE | PROT_EXEC))
+			return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	system_space_destroy(sp);
+	system_stop(vm);
+	platform_shutdown();
+	vmm_image_free(&img);
+	return 0;
+}
+
+/* A vCPU in TDX's initial state with TDH.VP.INIT's registers: RSI = index, R9 = 0. */
+static struct system_vcpu *reset_vcpu(struct cpu_regs *r, unsigned int index)
+{
+	struct system_vcpu *v;
+
+	assert_int_equal(system_vcpu_create(vm, sp, &v), 0);
+	system_vcpu_set_reset_state(v);
+	*r = (struct cpu_regs){.rip = 0xFFFFFFF0, .rflags = 0x2};
+	r->gpr[REG_RBX_] = GPAW;
+	r->gpr[REG_RCX_] = r->gpr[REG_R8_] = OPTS;
+	r->gpr[REG_RDX_] = CPUID1;
+	r->gpr[REG_RSI_] = index;
+	return v;
+}
+
+/* The CPU state the 32-bit path leaves: 64-bit CPL0 on the reset tables. */
+static void assert_long_mode(struct system_vcpu *v)
+{
+	void *vmcb = system_vcpu_vmcb(v);
+
+	assert_int_equal(vmcb_get(vmcb, VMCB_CS) & 0xFFFF, TDXSIM_SYSTEM_CODE_SEL);
+	assert_int_equal(vmcb_get(vmcb, VMCB_SS) & 0xFFFF, TDXSIM_SYSTEM_DATA_SEL);
+	assert_int_equal(vmcb_get(vmcb, VMCB_CR3), TDXSIM_RESET_PML4_GPA);
+	assert_int_equal(vmcb_get(vmcb, VMCB_CR0) & 0x80010023, 0x80010023); /* PG WP NE MP PE */
+	assert_int_equal(vmcb_get(vmcb, VMCB_CR4) & 0x660, 0x660);  /* OSXMMEXCPT OSFXSR MCE PAE */
+	assert_int_equal(vmcb_get(vmcb, VMCB_EFER) & 0xD01, 0xD01); /* NXE LMA LME SCE */
+}
+
+static void test_bsp(void **state)
+{
+	const uint64_t base = TDXSIM_SYSTEM_WINDOW_BASE;
+	struct system_vcpu *v;
+	struct cpu_regs r;
+	struct vm_exit e;
+	uint64_t saved[16], pdpt = TDXSIM_RESET_PDPT_GPA;
+
+	(void)state;
+	v = reset_vcpu(&r, 0);
+	assert_int_equal(system_vcpu_run(v, 0, &r, 0, 0, 0, &e, err, sizeof(err)), 0);
+	/* The SDK's first TDCALL: TDG.VP.INFO from tdx_gpaw(), in the image at the window */
+	assert_int_equal(e.reason, EXIT_REASON_TDCALL);
+	assert_int_equal(r.gpr[REG_RAX_], TDG_VP_INFO);
+	assert_true(r.rip >= base + img.low_gpa && r.rip < base + img.high_gpa);
+	assert_long_mode(v);
+
+	/* The crt's tdx_boot_regs: what TDX gave, RAX = the entry (the stub's), R11 = 0 */
+	memcpy(saved, host(VMM_IMAGE_GPA + boot_regs_off), sizeof(saved));
+	assert_int_equal(saved[REG_RAX_], base + img.entry_gpa);
+	assert_int_equal(saved[REG_RCX_], OPTS);
+	assert_int_equal(saved[REG_RDX_], CPUID1);
+	assert_int_equal(saved[REG_RBX_], GPAW);
+	assert_int_equal(saved[REG_RBP_], 0);
+	assert_int_equal(saved[REG_RSI_], 0);
+	assert_int_equal(saved[REG_RDI_], 0);
+	assert_int_equal(saved[REG_R8_], OPTS);
+	assert_int_equal(saved[REG_R9_], 0);
+	for (unsigned int i = REG_R10_; i <= REG_R15_; i++)
+		assert_int_equal(saved[i], 0);
+
+	/* The tables: the window's PML4 entry, the 1:1 gigabyte, private and shared halves */
+	assert_int_equal(get64(TDXSIM_RESET_PML4_GPA), TDXSIM_RESET_IDMAP_GPA | 0x23);
+	assert_int_equal(get64(TDXSIM_RESET_PML4_GPA + 8 * (base >> 39)), pdpt | 0x23);
+	assert_int_equal(get64(TDXSIM_RESET_PML4_GPA + 8), 0);
+	assert_int_equal(get64(TDXSIM_RESET_IDMAP_GPA + 8 * 3), 0xC00000E3);
+	assert_int_equal(get64(TDXSIM_RESET_IDMAP_GPA), 0);
+	for (uint64_t i = 0; i < 64; i++) {
+		assert_int_equal(get64(pdpt + 8 * i), i << 30 | 0xE3);
+		assert_int_equal(get64(pdpt + 8 * (64 + i)), SHARED | i << 30 | 0xE3);
+	}
+	assert_int_equal(get64(pdpt + 8 * 128), 0);
+	system_vcpu_destroy(v);
+}
+
+/* An AP takes the same path (no INIT/SIPI) and parks in the crt: TDVMCALL<HLT>, blocked. */
+static void test_ap(void **state)
+{
+	const uint64_t base = TDXSIM_SYSTEM_WINDOW_BASE;
+	struct system_vcpu *v;
+	struct cpu_regs r;
+	struct vm_exit e;
+
+	(void)state;
+	v = reset_vcpu(&r, 1);
+	assert_int_equal(system_vcpu_run(v, 1, &r, 0, 0, 0, &e, err, sizeof(err)), 0);
+	assert_int_equal(e.reason, EXIT_REASON_TDCALL);
+	assert_int_equal(r.gpr[REG_RAX_], TDG_VP_VMCALL);
+	assert_int_equal(r.gpr[REG_RCX_], 0x1C00);
+	assert_int_equal(r.gpr[REG_R10_], 0);
+	assert_int_equal(r.gpr[REG_R11_], 12); /* Instruction.HLT */
+	assert_int_equal(r.gpr[REG_R12_], 1);
+	assert_int_equal(r.gpr[REG_RSI_], 1); /* kept for the mailbox's ApicId */
+	assert_true(r.rip >= base + img.entry_gpa && r.rip < base + img.entry_gpa + 4096);
+	assert_long_mode(v);
+	system_vcpu_destroy(v);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bsp),
+		cmocka_unit_test(test_ap),
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s GUEST.elf\n", argv[0]);
+		return 2;
+	}
+	guest_path = argv[1];
+	if (!have_qemu()) {
+		printf("SKIP: qemu-system-x86_64 is not installed (Debian's qemu-system-x86)\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
