@@ -96,6 +96,7 @@ void tdx_halt(void)
 static __attribute__((noreturn, used)) void ap_start(u64 cpu)
 {
 	tdx_idt_load();
+	tdx_cpu_init();
 	__atomic_store_n(&cpus[cpu].state, CPU_RUNNING, __ATOMIC_RELEASE);
 	cpus[cpu].fn(cpus[cpu].arg);
 	tdx_local_irq_disable();

@@ -203,7 +203,8 @@ void tdx_guest_start(u64 *boot_regs)
 	}
 	tdx_idt_init(); /* #VE: the early handler (port I/O only) */
 	tdx_gpaw();
-	tdx_ve_init(); /* #VE: the full handler */
+	tdx_cpu_init(); /* CPL0: GDT, CR4, XCR0 (after the first TDCALL: tests/system) */
+	tdx_ve_init();	/* #VE: the full handler */
 	/* The ELF ABI's initialization: .preinit_array, then .init_array, in index order. */
 	for (tdx_array_fn *f = __preinit_array_start; f < __preinit_array_end; f++)
 		(*f)();

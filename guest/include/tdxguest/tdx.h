@@ -75,6 +75,18 @@ void *__va(u64 gpa);
 u64 __pa(const void *va);
 
 /*
+ * The CPU the guest runs on (docs/GUEST.md "CPL0"): natively at CPL3 in the tdxsim process,
+ * on the system backend at CPL0 on page tables of its own. tdx_cpl0(): CS's RPL is 0.
+ * tdx_cpu_init(), on every vCPU before it runs program code (tdx_guest_start, the APs'
+ * start): at CPL0 it loads the SDK's GDT (TDXSIM_SYSTEM_CODE_SEL, _DATA_SEL) and reloads the
+ * segments, sets CR4.OSXSAVE and XCR0 to every x87/SSE/AVX/AVX-512 component CPUID(0xD, 0)
+ * offers (the TD's XFAM), and CR4.FSGSBASE where CPUID has it; natively it does nothing (the
+ * machine gives CPL3 code a 64-bit kernel's CPU state).
+ */
+bool tdx_cpl0(void);
+void tdx_cpu_init(void);
+
+/*
  * ReportFatalError: code in R12, msg (up to 64 bytes) packed into R14, R15, RBX, RDI, RSI,
  * R8, R9, RDX. Does not return (if the VMM resumes, the vCPU halts forever).
  */
