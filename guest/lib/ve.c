@@ -30,6 +30,7 @@ static struct {
 	u64 base;
 } __attribute__((packed)) idtr;
 static void (*ve_handler)(struct pt_regs *regs);
+static tdx_trap_handler_t trap_handlers[FIRST_EXTERNAL_VECTOR];
 static bool in_fatal;
 
 /*
@@ -113,11 +114,28 @@ void tdx_ve_init(void)
 	ve_handler = handle_ve;
 }
 
+int tdx_trap_register(unsigned int vector, tdx_trap_handler_t fn)
+{
+	if (vector >= FIRST_EXTERNAL_VECTOR)
+		return -TDX_EINVAL;
+	__atomic_store_n(&trap_handlers[vector], fn, __ATOMIC_RELEASE);
+	return 0;
+}
+
 void tdx_exception(struct pt_regs *regs)
 {
+	tdx_trap_handler_t fn;
+
 	regs->gpr[INSN_RSP] = regs->rsp;
 	if (regs->vector >= FIRST_EXTERNAL_VECTOR) {
 		tdx_handle_irq(regs);
+		return;
+	}
+	fn = __atomic_load_n(&trap_handlers[regs->vector], __ATOMIC_ACQUIRE);
+	if (fn) {
+		if (regs->vector == X86_TRAP_VE)
+			__atomic_fetch_add(&tdx_ve_count, 1, __ATOMIC_RELAXED);
+		fn(regs);
 		return;
 	}
 	if (regs->vector == X86_TRAP_VE) {

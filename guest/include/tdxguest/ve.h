@@ -60,6 +60,15 @@ void tdx_ve_init(void);
  */
 u64 tdx_mmio_ea(const struct insn_mmio *insn, const struct pt_regs *regs);
 
+/*
+ * A program's own handler for exception vector 0-31 (#VE included: it then replaces the SDK's
+ * #VE handler, and must call tdx_get_ve_info itself). It runs on the interrupted stack with
+ * interrupts disabled and may edit *regs (RIP, GPRs) before the IRETQ; fn = NULL gives the
+ * vector back to the SDK. 0, or -TDX_EINVAL for a vector above 31.
+ */
+typedef void (*tdx_trap_handler_t)(struct pt_regs *regs);
+int tdx_trap_register(unsigned int vector, tdx_trap_handler_t fn);
+
 /* Called by the entry stubs. */
 void tdx_exception(struct pt_regs *regs);
 
