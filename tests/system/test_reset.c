@@ -8,7 +8,7 @@
  * gave them: vCPU 0's first exit is the SDK's first TDCALL (TDG.VP.INFO) with its RIP in the
  * image, and the crt's saved tdx_boot_regs are checked in guest memory; vCPU 1's first exit is
  * the crt's AP park (TDG.VP.VMCALL<Instruction.HLT>). Skips (77) only when QEMU is not
- * installed. argv[1]: the guest ELF.
+ * installed. argv[1]: the guest ELF; argv[2]: cpl0_guest.elf (test_cpl0_guest, below).
  */
 #include <elf.h>
 #include <setjmp.h>
@@ -22,7 +22,9 @@
 
 #include <cmocka.h>
 
+#include "tdx/ghci.h"
 #include "tdx/leaves.h"
+#include "tdx/vmx.h"
 
 #include "platform/platform.h"
 #include "platform/system/svm.h"
@@ -37,7 +39,7 @@
 #define SHARED	  (1ULL << (GPAW - 1))
 #define CPUID1	  0x806F8ULL
 
-static const char *guest_path;
+static const char *guest_path, *cpl0_path;
 static struct system_vm *vm;
 static struct system_space *sp;
 static struct vmm_image img;
@@ -285,18 +287,185 @@ static void test_ap(void **state)
 	system_vcpu_destroy(v);
 }
 
+/*
+ * tests/system/cpl0_guest.c with this file playing the module for what it needs: TDG.VP.INFO,
+ * TDG.VP.VEINFO.GET, TDVMCALL<Instruction.IO> (COM1 and the exit ports), CPUID (answered, or
+ * a #VE for the hypervisor leaves, as TDX), port I/O (a #VE). Its MOV CR part is left out
+ * (boot option bit 8): the answers there are the module's. The guest checks every value
+ * itself; its output must be its lines only, and its exit status 0.
+ */
+#define CPL0_HPA       0x2800000ULL
+#define CPL0_NO_MODULE (1U << 8)
+#define VE_INTR_INFO   0x80000314U /* valid, hardware exception, vector 20 */
+#define CPL0_MAX_EXITS 100000
+
+struct mini_module {
+	struct tdx_ve_info {
+		uint64_t reason, qual, gla, gpa, len;
+		bool valid;
+	} ve;
+	char out[4096];
+	size_t n;
+	int status;
+	bool off;
+};
+
+static void mini_tdvmcall(struct mini_module *m, struct cpu_regs *r)
+{
+	uint64_t *g = r->gpr;
+
+	g[REG_R10_] = 0;
+	switch (g[REG_R11_]) {
+	case TDVMCALL_INSTRUCTION_IO:
+		if (g[REG_R13_] && g[REG_R14_] == TDXSIM_COM1_PORT && m->n < sizeof(m->out) - 1)
+			m->out[m->n++] = (char)g[REG_R15_];
+		else if (g[REG_R13_] && g[REG_R14_] == TDXSIM_EXIT_PORT)
+			m->status = (int)g[REG_R15_];
+		else if (g[REG_R13_] && g[REG_R14_] == TDXSIM_PM1A_CNT_PORT)
+			m->off = true;
+		else if (!g[REG_R13_])
+			g[REG_R11_] = 0;
+		break;
+	case TDVMCALL_REPORT_FATAL_ERROR: {
+		char msg[65] = "";
+		const unsigned int regs[8] = {REG_R14_, REG_R15_, REG_RBX_, REG_RDI_,
+					      REG_RSI_, REG_R8_,  REG_R9_,  REG_RDX_};
+
+		for (unsigned int i = 0; i < 8; i++)
+			memcpy(msg + 8 * i, &g[regs[i]], 8);
+		m->out[m->n] = 0;
+		fail_msg("guest fatal error %llu: %s\noutput so far:\n%s",
+			 (unsigned long long)g[REG_R12_], msg, m->out);
+		break;
+	}
+	default:
+		fail_msg("TDVMCALL 0x%llx", (unsigned long long)g[REG_R11_]);
+	}
+}
+
+/* One exit as the module would answer it; the event to inject at the next entry. */
+static uint32_t mini_exit(struct mini_module *m, struct cpu_regs *r, const struct vm_exit *e)
+{
+	uint64_t *g = r->gpr;
+
+	switch (e->reason) {
+	case EXIT_REASON_TDCALL:
+		switch (g[REG_RAX_]) {
+		case TDG_VP_INFO:
+			g[REG_RCX_] = GPAW;
+			g[REG_RDX_] = 0;
+			g[REG_R8_] = 1ULL << 32 | 1;
+			g[REG_R9_] = g[REG_R10_] = g[REG_R11_] = 0;
+			break;
+		case TDG_VP_VEINFO_GET:
+			assert_true(m->ve.valid);
+			g[REG_RCX_] = m->ve.reason;
+			g[REG_RDX_] = m->ve.qual;
+			g[REG_R8_] = m->ve.gla;
+			g[REG_R9_] = m->ve.gpa;
+			g[REG_R10_] = m->ve.len;
+			m->ve.valid = false;
+			break;
+		case TDG_VP_VMCALL:
+			mini_tdvmcall(m, r);
+			break;
+		default:
+			fail_msg("TDCALL leaf %llu", (unsigned long long)g[REG_RAX_]);
+		}
+		g[REG_RAX_] = 0;
+		r->rip += e->insn_len;
+		return 0;
+	case EXIT_REASON_CPUID: {
+		uint32_t leaf = (uint32_t)g[REG_RAX_];
+
+		if (leaf >= 0x40000000 && leaf < 0x50000000) {
+			m->ve = (struct tdx_ve_info){EXIT_REASON_CPUID, 0, 0, 0, e->insn_len, true};
+			return VE_INTR_INFO;
+		}
+		g[REG_RAX_] = leaf == 0xD ? 3 : 0; /* XCR0: x87 and SSE, as tdxsim run's XFAM */
+		g[REG_RBX_] = g[REG_RDX_] = 0;
+		g[REG_RCX_] = leaf == 1 ? 1U << 26 : 0; /* XSAVE */
+		r->rip += e->insn_len;
+		return 0;
+	}
+	case EXIT_REASON_IO_INSTRUCTION:
+		m->ve = (struct tdx_ve_info){
+			EXIT_REASON_IO_INSTRUCTION, e->qual, 0, 0, e->insn_len, true};
+		return VE_INTR_INFO;
+	default:
+		m->out[m->n] = 0;
+		fail_msg("exit %u (qualification 0x%llx, GPA 0x%llx) at RIP 0x%llx; output:\n%s",
+			 e->reason, (unsigned long long)e->qual, (unsigned long long)e->gpa,
+			 (unsigned long long)r->rip, m->out);
+	}
+	return 0;
+}
+
+static void test_cpl0_guest(void **state)
+{
+	struct system_space *s = system_space_create(vm, GPAW);
+	struct mini_module m = {.status = -1};
+	struct vmm_image ci;
+	struct system_vcpu *v;
+	struct cpu_regs r;
+	struct vm_exit e;
+	uint32_t inject = 0;
+	unsigned int exits = 0;
+	char want[512];
+
+	(void)state;
+	assert_int_equal(vmm_image_load(cpl0_path, &ci, err, sizeof(err)), 0);
+	for (unsigned int i = 0; i < ci.nr; i++) {
+		uint64_t hpa = CPL0_HPA + 4096ULL * i;
+
+		memcpy(phys_seam_va(hpa), ci.pages[i].data, 4096);
+		assert_int_equal(system_space_map(s, ci.pages[i].gpa, false, hpa,
+						  PROT_READ | PROT_WRITE | PROT_EXEC),
+				 0);
+	}
+	assert_int_equal(system_vcpu_create(vm, s, &v), 0);
+	system_vcpu_set_reset_state(v);
+	r = (struct cpu_regs){.rip = 0xFFFFFFF0, .rflags = 0x2};
+	r.gpr[REG_RBX_] = GPAW;
+	r.gpr[REG_RCX_] = r.gpr[REG_R8_] = TDXSIM_BOOT_OPTS(CPL0_NO_MODULE);
+	r.gpr[REG_RDX_] = CPUID1;
+	while (!m.off && exits++ < CPL0_MAX_EXITS) {
+		assert_int_equal(system_vcpu_run(v, 0, &r, inject, 0, 0, &e, err, sizeof(err)), 0);
+		inject = mini_exit(&m, &r, &e);
+	}
+	m.out[m.n] = 0;
+	assert_true(m.off);
+	snprintf(want, sizeof(want),
+		 "cpl0: CS 0x8, window at 0x%llx\n"
+		 "pf: own tables, #PF with CR2 and error codes 0x0 0x2 0x3 0x11\n"
+		 "sse: XMM0-15 and MXCSR kept across 200 x 2 exits\n"
+		 "avx: XCR0 0x3, VXORPS is #UD\n"
+		 "dt: LGDT/SGDT, LIDT/SIDT, INT3 through each IDT\n"
+		 "cr: left out (no module)\n"
+		 "ve: CPUID 0x40000000 at CPL0, frame CS 0x8 SS 0x10, exit reason 10\n"
+		 "cpl0: 0 mismatches\n",
+		 (unsigned long long)TDXSIM_SYSTEM_WINDOW_BASE);
+	assert_string_equal(m.out, want);
+	assert_int_equal(m.status, 0);
+	system_vcpu_destroy(v);
+	system_space_destroy(s);
+	vmm_image_free(&ci);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bsp),
 		cmocka_unit_test(test_ap),
+		cmocka_unit_test(test_cpl0_guest),
 	};
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s GUEST.elf\n", argv[0]);
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s GUEST.elf CPL0_GUEST.elf\n", argv[0]);
 		return 2;
 	}
 	guest_path = argv[1];
+	cpl0_path = argv[2];
 	if (!have_qemu()) {
 		printf("SKIP: qemu-system-x86_64 is not installed (Debian's qemu-system-x86)\n");
 		return 77;
