@@ -12,11 +12,14 @@ MESON_OPTS ?= --buildtype=debugoptimized
 
 # Debian packages the project needs. Kept in one place: scripts/deps.sh reads this list.
 # chromium: the picture tests (suite 'pictures') load the trace and the memory map in it.
+# busybox-static, cpio: the TD Linux initramfs; acpica-tools: iasl checks the TD's ACPI
+# tables; ovmf: its TDVF metadata (docs/LINUX-BOOT.md).
 DEPS = gcc libc6-dev make pkg-config meson ninja-build libssl-dev libzydis-dev \
        libcmocka-dev clang libclang-rt-14-dev gdb clang-format qemu-system-x86 chromium \
-       openssl
+       openssl busybox-static cpio acpica-tools ovmf
 
-.PHONY: all deps build build-san build-tsan build-fuzz check demo bench clean format fuzz fuzz-smoke
+.PHONY: all deps build build-san build-tsan build-fuzz check demo bench clean format fuzz fuzz-smoke \
+	td-linux
 
 all: build
 
@@ -71,6 +74,12 @@ demo: build
 
 bench: build
 	@scripts/bench.sh $(BUILD)
+
+# Debian's TDX guest kernel (bookworm-backports, from this machine's Debian mirror) and a
+# busybox initramfs for it, in ~/.cache/tdxsim/linux ($$TDXSIM_CACHE_DIR/linux): docs/LINUX-BOOT.md.
+td-linux: build
+	@scripts/td-linux-fetch.sh
+	@scripts/td-initramfs.sh $(BUILD)/examples/tdreport
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
