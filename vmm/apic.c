@@ -199,8 +199,9 @@ void vmm_apic_hlt(void *opaque, bool irq_blocked)
 		stop_all_halted(vc);
 		pthread_mutex_lock(&td->lock);
 	}
-	while (!atomic_load(&td->stop) && !pi_pending(vc->apic.pid))
+	while (!atomic_load(&td->stop) && !pi_pending(vc->apic.pid) && !atomic_load(&vc->mp_wake))
 		pthread_cond_wait(&td->wake, &td->lock);
+	atomic_store(&vc->mp_wake, false);
 	pthread_mutex_unlock(&td->lock);
 	atomic_store(&vc->apic.halted, false);
 	vc->st.halts++;
@@ -287,6 +288,8 @@ static uint64_t icr_write(struct vmm_vcpu *vc, uint64_t icr)
 
 	if (icr & X2APIC_ICR_RESERVED)
 		return TDVMCALL_STATUS_INVALID_OPERAND;
+	/* Kept as a register is: RDMSR 0x830 reads it back, BUSY clear (the IPI is sent). */
+	msr_store_set(&vc->tv.msrs, X2APIC_MSR_ICR, icr & ~APIC_ICR_BUSY);
 	if (dm == APIC_DM_FIXED || dm == APIC_DM_LOWEST)
 		icr_deliver(vc, icr & ~APIC_ICR_BUSY, dm);
 	return TDVMCALL_STATUS_SUCCESS;

@@ -106,6 +106,7 @@ void msr_store_init(struct msr_store *s, uint32_t vcpu_index)
 	msr_store_set(s, MSR_IA32_MISC_ENABLE, MISC_ENABLE_DEFAULT);
 	msr_store_set(s, MSR_IA32_CR_PAT, PAT_DEFAULT);
 	msr_store_set(s, MSR_IA32_TSC_DEADLINE, 0);
+	msr_store_set(s, MSR_X2APIC_ICR, 0); /* the last ICR written (vmm/apic.c) */
 }
 
 int msr_read(const struct msr_filter *f, const struct msr_store *s, uint32_t msr, uint64_t *value)

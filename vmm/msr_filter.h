@@ -52,6 +52,7 @@ bool msr_filter_allowed(const struct msr_filter *f, uint32_t msr, bool write);
 #define MSR_IA32_MISC_ENABLE  0x000001A0
 #define MSR_IA32_CR_PAT	      0x00000277
 #define MSR_IA32_TSC_DEADLINE 0x000006E0
+#define MSR_X2APIC_ICR	      0x00000830
 
 #define MSR_STORE_MAX 64
 
@@ -68,7 +69,8 @@ struct msr_store {
 
 /*
  * Fill with the defaults (docs/VMM.md): IA32_APIC_BASE (x2APIC at 0xFEE00000, BSP flag for
- * vCPU 0), IA32_UCODE_REV, IA32_MISC_ENABLE, IA32_CR_PAT and IA32_TSC_DEADLINE.
+ * vCPU 0), IA32_UCODE_REV, IA32_MISC_ENABLE, IA32_CR_PAT, IA32_TSC_DEADLINE and the x2APIC
+ * ICR (0).
  */
 void msr_store_init(struct msr_store *s, uint32_t vcpu_index);
 /* Add or update; -ENOSPC when full. */

@@ -22,6 +22,7 @@ struct tdvmcall_call {
 	struct tdvmcall_vcpu *v;
 	const struct tdx_module_args *in; /* the guest's exposed registers, others zero */
 	struct tdx_module_args *out;	  /* registers for the next VP.ENTER */
+	uint64_t exit_rax;		  /* VP.ENTER's status */
 	enum tdvmcall_result result;
 };
 
@@ -41,6 +42,30 @@ static bool gpa_in_width(const struct tdvmcall_td *td, uint64_t gpa)
 	return td->gpaw >= 64 || (gpa >> td->gpaw) == 0;
 }
 
+/*
+ * The embedder asked to see exits of @reason (tdxsim_td_set_exits) and this call, its
+ * arguments checked, becomes one: its common part filled in, the call left for
+ * tdvmcall_complete(). NULL: the VMM handles it. The handlers return before they write
+ * any output register when it is an exit.
+ */
+static struct tdxsim_exit *want_exit(struct tdvmcall_call *c, uint32_t reason)
+{
+	struct tdvmcall_vcpu *v = c->v;
+	struct tdxsim_exit *e = v->exit;
+
+	if (!e || v->no_exits ||
+	    !(__atomic_load_n(&v->td->exit_mask, __ATOMIC_RELAXED) & TDXSIM_EXIT_BIT(reason)))
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->reason = reason;
+	e->vcpu = v->index;
+	e->vp_enter_status = c->exit_rax;
+	e->regs = *c->in;
+	e->ghci_status = TDVMCALL_STATUS_SUCCESS;
+	c->result = TDVMCALL_EXIT;
+	return e;
+}
+
 /* ---- Instruction.CPUID (R11 = 10) ---- */
 
 static void cpuid_hypervisor(uint32_t leaf, uint32_t out[4])
@@ -58,11 +83,22 @@ static uint64_t tdvmcall_cpuid(struct tdvmcall_call *c)
 	uint32_t leaf = (uint32_t)c->in->r12, subleaf = (uint32_t)c->in->r13;
 	uint32_t out[4] = {0};
 	const struct tdvmcall_ops *ops = c->v->ops;
+	struct tdxsim_exit *e;
 
 	if (leaf >= TDXSIM_CPUID_LEAF_BASE && leaf <= TDXSIM_CPUID_HV_RANGE_END)
 		cpuid_hypervisor(leaf, out);
 	else if (!ops->cpuid || !ops->cpuid(c->v->opaque, leaf, subleaf, out))
 		memset(out, 0, sizeof(out)); /* as KVM for a leaf without an entry */
+	e = want_exit(c, TDXSIM_EXIT_CPUID);
+	if (e) { /* preset to the VMM's answer */
+		e->cpuid.leaf = leaf;
+		e->cpuid.subleaf = subleaf;
+		e->cpuid.eax = out[0];
+		e->cpuid.ebx = out[1];
+		e->cpuid.ecx = out[2];
+		e->cpuid.edx = out[3];
+		return 0;
+	}
 	c->out->r12 = out[0];
 	c->out->r13 = out[1];
 	c->out->r14 = out[2];
@@ -74,6 +110,12 @@ static uint64_t tdvmcall_cpuid(struct tdvmcall_call *c)
 
 static uint64_t tdvmcall_hlt(struct tdvmcall_call *c)
 {
+	struct tdxsim_exit *e = want_exit(c, TDXSIM_EXIT_HLT);
+
+	if (e) {
+		e->hlt.irq_blocked = c->in->r12 != 0;
+		return 0;
+	}
 	/* R12: the guest's "interrupts blocked" (Linux: irqs_disabled()). */
 	if (c->v->ops->hlt)
 		c->v->ops->hlt(c->v->opaque, c->in->r12 != 0);
@@ -86,10 +128,20 @@ static uint64_t tdvmcall_io(struct tdvmcall_call *c)
 {
 	uint64_t size = c->in->r12, dir = c->in->r13, port = c->in->r14;
 	uint8_t data[8] = {0};
+	struct tdxsim_exit *e;
 
 	/* [KVM tdx_emulate_io]: sizes 1, 2, 4 only. Direction and port are checked too. */
 	if ((size != 1 && size != 2 && size != 4) || dir > TDVMCALL_IO_WRITE || port > 0xFFFF)
 		return TDVMCALL_STATUS_INVALID_OPERAND;
+	e = want_exit(c, TDXSIM_EXIT_IO);
+	if (e) {
+		e->io.port = (uint16_t)port;
+		e->io.size = (uint8_t)size;
+		e->io.write = dir == TDVMCALL_IO_WRITE;
+		e->io.data =
+			(uint32_t)(size_mask((unsigned)size) & (e->io.write ? c->in->r15 : ~0ULL));
+		return 0;
+	}
 	if (dir == TDVMCALL_IO_WRITE) {
 		bus_data_set(data, (unsigned)size, c->in->r15);
 		vmm_bus_pio(c->v->td->bus, (uint16_t)port, data, (unsigned)size, true);
@@ -107,6 +159,7 @@ static uint64_t tdvmcall_mmio(struct tdvmcall_call *c)
 	const struct tdvmcall_td *td = c->v->td;
 	uint64_t size = c->in->r12, dir = c->in->r13, gpa = c->in->r14;
 	uint8_t data[8] = {0};
+	struct tdxsim_exit *e;
 
 	/* [KVM tdx_emulate_mmio]: sizes 1, 2, 4, 8; direction 0 or 1; within one page. */
 	if ((size != 1 && size != 2 && size != 4 && size != 8) || dir > TDVMCALL_IO_WRITE)
@@ -117,6 +170,14 @@ static uint64_t tdvmcall_mmio(struct tdvmcall_call *c)
 	if (((gpa + size - 1) ^ gpa) & ~(PAGE_SIZE_4K - 1))
 		return TDVMCALL_STATUS_INVALID_OPERAND;
 	gpa &= ~tdvmcall_shared_bit(td);
+	e = want_exit(c, TDXSIM_EXIT_MMIO);
+	if (e) {
+		e->mmio.gpa = gpa;
+		e->mmio.size = (uint8_t)size;
+		e->mmio.write = dir == TDVMCALL_IO_WRITE;
+		e->mmio.data = size_mask((unsigned)size) & (e->mmio.write ? c->in->r15 : ~0ULL);
+		return 0;
+	}
 	if (dir == TDVMCALL_IO_WRITE) {
 		bus_data_set(data, (unsigned)size, c->in->r15);
 		vmm_bus_mmio(td->bus, gpa, data, (unsigned)size, true);
@@ -129,13 +190,27 @@ static uint64_t tdvmcall_mmio(struct tdvmcall_call *c)
 
 /* ---- Instruction.RDMSR (R11 = 31) / Instruction.WRMSR (R11 = 32) ---- */
 
-/* Denied or unknown MSRs: INVALID_OPERAND, which the guest turns into #GP [KVM]. */
+/*
+ * Denied or unknown MSRs: INVALID_OPERAND, which the guest turns into #GP [KVM]. The filter
+ * decides first, for reads and writes alike, the x2APIC range included; an allowed access
+ * is the embedder's exit when it asked for one.
+ */
 static uint64_t tdvmcall_rdmsr(struct tdvmcall_call *c)
 {
-	uint64_t value;
+	const struct msr_filter *f = c->v->td->msr_filter;
+	struct tdxsim_exit *e;
+	uint64_t value = 0;
 
-	if (c->in->r12 > UINT32_MAX ||
-	    msr_read(c->v->td->msr_filter, &c->v->msrs, (uint32_t)c->in->r12, &value))
+	if (c->in->r12 > UINT32_MAX || (f && !msr_filter_allowed(f, (uint32_t)c->in->r12, false)))
+		return TDVMCALL_STATUS_INVALID_OPERAND;
+	e = want_exit(c, TDXSIM_EXIT_RDMSR);
+	if (e) {
+		msr_store_get(&c->v->msrs, (uint32_t)c->in->r12, &value);
+		e->msr.index = (uint32_t)c->in->r12;
+		e->msr.data = value;
+		return 0;
+	}
+	if (msr_store_get(&c->v->msrs, (uint32_t)c->in->r12, &value))
 		return TDVMCALL_STATUS_INVALID_OPERAND;
 	c->out->r11 = value;
 	return TDVMCALL_STATUS_SUCCESS;
@@ -143,12 +218,24 @@ static uint64_t tdvmcall_rdmsr(struct tdvmcall_call *c)
 
 static uint64_t tdvmcall_wrmsr(struct tdvmcall_call *c)
 {
+	const struct msr_filter *f = c->v->td->msr_filter;
+	struct tdxsim_exit *e;
+
+	if (c->in->r12 > UINT32_MAX || (f && !msr_filter_allowed(f, (uint32_t)c->in->r12, true)))
+		return TDVMCALL_STATUS_INVALID_OPERAND;
+	e = want_exit(c, TDXSIM_EXIT_WRMSR);
+	if (e) {
+		e->msr.index = (uint32_t)c->in->r12;
+		e->msr.data = c->in->r13;
+		return 0;
+	}
 	if (c->v->ops->wrmsr_x2apic && c->in->r12 >= X2APIC_MSR_FIRST &&
 	    c->in->r12 <= X2APIC_MSR_END)
 		return c->v->ops->wrmsr_x2apic(c->v->opaque, (uint32_t)c->in->r12, c->in->r13);
-	if (c->in->r12 > UINT32_MAX ||
-	    msr_write(c->v->td->msr_filter, &c->v->msrs, (uint32_t)c->in->r12, c->in->r13))
+	/* Writes update known MSRs only; the embedder adds new ones (tdxsim_vcpu_set_msr). */
+	if (msr_store_get(&c->v->msrs, (uint32_t)c->in->r12, &(uint64_t){0}))
 		return TDVMCALL_STATUS_INVALID_OPERAND;
+	msr_store_set(&c->v->msrs, (uint32_t)c->in->r12, c->in->r13);
 	return TDVMCALL_STATUS_SUCCESS;
 }
 
@@ -163,8 +250,16 @@ static uint64_t tdvmcall_get_td_vm_call_info(struct tdvmcall_call *c)
 	 * of which we have SetupEventNotifyInterrupt; GetQuote is not listed, as KVM
 	 * stopped listing it to follow the GHCI 1.5 draft [KVM init_kvm_tdx_caps].
 	 */
+	struct tdxsim_exit *e;
+
 	if (leaf > 1)
 		return TDVMCALL_STATUS_INVALID_OPERAND;
+	e = want_exit(c, TDXSIM_EXIT_GET_TD_VM_CALL_INFO);
+	if (e) {
+		e->info.leaf = leaf;
+		e->info.r11 = leaf == 1 ? TDVMCALLINFO_SETUP_EVENT_NOTIFY_INTERRUPT : 0;
+		return 0;
+	}
 	c->out->r11 = leaf == 1 ? TDVMCALLINFO_SETUP_EVENT_NOTIFY_INTERRUPT : 0;
 	c->out->r12 = 0;
 	c->out->r13 = 0;
@@ -184,13 +279,20 @@ static uint64_t tdvmcall_map_gpa(struct tdvmcall_call *c)
 	const struct tdvmcall_td *td = c->v->td;
 	uint64_t gpa = c->in->r12, size = c->in->r13, last = gpa + size - 1;
 	uint64_t status, resume = gpa;
+	struct tdxsim_exit *e;
 
 	if (size == 0 || last < gpa || !gpa_in_width(td, last) ||
 	    gpa_is_shared(td, gpa) != gpa_is_shared(td, last))
 		status = TDVMCALL_STATUS_INVALID_OPERAND;
 	else if ((gpa | size) & (PAGE_SIZE_4K - 1))
 		status = TDVMCALL_STATUS_ALIGN_ERROR;
-	else if (!c->v->ops->map_gpa)
+	else if ((e = want_exit(c, TDXSIM_EXIT_MAP_GPA))) {
+		e->map_gpa.gpa = gpa;
+		e->map_gpa.size = size;
+		e->map_gpa.to_shared = gpa_is_shared(td, gpa);
+		e->map_gpa.resume_gpa = gpa;
+		return 0;
+	} else if (!c->v->ops->map_gpa)
 		return TDVMCALL_STATUS_SUCCESS;
 	else
 		status = c->v->ops->map_gpa(c->v->opaque, gpa, size, &resume);
@@ -258,6 +360,7 @@ static uint64_t tdvmcall_get_quote(struct tdvmcall_call *c)
 	uint64_t gpa = c->in->r12, size = c->in->r13, version;
 	uint32_t in_len;
 	uint8_t *buf;
+	struct tdxsim_exit *e;
 
 	/* [KVM tdx_get_quote; QEMU tdx_handle_get_quote] */
 	if (size == 0 || !gpa_is_shared(td, gpa) || !gpa_in_width(td, gpa + size - 1) ||
@@ -273,6 +376,12 @@ static uint64_t tdvmcall_get_quote(struct tdvmcall_call *c)
 	memcpy(&in_len, buf + 16, 4);
 	if (version != GET_QUOTE_STRUCTURE_VERSION || in_len > size - GET_QUOTE_HDR_LEN)
 		return TDVMCALL_STATUS_INVALID_OPERAND;
+	e = want_exit(c, TDXSIM_EXIT_GET_QUOTE);
+	if (e) {
+		e->get_quote.gpa = gpa;
+		e->get_quote.size = size;
+		return 0;
+	}
 	get_quote_generate(c, buf, size);
 	/* The quote is ready before the guest resumes: notify now [GHCI 3.3 GetQuote]. */
 	if (td->notify_vector && c->v->ops->event_notify)
@@ -286,7 +395,8 @@ static uint64_t tdvmcall_get_quote(struct tdvmcall_call *c)
  * The message is packed in R14, R15, RBX, RDI, RSI, R8, R9, RDX, in that order [GHCI];
  * like KVM's tdx_report_fatal_error, only the registers the guest exposed are taken.
  */
-static void fatal_error_message(const struct tdx_module_args *in, char *msg)
+static unsigned int fatal_error_message(const struct tdx_module_args *in, char *msg,
+					uint64_t data[8])
 {
 	static const struct {
 		uint64_t mask;
@@ -306,20 +416,36 @@ static void fatal_error_message(const struct tdx_module_args *in, char *msg)
 	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
 		if (!(in->rcx & regs[i].mask))
 			continue;
+		memcpy(&data[n], (const uint8_t *)in + regs[i].off, 8);
 		memcpy(msg + 8 * n++, (const uint8_t *)in + regs[i].off, 8);
 	}
 	msg[TDVMCALL_REPORT_FATAL_ERROR_MSG_SIZE] = '\0';
+	return (unsigned int)n;
 }
 
 static uint64_t tdvmcall_report_fatal_error(struct tdvmcall_call *c)
 {
 	struct tdvmcall_fatal_error err = {0};
+	uint64_t data[8] = {0};
+	unsigned int ndata;
+	struct tdxsim_exit *e;
 
 	/* The guest is dying: no argument is rejected [KVM]. R12 bit 63 = R13 valid [QEMU]. */
 	err.error_code = c->in->r12;
 	err.gpa_valid = (c->in->r12 & TDVMCALL_FATAL_ERROR_GPA_VALID) != 0;
 	err.gpa = err.gpa_valid ? c->in->r13 : 0;
-	fatal_error_message(c->in, err.message);
+	ndata = fatal_error_message(c->in, err.message, data);
+	e = want_exit(c, TDXSIM_EXIT_FATAL_ERROR);
+	if (e) { /* the embedder decides: the TD goes on unless it stops it */
+		e->fatal.sub_function = c->in->r11;
+		e->fatal.error_code = err.error_code;
+		e->fatal.gpa_valid = err.gpa_valid;
+		e->fatal.gpa = err.gpa;
+		e->fatal.ndata = ndata;
+		memcpy(e->fatal.data, data, sizeof(data));
+		memcpy(e->fatal.message, err.message, sizeof(e->fatal.message));
+		return 0;
+	}
 	if (c->v->ops->fatal_error)
 		c->v->ops->fatal_error(c->v->opaque, &err);
 	else
@@ -335,8 +461,15 @@ static uint64_t tdvmcall_setup_event_notify_interrupt(struct tdvmcall_call *c)
 {
 	uint64_t vector = c->in->r12;
 
+	struct tdxsim_exit *e;
+
 	if (vector < TDVMCALL_EVENT_NOTIFY_VECTOR_MIN || vector > TDVMCALL_EVENT_NOTIFY_VECTOR_MAX)
 		return TDVMCALL_STATUS_INVALID_OPERAND;
+	e = want_exit(c, TDXSIM_EXIT_SETUP_EVENT_NOTIFY);
+	if (e) {
+		e->notify.vector = (uint8_t)vector;
+		return 0;
+	}
 	/* Remembered with the vCPU that asked: that is where it is injected [QEMU tdx.c]. */
 	c->v->td->notify_vcpu = c->v->index;
 	c->v->td->notify_vector = (uint8_t)vector;
@@ -392,28 +525,95 @@ static void tdvmcall_exposed(const struct tdx_module_args *args, struct tdx_modu
 int tdvmcall_handle(struct tdvmcall_vcpu *v, uint64_t exit_rax, struct tdx_module_args *args)
 {
 	struct tdx_module_args in;
-	struct tdvmcall_call c = {.v = v, .in = &in, .out = args, .result = TDVMCALL_RESUME};
+	struct tdvmcall_call c = {
+		.v = v, .in = &in, .out = args, .exit_rax = exit_rax, .result = TDVMCALL_RESUME};
+	struct tdxsim_exit *e;
+	uint64_t status;
 
 	if ((exit_rax & EXIT_REASON_BASIC_MASK) != EXIT_REASON_TDCALL || (exit_rax >> 32))
 		return -EINVAL;
 	tdvmcall_exposed(args, &in);
+	if (v->exit && !v->no_exits)
+		v->exit_args = *args;
 
 	/*
 	 * R10 != 0 is vendor-specific [GHCI]; KVM takes it as a KVM hypercall number and
 	 * answers unknown ones with -KVM_ENOSYS [KVM tdx_emulate_vmcall]. tdxsim has none.
 	 */
 	if (in.r10 != TDX_HYPERCALL_STANDARD) {
-		args->r10 = (uint64_t)-KVM_ENOSYS;
-		return TDVMCALL_RESUME;
+		status = (uint64_t)-KVM_ENOSYS;
+		goto other;
 	}
 	for (size_t i = 0; i < sizeof(tdvmcall_table) / sizeof(tdvmcall_table[0]); i++) {
 		if (tdvmcall_table[i].subfn == in.r11) {
-			args->r10 = tdvmcall_table[i].fn(&c);
+			status = tdvmcall_table[i].fn(&c);
+			if (c.result != TDVMCALL_EXIT)
+				args->r10 = status;
 			return (int)c.result;
 		}
 	}
 	/* Unknown sub-function: the newer GHCI status, as KVM returns [KVM handle_tdvmcall]. */
-	args->r10 = TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED;
+	status = TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED;
+other:
+	e = want_exit(&c, TDXSIM_EXIT_TDVMCALL_OTHER);
+	if (e) {
+		e->other.r10 = in.r10;
+		e->other.r11 = in.r11;
+		e->ghci_status = status;
+		return (int)c.result;
+	}
+	args->r10 = status;
+	return TDVMCALL_RESUME;
+}
+
+int tdvmcall_complete(struct tdvmcall_vcpu *v, struct tdx_module_args *args)
+{
+	struct tdxsim_exit *e = v->exit;
+	int ret;
+
+	if (e->use_default) {
+		*args = v->exit_args;
+		v->no_exits = true;
+		ret = tdvmcall_handle(v, e->vp_enter_status, args);
+		v->no_exits = false;
+		return ret;
+	}
+	switch (e->reason) {
+	case TDXSIM_EXIT_IO:
+		if (!e->io.write)
+			args->r11 = e->io.data & size_mask(e->io.size);
+		break;
+	case TDXSIM_EXIT_MMIO:
+		if (!e->mmio.write)
+			args->r11 = e->mmio.data & size_mask(e->mmio.size);
+		break;
+	case TDXSIM_EXIT_RDMSR:
+		args->r11 = e->msr.data;
+		break;
+	case TDXSIM_EXIT_CPUID:
+		args->r12 = e->cpuid.eax;
+		args->r13 = e->cpuid.ebx;
+		args->r14 = e->cpuid.ecx;
+		args->r15 = e->cpuid.edx;
+		break;
+	case TDXSIM_EXIT_MAP_GPA:
+		if (e->ghci_status != TDVMCALL_STATUS_SUCCESS)
+			args->r11 = e->ghci_status == TDVMCALL_STATUS_RETRY ? e->map_gpa.resume_gpa
+									    : e->map_gpa.gpa;
+		break;
+	case TDXSIM_EXIT_GET_TD_VM_CALL_INFO:
+		args->r11 = e->info.r11;
+		args->r12 = e->info.r12;
+		args->r13 = e->info.r13;
+		args->r14 = e->info.r14;
+		break;
+	case TDXSIM_EXIT_TDVMCALL_OTHER:
+		*args = e->regs;
+		break;
+	default:
+		break;
+	}
+	args->r10 = e->ghci_status;
 	return TDVMCALL_RESUME;
 }
 

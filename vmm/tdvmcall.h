@@ -17,6 +17,7 @@
 #include <tdx/args.h>
 #include <tdx/ghci.h>
 
+#include "tdxsim/tdxsim.h"
 #include "vmm/bus.h"
 #include "vmm/msr_filter.h"
 #include "vmm/quote.h"
@@ -52,9 +53,10 @@ struct tdvmcall_ops {
 	bool (*cpuid)(void *opaque, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 	/*
 	 * Instruction.WRMSR of an x2APIC MSR (0x800-0x8FF; the ones the module leaves to the
-	 * VMM, e.g. the ICR): a GHCI status. These bypass the MSR filter and store, as KVM's
-	 * MSR filter never covers the x2APIC range [L Documentation/virt/kvm/api.rst
-	 * KVM_X86_SET_MSR_FILTER]. NULL: handled like any other MSR.
+	 * VMM, e.g. the ICR) that the MSR filter allowed: a GHCI status. The filter treats
+	 * reads and writes of the range alike (KVM's filter never covers it [L
+	 * Documentation/virt/kvm/api.rst KVM_X86_SET_MSR_FILTER]; tdxsim's does, both ways).
+	 * NULL: handled like any other MSR.
 	 */
 	uint64_t (*wrmsr_x2apic)(void *opaque, uint32_t msr, uint64_t value);
 	/*
@@ -73,6 +75,7 @@ struct tdvmcall_td {
 	struct quote_signer *quoter; /* NULL: GetQuote answers "service unavailable" */
 	uint8_t notify_vector;	     /* SetupEventNotifyInterrupt's vector; 0 = none */
 	uint32_t notify_vcpu;	     /* ... and the vCPU that registered it */
+	uint32_t exit_mask;	     /* TDXSIM_EXIT_BIT()s the embedder handles (atomic) */
 };
 
 /* Per vCPU. */
@@ -82,11 +85,20 @@ struct tdvmcall_vcpu {
 	const struct tdvmcall_ops *ops;
 	void *opaque;	/* handed to every op */
 	uint32_t index; /* the vCPU's index (= x2APIC ID) */
+	/*
+	 * The embedder's exits (tdxsim/tdxsim.h): where one is described, NULL = none; the
+	 * registers of the TDVMCALL it was made of, for its default handling; and, while
+	 * set, every call handled as if no exit were asked for.
+	 */
+	struct tdxsim_exit *exit;
+	struct tdx_module_args exit_args;
+	bool no_exits;
 };
 
 enum tdvmcall_result {
 	TDVMCALL_RESUME = 0, /* enter the vCPU again with the updated registers */
 	TDVMCALL_STOP,	     /* the guest reported a fatal error: do not enter again */
+	TDVMCALL_EXIT,	     /* an exit for the embedder in v->exit: tdvmcall_complete() */
 };
 
 void tdvmcall_vcpu_init(struct tdvmcall_vcpu *v, struct tdvmcall_td *td, uint32_t vcpu_index,
@@ -99,6 +111,13 @@ void tdvmcall_vcpu_init(struct tdvmcall_vcpu *v, struct tdvmcall_td *td, uint32_
  * nothing) if @exit_rax is not a TDVMCALL exit (exit reason 77, ABI §1.1).
  */
 int tdvmcall_handle(struct tdvmcall_vcpu *v, uint64_t exit_rax, struct tdx_module_args *args);
+
+/*
+ * Complete the TDVMCALL_EXIT in v->exit with the embedder's answer into @args (the
+ * registers for the next VP.ENTER): TDVMCALL_RESUME, or what the default handling returns
+ * when the embedder asked for it (exit->use_default).
+ */
+int tdvmcall_complete(struct tdvmcall_vcpu *v, struct tdx_module_args *args);
 
 static inline uint64_t tdvmcall_shared_bit(const struct tdvmcall_td *td)
 {

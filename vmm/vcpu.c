@@ -63,6 +63,11 @@ void vmm_td_stop(struct vmm_td *td, enum vmm_stop_reason reason, int exit_status
 		}
 	}
 	td_stop_record(td, reason, exit_status, vcpu, 0, 0, message);
+	/* vCPUs spinning in guest code (tdxsim_vcpu_run has no waiter that kicks them). */
+	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+		if (atomic_load(&td->vcpus[v].in_guest))
+			lp_kick(td->vcpus[v].lp);
+	}
 }
 
 #define stopf vmm_vcpu_stopf
@@ -159,6 +164,7 @@ int vmm_vcpus_init(struct vmm_td *td)
 		if (vmm_apic_vcpu_setup(td, vc))
 			return -EIO;
 		tdvmcall_vcpu_init(&vc->tv, &td->tvtd, v, &vmm_ops, vc);
+		vc->tv.exit = &vc->exit;
 	}
 	return 0;
 }
@@ -434,112 +440,216 @@ static void trace_stop(struct vmm_td *td)
 		  vmm_stop_reason_name(r->reason), r->vcpu, r->exit_status, msg);
 }
 
+enum vcpu_step {
+	STEP_AGAIN, /* enter again */
+	STEP_EXIT,  /* an exit for the embedder is in vc->exit */
+	STEP_END,   /* the vCPU stops (the TD's stop is recorded) */
+};
+
+/* One TDH.VP.ENTER with vc->args and its TD exit handled. */
+static enum vcpu_step vcpu_enter(struct vmm_vcpu *vc)
+{
+	struct vmm_td *td = vc->td;
+	struct tdx_module_args *a = &vc->args;
+	enum vcpu_step step = STEP_END;
+	uint64_t t0, t1, status, reason;
+	char where[192];
+	int ret;
+
+	atomic_store(&vc->in_guest, true);
+	t0 = vmm_now_ns();
+	status = tdh_vp_enter(&vc->vp, a);
+	t1 = vmm_now_ns();
+	atomic_store(&vc->in_guest, false);
+	vc->st.entries++;
+	vc->st.ns_in_guest += t1 - t0;
+	reason = status & 0xFFFF;
+	if (td->cfg.trace_file)
+		trace_exit(vc, status, a, t1 - t0);
+
+	if ((status & TDX_ERROR) && !(status & TDX_NON_RECOVERABLE)) {
+		/* VP.ENTER itself failed (not a TD exit) */
+		rip_words(vc, where, sizeof(where));
+		stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
+		      "vCPU %u: TDH.VP.ENTER failed: status 0x%016llx, RIP %s", vc->index,
+		      (unsigned long long)status, where);
+		return STEP_END;
+	}
+	vc->last = (struct vmm_last_exit){
+		.status = status, .qual = a->rcx, .gpa = a->r8, .tdvmcall = tdvmcall_kind(a)};
+	if (reason < VMM_EXIT_REASONS)
+		vc->st.exits[reason]++;
+	else
+		vc->st.exits_other++;
+	if (reason != EXIT_REASON_EPT_VIOLATION && reason != EXIT_REASON_EXTERNAL_INTERRUPT)
+		vc->repeat.count = 0; /* kicks neither count nor reset the watch */
+	if (status & TDX_NON_RECOVERABLE) {
+		rip_words(vc, where, sizeof(where));
+		if (reason == EXIT_REASON_TRIPLE_FAULT)
+			stopf(vc, VMM_STOP_TRIPLE_FAULT, status, 0,
+			      "vCPU %u: triple fault at RIP %s (status 0x%016llx)", vc->index,
+			      where, (unsigned long long)status);
+		else
+			stopf(vc, VMM_STOP_NON_RECOVERABLE, status, a->r8,
+			      "vCPU %u: non-recoverable TD exit, reason %llu (%s), status "
+			      "0x%016llx, GPA 0x%llx, interruption info 0x%llx, RIP %s",
+			      vc->index, (unsigned long long)reason, exit_name(reason),
+			      (unsigned long long)status, (unsigned long long)a->r8,
+			      (unsigned long long)a->r9, where);
+		return STEP_END;
+	}
+	switch (reason) {
+	case EXIT_REASON_TDCALL:
+		vc->st.tdvmcalls[tdvmcall_kind(a)]++;
+		ret = tdvmcall_handle(&vc->tv, status, a);
+		step = ret == TDVMCALL_RESUME ? STEP_AGAIN
+		       : ret == TDVMCALL_EXIT ? STEP_EXIT
+					      : STEP_END;
+		if (ret < 0) { /* a TDCALL exit that is no TDG.VP.VMCALL: the module's bug */
+			rip_words(vc, where, sizeof(where));
+			stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
+			      "vCPU %u: TDCALL exit that is no TDG.VP.VMCALL, status 0x%016llx, "
+			      "RIP %s",
+			      vc->index, (unsigned long long)status, where);
+		}
+		break;
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+		*a = (struct tdx_module_args){0};
+		step = STEP_AGAIN;
+		break;
+	case EXIT_REASON_EPT_VIOLATION:
+		step = ept_violation(vc, a) ? STEP_AGAIN : STEP_END;
+		*a = (struct tdx_module_args){0};
+		break;
+	default:
+		rip_words(vc, where, sizeof(where));
+		stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
+		      "vCPU %u: unexpected TD exit, reason %llu (%s), status 0x%016llx, RIP %s",
+		      vc->index, (unsigned long long)reason, exit_name(reason),
+		      (unsigned long long)status, where);
+		break;
+	}
+	if (step == STEP_EXIT)
+		vc->exit_pending = true;
+	vc->st.ns_in_vmm += vmm_now_ns() - t1;
+	return step;
+}
+
+/* The embedder's answer to the pending exit (tdxsim_exit) into vc->args. */
+static enum vcpu_step vcpu_complete(struct vmm_vcpu *vc)
+{
+	int ret;
+
+	vc->exit_pending = false;
+	ret = tdvmcall_complete(&vc->tv, &vc->args);
+	if (ret == TDVMCALL_RESUME)
+		return STEP_AGAIN;
+	return STEP_END; /* ReportFatalError's default handling stopped the TD */
+}
+
+/*
+ * The vCPU's next step: the pending exit completed, or (unless the TD is stopping) the
+ * wait of an MP state set HALTED, then one entry.
+ */
+static enum vcpu_step vcpu_step(struct vmm_vcpu *vc)
+{
+	struct vmm_td *td = vc->td;
+
+	if (vc->exit_pending)
+		return vcpu_complete(vc);
+	if (atomic_load(&td->stop))
+		return STEP_END;
+	if (atomic_exchange(&vc->mp_halted, false)) {
+		vmm_apic_hlt(vc, false);
+		if (atomic_load(&td->stop))
+			return STEP_END;
+	}
+	return vcpu_enter(vc);
+}
+
 long vmm_vcpu_loop(void *arg)
 {
 	struct vmm_vcpu *vc = arg;
 	struct vmm_td *td = vc->td;
-	struct tdx_module_args a = {0};
-	bool first = true;
 
-	/* Start together: every vCPU enters at least once (APs park in the reset page). */
+	/* Start together: every vCPU's thread is up before any halts or stops the TD. */
 	pthread_mutex_lock(&td->lock);
 	td->started++;
 	pthread_cond_broadcast(&td->wake);
 	while (td->started < td->nr_vcpus)
 		pthread_cond_wait(&td->wake, &td->lock);
 	pthread_mutex_unlock(&td->lock);
-	while (first || !atomic_load(&td->stop)) {
-		uint64_t t0, t1, status, reason;
-		bool again = false;
-		char where[192];
-		int ret;
+	for (;;) {
+		enum vcpu_step step = vcpu_step(vc);
 
-		first = false;
-		atomic_store(&vc->in_guest, true);
-		t0 = vmm_now_ns();
-		status = tdh_vp_enter(&vc->vp, &a);
-		t1 = vmm_now_ns();
-		atomic_store(&vc->in_guest, false);
-		vc->st.entries++;
-		vc->st.ns_in_guest += t1 - t0;
-		reason = status & 0xFFFF;
-		if (td->cfg.trace_file)
-			trace_exit(vc, status, &a, t1 - t0);
-
-		if ((status & TDX_ERROR) && !(status & TDX_NON_RECOVERABLE)) {
-			/* VP.ENTER itself failed (not a TD exit) */
-			rip_words(vc, where, sizeof(where));
-			stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
-			      "vCPU %u: TDH.VP.ENTER failed: status 0x%016llx, RIP %s", vc->index,
-			      (unsigned long long)status, where);
+		if (step == STEP_END)
 			break;
-		}
-		vc->last = (struct vmm_last_exit){.status = status,
-						  .qual = a.rcx,
-						  .gpa = a.r8,
-						  .tdvmcall = tdvmcall_kind(&a)};
-		if (reason < VMM_EXIT_REASONS)
-			vc->st.exits[reason]++;
-		else
-			vc->st.exits_other++;
-		if (reason != EXIT_REASON_EPT_VIOLATION && reason != EXIT_REASON_EXTERNAL_INTERRUPT)
-			vc->repeat.count = 0; /* kicks neither count nor reset the watch */
-		if (status & TDX_NON_RECOVERABLE) {
-			rip_words(vc, where, sizeof(where));
-			if (reason == EXIT_REASON_TRIPLE_FAULT)
-				stopf(vc, VMM_STOP_TRIPLE_FAULT, status, 0,
-				      "vCPU %u: triple fault at RIP %s (status 0x%016llx)",
-				      vc->index, where, (unsigned long long)status);
+		if (step == STEP_EXIT) {
+			/* The embedder's, on this thread; without a handler the default. */
+			if (td->exit_fn)
+				td->exit_fn(td->exit_opaque, td, &vc->exit);
 			else
-				stopf(vc, VMM_STOP_NON_RECOVERABLE, status, a.r8,
-				      "vCPU %u: non-recoverable TD exit, reason %llu (%s), status "
-				      "0x%016llx, GPA 0x%llx, interruption info 0x%llx, RIP %s",
-				      vc->index, (unsigned long long)reason, exit_name(reason),
-				      (unsigned long long)status, (unsigned long long)a.r8,
-				      (unsigned long long)a.r9, where);
-			break;
+				vc->exit.use_default = true;
 		}
-		switch (reason) {
-		case EXIT_REASON_TDCALL:
-			vc->st.tdvmcalls[tdvmcall_kind(&a)]++;
-			ret = tdvmcall_handle(&vc->tv, status, &a);
-			again = ret == TDVMCALL_RESUME;
-			if (ret <
-			    0) { /* a TDCALL exit that is no TDG.VP.VMCALL: the module's bug */
-				rip_words(vc, where, sizeof(where));
-				stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
-				      "vCPU %u: TDCALL exit that is no TDG.VP.VMCALL, status "
-				      "0x%016llx, "
-				      "RIP %s",
-				      vc->index, (unsigned long long)status, where);
-			}
-			break;
-		case EXIT_REASON_EXTERNAL_INTERRUPT:
-			a = (struct tdx_module_args){0};
-			again = true;
-			break;
-		case EXIT_REASON_EPT_VIOLATION:
-			again = ept_violation(vc, &a);
-			a = (struct tdx_module_args){0};
-			break;
-		default:
-			rip_words(vc, where, sizeof(where));
-			stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
-			      "vCPU %u: unexpected TD exit, reason %llu (%s), status 0x%016llx, "
-			      "RIP %s",
-			      vc->index, (unsigned long long)reason, exit_name(reason),
-			      (unsigned long long)status, where);
-			break;
-		}
-		vc->st.ns_in_vmm += vmm_now_ns() - t1;
-		if (!again)
-			break;
 	}
 	pthread_mutex_lock(&td->lock);
 	atomic_store(&vc->done, true);
 	pthread_cond_broadcast(&td->wake);
 	pthread_mutex_unlock(&td->lock);
 	return 0;
+}
+
+/* Kick every vCPU in the guest, so that it sees the TD's stop. */
+static void kick_in_guest(struct vmm_td *td)
+{
+	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+		if (atomic_load(&td->vcpus[v].in_guest))
+			lp_kick(td->vcpus[v].lp);
+	}
+}
+
+/* tdxsim_vcpu_run() on the vCPU's LP: steps until an exit for the embedder or the stop. */
+static long vcpu_run_fn(void *arg)
+{
+	struct vmm_vcpu *vc = arg;
+	struct vmm_td *td = vc->td;
+
+	for (;;) {
+		enum vcpu_step step = vcpu_step(vc);
+
+		if (step == STEP_EXIT)
+			return 0;
+		if (step == STEP_END)
+			break;
+	}
+	kick_in_guest(td); /* the others' threads see the stop at their next exit */
+	memset(&vc->exit, 0, sizeof(vc->exit));
+	vc->exit.reason = TDXSIM_EXIT_STOPPED;
+	vc->exit.vcpu = vc->index;
+	vc->exit.stopped.reason = vmm_td_result(td)->reason;
+	return 0;
+}
+
+int tdxsim_vcpu_run(struct vmm_td *td, unsigned int vcpu)
+{
+	struct vmm_vcpu *vc;
+	long ret;
+
+	if (!td || vcpu >= td->nr_vcpus)
+		return -EINVAL;
+	vc = &td->vcpus[vcpu];
+	pthread_mutex_lock(&td->lock);
+	if (td->running || vc->stepping) {
+		pthread_mutex_unlock(&td->lock);
+		return -EBUSY;
+	}
+	vc->stepping = true;
+	pthread_mutex_unlock(&td->lock);
+	ret = lp_run_on(vc->lp, vcpu_run_fn, vc);
+	pthread_mutex_lock(&td->lock);
+	vc->stepping = false;
+	pthread_mutex_unlock(&td->lock);
+	return ret < 0 ? (int)ret : 0;
 }
 
 int vmm_td_run(struct vmm_td *td)
@@ -549,6 +659,28 @@ int vmm_td_run(struct vmm_td *td)
 	bool traced;
 	int ret = 0;
 
+	pthread_mutex_lock(&td->lock);
+	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+		if (td->vcpus[v].stepping) {
+			pthread_mutex_unlock(&td->lock);
+			return -EBUSY;
+		}
+	}
+	if (td->running) {
+		pthread_mutex_unlock(&td->lock);
+		return -EBUSY;
+	}
+	/* A TD that stopped stays stopped (tdxsim_td_resume): nothing is entered. */
+	if (atomic_load(&td->stop)) {
+		pthread_mutex_unlock(&td->lock);
+		return 0;
+	}
+	td->running = true;
+	td->started = 0;
+	for (unsigned int v = 0; v < td->nr_vcpus; v++)
+		atomic_store(&td->vcpus[v].done, false);
+	pthread_mutex_unlock(&td->lock);
+
 	/* One tracer at a time (the hooks are the module's): another TD's trace keeps them. */
 	traced = td->cfg.trace_file && !tdx_module_set_trace(&trace_hooks, td);
 	if (td->cfg.trace_file && !traced)
@@ -556,6 +688,7 @@ int vmm_td_run(struct vmm_td *td)
 	platform_get_stats(&ps);
 	td->ve_before = ps.deliveries;
 	for (unsigned int v = 0; v < td->nr_vcpus; v++) {
+		td->vcpus[v].work = (struct lp_work){0};
 		ret = lp_queue_work(td->vcpus[v].lp, &td->vcpus[v].work, vmm_vcpu_loop,
 				    &td->vcpus[v]);
 		if (ret) {
@@ -606,5 +739,8 @@ int vmm_td_run(struct vmm_td *td)
 		trace_stop(td);
 	vmm_trace_flush(td);
 	td->run_ns = vmm_now_ns() - t0;
+	pthread_mutex_lock(&td->lock);
+	td->running = false;
+	pthread_mutex_unlock(&td->lock);
 	return ret;
 }

@@ -11,6 +11,7 @@
 
 #include <tdx/args.h>
 
+#include <tdxsim/tdxsim.h>
 #include <tdxsim/vmm.h>
 #include "host/tdx_host.h"
 #include "platform/platform.h"
@@ -104,6 +105,13 @@ struct vmm_vcpu {
 	struct vmm_last_exit last;
 	_Atomic bool in_guest;
 	_Atomic bool done;
+	/* The embedder's view (tdxsim/tdxsim.h, api.c) */
+	struct tdx_module_args args; /* the registers for the next TDH.VP.ENTER */
+	struct tdxsim_exit exit;     /* the last exit handed to the embedder */
+	bool exit_pending;	     /* ... not completed yet */
+	bool stepping;		     /* in tdxsim_vcpu_run() (td->lock) */
+	_Atomic bool mp_halted;	     /* MP state set HALTED: wait before the next entry */
+	_Atomic bool mp_wake;	     /* MP state set RUNNABLE: end the halt in progress */
 };
 
 struct vmm_td {
@@ -152,7 +160,10 @@ struct vmm_td {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	_Atomic bool stop;
-	unsigned int started; /* vCPU threads at the start barrier (lock) */
+	bool running;		/* in vmm_td_run() (lock) */
+	unsigned int started;	/* vCPU threads at the start barrier (lock) */
+	tdxsim_exit_fn exit_fn; /* vmm_td_run()'s exits for the embedder */
+	void *exit_opaque;
 	struct vmm_td_result result;
 	uint64_t ve_before, ve_after;
 	uint64_t build_ns, run_ns;

@@ -75,11 +75,14 @@ static void test_store_defaults(void **state)
 	assert_int_equal(v, 0x0007040600070406ULL);
 	assert_int_equal(msr_store_get(&s, MSR_IA32_TSC_DEADLINE, &v), 0);
 	assert_int_equal(v, 0);
+	v = 1;
+	assert_int_equal(msr_store_get(&s, MSR_X2APIC_ICR, &v), 0); /* the last ICR written */
+	assert_int_equal(v, 0);
 	assert_int_equal(msr_store_get(&s, 0x10, &v), -ENOENT);
 	msr_store_init(&s, 1);
 	assert_int_equal(msr_store_get(&s, MSR_IA32_APIC_BASE, &v), 0);
 	assert_int_equal(v, 0xFEE00C00); /* an AP */
-	assert_int_equal(s.nr, 5);
+	assert_int_equal(s.nr, 6);
 	for (uint32_t m = 0x100; s.nr < MSR_STORE_MAX; m++)
 		assert_int_equal(msr_store_set(&s, m, m), 0);
 	assert_int_equal(msr_store_set(&s, 0x1, 0), -ENOSPC);
@@ -108,7 +111,7 @@ static void test_read_write_through_filter(void **state)
 	/* allowed but unknown: not created by a write */
 	assert_int_equal(msr_read(&f, &s, 0x10, &v), -ENOENT);
 	assert_int_equal(msr_write(&f, &s, 0x10, 1), -ENOENT);
-	assert_int_equal(s.nr, 5);
+	assert_int_equal(s.nr, 6);
 }
 
 int main(void)

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tdxsim/tdxsim.h - libtdxsim, the embedder API (docs/API.md): boot a machine with TDX
+ * brought up in one call, create TDs from full TD_PARAMS (tdxsim/vmm.h's struct
+ * vmm_td_config), and run their vCPUs in a loop shaped like KVM's KVM_RUN: each call returns
+ * on the next exit the embedder asked to see, described in the vCPU's struct tdxsim_exit,
+ * which the embedder answers in place before it runs the vCPU again. Exits it did not ask
+ * for get the VMM's own handling (docs/VMM.md), the behaviour of `tdxsim run`.
+ *
+ *   tdxsim_boot(&(struct tdxsim_boot){.machine = "laptop"}, err, sizeof(err));
+ *   vmm_td_create(&cfg, "guest.elf", &td, err, sizeof(err));
+ *   tdxsim_td_set_exits(td, TDXSIM_EXIT_BIT(TDXSIM_EXIT_IO));
+ *   struct tdxsim_exit *ex = tdxsim_vcpu_exit(td, 0);
+ *   while (!tdxsim_vcpu_run(td, 0) && ex->reason != TDXSIM_EXIT_STOPPED)
+ *           if (ex->reason == TDXSIM_EXIT_IO && !ex->io.write) ex->io.data = 0x42;
+ *   vmm_td_destroy(td);
+ *   tdxsim_shutdown();
+ *
+ * Errors are negative errnos, with a message where a char *err is taken; SEAMCALL statuses
+ * are returned as the TDX module returns them.
+ */
+#ifndef TDXSIM_TDXSIM_H
+#define TDXSIM_TDXSIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tdx/args.h"	/* struct tdx_module_args: SEAMCALL and TDVMCALL registers */
+#include "tdxsim/vmm.h" /* struct vmm_td, vmm_td_create(), results, statistics */
+
+/* ------------------------------------------------------------------------------------------
+ * The machine
+ */
+
+/* What runs guest code. */
+enum tdxsim_cpu {
+	TDXSIM_CPU_NATIVE = 0, /* natively, at CPL3, traps completed by the machine */
+	TDXSIM_CPU_SYSTEM = 1, /* QEMU and the SEAM shim (docs/SYSTEM.md); TDs do not run yet */
+};
+
+/* How the host's SEAMCALLs reach the module. */
+enum tdxsim_seamcall_path {
+	TDXSIM_SEAMCALL_GATE = 0, /* the machine's gate (a call) */
+	TDXSIM_SEAMCALL_INSN = 1, /* the trapping SEAMCALL opcode */
+};
+
+/* A line of the host's TDX log ("tdx: ..."), without its newline. */
+typedef void (*tdxsim_log_fn)(const char *line, void *opaque);
+
+struct tdxsim_boot {
+	/* A preset ("laptop", tdxsim_machine_presets()), else a machine configuration file
+	 * (docs/MACHINE.md). NULL: "laptop". */
+	const char *machine;
+	unsigned int online_lps; /* LPs online after boot; 0: the machine's own setting */
+	enum tdxsim_seamcall_path seamcall;
+	enum tdxsim_cpu cpu;
+	const char *inject; /* the module's fault-injection rules (docs/MACHINE.md), NULL: none */
+	bool no_tdx_enable; /* stop after tdx_init(): the module loaded, not configured */
+	tdxsim_log_fn log;  /* the bring-up log; NULL: stderr */
+	void *log_opaque;
+};
+
+/*
+ * Boot the machine, load the TDX module and bring TDX up as Linux does (tdx_init,
+ * tdx_enable). One machine per process: -EBUSY when one is up. -ENOENT for a machine that
+ * is neither a preset nor a readable file, -EINVAL for a bad configuration or online_lps
+ * above the machine's LPs, -EOPNOTSUPP for TDXSIM_CPU_SYSTEM (not yet), or the errno of the
+ * step that failed; the message in @err says which. Whatever failed, nothing stays up.
+ */
+int tdxsim_boot(const struct tdxsim_boot *opts, char *err, size_t errlen);
+/* TDX, the module and the machine taken down (destroy the TDs first). No-op when not up. */
+void tdxsim_shutdown(void);
+bool tdxsim_booted(void);
+/*
+ * The machine's handlers of SIGSEGV, SIGILL, SIGFPE and SIGBUS (its traps) installed again:
+ * for harnesses that replace them, as cmocka does around every test, before a TD runs.
+ */
+void tdxsim_claim_signals(void);
+/* The preset names, NULL-terminated. */
+const char *const *tdxsim_machine_presets(void);
+unsigned int tdxsim_nr_lps(void);
+unsigned int tdxsim_nr_online_lps(void);
+
+/* ------------------------------------------------------------------------------------------
+ * For host developers: the module's TD capabilities and a raw SEAMCALL
+ */
+
+/*
+ * What TDH.SYS.RD reported at tdx_enable() about TD_PARAMS (KVM_TDX_CAPABILITIES): the
+ * ATTRIBUTES and XFAM bits that must be 0 (where fixed0 is 0) and 1 (fixed1), MAX_VCPUS,
+ * and per CPUID_CONFIG leaf/subleaf (subleaf VMM_CPUID_NO_SUBLEAF for leaves without) the
+ * bits the host may configure in struct vmm_td_config.cpuid (all-ones where it may).
+ */
+struct tdxsim_tdx_caps {
+	uint64_t attributes_fixed0, attributes_fixed1;
+	uint64_t xfam_fixed0, xfam_fixed1;
+	unsigned int max_vcpus_per_td;
+	unsigned int nr_cpuid_config;
+	struct vmm_cpuid_config cpuid_config[VMM_MAX_CPUID_CONFIG];
+};
+/* 0, or -ENODEV without a machine whose TDX is enabled. */
+int tdxsim_tdx_caps(struct tdxsim_tdx_caps *caps);
+
+/*
+ * One SEAMCALL of leaf @fn (RAX; version bits included) with @args on LP @lp, put in VMX
+ * operation first if it was not. The status (RAX) goes to *status exactly as the module or
+ * the machine returned it (the host's SEAMCALL stub: TDX_SW_ERROR | trap number for #UD or
+ * #GP, TDX_SEAMCALL_VMFAILINVALID without a module); @args holds the output registers.
+ * Nothing is retried. 0; -ENODEV without a machine or for an offline LP, -EINVAL for an LP
+ * that does not exist.
+ */
+int tdxsim_seamcall(unsigned int lp, uint64_t fn, struct tdx_module_args *args, uint64_t *status);
+
+/* ------------------------------------------------------------------------------------------
+ * Exits
+ */
+
+enum tdxsim_exit_reason {
+	TDXSIM_EXIT_NONE = 0,
+	TDXSIM_EXIT_IO,			 /* TDVMCALL<Instruction.IO> */
+	TDXSIM_EXIT_MMIO,		 /* TDVMCALL<#VE.RequestMMIO> */
+	TDXSIM_EXIT_RDMSR,		 /* TDVMCALL<Instruction.RDMSR> the filter allows */
+	TDXSIM_EXIT_WRMSR,		 /* TDVMCALL<Instruction.WRMSR> the filter allows */
+	TDXSIM_EXIT_CPUID,		 /* TDVMCALL<Instruction.CPUID> */
+	TDXSIM_EXIT_HLT,		 /* TDVMCALL<Instruction.HLT> */
+	TDXSIM_EXIT_MAP_GPA,		 /* TDVMCALL<MapGPA> */
+	TDXSIM_EXIT_GET_QUOTE,		 /* TDVMCALL<GetQuote> */
+	TDXSIM_EXIT_FATAL_ERROR,	 /* TDVMCALL<ReportFatalError> */
+	TDXSIM_EXIT_SETUP_EVENT_NOTIFY,	 /* TDVMCALL<SetupEventNotifyInterrupt> */
+	TDXSIM_EXIT_GET_TD_VM_CALL_INFO, /* TDVMCALL<GetTdVmCallInfo> */
+	TDXSIM_EXIT_TDVMCALL_OTHER,	 /* an unknown sub-function, or R10 != 0 (vendor) */
+	TDXSIM_EXIT_STOPPED,		 /* the TD stopped: vmm_td_result(); always reported */
+	TDXSIM_EXIT_REASONS,
+};
+#define TDXSIM_EXIT_BIT(r) (1U << (r))
+#define TDXSIM_EXITS_ALL   (TDXSIM_EXIT_BIT(TDXSIM_EXIT_STOPPED) - 2U)
+
+/*
+ * One exit of one vCPU, as struct kvm_run is for KVM_RUN. tdxsim_vcpu_run() fills it; the
+ * embedder writes its answer into it (the fields marked "answer") and runs the vCPU again,
+ * which completes the guest's TDVMCALL with it. Malformed calls (a size the GHCI does not
+ * allow, a private MMIO GPA, ...) never become exits: the VMM answers them as docs/VMM.md
+ * says.
+ */
+struct tdxsim_exit {
+	uint32_t reason; /* TDXSIM_EXIT_* */
+	uint32_t vcpu;
+	uint64_t vp_enter_status;    /* TDH.VP.ENTER's RAX (exit reason 77 for a TDVMCALL) */
+	struct tdx_module_args regs; /* its registers; RCX the guest's mask, unexposed ones 0 */
+
+	/* answer: R10 for the guest (TDVMCALL_STATUS_*), preset to SUCCESS (0), for
+	 * TDVMCALL_OTHER to SUBFUNC_UNSUPPORTED */
+	uint64_t ghci_status;
+	/* answer: true = let the VMM handle this exit as if it had not been asked for (the
+	 * other answer fields are then ignored) */
+	bool use_default;
+
+	union {
+		struct { /* answer: data of a read, zero-extended (preset to all-ones) */
+			uint16_t port;
+			uint8_t size; /* 1, 2, 4 */
+			bool write;
+			uint32_t data;
+		} io;
+		struct {	      /* answer: data of a read (preset to all-ones) */
+			uint64_t gpa; /* without the shared bit */
+			uint8_t size; /* 1, 2, 4, 8 */
+			bool write;
+			uint64_t data;
+		} mmio;
+		struct { /* answer: data of RDMSR (preset to the vCPU's stored value, else 0) */
+			uint32_t index;
+			uint64_t data;
+		} msr;
+		struct { /* answer: the four registers (preset to the VMM's answer) */
+			uint32_t leaf, subleaf;
+			uint32_t eax, ebx, ecx, edx;
+		} cpuid;
+		struct { /* answer: nothing; the TDVMCALL returns at once (set the MP state
+			  * HALTED to have the VMM wait for an interrupt) */
+			bool irq_blocked; /* R12 */
+		} hlt;
+		struct { /* answer: with a status of RETRY, resume_gpa (R11). Only use_default
+			  * converts pages: the VMM owns the Secure EPT */
+			uint64_t gpa; /* with the shared bit as the guest gave it */
+			uint64_t size;
+			bool to_shared;
+			uint64_t resume_gpa;
+		} map_gpa;
+		struct
+		{ /* answer: write the buffer yourself (tdxsim_td_write_gpa), or use_default */
+			uint64_t gpa; /* shared, with the shared bit */
+			uint64_t size;
+		} get_quote;
+		struct { /* answer: nothing; resuming returns from the TDVMCALL */
+			uint64_t sub_function; /* R11: TDVMCALL_REPORT_FATAL_ERROR */
+			uint64_t error_code;   /* R12 */
+			bool gpa_valid;	       /* R12 bit 63 */
+			uint64_t gpa;	       /* R13 when gpa_valid, else 0 */
+			uint32_t ndata;	       /* message registers the guest exposed */
+			uint64_t data[8]; /* them, in GHCI order: R14 R15 RBX RDI RSI R8 R9 RDX */
+			char message[65]; /* data as a NUL-terminated string */
+		} fatal;
+		struct { /* answer: nothing; the VMM remembers the vector only with use_default */
+			uint8_t vector;
+		} notify;
+		struct {	       /* answer: R11..R14 (preset to the VMM's answer) */
+			uint64_t leaf; /* R12 */
+			uint64_t r11, r12, r13, r14;
+		} info;
+		struct { /* answer: edit regs; it goes back as it is, R10 = ghci_status */
+			uint64_t r10, r11;
+		} other;
+		struct {
+			enum vmm_stop_reason reason; /* vmm_td_result() has the rest */
+		} stopped;
+	};
+};
+
+/*
+ * The exits (TDXSIM_EXIT_BIT()s) the embedder wants to see from every vCPU of @td; the
+ * others the VMM handles. TDXSIM_EXIT_STOPPED is always reported. Takes effect at the next
+ * exit. 0, or -EINVAL for a bit that names no exit.
+ */
+int tdxsim_td_set_exits(struct vmm_td *td, uint32_t mask);
+/* The exit struct of vCPU @vcpu (valid until vmm_td_destroy), NULL for no such vCPU. */
+struct tdxsim_exit *tdxsim_vcpu_exit(struct vmm_td *td, unsigned int vcpu);
+
+/*
+ * Complete the vCPU's last exit with the answer in its struct tdxsim_exit, then run it
+ * until the next exit the embedder asked for, or until the TD stops (TDXSIM_EXIT_STOPPED,
+ * also returned by every later call). Runs on the vCPU's LP; the calling thread waits, as a
+ * thread in KVM_RUN does. Each vCPU needs its own calling thread; every vCPU of an SMP
+ * guest must be run (the APs start in the guest's own code). 0 with the exit in
+ * tdxsim_vcpu_exit(); -EINVAL for no such vCPU, -EBUSY while vmm_td_run() runs the TD or
+ * another thread runs this vCPU.
+ */
+int tdxsim_vcpu_run(struct vmm_td *td, unsigned int vcpu);
+
+/*
+ * vmm_td_run() with exits: @fn is called on the vCPU's own thread for each exit the
+ * embedder asked for (tdxsim_td_set_exits), answers it in place and returns; the vCPU then
+ * goes on. NULL: none (the asked-for exits get the default handling).
+ */
+typedef void (*tdxsim_exit_fn)(void *opaque, struct vmm_td *td, struct tdxsim_exit *exit);
+void tdxsim_td_set_exit_handler(struct vmm_td *td, tdxsim_exit_fn fn, void *opaque);
+
+/*
+ * Continue a TD that stopped with VMM_STOP_FATAL_ERROR (ReportFatalError handled by
+ * default) or VMM_STOP_INTERRUPTED (vmm_td_stop): the result is cleared and the next
+ * vmm_td_run() or tdxsim_vcpu_run() enters every vCPU where it left off; the vCPU that
+ * reported the fatal error returns from its TDVMCALL with R10 = SUCCESS. 0; -EINVAL for a
+ * TD that has not stopped or stopped for another reason (a triple fault, a power-off, ...:
+ * it cannot go on), -EBUSY while a run is in progress. Without it, vmm_td_run() on a
+ * stopped TD enters nothing and returns -ESHUTDOWN.
+ */
+int tdxsim_td_resume(struct vmm_td *td);
+
+/* ------------------------------------------------------------------------------------------
+ * vCPU state
+ */
+
+/* A vCPU's MP state (KVM_MP_STATE_RUNNABLE / _HALTED). */
+enum tdxsim_mp_state {
+	TDXSIM_MP_RUNNABLE = 0,
+	TDXSIM_MP_HALTED = 3, /* KVM's value */
+};
+/*
+ * HALTED: blocked in TDVMCALL<Instruction.HLT> now, or set so. Setting HALTED on a vCPU
+ * makes its next run wait, before entering, until an interrupt is posted to it
+ * (vmm_td_post_interrupt) or the TD stops; setting RUNNABLE ends such a wait, or a halt in
+ * progress, without an interrupt. 0, or -EINVAL for no such vCPU or state.
+ */
+int tdxsim_vcpu_get_mp_state(struct vmm_td *td, unsigned int vcpu, enum tdxsim_mp_state *state);
+int tdxsim_vcpu_set_mp_state(struct vmm_td *td, unsigned int vcpu, enum tdxsim_mp_state state);
+
+/*
+ * The MSRs the VMM answers TDVMCALL<RDMSR/WRMSR> with (those the module leaves to it,
+ * docs/TD-CPU.md): the value of MSR @msr of vCPU @vcpu, read or preset (a set adds the MSR
+ * when it is new, so the guest may then read and write it). The x2APIC ICR (0x830) holds
+ * the last ICR the guest wrote successfully, BUSY (bit 12) clear. Call them while the vCPU
+ * is not running (before a run, at an exit). 0; -EINVAL for no such vCPU, -ENOENT (get)
+ * for an MSR the vCPU does not have, -ENOSPC (set) when its 64 MSRs are taken.
+ */
+int tdxsim_vcpu_get_msr(struct vmm_td *td, unsigned int vcpu, uint32_t msr, uint64_t *value);
+int tdxsim_vcpu_set_msr(struct vmm_td *td, unsigned int vcpu, uint32_t msr, uint64_t value);
+
+/*
+ * The MSR filter (KVM_X86_SET_MSR_FILTER's model): a default action and up to 64 rules over
+ * MSR ranges, the first matching rule deciding; it applies to every TDVMCALL<RDMSR> and
+ * <WRMSR> alike, the x2APIC range 0x800-0x8FF included. A denied access gives the guest
+ * INVALID_OPERAND (#GP), without an exit. reset: -EINVAL for an action that is not one;
+ * add: -EINVAL for count 0, a range that wraps, flags not in READ|WRITE or none, -ENOSPC
+ * with 64 rules.
+ */
+#define TDXSIM_MSR_FILTER_READ	0x1
+#define TDXSIM_MSR_FILTER_WRITE 0x2
+enum tdxsim_msr_action { TDXSIM_MSR_ALLOW = 0, TDXSIM_MSR_DENY = 1 };
+int tdxsim_td_msr_filter_reset(struct vmm_td *td, enum tdxsim_msr_action default_action);
+int tdxsim_td_msr_filter_add(struct vmm_td *td, uint32_t first, uint32_t count, unsigned int flags,
+			     enum tdxsim_msr_action action);
+
+/* ------------------------------------------------------------------------------------------
+ * Guest memory
+ */
+
+/*
+ * Read or write @len bytes at @gpa. A GPA with the TD's shared bit (tdxsim_td_shared_bit)
+ * is shared memory, accessed directly (every page must be mapped shared: -EFAULT
+ * otherwise). A private GPA goes through TDH.MEM.RD/WR, 8 bytes at a time, which the module
+ * allows only for a DEBUG TD (-EPERM otherwise: TDX_TD_NON_DEBUG) and only for pages
+ * mapped in its Secure EPT (-EFAULT). Runs SEAMCALLs on the calling LP when called from a
+ * vCPU's thread (an exit handler), else on LP 0, which must not be running a vCPU. 0;
+ * -EINVAL for a range that wraps or leaves the GPA width.
+ */
+int tdxsim_td_read_gpa(struct vmm_td *td, uint64_t gpa, void *buf, size_t len);
+int tdxsim_td_write_gpa(struct vmm_td *td, uint64_t gpa, const void *buf, size_t len);
+/*
+ * Where the shared memory [gpa, gpa + len) is in this process (@gpa with the shared bit;
+ * every page mapped shared), or NULL.
+ */
+void *tdxsim_td_shared_va(struct vmm_td *td, uint64_t gpa, size_t len);
+uint64_t tdxsim_td_shared_bit(const struct vmm_td *td);
+
+#endif /* TDXSIM_TDXSIM_H */
