@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/attest_pki.h"
+#include <tdxsim/tdxsim.h>
 
 #include "tools.h"
 
@@ -23,7 +23,7 @@ static void usage(FILE *f)
 		"A DCAP verifier told to trust root_ca.pem verifies the quotes of any tdxsim run\n"
 		"with the same %s (unset: a fixed default). The root is not Intel's.\n"
 		"Exit status 0, or 125 on a usage error or when DIR cannot be written.\n",
-		PKI_SEED_ENV);
+		TDXSIM_ATTEST_SEED_ENV);
 }
 
 int cmd_attest_collateral(int argc, char **argv)
@@ -38,7 +38,7 @@ int cmd_attest_collateral(int argc, char **argv)
 		usage(stderr);
 		return TDXSIM_EXIT_TOOL;
 	}
-	ret = attest_pki_export(argv[1]);
+	ret = tdxsim_attest_export(argv[1]);
 	if (ret) {
 		fprintf(stderr, "tdxsim: attest-collateral: %s: %s\n", argv[1], strerror(-ret));
 		return TDXSIM_EXIT_TOOL;

@@ -12,12 +12,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "host/page_alloc.h"
-#include "host/tdx_host.h"
-#include "module/tdx_module.h"
-#include "platform/platform.h"
+#include <tdxsim/tdxsim.h>
 
-#include "machine.h"
 #include "tools.h"
 
 static double now(void)
@@ -73,11 +69,10 @@ int cmd_host_init(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct tdx_module_params params = {0};
-	const char *machine = "laptop", *inject = NULL, *svg_path = NULL;
+	const char *machine = "laptop", *inject = NULL, *svg_path = NULL, *version = NULL;
 	FILE *svg = NULL;
 	char err[512], note[160];
-	struct machine_config cfg;
+	struct tdxsim_machine_desc cfg;
 	double t0, t_boot, t_enable;
 	int c, ret, status = TDXSIM_EXIT_TOOL;
 
@@ -89,10 +84,8 @@ int cmd_host_init(int argc, char **argv)
 			inject = optarg;
 		} else if (c == 's') {
 			svg_path = optarg;
-		} else if (c == 'v' && !strcmp(optarg, "1.5.01")) {
-			params.version = TDX_MODULE_1_5_01;
-		} else if (c == 'v' && !strcmp(optarg, "latest")) {
-			params.version = TDX_MODULE_LATEST;
+		} else if (c == 'v' && (!strcmp(optarg, "1.5.01") || !strcmp(optarg, "latest"))) {
+			version = optarg;
 		} else if (c == 'v') {
 			fprintf(stderr, "tdxsim: --module-version: '%s' is not latest or 1.5.01\n",
 				optarg);
@@ -119,36 +112,38 @@ int cmd_host_init(int argc, char **argv)
 	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	tdx_log_set_sink(print_line, NULL);
 	printf("machine %s: %u package(s) x %u core(s) x %u thread(s), %.1f GiB RAM in %u "
 	       "ranges\n",
 	       cfg.name, cfg.packages, cfg.cores_per_package, cfg.threads_per_core,
-	       (double)machine_ram_bytes(&cfg) / (1ULL << 30), cfg.nr_ram);
+	       (double)cfg.ram_bytes / (1ULL << 30), cfg.nr_ram);
 
 	t0 = now();
-	if (tdxsim_machine_up(&cfg,
-			      &(struct tdxsim_machine_opts){.module = &params, .inject = inject},
-			      err, sizeof(err))) {
-		fprintf(stderr, "tdxsim: %s\n", err);
+	if (tdxsim_boot(&(struct tdxsim_boot){.machine = machine,
+					      .inject = inject,
+					      .module_version = version,
+					      .no_tdx_enable = true,
+					      .log = print_line},
+			err, sizeof(err))) {
+		tool_print_boot_error(err);
 		if (svg)
 			fclose(svg);
 		return TDXSIM_EXIT_TOOL;
 	}
 	t_boot = now();
-	ret = tdx_enable();
+	ret = tdxsim_tdx_enable();
 	t_enable = now();
 	if (ret) {
 		fprintf(stderr, "tdxsim: tdx_enable failed: %s\n", strerror(-ret));
 	} else {
 		printf("layout:\n");
-		tdx_print_layout();
+		tdxsim_tdx_print_layout();
 		status = 0;
 	}
 	printf("time: machine boot %.3f s, tdx_enable %.3f s; %u LPs online\n", t_boot - t0,
-	       t_enable - t_boot, platform_nr_online_lps());
+	       t_enable - t_boot, tdxsim_nr_online_lps());
 	printf("memory: RAM touched %.1f MiB, PAMT %.1f MiB (untouched by the host), "
 	       "peak RSS %.1f MiB\n",
-	       (double)phys_resident_bytes() / (1 << 20), (double)tdx_pamt_bytes() / (1 << 20),
+	       (double)tdxsim_resident_bytes() / (1 << 20), (double)tdxsim_pamt_bytes() / (1 << 20),
 	       (double)peak_rss_kib() / 1024);
 	if (svg) {
 		int werr;
@@ -169,6 +164,6 @@ int cmd_host_init(int argc, char **argv)
 			status = TDXSIM_EXIT_TOOL;
 		}
 	}
-	tdxsim_machine_down();
+	tdxsim_shutdown();
 	return status;
 }

@@ -23,8 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/tdx_host.h"
-#include "platform/platform.h"
+#include <tdxsim/tdxsim.h>
 
 #include "tools.h"
 
@@ -36,7 +35,7 @@
 #define ROW_GAP		10.0
 #define CHAR_W		6.7 /* monospace at FONT px, for what fits in a box */
 #define FONT		11
-#define MAX_REGIONS	(2 * PLATFORM_MAX_RANGES + MAX_CMR + MAX_TDMRS * (4 + MAX_RESERVED_PER_TDMR))
+#define MAX_REGIONS	(2 * TDXSIM_MAX_RAM_RANGES + MAX_CMR + MAX_TDMRS * (4 + MAX_RESERVED_PER_TDMR))
 #define MAX_BOUNDARIES	(2 * MAX_REGIONS)
 
 enum kind { K_RAM, K_HOLE, K_CMR, K_TDMR, K_RESERVED, K_PAMT, K_KINDS };
@@ -84,7 +83,7 @@ static void add_region(struct map *m, enum kind k, uint64_t start, uint64_t end,
 	r->end = end;
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->sub, sizeof(r->sub), "%s", sub);
-	tdx_fmt_size(sz, sizeof(sz), end - start);
+	tdxsim_fmt_size(sz, sizeof(sz), end - start);
 	snprintf(r->title, sizeof(r->title), "%s: [0x%" PRIx64 ", 0x%" PRIx64 ") %s", what, start,
 		 end, sz);
 }
@@ -151,7 +150,7 @@ static void axis(struct map *m)
 			char sz[32];
 
 			h->end = m->b[i + 1];
-			tdx_fmt_size(sz, sizeof(sz), h->end - h->start);
+			tdxsim_fmt_size(sz, sizeof(sz), h->end - h->start);
 			snprintf(h->title, sizeof(h->title),
 				 "no RAM: [0x%" PRIx64 ", 0x%" PRIx64 ") %s", h->start, h->end, sz);
 		} else {
@@ -192,7 +191,7 @@ static void region(FILE *f, const struct map *m, const struct region *r, double 
 	char sz[32];
 	unsigned int n = 0;
 
-	tdx_fmt_size(sz, sizeof(sz), r->end - r->start);
+	tdxsim_fmt_size(sz, sizeof(sz), r->end - r->start);
 	fprintf(f,
 		"<g class=\"region %s\" data-start=\"0x%" PRIx64 "\" data-end=\"0x%" PRIx64
 		"\" data-size=\"%s\">\n<title>",
@@ -219,10 +218,9 @@ static void region(FILE *f, const struct map *m, const struct region *r, double 
 	fputs("</g>\n", f);
 }
 
-int memmap_svg_write(FILE *f, const struct machine_config *mc, bool enabled, const char *note)
+int memmap_svg_write(FILE *f, const struct tdxsim_machine_desc *mc, bool enabled, const char *note)
 {
 	struct map *m = calloc(1, sizeof(*m));
-	const struct tdx_sys_info *si = enabled ? tdx_get_sysinfo() : NULL;
 	const struct tdmr_info *t;
 	double width, height, y0, axis_y, legend_y;
 	char name[32], sub[32], what[64], ram[32], pamt[32];
@@ -237,12 +235,14 @@ int memmap_svg_write(FILE *f, const struct machine_config *mc, bool enabled, con
 		add_region(m, K_RAM, mc->ram[i].base, mc->ram[i].base + mc->ram[i].size, "RAM", sub,
 			   what);
 	}
-	for (unsigned int i = 0; si && i < si->cmr.num_cmrs; i++) {
+	for (unsigned int i = 0; enabled && i < tdxsim_nr_cmrs(); i++) {
+		uint64_t cb = 0, cs = 0;
+
+		tdxsim_cmr(i, &cb, &cs);
 		snprintf(name, sizeof(name), "CMR %u", i);
-		add_region(m, K_CMR, si->cmr.cmr_base[i], si->cmr.cmr_base[i] + si->cmr.cmr_size[i],
-			   name, "", name);
+		add_region(m, K_CMR, cb, cb + cs, name, "", name);
 	}
-	for (; enabled && (t = tdx_layout_tdmr(nt, &nid)); nt++) {
+	for (; enabled && (t = tdxsim_tdmr(nt, &nid)); nt++) {
 		static const char *const lv[] = {"PAMT 4K", "PAMT 2M", "PAMT 1G"};
 		const uint64_t base[] = {t->pamt_4k_base, t->pamt_2m_base, t->pamt_1g_base};
 		const uint64_t size[] = {t->pamt_4k_size, t->pamt_2m_size, t->pamt_1g_size};
@@ -278,8 +278,8 @@ int memmap_svg_write(FILE *f, const struct machine_config *mc, bool enabled, con
 	y0 = legend_y + 20 * (K_KINDS + 2) + 10;
 	axis_y = y0 + ROWS * (ROW_H + ROW_GAP);
 	height = axis_y + 110;
-	tdx_fmt_size(ram, sizeof(ram), machine_ram_bytes(mc));
-	tdx_fmt_size(pamt, sizeof(pamt), enabled ? tdx_pamt_bytes() : 0);
+	tdxsim_fmt_size(ram, sizeof(ram), mc->ram_bytes);
+	tdxsim_fmt_size(pamt, sizeof(pamt), enabled ? tdxsim_pamt_bytes() : 0);
 
 	fprintf(f,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -25,12 +25,8 @@
 
 #include <tdxsim/vmm.h>
 
-#include "host/page_alloc.h"
-#include "host/tdx_host.h"
-#include "module/tdx_module.h"
-#include "platform/platform.h"
+#include <tdxsim/tdxsim.h>
 
-#include "machine.h"
 #include "tools.h"
 #include "trace_json.h"
 
@@ -663,9 +659,8 @@ static int guest_exit_status(int s)
 
 int cmd_run(int argc, char **argv)
 {
-	struct tdx_module_params params = {0};
 	struct quiet_log qlog = {0};
-	struct machine_config mc;
+	struct tdxsim_machine_desc mc;
 	struct run_opts o;
 	struct vmm_td *td = NULL;
 	char err[1024];
@@ -729,14 +724,16 @@ int cmd_run(int argc, char **argv)
 		o.cfg.trace_file = vmm_file;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (o.quiet)
-		tdx_log_set_sink(quiet_log_line, &qlog);
-	tdx_seamcall_set_gate(!o.seamcall_insn); /* the host's SEAMCALLs, bring-up included */
-	if (tdxsim_machine_up(&mc, &(struct tdxsim_machine_opts){.module = &params, .enable = true},
-			      err, sizeof(err))) {
+	/* The host's SEAMCALLs by the gate or the opcode, bring-up included. */
+	if (tdxsim_boot(&(struct tdxsim_boot){.machine = o.machine,
+					      .seamcall = o.seamcall_insn ? TDXSIM_SEAMCALL_INSN
+									  : TDXSIM_SEAMCALL_GATE,
+					      .log = o.quiet ? quiet_log_line : NULL,
+					      .log_opaque = &qlog},
+			err, sizeof(err))) {
 		if (qlog.buf)
 			fputs(qlog.buf, stderr);
-		fprintf(stderr, "tdxsim: %s\n", err);
+		tool_print_boot_error(err);
 		goto out_trace;
 	}
 	if (vmm_td_create(&o.cfg, o.guest, &td, err, sizeof(err))) {
@@ -773,10 +770,8 @@ int cmd_run(int argc, char **argv)
 			TDXSIM_EXIT_GUEST_MAX);
 	trace_errno = vmm_td_destroy(td);
 out:
-	tdxsim_machine_down();
+	tdxsim_shutdown();
 out_trace:
-	if (o.quiet)
-		tdx_log_set_sink(NULL, NULL);
 	free(qlog.buf);
 	if (o.tj) {
 		/* The VMM wrote to the converter: its error is the pipe's, the copy's --trace's. */

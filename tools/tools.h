@@ -33,14 +33,15 @@ int cmd_build(int argc, char **argv);
 int run_under_gdb(int argc, char **argv, const char *skip, const char *commands);
 
 /*
- * tools/machine.c: the machine of run and host-init. --machine ARG: the preset ARG, else the
- * configuration file ARG (docs/MACHINE.md); 0, or TDXSIM_EXIT_TOOL after a message.
+ * The machine of run and host-init (tdxsim_machine_describe): --machine ARG, the preset ARG,
+ * else the configuration file ARG (docs/MACHINE.md); 0, or TDXSIM_EXIT_TOOL after a message.
  */
-struct machine_config;
-int tool_machine_config(const char *arg, struct machine_config *cfg);
+struct tdxsim_machine_desc;
+int tool_machine_config(const char *arg, struct tdxsim_machine_desc *desc);
 /* The preset names, each after a space. */
 void tool_print_presets(FILE *f);
-/* The bring-up and teardown themselves: tools/machine.h. */
+/* A message of tdxsim_boot() as the command says it ("--machine ...", "--inject: ..."). */
+void tool_print_boot_error(const char *err);
 
 /*
  * tools/build.c: the prefix of an install this executable is part of (PREFIX/BINDIR/tdxsim,
@@ -53,6 +54,6 @@ bool tool_install_prefix(char *out, size_t size);
  * ranges of @mc, and when @enabled (tdx_enable() succeeded) the CMRs, TDMRs, reserved areas
  * and PAMTs; @note is a line under the title. 0, or the errno of a failed write.
  */
-int memmap_svg_write(FILE *f, const struct machine_config *mc, bool enabled, const char *note);
+int memmap_svg_write(FILE *f, const struct tdxsim_machine_desc *mc, bool enabled, const char *note);
 
 #endif

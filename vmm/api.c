@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <tdx/leaves.h>
 #include <tdx/status.h>
@@ -17,6 +16,7 @@
 #include "host/seamcall.h"
 #include "host/tdx_host.h"
 #include "module/tdx_module.h"
+#include "vmm/attest_pki.h"
 #include "vmm_internal.h"
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
@@ -63,26 +63,64 @@ static int machine_config_of(const char *name, struct machine_config *mc, char *
 
 	if (!machine_preset(name, mc))
 		return 0;
-	if (access(name, R_OK))
-		ret = -errno;
-	else
-		ret = machine_config_load(name, mc, why, sizeof(why));
+	ret = machine_config_load(name, mc, why, sizeof(why));
 	if (!ret)
 		return 0;
 	n += (size_t)snprintf(err, errlen, "machine %s: not a preset (", name);
 	for (const char *const *p = machine_preset_names(); *p && n < errlen; p++)
 		n += (size_t)snprintf(err + n, errlen - n, "%s%s", *p, p[1] ? ", " : "");
 	if (n < errlen)
-		snprintf(err + n, errlen - n, ") and not a configuration file: %s",
-			 ret == -EINVAL ? why : strerror(-ret));
+		snprintf(err + n, errlen - n, ") and not a configuration file: %s", why);
 	return ret;
+}
+
+int tdxsim_machine_describe(const char *machine, struct tdxsim_machine_desc *d, char *err,
+			    size_t errlen)
+{
+	struct machine_config mc;
+	int ret = machine_config_of(machine ? machine : "laptop", &mc, err, errlen);
+
+	memset(d, 0, sizeof(*d));
+	if (ret)
+		return ret;
+	snprintf(d->name, sizeof(d->name), "%s", mc.name);
+	d->packages = mc.packages;
+	d->cores_per_package = mc.cores_per_package;
+	d->threads_per_core = mc.threads_per_core;
+	d->ram_bytes = machine_ram_bytes(&mc);
+	for (unsigned int i = 0; i < mc.nr_ram && i < sizeof(d->ram) / sizeof(d->ram[0]); i++) {
+		d->ram[i].base = mc.ram[i].base;
+		d->ram[i].size = mc.ram[i].size;
+		d->ram[i].node = mc.ram[i].node;
+		d->nr_ram++;
+	}
+	return 0;
 }
 
 int tdxsim_boot(const struct tdxsim_boot *opts, char *err, size_t errlen)
 {
 	static const struct tdxsim_boot none;
-	struct tdx_module_params params = {0};
 	struct machine_config mc;
+	int ret;
+
+	if (!opts)
+		opts = &none;
+	if (booted) {
+		ERR("the machine is already booted (one per process)");
+		return -EBUSY;
+	}
+	ret = machine_config_of(opts->machine ? opts->machine : "laptop", &mc, err, errlen);
+	if (ret)
+		return ret;
+	return tdxsim_boot_config(&mc, opts, err, errlen);
+}
+
+int tdxsim_boot_config(const struct machine_config *config, const struct tdxsim_boot *opts,
+		       char *err, size_t errlen)
+{
+	static const struct tdxsim_boot none;
+	struct tdx_module_params params = {0};
+	struct machine_config mc = *config;
 	unsigned int lps;
 	char why[256];
 	int ret;
@@ -105,9 +143,12 @@ int tdxsim_boot(const struct tdxsim_boot *opts, char *err, size_t errlen)
 		ERR("seamcall path %d: not gate (0) or insn (1)", (int)opts->seamcall);
 		return -EINVAL;
 	}
-	ret = machine_config_of(opts->machine ? opts->machine : "laptop", &mc, err, errlen);
-	if (ret)
-		return ret;
+	if (opts->module_version && !strcmp(opts->module_version, "1.5.01")) {
+		params.version = TDX_MODULE_1_5_01;
+	} else if (opts->module_version && strcmp(opts->module_version, "latest")) {
+		ERR("module version '%s': not latest or 1.5.01", opts->module_version);
+		return -EINVAL;
+	}
 	lps = mc.packages * mc.cores_per_package * mc.threads_per_core;
 	if (opts->online_lps > lps) {
 		ERR("online_lps: %u, but machine %s has %u LPs", opts->online_lps, mc.name, lps);
@@ -183,6 +224,59 @@ void tdxsim_shutdown(void)
  * Host developers
  */
 
+int tdxsim_tdx_enable(void)
+{
+	if (!booted)
+		return -ENODEV;
+	if (tdx_get_sysinfo())
+		return -EALREADY;
+	return tdx_enable();
+}
+
+void tdxsim_tdx_print_layout(void)
+{
+	if (booted)
+		tdx_print_layout();
+}
+
+unsigned int tdxsim_nr_cmrs(void)
+{
+	const struct tdx_sys_info *si = booted ? tdx_get_sysinfo() : NULL;
+
+	return si ? si->cmr.num_cmrs : 0;
+}
+
+int tdxsim_cmr(unsigned int i, uint64_t *base, uint64_t *size)
+{
+	const struct tdx_sys_info *si = booted ? tdx_get_sysinfo() : NULL;
+
+	if (!si || i >= si->cmr.num_cmrs)
+		return -EINVAL;
+	*base = si->cmr.cmr_base[i];
+	*size = si->cmr.cmr_size[i];
+	return 0;
+}
+
+const struct tdmr_info *tdxsim_tdmr(unsigned int i, int *pamt_node)
+{
+	return booted && tdx_get_sysinfo() ? tdx_layout_tdmr(i, pamt_node) : NULL;
+}
+
+uint64_t tdxsim_pamt_bytes(void)
+{
+	return booted ? tdx_pamt_bytes() : 0;
+}
+
+uint64_t tdxsim_resident_bytes(void)
+{
+	return booted ? phys_resident_bytes() : 0;
+}
+
+void tdxsim_fmt_size(char *buf, size_t len, uint64_t bytes)
+{
+	tdx_fmt_size(buf, len, bytes);
+}
+
 int tdxsim_tdx_caps(struct tdxsim_tdx_caps *caps)
 {
 	const struct tdx_sys_info *si = booted ? tdx_get_sysinfo() : NULL;
@@ -249,6 +343,11 @@ int tdxsim_seamcall(unsigned int lp, uint64_t fn, struct tdx_module_args *args, 
 		return (int)ret;
 	*status = r.status;
 	return 0;
+}
+
+int tdxsim_attest_export(const char *dir)
+{
+	return attest_pki_export(dir);
 }
 
 /* ------------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <tdxsim/tdxsim.h>
+
 #define PKI_P256_PUB_LEN  64 /* X || Y, big-endian, as in a quote */
 #define PKI_P256_SIG_LEN  64 /* r || s, big-endian, as in a quote */
 #define PKI_QE_REPORT_LEN 384
@@ -35,7 +37,7 @@
 #define PKI_TCB_EVAL_NUM 17
 #define PKI_ISSUE_DATE	 "2024-01-01T00:00:00Z"
 #define PKI_NEXT_UPDATE	 "2049-12-31T23:59:59Z"
-#define PKI_SEED_ENV	 "TDXSIM_ATTEST_SEED"
+#define PKI_SEED_ENV	 TDXSIM_ATTEST_SEED_ENV /* tdxsim/tdxsim.h */
 #define PKI_DEFAULT_SEED "tdxsim attestation v1"
 
 struct attest_pki {

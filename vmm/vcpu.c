@@ -548,16 +548,16 @@ static enum vcpu_step vcpu_complete(struct vmm_vcpu *vc)
 }
 
 /*
- * The vCPU's next step: the pending exit completed, or (unless the TD is stopping) the
- * wait of an MP state set HALTED, then one entry.
+ * The vCPU's next step: the pending exit completed, or (unless the TD is stopping, and
+ * @first is not set) the wait of an MP state set HALTED, then one entry.
  */
-static enum vcpu_step vcpu_step(struct vmm_vcpu *vc)
+static enum vcpu_step vcpu_step(struct vmm_vcpu *vc, bool first)
 {
 	struct vmm_td *td = vc->td;
 
 	if (vc->exit_pending)
 		return vcpu_complete(vc);
-	if (atomic_load(&td->stop))
+	if (!first && atomic_load(&td->stop))
 		return STEP_END;
 	if (atomic_exchange(&vc->mp_halted, false)) {
 		vmm_apic_hlt(vc, false);
@@ -571,8 +571,12 @@ long vmm_vcpu_loop(void *arg)
 {
 	struct vmm_vcpu *vc = arg;
 	struct vmm_td *td = vc->td;
+	bool first = true;
 
-	/* Start together: every vCPU's thread is up before any halts or stops the TD. */
+	/*
+	 * Start together: every vCPU enters at least once in a run (APs park in the reset
+	 * page), even when another stops the TD meanwhile.
+	 */
 	pthread_mutex_lock(&td->lock);
 	td->started++;
 	pthread_cond_broadcast(&td->wake);
@@ -580,8 +584,9 @@ long vmm_vcpu_loop(void *arg)
 		pthread_cond_wait(&td->wake, &td->lock);
 	pthread_mutex_unlock(&td->lock);
 	for (;;) {
-		enum vcpu_step step = vcpu_step(vc);
+		enum vcpu_step step = vcpu_step(vc, first);
 
+		first = false;
 		if (step == STEP_END)
 			break;
 		if (step == STEP_EXIT) {
@@ -615,7 +620,7 @@ static long vcpu_run_fn(void *arg)
 	struct vmm_td *td = vc->td;
 
 	for (;;) {
-		enum vcpu_step step = vcpu_step(vc);
+		enum vcpu_step step = vcpu_step(vc, false);
 
 		if (step == STEP_EXIT)
 			return 0;

@@ -179,6 +179,13 @@ struct vmm_td {
 
 uint64_t vmm_now_ns(void);
 
+/*
+ * api.c: tdxsim_boot() on a machine configuration made in code (tests, benchmarks: a preset
+ * changed), @opts->machine ignored.
+ */
+int tdxsim_boot_config(const struct machine_config *mc, const struct tdxsim_boot *opts, char *err,
+		       size_t errlen);
+
 /* td.c: the configuration's checks (with the image when @img). 0 or -EINVAL and why. */
 int vmm_config_check(const struct vmm_td_config *cfg, const struct vmm_image *img, char *err,
 		     size_t errlen);

@@ -26,8 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tdx/args.h"	/* struct tdx_module_args: SEAMCALL and TDVMCALL registers */
-#include "tdxsim/vmm.h" /* struct vmm_td, vmm_td_create(), results, statistics */
+#include "tdx/args.h"	 /* struct tdx_module_args: SEAMCALL and TDVMCALL registers */
+#include "tdx/structs.h" /* struct tdmr_info */
+#include "tdxsim/vmm.h"	 /* struct vmm_td, vmm_td_create(), results, statistics */
 
 /* ------------------------------------------------------------------------------------------
  * The machine
@@ -56,17 +57,20 @@ struct tdxsim_boot {
 	enum tdxsim_seamcall_path seamcall;
 	enum tdxsim_cpu cpu;
 	const char *inject; /* the module's fault-injection rules (docs/MACHINE.md), NULL: none */
-	bool no_tdx_enable; /* stop after tdx_init(): the module loaded, not configured */
-	tdxsim_log_fn log;  /* the bring-up log; NULL: stderr */
+	const char *module_version; /* the module's rules: "latest" (NULL) or "1.5.01" */
+	bool no_tdx_enable;	    /* stop after tdx_init(): the module loaded, not configured */
+	tdxsim_log_fn log;	    /* the bring-up log; NULL: stderr */
 	void *log_opaque;
 };
 
 /*
  * Boot the machine, load the TDX module and bring TDX up as Linux does (tdx_init,
  * tdx_enable). One machine per process: -EBUSY when one is up. -ENOENT for a machine that
- * is neither a preset nor a readable file, -EINVAL for a bad configuration or online_lps
- * above the machine's LPs, -EOPNOTSUPP for TDXSIM_CPU_SYSTEM (not yet), or the errno of the
- * step that failed; the message in @err says which. Whatever failed, nothing stays up.
+ * is neither a preset nor a readable file, -EINVAL for a bad configuration, online_lps
+ * above the machine's LPs, an unknown module version or inject rules that do not parse,
+ * -EOPNOTSUPP for TDXSIM_CPU_SYSTEM (not yet), or the errno of the step that failed; the
+ * message in @err says which ("machine NAME: ...", "inject: ...", "tdx_init failed: ...",
+ * "TDX bring-up failed: tdx_enable: ..."). Whatever failed, nothing stays up.
  */
 int tdxsim_boot(const struct tdxsim_boot *opts, char *err, size_t errlen);
 /* TDX, the module and the machine taken down (destroy the TDs first). No-op when not up. */
@@ -81,6 +85,22 @@ void tdxsim_claim_signals(void);
 const char *const *tdxsim_machine_presets(void);
 unsigned int tdxsim_nr_lps(void);
 unsigned int tdxsim_nr_online_lps(void);
+
+/* A machine as tdxsim_boot() would boot it (no machine needed). */
+#define TDXSIM_MAX_RAM_RANGES 64
+struct tdxsim_machine_desc {
+	char name[64];
+	unsigned int packages, cores_per_package, threads_per_core;
+	uint64_t ram_bytes;
+	unsigned int nr_ram;
+	struct {
+		uint64_t base, size;
+		unsigned int node;
+	} ram[TDXSIM_MAX_RAM_RANGES];
+};
+/* 0, or tdxsim_boot()'s errno and message for @machine (NULL: "laptop"). */
+int tdxsim_machine_describe(const char *machine, struct tdxsim_machine_desc *desc, char *err,
+			    size_t errlen);
 
 /* ------------------------------------------------------------------------------------------
  * For host developers: the module's TD capabilities and a raw SEAMCALL
@@ -103,6 +123,22 @@ struct tdxsim_tdx_caps {
 int tdxsim_tdx_caps(struct tdxsim_tdx_caps *caps);
 
 /*
+ * The host's side after a boot with no_tdx_enable: tdx_enable() (0, -EALREADY when done, or
+ * its errno), the TDMR/PAMT layout printed through the log, the CMRs the module reported,
+ * the TDMRs with their reserved areas and PAMTs (NULL past the last; *pamt_node the NUMA
+ * node of its PAMT), the PAMTs' total size, the bytes of the machine's RAM touched so far,
+ * and sizes as the layout prints them ("64 MiB", "1.5 GiB").
+ */
+int tdxsim_tdx_enable(void);
+void tdxsim_tdx_print_layout(void);
+unsigned int tdxsim_nr_cmrs(void);
+int tdxsim_cmr(unsigned int i, uint64_t *base, uint64_t *size);
+const struct tdmr_info *tdxsim_tdmr(unsigned int i, int *pamt_node);
+uint64_t tdxsim_pamt_bytes(void);
+uint64_t tdxsim_resident_bytes(void);
+void tdxsim_fmt_size(char *buf, size_t len, uint64_t bytes);
+
+/*
  * One SEAMCALL of leaf @fn (RAX; version bits included) with @args on LP @lp, put in VMX
  * operation first if it was not. The status (RAX) goes to *status exactly as the module or
  * the machine returned it (the host's SEAMCALL stub: TDX_SW_ERROR | trap number for #UD or
@@ -111,6 +147,16 @@ int tdxsim_tdx_caps(struct tdxsim_tdx_caps *caps);
  * that does not exist.
  */
 int tdxsim_seamcall(unsigned int lp, uint64_t fn, struct tdx_module_args *args, uint64_t *status);
+
+/*
+ * Quotes (docs/VMM.md "Quotes"): the root certificate of the local PKI that signs every
+ * GetQuote's quote and the collateral a DCAP verifier needs, written into @dir (created if
+ * missing): root_ca.pem/.der, the CRLs, TCB info, QE identity, their issuer chains,
+ * pck_chain.pem, collateral.json. The PKI follows from the seed in the environment variable
+ * TDXSIM_ATTEST_SEED_ENV (unset: a fixed default). 0 or -errno. Needs no machine.
+ */
+#define TDXSIM_ATTEST_SEED_ENV "TDXSIM_ATTEST_SEED"
+int tdxsim_attest_export(const char *dir);
 
 /* ------------------------------------------------------------------------------------------
  * Exits

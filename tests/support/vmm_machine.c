@@ -3,9 +3,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "host/tdx_host.h"
 #include "platform/platform.h"
-#include "tools/machine.h"
+#include "vmm/vmm_internal.h" /* tdxsim_boot_config */
 #include "vmm_machine.h"
 
 int vmm_machine_up(void)
@@ -21,9 +20,7 @@ int vmm_machine_up_cfg(const struct machine_config *mc)
 {
 	char err[512];
 
-	tdx_log_set_sink(NULL, NULL);
-	if (tdxsim_machine_up(mc, &(struct tdxsim_machine_opts){.enable = true}, err,
-			      sizeof(err))) {
+	if (tdxsim_boot_config(mc, NULL, err, sizeof(err))) {
 		fprintf(stderr, "vmm_machine_up: %s\n", err);
 		return -1;
 	}
@@ -32,7 +29,7 @@ int vmm_machine_up_cfg(const struct machine_config *mc)
 
 void vmm_machine_down(void)
 {
-	tdxsim_machine_down();
+	tdxsim_shutdown();
 }
 
 int vmm_machine_setup(void **state)

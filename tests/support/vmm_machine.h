@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A machine ready for the VMM library, by the sequence `tdxsim run` brings it up with
- * (tools/machine.h): the "laptop" preset booted, the module loaded, the host's TDX brought up
+ * (tdxsim_boot, include/tdxsim/tdxsim.h): the "laptop" preset booted, the module loaded, the host's TDX brought up
  * (tdx_init + tdx_enable); and a capture of a TD's serial output. Shared by the VMM, guest
  * and benchmark programs.
  */

@@ -393,7 +393,9 @@ static void test_boot_errors(void **state)
 				     sizeof(err)),
 			 -ENOENT);
 	assert_non_null(strstr(err, "machine /nonexistent/m.conf: not a preset (laptop"));
-	assert_non_null(strstr(err, ") and not a configuration file: No such file or directory"));
+	assert_non_null(
+		strstr(err, ") and not a configuration file: /nonexistent/m.conf: No such file or "
+			    "directory"));
 	assert_int_equal(
 		tdxsim_boot(&(struct tdxsim_boot){.cpu = TDXSIM_CPU_SYSTEM}, err, sizeof(err)),
 		-EOPNOTSUPP);

@@ -18,16 +18,16 @@
 #include <cmocka.h>
 #include <tdx/status.h>
 #include <tdx/structs.h>
+#include <tdxsim/tdxsim.h>
 #include <tdxsim/vmm.h>
 
-#include "platform/platform.h"
 #include "tests/support/vmm_machine.h"
 
 static const char *guest_elf;
 
 static int create(struct vmm_td_config *cfg, struct vmm_td **td, char *err, size_t len)
 {
-	platform_claim_signals();
+	tdxsim_claim_signals();
 	return vmm_td_create(cfg, guest_elf, td, err, len);
 }
 

@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 #include <tdx/status.h>
+#include <tdxsim/tdxsim.h>
 #include <tdxsim/vmm.h>
 
-#include "platform/platform.h"
 #include "tests/support/vmm_machine.h"
 
 static const char *guest_elf;
@@ -35,7 +35,7 @@ static void run(unsigned int max_vcpus, const char *want)
 	cfg.max_vcpus = max_vcpus;
 	cfg.serial = serial_capture_sink;
 	cfg.serial_opaque = &out;
-	platform_claim_signals();
+	tdxsim_claim_signals();
 	assert_int_equal(vmm_td_create(&cfg, guest_elf, &td, err, sizeof(err)), 0);
 	assert_int_equal(vmm_td_run(td), 0);
 	assert_int_equal(vmm_td_result(td)->exit_status, 0);
@@ -63,7 +63,7 @@ static void test_max_vcpus_refused(void **state)
 	char err[256] = "", want[256];
 
 	(void)state;
-	platform_claim_signals();
+	tdxsim_claim_signals();
 	vmm_td_config_default(&cfg);
 	cfg.nr_vcpus = 2;
 	cfg.max_vcpus = 1;

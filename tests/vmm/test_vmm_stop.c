@@ -30,9 +30,9 @@
 #include <cmocka.h>
 #include <tdx/status.h>
 #include <tdx/vmx.h>
+#include <tdxsim/tdxsim.h>
 #include <tdxsim/vmm.h>
 
-#include "platform/platform.h"
 #include "tests/support/stop_message.h"
 #include "tests/support/vmm_machine.h"
 
@@ -74,7 +74,7 @@ static struct vmm_td *run(unsigned int id, uint64_t attributes, struct serial_ca
 	char err[256] = "";
 	pthread_t t;
 
-	platform_claim_signals();
+	tdxsim_claim_signals();
 	memset(out, 0, sizeof(*out));
 	vmm_td_config_default(&cfg);
 	cfg.attributes = attributes;

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""tools/ and tests/vmm/ use libtdxsim's public API alone (docs/API.md): no file there
+includes a header of vmm/, platform/, host/, module/ or shim/, or tools/machine.h. The
+headers they may include are the public ones (tdxsim/, tdx/, tdxguest/), the C library's,
+cmocka, and their own directory's and tests/support/'s, which are checked the same way
+when they are in tests/vmm/.
+
+The files listed in PENDING still include internals until they are converted; each entry
+says why. An entry whose file no longer includes any is an error too, so the list only
+shrinks.
+
+usage: check_public_api.py SOURCE_ROOT | --self-test
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+CHECKED = ["tools", "tests/vmm"]
+INTERNAL = re.compile(r'^\s*#\s*include\s*[<"]((vmm|platform|host|module|shim)/[^">]+|tools/machine\.h)[">]')
+
+# file -> why it still includes internal headers (to be converted to the public API)
+PENDING = {
+    "tests/vmm/test_vmm_run.c": "switches the host's SEAMCALL path and the module's trace hooks mid-run",
+    "tests/vmm/test_vmm_irq.c": "reads the SetupEventNotifyInterrupt vector the VMM stored",
+    "tests/vmm/test_vmm_tdvmcall_td.c": "registers its command port on the VMM's internal bus",
+    "tests/vmm/test_vmm_build.c": "counts the host allocator's pages around injected faults",
+    "tests/vmm/test_bus.c": "unit test of vmm/bus.c",
+    "tests/vmm/test_uart.c": "unit test of the UART model",
+    "tests/vmm/test_pci.c": "unit test of the PCI models",
+    "tests/vmm/test_poweroff.c": "unit test of the power-off ports",
+    "tests/vmm/test_msr_filter.c": "unit test of vmm/msr_filter.c",
+    "tests/vmm/test_tdvmcall.c": "unit test of tdvmcall_handle()",
+    "tests/vmm/test_quote.c": "unit test of vmm/quote.c and the PKI",
+    "tests/vmm/test_elf.c": "unit test of vmm/elf.c",
+    "tests/vmm/test_symbols.c": "unit test of vmm/symbols.c",
+    "tests/vmm/quote_check.h": "the quote tests' checks of vmm/quote.h",
+    "tests/vmm/vmm_test.h": "the device tests' helpers over vmm/bus.h",
+}
+
+
+def internal_includes(path):
+    found = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            m = INTERNAL.match(line)
+            if m:
+                found.append((n, m.group(1)))
+    return found
+
+
+def self_test():
+    """An internal include in tools/ and in tests/vmm/ is caught; a public one is not."""
+    with tempfile.TemporaryDirectory() as root:
+        for d in CHECKED:
+            os.makedirs(os.path.join(root, d))
+        ok = os.path.join(root, "tools", "ok.c")
+        with open(ok, "w") as f:
+            f.write('#include <tdxsim/tdxsim.h>\n#include "tdx/ghci.h"\n')
+        if run(root) != 0:
+            print("self-test: a public include was refused")
+            return 1
+        for d, hdr in (("tools", '"vmm/bus.h"'), ("tests/vmm", "<platform/platform.h>"),
+                       ("tools", '"tools/machine.h"')):
+            bad = os.path.join(root, d, "bad.c")
+            with open(bad, "w") as f:
+                f.write(f"#include {hdr}\n")
+            if run(root) == 0:
+                print(f"self-test: {d}/bad.c including {hdr} passed")
+                return 1
+            os.unlink(bad)
+    print("self-test: ok")
+    return 0
+
+
+def run(root):
+    return subprocess.run([sys.executable, __file__, root], stdout=subprocess.DEVNULL).returncode
+
+
+def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
+    if len(sys.argv) != 2:
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        return 2
+    root = sys.argv[1]
+    bad = 0
+    for d in CHECKED:
+        for dirpath, _, files in os.walk(os.path.join(root, d)):
+            for name in sorted(files):
+                if not name.endswith((".c", ".h")):
+                    continue
+                path = os.path.join(dirpath, name)
+                rel = os.path.relpath(path, root)
+                found = internal_includes(path)
+                if found and rel not in PENDING:
+                    for n, hdr in found:
+                        print(f"{rel}:{n}: includes the internal header {hdr}; use "
+                              "include/tdxsim/tdxsim.h (docs/API.md)")
+                    bad += 1
+                elif not found and rel in PENDING:
+                    print(f"{rel}: uses the public API alone now; remove it from PENDING "
+                          "in scripts/check_public_api.py")
+                    bad += 1
+    real_tree = os.path.exists(os.path.join(root, "meson.build"))  # not the self-test's
+    for rel in PENDING:
+        if real_tree and not os.path.exists(os.path.join(root, rel)):
+            print(f"{rel}: listed in PENDING but gone; remove it")
+            bad += 1
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
