@@ -4,11 +4,13 @@
 # `pkg-config --cflags --libs tdxsim-guest` alone and again with `tdxsim build`, each run with
 # the installed `tdxsim run` (exact output and exit status), `tdxsim build`'s refusals, and a
 # host program built with `pkg-config --cflags --libs tdxsim` alone (libtdxsim.a, tdxsim/vmm.h)
-# that measures the guest as the installed `tdxsim measure` does.
-#   test_install.sh BUILD_DIR PREFIX BINDIR LIBDIR DATADIR
+# that measures the guest as the installed `tdxsim measure` does; and docs/API.md's worked
+# example, its guest and its host program (tdxsim/tdxsim.h) taken from the page as they are
+# printed there, built the same way and run: exactly the output the page shows.
+#   test_install.sh BUILD_DIR PREFIX BINDIR LIBDIR DATADIR API_MD
 set -u
 unset CC # `tdxsim build` and this script both compile with cc
-build=$1 prefix=$2 bindir=$3 libdir=$4 datadir=$5
+build=$1 prefix=$2 bindir=$3 libdir=$4 datadir=$5 api_md=$6
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() {
@@ -24,7 +26,8 @@ for f in "$tdxsim" "$root/$libdir/tdxsim/libtdxguest.a" "$root/$libdir/tdxsim/li
 	"$root/$libdir/tdxsim/tdxguest.ld" "$root/include/tdxguest/tdxguest.h" \
 	"$root/include/tdx/tdx.h" "$root/include/tdxsim/boot.h" \
 	"$root/$libdir/pkgconfig/tdxsim-guest.pc" "$root/$datadir/tdxsim/tdxsim-gdb.py" \
-	"$root/$libdir/libtdxsim.a" "$root/include/tdxsim/vmm.h" "$root/$libdir/pkgconfig/tdxsim.pc"; do
+	"$root/$libdir/libtdxsim.a" "$root/include/tdxsim/vmm.h" "$root/include/tdxsim/tdxsim.h" \
+	"$root/$libdir/pkgconfig/tdxsim.pc"; do
 	[ -f "$f" ] || fail "not installed: ${f#"$root"/}"
 done
 
@@ -119,5 +122,33 @@ if [ "$(wc -c <host.txt)" != 97 ] || ! cmp -s host.txt measure.txt; then
 fi
 ./host missing.elf 2>err.txt && fail "host missing.elf: status 0"
 grep -qF "host: missing.elf: No such file or directory" err.txt || fail "host: $(cat err.txt)"
+
+# docs/API.md's worked example: the C blocks after <!-- guest.c --> and <!-- serve.c -->.
+block() { # NAME OUT: the block of that name on the page into OUT
+	awk -v m="<!-- $1 -->" '$0 == m { s = 1; next } s == 1 && $0 == "```c" { s = 2; next }
+		s == 2 && $0 == "```" { exit } s == 2 { print }' "$api_md" >"$2" ||
+		fail "docs/API.md: $api_md"
+	[ -s "$2" ] || fail "docs/API.md: no $1 block"
+}
+block guest.c api_guest.c
+block serve.c api_serve.c
+# shellcheck disable=SC2046
+cc -O2 api_guest.c $(pkg-config --cflags --libs tdxsim-guest) -o guest.elf || fail "API.md guest.c"
+# shellcheck disable=SC2046
+cc -O2 -Wall -Wextra -Werror api_serve.c $(pkg-config --cflags --libs tdxsim) -o serve ||
+	fail "API.md serve.c"
+./serve guest.elf >serve.txt 2>serve.err || { cat serve.err; fail "serve guest.elf: status $?"; }
+cat >want.txt <<'T'
+port 0x510: write 1 byte(s) 0x68
+port 0x510: write 1 byte(s) 0x69
+port 0x510: read 4 byte(s) 0x29
+mmio 0xfe000000: write 4 byte(s) 0x2a
+mmio 0xfe000004: read 4 byte(s) 0x7
+stopped: poweroff, exit status 7
+T
+cmp -s serve.txt want.txt || fail "serve guest.elf printed: $(cat serve.txt)"
+# The page shows the same output.
+grep -qF "    mmio 0xfe000004: read 4 byte(s) 0x7" "$api_md" || fail "docs/API.md: not the output"
 echo "PASS: installed under $prefix: tdxsim, the guest SDK, libtdxsim, tdxsim-guest.pc and"
-echo "tdxsim.pc; pc.elf, build.elf and tree.elf ran; host measured $(cat host.txt)"
+echo "tdxsim.pc; pc.elf, build.elf and tree.elf ran; host measured $(cat host.txt); the"
+echo "worked example of docs/API.md served its guest's port I/O and MMIO"
