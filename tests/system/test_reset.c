@@ -11,6 +11,7 @@
  * installed. argv[1]: the guest ELF; argv[2]: cpl0_guest.elf (test_cpl0_guest, below).
  */
 #include <elf.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -288,6 +289,62 @@ static void test_ap(void **state)
 }
 
 /*
+ * Two vCPUs through the 32-bit path at once, on two LPs, from zeroed tables: both write the
+ * same entries (no vCPU waits for another), and each reaches the crt's AP park.
+ */
+struct par {
+	struct system_vcpu *v;
+	struct cpu_regs r;
+	struct vm_exit e;
+	unsigned int lp;
+	int ret;
+	char err[256];
+};
+
+static void *par_run(void *arg)
+{
+	struct par *p = arg;
+
+	p->ret = system_vcpu_run(p->v, p->lp, &p->r, 0, 0, 0, &p->e, p->err, sizeof(p->err));
+	return NULL;
+}
+
+static void test_aps_in_parallel(void **state)
+{
+	const uint64_t base = TDXSIM_SYSTEM_WINDOW_BASE;
+	struct par p[2];
+	pthread_t t[2];
+
+	(void)state;
+	for (unsigned int k = 0; k < TDXSIM_RESET_TABLES; k++)
+		memset(host(TDXSIM_RESET_PML4_GPA + 4096ULL * k), 0, 4096);
+	for (unsigned int i = 0; i < 2; i++) {
+		p[i].v = reset_vcpu(&p[i].r, 2 + i);
+		p[i].lp = i;
+	}
+	for (unsigned int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, par_run, &p[i]), 0);
+	for (unsigned int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	for (unsigned int i = 0; i < 2; i++) {
+		assert_int_equal(p[i].ret, 0);
+		assert_int_equal(p[i].e.reason, EXIT_REASON_TDCALL);
+		assert_int_equal(p[i].r.gpr[REG_RAX_], TDG_VP_VMCALL);
+		assert_int_equal(p[i].r.gpr[REG_R11_], 12);
+		assert_int_equal(p[i].r.gpr[REG_RSI_], 2 + i);
+		assert_true(p[i].r.rip >= base + img.entry_gpa &&
+			    p[i].r.rip < base + img.entry_gpa + 4096);
+		assert_long_mode(p[i].v);
+		system_vcpu_destroy(p[i].v);
+	}
+	assert_int_equal(get64(TDXSIM_RESET_PML4_GPA + 8 * (base >> 39)),
+			 TDXSIM_RESET_PDPT_GPA | 0x23);
+	for (uint64_t i = 0; i < 64; i++)
+		assert_int_equal(get64(TDXSIM_RESET_PDPT_GPA + 8 * (64 + i)),
+				 SHARED | i << 30 | 0xE3);
+}
+
+/*
  * tests/system/cpl0_guest.c with this file playing the module for what it needs: TDG.VP.INFO,
  * TDG.VP.VEINFO.GET, TDVMCALL<Instruction.IO> (COM1 and the exit ports), CPUID (answered, or
  * a #VE for the hypervisor leaves, as TDX), port I/O (a #VE). Its MOV CR part is left out
@@ -457,6 +514,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bsp),
 		cmocka_unit_test(test_ap),
+		cmocka_unit_test(test_aps_in_parallel),
 		cmocka_unit_test(test_cpl0_guest),
 	};
 
