@@ -3,7 +3,8 @@
 # Usage: cpl0.sh TDXSIM CPL0_GUEST.elf. The CPL0 guest (tests/system/cpl0_guest.c) through
 # `tdxsim run`: natively (CPL3) it must stop at once with status 100 and its line; with
 # `--cpu system` every part must pass with exactly the lines below and status 0. Skips (77)
-# only while the system backend is not there: tdxsim without --cpu, or no QEMU.
+# only while the system backend is not there: tdxsim without --cpu, or no QEMU. The tiny
+# machine: the system backend has one QEMU serial port per LP, at most 4.
 tdxsim=$1
 guest=$2
 out=$(mktemp)
@@ -11,7 +12,7 @@ err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 
 status=0
-"$tdxsim" run --quiet "$guest" >"$out" 2>"$err" || status=$?
+"$tdxsim" run --machine tiny --quiet "$guest" >"$out" 2>"$err" || status=$?
 if [ "$status" != 100 ] || [ "$(cat "$out")" != "cpl0: not at CPL0 (CS RPL 3): run with --cpu system" ]; then
 	echo "native run: status $status (want 100), output:"
 	cat "$out" "$err"
@@ -19,7 +20,7 @@ if [ "$status" != 100 ] || [ "$(cat "$out")" != "cpl0: not at CPL0 (CS RPL 3): r
 fi
 
 status=0
-"$tdxsim" run --cpu system --quiet "$guest" >"$out" 2>"$err" || status=$?
+"$tdxsim" run --cpu system --machine tiny --quiet "$guest" >"$out" 2>"$err" || status=$?
 if [ "$status" != 0 ] && grep -Eq "unknown option --cpu|cannot find QEMU" "$err"; then
 	echo "SKIP: the system backend is not available: $(head -n 1 "$err")"
 	exit 77
