@@ -30,7 +30,7 @@
 #include "tests/guest/guest_mem.h"
 #include "tests/support/stop_message.h"
 #include "tests/support/vmm_machine.h"
-#include "tests/vmm/quote_check.h"
+#include "tests/vmm_internal/quote_check.h"
 #include "vmm/attest_pki.h"
 #include "vmm/bus.h"
 #include "vmm/quote.h"

@@ -41,7 +41,7 @@
 #include "platform/platform.h"
 #include "tests/support/vmm_machine.h"
 #include "tests/vmm/guests/tvc.h"
-#include "tests/vmm/quote_check.h"
+#include "tests/vmm_internal/quote_check.h"
 #include "vmm/vmm_internal.h"
 
 static const char *tvc_elf, *cpuid_elf, *raw_fatal_elf, *raw_exit_elf, *mmio_elf, *tdxsim;

@@ -16,7 +16,7 @@
 
 #include <tdx/vmx.h>
 
-#include "tests/vmm/quote_check.h"
+#include "tests/vmm_internal/quote_check.h"
 #include "vmm/tdvmcall.h"
 
 #define GPAW	    52

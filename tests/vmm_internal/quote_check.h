@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/vmm/quote_check.h - checks of a DCAP quote shared by the VMM-level test
+ * tests/vmm_internal/quote_check.h - checks of a DCAP quote shared by the VMM-level test
  * (test_quote.c) and the guest test (tests/guest/test_guest_mem.c):
  *
  * quote_check_fields(): every field of the quote against the TDREPORT it was made of and

@@ -3,7 +3,7 @@
  * DCAP quotes (vmm/quote.c, vmm/attest_pki.c): every field against the TDREPORT, the same
  * bytes in every run, tdxsim's own verifier (every flipped byte caught, another root
  * refused), bad TDREPORTs refused, and the quote and the exported collateral verified by the
- * openssl command line (tests/vmm/quote_check.h); `tdxsim attest-collateral` (argv[1]).
+ * openssl command line (tests/vmm_internal/quote_check.h); `tdxsim attest-collateral` (argv[1]).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,7 +20,7 @@
 
 #include <openssl/sha.h>
 
-#include "tests/vmm/quote_check.h"
+#include "tests/vmm_internal/quote_check.h"
 #include "vmm/attest_pki.h"
 #include "vmm/quote.h"
 
