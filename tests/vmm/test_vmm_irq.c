@@ -28,11 +28,10 @@
 #include <cmocka.h>
 #include <tdx/ghci.h>
 #include <tdx/vmx.h>
+#include <tdxsim/tdxsim.h>
 #include <tdxsim/vmm.h>
 
-#include "platform/platform.h"
 #include "tests/support/vmm_machine.h"
-#include "vmm/vmm_internal.h" /* td->vcpus[].apic.halted: wait until a vCPU sleeps */
 
 enum { SMP, ICR, POST, STOP, NOTIFY, IPI, FATAL, ACCEPT, NR_ELFS };
 static const char *elf[NR_ELFS];
@@ -44,7 +43,7 @@ static struct vmm_td *create_td(unsigned int elf_id, unsigned int vcpus, struct 
 	struct vmm_td *td = NULL;
 	char err[256] = "";
 
-	platform_claim_signals();
+	tdxsim_claim_signals();
 	memset(out, 0, sizeof(*out));
 	vmm_td_config_default(&cfg);
 	cfg.nr_vcpus = vcpus;
@@ -154,8 +153,12 @@ static void wait_halted(struct vmm_td *td, unsigned int n)
 	for (;;) {
 		unsigned int halted = 0;
 
-		for (unsigned int v = 0; v < n; v++)
-			halted += atomic_load(&td->vcpus[v].apic.halted);
+		for (unsigned int v = 0; v < n; v++) {
+			enum tdxsim_mp_state st;
+
+			assert_int_equal(tdxsim_vcpu_get_mp_state(td, v, &st), 0);
+			halted += st == TDXSIM_MP_HALTED;
+		}
 		if (halted == n)
 			return;
 		sched_yield();
@@ -251,19 +254,43 @@ static void test_all_halted_stops(void **state)
 	vmm_td_destroy(td);
 }
 
+/* The SetupEventNotifyInterrupt exits, seen and left to the VMM. */
+struct notify_seen {
+	unsigned int n, vcpu;
+	uint8_t vector;
+};
+
+static void notify_handler(void *opaque, struct vmm_td *td, struct tdxsim_exit *ex)
+{
+	struct notify_seen *seen = opaque;
+
+	(void)td;
+	if (ex->reason == TDXSIM_EXIT_SETUP_EVENT_NOTIFY) {
+		seen->n++;
+		seen->vcpu = ex->vcpu;
+		seen->vector = ex->notify.vector;
+	}
+	ex->use_default = true;
+}
+
 /* SetupEventNotifyInterrupt on vCPU 1; vCPU 0's GetQuote: the vector goes to vCPU 1. */
 static void test_notify_after_get_quote(void **state)
 {
 	struct serial_capture out;
 	struct vmm_td *td = create(NOTIFY, 2, &out);
+	struct notify_seen seen = {0};
 
 	(void)state;
+	assert_int_equal(tdxsim_td_set_exits(td, TDXSIM_EXIT_BIT(TDXSIM_EXIT_SETUP_EVENT_NOTIFY)),
+			 0);
+	tdxsim_td_set_exit_handler(td, notify_handler, &seen);
 	assert_int_equal(vmm_td_run(td), 0);
 	expect_poweroff(td);
 	assert_string_equal(out.buf, "setup: 0\n"
 				     "quote: 0, status 0\n");
-	assert_int_equal(td->tvtd.notify_vector, 0x70);
-	assert_int_equal(td->tvtd.notify_vcpu, 1);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.vector, 0x70);
+	assert_int_equal(seen.vcpu, 1);
 	assert_int_equal(stats(td, 0).interrupts, 0);
 	assert_int_equal(stats(td, 1).interrupts, 2); /* the wake-up IPI, the notification */
 	assert_int_equal(stats(td, 0).tdvmcalls[VMM_TDVMCALL_GET_QUOTE], 1);
@@ -305,7 +332,7 @@ static void test_simultaneous_fatal_errors(void **state)
 		assert_int_equal(vmm_td_run(td), 0);
 		r = vmm_td_result(td);
 		v = r->vcpu;
-		code = TDVMCALL_FATAL_ERROR_GPA_VALID | (0x100 + v);
+		code = (1ULL << 63) /* R12 bit 63: R13 is a GPA */ | (0x100 + v);
 		assert_int_equal(r->reason, VMM_STOP_FATAL_ERROR);
 		assert_int_equal(r->exit_status, 1);
 		assert_in_range(v, 0, 3);
