@@ -100,6 +100,13 @@ struct vm_exit {
  *                     one 4 KiB page of it (gpa without the shared bit; prot PROT_READ |
  *                     PROT_WRITE | PROT_EXEC). An access to a GPA that is not mapped is an
  *                     EXIT_REASON_EPT_VIOLATION exit.
+ * map_deferred(w, gpa, shared, hpa, prot), flush(w)
+ *                     optional (NULL: td_window_map_deferred() is map, td_window_flush() does
+ *                     nothing): the same as map for a space no guest code runs in yet (a TD
+ *                     being built), where the backend may gather contiguous pages and change
+ *                     its tables once for the run. The page is mapped as far as every caller
+ *                     can tell (td_window_is_mapped(), the snapshot's list, a host access to
+ *                     it); flush(w) makes the tables so before guest code may run in w.
  * set_suppress_ve(w, gpa, size, suppress), suppress_ve(w, gpa)
  *                     the suppress-#VE bit of the shared EPT's entries for [gpa, gpa + size)
  *                     (shared GPAs, shared bit included or not): where it is clear, an EPT
@@ -118,6 +125,8 @@ struct cpu_backend_ops {
 	void (*space_destroy)(struct td_window *w);
 	int (*map)(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot);
 	int (*unmap)(struct td_window *w, uint64_t gpa, bool shared);
+	int (*map_deferred)(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot);
+	int (*flush)(struct td_window *w);
 	int (*set_suppress_ve)(struct td_window *w, uint64_t gpa, uint64_t size, bool suppress);
 	bool (*suppress_ve)(const struct td_window *w, uint64_t gpa);
 };

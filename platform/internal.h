@@ -147,6 +147,9 @@ struct td_window *native_space_create(unsigned int gpaw);
 void native_space_destroy(struct td_window *w);
 int native_space_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot);
 int native_space_unmap(struct td_window *w, uint64_t gpa, bool shared);
+int native_space_map_deferred(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa,
+			      int prot);
+int native_space_flush(struct td_window *w);
 int native_space_set_suppress_ve(struct td_window *w, uint64_t gpa, uint64_t size, bool suppress);
 bool native_space_suppress_ve(const struct td_window *w, uint64_t gpa);
 bool native_space_any(void);
@@ -156,6 +159,8 @@ void native_inject(struct cpu_regs *ctx, struct guest_cpu *g, uint32_t intr_info
 
 /* physmem: a host write hit a hidden page at host address addr; true when handled. */
 bool physmem_host_write_fault(uintptr_t addr);
+/* window: host code touched a page of a deferred run at addr, now mapped; true if so. */
+bool window_host_fault(uintptr_t addr);
 /* window: is the page containing addr mapped (safe to read instruction bytes from)? */
 bool window_addr_readable(uintptr_t addr);
 

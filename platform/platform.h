@@ -239,6 +239,15 @@ int td_window_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, 
 int td_window_unmap(struct td_window *w, uint64_t gpa, bool shared);
 bool td_window_is_mapped(const struct td_window *w, uint64_t gpa, bool shared);
 /*
+ * Mapping for a TD being built (TDH.MEM.PAGE.ADD): td_window_map_deferred() maps as
+ * td_window_map() does, but the native backend gathers a run of pages contiguous in GPA and
+ * HPA (up to the end of their 2 MiB of GPA) and maps it with one mmap: when the run ends or
+ * breaks, at td_window_flush() (TDH.MR.FINALIZE: before guest code can run), at any other
+ * change or listing of the window's mappings, and when host code touches a page of the run.
+ */
+int td_window_map_deferred(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot);
+int td_window_flush(struct td_window *w);
+/*
  * The shared EPT's suppress-#VE bit over [gpa, gpa + size) of the shared half (the shared bit
  * in gpa ignored; page-aligned): set, an EPT violation there is a TD exit to the VMM; clear
  * (a new window's state everywhere), a #VE in the guest (cpu_backend.h).

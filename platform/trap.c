@@ -206,6 +206,8 @@ static void host_trap(struct lp *lp, int sig, const siginfo_t *si, ucontext_t *u
 	b = (const uint8_t *)(uintptr_t)ctx.rip;
 	if (sig == SIGSEGV && trapno == 14 && physmem_host_write_fault((uintptr_t)si->si_addr))
 		return;
+	if (sig == SIGSEGV && trapno == 14 && window_host_fault((uintptr_t)si->si_addr))
+		return;
 	if (lp && !lp->in_dispatch && (sig == SIGILL || (sig == SIGSEGV && trapno == 13))) {
 		if (is_seamcall(b)) {
 			host_seamcall(lp, &ctx, 4);

@@ -15,6 +15,14 @@
 
 #define W	   TDXSIM_WINDOW_SIZE
 #define WINDOW_MAX TD_WINDOW_MAX
+#define RUN_ALIGN  (2ULL << 20) /* a deferred run ends with its 2 MiB of GPA */
+
+/* A run of deferred maps (td_window_map_deferred): n pages from gpa at hpa, one half, one prot. */
+struct window_run {
+	uint64_t gpa, hpa, n;
+	int prot;
+	bool shared;
+};
 
 struct td_window {
 	uintptr_t base;
@@ -23,6 +31,13 @@ struct td_window {
 	struct pagemap mapped[2];   /* private, shared */
 	struct pagemap suppress_ve; /* shared GPAs whose EPT entry has suppress-#VE set */
 	_Atomic uint64_t changes;   /* maps and unmaps so far */
+	/*
+	 * The pending run and the last one mapped (for a host fault that raced with its flush),
+	 * under a spinlock: the SIGSEGV handler flushes for host code that touched a pending
+	 * page, and no holder touches the window's memory, so it cannot interrupt a holder.
+	 */
+	atomic_flag run_lock;
+	struct window_run run, last_run;
 };
 
 /*
@@ -232,17 +247,83 @@ void *td_window_va(const struct td_window *w, uint64_t gpa, bool shared)
 	return (void *)(w->base + (shared ? W : 0) + gpa);
 }
 
-int native_space_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot)
+static int map_check(const struct td_window *w, uint64_t gpa, uint64_t hpa, int prot)
 {
-	void *va;
-	int ret;
-
 	if (!gpa_valid(w, gpa) || !prot || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
 		return -EINVAL;
 	if (!plat.direct)
 		return -ENODEV;
 	if ((hpa & ~PAGE_MASK) || !phys_is_ram(hpa, PAGE_SIZE))
 		return -EINVAL;
+	return 0;
+}
+
+static void run_lock(struct td_window *w)
+{
+	while (atomic_flag_test_and_set_explicit(&w->run_lock, memory_order_acquire))
+		;
+}
+
+static void run_unlock(struct td_window *w)
+{
+	atomic_flag_clear_explicit(&w->run_lock, memory_order_release);
+}
+
+static bool run_holds(const struct window_run *r, uint64_t gpa, bool shared)
+{
+	return r->n && r->shared == shared && gpa >= r->gpa && gpa - r->gpa < r->n * PAGE_SIZE;
+}
+
+/*
+ * The pending run's one mmap. Its pages' bits are already set; if the mmap fails they are
+ * cleared, as a failed td_window_map() leaves its page unmapped. Run lock held.
+ */
+static int run_flush_locked(struct td_window *w)
+{
+	struct window_run *r = &w->run;
+	void *va;
+
+	if (!r->n)
+		return 0;
+	va = mmap(td_window_va(w, r->gpa, r->shared), r->n * PAGE_SIZE, r->prot,
+		  MAP_SHARED | MAP_FIXED, plat.memfd, (off_t)r->hpa);
+	if (va == MAP_FAILED) {
+		int err = errno;
+
+		for (uint64_t i = 0; i < r->n; i++)
+			pagemap_set(&w->mapped[r->shared], r->gpa + i * PAGE_SIZE, false);
+		r->n = 0;
+		return -err;
+	}
+	w->last_run = *r;
+	r->n = 0;
+	return 0;
+}
+
+int native_space_flush(struct td_window *w)
+{
+	int ret;
+
+	if (!w)
+		return -EINVAL;
+	run_lock(w);
+	ret = run_flush_locked(w);
+	run_unlock(w);
+	return ret;
+}
+
+int native_space_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot)
+{
+	void *va;
+	int ret;
+
+	ret = map_check(w, gpa, hpa, prot);
+	if (ret)
+		return ret;
+	/* A pending run first, so that what was asked last is what stays. */
+	ret = native_space_flush(w);
+	if (ret)
+		return ret;
 	ret = pagemap_reserve(&w->mapped[shared], gpa);
 	if (ret)
 		return ret;
@@ -262,12 +343,76 @@ int native_space_unmap(struct td_window *w, uint64_t gpa, bool shared)
 
 	if (!gpa_valid(w, gpa))
 		return -EINVAL;
+	native_space_flush(w);
 	if (pagemap_set(&w->mapped[shared], gpa, false) != 1)
 		return -ENOENT;
 	atomic_fetch_add(&w->changes, 1);
 	va = mmap(td_window_va(w, gpa, shared), PAGE_SIZE, PROT_NONE,
 		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 	return va == MAP_FAILED ? -errno : 0;
+}
+
+/*
+ * A page joins the pending run when it continues it (next GPA, next HPA, same half and
+ * prot), else the run is mapped and a new one starts with it; a run is mapped once it
+ * reaches the end of its 2 MiB of GPA, so a 2 MiB region of contiguous PAGE.ADDs is one
+ * mmap. The page's bit is set at once: it is mapped for every caller from here on.
+ */
+int native_space_map_deferred(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa,
+			      int prot)
+{
+	struct window_run *r;
+	int ret;
+
+	ret = map_check(w, gpa, hpa, prot);
+	if (!ret)
+		ret = pagemap_reserve(&w->mapped[shared], gpa);
+	if (ret)
+		return ret;
+	if (pagemap_test(&w->mapped[shared], gpa))
+		return native_space_map(w, gpa, shared, hpa, prot); /* a replacement: at once */
+	run_lock(w);
+	r = &w->run;
+	if (r->n && (r->shared != shared || r->prot != prot || gpa != r->gpa + r->n * PAGE_SIZE ||
+		     hpa != r->hpa + r->n * PAGE_SIZE))
+		ret = run_flush_locked(w);
+	if (!r->n)
+		*r = (struct window_run){.gpa = gpa, .hpa = hpa, .prot = prot, .shared = shared};
+	r->n++;
+	pagemap_set(&w->mapped[shared], gpa, true);
+	atomic_fetch_add(&w->changes, 1);
+	if (!((gpa + PAGE_SIZE) & (RUN_ALIGN - 1))) {
+		int err = run_flush_locked(w);
+
+		ret = ret ? ret : err;
+	}
+	run_unlock(w);
+	return ret;
+}
+
+/*
+ * SIGSEGV handler, host code: an access to a page of the pending run maps the run, and the
+ * access is retried; so is one to the run mapped last, whose flush raced with the fault.
+ */
+bool window_host_fault(uintptr_t addr)
+{
+	struct td_window *w = td_window_lookup(addr, NULL);
+	uint64_t off, gpa;
+	bool shared, ours;
+
+	if (!w)
+		return false;
+	off = (addr & ~(uintptr_t)(PAGE_SIZE - 1)) - w->base;
+	shared = off >= W;
+	gpa = shared ? off - W : off;
+	run_lock(w);
+	ours = run_holds(&w->run, gpa, shared);
+	if (ours)
+		ours = !run_flush_locked(w);
+	else
+		ours = run_holds(&w->last_run, gpa, shared);
+	run_unlock(w);
+	return ours;
 }
 
 /*
@@ -321,6 +466,21 @@ int td_window_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, 
 int td_window_unmap(struct td_window *w, uint64_t gpa, bool shared)
 {
 	return cpu_backend()->unmap(w, gpa, shared);
+}
+
+int td_window_map_deferred(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot)
+{
+	const struct cpu_backend_ops *ops = cpu_backend();
+
+	return ops->map_deferred ? ops->map_deferred(w, gpa, shared, hpa, prot)
+				 : ops->map(w, gpa, shared, hpa, prot);
+}
+
+int td_window_flush(struct td_window *w)
+{
+	const struct cpu_backend_ops *ops = cpu_backend();
+
+	return ops->flush ? ops->flush(w) : 0;
 }
 
 int td_window_set_suppress_ve(struct td_window *w, uint64_t gpa, uint64_t size, bool suppress)
@@ -390,6 +550,8 @@ int td_window_mappings(const struct td_window *w, struct td_window_page **out, s
 
 	if (!w)
 		return -EINVAL;
+	/* What /proc/self/maps shows is what was mapped: the pending run first. */
+	td_window_flush((struct td_window *)w);
 	f = fopen("/proc/self/maps", "re");
 	if (!f)
 		return -errno;

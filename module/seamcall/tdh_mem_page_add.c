@@ -5,6 +5,8 @@
  * R8 = the target page, R9 = the source (ordinary host memory). Before TDH.MR.FINALIZE only.
  * The contents are measured separately, by TDH.MR.EXTEND.
  */
+#include <sys/mman.h>
+
 #include "td.h"
 
 uint64_t tdh_mem_page_add_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
@@ -35,7 +37,10 @@ uint64_t tdh_mem_page_add_leaf(uint64_t *regs, unsigned int version, unsigned in
 	mrtd_extend_block(op.tdcs, TDX_MR_TAG_MEM_PAGE_ADD, op.gpa, NULL, 0);
 	e = page.pa | SEPT_MAPPED;
 	__atomic_store_n(op.w.entry, e, __ATOMIC_RELEASE);
-	sept_sync_window(op.tdcs, op.gpa, 0, e);
+	/* No guest code runs before TDH.MR.FINALIZE, which flushes: a run of adds is one mmap. */
+	if (op.tdcs->window)
+		td_window_map_deferred(op.tdcs->window, op.gpa, false, page.pa,
+				       PROT_READ | PROT_WRITE | PROT_EXEC);
 	__atomic_add_fetch(&op.tdr->chldcnt, 1, __ATOMIC_RELAXED);
 	page_put(&page);
 out:

@@ -22,6 +22,8 @@ uint64_t tdh_mr_finalize_leaf(uint64_t *regs, unsigned int version, unsigned int
 		goto out;
 	tdcs = tdcs_of(tdr);
 	SHA384_Final(tdcs->mrtd, &tdcs->mrtd_ctx);
+	/* PAGE.ADD's window maps, gathered in runs, are all made before guest code can run. */
+	td_window_flush(tdcs->window);
 	tdr->op_state = OP_STATE_RUNNABLE;
 out:
 	page_put(&ref);

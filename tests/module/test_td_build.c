@@ -596,6 +596,102 @@ static void test_window_not_stale_after_unload(void **state)
 }
 
 /*
+ * PAGE.ADD maps its page into the TD's window as part of a run of contiguous adds, mapped
+ * with one mmap (td_window_map_deferred) at the run's end or at MR.FINALIZE. Nothing anyone
+ * can see changes: a host touch between two adds finds the page hidden in its direct map
+ * and mapped in the window; a failed add in the run maps nothing; the checkers agree.
+ */
+#define RUN_GPA 0x200000ULL
+
+static void build_run_start(struct test_td *td)
+{
+	struct td_params p;
+
+	td_params_default(&p);
+	assert_int_equal(td_create(td, TD_HKID), 0);
+	assert_int_equal(td_init(td, &p), 0);
+	assert_int_equal(td_add_vcpu(td), 0);
+	assert_int_equal(td_sept_map(td, RUN_GPA), 0);
+}
+
+static void test_tdh_mem_page_add_run(void **state)
+{
+	static uint8_t page[4096];
+	struct tdx_module_args a;
+	struct test_td td;
+	uint64_t hpa[3];
+	char msg[512];
+	const volatile uint8_t *va;
+
+	(void)state;
+	platform_claim_signals();
+	build_run_start(&td);
+	memset(page, 0xa1, sizeof(page));
+	assert_int_equal(td_page_add(&td, RUN_GPA, page, false), 0);
+	hpa[0] = td.last_page;
+
+	/* The host touches the page between two adds: zeros in its direct map (private) ... */
+	assert_true(phys_is_hidden(hpa[0]));
+	assert_int_equal(*(const volatile uint8_t *)hva(hpa[0] + 100), 0);
+	/* ... and the TD's content at its GPA in the window, as the module mapped it. */
+	assert_true(td_window_is_mapped(td.window, RUN_GPA, false));
+	va = td_window_va(td.window, RUN_GPA, false);
+	assert_int_equal(va[100], 0xa1);
+
+	/* A failed add (its target is the page added above): no page, no mapping. */
+	a = (struct tdx_module_args){
+		.rcx = RUN_GPA + 4096, .rdx = td.tdr, .r8 = hpa[0], .r9 = TD_SOURCE_PA};
+	memcpy(hva(TD_SOURCE_PA), page, sizeof(page));
+	assert_int_equal(td_call(TDH_MEM_PAGE_ADD, &a),
+			 TDX_PAGE_METADATA_INCORRECT + TDX_OPERAND_ID_R8);
+	assert_false(td_window_is_mapped(td.window, RUN_GPA + 4096, false));
+
+	for (unsigned int i = 1; i < 3; i++) {
+		memset(page, 0xa1 + i, sizeof(page));
+		assert_int_equal(td_page_add(&td, RUN_GPA + i * 4096ULL, page, false), 0);
+		hpa[i] = td.last_page;
+		assert_true(phys_is_hidden(hpa[i]));
+		assert_true(td_window_is_mapped(td.window, RUN_GPA + i * 4096ULL, false));
+	}
+	assert_int_equal(tdx_sept_check(msg, sizeof(msg)), 0);
+	assert_int_equal(td_finalize(&td), 0);
+	for (unsigned int i = 0; i < 3; i++) {
+		va = td_window_va(td.window, RUN_GPA + i * 4096ULL, false);
+		assert_int_equal(va[4095], 0xa1 + i);
+		assert_int_equal(*(const volatile uint8_t *)hva(hpa[i]), 0);
+	}
+	assert_false(td_window_is_mapped(td.window, RUN_GPA + 3 * 4096ULL, false));
+	assert_int_equal(tdx_sept_check(msg, sizeof(msg)), 0);
+	assert_int_equal(td_teardown(&td), 0);
+}
+
+/* A TD torn down before MR.FINALIZE with its last adds not mapped yet: every page back. */
+static void test_tdh_mem_page_add_run_teardown(void **state)
+{
+	static uint8_t page[4096];
+	struct test_td td;
+	uint64_t hpa[4];
+	char msg[512];
+
+	(void)state;
+	platform_claim_signals();
+	build_run_start(&td);
+	for (unsigned int i = 0; i < 4; i++) {
+		memset(page, 0x5a + i, sizeof(page));
+		assert_int_equal(td_page_add(&td, RUN_GPA + i * 4096ULL, page, true), 0);
+		hpa[i] = td.last_page;
+	}
+	assert_int_equal(tdx_sept_check(msg, sizeof(msg)), 0);
+	assert_int_equal(td_teardown(&td), 0);
+	assert_null(tdx_module_td_window(td.tdr));
+	for (unsigned int i = 0; i < 4; i++) {
+		assert_false(phys_is_hidden(hpa[i]));
+		assert_int_equal(*(const volatile uint8_t *)hva(hpa[i]), 0); /* reclaimed: zeros */
+	}
+	assert_int_equal(tdx_pamt_check(msg, sizeof(msg)), 0);
+}
+
+/*
  * A rewritten CPUID the platform has no record of (code rewritten anywhere but where the TD
  * runs it) must not run as something else: the TD stops as for a machine check, with a
  * message, and is dead from then on.
@@ -648,6 +744,10 @@ int main(void)
 						td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_vcpu_errors, td_machine_setup,
 						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_tdh_mem_page_add_run, td_machine_setup,
+						td_machine_teardown),
+		cmocka_unit_test_setup_teardown(test_tdh_mem_page_add_run_teardown,
+						td_machine_setup, td_machine_teardown),
 		cmocka_unit_test_setup_teardown(test_window_not_stale_after_unload,
 						td_machine_setup_cpuid_rewrite,
 						td_machine_teardown),

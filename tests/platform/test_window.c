@@ -139,6 +139,102 @@ static void test_map(void **state)
 	td_window_destroy(w);
 }
 
+/* Is the window's page at gpa backed by the memfd yet (mincore: resident page cache)? */
+static bool backed(struct td_window *w, uint64_t gpa)
+{
+	unsigned char v = 0;
+
+	assert_int_equal(mincore(td_window_va(w, gpa, false), PAGE_SIZE, &v), 0);
+	return v & 1;
+}
+
+/*
+ * td_window_map_deferred: contiguous pages (GPA and HPA) gathered into one mmap, made when
+ * the run breaks, reaches the end of its 2 MiB of GPA, is flushed, when the window changes
+ * otherwise, or when host code touches one of its pages; mapped for every caller at once.
+ */
+static void test_map_deferred(void **state)
+{
+	uint64_t hpa = 8 * MiB, changes;
+	struct td_window *w, *w2;
+	struct td_window_page *pages;
+	size_t nr;
+	char *seam;
+
+	(void)state;
+	boot("tiny");
+	platform_claim_signals();
+	w = td_window_create(48);
+	assert_non_null(w);
+	seam = phys_seam_va(hpa);
+	for (unsigned int i = 0; i < 8; i++)
+		memset(seam + i * PAGE_SIZE, 'a' + i, PAGE_SIZE);
+	changes = td_window_changes(w);
+
+	/* two contiguous pages: mapped for everyone, one mmap still to come */
+	assert_int_equal(td_window_map_deferred(w, 0x10000, false, hpa, RW), 0);
+	assert_int_equal(td_window_map_deferred(w, 0x11000, false, hpa + PAGE_SIZE, RW), 0);
+	assert_true(td_window_is_mapped(w, 0x10000, false));
+	assert_true(td_window_is_mapped(w, 0x11000, false));
+	assert_int_equal(td_window_changes(w), changes + 2);
+	assert_false(backed(w, 0x10000));
+	assert_false(backed(w, 0x11000));
+	/* host code touches the second: the run is mapped and the read sees the page */
+	assert_int_equal(*(volatile char *)td_window_va(w, 0x11000, false), 'b');
+	assert_true(backed(w, 0x10000));
+
+	/* a page that does not continue the run (GPA gap) maps the run before it */
+	assert_int_equal(td_window_map_deferred(w, 0x20000, false, hpa + 2 * PAGE_SIZE, RW), 0);
+	assert_int_equal(td_window_map_deferred(w, 0x22000, false, hpa + 3 * PAGE_SIZE, RW), 0);
+	assert_true(backed(w, 0x20000));
+	assert_false(backed(w, 0x22000));
+	/* so does an HPA gap, and td_window_flush the rest */
+	assert_int_equal(td_window_map_deferred(w, 0x23000, false, hpa + 5 * PAGE_SIZE, RW), 0);
+	assert_true(backed(w, 0x22000));
+	assert_false(backed(w, 0x23000));
+	assert_int_equal(td_window_flush(w), 0);
+	assert_true(backed(w, 0x23000));
+	assert_int_equal(*(volatile char *)td_window_va(w, 0x23000, false), 'f');
+
+	/* the last page of a 2 MiB region of GPA ends its run */
+	assert_int_equal(td_window_map_deferred(w, 0x1ff000, false, hpa + 6 * PAGE_SIZE, RW), 0);
+	assert_true(backed(w, 0x1ff000));
+
+	/* any other change maps the run first; an unmap of a pending page unmaps it */
+	assert_int_equal(td_window_map_deferred(w, 0x30000, false, hpa + 7 * PAGE_SIZE, RW), 0);
+	assert_int_equal(td_window_unmap(w, 0x30000, false), 0);
+	assert_false(td_window_is_mapped(w, 0x30000, false));
+	assert_false(backed(w, 0x30000));
+	assert_int_equal(td_window_map_deferred(w, 0x30000, false, hpa + 7 * PAGE_SIZE, RW), 0);
+	assert_int_equal(td_window_map(w, 0x40000, false, hpa, RW), 0);
+	assert_true(backed(w, 0x30000));
+
+	/* the snapshot's listing shows what is mapped, pending runs included */
+	assert_int_equal(td_window_map_deferred(w, 0x50000, false, hpa, RW), 0);
+	assert_int_equal(td_window_mappings(w, &pages, &nr), 0);
+	assert_int_equal(nr, 9);
+	assert_int_equal(pages[nr - 2].gpa, 0x50000);
+	assert_int_equal(pages[nr - 2].hpa, hpa);
+	free(pages);
+
+	/* invalid pages are refused as by td_window_map */
+	assert_int_equal(td_window_map_deferred(w, 0x60001, false, hpa, RW), -EINVAL);
+	assert_int_equal(td_window_map_deferred(w, 0x60000, false, hpa + 1, RW), -EINVAL);
+	assert_int_equal(td_window_map_deferred(w, 0x60000, false, hpa, 0), -EINVAL);
+	assert_int_equal(td_window_map_deferred(NULL, 0x60000, false, hpa, RW), -EINVAL);
+
+	/* a window destroyed with a run pending: the next one at its place has nothing */
+	assert_int_equal(td_window_map_deferred(w, 0x70000, false, hpa, RW), 0);
+	td_window_destroy(w);
+	w2 = td_window_create(48);
+	assert_non_null(w2);
+	assert_false(td_window_is_mapped(w2, 0x70000, false));
+	assert_int_equal(td_window_mappings(w2, &pages, &nr), 0);
+	assert_int_equal(nr, 0);
+	free(pages);
+	td_window_destroy(w2);
+}
+
 static void test_map_errors(void **state)
 {
 	struct td_window *w;
@@ -383,6 +479,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_create, teardown),
 		cmocka_unit_test_teardown(test_fixed_base, teardown),
 		cmocka_unit_test_teardown(test_map, teardown),
+		cmocka_unit_test_teardown(test_map_deferred, teardown),
 		cmocka_unit_test_teardown(test_map_errors, teardown),
 		cmocka_unit_test_teardown(test_lookup, teardown),
 		cmocka_unit_test_teardown(test_exec, teardown),
