@@ -114,13 +114,26 @@ static long key_config_fn(void *arg)
 }
 
 /* The build's SEAMCALLs in KVM's order [ABI §7], all on the LP it runs on. */
+/* How many image pages from @p have consecutive GPAs in the same 2 MiB (at least 1). */
+static unsigned int image_run(const struct vmm_image *img, unsigned int p)
+{
+	uint64_t gpa = img->pages[p].gpa;
+	unsigned int n = 1;
+
+	while (p + n < img->nr && img->pages[p + n].gpa == gpa + (uint64_t)n * PAGE_SIZE &&
+	       (gpa + (uint64_t)n * PAGE_SIZE) % (2ULL << 20))
+		n++;
+	return n;
+}
+
 static int build_on_lp(struct vmm_td *td, const struct vmm_image *img, char *err, size_t errlen)
 {
 	const struct tdx_sys_info *si = tdx_get_sysinfo();
 	unsigned int ntdcs = si->td_ctrl.tdcs_base_size / PAGE_SIZE;
 	unsigned int ntdvpx = si->td_ctrl.tdvps_base_size / PAGE_SIZE - 1;
 	struct td_params params;
-	uint64_t s, pa, ext;
+	uint64_t s, pa, ext, run_pa = 0;
+	unsigned int run_left = 0;
 	int ret;
 
 	/* TDR, HKID, MNG.CREATE, KEY.CONFIG on one LP of each package */
@@ -207,7 +220,10 @@ static int build_on_lp(struct vmm_td *td, const struct vmm_image *img, char *err
 		if (s)
 			FAIL(s, "TDH.VP.FLUSH");
 	}
-	/* The image: SEPT.ADD as needed, PAGE.ADD + 16 x MR.EXTEND per page */
+	/*
+	 * The image: SEPT.ADD as needed, PAGE.ADD + 16 x MR.EXTEND per page. The pages of a run
+	 * of contiguous GPAs (within 2 MiB) get contiguous host pages, in the same order.
+	 */
 	for (unsigned int p = 0; p < img->nr; p++) {
 		const struct vmm_image_page *pg = &img->pages[p];
 		uint8_t *src = phys_host_va(td->scratch);
@@ -216,7 +232,13 @@ static int build_on_lp(struct vmm_td *td, const struct vmm_image *img, char *err
 		if (s)
 			FAIL(s, "TDH.MEM.SEPT.ADD");
 		memcpy(src, pg->data, PAGE_SIZE);
-		pa = vmm_page_get(td, 0);
+		if (!run_left)
+			run_pa = vmm_page_run_get(td, image_run(img, p), &run_left);
+		pa = run_left ? run_pa : 0;
+		if (run_left) {
+			run_pa += PAGE_SIZE;
+			run_left--;
+		}
 		s = pa ? tdh_mem_page_add(&td->htd, pg->gpa, pa, td->scratch, NULL, NULL)
 		       : TDX_SW_ERROR;
 		if (vmm_page_put(td, pa, 0, s, pg->gpa, PG_PRIVATE))
@@ -236,6 +258,9 @@ static int build_on_lp(struct vmm_td *td, const struct vmm_image *img, char *err
 		ERR("rewriting the guest's CPUID instructions failed: %s", strerror(-ret));
 	return ret;
 fail:
+	/* The rest of a run nothing was added to goes back. */
+	for (; run_left; run_left--, run_pa += PAGE_SIZE)
+		vmm_page_put(td, run_pa, 0, TDX_SW_ERROR, 0, PG_PRIVATE);
 	return ret;
 }
 

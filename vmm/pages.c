@@ -74,6 +74,37 @@ uint64_t vmm_page_get(struct vmm_td *td, unsigned int level)
 }
 
 /*
+ * Up to @n pages contiguous in host memory for as many PAGE.ADDs (ascending, so that the
+ * module can map a run of contiguous GPAs at contiguous HPAs into the window at once), their
+ * list entries reserved; *@got says how many (fewer when no run of @n is free, at least 1).
+ * Not zeroed: PAGE.ADD writes the whole page, and its copy is the page's first touch. Each
+ * page then goes through vmm_page_put(); 0 when there is no page at all.
+ */
+uint64_t vmm_page_run_get(struct vmm_td *td, unsigned int n, unsigned int *got)
+{
+	uint64_t pa = 0;
+	int ret;
+
+	for (; n && !pa; n /= 2) {
+		pthread_mutex_lock(&td->pages_lock);
+		ret = pages_reserve_locked(td, n);
+		pthread_mutex_unlock(&td->pages_lock);
+		if (ret)
+			continue;
+		pa = n > 1 ? alloc_contig_pages(n, PAGE_SIZE, NUMA_NO_NODE)
+			   : alloc_page(NUMA_NO_NODE);
+		if (pa) {
+			*got = n;
+			break;
+		}
+		pthread_mutex_lock(&td->pages_lock);
+		td->reserved_pages -= n;
+		pthread_mutex_unlock(&td->pages_lock);
+	}
+	return pa;
+}
+
+/*
  * After the SEAMCALL that gave page @pa (from vmm_page_get(td, level); 0: there was none) to
  * the TD returned @status: tracked as (@gpa, @kind) on success, freed otherwise. 0 when it
  * was tracked, -1 when not.

@@ -220,6 +220,8 @@ uint64_t vmm_zeroed_page(void);
 uint64_t vmm_page_get(struct vmm_td *td, unsigned int level);
 int vmm_page_put(struct vmm_td *td, uint64_t pa, unsigned int level, uint64_t status, uint64_t gpa,
 		 enum vmm_page_kind kind);
+/* Up to @n contiguous unzeroed pages for PAGE.ADD (*@got of them), each put on its own. */
+uint64_t vmm_page_run_get(struct vmm_td *td, unsigned int n, unsigned int *got);
 /* SEPT.ADD the tables so that a leaf of @leaf_level (0 = 4K, 1 = 2M) at gpa can be added. */
 uint64_t vmm_sept_map(struct vmm_td *td, uint64_t gpa, unsigned int leaf_level);
 /*
