@@ -1,10 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Usage: cpl0.sh TDXSIM CPL0_GUEST.elf. The CPL0 guest (tests/system/cpl0_guest.c) through
-# `tdxsim run`: natively (CPL3) it must stop at once with status 100 and its line; with
-# `--cpu system` every part must pass with exactly the lines below and status 0. Skips (77)
-# only while the system backend is not there: tdxsim without --cpu, or no QEMU. The tiny
-# machine: the system backend has one QEMU serial port per LP, at most 4.
+# `tdxsim run`: natively (CPL3) it must take a UD2 in its own handler and stop with status
+# 100 and its line; with `--cpu system` every part must pass with exactly the lines below
+# and status 0. Skips (77) only while the system backend is not there: tdxsim without --cpu,
+# or no QEMU. The tiny machine: the system backend has one QEMU serial port per LP, at most 4.
 tdxsim=$1
 guest=$2
 out=$(mktemp)
@@ -13,7 +13,9 @@ trap 'rm -f "$out" "$err"' EXIT
 
 status=0
 "$tdxsim" run --machine tiny --quiet "$guest" >"$out" 2>"$err" || status=$?
-if [ "$status" != 100 ] || [ "$(cat "$out")" != "cpl0: not at CPL0 (CS RPL 3): run with --cpu system" ]; then
+native='trap: UD2 taken by the program'"'"'s handler
+cpl0: not at CPL0 (CS RPL 3): run with --cpu system'
+if [ "$status" != 100 ] || [ "$(cat "$out")" != "$native" ]; then
 	echo "native run: status $status (want 100), output:"
 	cat "$out" "$err"
 	exit 1
@@ -25,7 +27,8 @@ if [ "$status" != 0 ] && grep -Eq "unknown option --cpu|cannot find QEMU" "$err"
 	echo "SKIP: the system backend is not available: $(head -n 1 "$err")"
 	exit 77
 fi
-want='cpl0: CS 0x8, window at 0x200000000000
+want='trap: UD2 taken by the program'"'"'s handler
+cpl0: CS 0x8, window at 0x200000000000
 pf: own tables, #PF with CR2 and error codes 0x0 0x2 0x3 0x11
 sse: XMM0-15 and MXCSR kept across 200 x 2 exits
 avx: XCR0 0x3, VXORPS is #UD

@@ -447,13 +447,37 @@ static void part_ve(void)
 		   (unsigned long)trap.ve.exit_reason);
 }
 
+/* On both backends: UD2 to the program's own #UD handler (tdx_trap_register), and back. */
+static void part_trap(void)
+{
+	u64 rip;
+
+	tdx_trap_register(X86_TRAP_UD, resume_handler);
+	trap_reset();
+	__asm__ volatile("leaq 2f(%%rip), %%r10\n\t"
+			 "movq %%rsp, %%r11\n\t"
+			 "leaq 1f(%%rip), %0\n"
+			 "1:\tud2\n"
+			 "2:"
+			 : "=&r"(rip)
+			 :
+			 : "r10", "r11", "memory");
+	tdx_trap_register(X86_TRAP_UD, NULL);
+	check("trap", "count", trap.count, 1);
+	check("trap", "vector", trap.vector, X86_TRAP_UD);
+	check("trap", "RIP", trap.rip, rip);
+	check("trap", "CS RPL", trap.cs & 3, tdx_cpl0() ? 0 : 3);
+	tdx_printf("trap: UD2 taken by the program's handler\n");
+}
+
 int main(void)
 {
 	u64 opts = tdx_boot_regs[TDXSIM_BOOT_REG_OPTS];
 
+	part_trap();
 	if (!tdx_cpl0()) {
 		tdx_printf("cpl0: not at CPL0 (CS RPL 3): run with --cpu system\n");
-		return 100;
+		return failures ? (int)failures : 100;
 	}
 	tdx_printf("cpl0: CS 0x8, window at 0x%lx\n", (unsigned long)tdx_window_base());
 	part_page_tables();

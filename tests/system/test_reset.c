@@ -493,6 +493,7 @@ static void test_cpl0_guest(void **state)
 	m.out[m.n] = 0;
 	assert_true(m.off);
 	snprintf(want, sizeof(want),
+		 "trap: UD2 taken by the program's handler\n"
 		 "cpl0: CS 0x8, window at 0x%llx\n"
 		 "pf: own tables, #PF with CR2 and error codes 0x0 0x2 0x3 0x11\n"
 		 "sse: XMM0-15 and MXCSR kept across 200 x 2 exits\n"
