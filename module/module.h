@@ -93,10 +93,33 @@ struct tdmr {
 	struct try_mutex lock;
 };
 
+/*
+ * The LP's "current VMCS": the vCPU TDH.VP.ENTER last entered here through its full checks,
+ * with what those checks found, valid while tdxm.vmcs_gen is still `gen` (td.h
+ * vmcs_current). A CPU keeps the VMCS it last loaded and does not fetch or check it again on
+ * the next VMRESUME; TDH.VP.ENTER re-entering the same vCPU on the same LP with nothing
+ * changed skips the same work: the TDVPR and TDR lookups in the PAMT, their types and
+ * owners, the TD's lifecycle and OP_STATE.
+ */
+struct vmcs_cache {
+	uint64_t tdvpr_pa; /* 0: none */
+	uint64_t gen;	   /* tdxm.vmcs_gen when the full checks passed */
+	struct pamt_entry *tdvpr_pamt, *tdr_pamt;
+	struct tdvps *vp;
+	struct tdr *td;
+	struct tdcs *tdcs;
+};
+
 struct module_lp {
 	bool init;	    /* TDH.SYS.LP.INIT done on this LP */
 	bool busy;	    /* inside a SEAMCALL (for TDH.SYS.SHUTDOWN) */
 	uint64_t cur_tdvpr; /* TDVPR of the vCPU running on this LP, 0 when none */
+	/* The running vCPU's TDVPS, TDCS and locked TDVPR PAMT entry (valid with cur_tdvpr). */
+	struct tdvps *cur_vp;
+	struct tdcs *cur_tdcs;
+	struct pamt_entry *cur_tdvpr_pamt;
+	struct vmcs_cache vmcs;
+	uint64_t vmcs_hits, vmcs_misses; /* VP.ENTERs that used vmcs (or filled it): tests */
 };
 
 struct cmr {
@@ -158,6 +181,15 @@ struct tdx_module_state {
 	struct tdmr_info tdmr_info_copy[MAX_TDMRS]; /* SYS.CONFIG scratch, under global lock */
 
 	struct module_lp lp[PLATFORM_MAX_LPS];
+	/*
+	 * Every SEAMCALL leaf that may change what TDH.VP.ENTER checks (all but VP.ENTER and the
+	 * leaves that only read) counts itself in vmcs_gen before it runs and in vmcs_done after.
+	 * An LP's vmcs_cache is filled only when every leaf counted in vmcs_gen before its checks
+	 * had finished after them, and is valid while vmcs_gen keeps that value. Changes outside
+	 * SEAMCALLs (a TD exit making the TD fatal or the vCPU disabled, a host write poisoning a
+	 * control page) VP.ENTER checks itself.
+	 */
+	uint64_t vmcs_gen, vmcs_done;
 
 	/* Keys and TDs */
 	struct try_mutex kot_lock;

@@ -14,15 +14,19 @@ struct leaf_desc {
 	uint8_t max_version;	      /* highest version in RAX[23:16] accepted */
 	bool before_ready;	      /* allowed before SYS_READY [ABI §7] */
 	bool sys_leaf;		      /* bring-up leaf: applies its own LP.INIT rules */
+	bool reads;		      /* changes nothing VP.ENTER checks: tdxm.vmcs_gen stays */
 };
 
-#define TD_LEAF(nr, f, v) [nr] = {.fn = f, .max_version = v}
+#define TD_LEAF(nr, f, v)      [nr] = {.fn = f, .max_version = v}
+#define TD_READ_LEAF(nr, f, v) [nr] = {.fn = f, .max_version = v, .reads = true}
 #define SYS_LEAF(nr, f, d, early)                                                                  \
 	[nr] = {.fn = f, .defaults = d, .before_ready = early, .sys_leaf = true}
+#define SYS_READ_LEAF(nr, f, d, early)                                                             \
+	[nr] = {.fn = f, .defaults = d, .before_ready = early, .sys_leaf = true, .reads = true}
 
 /* clang-format off */
 static const struct leaf_desc leaves[256] = {
-	TD_LEAF(TDH_VP_ENTER, tdh_vp_enter_leaf, 0),
+	TD_READ_LEAF(TDH_VP_ENTER, tdh_vp_enter_leaf, 0),
 	TD_LEAF(TDH_MNG_ADDCX, tdh_mng_addcx_leaf, 0),
 	TD_LEAF(TDH_MEM_PAGE_ADD, tdh_mem_page_add_leaf, 0),
 	TD_LEAF(TDH_MEM_SEPT_ADD, tdh_mem_sept_add_leaf, 0),
@@ -32,8 +36,8 @@ static const struct leaf_desc leaves[256] = {
 	TD_LEAF(TDH_MNG_KEY_CONFIG, tdh_mng_key_config_leaf, 0),
 	TD_LEAF(TDH_MNG_CREATE, tdh_mng_create_leaf, 0),
 	TD_LEAF(TDH_VP_CREATE, tdh_vp_create_leaf, 0),
-	TD_LEAF(TDH_MNG_RD, tdh_mng_rd_leaf, 1),
-	TD_LEAF(TDH_MEM_RD, tdh_mem_rd_leaf, 0),
+	TD_READ_LEAF(TDH_MNG_RD, tdh_mng_rd_leaf, 1),
+	TD_READ_LEAF(TDH_MEM_RD, tdh_mem_rd_leaf, 0),
 	TD_LEAF(TDH_MNG_WR, tdh_mng_wr_leaf, 0),
 	TD_LEAF(TDH_MEM_WR, tdh_mem_wr_leaf, 0),
 	TD_LEAF(TDH_MEM_PAGE_DEMOTE, tdh_mem_page_demote_leaf, 0),
@@ -45,22 +49,22 @@ static const struct leaf_desc leaves[256] = {
 	TD_LEAF(TDH_MNG_INIT, tdh_mng_init_leaf, 0),
 	TD_LEAF(TDH_VP_INIT, tdh_vp_init_leaf, 1),
 	TD_LEAF(TDH_MEM_PAGE_PROMOTE, tdh_mem_page_promote_leaf, 1),
-	TD_LEAF(TDH_PHYMEM_PAGE_RDMD, tdh_phymem_page_rdmd_leaf, 0),
-	TD_LEAF(TDH_MEM_SEPT_RD, tdh_mem_sept_rd_leaf, 0),
-	TD_LEAF(TDH_VP_RD, tdh_vp_rd_leaf, 1),
+	TD_READ_LEAF(TDH_PHYMEM_PAGE_RDMD, tdh_phymem_page_rdmd_leaf, 0),
+	TD_READ_LEAF(TDH_MEM_SEPT_RD, tdh_mem_sept_rd_leaf, 0),
+	TD_READ_LEAF(TDH_VP_RD, tdh_vp_rd_leaf, 1),
 	TD_LEAF(TDH_MNG_KEY_RECLAIMID, tdh_mng_key_reclaimid_leaf, 0),
 	TD_LEAF(TDH_PHYMEM_PAGE_RECLAIM, tdh_phymem_page_reclaim_leaf, 0),
 	TD_LEAF(TDH_MEM_PAGE_REMOVE, tdh_mem_page_remove_leaf, 0),
 	TD_LEAF(TDH_MEM_SEPT_REMOVE, tdh_mem_sept_remove_leaf, 1),
 	SYS_LEAF(TDH_SYS_KEY_CONFIG, tdh_sys_key_config_leaf, NULL, true),
-	SYS_LEAF(TDH_SYS_INFO, tdh_sys_info_leaf, tdh_sys_info_defaults, true),
+	SYS_READ_LEAF(TDH_SYS_INFO, tdh_sys_info_leaf, tdh_sys_info_defaults, true),
 	SYS_LEAF(TDH_SYS_INIT, tdh_sys_init_leaf, tdh_sys_init_defaults, true),
-	SYS_LEAF(TDH_SYS_RD, tdh_sys_rd_leaf, tdh_sys_rd_defaults, true),
+	SYS_READ_LEAF(TDH_SYS_RD, tdh_sys_rd_leaf, tdh_sys_rd_defaults, true),
 	SYS_LEAF(TDH_SYS_LP_INIT, tdh_sys_lp_init_leaf, tdh_sys_lp_init_defaults,
 		 true),
 	SYS_LEAF(TDH_SYS_TDMR_INIT, tdh_sys_tdmr_init_leaf,
 		 tdh_sys_tdmr_init_defaults, false),
-	SYS_LEAF(TDH_SYS_RDALL, tdh_sys_rdall_leaf, tdh_sys_rdall_defaults, true),
+	SYS_READ_LEAF(TDH_SYS_RDALL, tdh_sys_rdall_leaf, tdh_sys_rdall_defaults, true),
 	TD_LEAF(TDH_MEM_TRACK, tdh_mem_track_leaf, 0),
 	TD_LEAF(TDH_MEM_RANGE_UNBLOCK, tdh_mem_range_unblock_leaf, 0),
 	TD_LEAF(TDH_PHYMEM_CACHE_WB, tdh_phymem_cache_wb_leaf, 0),
@@ -89,7 +93,7 @@ static uint64_t dispatch(uint64_t *regs, unsigned int lp)
 	unsigned int version = tdx_leaf_version(rax);
 	const struct leaf_desc *d = leaf < 256 ? &leaves[leaf] : NULL;
 	int state;
-	uint64_t injected;
+	uint64_t injected, status;
 
 	/* Reserved bits 63:24, then versions: few leaves have any [M dispatcher; ABI §0]. */
 	if (tdx_leaf_reserved_set(rax))
@@ -125,7 +129,13 @@ static uint64_t dispatch(uint64_t *regs, unsigned int lp)
 			d->defaults(regs);
 		return injected;
 	}
-	return d->fn(regs, version, lp);
+	if (d->reads)
+		return d->fn(regs, version, lp);
+	/* Around the leaf: VP.ENTER's current VMCS (tdh_vp_enter.c) is valid while neither moves. */
+	__atomic_add_fetch(&tdxm.vmcs_gen, 1, __ATOMIC_SEQ_CST);
+	status = d->fn(regs, version, lp);
+	__atomic_add_fetch(&tdxm.vmcs_done, 1, __ATOMIC_SEQ_CST);
+	return status;
 }
 
 /*

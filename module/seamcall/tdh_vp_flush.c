@@ -30,7 +30,10 @@ uint64_t tdh_vp_flush_leaf(uint64_t *regs, unsigned int version, unsigned int lp
 		status = TDX_VCPU_NOT_ASSOCIATED;
 		goto out;
 	}
-	/* The TD's TLB entries and the VMCS would be flushed here; tdxsim caches neither. */
+	/* The TD's TLB entries would be flushed here (tdxsim caches none), and the VMCS: the
+	 * LP's current VMCS forgets the vCPU (tdh_vp_enter.c). */
+	if (tdxm.lp[lp].vmcs.tdvpr_pa == v.tdvpr.pa)
+		tdxm.lp[lp].vmcs.vp = NULL;
 	__atomic_store_n(&v.vp->assoc_lp, -1, __ATOMIC_RELEASE);
 	__atomic_sub_fetch(&v.tdcs->num_assoc_vcpus, 1, __ATOMIC_ACQ_REL);
 out:

@@ -23,7 +23,7 @@ struct tdvps *td_current_vp(void)
 
 	if (lp < 0 || !tdxm.lp[lp].cur_tdvpr)
 		return NULL;
-	return tdvps_of(tdxm.lp[lp].cur_tdvpr);
+	return tdxm.lp[lp].cur_vp; /* tdvps_of(cur_tdvpr), kept by TDH.VP.ENTER */
 }
 
 struct tdr *vp_tdr(const struct tdvps *vp)
@@ -33,6 +33,11 @@ struct tdr *vp_tdr(const struct tdvps *vp)
 
 struct tdcs *vp_tdcs(const struct tdvps *vp)
 {
+	int lp = lp_current();
+
+	/* The running vCPU's, as TDH.VP.ENTER found it; else through the TDR. */
+	if (lp >= 0 && tdxm.lp[lp].cur_tdvpr && tdxm.lp[lp].cur_vp == vp)
+		return tdxm.lp[lp].cur_tdcs;
 	return tdcs_of(vp_tdr(vp));
 }
 
@@ -40,19 +45,22 @@ struct tdcs *vp_tdcs(const struct tdvps *vp)
  * TD exits
  */
 
-/* Switch back to the host and end the vCPU's run: epoch reference, TDVPR lock. */
+/*
+ * Switch back to the host and end the vCPU's run: epoch reference, TDVPR lock. The TDCS and
+ * the TDVPR's PAMT entry are those TDH.VP.ENTER found and kept in the LP's state.
+ */
 static void td_exit_common(struct cpu_regs *ctx, struct tdvps *vp)
 {
-	struct tdcs *tdcs = vp_tdcs(vp);
-	struct pamt_entry *e = pamt_entry_get(vp->tdvpr_pa, PT_4KB);
-	int lp = lp_current();
+	struct module_lp *mlp = &tdxm.lp[lp_current()];
+	struct tdcs *tdcs = mlp->cur_tdcs;
 
 	cpu_backend()->exit(ctx);
 	__atomic_sub_fetch(&tdcs->refcount[vp->epoch & 1], 1, __ATOMIC_ACQ_REL);
 	if (vp->state == VCPU_ACTIVE)
 		__atomic_store_n(&vp->state, VCPU_READY, __ATOMIC_RELEASE); /* see tdh_vp_enter */
-	tdxm.lp[lp].cur_tdvpr = 0;
-	pamt_unlock(e, true);
+	mlp->cur_tdvpr = 0;
+	mlp->cur_vp = NULL;
+	pamt_unlock(mlp->cur_tdvpr_pamt, true);
 }
 
 /* The host sees only what the exit reports; everything else is zero [ABI §1.1]. */
