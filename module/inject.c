@@ -26,6 +26,7 @@ int tdx_module_inject(unsigned int leaf, unsigned int nth_call, uint64_t status)
 		r->status = status;
 		__atomic_store_n(&r->calls, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->used, true, __ATOMIC_RELEASE);
+		__atomic_store_n(&tdxm.inject_any, true, __ATOMIC_RELEASE);
 		return 0;
 	}
 	return -ENOSPC;
@@ -33,6 +34,7 @@ int tdx_module_inject(unsigned int leaf, unsigned int nth_call, uint64_t status)
 
 void tdx_module_inject_clear(void)
 {
+	__atomic_store_n(&tdxm.inject_any, false, __ATOMIC_RELEASE);
 	for (unsigned int i = 0; i < TDX_INJECT_MAX_RULES; i++)
 		__atomic_store_n(&tdxm.inject[i].used, false, __ATOMIC_RELEASE);
 }
@@ -46,6 +48,8 @@ uint64_t inject_check(unsigned int leaf)
 {
 	uint64_t status = 0;
 
+	if (!__atomic_load_n(&tdxm.inject_any, __ATOMIC_ACQUIRE))
+		return 0; /* no rule since the last clear: every SEAMCALL asks */
 	for (unsigned int i = 0; i < TDX_INJECT_MAX_RULES; i++) {
 		struct inject_rule *r = &tdxm.inject[i];
 		unsigned int n;

@@ -199,6 +199,7 @@ struct tdx_module_state {
 
 	/* Fault injection */
 	struct inject_rule inject[TDX_INJECT_MAX_RULES];
+	bool inject_any; /* a rule was added since the last clear */
 	unsigned int injected[256];
 };
 

@@ -50,6 +50,7 @@ struct lp {
 
 	/* World switch */
 	_Atomic bool in_guest;
+	_Atomic uint64_t exits;	  /* lp_world_exit()s here, written by this LP only */
 	struct guest_cpu *guest;  /* the vCPU running (or last run) here */
 	struct cpu_regs host_ctx; /* host context saved by lp_world_enter */
 	bool gate_step;		  /* a guest's gate call came with TF set (trap.c) */

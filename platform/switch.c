@@ -60,8 +60,14 @@ void lp_world_enter(struct cpu_regs *ctx, struct guest_cpu *g)
 	lp->guest = g;
 	*ctx = g->regs;
 	ctx->rflags = (ctx->rflags & GUEST_RFLAGS_MASK) | 0x202;
-	atomic_store(&lp->kicked, false); /* a kick is for the guest running when it comes */
-	atomic_store(&lp->in_guest, true);
+	/*
+	 * A kick is for the guest running when it comes. Release stores: this LP's own signal
+	 * handlers read both (a kick's signal comes after its sender stored `kicked`), other
+	 * threads only watch in_guest; nothing needs the full fence of a sequentially
+	 * consistent store.
+	 */
+	atomic_store_explicit(&lp->kicked, false, memory_order_release);
+	atomic_store_explicit(&lp->in_guest, true, memory_order_release);
 }
 
 void lp_world_exit(struct cpu_regs *ctx)
@@ -69,10 +75,13 @@ void lp_world_exit(struct cpu_regs *ctx)
 	struct lp *lp = this_lp;
 
 	lp->guest->regs = *ctx;
-	atomic_store(&lp->in_guest, false);
+	atomic_store_explicit(&lp->in_guest, false, memory_order_release);
 	*ctx = lp->host_ctx;
 	lp->xstate = lp->xstate_host;
-	atomic_fetch_add_explicit(&plat.exits, 1, memory_order_relaxed);
+	/* The LP's own count (no locked add on a line every LP shares): platform_get_stats. */
+	atomic_store_explicit(&lp->exits,
+			      atomic_load_explicit(&lp->exits, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -586,13 +595,15 @@ int vcpu_emulate(struct cpu_regs *ctx, struct guest_cpu *g, const uint8_t *bytes
 
 void platform_get_stats(struct platform_stats *st)
 {
-	uint64_t gate_calls = 0;
+	uint64_t gate_calls = 0, exits = atomic_load(&plat.exits);
 
-	for (unsigned int i = 0; i < plat.nr_lps; i++)
+	for (unsigned int i = 0; i < plat.nr_lps; i++) {
 		gate_calls += plat.lps[i]->gate_calls;
+		exits += atomic_load_explicit(&plat.lps[i]->exits, memory_order_relaxed);
+	}
 	st->traps = atomic_load(&plat.traps);
 	st->gate_calls = gate_calls;
-	st->exits = atomic_load(&plat.exits);
+	st->exits = exits;
 	st->deliveries = atomic_load(&plat.deliveries);
 	st->async_exits = atomic_load(&plat.async_exits);
 }

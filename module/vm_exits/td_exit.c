@@ -95,9 +95,9 @@ void td_exit_async(struct cpu_regs *ctx, uint64_t status, uint64_t qual, uint64_
 void td_exit_vmcall(struct cpu_regs *ctx, struct tdvps *vp)
 {
 	uint64_t mask = vp->vmcall_mask;
-	uint64_t guest[16];
+	/* The exit saves the guest's registers in its vCPU, where they are read from. */
+	const uint64_t *guest = vp->cpu.regs.gpr;
 
-	memcpy(guest, ctx->gpr, sizeof(guest));
 	vp->pending = VP_RESUME_TDVMCALL;
 	td_exit_common(ctx, vp);
 	host_exit_regs(ctx, EXIT_REASON_TDCALL);
