@@ -278,7 +278,74 @@ u64 tdx_mmio_ea(const struct insn_mmio *insn, const struct pt_regs *regs)
 	return ea + base;
 }
 
-/* MMIO: decode the faulting MOV, forward it as #VE.RequestMMIO (shared GPAs only). */
+/*
+ * Decoded MMIO instructions by RIP: a driver's accessors are a few instructions run again
+ * and again, so each is decoded once. An entry holds the instruction's bytes and is used
+ * only while the bytes at RIP are still those (code rewritten or remapped in between is
+ * decoded again), so nothing needs to drop it. vCPUs share the table: each entry is a
+ * sequence lock, odd while written; a reader that sees it change, and a writer that finds
+ * it taken, decode as without it.
+ */
+#define MMIO_CACHE_SIZE 16 /* a power of 2 */
+
+struct mmio_cache_entry {
+	u32 seq;
+	u64 rip;
+	u8 bytes[INSN_MAX_LEN];
+	struct insn_mmio insn;
+};
+
+static struct mmio_cache_entry mmio_cache[MMIO_CACHE_SIZE];
+u64 tdx_mmio_decodes; /* instructions decoded, cache misses (tests, benchmarks) */
+
+static struct mmio_cache_entry *mmio_cache_slot(u64 rip)
+{
+	return &mmio_cache[(rip ^ (rip >> 6)) & (MMIO_CACHE_SIZE - 1)];
+}
+
+static bool same_bytes(const u8 *a, const u8 *b, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+static bool mmio_cache_get(u64 rip, struct insn_mmio *insn)
+{
+	struct mmio_cache_entry *e = mmio_cache_slot(rip);
+	u32 seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+	u8 bytes[INSN_MAX_LEN];
+	u64 r;
+
+	if (seq & 1)
+		return false;
+	r = e->rip;
+	memcpy(insn, &e->insn, sizeof(*insn));
+	memcpy(bytes, e->bytes, sizeof(bytes));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) != seq || !seq || r != rip)
+		return false;
+	return same_bytes(bytes, (const u8 *)(uintptr_t)rip, insn->len);
+}
+
+static void mmio_cache_put(u64 rip, const struct insn_mmio *insn)
+{
+	struct mmio_cache_entry *e = mmio_cache_slot(rip);
+	u32 seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
+
+	if ((seq & 1) || !__atomic_compare_exchange_n(&e->seq, &seq, seq + 1, false,
+						      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	e->rip = rip;
+	memcpy(e->bytes, (const u8 *)(uintptr_t)rip, insn->len);
+	memcpy(&e->insn, insn, sizeof(*insn));
+	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+/* MMIO: decode the faulting MOV (once per RIP), forward it as #VE.RequestMMIO (shared GPAs
+ * only). */
 static int handle_mmio(struct pt_regs *regs, const struct tdx_ve *ve)
 {
 	const u8 *ip = (const u8 *)(uintptr_t)regs->rip;
@@ -287,12 +354,16 @@ static int handle_mmio(struct pt_regs *regs, const struct tdx_ve *ve)
 	enum insn_err err;
 	u64 val, ea;
 
-	if (regs->rip >= (uintptr_t)__image_start && regs->rip < (uintptr_t)__image_end &&
-	    (uintptr_t)__image_end - regs->rip < avail)
-		avail = (uintptr_t)__image_end - regs->rip;
-	err = insn_decode_mmio(ip, avail, &insn);
-	if (err != INSN_OK)
-		ve_fatal(regs, "MMIO decode: %s", insn_strerror(err));
+	if (!mmio_cache_get(regs->rip, &insn)) {
+		if (regs->rip >= (uintptr_t)__image_start && regs->rip < (uintptr_t)__image_end &&
+		    (uintptr_t)__image_end - regs->rip < avail)
+			avail = (uintptr_t)__image_end - regs->rip;
+		err = insn_decode_mmio(ip, avail, &insn);
+		if (err != INSN_OK)
+			ve_fatal(regs, "MMIO decode: %s", insn_strerror(err));
+		__atomic_fetch_add(&tdx_mmio_decodes, 1, __ATOMIC_RELAXED);
+		mmio_cache_put(regs->rip, &insn);
+	}
 	/*
 	 * The decoded operand, not the #VE's GLA: for an access that starts in a mapped page
 	 * and runs into the MMIO page, the GLA is the start of the MMIO page (where the access

@@ -196,7 +196,7 @@ static void moffs(u8 *p, unsigned int n, int id)
 		u64 keep = a->size >= 4 ? 0 : ~0ULL << (8 * a->size);
 		unsigned int len = moffs_write(i, addr32 ? a->off : (u64)(uintptr_t)(p + a->off));
 		struct insn_mmio insn;
-		u64 ves = tdx_ve_count, v;
+		u64 ves = tdx_ve_count, decodes = tdx_mmio_decodes, v;
 
 		/* The decoder's length is the RIP advance that lands on the RET. */
 		check(id + 4 * (int)i, insn_decode_mmio(moffs_code, len, &insn), INSN_OK);
@@ -207,9 +207,17 @@ static void moffs(u8 *p, unsigned int n, int id)
 		if (addr32)
 			wrgsbase(gs);
 		check(id + 4 * (int)i + 2, tdx_ve_count - ves, 1);
+		/* New bytes at the RIP of the last form: decoded, not the last one's decode. */
+		check(1000 + id + (int)i, tdx_mmio_decodes - decodes, 1);
 		check(id + 4 * (int)i + 3, v,
 		      a->write ? a->value : (INIT & keep) | pat(a->off, a->size));
 	}
+}
+
+/* One readl at one RIP, wherever it is called from. */
+static __attribute__((noinline)) u32 readl_once(const void *p)
+{
+	return readl(p);
 }
 
 /* The stores of a sequence ran against p: each value must be there. */
@@ -264,6 +272,15 @@ int main(void)
 	accessors(scratch, 400);
 	forms(scratch, 500);
 	moffs(scratch, nmoffs, 800);
+	/* The #VE handler decodes an instruction once: eight #VEs at one RIP (the SDK's readl,
+	 * which ran before), one decode at most. */
+	ves = tdx_ve_count;
+	u64 decodes = tdx_mmio_decodes;
+
+	for (int i = 0; i < 8; i++)
+		check(19, readl_once(bar + 8), 1);
+	check(20, tdx_ve_count - ves, 8);
+	check(21, tdx_mmio_decodes - decodes <= 1, 1);
 	/* The stores of the sequences, read back through the direct path. */
 	tdx_mmio_path = TDX_MMIO_TDVMCALL;
 	readback(scratch, gtd_mmio_forms, GTD_NR_MMIO_FORMS, 600);

@@ -74,5 +74,10 @@ void tdx_exception(struct pt_regs *regs);
 
 /* Number of #VEs handled (statistics, tests). */
 extern u64 tdx_ve_count;
+/*
+ * MMIO instructions the #VE handler decoded: once per RIP, again only when the bytes there
+ * changed (statistics, tests).
+ */
+extern u64 tdx_mmio_decodes;
 
 #endif /* TDXGUEST_VE_H */
