@@ -13,6 +13,7 @@ static const struct subcommand {
 	{"host-init", cmd_host_init, "boot a machine and bring the TDX module up as the host"},
 	{"run", cmd_run, "build a TD from a guest ELF and run it; exit status: the guest's"},
 	{"measure", cmd_measure, "print the MRTD of a guest ELF without running it"},
+	{"boot", cmd_boot, "build a TD that boots a Linux bzImage directly (docs/LINUX-BOOT.md)"},
 	{"build", cmd_build,
 	 "compile and link a guest ELF with the guest SDK (tdxsim build --help)"},
 	{"attest-collateral", cmd_attest_collateral,

@@ -24,6 +24,7 @@ int cmd_run(int argc, char **argv);
 int cmd_measure(int argc, char **argv);
 int cmd_attest_collateral(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
 
 /*
  * tdxsim run --gdb (tools/gdb.c): exec gdb with scripts/tdxsim-gdb.py on this same command

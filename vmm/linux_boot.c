@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "module/tdx_module.h"
 #include "tdxsim/boot.h"
+#include "tdxsim/linux.h"
 #include "vmm/acpi.h"
 #include "vmm/linux_boot.h"
 
@@ -369,5 +371,56 @@ int linux_image_load(const char *kernel_path, const char *initrd_path, const cha
 					memory_size, nr_vcpus, img, lay, err, errlen);
 	free(kernel);
 	free(initrd);
+	return ret;
+}
+
+int linux_image_measure(const struct vmm_image *img, uint8_t mrtd[48])
+{
+	struct tdx_mrtd *m = tdx_mrtd_start();
+
+	if (!m)
+		return -ENOMEM;
+	for (unsigned int p = 0; p < img->nr; p++) {
+		tdx_mrtd_page_add(m, img->pages[p].gpa);
+		for (unsigned int i = 0; i < 16; i++)
+			tdx_mrtd_extend(m, img->pages[p].gpa + 256 * i,
+					img->pages[p].data + 256 * i);
+	}
+	tdx_mrtd_finalize(m, mrtd);
+	return 0;
+}
+
+int tdxsim_linux_measure(const char *kernel, const char *initrd, const char *cmdline,
+			 uint64_t memory, unsigned int vcpus, struct tdxsim_linux_info *out,
+			 char *err, size_t errlen)
+{
+	struct vmm_image img;
+	struct linux_layout lay;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = linux_image_load(kernel, initrd, cmdline, memory, vcpus, &img, &lay, err, errlen);
+	if (ret)
+		return ret;
+	ret = linux_image_measure(&img, out->mrtd);
+	if (ret)
+		snprintf(err, errlen, "out of memory");
+	out->kernel_gpa = lay.kernel_gpa;
+	out->kernel_entry = lay.kernel_entry;
+	out->kernel_end = lay.kernel_end;
+	out->initrd_gpa = lay.initrd_gpa;
+	out->initrd_len = lay.initrd_len;
+	out->boot_params_gpa = LINUX_BOOT_PARAMS_GPA;
+	out->cmdline_gpa = LINUX_CMDLINE_GPA;
+	out->rsdp_gpa = lay.rsdp_gpa;
+	out->acpi_len = lay.acpi_len;
+	out->nr_pages = img.nr;
+	out->nr_e820 = lay.nr_e820;
+	for (unsigned int i = 0; i < lay.nr_e820; i++) {
+		out->e820[i].addr = lay.e820[i].addr;
+		out->e820[i].size = lay.e820[i].size;
+		out->e820[i].type = lay.e820[i].type;
+	}
+	vmm_image_free(&img);
 	return ret;
 }

@@ -148,5 +148,11 @@ int linux_image_load(const char *kernel_path, const char *initrd_path, const cha
 		     uint64_t memory_size, unsigned int nr_vcpus, struct vmm_image *img,
 		     struct linux_layout *lay, char *err, size_t errlen);
 
+/*
+ * The MRTD of a TD built from img: TDH.MEM.PAGE.ADD and 16 TDH.MR.EXTENDs of every page, by
+ * the module's own computation, as vmm_td_measure does for an SDK guest. 0 or -ENOMEM.
+ */
+int linux_image_measure(const struct vmm_image *img, uint8_t mrtd[48]);
+
 #endif /* __ASSEMBLER__ */
 #endif /* VMM_LINUX_BOOT_H */

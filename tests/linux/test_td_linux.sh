@@ -4,11 +4,13 @@
 # scripts/td-linux-fetch.sh downloads Debian's bookworm-backports cloud kernel (or finds it in
 # the cache), scripts/td-initramfs.sh packs the busybox initramfs; this checks what they made.
 # Skips (77) only when the Debian mirror cannot be reached.
-# Usage: test_td_linux.sh SOURCE_ROOT TDREPORT WORKDIR
+# Then `tdxsim boot` builds the TD of that kernel and initramfs (and says it cannot run it yet).
+# Usage: test_td_linux.sh SOURCE_ROOT TDREPORT WORKDIR TDXSIM
 set -u
 src=$1
 tdreport=$2
 work=$3
+tdxsim=$4
 fail=0
 check() { # DESCRIPTION COMMAND...: one line per check
 	what=$1
@@ -83,5 +85,32 @@ check "/bin/busybox is static" sh -c '! readelf -l "$1" | grep -q "program inter
 check "the modules are the fetched ones" cmp -s "$work/root/lib/modules/tdx-guest.ko" \
 	"$k/modules/tdx-guest.ko"
 rm -rf "$work/root"
+
+# tdxsim boot: the layout, the MRTD, and 125 with the reason it does not run the kernel.
+out=$("$tdxsim" boot --kernel "$k/vmlinuz" --initrd "$work/initramfs.cpio.gz" --vcpus 2 \
+	--memory 512M 2>"$work/boot.err")
+status=$?
+printf '%s\n' "$out"
+cat "$work/boot.err"
+check "tdxsim boot exits with 125" test "$status" = 125
+check "the kernel at 0x1000000, entry 0x1000200" sh -c 'printf "%s\n" "$1" |
+	grep -q "GPA 0x1000000, 64-bit entry 0x1000200"' - "$out"
+check "the e820 map's high RAM ends at 512 MiB" sh -c 'printf "%s\n" "$1" |
+	grep -qx "e820    0x0000100000-0x001fffffff RAM"' - "$out"
+check "a 96-digit MRTD" sh -c 'printf "%s\n" "$1" | grep -qE "^MRTD    [0-9a-f]{96}$"' - "$out"
+check "the same MRTD twice" test "$(printf '%s\n' "$out" | grep '^MRTD')" = \
+	"$("$tdxsim" boot --kernel "$k/vmlinuz" --initrd "$work/initramfs.cpio.gz" --vcpus 2 \
+		2>/dev/null | grep '^MRTD')"
+check "another command line, another MRTD" test "$(printf '%s\n' "$out" | grep '^MRTD')" != \
+	"$("$tdxsim" boot --kernel "$k/vmlinuz" --initrd "$work/initramfs.cpio.gz" --vcpus 2 \
+		--cmdline "console=ttyS0 quiet" 2>/dev/null | grep '^MRTD')"
+check "the native backend's reason" grep -q \
+	"the native CPU backend cannot run a Linux kernel" "$work/boot.err"
+"$tdxsim" boot --kernel "$k/config" >/dev/null 2>"$work/boot.err"
+check "a file that is not a bzImage: 125 and why" sh -c 'test "$1" = 125 &&
+	grep -q "not a Linux bzImage" "$2"' - "$?" "$work/boot.err"
+"$tdxsim" boot --kernel "$k/vmlinuz" --memory 64M >/dev/null 2>"$work/boot.err"
+check "64M is too small for this kernel: 125 and why" sh -c 'test "$1" = 125 &&
+	grep -q "the kernel needs memory up to 0x" "$2"' - "$?" "$work/boot.err"
 [ "$fail" = 0 ] && echo "td_linux: every check passed"
 exit "$fail"
