@@ -39,6 +39,16 @@ void tdxsim_claim_signals(void)
 		platform_claim_signals();
 }
 
+void tdxsim_set_seamcall_path(enum tdxsim_seamcall_path path)
+{
+	tdx_seamcall_set_gate(path == TDXSIM_SEAMCALL_GATE);
+}
+
+enum tdxsim_seamcall_path tdxsim_seamcall_path(void)
+{
+	return tdx_seamcall_gate() ? TDXSIM_SEAMCALL_GATE : TDXSIM_SEAMCALL_INSN;
+}
+
 const char *const *tdxsim_machine_presets(void)
 {
 	return machine_preset_names();

@@ -81,6 +81,9 @@ bool tdxsim_booted(void);
  * for harnesses that replace them, as cmocka does around every test, before a TD runs.
  */
 void tdxsim_claim_signals(void);
+/* The boot option seamcall changed for every later SEAMCALL of the host (TD builds, runs). */
+void tdxsim_set_seamcall_path(enum tdxsim_seamcall_path path);
+enum tdxsim_seamcall_path tdxsim_seamcall_path(void);
 /* The preset names, NULL-terminated. */
 const char *const *tdxsim_machine_presets(void);
 unsigned int tdxsim_nr_lps(void);

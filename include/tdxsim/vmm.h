@@ -179,9 +179,17 @@ struct vmm_td;
  */
 int vmm_td_create(const struct vmm_td_config *cfg, const char *path, struct vmm_td **out, char *err,
 		  size_t errlen);
-/* Run every vCPU (one thread each, on distinct LPs) until the TD stops. 0 or -errno. */
+/*
+ * Run every vCPU (one thread each, on distinct LPs) until the TD stops; each vCPU enters at
+ * least once. A TD that has stopped stays stopped: nothing is entered and 0 is returned
+ * (tdxsim_td_resume, tdxsim/tdxsim.h, continues one). 0, -EBUSY while tdxsim_vcpu_run()
+ * runs one of its vCPUs, or -errno.
+ */
 int vmm_td_run(struct vmm_td *td);
-/* Ask a running TD to stop (from any thread); vmm_td_run then returns. */
+/*
+ * Ask a running TD to stop (from any thread): vCPUs in guest code are kicked out, halted
+ * ones woken; vmm_td_run then returns.
+ */
 void vmm_td_stop(struct vmm_td *td, enum vmm_stop_reason reason, int exit_status,
 		 const char *message);
 const struct vmm_td_result *vmm_td_result(const struct vmm_td *td);

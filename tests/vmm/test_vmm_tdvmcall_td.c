@@ -35,16 +35,36 @@
 #include <tdx/ghci.h>
 #include <tdx/leaves.h>
 #include <tdx/status.h>
+#include <tdxsim/tdxsim.h>
 #include <tdxsim/vmm.h>
 
-#include "host/tdx_host.h"
-#include "platform/platform.h"
 #include "tests/support/vmm_machine.h"
 #include "tests/vmm/guests/tvc.h"
 #include "tests/vmm_internal/quote_check.h"
-#include "vmm/vmm_internal.h"
 
 static const char *tvc_elf, *cpuid_elf, *raw_fatal_elf, *raw_exit_elf, *mmio_elf, *tdxsim;
+
+/*
+ * What docs/VMM.md documents, written out here rather than taken from the VMM's headers: the
+ * PCI test device's BAR0 and registers, the hypervisor CPUID leaves, the MSRs the VMM keeps,
+ * KVM's answer to a vendor call.
+ */
+#define PCI_TESTDEV_BAR0	  0xFEB00000U
+#define TESTDEV_MAGIC		  0x000
+#define TESTDEV_READS		  0x010
+#define TESTDEV_LAST_SIZE	  0x028
+#define TESTDEV_RESET		  0x038
+#define TESTDEV_SCRATCH		  0x100
+#define TESTDEV_MAGIC_VALUE	  0x44544d4953584454ULL /* "TDXSIMTD" */
+#define TDXSIM_CPUID_LEAF_BASE	  0x40000000U
+#define TDXSIM_CPUID_LEAF_MAX	  0x40000001U
+#define TDXSIM_CPUID_HV_RANGE_END 0x4FFFFFFFU
+#define TDXSIM_CPUID_SIGNATURE	  "tdxsim\0\0\0\0\0\0"
+#define MSR_IA32_APIC_BASE	  0x0000001B
+#define MSR_IA32_MISC_ENABLE	  0x000001A0
+#define MSR_IA32_CR_PAT		  0x00000277
+#define MSR_IA32_TSC_DEADLINE	  0x000006E0
+#define KVM_ENOSYS		  1000
 
 #define SHARED	     (1ULL << 47) /* GPAW 48 (the default configuration) */
 #define MASK_STD     TDVMCALL_EXPOSE_REGS_MASK
@@ -90,6 +110,7 @@ struct tvc {
 	struct pio_acc rec[64];
 	size_t nrec;
 	struct serial_capture serial;
+	uint8_t notify_vector; /* the last SetupEventNotifyInterrupt the VMM took */
 };
 
 static void push64(struct tvc *t, uint64_t v)
@@ -161,19 +182,19 @@ static size_t read64(struct tvc *t, uint64_t gpa)
 	return i;
 }
 
-static void tvc_port(void *opaque, uint64_t off, void *data, unsigned size, bool write)
+/* The channel's four ports, as a device claiming them would answer. */
+static void tvc_port(struct tvc *t, struct tdxsim_exit *ex)
 {
-	struct tvc *t = opaque;
-
-	(void)off;
-	if (size != 4) /* the protocol is 32-bit; anything else reads as no device */
-		return bus_data_set(data, size, ALL_ONES(size));
-	if (write) {
-		if (t->nout < sizeof(t->out) / sizeof(t->out[0]))
-			t->out[t->nout++] = (uint32_t)bus_data_get(data, 4);
+	if (ex->io.size != 4) { /* the protocol is 32-bit; anything else reads as no device */
+		ex->io.data = (uint32_t)ALL_ONES(ex->io.size);
 		return;
 	}
-	bus_data_set(data, 4, t->pos < t->nin ? t->in[t->pos++] : TVC_DONE);
+	if (ex->io.write) {
+		if (t->nout < sizeof(t->out) / sizeof(t->out[0]))
+			t->out[t->nout++] = ex->io.data;
+		return;
+	}
+	ex->io.data = t->pos < t->nin ? t->in[t->pos++] : TVC_DONE;
 }
 
 static uint64_t rec_value(uint64_t port, unsigned size)
@@ -181,15 +202,36 @@ static uint64_t rec_value(uint64_t port, unsigned size)
 	return (0xA1B2C3D4E5F60718ULL ^ port) & ALL_ONES(size);
 }
 
-static void rec_port(void *opaque, uint64_t off, void *data, unsigned size, bool write)
+/* The recorder's eight ports: every access kept, reads answered with rec_value(). */
+static void rec_port(struct tvc *t, struct tdxsim_exit *ex)
+{
+	if (!ex->io.write)
+		ex->io.data = (uint32_t)rec_value(ex->io.port, ex->io.size);
+	if (t->nrec < sizeof(t->rec) / sizeof(t->rec[0]))
+		t->rec[t->nrec++] =
+			(struct pio_acc){ex->io.port, ex->io.size, ex->io.write, ex->io.data};
+}
+
+/*
+ * The embedder's port I/O exits: an access wholly inside the channel's or the recorder's
+ * ports is theirs (as the VMM's bus claims only accesses inside one range); any other goes
+ * to the VMM's devices. SetupEventNotifyInterrupt is seen and left to the VMM.
+ */
+static void tvc_exit(void *opaque, struct vmm_td *td, struct tdxsim_exit *ex)
 {
 	struct tvc *t = opaque;
 
-	if (!write)
-		bus_data_set(data, size, rec_value(REC_PORT + off, size));
-	if (t->nrec < sizeof(t->rec) / sizeof(t->rec[0]))
-		t->rec[t->nrec++] =
-			(struct pio_acc){REC_PORT + off, size, write, bus_data_get(data, size)};
+	(void)td;
+	if (ex->reason == TDXSIM_EXIT_SETUP_EVENT_NOTIFY) {
+		t->notify_vector = ex->notify.vector;
+		ex->use_default = true;
+	} else if (ex->io.port >= TVC_PORT && ex->io.port + ex->io.size <= TVC_PORT + 4) {
+		tvc_port(t, ex);
+	} else if (ex->io.port >= REC_PORT && ex->io.port + ex->io.size <= REC_PORT + 8) {
+		rec_port(t, ex);
+	} else {
+		ex->use_default = true;
+	}
 }
 
 /* Match the guest's reports to the script. */
@@ -227,15 +269,18 @@ static struct vmm_td *tvc_run(struct tvc *t, td_setup_fn setup)
 	struct vmm_td *td = NULL;
 	char err[256] = "";
 
-	platform_claim_signals();
+	tdxsim_claim_signals();
 	vmm_td_config_default(&cfg);
 	cfg.boot_opts = TDXSIM_BOOT_OPT_IO_TDVMCALL; /* the channel's own I/O: no #VE */
 	cfg.serial = serial_capture_sink;
 	cfg.serial_opaque = &t->serial;
 	if (vmm_td_create(&cfg, tvc_elf, &td, err, sizeof(err)))
 		fail_msg("vmm_td_create(%s): %s", tvc_elf, err);
-	assert_int_equal(vmm_bus_register_pio(&td->bus, TVC_PORT, 4, tvc_port, t, "tvc"), 0);
-	assert_int_equal(vmm_bus_register_pio(&td->bus, REC_PORT, 8, rec_port, t, "rec"), 0);
+	assert_int_equal(
+		tdxsim_td_set_exits(td, TDXSIM_EXIT_BIT(TDXSIM_EXIT_IO) |
+						TDXSIM_EXIT_BIT(TDXSIM_EXIT_SETUP_EVENT_NOTIFY)),
+		0);
+	tdxsim_td_set_exit_handler(td, tvc_exit, t);
 	if (setup)
 		setup(td);
 	assert_int_equal(vmm_td_run(td), 0);
@@ -481,11 +526,11 @@ static void test_cpuid(void **state)
 static void msr_setup(struct vmm_td *td)
 {
 	/* Writes of IA32_CR_PAT and reads of IA32_MISC_ENABLE denied; the rest allowed */
-	assert_int_equal(msr_filter_add(&td->msr_filter, MSR_IA32_CR_PAT, 1, MSR_FILTER_WRITE,
-					MSR_FILTER_DENY),
+	assert_int_equal(tdxsim_td_msr_filter_add(td, MSR_IA32_CR_PAT, 1, TDXSIM_MSR_FILTER_WRITE,
+						  TDXSIM_MSR_DENY),
 			 0);
-	assert_int_equal(msr_filter_add(&td->msr_filter, MSR_IA32_MISC_ENABLE, 1, MSR_FILTER_READ,
-					MSR_FILTER_DENY),
+	assert_int_equal(tdxsim_td_msr_filter_add(td, MSR_IA32_MISC_ENABLE, 1,
+						  TDXSIM_MSR_FILTER_READ, TDXSIM_MSR_DENY),
 			 0);
 }
 
@@ -526,13 +571,13 @@ static void test_msr(void **state)
 	expect_status(t, wide, TDVMCALL_STATUS_INVALID_OPERAND);
 
 	/* The VMM's store: the allowed writes landed, the denied and unknown ones did not */
-	assert_int_equal(msr_store_get(&td->vcpus[0].tv.msrs, MSR_IA32_TSC_DEADLINE, &val), 0);
+	assert_int_equal(tdxsim_vcpu_get_msr(td, 0, MSR_IA32_TSC_DEADLINE, &val), 0);
 	assert_int_equal(val, 0x123456789ULL);
-	assert_int_equal(msr_store_get(&td->vcpus[0].tv.msrs, MSR_IA32_MISC_ENABLE, &val), 0);
+	assert_int_equal(tdxsim_vcpu_get_msr(td, 0, MSR_IA32_MISC_ENABLE, &val), 0);
 	assert_int_equal(val, 0x1801);
-	assert_int_equal(msr_store_get(&td->vcpus[0].tv.msrs, MSR_IA32_CR_PAT, &val), 0);
+	assert_int_equal(tdxsim_vcpu_get_msr(td, 0, MSR_IA32_CR_PAT, &val), 0);
 	assert_int_equal(val, 0x0007040600070406ULL);
-	assert_int_equal(msr_store_get(&td->vcpus[0].tv.msrs, 0x10, &val), -ENOENT);
+	assert_int_equal(tdxsim_vcpu_get_msr(td, 0, 0x10, &val), -ENOENT);
 	assert_int_equal(stats0(td).tdvmcalls[VMM_TDVMCALL_RDMSR], 6);
 	assert_int_equal(stats0(td).tdvmcalls[VMM_TDVMCALL_WRMSR], 4);
 	vmm_td_destroy(td);
@@ -550,7 +595,9 @@ static void *post_when_halted(void *arg)
 {
 	struct vmm_td *td = arg;
 
-	while (!atomic_load(&td->vcpus[0].apic.halted))
+	enum tdxsim_mp_state st = TDXSIM_MP_RUNNABLE;
+
+	while (!tdxsim_vcpu_get_mp_state(td, 0, &st) && st != TDXSIM_MP_HALTED)
 		sched_yield();
 	vmm_td_post_interrupt(td, 0, 0x60);
 	return NULL;
@@ -628,7 +675,7 @@ static void test_info_notify_unknown(void **state)
 	expect_status(t, notify[3], TDVMCALL_STATUS_INVALID_OPERAND);
 	expect_status(t, notify[4], TDVMCALL_STATUS_SUCCESS);
 	expect_status(t, notify[5], TDVMCALL_STATUS_INVALID_OPERAND);
-	assert_int_equal(td->tvtd.notify_vector, 255);
+	assert_int_equal(t->notify_vector, 255);
 	/* Unknown (or unimplemented, WBINVD) sub-functions */
 	for (unsigned int k = 0; k < 3; k++)
 		expect_status(t, unk[k], TDVMCALL_STATUS_SUBFUNC_UNSUPPORTED);
@@ -649,6 +696,7 @@ static void test_map_gpa_errors(void **state)
 	struct tvc *t = tvc_new();
 	const uint64_t gpa = 0x2000000; /* 32 MiB: private memory, never touched */
 	size_t zero, ua_gpa, ua_size, beyond_gpaw, wraps, mixed, beyond_mem, beyond_mem_priv;
+	struct vmm_td_stats ts;
 	struct vmm_td *td;
 
 	(void)state;
@@ -678,7 +726,8 @@ static void test_map_gpa_errors(void **state)
 		  (1ULL << 30) | SHARED, 0x1000, 0, 0);
 	expect_hc(t, beyond_mem_priv, TDVMCALL_STATUS_INVALID_OPERAND, 64ULL << 20, 64ULL << 20,
 		  0x1000, 0, 0);
-	assert_int_equal(td->nr_shared, 0); /* nothing was converted */
+	vmm_td_stats(td, &ts);
+	assert_int_equal(ts.shared_pages, 0); /* nothing was converted */
 	vmm_td_destroy(td);
 	free(t);
 }
@@ -764,7 +813,8 @@ static void test_get_quote(void **state)
 	assert_int_equal(t->steps[lens_good].out.rcx, QUOTE_TDREPORT_LEN | (uint64_t)qlen << 32);
 
 	/* The quote in the shared buffer verifies and carries the guest's report */
-	buf = td_window_va(td->window, QGPA, true);
+	buf = tdxsim_td_shared_va(td, QGPA | SHARED, 2 * 4096);
+	assert_non_null(buf);
 	memcpy(&hdr_status, buf + 8, 8);
 	memcpy(&lens, buf + 16, 8);
 	assert_int_equal(hdr_status, GET_QUOTE_SUCCESS);
@@ -1003,7 +1053,7 @@ static void test_example_mmio(void **state)
 	struct vmm_td *td;
 
 	(void)state;
-	platform_claim_signals();
+	tdxsim_claim_signals();
 	vmm_td_config_default(&cfg);
 	cfg.serial = serial_capture_sink;
 	cfg.serial_opaque = &out;
@@ -1037,9 +1087,9 @@ static void check_cpuid_td(bool seamcall_gate)
 	char err[256] = "";
 	struct vmm_td *td;
 
-	platform_claim_signals();
+	tdxsim_claim_signals();
 	vmm_td_config_default(&cfg);
-	tdx_seamcall_set_gate(seamcall_gate);
+	tdxsim_set_seamcall_path(seamcall_gate ? TDXSIM_SEAMCALL_GATE : TDXSIM_SEAMCALL_INSN);
 	cfg.serial = serial_capture_sink;
 	cfg.serial_opaque = &out;
 	if (vmm_td_create(&cfg, cpuid_elf, &td, err, sizeof(err)))
@@ -1054,7 +1104,7 @@ static void check_cpuid_td(bool seamcall_gate)
 	assert_non_null(strstr(out.buf, CPUID_OUT));
 	assert_int_equal(stats0(td).tdvmcalls[VMM_TDVMCALL_CPUID], 1);
 	vmm_td_destroy(td);
-	tdx_seamcall_set_gate(true);
+	tdxsim_set_seamcall_path(TDXSIM_SEAMCALL_GATE);
 }
 
 static void test_cpuid_faulting_or_auto(void **state)
@@ -1096,15 +1146,28 @@ static void test_tool_rewrite_mrtd(void **state)
 	assert_non_null(strstr(out, CPUID_OUT));
 }
 
+/* The laptop machine with CPUID rewriting forced, by a configuration file. */
 static int rewrite_setup(void **state)
 {
-	struct machine_config mc;
+	char conf[] = "/tmp/tdxsim-rewrite-XXXXXX", err[512] = "";
+	int fd = mkstemp(conf), ret;
 
 	(void)state;
-	if (machine_preset("laptop", &mc))
+	if (fd < 0 || write(fd, "cpuid = rewrite\n", 16) != 16)
 		return -1;
-	mc.cpuid_mode = CPUID_TRAP_REWRITE;
-	return vmm_machine_up_cfg(&mc);
+	close(fd);
+	ret = tdxsim_boot(&(struct tdxsim_boot){.machine = conf}, err, sizeof(err));
+	unlink(conf);
+	if (ret)
+		fprintf(stderr, "tdxsim_boot: %s\n", err);
+	return ret;
+}
+
+static int rewrite_teardown(void **state)
+{
+	(void)state;
+	tdxsim_shutdown();
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -1147,6 +1210,6 @@ int main(int argc, char **argv)
 	failed = cmocka_run_group_tests_name("tdvmcall_td", tests, vmm_machine_setup,
 					     vmm_machine_teardown);
 	failed += cmocka_run_group_tests_name("cpuid_rewrite", rewrite_tests, rewrite_setup,
-					      vmm_machine_teardown);
+					      rewrite_teardown);
 	return failed;
 }
