@@ -26,7 +26,6 @@ INTERNAL = re.compile(r'^\s*#\s*include\s*[<"]((vmm|platform|host|module|shim)/[
 PENDING = {
     "tests/vmm/test_vmm_tdvmcall_td.c": "checks GetQuote's quotes with "
     "tests/vmm_internal/quote_check.h, over vmm/quote.h",
-    "tests/vmm/test_vmm_run.c": "switches the host's SEAMCALL path and the module's trace hooks mid-run",
 }
 
 

@@ -49,6 +49,19 @@ enum tdxsim_seamcall_path tdxsim_seamcall_path(void)
 	return tdx_seamcall_gate() ? TDXSIM_SEAMCALL_GATE : TDXSIM_SEAMCALL_INSN;
 }
 
+void tdxsim_machine_stats(struct tdxsim_machine_stats *st)
+{
+	struct platform_stats ps = {0};
+
+	if (booted)
+		platform_get_stats(&ps);
+	*st = (struct tdxsim_machine_stats){.traps = ps.traps,
+					    .gate_calls = ps.gate_calls,
+					    .exits = ps.exits,
+					    .deliveries = ps.deliveries,
+					    .async_exits = ps.async_exits};
+}
+
 const char *const *tdxsim_machine_presets(void)
 {
 	return machine_preset_names();

@@ -84,6 +84,15 @@ void tdxsim_claim_signals(void);
 /* The boot option seamcall changed for every later SEAMCALL of the host (TD builds, runs). */
 void tdxsim_set_seamcall_path(enum tdxsim_seamcall_path path);
 enum tdxsim_seamcall_path tdxsim_seamcall_path(void);
+/*
+ * The machine's counters since boot: traps taken (signals), gate calls, guest stops reported
+ * to the module, exceptions delivered into guests (#VE mostly), asynchronous stops (timer,
+ * kicks, IPIs). All zero without a machine.
+ */
+struct tdxsim_machine_stats {
+	uint64_t traps, gate_calls, exits, deliveries, async_exits;
+};
+void tdxsim_machine_stats(struct tdxsim_machine_stats *st);
 /* The preset names, NULL-terminated. */
 const char *const *tdxsim_machine_presets(void);
 unsigned int tdxsim_nr_lps(void);

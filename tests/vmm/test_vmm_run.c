@@ -17,12 +17,9 @@
 
 #include <cmocka.h>
 #include <tdx/vmx.h>
+#include <tdxsim/tdxsim.h>
 #include <tdxsim/vmm.h>
 
-#include "host/page_alloc.h"
-#include "host/tdx_host.h"
-#include "module/tdx_module.h"
-#include "platform/platform.h"
 #include "tests/support/vmm_machine.h"
 
 static const char *hello_elf, *exit7_elf, *panic_elf, *accept_elf, *oob_elf, *tdxsim;
@@ -37,7 +34,7 @@ static struct vmm_td *run(const char *elf, struct vmm_td_config *cfg, struct ser
 	struct vmm_td *td = NULL;
 	char err[256] = "";
 
-	platform_claim_signals();
+	tdxsim_claim_signals();
 	memset(out, 0, sizeof(*out));
 	cfg->serial = serial_capture_sink;
 	cfg->serial_opaque = out;
@@ -110,19 +107,19 @@ static void test_seamcall_insn(void **state)
 {
 	struct vmm_td_config cfg;
 	struct serial_capture out;
-	struct platform_stats a, b;
+	struct tdxsim_machine_stats a, b;
 	struct vmm_vcpu_stats st;
 	struct vmm_td *td;
 
 	(void)state;
 	vmm_td_config_default(&cfg);
-	assert_true(tdx_seamcall_gate());
-	tdx_seamcall_set_gate(false);
-	assert_false(tdx_seamcall_gate());
-	platform_get_stats(&a);
+	assert_int_equal(tdxsim_seamcall_path(), TDXSIM_SEAMCALL_GATE);
+	tdxsim_set_seamcall_path(TDXSIM_SEAMCALL_INSN);
+	assert_int_equal(tdxsim_seamcall_path(), TDXSIM_SEAMCALL_INSN);
+	tdxsim_machine_stats(&a);
 	td = run(hello_elf, &cfg, &out);
-	platform_get_stats(&b);
-	tdx_seamcall_set_gate(true);
+	tdxsim_machine_stats(&b);
+	tdxsim_set_seamcall_path(TDXSIM_SEAMCALL_GATE);
 	assert_string_equal(out.buf, HELLO_OUT);
 	assert_int_equal(vmm_td_vcpu_stats(td, 0, &st), 0);
 	assert_true(b.traps - a.traps >= st.entries);
@@ -343,12 +340,11 @@ static void trace_parse(FILE *f, struct trace_counts *c)
 
 static void test_trace(void **state)
 {
-	static const struct tdx_trace_hooks other = {0};
 	struct vmm_td_config cfg;
 	struct serial_capture out;
 	struct vmm_vcpu_stats st;
 	struct vmm_td_stats ts;
-	struct trace_counts c;
+	struct trace_counts c, c2;
 	struct vmm_td *td;
 	FILE *f = tmpfile();
 
@@ -358,10 +354,6 @@ static void test_trace(void **state)
 	cfg.trace_file = f;
 	td = run(hello_elf, &cfg, &out);
 	assert_string_equal(out.buf, HELLO_OUT);
-	/* The VMM removed its hooks when the run ended: another tracer may install them. */
-	assert_int_equal(tdx_module_set_trace(&other, NULL), 0);
-	assert_int_equal(tdx_module_set_trace(&other, NULL), -EBUSY);
-	assert_int_equal(tdx_module_set_trace(NULL, NULL), 0);
 	assert_int_equal(vmm_td_vcpu_stats(td, 0, &st), 0);
 	vmm_td_stats(td, &ts);
 	vmm_td_destroy(td);
@@ -389,6 +381,23 @@ static void test_trace(void **state)
 	/* One stop line, when the run ended */
 	assert_int_equal(c.stops, 1);
 	assert_int_equal(c.lines, c.seamcalls + c.tdcalls + c.ves + c.exits + c.stops);
+
+	/*
+	 * The VMM removed the module's trace hooks when the run ended: the next TD's trace has
+	 * its TDCALL and #VE lines too (no "another TD's trace is on" line).
+	 */
+	f = tmpfile();
+	assert_non_null(f);
+	cfg.trace_file = f;
+	td = run(hello_elf, &cfg, &out);
+	vmm_td_destroy(td);
+	fflush(f);
+	rewind(f);
+	trace_parse(f, &c2);
+	fclose(f);
+	assert_int_equal(c2.tdcalls, c.tdcalls);
+	assert_int_equal(c2.ves, c.ves);
+	assert_int_equal(c2.lines, c2.seamcalls + c2.tdcalls + c2.ves + c2.exits + c2.stops);
 }
 
 /* ---- the command ---- */
