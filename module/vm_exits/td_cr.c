@@ -130,11 +130,6 @@ static enum cr_result write_cr4(struct guest_cpu *g, const struct tdcs *tdcs, ui
 		return CR_GP;
 	if ((v & CR4_CET) && !(g->cr0 & CR0_WP))
 		return CR_GP;
-	/* No bit of the module's changes: the CPU's write (a backend that sends every write) */
-	if (!((v ^ g->cr4_shadow) & g->cr4_mask)) {
-		g->cr4 = (v & ~g->cr4_mask) | (g->cr4 & g->cr4_mask);
-		return CR_DONE;
-	}
 	/* Architecturally fine, not for a TD: clearing MCE, setting VMXE or SMXE. */
 	return CR_VE;
 }
