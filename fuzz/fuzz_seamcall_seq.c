@@ -321,6 +321,7 @@ static void params_write(void)
 
 /* The machine after bring-up: restored before every input. */
 static struct tdx_module_snapshot *fresh;
+static bool verify_restore; /* FUZZ_VERIFY_RESTORE=1: each restore compared in full */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -339,6 +340,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	td_code_page(code, vmcall_loop, vmcall_loop_end);
 	memcpy(hva(TD_SOURCE_PA), code, sizeof(code));
 	params_write();
+	verify_restore = getenv("FUZZ_VERIFY_RESTORE") != NULL;
 	/* Every input starts from this state (module/snapshot.c). */
 	if (tdx_module_snapshot_take(&fresh) < 0) {
 		fprintf(stderr, "seamcall_seq: snapshot failed\n");
@@ -423,6 +425,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Exactly the state after bring-up: module, CACHE.WB progress, memory, hidden pages. */
 	if (tdx_module_snapshot_restore(fresh) < 0)
 		finding("snapshot restore failed", NULL);
+	/* FUZZ_VERIFY_RESTORE=1: the restore, which looks only at what the previous input
+	 * touched, against a comparison of everything. */
+	if (verify_restore) {
+		static char diff[4096];
+
+		if (tdx_module_snapshot_differences(fresh, diff, sizeof(diff)))
+			finding("restored state differs from the snapshot", diff);
+	}
 	while (in.n && nr_trace < MAX_CALLS)
 		one_call(&in);
 	/* Replaying one input with FUZZ_TRACE=1 shows what it did. */

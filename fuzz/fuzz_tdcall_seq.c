@@ -490,6 +490,7 @@ static struct test_td td;
 static uint8_t code[4096], zeros[4096], pattern[4096];
 static uint64_t *ctrl;	      /* the control page through the module's view */
 static bool check_every_call; /* FUZZ_CHECK_ALL=1: the checkers after every call */
+static bool verify_restore;   /* FUZZ_VERIFY_RESTORE=1: each restore compared in full */
 static bool ve_pending;	      /* the guest took a #VE whose info it has not read */
 static uint64_t ve_gpa[2];    /* its call's buffer operands (RCX, RDX) */
 
@@ -617,6 +618,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	platform_claim_signals();
 	td_code_page(code, tdcall_guest, tdcall_guest_end);
 	check_every_call = getenv("FUZZ_CHECK_ALL") != NULL;
+	verify_restore = getenv("FUZZ_VERIFY_RESTORE") != NULL;
 	for (unsigned int i = 0; i < sizeof(pattern); i++)
 		pattern[i] = (uint8_t)(i * 7 + 1);
 	/* On LP 0, where the inputs run (build_td() enters the TD). */
@@ -852,6 +854,14 @@ static long run_input(void *arg)
 	/* Exactly the state build_td(config) gives: module, memory, window, allocator. */
 	if (tdx_module_snapshot_restore(built[config].snap) < 0)
 		finding("snapshot restore failed", NULL);
+	/* FUZZ_VERIFY_RESTORE=1: the restore, which looks only at what the previous input
+	 * touched, against a comparison of everything. */
+	if (verify_restore) {
+		static char diff[4096];
+
+		if (tdx_module_snapshot_differences(built[config].snap, diff, sizeof(diff)))
+			finding("restored state differs from the snapshot", diff);
+	}
 	td = built[config].td;
 	ctrl = built[config].ctrl;
 	td_page_alloc_load(built[config].alloc);

@@ -79,5 +79,6 @@ void *seam_map(uint64_t pa, uint64_t size)
 
 	if (!size || !range_valid(addr, size - 1) || !phys_is_ram(addr, size))
 		return NULL;
+	phys_touch(addr, size); /* the whole buffer, not only its first page (touch logs) */
 	return phys_host_va(addr);
 }

@@ -12,8 +12,10 @@
  * the snapshot are destroyed by the restore.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "td.h"
 
@@ -119,6 +121,43 @@ void tdx_module_snapshot_free(struct tdx_module_snapshot *s)
 	free(s);
 }
 
+/*
+ * The pages written without a phys_*_va() call while an input runs, which a restore must
+ * look at whatever its touch log says: those mapped writable in a TD window (guest code
+ * writes them) and the TD control pages a vCPU's state lives in (the world switch saves it
+ * through pointers kept since TDH.VP.INIT). The 4K PAMT of each TDMR is walked once, its
+ * never-written pages skipped.
+ */
+static int watch_pages(struct tdx_module_snapshot *s)
+{
+	int ret = 0;
+
+	for (unsigned int i = 0; !ret && i < s->nr_windows; i++)
+		for (size_t k = 0; !ret && k < s->win[i].nr_pages; k++)
+			if (s->win[i].pages[k].prot & PROT_WRITE)
+				ret = phys_snapshot_watch(s->phys, s->win[i].pages[k].hpa);
+	for (unsigned int i = 0; !ret && i < tdxm.nr_tdmrs; i++) {
+		const struct tdmr *t = &tdxm.tdmr[i];
+		uint64_t done = __atomic_load_n(&t->next_init, __ATOMIC_ACQUIRE) & ~(_1G - 1);
+		const struct pamt_entry *e0 =
+			done > t->base ? pamt_entry_get(t->base, PT_4KB) : NULL;
+		struct pamt_residency res = {0};
+
+		for (uint64_t k = 0; e0 && !ret && k < (done - t->base) / _4K; k++) {
+			const struct pamt_entry *e = &e0[k];
+
+			if (!(k % (_4K / PAMT_ENTRY_SIZE)) && !pamt_page_resident(&res, e)) {
+				k += pamt_run_entries(&res, e) - 1;
+				continue;
+			}
+			if (e->pt == PT_TDR || e->pt == PT_TDCX || e->pt == PT_TDVPR ||
+			    e->pt == PT_EPT)
+				ret = phys_snapshot_watch(s->phys, t->base + k * _4K);
+		}
+	}
+	return ret;
+}
+
 int tdx_module_snapshot_take(struct tdx_module_snapshot **out)
 {
 	struct td_window *live[TD_WINDOW_MAX];
@@ -150,6 +189,8 @@ int tdx_module_snapshot_take(struct tdx_module_snapshot **out)
 		memcpy(&s->m, &tdxm, sizeof(tdxm)); /* padding too: a restore is byte-exact */
 		ret = phys_snapshot_take(&s->phys);
 	}
+	if (!ret)
+		ret = watch_pages(s);
 	if (ret) {
 		tdx_module_snapshot_free(s);
 		return ret;
@@ -193,4 +234,43 @@ uint64_t tdx_module_snapshot_bytes(const struct tdx_module_snapshot *s)
 	for (unsigned int i = 0; i < s->nr_windows; i++)
 		n += s->win[i].nr_pages * sizeof(*s->win[i].pages);
 	return n + sizeof(*s) + phys_snapshot_bytes(s->phys) + tdh_phymem_cache_wb_state_size();
+}
+
+uint64_t tdx_module_snapshot_differences(const struct tdx_module_snapshot *s, char *buf, size_t len)
+{
+	struct td_window *live[TD_WINDOW_MAX];
+	uint64_t n;
+	size_t used;
+
+	if (!s)
+		return ~0ULL;
+	n = phys_snapshot_differences(s->phys, buf, len);
+	used = buf ? strlen(buf) : 0;
+	if (memcmp(&tdxm, &s->m, sizeof(tdxm))) {
+		n++;
+		if (buf && len > used + 1)
+			snprintf(buf + used, len - used, "module state differs\n");
+	}
+	if (module_windows_get(live) != s->nr_windows)
+		return n + 1;
+	for (unsigned int i = 0; i < s->nr_windows; i++) {
+		struct td_window_page *pages;
+		size_t nr;
+
+		if (live[i] != s->win[i].w || td_window_mappings(live[i], &pages, &nr)) {
+			n++;
+			continue;
+		}
+		for (size_t k = 0; k < nr || k < s->win[i].nr_pages; k++) {
+			const struct td_window_page *a = &pages[k], *b = &s->win[i].pages[k];
+
+			if (nr != s->win[i].nr_pages || a->gpa != b->gpa || a->hpa != b->hpa ||
+			    a->shared != b->shared || a->prot != b->prot) {
+				n++;
+				break;
+			}
+		}
+		free(pages);
+	}
+	return n;
 }

@@ -192,5 +192,15 @@ int tdx_module_snapshot_take(struct tdx_module_snapshot **out);
 int tdx_module_snapshot_restore(struct tdx_module_snapshot *s);
 void tdx_module_snapshot_free(struct tdx_module_snapshot *s);
 uint64_t tdx_module_snapshot_bytes(const struct tdx_module_snapshot *s); /* memory held */
+/*
+ * A restore looks only at what changed since the snapshot was taken or last restored: the
+ * pages touched (phys_touch_log), the TD control pages and writable window pages it had, the
+ * windows mapped or unmapped since. tdx_module_snapshot_differences() compares everything
+ * instead (module state, every RAM page's residency and contents, hidden and poisoned sets,
+ * each window's mappings) without changing anything: how many differ, the first ones
+ * described in buf. After a restore it is 0 (FUZZ_VERIFY_RESTORE=1 in the fuzzers).
+ */
+uint64_t tdx_module_snapshot_differences(const struct tdx_module_snapshot *s, char *buf,
+					 size_t len);
 
 #endif

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -237,6 +238,160 @@ void physmem_fini(void)
 }
 
 /* ------------------------------------------------------------------------------------------
+ * Touch logs (platform.h): a bitmap, so that a page goes in once, and the list of pages in
+ * the order of their first touch. The bitmap's chunks are allocated when the log opens, so
+ * adding never allocates (signal handlers add too).
+ */
+
+#define MAX_TOUCH_LOGS 8
+#define TOUCH_LOG_CAP  (1U << 16) /* pages; beyond, the log has overflowed */
+
+struct phys_touch_log {
+	struct pagemap seen;
+	_Atomic size_t nr;
+	_Atomic bool overflowed, paused;
+	uint64_t pages[TOUCH_LOG_CAP];
+};
+
+static struct phys_touch_log *_Atomic touch_logs[MAX_TOUCH_LOGS];
+static _Atomic unsigned int nr_touch_logs;
+
+static void log_add(struct phys_touch_log *l, uint64_t page)
+{
+	size_t i;
+	int old;
+
+	if (atomic_load_explicit(&l->paused, memory_order_relaxed))
+		return;
+	old = pagemap_set(&l->seen, page, true);
+	if (old > 0)
+		return;
+	if (old < 0) {
+		atomic_store(&l->overflowed, true);
+		return;
+	}
+	i = atomic_fetch_add(&l->nr, 1);
+	if (i < TOUCH_LOG_CAP)
+		l->pages[i] = page;
+	else
+		atomic_store(&l->overflowed, true);
+}
+
+static void touch_page(uint64_t hpa)
+{
+	for (unsigned int i = 0; i < MAX_TOUCH_LOGS; i++) {
+		struct phys_touch_log *l =
+			atomic_load_explicit(&touch_logs[i], memory_order_acquire);
+
+		if (l)
+			log_add(l, hpa & PAGE_MASK);
+	}
+}
+
+/* Every page may have changed: each open log has overflowed. */
+static void touch_everything(void)
+{
+	for (unsigned int i = 0; i < MAX_TOUCH_LOGS; i++) {
+		struct phys_touch_log *l =
+			atomic_load_explicit(&touch_logs[i], memory_order_acquire);
+
+		if (l && !atomic_load(&l->paused))
+			atomic_store(&l->overflowed, true);
+	}
+}
+
+void phys_touch(uint64_t hpa, uint64_t size)
+{
+	uint64_t end;
+
+	if (!atomic_load_explicit(&nr_touch_logs, memory_order_relaxed) || !size ||
+	    __builtin_add_overflow(hpa, size, &end))
+		return;
+	for (uint64_t p = hpa & PAGE_MASK; p < end && p < plat.top; p += PAGE_SIZE)
+		touch_page(p);
+}
+
+struct phys_touch_log *phys_touch_log_open(void)
+{
+	struct phys_touch_log *l;
+
+	if (!pm.ready)
+		return NULL;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	if (pagemap_init(&l->seen, plat.top))
+		goto err;
+	for (unsigned int r = 0; r < pm.nr_ram; r++)
+		for (uint64_t a = pm.ram[r].base & ~((1ULL << CHUNK_SHIFT) - 1);
+		     a < pm.ram[r].base + pm.ram[r].size; a += 1ULL << CHUNK_SHIFT)
+			if (pagemap_reserve(&l->seen, a))
+				goto err_map;
+	for (unsigned int i = 0; i < MAX_TOUCH_LOGS; i++) {
+		struct phys_touch_log *none = NULL;
+
+		if (atomic_compare_exchange_strong(&touch_logs[i], &none, l)) {
+			atomic_fetch_add(&nr_touch_logs, 1);
+			return l;
+		}
+	}
+err_map:
+	pagemap_fini(&l->seen);
+err:
+	free(l);
+	return NULL;
+}
+
+void phys_touch_log_close(struct phys_touch_log *l)
+{
+	if (!l)
+		return;
+	for (unsigned int i = 0; i < MAX_TOUCH_LOGS; i++) {
+		struct phys_touch_log *me = l;
+
+		if (atomic_compare_exchange_strong(&touch_logs[i], &me, NULL))
+			atomic_fetch_sub(&nr_touch_logs, 1);
+	}
+	pagemap_fini(&l->seen);
+	free(l);
+}
+
+size_t phys_touch_log_pages(const struct phys_touch_log *l, const uint64_t **pages,
+			    bool *overflowed)
+{
+	size_t n = atomic_load(&l->nr);
+
+	*pages = l->pages;
+	*overflowed = atomic_load(&l->overflowed) || n > TOUCH_LOG_CAP;
+	return n > TOUCH_LOG_CAP ? TOUCH_LOG_CAP : n;
+}
+
+void phys_touch_log_reset(struct phys_touch_log *l)
+{
+	size_t n = atomic_load(&l->nr);
+
+	if (atomic_load(&l->overflowed) || n > TOUCH_LOG_CAP) {
+		for (size_t c = 0; c < l->seen.nr_chunks; c++) {
+			_Atomic uint64_t *words = atomic_load(&l->seen.chunks[c]);
+
+			for (size_t w = 0; words && w < CHUNK_WORDS; w++)
+				atomic_store(&words[w], 0);
+		}
+	} else {
+		for (size_t i = 0; i < n; i++)
+			pagemap_set(&l->seen, l->pages[i], false);
+	}
+	atomic_store(&l->nr, 0);
+	atomic_store(&l->overflowed, false);
+}
+
+void phys_touch_log_pause(struct phys_touch_log *l, bool paused)
+{
+	if (l)
+		atomic_store(&l->paused, paused);
+}
+
+/* ------------------------------------------------------------------------------------------
  * Address map
  */
 
@@ -286,12 +441,20 @@ static inline bool addr_is_ram(uint64_t hpa)
 
 void *phys_host_va(uint64_t hpa)
 {
-	return addr_is_ram(hpa) ? plat.direct + hpa : NULL;
+	if (!addr_is_ram(hpa))
+		return NULL;
+	if (atomic_load_explicit(&nr_touch_logs, memory_order_relaxed))
+		touch_page(hpa);
+	return plat.direct + hpa;
 }
 
 void *phys_seam_va(uint64_t hpa)
 {
-	return addr_is_ram(hpa) ? plat.seam + hpa : NULL;
+	if (!addr_is_ram(hpa))
+		return NULL;
+	if (atomic_load_explicit(&nr_touch_logs, memory_order_relaxed))
+		touch_page(hpa);
+	return plat.seam + hpa;
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -329,6 +492,7 @@ int phys_hide(uint64_t hpa)
 
 	if (ret)
 		return ret;
+	phys_touch(hpa, PAGE_SIZE);
 	/* the fault handler may poison the page and cannot allocate then */
 	ret = pagemap_reserve(&pm.poisoned, hpa);
 	if (ret)
@@ -361,6 +525,7 @@ int phys_unhide(uint64_t hpa)
 
 	if (ret)
 		return ret;
+	phys_touch(hpa, PAGE_SIZE);
 	page_lock(hpa);
 	if (!pagemap_test(&pm.hidden, hpa))
 		ret = -EINVAL;
@@ -395,6 +560,7 @@ void phys_clear_poison(uint64_t hpa)
 	hpa &= PAGE_MASK;
 	if (check_page(hpa))
 		return;
+	phys_touch(hpa, PAGE_SIZE);
 	page_lock(hpa);
 	if (pagemap_test(&pm.poisoned, hpa) &&
 	    (!pagemap_test(&pm.hidden, hpa) || !map_zero_page(hpa)))
@@ -428,6 +594,7 @@ bool physmem_host_write_fault(uintptr_t addr)
 		/* anonymous private memory: the host's writes land in a copy of the zero page */
 		handled = !mprotect(plat.direct + hpa, PAGE_SIZE, PROT_READ | PROT_WRITE) &&
 			  pagemap_set(&pm.poisoned, hpa, true) >= 0;
+		phys_touch(hpa, PAGE_SIZE);
 		if (handled)
 			notify = atomic_load(&pm.poison_notifier);
 	}
@@ -443,6 +610,7 @@ int phys_discard(uint64_t hpa, uint64_t size)
 		return -ENODEV;
 	if (((hpa | size) & ~PAGE_MASK) || !phys_is_ram(hpa, size))
 		return -EINVAL;
+	phys_touch(hpa, size);
 	return punch(hpa, size);
 }
 
@@ -499,6 +667,11 @@ struct phys_snapshot {
 	size_t nr_ext;
 	uint64_t *hidden; /* sorted */
 	size_t nr_hidden;
+	struct phys_touch_log *log; /* pages touched since the take or the last restore */
+	uint64_t *watch;	    /* pages a restore always looks at (phys_snapshot_watch) */
+	size_t nr_watch, cap_watch;
+	uint64_t *work; /* a restore's page list */
+	size_t cap_work;
 };
 
 /* Room for element n of *v (cap elements of size each); on failure *v is freed. */
@@ -579,11 +752,24 @@ void phys_snapshot_free(struct phys_snapshot *s)
 {
 	if (!s)
 		return;
+	phys_touch_log_close(s->log);
 	for (size_t i = 0; i < s->nr_ext; i++)
 		free(s->ext[i].data);
 	free(s->ext);
 	free(s->hidden);
+	free(s->watch);
+	free(s->work);
 	free(s);
+}
+
+int phys_snapshot_watch(struct phys_snapshot *s, uint64_t hpa)
+{
+	if (!s || check_page(hpa & PAGE_MASK))
+		return -EINVAL;
+	if (grow((void **)&s->watch, &s->cap_watch, s->nr_watch, sizeof(*s->watch)))
+		return -ENOMEM;
+	s->watch[s->nr_watch++] = hpa & PAGE_MASK;
+	return 0;
 }
 
 int phys_snapshot_take(struct phys_snapshot **out)
@@ -605,6 +791,8 @@ int phys_snapshot_take(struct phys_snapshot **out)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	/* Opened first: what changes from here on is what a restore looks at. */
+	s->log = phys_touch_log_open(); /* NULL: every restore compares everything */
 	ret = extents_list(&s->ext, &s->nr_ext);
 	if (!ret)
 		ret = pagemap_list(&pm.hidden, &s->hidden, &s->nr_hidden);
@@ -653,6 +841,7 @@ static int run_set_hidden(uint64_t hpa, size_t n, bool hide)
 	void *va;
 	int ret;
 
+	phys_touch(hpa, size);
 	for (size_t k = 0; k < n; k++) {
 		ret = pagemap_reserve(&pm.poisoned, hpa + k * PAGE_SIZE);
 		if (ret)
@@ -739,14 +928,13 @@ static int hidden_restore(const struct phys_snapshot *s)
 	return ret;
 }
 
-int phys_snapshot_restore(const struct phys_snapshot *s)
+/* Every page compared (no touch log, or it overflowed). */
+static int restore_all(const struct phys_snapshot *s)
 {
 	struct phys_extent *now;
 	size_t nr_now, j = 0;
 	int ret;
 
-	if (!pm.ready)
-		return -ENODEV;
 	ret = hidden_restore(s);
 	if (!ret)
 		ret = extents_list(&now, &nr_now);
@@ -785,4 +973,208 @@ int phys_snapshot_restore(const struct phys_snapshot *s)
 		}
 	}
 	return ret;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool sorted_has(const uint64_t *v, size_t n, uint64_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] == x)
+			return true;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* The snapshot's copy of page hpa, or NULL when it was a hole. */
+static const uint8_t *snapshot_page(const struct phys_snapshot *s, uint64_t hpa)
+{
+	size_t lo = 0, hi = s->nr_ext;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct phys_extent *e = &s->ext[mid];
+
+		if (hpa < e->start)
+			hi = mid;
+		else if (hpa >= e->end)
+			lo = mid + 1;
+		else
+			return e->data + (hpa - e->start);
+	}
+	return NULL;
+}
+
+/* Page hpa must be hidden again (hide) or shown again (!hide) to be the snapshot's. */
+static bool hidden_since(const struct phys_snapshot *s, uint64_t hpa, bool hide)
+{
+	bool now = pagemap_test(&pm.hidden, hpa);
+
+	return now != hide && sorted_has(s->hidden, s->nr_hidden, hpa) == hide;
+}
+
+/*
+ * Only the pages touched since the take or the last restore, and the watched ones: the
+ * hidden set, what is allocated and the contents of each, as restore_all() does for all.
+ * list is sorted and has no duplicates.
+ */
+static int restore_pages(const struct phys_snapshot *s, const uint64_t *list, size_t n)
+{
+	int ret = 0;
+
+	/* Unhidden since, then hidden since, in contiguous runs (restore_all's order). */
+	for (int hide = 0; hide < 2; hide++) {
+		for (size_t i = 0; !ret && i < n;) {
+			size_t len = 0;
+
+			while (i + len < n &&
+			       (!len || list[i + len] == list[i] + len * PAGE_SIZE) &&
+			       hidden_since(s, list[i + len], hide))
+				len++;
+			if (len)
+				ret = run_set_hidden(list[i], len, hide);
+			i += len ? len : 1;
+		}
+	}
+	/* Hidden in both and poisoned since: the host's copy goes. */
+	for (size_t i = 0; !ret && i < n; i++) {
+		page_lock(list[i]);
+		if (pagemap_test(&pm.poisoned, list[i])) {
+			ret = map_zero_page(list[i]);
+			if (!ret)
+				pagemap_set(&pm.poisoned, list[i], false);
+		}
+		page_unlock(list[i]);
+	}
+	/* Pages the snapshot has come back; the others are holes again (in runs). */
+	for (size_t i = 0; !ret && i < n;) {
+		const uint8_t *data = snapshot_page(s, list[i]);
+		size_t len = 1;
+
+		if (data) {
+			uint8_t *va = plat.seam + list[i];
+
+			if (memcmp(va, data, PAGE_SIZE))
+				memcpy(va, data, PAGE_SIZE);
+			i++;
+			continue;
+		}
+		while (i + len < n && list[i + len] == list[i] + len * PAGE_SIZE &&
+		       !snapshot_page(s, list[i + len]))
+			len++;
+		ret = punch(list[i], len * PAGE_SIZE);
+		i += len;
+	}
+	return ret;
+}
+
+int phys_snapshot_restore(struct phys_snapshot *s)
+{
+	const uint64_t *touched;
+	bool overflowed = true;
+	size_t n = 0, m = 0;
+	int ret;
+
+	if (!pm.ready)
+		return -ENODEV;
+	if (s->log)
+		n = phys_touch_log_pages(s->log, &touched, &overflowed);
+	if (!overflowed && s->cap_work < n + s->nr_watch) {
+		free(s->work);
+		s->cap_work = 2 * (n + s->nr_watch);
+		s->work = malloc(s->cap_work * sizeof(*s->work));
+		if (!s->work)
+			s->cap_work = 0;
+	}
+	if (!overflowed && s->work) {
+		memcpy(s->work, touched, n * sizeof(*touched));
+		memcpy(s->work + n, s->watch, s->nr_watch * sizeof(*s->watch));
+		qsort(s->work, n + s->nr_watch, sizeof(*s->work), cmp_u64);
+		for (size_t i = 0; i < n + s->nr_watch; i++)
+			if (!m || s->work[m - 1] != s->work[i])
+				s->work[m++] = s->work[i];
+		/* Other logs (snapshots, checkers) learn what the restore changes. */
+		for (size_t i = 0; i < m; i++)
+			phys_touch(s->work[i], PAGE_SIZE);
+		ret = restore_pages(s, s->work, m);
+	} else {
+		touch_everything();
+		ret = restore_all(s);
+	}
+	if (s->log)
+		phys_touch_log_reset(s->log);
+	return ret;
+}
+
+/* Describe a difference into buf (the first few). */
+static void diff_note(char *buf, size_t len, uint64_t *count, const char *what, uint64_t hpa)
+{
+	size_t used = buf ? strlen(buf) : 0;
+
+	if (buf && len > used + 1 && *count < 16)
+		snprintf(buf + used, len - used, "page 0x%llx: %s\n", (unsigned long long)hpa,
+			 what);
+	(*count)++;
+}
+
+uint64_t phys_snapshot_differences(const struct phys_snapshot *s, char *buf, size_t len)
+{
+	struct phys_extent *now = NULL;
+	uint64_t *hidden = NULL, *poisoned = NULL, count = 0;
+	size_t nr_now = 0, nr_hidden = 0, nr_poisoned = 0;
+
+	if (buf && len)
+		buf[0] = 0;
+	if (!pm.ready || extents_list(&now, &nr_now) ||
+	    pagemap_list(&pm.hidden, &hidden, &nr_hidden) ||
+	    pagemap_list(&pm.poisoned, &poisoned, &nr_poisoned)) {
+		free(now);
+		free(hidden);
+		return ~0ULL;
+	}
+	/* Residency and contents, page by page over both extent lists. */
+	for (size_t i = 0; i < nr_now; i++)
+		for (uint64_t p = now[i].start; p < now[i].end; p += PAGE_SIZE) {
+			const uint8_t *data = snapshot_page(s, p);
+
+			if (!data)
+				diff_note(buf, len, &count, "allocated, a hole in the snapshot", p);
+			else if (memcmp(plat.seam + p, data, PAGE_SIZE))
+				diff_note(buf, len, &count, "contents differ", p);
+		}
+	for (size_t i = 0; i < s->nr_ext; i++)
+		for (uint64_t p = s->ext[i].start; p < s->ext[i].end; p += PAGE_SIZE) {
+			bool resident = false;
+
+			for (size_t j = 0; j < nr_now && !resident; j++)
+				resident = p >= now[j].start && p < now[j].end;
+			if (!resident)
+				diff_note(buf, len, &count, "a hole, allocated in the snapshot", p);
+		}
+	for (size_t i = 0; i < nr_hidden; i++)
+		if (!sorted_has(s->hidden, s->nr_hidden, hidden[i]))
+			diff_note(buf, len, &count, "hidden, not in the snapshot", hidden[i]);
+	for (size_t i = 0; i < s->nr_hidden; i++)
+		if (!sorted_has(hidden, nr_hidden, s->hidden[i]))
+			diff_note(buf, len, &count, "not hidden, hidden in the snapshot",
+				  s->hidden[i]);
+	for (size_t i = 0; i < nr_poisoned; i++)
+		diff_note(buf, len, &count, "poisoned", poisoned[i]);
+	free(now);
+	free(hidden);
+	free(poisoned);
+	return count;
 }

@@ -217,9 +217,39 @@ void phys_set_poison_notifier(void (*fn)(uint64_t hpa));
  */
 struct phys_snapshot;
 int phys_snapshot_take(struct phys_snapshot **out);
-int phys_snapshot_restore(const struct phys_snapshot *s);
+int phys_snapshot_restore(struct phys_snapshot *s);
 void phys_snapshot_free(struct phys_snapshot *s);
 uint64_t phys_snapshot_bytes(const struct phys_snapshot *s); /* RAM held, bytes */
+/*
+ * A restore looks at the pages touched since the snapshot was taken or last restored (its
+ * touch log, below) and at the pages watched with phys_snapshot_watch(): pages written
+ * without a phys_*_va() call while the log runs (mapped writable in a TD window, or kept by
+ * pointer across calls, as a vCPU's TDVPS is). Without a log (out of memory, overflow) it
+ * compares every page. phys_snapshot_differences() compares every page with the snapshot
+ * without changing anything (residency, contents, hidden and poisoned sets): how many differ.
+ */
+int phys_snapshot_watch(struct phys_snapshot *s, uint64_t hpa);
+uint64_t phys_snapshot_differences(const struct phys_snapshot *s, char *buf, size_t len);
+
+/*
+ * Touch logs (snapshots, incremental checkers; nothing else pays for them): while one is
+ * open, every page whose address phys_seam_va()/phys_host_va() hand out, and every page
+ * phys_hide/unhide/discard and phys_touch() name, goes into it once until its next reset. A
+ * pointer from phys_*_va() covers its own page: code that writes further gets a pointer per
+ * page or calls phys_touch(). Adding is lock-free (LP threads, signal handlers); reading and
+ * resetting happen at quiescent points. A log that fills up says so (overflowed): its reader
+ * must then look at everything.
+ */
+struct phys_touch_log;
+struct phys_touch_log *phys_touch_log_open(void);
+void phys_touch_log_close(struct phys_touch_log *l);
+/* The pages touched since the last reset, in the order of first touch; *overflowed. */
+size_t phys_touch_log_pages(const struct phys_touch_log *l, const uint64_t **pages,
+			    bool *overflowed);
+void phys_touch_log_reset(struct phys_touch_log *l);
+/* A paused log records nothing (a checker reading memory, which it does not change). */
+void phys_touch_log_pause(struct phys_touch_log *l, bool paused);
+void phys_touch(uint64_t hpa, uint64_t size);
 
 /* ------------------------------------------------------------------------------------------
  * TD address windows. A TD sees private GPA g at base + g and shared GPA g at base + W + g,

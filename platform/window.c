@@ -460,6 +460,9 @@ void td_window_destroy(struct td_window *w)
 
 int td_window_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot)
 {
+	/* The guest writes it from now on without a phys_*_va() call (touch logs). */
+	if (prot & PROT_WRITE)
+		phys_touch(hpa, PAGE_SIZE);
 	return cpu_backend()->map(w, gpa, shared, hpa, prot);
 }
 
