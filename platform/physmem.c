@@ -541,6 +541,110 @@ int phys_unhide(uint64_t hpa)
 	return ret;
 }
 
+/*
+ * The page locks of [hpa, hpa + n pages), each taken once, in index order (no deadlock with
+ * another range or a single page).
+ */
+static uint64_t range_lock(uint64_t hpa, uint64_t n)
+{
+	uint64_t mask = 0;
+
+	for (uint64_t k = 0; k < n && ~mask; k++)
+		mask |= 1ULL << (((hpa >> PAGE_SHIFT) + k) % NR_PAGE_LOCKS);
+	for (unsigned int i = 0; i < NR_PAGE_LOCKS; i++)
+		if (mask & (1ULL << i))
+			page_lock((uint64_t)i << PAGE_SHIFT);
+	return mask;
+}
+
+static void range_unlock(uint64_t mask)
+{
+	for (unsigned int i = 0; i < NR_PAGE_LOCKS; i++)
+		if (mask & (1ULL << i))
+			page_unlock((uint64_t)i << PAGE_SHIFT);
+}
+
+/* [hpa, hpa + size): page-aligned RAM. */
+static int check_range(uint64_t hpa, uint64_t size)
+{
+	if (!pm.ready)
+		return -ENODEV;
+	if (((hpa | size) & ~PAGE_MASK) || !size || !phys_is_ram(hpa, size))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * phys_hide() of every page of the range that is not hidden, with one mapping change per run
+ * of such pages (a 2 MiB page at once).
+ */
+int phys_hide_range(uint64_t hpa, uint64_t size)
+{
+	int ret = check_range(hpa, size);
+
+	if (ret)
+		return ret;
+	phys_touch(hpa, size);
+	for (uint64_t p = hpa; p < hpa + size; p += PAGE_SIZE) {
+		ret = pagemap_reserve(&pm.poisoned, p);
+		if (ret)
+			return ret;
+	}
+	for (uint64_t p = hpa, end = hpa + size; !ret && p < end;) {
+		uint64_t n = 0, mask;
+
+		while (p + n * PAGE_SIZE < end && !pagemap_test(&pm.hidden, p + n * PAGE_SIZE))
+			n++;
+		if (!n) {
+			p += PAGE_SIZE;
+			continue;
+		}
+		mask = range_lock(p, n);
+		if (mmap(plat.direct + p, n * PAGE_SIZE, PROT_READ,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+			 0) == MAP_FAILED)
+			ret = -errno;
+		for (uint64_t k = 0; !ret && k < n; k++)
+			pagemap_set(&pm.hidden, p + k * PAGE_SIZE, true);
+		range_unlock(mask);
+		p += n * PAGE_SIZE;
+	}
+	return ret;
+}
+
+/* phys_unhide() of every hidden page of the range, one punch and one mapping per run. */
+int phys_unhide_range(uint64_t hpa, uint64_t size)
+{
+	int ret = check_range(hpa, size);
+
+	if (ret)
+		return ret;
+	phys_touch(hpa, size);
+	for (uint64_t p = hpa, end = hpa + size; !ret && p < end;) {
+		uint64_t n = 0, mask;
+
+		while (p + n * PAGE_SIZE < end && pagemap_test(&pm.hidden, p + n * PAGE_SIZE))
+			n++;
+		if (!n) {
+			p += PAGE_SIZE;
+			continue;
+		}
+		mask = range_lock(p, n);
+		ret = punch(p, n * PAGE_SIZE);
+		if (!ret && mmap(plat.direct + p, n * PAGE_SIZE, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_FIXED | MAP_NORESERVE, plat.memfd,
+				 (off_t)p) == MAP_FAILED)
+			ret = -errno;
+		for (uint64_t k = 0; !ret && k < n; k++) {
+			pagemap_set(&pm.poisoned, p + k * PAGE_SIZE, false);
+			pagemap_set(&pm.hidden, p + k * PAGE_SIZE, false);
+		}
+		range_unlock(mask);
+		p += n * PAGE_SIZE;
+	}
+	return ret;
+}
+
 bool phys_is_hidden(uint64_t hpa)
 {
 	return pm.ready && pagemap_test(&pm.hidden, hpa);

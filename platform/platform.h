@@ -197,6 +197,9 @@ void *phys_host_va(uint64_t hpa); /* NULL outside RAM */
 void *phys_seam_va(uint64_t hpa); /* NULL outside RAM */
 int phys_hide(uint64_t hpa);	  /* page becomes private: host direct map reads zeros */
 int phys_unhide(uint64_t hpa);	  /* back to the host, contents zeroed */
+/* The same for every page of a page-aligned range, one mapping change per contiguous run. */
+int phys_hide_range(uint64_t hpa, uint64_t size);
+int phys_unhide_range(uint64_t hpa, uint64_t size);
 bool phys_is_hidden(uint64_t hpa);
 bool phys_is_poisoned(uint64_t hpa);
 void phys_clear_poison(uint64_t hpa);

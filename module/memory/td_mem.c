@@ -53,18 +53,16 @@ struct pamt_entry *sept_target_pamt(uint64_t e, unsigned int level)
 	return pamt_entry_get(sept_hpa(e), PT_4KB);
 }
 
+/* Hidden and zeroed: a 2M page in one mapping change, its memory freed, not written. */
 void pages_hide(uint64_t hpa, uint64_t size)
 {
-	for (uint64_t off = 0; off < size; off += _4K) {
-		phys_hide(hpa + off);
-		memset(phys_seam_va(hpa + off), 0, _4K);
-	}
+	phys_hide_range(hpa, size);
+	phys_discard(hpa, size);
 }
 
 void pages_unhide(uint64_t hpa, uint64_t size)
 {
-	for (uint64_t off = 0; off < size; off += _4K)
-		phys_unhide(hpa + off);
+	phys_unhide_range(hpa, size);
 }
 
 /* Unlock the first n 4K entries of a 2M range. */
