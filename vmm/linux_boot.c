@@ -424,3 +424,22 @@ int tdxsim_linux_measure(const char *kernel, const char *initrd, const char *cmd
 	vmm_image_free(&img);
 	return ret;
 }
+
+int tdxsim_linux_td_create(const struct vmm_td_config *cfg, const char *kernel, const char *initrd,
+			   const char *cmdline, struct vmm_td **out, char *err, size_t errlen)
+{
+	struct vmm_image img;
+	struct linux_layout lay;
+	uint64_t t0 = vmm_now_ns();
+	int ret;
+
+	*out = NULL;
+	ret = vmm_td_precheck(cfg, err, errlen);
+	if (ret)
+		return ret;
+	ret = linux_image_load(kernel, initrd, cmdline, cfg->memory_size, cfg->nr_vcpus, &img, &lay,
+			       err, errlen);
+	if (ret)
+		return ret;
+	return vmm_td_create_image(cfg, kernel, &img, false, t0, out, err, errlen);
+}

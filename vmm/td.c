@@ -84,15 +84,10 @@ static long vmxon_fn(void *arg)
 	return lp_in_vmx() ? 0 : lp_vmxon();
 }
 
-int vmm_td_create(const struct vmm_td_config *cfg, const char *path, struct vmm_td **out, char *err,
-		  size_t errlen)
+int vmm_td_precheck(const struct vmm_td_config *cfg, char *err, size_t errlen)
 {
-	struct vmm_image img;
-	struct vmm_td *td;
-	uint64_t t0 = vmm_now_ns();
 	int ret;
 
-	*out = NULL;
 	if (tdx_module_status() != TDX_MODULE_INITIALIZED || !tdx_get_sysinfo()) {
 		ERR("the TDX module is not initialized (tdx_enable)");
 		return -ENODEV;
@@ -103,21 +98,26 @@ int vmm_td_create(const struct vmm_td_config *cfg, const char *path, struct vmm_
 		return -EINVAL;
 	}
 	ret = (int)lp_run_on_each_online(vmxon_fn, NULL, NULL);
-	if (ret) {
-		ERR("VMXON: %s", strerror(-ret));
-		return ret;
-	}
-	ret = vmm_image_load(path, &img, err, errlen);
 	if (ret)
-		return ret;
-	ret = vmm_config_check(cfg, &img, err, errlen);
+		ERR("VMXON: %s", strerror(-ret));
+	return ret;
+}
+
+int vmm_td_create_image(const struct vmm_td_config *cfg, const char *path, struct vmm_image *img,
+			bool elf, uint64_t t0, struct vmm_td **out, char *err, size_t errlen)
+{
+	struct vmm_td *td;
+	int ret;
+
+	*out = NULL;
+	ret = vmm_config_check(cfg, img, err, errlen);
 	if (ret) {
-		vmm_image_free(&img);
+		vmm_image_free(img);
 		return ret;
 	}
 	td = calloc(1, sizeof(*td));
 	if (!td) {
-		vmm_image_free(&img);
+		vmm_image_free(img);
 		ERR("out of memory");
 		return -ENOMEM;
 	}
@@ -135,27 +135,47 @@ int vmm_td_create(const struct vmm_td_config *cfg, const char *path, struct vmm_
 	if (ret) {
 		ERR("device models: %s", strerror(-ret));
 	} else {
-		ret = vmm_build(td, &img, err, errlen);
+		ret = vmm_build(td, img, err, errlen);
 		if (!ret) {
 			ret = vmm_vcpus_init(td);
 			if (ret)
 				ERR("vCPU set-up: %s", strerror(-ret));
 		}
 	}
-	td->image_size = img.high_gpa - VMM_IMAGE_GPA;
-	if (!ret)
-		ret = vmm_image_record_holes(td, &img, err, errlen);
-	if (!ret)
-		vmm_image_debug_loaded(td, path, &img);
-	vmm_image_free(&img);
+	/* An ELF's span, its holes (guard pages), the debugger's notice and its symbols; a
+	 * Linux image (vmm/linux_boot.c) has none: its pages are far apart by design. */
+	td->image_size = elf ? img->high_gpa - VMM_IMAGE_GPA : 0;
+	if (!ret && elf)
+		ret = vmm_image_record_holes(td, img, err, errlen);
+	if (!ret && elf)
+		vmm_image_debug_loaded(td, path, img);
+	vmm_image_free(img);
 	if (ret) {
 		vmm_td_destroy(td);
 		return ret;
 	}
-	vmm_image_load_symbols(td, path);
+	if (elf)
+		vmm_image_load_symbols(td, path);
 	td->build_ns = vmm_now_ns() - t0;
 	*out = td;
 	return 0;
+}
+
+int vmm_td_create(const struct vmm_td_config *cfg, const char *path, struct vmm_td **out, char *err,
+		  size_t errlen)
+{
+	struct vmm_image img;
+	uint64_t t0 = vmm_now_ns();
+	int ret;
+
+	*out = NULL;
+	ret = vmm_td_precheck(cfg, err, errlen);
+	if (ret)
+		return ret;
+	ret = vmm_image_load(path, &img, err, errlen);
+	if (ret)
+		return ret;
+	return vmm_td_create_image(cfg, path, &img, true, t0, out, err, errlen);
 }
 
 uintptr_t vmm_td_image_base(struct vmm_td *td)

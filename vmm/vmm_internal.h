@@ -189,6 +189,15 @@ int tdxsim_boot_config(const struct machine_config *mc, const struct tdxsim_boot
 /* td.c: the configuration's checks (with the image when @img). 0 or -EINVAL and why. */
 int vmm_config_check(const struct vmm_td_config *cfg, const struct vmm_image *img, char *err,
 		     size_t errlen);
+/* td.c: vmm_td_create's checks before any image: the module, the LPs, VMX on every LP. */
+int vmm_td_precheck(const struct vmm_td_config *cfg, char *err, size_t errlen);
+/*
+ * td.c: vmm_td_create from an image already laid out (consumed: freed here); t0 the creation's
+ * start. elf: an SDK guest's ELF at path (its holes, symbols and debugger notice); false for
+ * a Linux image (vmm/linux_boot.c), named path in messages.
+ */
+int vmm_td_create_image(const struct vmm_td_config *cfg, const char *path, struct vmm_image *img,
+			bool elf, uint64_t t0, struct vmm_td **out, char *err, size_t errlen);
 /* build.c: the TD's SEAMCALLs from MNG.CREATE to MR.FINALIZE. 0 or -errno and why. */
 int vmm_build(struct vmm_td *td, const struct vmm_image *img, char *err, size_t errlen);
 /* td_devices.c: the TD's devices and the TDVMCALL handler's view of them. 0 or -errno. */

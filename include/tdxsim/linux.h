@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tdxsim/vmm.h" /* struct vmm_td_config, struct vmm_td */
+
 #define TDXSIM_LINUX_E820_MAX	   8
 #define TDXSIM_LINUX_E820_RAM	   1
 #define TDXSIM_LINUX_E820_RESERVED 2
@@ -42,5 +44,15 @@ struct tdxsim_linux_info {
 int tdxsim_linux_measure(const char *kernel, const char *initrd, const char *cmdline,
 			 uint64_t memory, unsigned int vcpus, struct tdxsim_linux_info *out,
 			 char *err, size_t errlen);
+
+/*
+ * Build that image into a TD (the same pages, so vmm_td_mrtd() reads the MRTD
+ * tdxsim_linux_measure() predicts) on a booted machine (tdxsim_boot), with cfg's memory_size,
+ * nr_vcpus, ATTRIBUTES, XFAM and CPUID configuration. Running it needs the system CPU backend
+ * (docs/SYSTEM.md); on the native one the kernel cannot run. 0, or a negative errno with the
+ * reason in err, as vmm_td_create().
+ */
+int tdxsim_linux_td_create(const struct vmm_td_config *cfg, const char *kernel, const char *initrd,
+			   const char *cmdline, struct vmm_td **out, char *err, size_t errlen);
 
 #endif /* TDXSIM_LINUX_H */
