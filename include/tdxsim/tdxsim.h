@@ -311,7 +311,7 @@ void tdxsim_td_set_exit_handler(struct vmm_td *td, tdxsim_exit_fn fn, void *opaq
  * reported the fatal error returns from its TDVMCALL with R10 = SUCCESS. 0; -EINVAL for a
  * TD that has not stopped or stopped for another reason (a triple fault, a power-off, ...:
  * it cannot go on), -EBUSY while a run is in progress. Without it, vmm_td_run() on a
- * stopped TD enters nothing and returns -ESHUTDOWN.
+ * stopped TD enters nothing and returns 0, and tdxsim_vcpu_run() reports STOPPED again.
  */
 int tdxsim_td_resume(struct vmm_td *td);
 
