@@ -9,6 +9,24 @@
 #include <stdatomic.h>
 
 #include "internal.h"
+#include "tdx/td.h"
+#include "tdxsim/boot.h"
+
+/*
+ * TDH.VP.INIT's start: TDX's reset vector inside the TD window (guest code runs at CPL3 from
+ * there), and the gate in R9 for guests that call it instead of trapping on TDCALL.
+ */
+static int native_vcpu_init(struct guest_cpu *g)
+{
+	g->regs.rip = td_window_base(g->window) + TDX_VP_INIT_RIP;
+	g->regs.gpr[TDXSIM_BOOT_REG_GATE] = (uint64_t)(uintptr_t)tdxsim_gate_ptr;
+	return 0;
+}
+
+static void native_vcpu_destroy(struct guest_cpu *g)
+{
+	(void)g;
+}
 
 const struct cpu_backend_ops cpu_backend_native = {
 	.name = "native",
@@ -24,6 +42,12 @@ const struct cpu_backend_ops cpu_backend_native = {
 	.flush = native_space_flush,
 	.set_suppress_ve = native_space_set_suppress_ve,
 	.suppress_ve = native_space_suppress_ve,
+	.space_base = native_space_base,
+	.space_va = native_space_va,
+	.is_mapped = native_space_is_mapped,
+	.shared_bit = native_space_shared_bit,
+	.vcpu_init = native_vcpu_init,
+	.vcpu_destroy = native_vcpu_destroy,
 };
 
 static const struct cpu_backend_ops *_Atomic backend = &cpu_backend_native;
@@ -35,7 +59,7 @@ const struct cpu_backend_ops *cpu_backend(void)
 
 int platform_set_cpu_backend(const struct cpu_backend_ops *ops)
 {
-	if (native_space_any())
+	if (native_space_any() || (cpu_backend()->space_any && cpu_backend()->space_any()))
 		return -EBUSY;
 	atomic_store(&backend, ops ? ops : &cpu_backend_native);
 	return 0;

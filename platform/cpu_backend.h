@@ -113,6 +113,31 @@ struct vm_exit {
  *                     violation on a shared GPA is a #VE in the guest, where it is set a TD
  *                     exit to the VMM. A new address space has it clear everywhere (a zeroed
  *                     EPT); the VMM sets it where it wants TD exits, as KVM does.
+ * space_base(w)       the linear address the TD's guest code finds its GPAs at (private GPA g
+ *                     at base + g, shared at base + TDXSIM_WINDOW_SIZE + g): natively the
+ *                     window in the tdxsim process, on the system backend
+ *                     TDXSIM_SYSTEM_WINDOW_BASE (the guest's own page tables map it).
+ * space_va(w, gpa, shared), is_mapped(w, gpa, shared), shared_bit(w)
+ *                     the host's view of a mapped GPA (the module reads TDCALL operands
+ *                     through it, the VMM its shared pages; NULL where nothing is mapped on
+ *                     a backend that cannot tell), whether it is mapped, and 1 << (GPAW - 1).
+ * vcpu_init(g)        TDH.VP.INIT: g->window and TDX's GPRs are set; the backend creates its
+ *                     state for the vCPU and gives it the architectural start (RIP, the
+ *                     boot registers tdxsim adds). 0 or -errno.
+ * vcpu_destroy(g)     the vCPU's TDVPR goes back to the host: its backend state goes too.
+ * want_intr_window(g) optional: a virtual interrupt is pending that the guest cannot take now
+ *                     (IF = 0 or an STI shadow): call the intr_window hook when it can. A
+ *                     backend that reports every window opening itself leaves it NULL.
+ * run(ctx)            optional: the platform's resume path calls it after every SEAMCALL hook
+ *                     on the LP. When the context now holds a guest of this backend (an
+ *                     enter), it runs that guest on the LP's thread and hands each exit to
+ *                     the vm_exit hook until the hook switches back with exit(ctx); the
+ *                     host context is then resumed as usual. NULL where returning resumes
+ *                     the guest by itself (native).
+ * kick(lp)            optional: lp_kick/lp_send_ipi latched an event for the LP: make a guest
+ *                     of this backend running there exit (EXIT_REASON_EXTERNAL_INTERRUPT).
+ * space_any()         optional: does any address space of this backend exist (the backend
+ *                     cannot be changed then)?
  */
 struct cpu_backend_ops {
 	const char *name;
@@ -129,10 +154,22 @@ struct cpu_backend_ops {
 	int (*flush)(struct td_window *w);
 	int (*set_suppress_ve)(struct td_window *w, uint64_t gpa, uint64_t size, bool suppress);
 	bool (*suppress_ve)(const struct td_window *w, uint64_t gpa);
+	uintptr_t (*space_base)(const struct td_window *w);
+	void *(*space_va)(const struct td_window *w, uint64_t gpa, bool shared);
+	bool (*is_mapped)(const struct td_window *w, uint64_t gpa, bool shared);
+	uint64_t (*shared_bit)(const struct td_window *w);
+	int (*vcpu_init)(struct guest_cpu *g);
+	void (*vcpu_destroy)(struct guest_cpu *g);
+	void (*want_intr_window)(struct guest_cpu *g);
+	void (*run)(struct cpu_regs *ctx);
+	void (*kick)(unsigned int lp);
+	bool (*space_any)(void);
 };
 
 /* The native backend (platform/), the machine's default. */
 extern const struct cpu_backend_ops cpu_backend_native;
+/* The system backend (platform/system/backend.c, docs/SYSTEM.md): system_backend_start(). */
+extern const struct cpu_backend_ops cpu_backend_system;
 /* The backend TDs run on. */
 const struct cpu_backend_ops *cpu_backend(void);
 /*

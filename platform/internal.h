@@ -153,6 +153,10 @@ int native_space_map_deferred(struct td_window *w, uint64_t gpa, bool shared, ui
 int native_space_flush(struct td_window *w);
 int native_space_set_suppress_ve(struct td_window *w, uint64_t gpa, uint64_t size, bool suppress);
 bool native_space_suppress_ve(const struct td_window *w, uint64_t gpa);
+uintptr_t native_space_base(const struct td_window *w);
+void *native_space_va(const struct td_window *w, uint64_t gpa, bool shared);
+bool native_space_is_mapped(const struct td_window *w, uint64_t gpa, bool shared);
+uint64_t native_space_shared_bit(const struct td_window *w);
 bool native_space_any(void);
 /* switch.c: event injection with the CPU's escalation (exception, #DF, triple fault). */
 void native_inject(struct cpu_regs *ctx, struct guest_cpu *g, uint32_t intr_info,

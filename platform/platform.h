@@ -379,6 +379,8 @@ struct guest_cpu {
 	 * xstate_reset(). Its owner provides it before the first lp_world_enter().
 	 */
 	void *xstate;
+	/* The CPU backend's own state for the vCPU (cpu_backend.h vcpu_init); NULL natively. */
+	void *backend;
 };
 
 /*

@@ -180,6 +180,9 @@ static void host_seamcall(struct lp *lp, struct cpu_regs *ctx, unsigned int len)
 		return;
 	}
 	plat.hooks.seamcall(ctx, len);
+	/* The resume path: a backend whose guest the SEAMCALL entered runs it here. */
+	if (cpu_backend()->run)
+		cpu_backend()->run(ctx);
 }
 
 static bool is_seamcall(const uint8_t *b)
@@ -762,6 +765,8 @@ static int lp_signal(unsigned int id, int vector)
 		atomic_store(&lp->kicked, true);
 	else
 		atomic_fetch_or(&lp->ipi[vector / 64], 1ULL << (vector % 64));
+	if (cpu_backend()->kick)
+		cpu_backend()->kick(id);
 	if (syscall(SYS_tgkill, getpid(), lp->tid, SIG_LP_INTR))
 		return -errno;
 	return 0;

@@ -51,7 +51,7 @@ static struct {
 } slots[WINDOW_MAX];
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
 
-uint64_t td_window_shared_bit(const struct td_window *w)
+uint64_t native_space_shared_bit(const struct td_window *w)
 {
 	return w ? 1ULL << (w->gpaw - 1) : 0;
 }
@@ -141,7 +141,7 @@ static int slot_claim(struct td_window *w)
 		if (!atomic_load(&slots[i].w)) {
 			w->slot = i;
 			atomic_store(&slots[i].w, w);
-			atomic_store(&slots[i].shared_bit, td_window_shared_bit(w));
+			atomic_store(&slots[i].shared_bit, native_space_shared_bit(w));
 			atomic_store(&slots[i].base, w->base);
 			break;
 		}
@@ -226,7 +226,7 @@ void native_space_destroy(struct td_window *w)
 	free(w);
 }
 
-uintptr_t td_window_base(const struct td_window *w)
+uintptr_t native_space_base(const struct td_window *w)
 {
 	return w ? w->base : 0;
 }
@@ -240,7 +240,7 @@ static bool gpa_valid(const struct td_window *w, uint64_t gpa)
 	return w && !(gpa & ~PAGE_MASK) && gpa < W;
 }
 
-void *td_window_va(const struct td_window *w, uint64_t gpa, bool shared)
+void *native_space_va(const struct td_window *w, uint64_t gpa, bool shared)
 {
 	if (!w || gpa >= W)
 		return NULL;
@@ -285,7 +285,7 @@ static int run_flush_locked(struct td_window *w)
 
 	if (!r->n)
 		return 0;
-	va = mmap(td_window_va(w, r->gpa, r->shared), r->n * PAGE_SIZE, r->prot,
+	va = mmap(native_space_va(w, r->gpa, r->shared), r->n * PAGE_SIZE, r->prot,
 		  MAP_SHARED | MAP_FIXED, plat.memfd, (off_t)r->hpa);
 	if (va == MAP_FAILED) {
 		int err = errno;
@@ -327,8 +327,8 @@ int native_space_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hp
 	ret = pagemap_reserve(&w->mapped[shared], gpa);
 	if (ret)
 		return ret;
-	va = mmap(td_window_va(w, gpa, shared), PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED, plat.memfd,
-		  (off_t)hpa);
+	va = mmap(native_space_va(w, gpa, shared), PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED,
+		  plat.memfd, (off_t)hpa);
 	if (va == MAP_FAILED)
 		return -errno;
 	pagemap_set(&w->mapped[shared], gpa, true);
@@ -347,7 +347,7 @@ int native_space_unmap(struct td_window *w, uint64_t gpa, bool shared)
 	if (pagemap_set(&w->mapped[shared], gpa, false) != 1)
 		return -ENOENT;
 	atomic_fetch_add(&w->changes, 1);
-	va = mmap(td_window_va(w, gpa, shared), PAGE_SIZE, PROT_NONE,
+	va = mmap(native_space_va(w, gpa, shared), PAGE_SIZE, PROT_NONE,
 		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 	return va == MAP_FAILED ? -errno : 0;
 }
@@ -426,7 +426,7 @@ int native_space_set_suppress_ve(struct td_window *w, uint64_t gpa, uint64_t siz
 
 	if (!w)
 		return -EINVAL;
-	gpa &= ~td_window_shared_bit(w);
+	gpa &= ~native_space_shared_bit(w);
 	end = gpa + size;
 	if ((gpa | size) & ~PAGE_MASK || end < gpa || end > W)
 		return -EINVAL;
@@ -443,7 +443,7 @@ bool native_space_suppress_ve(const struct td_window *w, uint64_t gpa)
 {
 	if (!w)
 		return false;
-	gpa &= ~td_window_shared_bit(w);
+	gpa &= ~native_space_shared_bit(w);
 	return gpa < W && pagemap_test(&w->suppress_ve, gpa);
 }
 
@@ -496,7 +496,27 @@ bool td_window_suppress_ve(const struct td_window *w, uint64_t gpa)
 	return cpu_backend()->suppress_ve(w, gpa);
 }
 
+uintptr_t td_window_base(const struct td_window *w)
+{
+	return w ? cpu_backend()->space_base(w) : 0;
+}
+
+uint64_t td_window_shared_bit(const struct td_window *w)
+{
+	return cpu_backend()->shared_bit(w);
+}
+
+void *td_window_va(const struct td_window *w, uint64_t gpa, bool shared)
+{
+	return w ? cpu_backend()->space_va(w, gpa, shared) : NULL;
+}
+
 bool td_window_is_mapped(const struct td_window *w, uint64_t gpa, bool shared)
+{
+	return w && cpu_backend()->is_mapped(w, gpa, shared);
+}
+
+bool native_space_is_mapped(const struct td_window *w, uint64_t gpa, bool shared)
 {
 	return w && pagemap_test(&w->mapped[shared], gpa);
 }
@@ -531,17 +551,23 @@ bool window_addr_readable(uintptr_t addr)
 
 	if (!w)
 		return true;
-	shared = gpa & td_window_shared_bit(w);
-	return td_window_is_mapped(w, gpa & ~td_window_shared_bit(w), shared);
+	shared = gpa & native_space_shared_bit(w);
+	return native_space_is_mapped(w, gpa & ~native_space_shared_bit(w), shared);
 }
 
 /* ------------------------------------------------------------------------------------------
  * Snapshots
  */
 
+/* Snapshots cover the native backend's windows only (the system backend's are -EOPNOTSUPP). */
+static bool native(void)
+{
+	return cpu_backend() == &cpu_backend_native;
+}
+
 uint64_t td_window_changes(const struct td_window *w)
 {
-	return w ? atomic_load(&w->changes) : 0;
+	return w && native() ? atomic_load(&w->changes) : 0;
 }
 
 int td_window_mappings(const struct td_window *w, struct td_window_page **out, size_t *nr)
@@ -553,6 +579,8 @@ int td_window_mappings(const struct td_window *w, struct td_window_page **out, s
 
 	if (!w)
 		return -EINVAL;
+	if (!native())
+		return -EOPNOTSUPP;
 	/* What /proc/self/maps shows is what was mapped: the pending run first. */
 	td_window_flush((struct td_window *)w);
 	f = fopen("/proc/self/maps", "re");
@@ -606,7 +634,7 @@ int td_window_mappings(const struct td_window *w, struct td_window_page **out, s
 
 int td_window_mappings_set(struct td_window *w, const struct td_window_page *pages, size_t nr)
 {
-	int ret = 0;
+	int ret = native() ? 0 : -EOPNOTSUPP;
 
 	for (int shared = 0; !ret && shared < 2; shared++) {
 		uint64_t *gpas;

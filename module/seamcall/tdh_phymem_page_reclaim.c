@@ -65,6 +65,9 @@ uint64_t tdh_phymem_page_reclaim_leaf(uint64_t *regs, unsigned int version, unsi
 			goto out;
 		}
 		__atomic_sub_fetch(&tdr->chldcnt, 1ULL << (9 * level), __ATOMIC_RELAXED);
+		/* A vCPU's TDVPR: what the CPU backend keeps for it goes too. */
+		if (e->pt == PT_TDVPR)
+			cpu_backend()->vcpu_destroy(&tdvps_of(pa)->cpu);
 	} else {
 		tdr = tdr_of(pa);
 		if (tdr->lifecycle_state != TD_TEARDOWN) {

@@ -5,9 +5,11 @@
  *
  * The architectural start: RIP = 0xFFFFFFF0 (the reset vector, where TDVF puts a jump),
  * RBX = GPAW, RCX = R8 = the host's value, RDX = CPUID(1).EAX, RSI = the vCPU index; all
- * other GPRs 0. tdxsim runs guest code natively inside the TD window, so a GPA becomes the
- * window's address for it, and R9 carries the tdxsim gate (or 0) — the one register tdxsim
- * adds, for guests that want TDCALL without a trap. Extended state starts at its reset
+ * other GPRs 0. The CPU backend sets RIP and what tdxsim adds (cpu_backend.h vcpu_init):
+ * the native backend runs guest code inside the TD window, so a GPA becomes the window's
+ * address for it, and R9 carries the tdxsim gate (or 0) — the one register tdxsim adds, for
+ * guests that want TDCALL without a trap; the system backend starts the vCPU at 0xFFFFFFF0
+ * in 32-bit protected mode with R9 = 0 (docs/SYSTEM.md). Extended state starts at its reset
  * values (x87 and SSE registers clear, MXCSR = 0x1F80), as after INIT.
  *
  * As in 1.5.01, VP.INIT (not VP.CREATE) gives the vCPU its index: the TD's NUM_VCPUS counts
@@ -58,14 +60,18 @@ uint64_t tdh_vp_init_leaf(uint64_t *regs, unsigned int version, unsigned int lp)
 	g = &v.vp->cpu;
 	memset(g, 0, sizeof(*g));
 	g->window = v.tdcs->window;
-	g->regs.rip = td_window_base(g->window) + TDX_VP_INIT_RIP;
 	g->regs.rflags = 0x2;
 	g->regs.gpr[REG_RBX_] = v.tdcs->gpaw;
 	g->regs.gpr[REG_RCX_] = regs[REG_RDX_];
 	g->regs.gpr[REG_R8_] = regs[REG_RDX_];
 	g->regs.gpr[REG_RDX_] = tdxm.pkg_fms;
 	g->regs.gpr[REG_RSI_] = v.vp->vcpu_index;
-	g->regs.gpr[TDXSIM_BOOT_REG_GATE] = (uint64_t)(uintptr_t)tdxsim_gate_ptr;
+	/* RIP and what tdxsim adds (the gate in R9 natively) are the CPU backend's. */
+	if (cpu_backend()->vcpu_init(g)) {
+		__atomic_sub_fetch(&v.tdcs->num_vcpus, 1, __ATOMIC_ACQ_REL);
+		status = TDX_SYS_BUSY;
+		goto out;
+	}
 	/* x87/SSE/AVX at their reset values (MXCSR 0x1F80), in the TDVPS page kept for them. */
 	_Static_assert(XSTATE_MAX_SIZE <= _4K, "the XSAVE area fits its TDVPS page");
 	g->xstate = phys_seam_va(v.vp->tdcx_pa[TDVPS_XSTATE_TDCX]);

@@ -93,11 +93,15 @@ void td_vapic_deliver(struct cpu_regs *ctx, struct tdvps *vp)
 	int v;
 
 	vapic_sync_pir(vp);
-	if (!vp->cpu.vif || vp->cpu.sti_shadow)
-		return;
 	v = highest_vector(vp->apic.irr);
 	if (v < 0 || (v >> 4) <= (td_vapic_ppr(vp) >> 4))
 		return;
+	if (!vp->cpu.vif || vp->cpu.sti_shadow) {
+		/* Blocked for now: the CPU delivers it once the window opens. */
+		if (cpu_backend()->want_intr_window)
+			cpu_backend()->want_intr_window(&vp->cpu);
+		return;
+	}
 	vector_clear(vp->apic.irr, (unsigned int)v);
 	vector_set(vp->apic.isr, (unsigned int)v);
 	/* A gate that cannot take it: the backend's fault on delivery becomes #DF, then a triple
