@@ -269,7 +269,7 @@ static void run(uint32_t lp, struct shim_mailbox *mb)
 {
 	volatile uint8_t *vmcb = (volatile uint8_t *)(uintptr_t)mb->vmcb_pa;
 	uint64_t bounce = mb->bounce, code;
-	uint32_t kicks = mb->kicks;
+	uint32_t kicks = mb->kick_base;
 
 	xstate_switch(mb, mb->xsave_pa, mb->xcr0);
 	if (mb->xcr0)

@@ -72,7 +72,7 @@ struct shim_mailbox {
 	uint64_t timer_ns; /* RUN: preempt the guest after this long (an INTR exit); 0: never */
 	uint64_t bounce;   /* RUN: CPUID exits the shim answers itself first (measurement) */
 	volatile uint32_t kicks; /* system_kick(): a running guest must exit (INTR) */
-	uint32_t pad;
+	uint32_t kick_base;	 /* RUN: kicks as the host last looked; more is a kick to report */
 	uint64_t gpr[16];
 	uint8_t pad0[256 - 56 - 16 * 8];
 	/* shim -> host */

@@ -253,7 +253,8 @@ static int build_on_lp(struct vmm_td *td, const struct vmm_image *img, char *err
 	s = tdh_mr_finalize(&td->htd);
 	if (s)
 		FAIL(s, "TDH.MR.FINALIZE");
-	ret = rewrite_cpuid(td, img);
+	/* The native backend's step: elsewhere CPUID exits by itself (SVM intercepts it). */
+	ret = cpu_backend() == &cpu_backend_native ? rewrite_cpuid(td, img) : 0;
 	if (ret)
 		ERR("rewriting the guest's CPUID instructions failed: %s", strerror(-ret));
 	return ret;

@@ -23,17 +23,21 @@
 #define VMCB_ASID	     0x058
 #define VMCB_TLB_CONTROL     0x05C
 #define VMCB_INT_CTL	     0x060 /* V_TPR 7:0, V_IRQ 8, V_INTR_PRIO 19:16, V_INTR_MASKING 24 */
-#define VMCB_INT_VECTOR	     0x064
-#define VMCB_INT_STATE	     0x068 /* bit 0: the guest is in an interrupt shadow */
-#define VMCB_EXITCODE	     0x070
-#define VMCB_EXITINFO1	     0x078
-#define VMCB_EXITINFO2	     0x080
-#define VMCB_EXITINTINFO     0x088
-#define VMCB_NP_ENABLE	     0x090
-#define VMCB_EVENTINJ	     0x0A8
-#define VMCB_N_CR3	     0x0B0
-#define VMCB_CLEAN	     0x0C0
-#define VMCB_NEXT_RIP	     0x0C8 /* not saved by QEMU 7.2's SVM: the backend decodes */
+/* INT_CTL: a virtual interrupt pending (V_IRQ), its priority, and "ignore the V_TPR". */
+#define VMCB_V_IRQ	    (1U << 8)
+#define VMCB_V_INTR_PRIO(p) ((uint32_t)(p) << 16)
+#define VMCB_V_IGN_TPR	    (1U << 20)
+#define VMCB_INT_VECTOR	    0x064
+#define VMCB_INT_STATE	    0x068 /* bit 0: the guest is in an interrupt shadow */
+#define VMCB_EXITCODE	    0x070
+#define VMCB_EXITINFO1	    0x078
+#define VMCB_EXITINFO2	    0x080
+#define VMCB_EXITINTINFO    0x088
+#define VMCB_NP_ENABLE	    0x090
+#define VMCB_EVENTINJ	    0x0A8
+#define VMCB_N_CR3	    0x0B0
+#define VMCB_CLEAN	    0x0C0
+#define VMCB_NEXT_RIP	    0x0C8 /* not saved by QEMU 7.2's SVM: the backend decodes */
 
 /* State-save area: segments are {u16 selector, u16 attrib, u32 limit, u64 base}. */
 #define VMCB_SAVE	    0x400
@@ -182,6 +186,14 @@ static inline uint64_t vmcb_get(const void *vmcb, unsigned int off)
 static inline void vmcb_set(void *vmcb, unsigned int off, uint64_t v)
 {
 	memcpy((uint8_t *)vmcb + off, &v, sizeof(v));
+}
+
+static inline uint32_t vmcb_get32(const void *vmcb, unsigned int off)
+{
+	uint32_t v;
+
+	memcpy(&v, (const uint8_t *)vmcb + off, sizeof(v));
+	return v;
 }
 
 static inline void vmcb_set32(void *vmcb, unsigned int off, uint32_t v)

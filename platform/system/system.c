@@ -596,6 +596,13 @@ int system_kick(struct system_vm *vm, unsigned int lp)
 	return wake(vm, lp);
 }
 
+uint32_t system_kicks(struct system_vm *vm, unsigned int lp)
+{
+	struct shim_mailbox *mb = system_mailbox(vm, lp);
+
+	return mb ? __atomic_load_n(&mb->kicks, __ATOMIC_SEQ_CST) : 0;
+}
+
 int system_call(struct system_vm *vm, unsigned int lp, char *err, size_t len)
 {
 	struct shim_mailbox *mb = system_mailbox(vm, lp);

@@ -71,6 +71,8 @@ struct shim_mailbox *system_mailbox(struct system_vm *vm, unsigned int lp);
 int system_call(struct system_vm *vm, unsigned int lp, char *err, size_t len);
 /* Make a guest running on the LP exit (an INTR exit). */
 int system_kick(struct system_vm *vm, unsigned int lp);
+/* How many kicks the LP has had (system_vcpu_set_kick_base). */
+uint32_t system_kicks(struct system_vm *vm, unsigned int lp);
 /* A zeroed 4 KiB page of the pool (its HPA; 0 when the pool is exhausted), and back. */
 uint64_t system_page_alloc(struct system_vm *vm);
 /* n physically contiguous zeroed pages (freed one by one). */
@@ -81,5 +83,17 @@ void *system_page_va(struct system_vm *vm, uint64_t hpa);
 
 /* What QEMU and the shim wrote on stderr and the log port so far (NUL-terminated, static). */
 const char *system_log(struct system_vm *vm);
+
+/*
+ * The system CPU backend (platform/system/backend.c): start QEMU with one vCPU per LP of the
+ * booted machine (at most SHIM_MAX_LPS) and make cpu_backend_system the machine's backend,
+ * before any TD exists. From the main thread (PDEATHSIG, above). qemu: NULL for $TDXSIM_QEMU
+ * or PATH. 0 or -errno with a sentence in err (-E2BIG: too many LPs).
+ */
+int system_backend_start(const char *qemu, char *err, size_t len);
+/* Back to the native backend and QEMU stopped; after every TD is gone. */
+void system_backend_stop(void);
+/* The QEMU machine the backend runs on (NULL when not started). */
+struct system_vm *system_backend_vm(void);
 
 #endif

@@ -29,6 +29,9 @@ struct system_vcpu {
 	struct system_space *sp;
 	uint64_t vmcb, iopm, msrpm, xsave; /* HPAs in the pool; IOPM 3 pages, MSRPM 2 */
 	uint64_t flushes;		   /* the space's count when it last ran */
+	uint64_t xcr0;			   /* the guest's XCR0 (0: x87|SSE) */
+	uint32_t kick_base;		   /* the next run's, when kick_base_set */
+	bool kick_base_set;
 };
 
 static uint64_t *table(const struct system_space *sp, uint64_t hpa)
@@ -258,6 +261,17 @@ void system_vcpu_destroy(struct system_vcpu *v)
 	free(v);
 }
 
+void system_vcpu_set_xcr0(struct system_vcpu *v, uint64_t xcr0)
+{
+	v->xcr0 = xcr0;
+}
+
+void system_vcpu_set_kick_base(struct system_vcpu *v, uint32_t base)
+{
+	v->kick_base = base;
+	v->kick_base_set = true;
+}
+
 void *system_vcpu_vmcb(struct system_vcpu *v)
 {
 	return system_page_va(v->vm, v->vmcb);
@@ -349,7 +363,10 @@ int system_vcpu_run(struct system_vcpu *v, unsigned int lp, struct cpu_regs *reg
 		mb->cmd = SHIM_CMD_RUN;
 		mb->vmcb_pa = system_gpa(v->vmcb);
 		mb->xsave_pa = system_gpa(v->xsave);
-		mb->xcr0 = 0;
+		mb->xcr0 = v->xcr0;
+		mb->kick_base = v->kick_base_set ? v->kick_base
+						 : __atomic_load_n(&mb->kicks, __ATOMIC_SEQ_CST);
+		v->kick_base_set = false;
 		mb->timer_ns = timer_ns;
 		mb->bounce = 0;
 		r = system_call(v->vm, lp, err, len);

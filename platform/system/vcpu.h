@@ -57,6 +57,14 @@ void vmcb_set_long_mode(void *vmcb, uint64_t cr3, uint64_t idt_base, uint16_t id
  * RCX = R8, RDX, RSI) are the caller's, in the cpu_regs it runs with.
  */
 void system_vcpu_set_reset_state(struct system_vcpu *v);
+/* The guest's XCR0 from the next run on (0: x87|SSE); XSETBV exits are the module's. */
+void system_vcpu_set_xcr0(struct system_vcpu *v, uint64_t xcr0);
+/*
+ * The next run reports a kick (an INTR exit) when the LP's kick count is past base; without
+ * it, past the count when the run is requested. A caller that checks its own kick flags
+ * before running reads system_kicks() first, so a kick in between is never lost.
+ */
+void system_vcpu_set_kick_base(struct system_vcpu *v, uint32_t base);
 /* The VMCB, for what this interface does not cover (the tests, the reset state). */
 void *system_vcpu_vmcb(struct system_vcpu *v);
 
