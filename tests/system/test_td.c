@@ -53,10 +53,11 @@ asm(TDX_LEAVES_ASM_EQU);
 #define C_ENTRY 0xFE0
 
 extern const uint8_t sys_guest[], sys_guest_end[], sys_entry_slot[];
-extern const uint8_t r_info[], r_ve[], r_irq[], r_irq_spin[], r_loop[], r_irq_mark[];
+extern const uint8_t r_info[], r_ve[], r_irq[], r_irq_spin[], r_loop[], r_irq_mark[], r_hlt[];
 /* clang-format off */
 __asm__(".pushsection .rodata\n"
 	".globl sys_guest, sys_guest_end, r_info, r_ve, r_irq, r_irq_spin, r_loop, r_irq_mark\n"
+	".globl r_hlt\n"
 	".set CODE, 0xFFFFF000\n"
 	"sys_guest:\n"
 	/* 32-bit protected mode, paging off, as TDH.VP.INIT leaves the vCPU */
@@ -173,6 +174,19 @@ __asm__(".pushsection .rodata\n"
 	"	cmpl $0x41, %r13d\n"
 	"	jne r_irq_spin\n"
 	"	movl $0xF000, %ecx\n"
+	"	movl $TDG_VP_VMCALL, %eax\n"
+	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
+	"	ud2\n"
+	/* HLT: a #VE (reason 12); then TDG.VP.VMCALL<Instruction.HLT> as a guest kernel halts */
+	"r_hlt:\n"
+	"	sti\n"
+	"	hlt\n"
+	"	movl $0xFFFFE000, %edi\n"
+	"	movq 0x900(%rdi), %r12\n"
+	"	movq 0x920(%rdi), %r13\n"
+	"	xorl %r10d, %r10d\n"
+	"	movl $12, %r11d\n"			/* Instruction.HLT */
+	"	movl $0x3C00, %ecx\n"			/* R10-R13 */
 	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	ud2\n"
@@ -393,10 +407,24 @@ static void test_ve_io_and_mmio(void **state)
 	assert_int_equal(td_teardown(&td), 0);
 }
 
+#define NV 0xF2 /* the host's notification vector */
+static struct pi_desc *pid;
+
+static void *poster(void *arg)
+{
+	(void)arg;
+	usleep(50 * 1000); /* the guest spins by now */
+	if (pi_post(pid, 0x41))
+		lp_send_ipi(0, NV);
+	return NULL;
+}
+
 static void test_interrupts(void **state)
 {
 	struct tdx_module_args a;
 	struct test_td td;
+	uint64_t pid_pa;
+	pthread_t t;
 
 	(void)state;
 	build(&td, 1, r_irq, NULL);
@@ -408,6 +436,141 @@ static void test_interrupts(void **state)
 	assert_int_equal(a.r14, guest_addr(r_irq_mark));
 	assert_int_equal(a.r15, 1);
 
+	/* The host posts 0x41 and notifies the LP while the guest spins with IF = 1 */
+	pid_pa = td_page_alloc();
+	pid = phys_host_va(pid_pa);
+	memset(pid, 0, sizeof(*pid));
+	a = (struct tdx_module_args){
+		.rcx = td.tdvpr[0], .rdx = TDVPS_VMCS_POSTED_INTR_NV, .r8 = NV, .r9 = ~0ULL};
+	assert_int_equal(td_call(TDH_VP_WR, &a), 0);
+	a = (struct tdx_module_args){.rcx = td.tdvpr[0],
+				     .rdx = TDVPS_VMCS_POSTED_INTR_DESC_ADDR,
+				     .r8 = pid_pa,
+				     .r9 = ~0ULL};
+	assert_int_equal(td_call(TDH_VP_WR, &a), 0);
+	assert_int_equal(pthread_create(&t, NULL, poster, NULL), 0);
+	a = (struct tdx_module_args){.rcx = td.tdvpr[0], .r12 = 2};
+	assert_int_equal(td_call(TDH_VP_ENTER, &a), EXIT_REASON_TDCALL);
+	pthread_join(t, NULL);
+	assert_int_equal(a.rcx, 0xF000);
+	assert_int_equal(a.r12, 2);
+	assert_int_equal(a.r13, 0x41);
+	assert_true(a.r14 == guest_addr(r_irq_spin) || a.r14 == guest_addr(r_irq_spin) + 4);
+	assert_int_equal(a.r15, 2);
+	assert_int_equal(td_teardown(&td), 0);
+}
+
+/* QEMU's CPU time (user + system, clock ticks) so far. */
+static unsigned long long qemu_ticks(void)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)system_qemu_pid(system_backend_vm()));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	/* after ") ": state, ppid, pgrp, session, tty, tpgid, flags, 4 fault counts, utime, stime */
+	assert_int_equal(
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st),
+		2);
+	return ut + st;
+}
+
+/*
+ * HLT in the TD is a #VE (exit reason 12, length 1); the guest then halts with
+ * TDG.VP.VMCALL<Instruction.HLT>, a TD exit. While the host lets the vCPU be, QEMU and the
+ * shim cost nothing: its CPU time over 300 ms stays within two clock ticks.
+ */
+static void test_hlt_nothing_spins(void **state)
+{
+	struct tdx_module_args a;
+	struct test_td td;
+	unsigned long long t0;
+
+	(void)state;
+	build(&td, 1, r_hlt, NULL);
+	assert_int_equal(enter(&td, 0, &a), EXIT_REASON_TDCALL);
+	assert_int_equal(a.rcx, 0x3C00);
+	assert_int_equal(a.r10, 0);
+	assert_int_equal(a.r11, 12);
+	assert_int_equal(a.r12, EXIT_REASON_HLT);
+	assert_int_equal(a.r13 & 0xFFFFFFFF, 1);
+	t0 = qemu_ticks();
+	usleep(300 * 1000);
+	assert_true(qemu_ticks() - t0 <= 2);
+	assert_int_equal(td_teardown(&td), 0);
+}
+
+struct smp_arg {
+	struct test_td *td;
+	unsigned int vcpu;
+	int n;
+	uint64_t last;
+};
+
+static void *smp_run(void *p)
+{
+	struct smp_arg *s = p;
+	struct tdx_module_args a = {0};
+
+	for (int i = 1; i <= s->n; i++) {
+		a = (struct tdx_module_args){.rcx = s->td->tdvpr[s->vcpu], .r12 = a.r12};
+		if (td_call_on(s->vcpu, TDH_VP_ENTER, &a) != EXIT_REASON_TDCALL ||
+		    a.r12 != (uint64_t)i)
+			break;
+		s->last = a.r12;
+	}
+	return NULL;
+}
+
+/* Two vCPUs on LPs 0 and 1 at once, each counting its own TDG.VP.VMCALL exits. */
+static void test_two_vcpus_in_parallel(void **state)
+{
+	struct smp_arg s[2];
+	pthread_t t[2];
+	struct test_td td;
+	struct tdx_module_args a;
+	struct timespec t0, t1;
+
+	(void)state;
+	build(&td, 2, r_loop, NULL);
+	/* vCPU 1 was initialised on LP 0: flush it there so that LP 1 may run it */
+	a = (struct tdx_module_args){.rcx = td.tdvpr[1]};
+	assert_int_equal(td_call(TDH_VP_FLUSH, &a), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned int v = 0; v < 2; v++) {
+		s[v] = (struct smp_arg){.td = &td, .vcpu = v, .n = 200};
+		assert_int_equal(pthread_create(&t[v], NULL, smp_run, &s[v]), 0);
+	}
+	for (unsigned int v = 0; v < 2; v++)
+		pthread_join(t[v], NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(s[0].last, 200);
+	assert_int_equal(s[1].last, 200);
+	printf("two vCPUs, 200 TD exits each in parallel: %.1f ms\n",
+	       ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / 1e6);
+	assert_int_equal(td_teardown(&td), 0);
+}
+
+/* GPAW 52: the shared bit (51) cannot be in the guest's tables with QEMU's phys-bits 48. */
+static void test_gpaw52_refused(void **state)
+{
+	struct td_params p;
+	struct test_td td;
+
+	(void)state;
+	if (!have_qemu)
+		skip();
+	td_params_default(&p);
+	p.eptp_controls = tdx_eptp_controls(TDX_EPTP_MT_WB, 5);
+	p.config_flags |= TDX_CONFIG_FLAGS_GPAW;
+	assert_int_equal(td_create(&td, TD_HKID), 0);
+	assert_int_not_equal(td_init(&td, &p), 0);
 	assert_int_equal(td_teardown(&td), 0);
 }
 
@@ -444,6 +607,9 @@ int main(void)
 		cmocka_unit_test(test_ve_io_and_mmio),
 		cmocka_unit_test(test_interrupts),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_hlt_nothing_spins),
+		cmocka_unit_test(test_two_vcpus_in_parallel),
+		cmocka_unit_test(test_gpaw52_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
