@@ -27,6 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -53,11 +56,12 @@ asm(TDX_LEAVES_ASM_EQU);
 #define C_ENTRY 0xFE0
 
 extern const uint8_t sys_guest[], sys_guest_end[], sys_entry_slot[];
-extern const uint8_t r_info[], r_ve[], r_irq[], r_irq_spin[], r_loop[], r_irq_mark[], r_hlt[];
+extern const uint8_t r_info[], r_ve[], r_irq[], r_irq_spin[], r_loop[], r_irq_mark[], r_hlt[],
+	r_spin[];
 /* clang-format off */
 __asm__(".pushsection .rodata\n"
 	".globl sys_guest, sys_guest_end, r_info, r_ve, r_irq, r_irq_spin, r_loop, r_irq_mark\n"
-	".globl r_hlt\n"
+	".globl r_hlt, r_spin\n"
 	".set CODE, 0xFFFFF000\n"
 	"sys_guest:\n"
 	/* 32-bit protected mode, paging off, as TDH.VP.INIT leaves the vCPU */
@@ -190,6 +194,10 @@ __asm__(".pushsection .rodata\n"
 	"	movl $TDG_VP_VMCALL, %eax\n"
 	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
 	"	ud2\n"
+	/* a spin with interrupts enabled: only a kick or the timer brings it out */
+	"r_spin:\n"
+	"	sti\n"
+	"1:	jmp 1b\n"
 	/* TDG.VP.VMCALL in a loop, R12 counting */
 	"r_loop:\n"
 	"	xorl %r12d, %r12d\n"
@@ -557,6 +565,147 @@ static void test_two_vcpus_in_parallel(void **state)
 	assert_int_equal(td_teardown(&td), 0);
 }
 
+struct enter_arg {
+	struct test_td *td;
+	uint64_t status;
+	struct tdx_module_args a;
+};
+
+static void *enter_thread(void *p)
+{
+	struct enter_arg *e = p;
+
+	e->a = (struct tdx_module_args){.rcx = e->td->tdvpr[0]};
+	e->status = td_call(TDH_VP_ENTER, &e->a);
+	return NULL;
+}
+
+/*
+ * A vCPU spinning in the guest comes out when the LP is kicked (how the VMM stops a TD:
+ * --timeout, Ctrl-C): an external-interrupt TD exit with no vector.
+ */
+static void test_kick_spinning(void **state)
+{
+	struct enter_arg e;
+	struct test_td td;
+	pthread_t t;
+
+	(void)state;
+	build(&td, 1, r_spin, NULL);
+	for (int i = 0; i < 2; i++) {
+		e = (struct enter_arg){.td = &td};
+		assert_int_equal(pthread_create(&t, NULL, enter_thread, &e), 0);
+		usleep(100 * 1000);
+		assert_int_equal(lp_kick(0), 0);
+		pthread_join(t, NULL);
+		assert_int_equal(e.status, EXIT_REASON_EXTERNAL_INTERRUPT);
+		assert_int_equal(e.a.r9, 0); /* no vector */
+	}
+	assert_int_equal(td_teardown(&td), 0);
+}
+
+/*
+ * No orphan with a TD running: a child (this program again) brings the machine up with the
+ * system backend, enters a vCPU that spins in the guest or halts (a TD exit the host does not
+ * answer), and ends; QEMU, whose parent it was, is ours to reap (subreaper) and must be gone.
+ */
+enum ending { END_EXIT, END_ABORT, END_SIGKILL, END_SIGINT, END_SIGTERM };
+
+static int ending_child(enum ending how)
+{
+	static struct test_td td;
+	static struct enter_arg e;
+	char err[1024];
+	pthread_t t;
+	pid_t qemu;
+
+	if (td_machine_setup(NULL))
+		return 3;
+	platform_claim_signals();
+	if (system_backend_start(NULL, err, sizeof(err)))
+		return 4;
+	have_qemu = true;
+	td_path = PATH_GATE;
+	build(&td, 1, how == END_ABORT || how == END_SIGTERM ? r_hlt : r_spin, NULL);
+	e = (struct enter_arg){.td = &td};
+	pthread_create(&t, NULL, enter_thread, &e);
+	usleep(100 * 1000);
+	qemu = system_qemu_pid(system_backend_vm());
+	(void)!write(3, &qemu, sizeof(qemu));
+	switch (how) {
+	case END_EXIT:
+		exit(0);
+	case END_ABORT:
+		signal(SIGABRT, SIG_DFL);
+		abort();
+	case END_SIGKILL:
+		raise(SIGKILL);
+		break;
+	case END_SIGINT:
+	case END_SIGTERM:
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		for (;;)
+			pause();
+	}
+	return 5;
+}
+
+static void check_ending(enum ending how)
+{
+	char self[4096], arg[8];
+	int p[2], status;
+	pid_t child, qemu = 0;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct timespec t0, t1;
+
+	assert_true(n > 0);
+	self[n] = 0;
+	snprintf(arg, sizeof(arg), "%d", (int)how);
+	assert_int_equal(pipe(p), 0);
+	fflush(NULL);
+	child = fork();
+	assert_true(child >= 0);
+	if (!child) {
+		dup2(p[1], 3);
+		execl(self, self, "--ending", arg, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &qemu, sizeof(qemu)), sizeof(qemu));
+	close(p[0]);
+	assert_true(qemu > 0);
+	if (how == END_SIGINT)
+		kill(child, SIGINT);
+	if (how == END_SIGTERM)
+		kill(child, SIGTERM);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		pid_t r = waitpid(qemu, &status, WNOHANG);
+
+		if (r == qemu || (r < 0 && errno == ECHILD && kill(qemu, 0) < 0))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec > 10)
+			fail_msg("QEMU %d still there after ending %d", (int)qemu, (int)how);
+		usleep(1000);
+	}
+}
+
+static void test_no_orphan(void **state)
+{
+	(void)state;
+	if (!have_qemu)
+		skip();
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	check_ending(END_SIGKILL); /* spinning in the guest */
+	check_ending(END_SIGINT);
+	check_ending(END_EXIT);
+	check_ending(END_SIGTERM); /* halted: the TD exit the host leaves unanswered */
+	check_ending(END_ABORT);
+}
+
 /* GPAW 52: the shared bit (51) cannot be in the guest's tables with QEMU's phys-bits 48. */
 static void test_gpaw52_refused(void **state)
 {
@@ -600,7 +749,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(td_teardown(&td), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tdcall_and_tdvmcall),
@@ -610,7 +759,11 @@ int main(void)
 		cmocka_unit_test(test_hlt_nothing_spins),
 		cmocka_unit_test(test_two_vcpus_in_parallel),
 		cmocka_unit_test(test_gpaw52_refused),
+		cmocka_unit_test(test_kick_spinning),
+		cmocka_unit_test(test_no_orphan),
 	};
 
+	if (argc == 3 && !strcmp(argv[1], "--ending"))
+		return ending_child((enum ending)atoi(argv[2]));
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
