@@ -242,6 +242,18 @@ static bool xsave_init(void)
 	return true;
 }
 
+static inline uint64_t xgetbv0(void)
+{
+	uint32_t a, d;
+
+	__asm__ volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
+	return a | (uint64_t)d << 32;
+}
+
+/*
+ * XCR0 is left as the last guest had it (the shim itself uses no extended state), so the
+ * outgoing vCPU's area is saved with its own XCR0; the incoming one is loaded with its own.
+ */
 static void xstate_switch(struct shim_mailbox *mb, uint64_t to, uint64_t xcr0)
 {
 	uint64_t from = mb->cur_xsave;
@@ -293,8 +305,7 @@ static void run(uint32_t lp, struct shim_mailbox *mb)
 		mb->gpr[1] = mb->gpr[2] = mb->gpr[3] = 0;
 		*(volatile uint64_t *)(vmcb + VMCB_RIP) += 2;
 	}
-	if (mb->xcr0)
-		xsetbv(3);
+	mb->guest_xcr0 = xgetbv0();
 }
 
 static void lp_loop(uint32_t lp)

@@ -68,7 +68,7 @@ struct shim_mailbox {
 	uint32_t cmd;	   /* enum shim_cmd */
 	uint64_t vmcb_pa;  /* RUN: the VMCB (the exit information is in it afterwards) */
 	uint64_t xsave_pa; /* RUN: the guest's XSAVE area (64-byte aligned); 0: none */
-	uint64_t xcr0;	   /* RUN: XCR0 while the guest runs; 0: x87|SSE */
+	uint64_t xcr0;	   /* RUN: XCR0 the guest runs with; 0: as the LP has it */
 	uint64_t timer_ns; /* RUN: preempt the guest after this long (an INTR exit); 0: never */
 	uint64_t bounce;   /* RUN: CPUID exits the shim answers itself first (measurement) */
 	volatile uint32_t kicks; /* system_kick(): a running guest must exit (INTR) */
@@ -89,7 +89,9 @@ struct shim_mailbox {
 	 * the host clears it between requests when that area goes away.
 	 */
 	uint64_t cur_xsave;
-	uint8_t pad1[4096 - 256 - 24 - 7 * 8];
+	uint64_t
+		guest_xcr0; /* RUN: XCR0 as the guest left it (QEMU 7.2 runs XSETBV unintercepted) */
+	uint8_t pad1[4096 - 256 - 24 - 8 * 8];
 };
 
 _Static_assert(sizeof(struct shim_mailbox) == 4096, "one page per LP");

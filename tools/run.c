@@ -67,10 +67,11 @@ static void usage_run(FILE *f)
 		"                   and why the TD stopped when it gave no exit status\n"
 		"  --gdb[=FILE]     run under gdb, stopped in the guest's main; with FILE, gdb\n"
 		"                   runs its commands in batch mode (docs/GUEST.md)\n"
-		"  --cpu B          the CPU backend guest code runs on: native (default; at\n"
-		"                   CPL3 in this process) or system (at CPL0 under QEMU and the\n"
-		"                   SEAM shim, docs/SYSTEM.md); default $TDXSIM_CPU, else "
-		"native\n\n"
+		"  --cpu B          the CPU backend guest code runs on: native (at CPL3 in\n"
+		"                   this process) or system (at CPL0 under QEMU and the SEAM\n"
+		"                   shim, docs/SYSTEM.md; at most 4 LPs, so the default machine\n"
+		"                   is then the laptop without SMT); default $TDXSIM_CPU, else\n"
+		"                   native\n\n"
 		"Exit status (docs/VMM.md \"Exit status\"):\n"
 		"  0-122    the guest's own exit status\n"
 		"  123      the guest's status was outside 0-122 (stderr says which)\n"
@@ -211,6 +212,7 @@ struct run_opts {
 	bool seamcall_insn; /* --seamcall insn: the host's SEAMCALLs by the trapping opcode */
 	const char *gdb_arg, *gdb_commands; /* --gdb[=FILE]: the argument itself, FILE */
 	const char *cpu;		    /* --cpu: NULL for $TDXSIM_CPU */
+	bool machine_given;		    /* --machine, else the laptop preset */
 };
 
 /* --timeout: a number of seconds, fractions allowed, with timeout(1)'s suffixes. */
@@ -294,6 +296,7 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 				return TDXSIM_EXIT_TOOL;
 		} else if (c == 'M') {
 			o->machine = optarg;
+			o->machine_given = true;
 		} else if (c == 'i' || c == 'o') {
 			uint64_t bit = c == 'i' ? TDXSIM_BOOT_OPT_IO_TDVMCALL
 						: TDXSIM_BOOT_OPT_MMIO_TDVMCALL;
@@ -709,6 +712,9 @@ int cmd_run(int argc, char **argv)
 					"(QEMU's physical address width is 48 bits)\n");
 			return TDXSIM_EXIT_TOOL;
 		}
+		/* QEMU runs at most 4 LPs: the default laptop without SMT (1 x 4 x 1) */
+		if (system && !o.machine_given)
+			mc.threads_per_core = 1;
 		if (system && o.gdb_arg) {
 			fprintf(stderr, "tdxsim: --gdb debugs guest code run by the native CPU "
 					"backend; it cannot follow the system backend's\n");

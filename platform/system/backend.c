@@ -238,13 +238,15 @@ static void *vmcb_of(struct sys_vcpu *sv)
 	return system_vcpu_vmcb(sv->v);
 }
 
-/* What the module reads of the guest's CPU at a stop: IF, the STI shadow, CR0/CR3/CR4. */
+/* What the module reads of the guest's CPU at a stop: IF, the STI shadow, CR0/CR3/CR4, XCR0. */
 static void state_to_module(struct guest_cpu *g, const struct cpu_regs *ctx)
 {
 	struct sys_vcpu *sv = V(g);
 	void *vmcb = vmcb_of(sv);
 
 	g->vif = (ctx->rflags & X86_EFLAGS_IF) != 0;
+	if (system_vcpu_guest_xcr0(sv->v)) /* 0 before the first run */
+		g->xcr0 = system_vcpu_guest_xcr0(sv->v);
 	g->sti_shadow = (vmcb_get(vmcb, VMCB_INT_STATE) & 1) != 0;
 	sv->cr0 = g->cr0 = vmcb_get(vmcb, VMCB_CR0);
 	sv->cr3 = g->cr3 = vmcb_get(vmcb, VMCB_CR3);
@@ -499,11 +501,12 @@ int system_backend_start(const char *qemu, char *err, size_t len)
 		snprintf(err, len, "the system backend needs a booted machine");
 		return -EINVAL;
 	}
-	if (plat.nr_lps > SHIM_MAX_LPS) {
+	if (plat.nr_lps > SYSTEM_MAX_LPS) {
 		snprintf(err, len,
-			 "the system backend runs at most %u LPs (one QEMU vCPU each, one ISA IRQ "
-			 "per LP's UART), and this machine has %u",
-			 SHIM_MAX_LPS, plat.nr_lps);
+			 "the system backend runs at most %u LPs (one QEMU vCPU each, and one of "
+			 "QEMU's %u ISA serial ports per LP for its mailbox), and this machine has "
+			 "%u",
+			 SYSTEM_MAX_LPS, SYSTEM_MAX_LPS, plat.nr_lps);
 		return -E2BIG;
 	}
 	o.nr_lps = plat.nr_lps;

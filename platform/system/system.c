@@ -297,8 +297,8 @@ int system_start(const struct system_opts *o, struct system_vm **out, char *err,
 	*out = NULL;
 	if (!name || !*name)
 		name = "qemu-system-x86_64";
-	if (!o->nr_lps || o->nr_lps > SHIM_MAX_LPS) {
-		seterr(err, len, "the system backend runs 1 to %u LPs, not %u", SHIM_MAX_LPS,
+	if (!o->nr_lps || o->nr_lps > SYSTEM_MAX_LPS) {
+		seterr(err, len, "the system backend runs 1 to %u LPs, not %u", SYSTEM_MAX_LPS,
 		       o->nr_lps);
 		return -EINVAL;
 	}

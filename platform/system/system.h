@@ -26,10 +26,17 @@
 struct system_vm;
 
 struct system_opts {
-	unsigned int nr_lps;	      /* 1..SHIM_MAX_LPS QEMU vCPUs */
+	unsigned int nr_lps;	      /* 1..SYSTEM_MAX_LPS QEMU vCPUs */
 	const char *qemu;	      /* NULL: $TDXSIM_QEMU, else qemu-system-x86_64 in PATH */
 	unsigned int boot_timeout_ms; /* 0: 30 s */
 };
+
+/*
+ * LPs the backend can run: one ISA UART each, and QEMU's pc machine takes at most 4 of them
+ * ("Max. supported number of ISA serial ports is 4"), though the shim has room for
+ * SHIM_MAX_LPS.
+ */
+#define SYSTEM_MAX_LPS 4U
 
 /* Below this HPA QEMU's address is the HPA; above it, 2 GiB higher (the PC's 32-bit hole). */
 #define SYSTEM_LOWMEM (2ULL << 30)
@@ -86,7 +93,7 @@ const char *system_log(struct system_vm *vm);
 
 /*
  * The system CPU backend (platform/system/backend.c): start QEMU with one vCPU per LP of the
- * booted machine (at most SHIM_MAX_LPS) and make cpu_backend_system the machine's backend,
+ * booted machine (at most SYSTEM_MAX_LPS) and make cpu_backend_system the machine's backend,
  * before any TD exists. From the main thread (PDEATHSIG, above). qemu: NULL for $TDXSIM_QEMU
  * or PATH. 0 or -errno with a sentence in err (-E2BIG: too many LPs).
  */

@@ -29,7 +29,8 @@ struct system_vcpu {
 	struct system_space *sp;
 	uint64_t vmcb, iopm, msrpm, xsave; /* HPAs in the pool; IOPM 3 pages, MSRPM 2 */
 	uint64_t flushes;		   /* the space's count when it last ran */
-	uint64_t xcr0;			   /* the guest's XCR0 (0: x87|SSE) */
+	uint64_t xcr0;			   /* the next run's XCR0 (0: as the LP has it) */
+	uint64_t guest_xcr0;		   /* XCR0 as the guest left it at its last exit */
 	uint32_t kick_base;		   /* the next run's, when kick_base_set */
 	bool kick_base_set;
 };
@@ -266,6 +267,11 @@ void system_vcpu_set_xcr0(struct system_vcpu *v, uint64_t xcr0)
 	v->xcr0 = xcr0;
 }
 
+uint64_t system_vcpu_guest_xcr0(const struct system_vcpu *v)
+{
+	return v->guest_xcr0;
+}
+
 void system_vcpu_set_kick_base(struct system_vcpu *v, uint32_t base)
 {
 	v->kick_base = base;
@@ -374,6 +380,7 @@ int system_vcpu_run(struct system_vcpu *v, unsigned int lp, struct cpu_regs *reg
 			return r;
 		for (unsigned int i = 0; i < 16; i++)
 			regs->gpr[i] = mb->gpr[i];
+		v->guest_xcr0 = mb->guest_xcr0;
 		regs->gpr[REG_RAX_] = vmcb_get(vmcb, VMCB_RAX);
 		regs->gpr[REG_RSP_] = vmcb_get(vmcb, VMCB_RSP);
 		regs->rip = vmcb_get(vmcb, VMCB_RIP);

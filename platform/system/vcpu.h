@@ -57,8 +57,13 @@ void vmcb_set_long_mode(void *vmcb, uint64_t cr3, uint64_t idt_base, uint16_t id
  * RCX = R8, RDX, RSI) are the caller's, in the cpu_regs it runs with.
  */
 void system_vcpu_set_reset_state(struct system_vcpu *v);
-/* The guest's XCR0 from the next run on (0: x87|SSE); XSETBV exits are the module's. */
+/*
+ * The guest's XCR0 from the next run on (0: whatever the LP has, which is what the last guest
+ * there left), and XCR0 as the guest left it at its last exit: QEMU 7.2's SVM runs a guest's
+ * XSETBV without the intercept, so the guest's own value is read back after every run.
+ */
 void system_vcpu_set_xcr0(struct system_vcpu *v, uint64_t xcr0);
+uint64_t system_vcpu_guest_xcr0(const struct system_vcpu *v);
 /*
  * The next run reports a kick (an INTR exit) when the LP's kick count is past base; without
  * it, past the count when the run is requested. A caller that checks its own kick flags
