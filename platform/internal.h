@@ -162,6 +162,15 @@ bool native_space_any(void);
 void native_inject(struct cpu_regs *ctx, struct guest_cpu *g, uint32_t intr_info,
 		   uint32_t error_code);
 
+/*
+ * switch.c: MOV to CR0/CR4 of v (from GPR gpr) against the virtual CPU, as VMX runs it with
+ * the module's guest/host masks: 0 when written (g->cr0/cr4), 1 (VCPU_EXIT) when it changes a
+ * bit the module owns (ti is the EXIT_REASON_CR_ACCESS exit), 2 (VCPU_EXCEPTION) for the
+ * CPU's own #GP (ti's intr_info). long_mode: also the checks of a 64-bit guest (PG, PAE).
+ */
+int vcpu_mov_to_cr(struct guest_cpu *g, unsigned int cr, unsigned int gpr, uint64_t v,
+		   bool long_mode, struct vm_exit *ti);
+
 /* physmem: a host write hit a hidden page at host address addr; true when handled. */
 bool physmem_host_write_fault(uintptr_t addr);
 /* window: host code touched a page of a deferred run at addr, now mapped; true if so. */

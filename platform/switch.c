@@ -292,8 +292,8 @@ static void raise_in(struct vm_exit *exit, uint8_t vector, bool has_error)
  * change, PCIDE needs CR3[11:0] = 0, CET needs WP). Any other value is the module's
  * (EXIT_REASON_CR_ACCESS), as a VM exit would be. Returns 0, VCPU_EXIT or VCPU_EXCEPTION (#GP(0)).
  */
-static int mov_to_cr(struct guest_cpu *g, unsigned int cr, unsigned int gpr, uint64_t v,
-		     struct vm_exit *ti)
+int vcpu_mov_to_cr(struct guest_cpu *g, unsigned int cr, unsigned int gpr, uint64_t v,
+		   bool long_mode, struct vm_exit *ti)
 {
 	uint64_t mask = cr == 0 ? g->cr0_mask : g->cr4_mask;
 	uint64_t shadow = cr == 0 ? g->cr0_shadow : g->cr4_shadow;
@@ -306,7 +306,7 @@ static int mov_to_cr(struct guest_cpu *g, unsigned int cr, unsigned int gpr, uin
 	/* The module's bits keep their real values (the guest sees the shadow). */
 	if (cr == 0) {
 		v = (v & ~mask) | (g->cr0 & mask);
-		if (!(v & CR0_PG) || (!(v & CR0_WP) && (g->cr4 & CR4_CET))) {
+		if ((long_mode && !(v & CR0_PG)) || (!(v & CR0_WP) && (g->cr4 & CR4_CET))) {
 			raise_in(ti, 13, true);
 			return VCPU_EXCEPTION;
 		}
@@ -314,7 +314,7 @@ static int mov_to_cr(struct guest_cpu *g, unsigned int cr, unsigned int gpr, uin
 		return 0;
 	}
 	v = (v & ~mask) | (g->cr4 & mask);
-	if (!(v & CR4_PAE) || ((v ^ g->cr4) & CR4_LA57) ||
+	if ((long_mode && !(v & CR4_PAE)) || ((v ^ g->cr4) & CR4_LA57) ||
 	    ((v & CR4_PCIDE) && !(g->cr4 & CR4_PCIDE) && (g->cr3 & 0xFFF)) ||
 	    ((v & CR4_CET) && !(g->cr0 & CR0_WP))) {
 		raise_in(ti, 13, true);
@@ -339,12 +339,12 @@ static int emulate_mov_cr(struct cpu_regs *ctx, struct guest_cpu *g, const Zydis
 	switch (crop->reg.value) {
 	case ZYDIS_REGISTER_CR0:
 		if (to_cr)
-			return mov_to_cr(g, 0, (unsigned int)n, *r, ti);
+			return vcpu_mov_to_cr(g, 0, (unsigned int)n, *r, true, ti);
 		*r = cr_read(g->cr0, g->cr0_mask, g->cr0_shadow);
 		return 0;
 	case ZYDIS_REGISTER_CR4:
 		if (to_cr)
-			return mov_to_cr(g, 4, (unsigned int)n, *r, ti);
+			return vcpu_mov_to_cr(g, 4, (unsigned int)n, *r, true, ti);
 		*r = cr_read(g->cr4, g->cr4_mask, g->cr4_shadow);
 		return 0;
 	case ZYDIS_REGISTER_CR2:

@@ -52,34 +52,32 @@ static void usage_run(FILE *f)
 		"                   default laptop); presets:",
 		VMM_MAX_VCPUS);
 	tool_print_presets(f);
-	fprintf(f,
-		"\n"
-		"  --io-path P      guest port I/O: direct (TDVMCALL) or ve (#VE, default)\n"
-		"  --mmio-path P    guest MMIO: direct (TDVMCALL) or ve (#VE, default)\n"
-		"  --debug          ATTRIBUTES.DEBUG (else SEPT_VE_DISABLE is set)\n"
-		"  --trace FILE     JSON lines: SEAMCALLs, TD exits, TDCALLs, #VEs\n"
-		"  --trace-json F   the same as Chrome/Perfetto trace events, a track per vCPU\n"
-		"                   (open F in ui.perfetto.dev or chrome://tracing)\n"
-		"  --seamcall M     gate (default) or insn (the trapping opcode)\n"
-		"  --timeout T      stop the TD after T seconds (fractions allowed; suffix s,\n"
-		"                   m, h or d as timeout(1); 0: none)\n"
-		"  --quiet          no bring-up log and no summary: only the guest's output,\n"
-		"                   and why the TD stopped when it gave no exit status\n"
-		"  --gdb[=FILE]     run under gdb, stopped in the guest's main; with FILE, gdb\n"
-		"                   runs its commands in batch mode (docs/GUEST.md)\n"
-		"  --cpu B          the CPU backend guest code runs on: native (at CPL3 in\n"
-		"                   this process) or system (at CPL0 under QEMU and the SEAM\n"
-		"                   shim, docs/SYSTEM.md; at most 4 LPs, so the default machine\n"
-		"                   is then the laptop without SMT); default $TDXSIM_CPU, else\n"
-		"                   native\n\n"
-		"Exit status (docs/VMM.md \"Exit status\"):\n"
-		"  0-122    the guest's own exit status\n"
-		"  123      the guest's status was outside 0-122 (stderr says which)\n"
-		"  124      --timeout expired\n"
-		"  125      tdxsim failed: usage, option, guest image, bring-up, trace file\n"
-		"  126      the TD stopped without a status: exception, fatal error, triple\n"
-		"           fault, no progress\n"
-		"  130/143  SIGINT/SIGTERM\n");
+	fprintf(f, "\n"
+		   "  --io-path P      guest port I/O: direct (TDVMCALL) or ve (#VE, default)\n"
+		   "  --mmio-path P    guest MMIO: direct (TDVMCALL) or ve (#VE, default)\n"
+		   "  --debug          ATTRIBUTES.DEBUG (else SEPT_VE_DISABLE is set)\n"
+		   "  --trace FILE     JSON lines: SEAMCALLs, TD exits, TDCALLs, #VEs\n"
+		   "  --trace-json F   the same as Chrome/Perfetto trace events, a track per vCPU\n"
+		   "                   (open F in ui.perfetto.dev or chrome://tracing)\n"
+		   "  --seamcall M     gate (default) or insn (the trapping opcode)\n"
+		   "  --timeout T      stop the TD after T seconds (fractions allowed; suffix s,\n"
+		   "                   m, h or d as timeout(1); 0: none)\n"
+		   "  --quiet          no bring-up log and no summary: only the guest's output,\n"
+		   "                   and why the TD stopped when it gave no exit status\n"
+		   "  --gdb[=FILE]     run under gdb, stopped in the guest's main; with FILE, gdb\n"
+		   "                   runs its commands in batch mode (docs/GUEST.md)\n"
+		   "  --cpu B          the CPU backend guest code runs on: native (at CPL3 in\n"
+		   "                   this process) or system (at CPL0 under QEMU and the SEAM\n"
+		   "                   shim, docs/SYSTEM.md; at most 4 LPs online); default\n"
+		   "                   $TDXSIM_CPU, else native\n\n"
+		   "Exit status (docs/VMM.md \"Exit status\"):\n"
+		   "  0-122    the guest's own exit status\n"
+		   "  123      the guest's status was outside 0-122 (stderr says which)\n"
+		   "  124      --timeout expired\n"
+		   "  125      tdxsim failed: usage, option, guest image, bring-up, trace file\n"
+		   "  126      the TD stopped without a status: exception, fatal error, triple\n"
+		   "           fault, no progress\n"
+		   "  130/143  SIGINT/SIGTERM\n");
 }
 
 static void usage_measure(FILE *f)
@@ -211,8 +209,7 @@ struct run_opts {
 	bool quiet;
 	bool seamcall_insn; /* --seamcall insn: the host's SEAMCALLs by the trapping opcode */
 	const char *gdb_arg, *gdb_commands; /* --gdb[=FILE]: the argument itself, FILE */
-	const char *cpu;		    /* --cpu: NULL for $TDXSIM_CPU */
-	bool machine_given;		    /* --machine, else the laptop preset */
+	const char *cpu;		    /* --cpu, else $TDXSIM_CPU, else NULL (native) */
 };
 
 /* --timeout: a number of seconds, fractions allowed, with timeout(1)'s suffixes. */
@@ -296,7 +293,6 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 				return TDXSIM_EXIT_TOOL;
 		} else if (c == 'M') {
 			o->machine = optarg;
-			o->machine_given = true;
 		} else if (c == 'i' || c == 'o') {
 			uint64_t bit = c == 'i' ? TDXSIM_BOOT_OPT_IO_TDVMCALL
 						: TDXSIM_BOOT_OPT_MMIO_TDVMCALL;
@@ -331,9 +327,7 @@ static int parse(int argc, char **argv, struct run_opts *o, bool measure)
 			}
 			o->timeout_arg = optarg;
 		} else if (c == 'C') {
-			bool system;
-
-			if (tdxsim_cpu_choice(optarg, &system)) {
+			if (strcmp(optarg, "native") && strcmp(optarg, "system")) {
 				fprintf(stderr, "tdxsim: --cpu: '%s' is not native or system\n",
 					optarg);
 				return TDXSIM_EXIT_TOOL;
@@ -699,28 +693,27 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "tdxsim: %s\n", err);
 		return TDXSIM_EXIT_TOOL;
 	}
-	{
-		bool system = false;
-
-		if (tdxsim_cpu_choice(o.cpu, &system)) {
+	if (!o.cpu && getenv("TDXSIM_CPU") && *getenv("TDXSIM_CPU")) {
+		o.cpu = getenv("TDXSIM_CPU");
+		if (strcmp(o.cpu, "native") && strcmp(o.cpu, "system")) {
 			fprintf(stderr, "tdxsim: TDXSIM_CPU: '%s' is not native or system\n",
-				getenv("TDXSIM_CPU"));
-			return TDXSIM_EXIT_TOOL;
-		}
-		if (system && o.cfg.gpaw52) {
-			fprintf(stderr, "tdxsim: the system CPU backend runs TDs with GPAW 48 only "
-					"(QEMU's physical address width is 48 bits)\n");
-			return TDXSIM_EXIT_TOOL;
-		}
-		/* QEMU runs at most 4 LPs: the default laptop without SMT (1 x 4 x 1) */
-		if (system && !o.machine_given)
-			mc.threads_per_core = 1;
-		if (system && o.gdb_arg) {
-			fprintf(stderr, "tdxsim: --gdb debugs guest code run by the native CPU "
-					"backend; it cannot follow the system backend's\n");
+				o.cpu);
 			return TDXSIM_EXIT_TOOL;
 		}
 	}
+	if (o.cpu && !strcmp(o.cpu, "system") && o.cfg.gpaw52) {
+		fprintf(stderr, "tdxsim: the system CPU backend runs TDs with GPAW 48 only (QEMU's "
+				"physical address width is 48 bits)\n");
+		return TDXSIM_EXIT_TOOL;
+	}
+	if (o.cpu && !strcmp(o.cpu, "system") && o.gdb_arg) {
+		fprintf(stderr, "tdxsim: --gdb debugs guest code run by the native CPU backend; it "
+				"cannot follow the system backend's\n");
+		return TDXSIM_EXIT_TOOL;
+	}
+	/* --cpu over $TDXSIM_CPU, which libtdxsim reads too */
+	if (o.cpu)
+		setenv("TDXSIM_CPU", o.cpu, 1);
 	if (o.gdb_arg)
 		return run_under_gdb(argc, argv, o.gdb_arg, o.gdb_commands);
 	if (o.trace) {
@@ -766,23 +759,16 @@ int cmd_run(int argc, char **argv)
 		o.cfg.trace_file = vmm_file;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-<<<<<<< HEAD
 	/* The host's SEAMCALLs by the gate or the opcode, bring-up included. */
 	if (tdxsim_boot(&(struct tdxsim_boot){.machine = o.machine,
 					      .seamcall = o.seamcall_insn ? TDXSIM_SEAMCALL_INSN
 									  : TDXSIM_SEAMCALL_GATE,
+					      .cpu = o.cpu && !strcmp(o.cpu, "system")
+							     ? TDXSIM_CPU_SYSTEM
+							     : TDXSIM_CPU_NATIVE,
 					      .log = o.quiet ? quiet_log_line : NULL,
 					      .log_opaque = &qlog},
 			err, sizeof(err))) {
-=======
-	if (o.quiet)
-		tdx_log_set_sink(quiet_log_line, &qlog);
-	tdx_seamcall_set_gate(!o.seamcall_insn); /* the host's SEAMCALLs, bring-up included */
-	if (tdxsim_machine_up(
-		    &mc,
-		    &(struct tdxsim_machine_opts){.module = &params, .enable = true, .cpu = o.cpu},
-		    err, sizeof(err))) {
->>>>>>> 88d3a58 (platform/system: cpu_backend_system, the module runs TDs on QEMU and the SEAM shim (world switch with the guest run on the platform's resume path, EVENTINJ for inject, VINTR for the interrupt window, kicks with a base the shim compares against, GPAW 52 refused); tdxsim_machine_up/run --cpu system|native and TDXSIM_CPU; suite system runs TDs built with the module's SEAMCALLs: TDG.VP.INFO and TDG.VP.VMCALL with exact registers, #VE for port I/O and MMIO, a self-IPI after STI's shadow)
 		if (qlog.buf)
 			fputs(qlog.buf, stderr);
 		tool_print_boot_error(err);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <tdx/leaves.h>
@@ -16,6 +17,7 @@
 #include "host/seamcall.h"
 #include "host/tdx_host.h"
 #include "module/tdx_module.h"
+#include "platform/system/system.h"
 #include "vmm/attest_pki.h"
 #include "vmm_internal.h"
 
@@ -145,7 +147,8 @@ int tdxsim_boot_config(const struct machine_config *config, const struct tdxsim_
 	struct tdx_module_params params = {0};
 	struct machine_config mc = *config;
 	unsigned int lps;
-	char why[256];
+	char why[256], err_system[1024];
+	enum tdxsim_cpu cpu;
 	int ret;
 
 	if (!opts)
@@ -154,12 +157,20 @@ int tdxsim_boot_config(const struct machine_config *config, const struct tdxsim_
 		ERR("the machine is already booted (one per process)");
 		return -EBUSY;
 	}
-	if (opts->cpu != TDXSIM_CPU_NATIVE) {
-		if (opts->cpu == TDXSIM_CPU_SYSTEM) {
-			ERR("cpu backend system: TDs do not run on it yet (docs/SYSTEM.md)");
-			return -EOPNOTSUPP;
+	cpu = opts->cpu;
+	if (getenv("TDXSIM_CPU") && *getenv("TDXSIM_CPU")) {
+		/* As TDXSIM_CPUID does for the CPUID mode: the environment's say over any run. */
+		if (!strcmp(getenv("TDXSIM_CPU"), "system")) {
+			cpu = TDXSIM_CPU_SYSTEM;
+		} else if (!strcmp(getenv("TDXSIM_CPU"), "native")) {
+			cpu = TDXSIM_CPU_NATIVE;
+		} else {
+			ERR("TDXSIM_CPU: '%s' is not native or system", getenv("TDXSIM_CPU"));
+			return -EINVAL;
 		}
-		ERR("cpu backend %d: not native (0) or system (1)", (int)opts->cpu);
+	}
+	if (cpu != TDXSIM_CPU_NATIVE && cpu != TDXSIM_CPU_SYSTEM) {
+		ERR("cpu backend %d: not native (0) or system (1)", (int)cpu);
 		return -EINVAL;
 	}
 	if (opts->seamcall != TDXSIM_SEAMCALL_GATE && opts->seamcall != TDXSIM_SEAMCALL_INSN) {
@@ -179,6 +190,10 @@ int tdxsim_boot_config(const struct machine_config *config, const struct tdxsim_
 	}
 	if (opts->online_lps)
 		mc.online_lps = opts->online_lps;
+	/* QEMU runs at most SYSTEM_MAX_LPS: a larger machine has that many online. */
+	if (cpu == TDXSIM_CPU_SYSTEM && !opts->online_lps && lps > SYSTEM_MAX_LPS &&
+	    (!mc.online_lps || mc.online_lps > SYSTEM_MAX_LPS))
+		mc.online_lps = SYSTEM_MAX_LPS;
 	if (opts->log) {
 		tdx_log_set_sink(opts->log, opts->log_opaque);
 		log_sink_set = true;
@@ -190,10 +205,17 @@ int tdxsim_boot_config(const struct machine_config *config, const struct tdxsim_
 		goto out_log;
 	}
 	platform_claim_signals();
+	if (cpu == TDXSIM_CPU_SYSTEM) {
+		ret = system_backend_start(NULL, err_system, sizeof(err_system));
+		if (ret) {
+			ERR("the system CPU backend: %s", err_system);
+			goto out_platform;
+		}
+	}
 	ret = page_alloc_init();
 	if (ret) {
 		ERR("host page allocator: %s", strerror(-ret));
-		goto out_platform;
+		goto out_system;
 	}
 	ret = tdx_module_load(&params);
 	if (ret) {
@@ -220,6 +242,8 @@ out_module:
 	tdx_module_unload();
 out_page_alloc:
 	page_alloc_exit();
+out_system:
+	system_backend_stop();
 out_platform:
 	platform_shutdown();
 out_log:
@@ -235,6 +259,7 @@ void tdxsim_shutdown(void)
 		return;
 	tdx_exit();
 	tdx_module_unload();
+	system_backend_stop();
 	page_alloc_exit();
 	platform_shutdown();
 	if (log_sink_set)

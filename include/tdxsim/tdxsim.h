@@ -37,7 +37,7 @@
 /* What runs guest code. */
 enum tdxsim_cpu {
 	TDXSIM_CPU_NATIVE = 0, /* natively, at CPL3, traps completed by the machine */
-	TDXSIM_CPU_SYSTEM = 1, /* QEMU and the SEAM shim (docs/SYSTEM.md); TDs do not run yet */
+	TDXSIM_CPU_SYSTEM = 1, /* at CPL0 under QEMU and the SEAM shim (docs/SYSTEM.md) */
 };
 
 /* How the host's SEAMCALLs reach the module. */
@@ -55,8 +55,8 @@ struct tdxsim_boot {
 	const char *machine;
 	unsigned int online_lps; /* LPs online after boot; 0: the machine's own setting */
 	enum tdxsim_seamcall_path seamcall;
-	enum tdxsim_cpu cpu;
-	const char *inject; /* the module's fault-injection rules (docs/MACHINE.md), NULL: none */
+	enum tdxsim_cpu cpu; /* $TDXSIM_CPU (native, system) overrides it, as for every run */
+	const char *inject;  /* the module's fault-injection rules (docs/MACHINE.md), NULL: none */
 	const char *module_version; /* the module's rules: "latest" (NULL) or "1.5.01" */
 	bool no_tdx_enable;	    /* stop after tdx_init(): the module loaded, not configured */
 	tdxsim_log_fn log;	    /* the bring-up log; NULL: stderr */
@@ -67,8 +67,8 @@ struct tdxsim_boot {
  * Boot the machine, load the TDX module and bring TDX up as Linux does (tdx_init,
  * tdx_enable). One machine per process: -EBUSY when one is up. -ENOENT for a machine that
  * is neither a preset nor a readable file, -EINVAL for a bad configuration, online_lps
- * above the machine's LPs, an unknown module version or inject rules that do not parse,
- * -EOPNOTSUPP for TDXSIM_CPU_SYSTEM (not yet), or the errno of the step that failed; the
+ * above the machine's LPs, an unknown module version or inject rules that do not parse, or
+ * the errno of the step that failed (TDXSIM_CPU_SYSTEM: -ENOENT without QEMU); the
  * message in @err says which ("machine NAME: ...", "inject: ...", "tdx_init failed: ...",
  * "TDX bring-up failed: tdx_enable: ..."). Whatever failed, nothing stays up.
  */

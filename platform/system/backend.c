@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "platform/internal.h"
 #include "platform/system/svm.h"
@@ -57,6 +58,10 @@ static struct {
 	pthread_mutex_t lock; /* the vCPU lists */
 	struct sys_lp lp[SHIM_MAX_LPS];
 } sys = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+#define EFER_LME   (1ULL << 8)
+#define EFER_LMA   (1ULL << 10)
+#define X86_CR0_PG (1ULL << 31)
 
 /* x87, SSE and AVX: what TCG has of a TD's XFAM (docs/SYSTEM.md). */
 #define SYS_XCR0_MASK 0x7ULL
@@ -259,8 +264,16 @@ static void state_from_module(struct guest_cpu *g)
 	struct sys_vcpu *sv = V(g);
 	void *vmcb = vmcb_of(sv);
 
-	if (g->cr0 != sv->cr0)
+	if (g->cr0 != sv->cr0) {
+		uint64_t efer = vmcb_get(vmcb, VMCB_EFER);
+
+		/* What the CPU's MOV to CR0 does and a VMRUN does not: IA32_EFER.LMA follows
+		 * CR0.PG while EFER.LME is set [SDM vol. 3A 10.8.5]. */
+		if ((efer & EFER_LME) && ((g->cr0 ^ sv->cr0) & X86_CR0_PG))
+			vmcb_set(vmcb, VMCB_EFER,
+				 g->cr0 & X86_CR0_PG ? efer | EFER_LMA : efer & ~EFER_LMA);
 		vmcb_set(vmcb, VMCB_CR0, g->cr0);
+	}
 	if (g->cr3 != sv->cr3)
 		vmcb_set(vmcb, VMCB_CR3, g->cr3);
 	if (g->cr4 != sv->cr4)
@@ -310,8 +323,16 @@ static void sys_enter(struct cpu_regs *ctx, struct guest_cpu *g)
 {
 	struct sys_lp *s = this_sys_lp();
 
-	if (!s || !V(g))
-		abort(); /* the module entered a vCPU this backend never initialised */
+	if (!s || !V(g)) {
+		/* An LP QEMU does not run (brought online after the start), or a vCPU this
+		 * backend never initialised: nothing can run the guest. */
+		static const char msg[] = "tdxsim: the system backend has no QEMU vCPU for this "
+					  "LP or no state for this vCPU\n";
+
+		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+			abort();
+		abort();
+	}
 	s->host_ctx = *ctx;
 	s->g = g;
 	*ctx = g->regs;
@@ -390,6 +411,33 @@ static void async_exit(struct vm_exit *e, bool kick)
 }
 
 /*
+ * MOV to CR0/CR4 (intercepted): as VMX runs it with the module's guest/host masks, the
+ * write of bits the guest owns completes here (the VMCB gets it at the next VMRUN), the
+ * CPU's own #GP is injected, and a change of a bit the module owns goes to the module.
+ * True when done here.
+ */
+static bool mov_to_cr(struct guest_cpu *g, struct cpu_regs *ctx, struct vm_exit *e)
+{
+	unsigned int cr = e->qual & 0xF, gpr = (e->qual >> 8) & 0xF;
+	bool lma = (vmcb_get(vmcb_of(V(g)), VMCB_EFER) & EFER_LMA) != 0;
+	struct vm_exit ti = *e;
+	int r;
+
+	if (cr != 0 && cr != 4)
+		return false;
+	r = vcpu_mov_to_cr(g, cr, gpr, ctx->gpr[gpr], lma, &ti);
+	if (r == 1) {
+		*e = ti;
+		return false;
+	}
+	if (r == 2)
+		sys_inject(ctx, g, ti.intr_info, ti.intr_error);
+	else
+		ctx->rip += e->insn_len;
+	return true;
+}
+
+/*
  * The platform's resume path: while the LP's context holds a guest of this backend, run it
  * and give the module each exit. A kick or vector that came while the module handled the
  * last one is an exit before the guest runs again, as the native gate takes it on resume.
@@ -438,6 +486,8 @@ static void sys_run(struct cpu_regs *ctx)
 			goto dispatch;
 		}
 		state_to_module(g, ctx);
+		if (e.reason == EXIT_REASON_CR_ACCESS && mov_to_cr(g, ctx, &e))
+			continue;
 		if (e.reason == EXIT_REASON_INTERRUPT_WINDOW) {
 			window_done(sv);
 			if (plat.hooks.intr_window)
@@ -501,20 +551,29 @@ int system_backend_start(const char *qemu, char *err, size_t len)
 		snprintf(err, len, "the system backend needs a booted machine");
 		return -EINVAL;
 	}
-	if (plat.nr_lps > SYSTEM_MAX_LPS) {
+	/* One QEMU vCPU per online LP; the online ones are the first (machine.h online_lps). */
+	o.nr_lps = platform_nr_online_lps();
+	if (o.nr_lps > SYSTEM_MAX_LPS) {
 		snprintf(err, len,
 			 "the system backend runs at most %u LPs (one QEMU vCPU each, and one of "
 			 "QEMU's %u ISA serial ports per LP for its mailbox), and this machine has "
-			 "%u",
-			 SYSTEM_MAX_LPS, SYSTEM_MAX_LPS, plat.nr_lps);
+			 "%u "
+			 "online",
+			 SYSTEM_MAX_LPS, SYSTEM_MAX_LPS, o.nr_lps);
 		return -E2BIG;
 	}
-	o.nr_lps = plat.nr_lps;
+	for (unsigned int i = 0; i < o.nr_lps; i++) {
+		if (!lp_is_online(i)) {
+			snprintf(err, len,
+				 "the system backend needs the online LPs to be the first");
+			return -EINVAL;
+		}
+	}
 	r = system_start(&o, &vm, err, len);
 	if (r)
 		return r;
 	sys.vm = vm;
-	sys.nr_lps = plat.nr_lps;
+	sys.nr_lps = o.nr_lps;
 	sys.timer_ns = plat.cfg.timer_hz ? 1000000000ULL / plat.cfg.timer_hz : 0;
 	memset(sys.lp, 0, sizeof(sys.lp));
 	r = platform_set_cpu_backend(&cpu_backend_system);
