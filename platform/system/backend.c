@@ -188,6 +188,11 @@ static struct sys_vcpu *V(const struct guest_cpu *g)
 	return g->backend;
 }
 
+static void *vmcb_of(struct sys_vcpu *sv)
+{
+	return system_vcpu_vmcb(sv->v);
+}
+
 /*
  * TDH.VP.INIT: TDX's start, 32-bit protected mode at the reset vector with flat segments
  * (system_vcpu_set_reset_state); the module set the GPRs. There is no gate: R9 = 0.
@@ -209,6 +214,8 @@ static int sys_vcpu_init(struct guest_cpu *g)
 		return r;
 	}
 	system_vcpu_set_reset_state(sv->v);
+	/* MOV to CR0 and CR4: against the module's guest/host masks (mov_to_cr below) */
+	vmcb_set32(vmcb_of(sv), VMCB_INTERCEPT_CR, 1U << (16 + 0) | 1U << (16 + 4));
 	sv->s = s;
 	g->regs.rip = TDX_VP_INIT_RIP;
 	g->regs.gpr[TDXSIM_BOOT_REG_GATE] = 0;
@@ -236,11 +243,6 @@ static void sys_vcpu_destroy(struct guest_cpu *g)
 	pthread_mutex_unlock(&sys.lock);
 	g->backend = NULL;
 	vcpu_free(sv);
-}
-
-static void *vmcb_of(struct sys_vcpu *sv)
-{
-	return system_vcpu_vmcb(sv->v);
 }
 
 /* What the module reads of the guest's CPU at a stop: IF, the STI shadow, CR0/CR3/CR4, XCR0. */

@@ -205,8 +205,6 @@ int system_vcpu_create(struct system_vm *vm, struct system_space *sp, struct sys
 	memset(system_page_va(vm, v->msrpm), 0xFF, 2 * 4096);
 	vmcb = system_page_va(vm, v->vmcb);
 	vmcb_set32(vmcb, VMCB_INTERCEPT_EXC, 1U << X86_TRAP_UD | 1U << X86_TRAP_MC);
-	/* MOV to CR0 and CR4: checked against the module's guest/host masks (backend.c) */
-	vmcb_set32(vmcb, VMCB_INTERCEPT_CR, 1U << (16 + 0) | 1U << (16 + 4));
 	vmcb_set32(vmcb, VMCB_INTERCEPT_MISC1,
 		   SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_SMI | SVM_INTERCEPT_INIT |
 			   SVM_INTERCEPT_CPUID | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVD |

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -396,10 +397,16 @@ static void test_boot_errors(void **state)
 	assert_non_null(
 		strstr(err, ") and not a configuration file: /nonexistent/m.conf: No such file or "
 			    "directory"));
+	assert_int_equal(tdxsim_boot(&(struct tdxsim_boot){.cpu = 7}, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "cpu backend 7: not native (0) or system (1)");
+	/* The system backend without its QEMU: a sentence, and nothing stays up */
+	setenv("TDXSIM_QEMU", "/nonexistent/qemu", 1);
 	assert_int_equal(
 		tdxsim_boot(&(struct tdxsim_boot){.cpu = TDXSIM_CPU_SYSTEM}, err, sizeof(err)),
-		-EOPNOTSUPP);
-	assert_string_equal(err, "cpu backend system: TDs do not run on it yet (docs/SYSTEM.md)");
+		-ENOENT);
+	unsetenv("TDXSIM_QEMU");
+	assert_non_null(
+		strstr(err, "the system CPU backend: cannot find QEMU '/nonexistent/qemu'"));
 	assert_int_equal(tdxsim_boot(&(struct tdxsim_boot){.online_lps = 100000}, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "online_lps: 100000, but machine laptop has "));
