@@ -346,6 +346,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "seamcall_seq: snapshot failed\n");
 		exit(1);
 	}
+	fuzz_checks_start();
 	return 0;
 }
 

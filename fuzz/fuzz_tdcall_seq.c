@@ -600,6 +600,7 @@ static long build_all(void *arg)
 			finding("snapshot of a built TD failed", NULL);
 	}
 	tdx_module_snapshot_free(fresh);
+	fuzz_checks_start();
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  * fuzzer did not foresee is taken apart too.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_teardown.h"
@@ -54,11 +55,39 @@ static void pamt_scan(struct pamt_scan *sc)
 	}
 }
 
+static bool incremental;
+
+void fuzz_checks_start(void)
+{
+	static char buf[8192];
+	int ret;
+
+	if (getenv("FUZZ_CHECK_FULL"))
+		return;
+	ret = tdx_checks_incremental_start(buf, sizeof(buf));
+	if (ret) {
+		fprintf(stderr, "incremental checks: %d\n%s\n", ret, buf);
+		abort();
+	}
+	incremental = true;
+}
+
 const char *fuzz_invariants_broken(char *buf, size_t buflen)
 {
-	if (tdx_pamt_check(buf, buflen))
+	if (incremental && getenv("FUZZ_CHECK_COMPARE")) {
+		int a = tdx_pamt_check(NULL, 0), b = tdx_sept_check(NULL, 0);
+		int c = tdx_pamt_check_changed(buf, buflen),
+		    d = tdx_sept_check_changed(buf, buflen);
+
+		if (a != c || b != d) {
+			fprintf(stderr, "FUZZ_CHECK_COMPARE: full %d %d, incremental %d %d\n%s\n",
+				a, b, c, d, buf);
+			abort();
+		}
+	}
+	if (incremental ? tdx_pamt_check_changed(buf, buflen) : tdx_pamt_check(buf, buflen))
 		return "PAMT checker";
-	if (tdx_sept_check(buf, buflen))
+	if (incremental ? tdx_sept_check_changed(buf, buflen) : tdx_sept_check(buf, buflen))
 		return "Secure EPT checker";
 	return NULL;
 }

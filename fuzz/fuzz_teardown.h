@@ -13,7 +13,13 @@
 /* NULL when every TD went and the PAMT is clean; else what failed, with details in buf. */
 const char *fuzz_teardown_all(char *buf, size_t buflen);
 
-/* The module's invariants now: NULL, or which checker (PAMT, Secure EPT) failed, details in buf. */
+/*
+ * The module's invariants now: NULL, or which checker (PAMT, Secure EPT) failed, details in
+ * buf. After fuzz_checks_start() (once the machine is built) they run incrementally, looking
+ * at what changed since the previous check (tdx_pamt_check_changed); FUZZ_CHECK_FULL=1 in
+ * the environment keeps the full checks.
+ */
 const char *fuzz_invariants_broken(char *buf, size_t buflen);
+void fuzz_checks_start(void);
 
 #endif

@@ -341,6 +341,13 @@ struct pamt_report {
 };
 void __attribute__((format(printf, 2, 3)))
 pamt_violation(struct pamt_report *r, const char *fmt, ...);
+/* The PAMT pages holding entries other than free and 4K RSVD, ascending (incremental checks;
+ * false when they are not running). */
+bool pamt_active_pages(const uint64_t **pages, size_t *nr);
+/* The incremental checks' log records nothing while a checker reads memory. */
+void pamt_check_log_pause(bool paused);
+/* The TDMR, level and first covered page of PAMT page ppa; NULL when no PAMT holds it. */
+const struct tdmr *pamt_page_covers(uint64_t ppa, enum pamt_level *level, uint64_t *pa);
 
 static inline uint64_t pamt_owner(const struct pamt_entry *e)
 {

@@ -165,6 +165,19 @@ int tdx_pamt_check(char *buf, size_t buflen);
  * MAPPED leaves, TD pages hidden from the host. Same return convention as tdx_pamt_check.
  */
 int tdx_sept_check(char *buf, size_t buflen);
+/*
+ * The same checks, incrementally (fuzzers run them after every call): between
+ * tdx_checks_incremental_start() and _stop(), tdx_pamt_check_changed() checks the entries of
+ * the PAMT pages touched (phys_touch_log) since its previous call, each with its parents and
+ * children, which is all a change can break when the rest passed before; it keeps the set of
+ * PAMT pages that hold entries other than free and (4K) RSVD, which tdx_sept_check_changed()
+ * visits instead of walking the PAMT. Start runs the full checks once; 0 or -errno (-EBUSY:
+ * they failed, the messages in buf).
+ */
+int tdx_checks_incremental_start(char *buf, size_t buflen);
+void tdx_checks_incremental_stop(void);
+int tdx_pamt_check_changed(char *buf, size_t buflen);
+int tdx_sept_check_changed(char *buf, size_t buflen);
 
 /*
  * The MRTD as the module computes it [ABI §9], for a VMM that predicts a TD's measurement

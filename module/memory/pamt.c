@@ -10,7 +10,9 @@
  * pages RSVD [M pamt_4kb_init; ABI §7]. Initialisation therefore touches only PAMT
  * pages, and only those that cover reserved areas.
  */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -328,6 +330,242 @@ int tdx_pamt_check(char *buf, size_t buflen)
 			check_block(&r, t, block);
 	}
 	return r.count;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Incremental checks (tdx_tdx_module.h): the PAMT pages touched since the last check, with
+ * the set of active PAMT pages (entries other than free and 4K RSVD) kept up to date.
+ */
+
+static const unsigned int level_shift[] = {[PT_4KB] = 12, [PT_2MB] = 21, [PT_1GB] = 30};
+
+static struct {
+	struct phys_touch_log *log;
+	uint64_t *active; /* ascending */
+	size_t nr_active, cap_active;
+} inc;
+
+void pamt_check_log_pause(bool paused)
+{
+	phys_touch_log_pause(inc.log, paused);
+}
+
+bool pamt_active_pages(const uint64_t **pages, size_t *nr)
+{
+	*pages = inc.active;
+	*nr = inc.nr_active;
+	return inc.log != NULL;
+}
+
+const struct tdmr *pamt_page_covers(uint64_t ppa, enum pamt_level *level, uint64_t *pa)
+{
+	for (unsigned int i = 0; i < tdxm.nr_tdmrs; i++) {
+		const struct tdmr *t = &tdxm.tdmr[i];
+
+		for (int l = PT_4KB; l <= PT_1GB; l++) {
+			if (ppa < t->pamt_base[l] || ppa - t->pamt_base[l] >= t->pamt_size[l])
+				continue;
+			*level = (enum pamt_level)l;
+			*pa = t->base +
+			      (((ppa - t->pamt_base[l]) / PAMT_ENTRY_SIZE) << level_shift[l]);
+			return t;
+		}
+	}
+	return NULL;
+}
+
+static void active_set(uint64_t ppa, bool on)
+{
+	size_t lo = 0, hi = inc.nr_active;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (inc.active[mid] < ppa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < inc.nr_active && inc.active[lo] == ppa) {
+		if (!on)
+			memmove(&inc.active[lo], &inc.active[lo + 1],
+				(--inc.nr_active - lo) * sizeof(*inc.active));
+		return;
+	}
+	if (!on)
+		return;
+	if (inc.nr_active == inc.cap_active) {
+		size_t cap = inc.cap_active ? 2 * inc.cap_active : 64;
+		uint64_t *v = realloc(inc.active, cap * sizeof(*v));
+
+		if (!v)
+			return; /* tdx_sept_check_changed() then walks the PAMT */
+		inc.active = v;
+		inc.cap_active = cap;
+	}
+	memmove(&inc.active[lo + 1], &inc.active[lo], (inc.nr_active - lo) * sizeof(*inc.active));
+	inc.active[lo] = ppa;
+	inc.nr_active++;
+}
+
+/* A non-free entry below a 1G/2M leaf: what check_children_free() reports from the leaf. */
+static void check_parents(struct pamt_report *r, const struct tdmr *t, uint64_t pa,
+			  enum pamt_level level, const struct pamt_entry *e)
+{
+	for (int l = level + 1; l <= PT_1GB; l++) {
+		uint64_t ppa = pa & ~((1ULL << level_shift[l]) - 1);
+		const struct pamt_entry *p = phys_seam_va(pamt_entry_pa(t, ppa, l));
+
+		if (p->pt != PT_NDA && p->pt != PT_RSVD)
+			pamt_violation(r, "PAMT %s 0x%llx: %s below a %s leaf at 0x%llx",
+				       level_name[level], (unsigned long long)pa,
+				       pt_name(e->pt) ? pt_name(e->pt) : "?", level_name[l],
+				       (unsigned long long)ppa);
+	}
+}
+
+/* What check_block() checks of the entries in PAMT page ppa; whether the page is active. */
+static bool check_pamt_page(struct pamt_report *r, uint64_t ppa)
+{
+	enum pamt_level level;
+	uint64_t pa0, done, step;
+	const struct tdmr *t = pamt_page_covers(ppa, &level, &pa0);
+	const struct pamt_entry *e;
+	bool active = false;
+
+	if (!t)
+		return false;
+	done = __atomic_load_n(&t->next_init, __ATOMIC_ACQUIRE) & ~(_1G - 1);
+	step = 1ULL << level_shift[level];
+	e = phys_seam_va(ppa);
+	r->res.valid = false;
+	if (!pamt_page_resident(&r->res, e)) {
+		if (level == PT_4KB && pa0 < done &&
+		    range_has_reserved(t, pa0, ENTRIES_PER_PAGE * _4K))
+			pamt_violation(r, "PAMT 4K [0x%llx, 0x%llx): reserved pages not RSVD",
+				       (unsigned long long)pa0,
+				       (unsigned long long)(pa0 + ENTRIES_PER_PAGE * _4K));
+		return false;
+	}
+	if (pamt_page_uniform(e, PT_NDA) &&
+	    (level != PT_4KB || !range_has_reserved(t, pa0, ENTRIES_PER_PAGE * _4K)))
+		return false;
+	if (level == PT_4KB && pamt_page_uniform(e, PT_RSVD) &&
+	    range_reserved(t, pa0, ENTRIES_PER_PAGE * _4K))
+		return false;
+	for (unsigned int i = 0; i < ENTRIES_PER_PAGE; i++, e++) {
+		uint64_t pa = pa0 + i * step;
+		bool rsvd;
+
+		/* Entries of uninitialised blocks or beyond the TDMR: nothing reads them. */
+		if (pa >= done || pa < t->base)
+			continue;
+		if (e->pt != PT_NDA && (e->pt != PT_RSVD || level != PT_4KB))
+			active = true;
+		if (check_entry(r, e, pa, level) && level != PT_4KB)
+			check_children_free(r, t, pa, step, level);
+		if (e->pt != PT_NDA && level != PT_1GB)
+			check_parents(r, t, pa, level, e);
+		if (level != PT_4KB)
+			continue;
+		rsvd = pa_reserved(t, pa);
+		if (rsvd && e->pt != PT_RSVD)
+			pamt_violation(r, "PAMT 4K 0x%llx: reserved page is %s",
+				       (unsigned long long)pa,
+				       pt_name(e->pt) ? pt_name(e->pt) : "?");
+		if (!rsvd && e->pt == PT_RSVD)
+			pamt_violation(r, "PAMT 4K 0x%llx: RSVD outside the reserved areas",
+				       (unsigned long long)pa);
+	}
+	return active;
+}
+
+/* Every resident PAMT page looked at: the active set anew. */
+static void active_rebuild(void)
+{
+	inc.nr_active = 0;
+	for (unsigned int i = 0; i < tdxm.nr_tdmrs; i++) {
+		for (int l = PT_4KB; l <= PT_1GB; l++) {
+			uint64_t p = tdxm.tdmr[i].pamt_base[l] & ~(_4K - 1);
+			uint64_t end = tdxm.tdmr[i].pamt_base[l] + tdxm.tdmr[i].pamt_size[l];
+
+			while (p < end) {
+				const uint8_t *va = phys_seam_va(p);
+				bool resident;
+				uint64_t run =
+					va ? (uint64_t)((const uint8_t *)phys_seam_resident_run(
+								va, &resident) -
+							va)
+					   : 0;
+
+				if (!run)
+					break;
+				for (uint64_t q = p; resident && q < p + run && q < end; q += _4K)
+					if (check_pamt_page(&(struct pamt_report){0}, q))
+						active_set(q, true);
+				p += (run + _4K - 1) & ~(_4K - 1);
+			}
+		}
+	}
+}
+
+int tdx_pamt_check_changed(char *buf, size_t buflen)
+{
+	struct pamt_report r = {.buf = buf, .len = buflen};
+	const uint64_t *pages;
+	bool overflowed;
+	size_t n;
+
+	if (!inc.log)
+		return tdx_pamt_check(buf, buflen);
+	if (buf && buflen)
+		buf[0] = 0;
+	n = phys_touch_log_pages(inc.log, &pages, &overflowed);
+	phys_touch_log_pause(inc.log, true);
+	if (overflowed) {
+		r.count = tdx_pamt_check(buf, buflen);
+		active_rebuild();
+	} else {
+		for (size_t i = 0; i < n; i++)
+			active_set(pages[i], check_pamt_page(&r, pages[i]));
+		for (unsigned int i = 0; i < tdxm.nr_tdmrs; i++) {
+			if (!mutex_try((struct try_mutex *)&tdxm.tdmr[i].lock)) {
+				pamt_violation(&r, "TDMR %u at 0x%llx: lock held", i,
+					       (unsigned long long)tdxm.tdmr[i].base);
+				continue;
+			}
+			mutex_release((struct try_mutex *)&tdxm.tdmr[i].lock);
+		}
+	}
+	phys_touch_log_reset(inc.log);
+	phys_touch_log_pause(inc.log, false);
+	return r.count;
+}
+
+int tdx_checks_incremental_start(char *buf, size_t buflen)
+{
+	if (inc.log)
+		return -EBUSY;
+	inc.log = phys_touch_log_open();
+	if (!inc.log)
+		return -ENOMEM;
+	phys_touch_log_pause(inc.log, true);
+	active_rebuild();
+	phys_touch_log_pause(inc.log, false);
+	if (tdx_pamt_check(buf, buflen) || tdx_sept_check_changed(buf, buflen)) {
+		tdx_checks_incremental_stop();
+		return -EBUSY;
+	}
+	return 0;
+}
+
+void tdx_checks_incremental_stop(void)
+{
+	phys_touch_log_close(inc.log);
+	inc.log = NULL;
+	free(inc.active);
+	inc.active = NULL;
+	inc.nr_active = inc.cap_active = 0;
 }
 
 /* Runs of equal (level, type, owner) entries, at 4K granularity below 1G/2M leaves. */

@@ -141,6 +141,52 @@ static void pamt_for_each(void (*fn)(struct sept_check *c, uint64_t pa, unsigned
 	}
 }
 
+/*
+ * The same visits from the active PAMT pages of the incremental checks (pamt.c): the pages
+ * pamt_for_each_level() would not skip, kept up to date call by call.
+ */
+static bool pamt_for_each_active(void (*fn)(struct sept_check *c, uint64_t pa, unsigned int level,
+					    const struct pamt_entry *e),
+				 struct sept_check *c)
+{
+	const uint64_t *pages;
+	size_t nr;
+
+	if (!pamt_active_pages(&pages, &nr))
+		return false;
+	for (unsigned int i = 0; i < tdxm.nr_tdmrs; i++) {
+		const struct tdmr *t = &tdxm.tdmr[i];
+		uint64_t done = __atomic_load_n(&t->next_init, __ATOMIC_ACQUIRE) & ~(_1G - 1);
+
+		for (uint64_t block = t->base; block < done; block += _1G) {
+			const struct pamt_entry *e = pamt_entry_get(block, PT_1GB);
+
+			if (e->pt != PT_NDA)
+				fn(c, block, PT_1GB, e);
+		}
+	}
+	for (size_t k = 0; k < nr; k++) {
+		enum pamt_level level;
+		uint64_t pa0, done, step;
+		const struct tdmr *t = pamt_page_covers(pages[k], &level, &pa0);
+		const struct pamt_entry *e = phys_seam_va(pages[k]);
+
+		if (!t || level == PT_1GB)
+			continue;
+		done = __atomic_load_n(&t->next_init, __ATOMIC_ACQUIRE) & ~(_1G - 1);
+		step = level == PT_4KB ? _4K : _2M;
+		for (unsigned int i = 0; i < _4K / PAMT_ENTRY_SIZE; i++) {
+			uint64_t pa = pa0 + i * step;
+
+			if (pa < t->base || pa >= done)
+				continue;
+			if (e[i].pt != PT_NDA && (e[i].pt != PT_RSVD || level != PT_4KB))
+				fn(c, pa, level, &e[i]);
+		}
+	}
+	return true;
+}
+
 static void collect(struct sept_check *c, uint64_t pa, unsigned int level,
 		    const struct pamt_entry *e)
 {
@@ -399,15 +445,16 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int tdx_sept_check(char *buf, size_t buflen)
+static int sept_check(char *buf, size_t buflen, bool incremental)
 {
 	struct pamt_report r = {.buf = buf, .len = buflen};
 	struct sept_check c = {.r = &r};
 
 	if (buf && buflen)
 		buf[0] = 0;
-	/* One walk of the PAMT; the three visits in its order over what it found. */
-	pamt_for_each(collect, &c);
+	/* One walk of the PAMT (or of its active pages); the three visits over what it found. */
+	if (!incremental || !pamt_for_each_active(collect, &c))
+		pamt_for_each(collect, &c);
 	if (!c.visits_failed) {
 		for (size_t i = 0; i < c.nr_visits; i++)
 			find_tdr(&c, c.visits[i].pa, c.visits[i].level, c.visits[i].e);
@@ -432,4 +479,19 @@ int tdx_sept_check(char *buf, size_t buflen)
 				       (unsigned long long)c.refs[i]);
 	free(c.refs);
 	return r.count;
+}
+
+int tdx_sept_check(char *buf, size_t buflen)
+{
+	return sept_check(buf, buflen, false);
+}
+
+int tdx_sept_check_changed(char *buf, size_t buflen)
+{
+	int n;
+
+	pamt_check_log_pause(true);
+	n = sept_check(buf, buflen, true);
+	pamt_check_log_pause(false);
+	return n;
 }
