@@ -1198,14 +1198,16 @@ int phys_snapshot_restore(struct phys_snapshot *s)
 		n = phys_touch_log_pages(s->log, &touched, &overflowed);
 	if (!overflowed && s->cap_work < n + s->nr_watch) {
 		free(s->work);
-		s->cap_work = 2 * (n + s->nr_watch);
+		s->cap_work = 2 * (n + s->nr_watch) + 1;
 		s->work = malloc(s->cap_work * sizeof(*s->work));
 		if (!s->work)
 			s->cap_work = 0;
 	}
 	if (!overflowed && s->work) {
-		memcpy(s->work, touched, n * sizeof(*touched));
-		memcpy(s->work + n, s->watch, s->nr_watch * sizeof(*s->watch));
+		if (n)
+			memcpy(s->work, touched, n * sizeof(*touched));
+		if (s->nr_watch)
+			memcpy(s->work + n, s->watch, s->nr_watch * sizeof(*s->watch));
 		qsort(s->work, n + s->nr_watch, sizeof(*s->work), cmp_u64);
 		for (size_t i = 0; i < n + s->nr_watch; i++)
 			if (!m || s->work[m - 1] != s->work[i])
