@@ -61,6 +61,8 @@ static struct {
 
 #define EFER_LME   (1ULL << 8)
 #define EFER_LMA   (1ULL << 10)
+#define X86_CR0_PE (1ULL << 0)
+#define X86_CR0_TS (1ULL << 3)
 #define X86_CR0_PG (1ULL << 31)
 
 /* x87, SSE and AVX: what TCG has of a TD's XFAM (docs/SYSTEM.md). */
@@ -214,8 +216,10 @@ static int sys_vcpu_init(struct guest_cpu *g)
 		return r;
 	}
 	system_vcpu_set_reset_state(sv->v);
-	/* MOV to CR0 and CR4: against the module's guest/host masks (mov_to_cr below) */
-	vmcb_set32(vmcb_of(sv), VMCB_INTERCEPT_CR, 1U << (16 + 0) | 1U << (16 + 4));
+	/* CR0 and CR4 reads and writes: against the module's guest/host masks and read shadows
+	 * (cr_access below) */
+	vmcb_set32(vmcb_of(sv), VMCB_INTERCEPT_CR,
+		   1U << 0 | 1U << 4 | 1U << (16 + 0) | 1U << (16 + 4));
 	sv->s = s;
 	g->regs.rip = TDX_VP_INIT_RIP;
 	g->regs.gpr[TDXSIM_BOOT_REG_GATE] = 0;
@@ -412,30 +416,54 @@ static void async_exit(struct vm_exit *e, bool kick)
 	atomic_fetch_add_explicit(&plat.async_exits, 1, memory_order_relaxed);
 }
 
+/* An instruction completed here: past it, and with TF set its single-step #DB after it. */
+static void done(struct cpu_regs *ctx, struct guest_cpu *g, const struct vm_exit *e)
+{
+	ctx->rip += e->insn_len;
+	if (ctx->rflags & X86_EFLAGS_TF)
+		sys_single_step(ctx, g);
+}
+
 /*
- * MOV to CR0/CR4 (intercepted): as VMX runs it with the module's guest/host masks, the
- * write of bits the guest owns completes here (the VMCB gets it at the next VMRUN), the
- * CPU's own #GP is injected, and a change of a bit the module owns goes to the module.
+ * CR0/CR4 accesses (intercepted), as VMX runs them with the module's guest/host masks: a read
+ * gives the guest's bits and the read shadow's where the mask is set; a write of bits the
+ * guest owns completes here (the VMCB gets it at the next VMRUN), the CPU's own #GP is
+ * injected, and a change of a bit the module owns goes to the module. CLTS and LMSW are
+ * writes of CR0 as the guest reads it with TS cleared or bits 3:0 from the operand (PE can be
+ * set, not cleared) [SDM vol. 2A CLTS, LMSW]; with TDX's masks neither changes a module bit.
  * True when done here.
  */
-static bool mov_to_cr(struct guest_cpu *g, struct cpu_regs *ctx, struct vm_exit *e)
+static bool cr_access(struct guest_cpu *g, struct cpu_regs *ctx, struct vm_exit *e)
 {
-	unsigned int cr = e->qual & 0xF, gpr = (e->qual >> 8) & 0xF;
+	unsigned int cr = e->qual & 0xF, type = (e->qual >> 4) & 3, gpr = (e->qual >> 8) & 0xF;
 	bool lma = (vmcb_get(vmcb_of(V(g)), VMCB_EFER) & EFER_LMA) != 0;
+	uint64_t view = cr == 0 ? (g->cr0 & ~g->cr0_mask) | (g->cr0_shadow & g->cr0_mask)
+				: (g->cr4 & ~g->cr4_mask) | (g->cr4_shadow & g->cr4_mask);
+	uint64_t v = ctx->gpr[gpr];
 	struct vm_exit ti = *e;
 	int r;
 
 	if (cr != 0 && cr != 4)
 		return false;
-	r = vcpu_mov_to_cr(g, cr, gpr, ctx->gpr[gpr], lma, &ti);
-	if (r == 1) {
-		*e = ti;
+	if (type == 1) {
+		ctx->gpr[gpr] = view;
+		done(ctx, g, e);
+		return true;
+	}
+	if (type == 2)
+		v = view & ~X86_CR0_TS;
+	else if (type == 3)
+		v = (view & ~0xFULL) | (v & 0xF) | (view & X86_CR0_PE);
+	r = vcpu_mov_to_cr(g, cr, gpr, v, lma, &ti);
+	if (r == 1) { /* the module's: CLTS/LMSW with their own qualification (types 2, 3) */
+		if (type == 0)
+			*e = ti;
 		return false;
 	}
 	if (r == 2)
 		sys_inject(ctx, g, ti.intr_info, ti.intr_error);
 	else
-		ctx->rip += e->insn_len;
+		done(ctx, g, e);
 	return true;
 }
 
@@ -488,7 +516,7 @@ static void sys_run(struct cpu_regs *ctx)
 			goto dispatch;
 		}
 		state_to_module(g, ctx);
-		if (e.reason == EXIT_REASON_CR_ACCESS && mov_to_cr(g, ctx, &e))
+		if (e.reason == EXIT_REASON_CR_ACCESS && cr_access(g, ctx, &e))
 			continue;
 		if (e.reason == EXIT_REASON_INTERRUPT_WINDOW) {
 			window_done(sv);

@@ -64,6 +64,49 @@ static bool has_66(const struct svm_exit *s)
 	return memchr(s->insn, 0x66, p) != NULL;
 }
 
+/*
+ * A CR read or write intercept (SVM exits 0x00-0x1F) as VMX's CR_ACCESS qualification: CR in
+ * bits 3:0, access type in 5:4 (0 MOV to CR, 1 MOV from CR, 2 CLTS, 3 LMSW), GPR in 11:8.
+ * QEMU has no decode assists, so the instruction comes from its bytes: MOV to/from CRn
+ * (0F 22 /r, 0F 20 /r, register form), and the other instructions the CR0 intercepts take
+ * (APM vol. 2 15.9): CLTS (0F 06) and LMSW (0F 01 /6) as CR0 writes, SMSW (0F 01 /4) as a CR0
+ * read, reported as MOV from CR0 (a 16-bit SMSW then writes the whole register). LMSW and
+ * SMSW only in their register form (the GPR in 11:8, where VMX has LMSW's source data; the
+ * backend reads it); a memory operand is not decoded and the exit is unknown.
+ */
+static enum system_exit_action cr_access(const struct svm_exit *s, struct vm_exit *out)
+{
+	bool write = s->code >= SVM_EXIT_WRITE_CR0;
+	unsigned int cr = (unsigned int)(s->code & 0xF);
+	uint8_t rex, op, modrm;
+	unsigned int p = prefixes(s, &rex);
+
+	if (p + 2 > s->insn_bytes || s->insn[p] != 0x0F)
+		return SYSTEM_EXIT_UNKNOWN;
+	op = s->insn[p + 1];
+	out->reason = EXIT_REASON_CR_ACCESS;
+	if (op == 0x06 && write && cr == 0) {
+		out->qual = 2ULL << 4;
+		out->insn_len = p + 2;
+		return SYSTEM_EXIT_MODULE;
+	}
+	if (p + 3 > s->insn_bytes)
+		return SYSTEM_EXIT_UNKNOWN;
+	modrm = s->insn[p + 2];
+	out->insn_len = p + 3;
+	if ((op == 0x22 && write) || (op == 0x20 && !write)) { /* mod is ignored: a register */
+		out->qual = cr | (write ? 0 : 1ULL << 4) |
+			    (uint64_t)((modrm & 7) | (rex & 1 ? 8 : 0)) << 8;
+		return SYSTEM_EXIT_MODULE;
+	}
+	if (op == 0x01 && cr == 0 && (modrm >> 6) == 3 && ((modrm >> 3) & 7) == (write ? 6 : 4)) {
+		out->qual = (write ? 3ULL << 4 : 1ULL << 4) |
+			    (uint64_t)((modrm & 7) | (rex & 1 ? 8 : 0)) << 8;
+		return SYSTEM_EXIT_MODULE;
+	}
+	return SYSTEM_EXIT_UNKNOWN;
+}
+
 /* The #UD-shaped instructions TDX gives the module: TDCALL, VMCALL, SEAMCALL, the 0F 01 group. */
 static bool ud_instruction(const struct svm_exit *s, struct vm_exit *out)
 {
@@ -198,19 +241,8 @@ enum system_exit_action system_exit_translate(const struct svm_exit *s, struct v
 			out->qual = s->info2; /* CR2, as VMX reports it */
 		return SYSTEM_EXIT_MODULE;
 	}
-	if (c >= SVM_EXIT_WRITE_CR0 && c < SVM_EXIT_WRITE_CR0 + 16) {
-		/* MOV to CRn: 0F 22 /r, register form; the qualification names CR and GPR */
-		uint8_t rex;
-		unsigned int p = prefixes(s, &rex);
-
-		if (p + 3 > s->insn_bytes || s->insn[p] != 0x0F || s->insn[p + 1] != 0x22)
-			return SYSTEM_EXIT_UNKNOWN;
-		out->reason = EXIT_REASON_CR_ACCESS;
-		out->qual = (c - SVM_EXIT_WRITE_CR0) |
-			    (uint64_t)((s->insn[p + 2] & 7) | (rex & 1 ? 8 : 0)) << 8;
-		out->insn_len = p + 3;
-		return SYSTEM_EXIT_MODULE;
-	}
+	if (c < SVM_EXIT_WRITE_CR0 + 16)
+		return cr_access(s, out);
 
 	struct {
 		uint64_t code;

@@ -178,6 +178,28 @@ static void test_events_and_others(void **state)
 	tr(SVM_EXIT_WRITE_CR0 + 4, 0, 0, "\x41\x0F\x22\xE0", 4, &e, &inj);
 	assert_int_equal(e.qual, 0x804);
 	assert_int_equal(e.insn_len, 4);
+	/* MOV CR4 to RBX (0F 20 E3), MOV CR0 to R9 (41 0F 20 C1): access type 1 */
+	tr(SVM_EXIT_READ_CR0 + 4, 0, 0, "\x0F\x20\xE3", 3, &e, &inj);
+	assert_int_equal(e.reason, EXIT_REASON_CR_ACCESS);
+	assert_int_equal(e.qual, 0x314);
+	assert_int_equal(e.insn_len, 3);
+	tr(SVM_EXIT_READ_CR0, 0, 0, "\x41\x0F\x20\xC1", 4, &e, &inj);
+	assert_int_equal(e.qual, 0x910);
+	assert_int_equal(e.insn_len, 4);
+	/* CLTS (0F 06): type 2; LMSW DX (0F 01 F2): type 3, GPR 2; SMSW ECX (0F 01 E1): a read */
+	tr(SVM_EXIT_WRITE_CR0, 0, 0, "\x0F\x06", 2, &e, &inj);
+	assert_int_equal(e.reason, EXIT_REASON_CR_ACCESS);
+	assert_int_equal(e.qual, 0x20);
+	assert_int_equal(e.insn_len, 2);
+	tr(SVM_EXIT_WRITE_CR0, 0, 0, "\x0F\x01\xF2", 3, &e, &inj);
+	assert_int_equal(e.qual, 0x230);
+	assert_int_equal(e.insn_len, 3);
+	tr(SVM_EXIT_READ_CR0, 0, 0, "\x0F\x01\xE1", 3, &e, &inj);
+	assert_int_equal(e.qual, 0x110);
+	assert_int_equal(e.insn_len, 3);
+	/* LMSW with a memory operand (0F 01 30: [RAX]) is not decoded */
+	assert_int_equal(tr(SVM_EXIT_WRITE_CR0, 0, 0, "\x0F\x01\x30", 3, &e, &inj),
+			 SYSTEM_EXIT_UNKNOWN);
 	assert_int_equal(tr(0x7E, 0, 0, "", 0, &e, &inj), SYSTEM_EXIT_UNKNOWN);
 }
 
