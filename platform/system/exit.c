@@ -69,7 +69,7 @@ static bool has_66(const struct svm_exit *s)
  * bits 3:0, access type in 5:4 (0 MOV to CR, 1 MOV from CR, 2 CLTS, 3 LMSW), GPR in 11:8.
  * QEMU has no decode assists, so the instruction comes from its bytes: MOV to/from CRn
  * (0F 22 /r, 0F 20 /r, register form), and the other instructions the CR0 intercepts take
- * (APM vol. 2 15.9): CLTS (0F 06) and LMSW (0F 01 /6) as CR0 writes, SMSW (0F 01 /4) as a CR0
+ * (APM vol. 2 ch. 15, "CR and DR Read and Write Intercepts"): CLTS (0F 06) and LMSW (0F 01 /6) as CR0 writes, SMSW (0F 01 /4) as a CR0
  * read, reported as MOV from CR0 (a 16-bit SMSW then writes the whole register). LMSW and
  * SMSW only in their register form (the GPR in 11:8, where VMX has LMSW's source data; the
  * backend reads it); a memory operand is not decoded and the exit is unknown.
