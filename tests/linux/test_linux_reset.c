@@ -32,6 +32,7 @@
 #include "platform/system/svm.h"
 #include "platform/system/system.h"
 #include "platform/system/vcpu.h"
+#include "../system/raw_td.h"
 #include "tdxsim/boot.h"
 #include "vmm/linux_boot.h"
 
@@ -48,16 +49,6 @@ static struct vmm_image img;
 static struct linux_layout lay;
 static uint8_t bz[2 * 512 + 4096];
 static char err[2048];
-
-static bool have_qemu(void)
-{
-	const char *q = getenv("TDXSIM_QEMU");
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "command -v '%s' >/dev/null 2>&1",
-		 q && *q ? q : "qemu-system-x86_64");
-	return system(cmd) == 0;
-}
 
 static void w16(uint8_t *p, size_t off, uint16_t v)
 {
@@ -127,16 +118,8 @@ static int setup(void **state)
 		return -1;
 	}
 	/* The TD's pages as PAGE.ADD would have made them: private, the image's bytes */
-	sp = system_space_create(vm, GPAW);
-	for (unsigned int i = 0; i < img.nr; i++) {
-		uint64_t hpa = PAGES_HPA + 4096ULL * i;
-
-		memcpy(phys_seam_va(hpa), img.pages[i].data, 4096);
-		if (system_space_map(sp, img.pages[i].gpa, false, hpa,
-				     PROT_READ | PROT_WRITE | PROT_EXEC))
-			return -1;
-	}
-	return 0;
+	sp = raw_space_from_image(vm, GPAW, &img, PAGES_HPA);
+	return sp ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -151,14 +134,7 @@ static int teardown(void **state)
 
 static struct system_vcpu *reset_vcpu(struct cpu_regs *r, unsigned int index)
 {
-	struct system_vcpu *v;
-
-	assert_int_equal(system_vcpu_create(vm, sp, &v), 0);
-	system_vcpu_set_reset_state(v);
-	*r = (struct cpu_regs){.rip = 0xFFFFFFF0, .rflags = 0x2};
-	r->gpr[REG_RBX_] = GPAW;
-	r->gpr[REG_RSI_] = index;
-	return v;
+	return raw_reset_vcpu(vm, sp, r, index, GPAW, 0, 0);
 }
 
 static void assert_boot_long_mode(struct system_vcpu *v)
@@ -264,7 +240,7 @@ int main(void)
 		cmocka_unit_test(test_ap),
 	};
 
-	if (!have_qemu()) {
+	if (!raw_have_qemu()) {
 		printf("SKIP: qemu-system-x86_64 is not installed (Debian's qemu-system-x86)\n");
 		return 77;
 	}

@@ -31,6 +31,7 @@
 #include "platform/system/svm.h"
 #include "platform/system/system.h"
 #include "platform/system/vcpu.h"
+#include "raw_td.h"
 #include "vmm/vmm_internal.h"
 
 /* Where the test puts the TD's pages: HPAs below 2 GiB (QEMU's address = the HPA). */
@@ -46,16 +47,6 @@ static struct system_space *sp;
 static struct vmm_image img;
 static uint64_t boot_regs_off; /* tdx_boot_regs, from the image's start */
 static char err[2048];
-
-static bool have_qemu(void)
-{
-	const char *q = getenv("TDXSIM_QEMU");
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "command -v '%s' >/dev/null 2>&1",
-		 q && *q ? q : "qemu-system-x86_64");
-	return system(cmd) == 0;
-}
 
 /* A symbol's value in the ELF's .symtab (the guest is linked at 0: an image offset). */
 static uint64_t elf_symbol(const char *path, const char *name)
@@ -118,16 +109,8 @@ static int setup(void **state)
 		return -1;
 	}
 	/* The TD's pages as PAGE.ADD would have made them: private, the image's bytes */
-	sp = system_space_create(vm, GPAW);
-	for (unsigned int i = 0; i < img.nr; i++) {
-		uint64_t hpa = PAGES_HPA + 4096ULL * i;
-
-		memcpy(phys_seam_va(hpa), img.pages[i].data, 4096);
-		if (system_space_map(sp, img.pages[i].gpa, false, hpa,
-				     PROT_READ | PROT_WRITE | PROT_EXEC))
-			return -1;
-	}
-	return 0;
+	sp = raw_space_from_image(vm, GPAW, &img, PAGES_HPA);
+	return sp ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -143,16 +126,7 @@ static int teardown(void **state)
 /* A vCPU in TDX's initial state with TDH.VP.INIT's registers: RSI = index, R9 = 0. */
 static struct system_vcpu *reset_vcpu(struct cpu_regs *r, unsigned int index)
 {
-	struct system_vcpu *v;
-
-	assert_int_equal(system_vcpu_create(vm, sp, &v), 0);
-	system_vcpu_set_reset_state(v);
-	*r = (struct cpu_regs){.rip = 0xFFFFFFF0, .rflags = 0x2};
-	r->gpr[REG_RBX_] = GPAW;
-	r->gpr[REG_RCX_] = r->gpr[REG_R8_] = OPTS;
-	r->gpr[REG_RDX_] = CPUID1;
-	r->gpr[REG_RSI_] = index;
-	return v;
+	return raw_reset_vcpu(vm, sp, r, index, GPAW, OPTS, CPUID1);
 }
 
 /* The CPU state the 32-bit path leaves: 64-bit CPL0 on the reset tables. */
@@ -525,7 +499,7 @@ int main(int argc, char **argv)
 	}
 	guest_path = argv[1];
 	cpl0_path = argv[2];
-	if (!have_qemu()) {
+	if (!raw_have_qemu()) {
 		printf("SKIP: qemu-system-x86_64 is not installed (Debian's qemu-system-x86)\n");
 		return 77;
 	}

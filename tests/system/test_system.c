@@ -31,6 +31,7 @@
 #include "platform/system/svm.h"
 #include "platform/system/system.h"
 #include "platform/system/vcpu.h"
+#include "raw_td.h"
 
 /* Host-physical layout of the test's guest (all below 2 GiB: QEMU's address = the HPA). */
 #define NPT_HPA	  0x800000ULL /* PML4, PDPT, PD, PT: 4 pages */
@@ -234,16 +235,6 @@ static enum system_exit_action vmx_exit(struct vm_exit *e)
 	s.insn_bytes = system_guest_read(vmcb(VMCB_CR0), vmcb(VMCB_CR3), vmcb(VMCB_EFER), s.rip,
 					 s.insn, sizeof(s.insn), guest_page, NULL);
 	return system_exit_translate(&s, e, &inj);
-}
-
-static bool have_qemu(void)
-{
-	const char *q = getenv("TDXSIM_QEMU");
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "command -v '%s' >/dev/null 2>&1",
-		 q && *q ? q : "qemu-system-x86_64");
-	return system(cmd) == 0;
 }
 
 static int boot(void **state)
@@ -837,7 +828,7 @@ int main(void)
 		cmocka_unit_test(test_no_orphan),
 	};
 
-	if (!have_qemu()) {
+	if (!raw_have_qemu()) {
 		printf("SKIP: qemu-system-x86_64 is not installed (Debian: qemu-system-x86; "
 		       "`make deps` installs it)\n");
 		return 77;
