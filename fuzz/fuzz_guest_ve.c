@@ -47,6 +47,13 @@ __asm__(".globl __image_start\n.set __image_start, fuzz_image\n"
 _Static_assert(IMAGE_SIZE == 64, "the .set above");
 const char tdx_exc_stubs[16 * 32];
 
+/* cpu.c (CPL0 set-up: GDT, CR4, XCR0) is not linked: tdx_guest_start() never runs here. */
+void tdx_cpu_init(void)
+{
+	fprintf(stderr, "fuzz_guest_ve: tdx_cpu_init called\n");
+	abort();
+}
+
 /* smp.c is not linked: the harness delivers only #VE, never an external interrupt. */
 void tdx_handle_irq(struct pt_regs *regs)
 {
