@@ -217,6 +217,9 @@ int tdxsim_boot_config(const struct machine_config *config, const struct tdxsim_
 		ERR("host page allocator: %s", strerror(-ret));
 		goto out_system;
 	}
+	/* The module's `host` CPUID bits are those of the CPU guest code runs on (system.h). */
+	if (cpu == TDXSIM_CPU_SYSTEM)
+		params.host_cpuid = system_host_cpuid;
 	ret = tdx_module_load(&params);
 	if (ret) {
 		ERR("loading the TDX module failed: %s", strerror(-ret));

@@ -567,6 +567,13 @@ const struct cpu_backend_ops cpu_backend_system = {
  * Start and stop
  */
 
+void system_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	host_cpuid(leaf, subleaf, out);
+	if (leaf == 1)
+		out[2] &= ~(1U << 13); /* CX16: see system.h */
+}
+
 int system_backend_start(const char *qemu, char *err, size_t len)
 {
 	struct system_opts o = {.qemu = qemu};

@@ -102,5 +102,12 @@ int system_backend_start(const char *qemu, char *err, size_t len);
 void system_backend_stop(void);
 /* The QEMU machine the backend runs on (NULL when not started). */
 struct system_vm *system_backend_vm(void);
+/*
+ * CPUID of the CPU guest code executes on under this backend, for the module's `host` bits
+ * (module/vm_exits/td_cpuid.c): the host's, without CPUID.1:ECX.CX16 (bit 13). QEMU 7.2's
+ * TCG leaves wrong flags after CMPXCHG16B, which crashes a Linux kernel's SLUB fast path
+ * (docs/LINUX-BOOT.md); QEMU runs with cx16=off, and the TD is told so.
+ */
+void system_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 
 #endif

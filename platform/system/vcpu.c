@@ -203,6 +203,14 @@ int system_vcpu_create(struct system_vm *vm, struct system_space *sp, struct sys
 	}
 	memset(system_page_va(vm, v->iopm), 0xFF, 3 * 4096);
 	memset(system_page_va(vm, v->msrpm), 0xFF, 2 * 4096);
+	/*
+	 * IA32_FS_BASE, GS_BASE and KERNEL_GS_BASE (0xC0000100-102: bits 0-5 of the byte at
+	 * 0x840, two per MSR [APM vol. 2 15.11]) are the guest's own, as a TD's are under TDX:
+	 * the CPU keeps them in the VMCB (VMLOAD/VMSAVE), where SWAPGS and the segment loads use
+	 * them. Intercepted, the module's write would land in its own copy and never reach the
+	 * VMCB (a Linux kernel's first per-CPU access through %gs faulted).
+	 */
+	((uint8_t *)system_page_va(vm, v->msrpm))[0x840] &= (uint8_t)~0x3F;
 	vmcb = system_page_va(vm, v->vmcb);
 	vmcb_set32(vmcb, VMCB_INTERCEPT_EXC, 1U << X86_TRAP_UD | 1U << X86_TRAP_MC);
 	vmcb_set32(vmcb, VMCB_INTERCEPT_MISC1,
