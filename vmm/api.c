@@ -531,11 +531,7 @@ void *tdxsim_td_shared_va(struct vmm_td *td, uint64_t gpa, size_t len)
 
 	if (!(gpa & td->shared_bit) || !len || g + len < g || (g + len - 1) >> td->gpaw)
 		return NULL;
-	for (uint64_t p = g & PAGE_MASK; p < g + len; p += PAGE_SIZE) {
-		if (!td_window_is_mapped(td->window, p, true))
-			return NULL;
-	}
-	return td_window_va(td->window, g, true);
+	return vmm_shared_span(td, g, len);
 }
 
 struct private_rw {
@@ -585,22 +581,13 @@ static int gpa_rw(struct vmm_td *td, uint64_t gpa, void *buf, size_t len, bool w
 	uint64_t g = gpa & ~td->shared_bit;
 	struct private_rw r = {.td = td, .gpa = gpa, .buf = buf, .len = len, .write = write};
 	int lp = lp_current();
-	void *va;
 
 	if (!len)
 		return 0;
 	if (g + len < g || (g + len - 1) >> td->gpaw || (g + len - 1) & td->shared_bit)
 		return -EINVAL;
-	if (gpa & td->shared_bit) {
-		va = tdxsim_td_shared_va(td, gpa, len);
-		if (!va)
-			return -EFAULT;
-		if (write)
-			memcpy(va, buf, len);
-		else
-			memcpy(buf, va, len);
-		return 0;
-	}
+	if (gpa & td->shared_bit)
+		return vmm_shared_rw(td, g, buf, len, write);
 	if (lp_run_on(lp >= 0 ? (unsigned int)lp : 0, private_rw_fn, &r) == 0)
 		return 0;
 	if (tdx_status_code(r.status) == TDX_TD_NON_DEBUG)

@@ -385,3 +385,48 @@ uint64_t vmm_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume
 	}
 	return status;
 }
+
+/* ------------------------------------------------------------------------------------------
+ * The VMM's view of shared memory
+ */
+
+void *vmm_shared_span(struct vmm_td *td, uint64_t g, uint64_t len)
+{
+	uint8_t *first;
+
+	if (!len || g + len < g)
+		return NULL;
+	first = td_window_va(td->window, g & PAGE_MASK, true);
+	for (uint64_t p = g & PAGE_MASK; p < g + len; p += PAGE_SIZE) {
+		if (!td_window_is_mapped(td->window, p, true) ||
+		    td_window_va(td->window, p, true) != first + (p - (g & PAGE_MASK)))
+			return NULL;
+	}
+	return first + (g & ~PAGE_MASK);
+}
+
+int vmm_shared_rw(struct vmm_td *td, uint64_t g, void *buf, uint64_t len, bool write)
+{
+	uint8_t *b = buf;
+
+	if (g + len < g)
+		return -EFAULT;
+	for (uint64_t p = g & PAGE_MASK; p < g + len; p += PAGE_SIZE)
+		if (!td_window_is_mapped(td->window, p, true))
+			return -EFAULT;
+	while (len) {
+		uint64_t n = PAGE_SIZE - (g & ~PAGE_MASK);
+		uint8_t *va = td_window_va(td->window, g, true);
+
+		if (n > len)
+			n = len;
+		if (write)
+			memcpy(va, b, n);
+		else
+			memcpy(b, va, n);
+		g += n;
+		b += n;
+		len -= n;
+	}
+	return 0;
+}

@@ -359,7 +359,7 @@ static uint64_t tdvmcall_get_quote(struct tdvmcall_call *c)
 	const struct tdvmcall_td *td = c->v->td;
 	uint64_t gpa = c->in->r12, size = c->in->r13, version;
 	uint32_t in_len;
-	uint8_t *buf;
+	uint8_t *buf, *bounce = NULL;
 	struct tdxsim_exit *e;
 
 	/* [KVM tdx_get_quote; QEMU tdx_handle_get_quote] */
@@ -369,20 +369,36 @@ static uint64_t tdvmcall_get_quote(struct tdvmcall_call *c)
 	if ((gpa | size) & (PAGE_SIZE_4K - 1))
 		return TDVMCALL_STATUS_ALIGN_ERROR;
 	buf = c->v->ops->shared_va ? c->v->ops->shared_va(c->v->opaque, gpa, size) : NULL;
+	if (!buf && c->v->ops->shared_rw) {
+		/* Mapped, but not one span of this process: work on a copy, written back. */
+		bounce = malloc(size);
+		if (bounce && c->v->ops->shared_rw(c->v->opaque, gpa, bounce, size, false)) {
+			free(bounce);
+			bounce = NULL;
+		}
+		buf = bounce;
+	}
 	if (!buf)
 		return TDVMCALL_STATUS_INVALID_OPERAND;
 	/* [QEMU]: the header's version must be 1 and in_len must fit the buffer. */
 	memcpy(&version, buf, 8);
 	memcpy(&in_len, buf + 16, 4);
-	if (version != GET_QUOTE_STRUCTURE_VERSION || in_len > size - GET_QUOTE_HDR_LEN)
+	if (version != GET_QUOTE_STRUCTURE_VERSION || in_len > size - GET_QUOTE_HDR_LEN) {
+		free(bounce);
 		return TDVMCALL_STATUS_INVALID_OPERAND;
+	}
 	e = want_exit(c, TDXSIM_EXIT_GET_QUOTE);
 	if (e) {
+		free(bounce);
 		e->get_quote.gpa = gpa;
 		e->get_quote.size = size;
 		return 0;
 	}
 	get_quote_generate(c, buf, size);
+	if (bounce) {
+		c->v->ops->shared_rw(c->v->opaque, gpa, bounce, size, true);
+		free(bounce);
+	}
 	/* The quote is ready before the guest resumes: notify now [GHCI 3.3 GetQuote]. */
 	if (td->notify_vector && c->v->ops->event_notify)
 		c->v->ops->event_notify(c->v->opaque, td->notify_vcpu, td->notify_vector);

@@ -36,6 +36,12 @@ struct tdvmcall_ops {
 	 * as the guest gave it; NULL if not mapped or not shared. Required for GetQuote.
 	 */
 	void *(*shared_va)(void *opaque, uint64_t gpa, uint64_t len);
+	/*
+	 * Copy [gpa, gpa + len) of shared memory to (write) or from buf, page by page: for a
+	 * span shared_va cannot give as one pointer (its pages are not contiguous in this
+	 * process, as on the system backend). 0, or nonzero when not mapped. Optional.
+	 */
+	int (*shared_rw)(void *opaque, uint64_t gpa, void *buf, uint64_t len, bool write);
 	/* Instruction.HLT: wait for an interrupt (or return at once). Optional. */
 	void (*hlt)(void *opaque, bool irq_blocked);
 	/*

@@ -96,11 +96,18 @@ static void *op_shared_va(void *opaque, uint64_t gpa, uint64_t len)
 
 	if (!(gpa & td->shared_bit) || !len || g + len < g || g + len > td->cfg.memory_size)
 		return NULL;
-	for (uint64_t p = g & PAGE_MASK; p < g + len; p += PAGE_SIZE) {
-		if (!td_window_is_mapped(td->window, p, true))
-			return NULL;
-	}
-	return td_window_va(td->window, g, true);
+	return vmm_shared_span(td, g, len);
+}
+
+static int op_shared_rw(void *opaque, uint64_t gpa, void *buf, uint64_t len, bool write)
+{
+	struct vmm_vcpu *vc = opaque;
+	struct vmm_td *td = vc->td;
+	uint64_t g = gpa & ~td->shared_bit;
+
+	if (!(gpa & td->shared_bit) || g + len < g || g + len > td->cfg.memory_size)
+		return -EFAULT;
+	return vmm_shared_rw(td, g, buf, len, write);
 }
 
 /*
@@ -138,6 +145,7 @@ void vmm_vcpu_rip_words(struct vmm_vcpu *vc, char *buf, size_t len)
 
 static const struct tdvmcall_ops vmm_ops = {
 	.shared_va = op_shared_va,
+	.shared_rw = op_shared_rw,
 	.hlt = vmm_apic_hlt,
 	.map_gpa = vmm_map_gpa,
 	.fatal_error = op_fatal_error,

@@ -252,6 +252,16 @@ void vmm_trace_flush(struct vmm_td *td);
 
 /* map_gpa.c: suppress-#VE set over the TD's RAM in its shared EPT, MMIO left for #VE. */
 int vmm_shared_ept_init(struct vmm_td *td);
+/*
+ * map_gpa.c: where shared memory [g, g + len) (g without the shared bit) is in this process,
+ * or NULL unless every page is mapped shared and the pages follow each other in this
+ * process too. The native backend's window keeps them contiguous; the system backend's
+ * host view of a page is the page's own place in physical memory, so a span of several
+ * pages usually is not, and a caller that needs one must copy page by page (vmm_shared_rw).
+ */
+void *vmm_shared_span(struct vmm_td *td, uint64_t g, uint64_t len);
+/* map_gpa.c: copy [g, g + len) of shared memory to or from buf page by page; 0 or -EFAULT. */
+int vmm_shared_rw(struct vmm_td *td, uint64_t g, void *buf, uint64_t len, bool write);
 /* map_gpa.c: the tdvmcall_ops map_gpa callback (opaque = the struct vmm_vcpu). */
 uint64_t vmm_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume_gpa);
 

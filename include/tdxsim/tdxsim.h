@@ -376,7 +376,10 @@ int tdxsim_td_read_gpa(struct vmm_td *td, uint64_t gpa, void *buf, size_t len);
 int tdxsim_td_write_gpa(struct vmm_td *td, uint64_t gpa, const void *buf, size_t len);
 /*
  * Where the shared memory [gpa, gpa + len) is in this process (@gpa with the shared bit;
- * every page mapped shared), or NULL.
+ * every page mapped shared), or NULL. Also NULL when the pages are not one contiguous span
+ * of this process: natively they always are; on the system backend a span of more than one
+ * page usually is not (each page is seen where it lies in physical memory), so read and
+ * write such spans with tdxsim_td_read_gpa/tdxsim_td_write_gpa, which copy page by page.
  */
 void *tdxsim_td_shared_va(struct vmm_td *td, uint64_t gpa, size_t len);
 uint64_t tdxsim_td_shared_bit(const struct vmm_td *td);

@@ -647,6 +647,58 @@ static void test_get_quote_good(void **state)
 	assert_int_equal(f->shm[0x3000 + 24], 0x81); /* the report is still there */
 }
 
+/*
+ * A VMM whose shared pages are not one span of its process (the system backend): shared_va
+ * gives single pages only, and shared_rw copies page by page.
+ */
+static void *split_shared_va(void *opaque, uint64_t gpa, uint64_t len)
+{
+	return len <= 0x1000 - (gpa & 0xFFF) ? fake_shared_va(opaque, gpa, len) : NULL;
+}
+
+static int split_shared_rw(void *opaque, uint64_t gpa, void *buf, uint64_t len, bool write)
+{
+	struct fixture *f = opaque;
+	uint8_t *va = fake_shared_va(opaque, gpa, len);
+
+	f->map_calls++; /* counts the copies */
+	if (!va)
+		return -1;
+	if (write)
+		memcpy(va, buf, len);
+	else
+		memcpy(buf, va, len);
+	return 0;
+}
+
+static void test_get_quote_split(void **state)
+{
+	struct fixture *f = *state;
+	size_t len = quote_signer_quote_len(f->td.quoter);
+	uint8_t expect[QUOTE_TDREPORT_LEN], body[QUOTE_BODY_LEN];
+	struct tdvmcall_ops ops = fake_ops;
+	struct tdx_module_args a = vmcall(TDVMCALL_GET_QUOTE, SHARED | SHM_GPA, 0x2000, 0, 0);
+
+	ops.shared_va = split_shared_va;
+	ops.shared_rw = split_shared_rw;
+	f->v.ops = &ops;
+	quote_request(f, 0, 1, QUOTE_TDREPORT_LEN);
+	memcpy(expect, f->shm + 24, sizeof(expect));
+	handle(f, &a);
+	assert_int_equal(a.r10, 0);
+	assert_int_equal(f->map_calls, 2); /* read in, written back */
+	assert_int_equal(quote_status(f, 0), GET_QUOTE_SUCCESS);
+	assert_int_equal(quote_out_len(f, 0), len);
+	assert_int_equal(quote_verify(f->shm + 24, len, NULL, 0, body), 0);
+	quote_check_fields(f->shm + 24, len, expect);
+	/* a span shared_rw cannot reach either: INVALID_OPERAND, nothing written */
+	a = vmcall(TDVMCALL_GET_QUOTE, SHARED | (SHM_GPA + SHM_SIZE - 0x1000), 0x2000, 0, 0);
+	handle(f, &a);
+	assert_int_equal(a.r10, TDVMCALL_STATUS_INVALID_OPERAND);
+	assert_int_equal(f->map_calls, 3);
+	f->v.ops = &fake_ops;
+}
+
 static void test_get_quote_status_in_buffer(void **state)
 {
 	struct fixture *f = *state;
@@ -822,6 +874,7 @@ int main(void)
 		T(test_map_gpa_good),
 		T(test_map_gpa_bad),
 		T(test_get_quote_good),
+		T(test_get_quote_split),
 		T(test_get_quote_status_in_buffer),
 		T(test_get_quote_bad),
 		T(test_report_fatal_error),
