@@ -61,9 +61,13 @@ check "its command line" grep -q \
 if grep -q 'tsc: Detected' "$out"; then
 	check "the TSC frequency (CPUID 0x15, 2.5 GHz)" grep -q \
 		'^\[ *0\.000000\] tsc: Detected 2500\.000 MHz processor' "$out"
-	check "where it stops: #UD at INVPCID in native_flush_tlb_global" sh -c '
-		grep -q "^PANIC: early exception 0x06 IP 10:ffffffff810a97c3" "$1" &&
-		grep -q "RIP: 0010:native_flush_tlb_global+0x43/0xb0" "$1"' - "$out"
+	# The timeout may fall while the oops is printed: its first line is what counts.
+	if grep -q '^PANIC: early exception' "$out"; then
+		check "where it stops: #UD (0x06) at INVPCID, native_flush_tlb_global+0x43" \
+			grep -q "^PANIC: early exception 0x06 IP 10:ffffffff810a97c3 " "$out"
+	else
+		echo "note: the timeout fell between the calibration and the stop (a loaded machine)"
+	fi
 else
 	echo "note: still calibrating the TSC against the PIT at the timeout (a loaded machine)"
 	check "the last line before the PIT calibration" sh -c '
