@@ -12,11 +12,12 @@ MESON_OPTS ?= --buildtype=debugoptimized
 
 # Debian packages the project needs. Kept in one place: scripts/deps.sh reads this list.
 # chromium: the picture tests (suite 'pictures') load the trace and the memory map in it.
-# busybox-static, cpio: the TD Linux initramfs; acpica-tools: iasl checks the TD's ACPI
-# tables; ovmf: its TDVF metadata (docs/LINUX-BOOT.md).
+# busybox-static, cpio: the TD Linux initramfs; xz-utils, zstd: Debian's kernel modules come
+# compressed with one of them; acpica-tools: iasl checks the TD's ACPI tables; ovmf: its TDVF
+# metadata (docs/LINUX-BOOT.md).
 DEPS = gcc libc6-dev make pkg-config meson ninja-build libssl-dev libzydis-dev \
        libcmocka-dev clang libclang-rt-14-dev gdb clang-format qemu-system-x86 chromium \
-       openssl busybox-static cpio acpica-tools ovmf
+       openssl busybox-static cpio xz-utils zstd acpica-tools ovmf
 
 .PHONY: all deps build build-san build-tsan build-fuzz check demo bench clean format fuzz fuzz-smoke \
 	td-linux

@@ -121,6 +121,11 @@ grep -qx 'CONFIG_INTEL_TDX_GUEST=y' "$work/x/boot/config-$release" ||
 moddir=$work/x/lib/modules/$release
 mkdir -p "$work/ko"
 : >"$work/order"
+# need TOOL PACKAGE: the tool a compressed module needs, or a sentence naming its package.
+need() {
+	command -v "$1" >/dev/null || die "$1 is missing: Debian's $2 package (make deps installs it)"
+}
+
 add_module() { # NAME: decompress it and what it needs into $work/ko, append to $work/order
 	grep -qx "$1.ko" "$work/order" && return 0
 	f=$(find "$moddir/kernel" -name "$1.ko*" -o -name "$(echo "$1" | tr _- -_).ko*" | head -n 1)
@@ -128,9 +133,9 @@ add_module() { # NAME: decompress it and what it needs into $work/ko, append to 
 	ko=$(basename "$f" | sed 's/\.ko.*$//').ko
 	case "$f" in
 	*.ko) cp "$f" "$work/ko/$ko" ;;
-	*.ko.xz) xz -dc "$f" >"$work/ko/$ko" ;;
-	*.ko.zst) zstd -qdc "$f" >"$work/ko/$ko" ;;
-	*.ko.gz) gzip -dc "$f" >"$work/ko/$ko" ;;
+	*.ko.xz) need xz xz-utils && xz -dc "$f" >"$work/ko/$ko" ;;
+	*.ko.zst) need zstd zstd && zstd -qdc "$f" >"$work/ko/$ko" ;;
+	*.ko.gz) need gzip gzip && gzip -dc "$f" >"$work/ko/$ko" ;;
 	*) die "$f is not a module" ;;
 	esac
 	for d in $(tr '\0' '\n' <"$work/ko/$ko" | sed -n 's/^depends=//p' | tr ',' ' '); do
