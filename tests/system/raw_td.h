@@ -3,18 +3,24 @@
  * The system backend's raw harness, shared by the tests that run guest code on it with the
  * test playing the module (tests/system/test_reset.c, tests/system/test_system.c,
  * tests/linux/test_linux_reset.c): whether QEMU is there, a space holding an image's pages
- * as PAGE.ADD would have made them, and a vCPU in the state TDH.VP.INIT gives.
+ * as PAGE.ADD would have made them, a vCPU in the state TDH.VP.INIT gives, and the
+ * no-orphan check: a child that started QEMU ends one way or another, and QEMU must follow.
  * Include after <cmocka.h>.
  */
 #ifndef TDXSIM_TESTS_SYSTEM_RAW_TD_H
 #define TDXSIM_TESTS_SYSTEM_RAW_TD_H
 
+#include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "platform/platform.h"
 #include "platform/system/system.h"
@@ -76,6 +82,57 @@ static inline struct system_vcpu *raw_reset_vcpu(struct system_vm *vm, struct sy
 	r->gpr[REG_RDX_] = cpuid1_eax;
 	r->gpr[REG_RSI_] = index;
 	return v;
+}
+
+/* How a child that started QEMU ends (the no-orphan tests). */
+enum raw_ending { END_EXIT, END_ABORT, END_SIGKILL, END_SIGINT, END_SIGTERM };
+
+/* End this process that way; SIGINT and SIGTERM are left for the parent to send. */
+static inline void raw_end(enum raw_ending how)
+{
+	switch (how) {
+	case END_EXIT:
+		exit(0);
+	case END_ABORT:
+		signal(SIGABRT, SIG_DFL);
+		abort();
+	case END_SIGKILL:
+		raise(SIGKILL);
+		break;
+	case END_SIGINT:
+	case END_SIGTERM:
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		for (;;)
+			pause();
+	}
+}
+
+/*
+ * The parent's half: send the child its signal if its ending is one, reap it, then wait
+ * (10 s at most) until its QEMU is gone: reaped here (we are its subreaper) or by the child.
+ */
+static inline void raw_await_gone(pid_t child, pid_t qemu, enum raw_ending how)
+{
+	struct timespec t0, t1;
+	int status;
+
+	if (how == END_SIGINT)
+		kill(child, SIGINT);
+	if (how == END_SIGTERM)
+		kill(child, SIGTERM);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		pid_t r = waitpid(qemu, &status, WNOHANG);
+
+		if (r == qemu || (r < 0 && errno == ECHILD && kill(qemu, 0) < 0))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec > 10)
+			fail_msg("QEMU %d still there after ending %d", (int)qemu, (int)how);
+		usleep(1000);
+	}
 }
 
 #endif

@@ -734,9 +734,7 @@ static void test_missing_or_failing_qemu(void **state)
  * No orphan: a child process starts QEMU and ends in each way a process ends; QEMU, which
  * becomes ours (we are the subreaper), must be gone soon after.
  */
-enum ending { END_EXIT, END_ABORT, END_SIGKILL, END_SIGINT, END_SIGTERM };
-
-static void ending_child(enum ending how, int wfd)
+static void ending_child(enum raw_ending how, int wfd)
 {
 	struct system_vm *v = NULL;
 	struct system_opts o = {.nr_lps = 1};
@@ -746,30 +744,14 @@ static void ending_child(enum ending how, int wfd)
 		_exit(3);
 	pid = system_qemu_pid(v);
 	(void)!write(wfd, &pid, sizeof(pid));
-	switch (how) {
-	case END_EXIT:
-		exit(0);
-	case END_ABORT:
-		signal(SIGABRT, SIG_DFL);
-		abort();
-	case END_SIGKILL:
-		raise(SIGKILL);
-		break;
-	case END_SIGINT:
-	case END_SIGTERM:
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		for (;;)
-			pause();
-	}
+	raw_end(how);
 	_exit(4);
 }
 
-static void check_ending(enum ending how)
+static void check_ending(enum raw_ending how)
 {
-	int p[2], status;
+	int p[2];
 	pid_t child, qemu = 0;
-	double t0;
 
 	assert_int_equal(pipe(p), 0);
 	fflush(NULL);
@@ -783,22 +765,7 @@ static void check_ending(enum ending how)
 	assert_int_equal(read(p[0], &qemu, sizeof(qemu)), sizeof(qemu));
 	close(p[0]);
 	assert_true(qemu > 0);
-	if (how == END_SIGINT)
-		kill(child, SIGINT);
-	if (how == END_SIGTERM)
-		kill(child, SIGTERM);
-	assert_int_equal(waitpid(child, &status, 0), child);
-	/* QEMU: reaped by the child itself (ECHILD here), or ours to reap, dead */
-	t0 = now_us();
-	for (;;) {
-		pid_t r = waitpid(qemu, &status, WNOHANG);
-
-		if (r == qemu || (r < 0 && errno == ECHILD && kill(qemu, 0) < 0))
-			break;
-		if (now_us() - t0 > 10e6)
-			fail_msg("QEMU %d still there after ending %d", (int)qemu, (int)how);
-		usleep(1000);
-	}
+	raw_await_gone(child, qemu, how);
 }
 
 static void test_no_orphan(void **state)

@@ -36,6 +36,7 @@
 
 #include "../module/td_harness.h"
 #include "platform/system/system.h"
+#include "raw_td.h"
 #include "td.h"
 #include "tdx/leaves.h"
 #include "tdx/pi.h"
@@ -609,9 +610,7 @@ static void test_kick_spinning(void **state)
  * system backend, enters a vCPU that spins in the guest or halts (a TD exit the host does not
  * answer), and ends; QEMU, whose parent it was, is ours to reap (subreaper) and must be gone.
  */
-enum ending { END_EXIT, END_ABORT, END_SIGKILL, END_SIGINT, END_SIGTERM };
-
-static int ending_child(enum ending how)
+static int ending_child(enum raw_ending how)
 {
 	static struct test_td td;
 	static struct enter_arg e;
@@ -632,32 +631,16 @@ static int ending_child(enum ending how)
 	usleep(100 * 1000);
 	qemu = system_qemu_pid(system_backend_vm());
 	(void)!write(3, &qemu, sizeof(qemu));
-	switch (how) {
-	case END_EXIT:
-		exit(0);
-	case END_ABORT:
-		signal(SIGABRT, SIG_DFL);
-		abort();
-	case END_SIGKILL:
-		raise(SIGKILL);
-		break;
-	case END_SIGINT:
-	case END_SIGTERM:
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		for (;;)
-			pause();
-	}
+	raw_end(how);
 	return 5;
 }
 
-static void check_ending(enum ending how)
+static void check_ending(enum raw_ending how)
 {
 	char self[4096], arg[8];
-	int p[2], status;
+	int p[2];
 	pid_t child, qemu = 0;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	struct timespec t0, t1;
 
 	assert_true(n > 0);
 	self[n] = 0;
@@ -675,22 +658,7 @@ static void check_ending(enum ending how)
 	assert_int_equal(read(p[0], &qemu, sizeof(qemu)), sizeof(qemu));
 	close(p[0]);
 	assert_true(qemu > 0);
-	if (how == END_SIGINT)
-		kill(child, SIGINT);
-	if (how == END_SIGTERM)
-		kill(child, SIGTERM);
-	assert_int_equal(waitpid(child, &status, 0), child);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		pid_t r = waitpid(qemu, &status, WNOHANG);
-
-		if (r == qemu || (r < 0 && errno == ECHILD && kill(qemu, 0) < 0))
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (t1.tv_sec - t0.tv_sec > 10)
-			fail_msg("QEMU %d still there after ending %d", (int)qemu, (int)how);
-		usleep(1000);
-	}
+	raw_await_gone(child, qemu, how);
 }
 
 static void test_no_orphan(void **state)
@@ -764,6 +732,6 @@ int main(int argc, char **argv)
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--ending"))
-		return ending_child((enum ending)atoi(argv[2]));
+		return ending_child((enum raw_ending)atoi(argv[2]));
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
