@@ -105,14 +105,8 @@ int main(int argc, char **argv)
 			n++;
 		}
 	}
-	if (!n) {
-		char def[4096];
-		const char *slash = strrchr(argv[0], '/');
-
-		snprintf(def, sizeof(def), "%.*sp7_guest.elf",
-			 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
-		errors += bench_one(def, reps) != 0;
-	}
+	if (!n)
+		errors += bench_one(bench_beside(argv[0], "p7_guest.elf"), reps) != 0;
 	vmm_machine_down();
 	return errors ? 1 : 0;
 }

@@ -113,15 +113,8 @@ int main(int argc, char **argv)
 		else
 			elf = argv[i];
 	}
-	if (!elf) {
-		/* default: the p2_guest.elf built beside this binary (what `make bench` runs) */
-		static char def[4096];
-		const char *slash = strrchr(argv[0], '/');
-
-		snprintf(def, sizeof(def), "%.*sp2_guest.elf",
-			 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
-		elf = def;
-	}
+	if (!elf) /* default: the guest built beside this binary (what `make bench` runs) */
+		elf = bench_beside(argv[0], "p2_guest.elf");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (vmm_machine_up()) {
 		fprintf(stderr, "bench_mmio: cannot bring up the machine\n");

@@ -163,15 +163,8 @@ int main(int argc, char **argv)
 		else
 			elf = argv[i];
 	}
-	if (!elf) {
-		/* default: the sys_guest.elf built beside this binary (what `make bench` runs) */
-		static char def[4096];
-		const char *slash = strrchr(argv[0], '/');
-
-		snprintf(def, sizeof(def), "%.*ssys_guest.elf",
-			 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
-		elf = def;
-	}
+	if (!elf) /* default: the guest built beside this binary (what `make bench` runs) */
+		elf = bench_beside(argv[0], "sys_guest.elf");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	unsetenv("TDXSIM_CPU"); /* it would choose the backend of both children */
 	sigsegv = bare_sigsegv_ns(quick ? 20000 : 100000);

@@ -4,6 +4,8 @@
  */
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <ucontext.h>
 
@@ -40,4 +42,13 @@ double bare_sigsegv_ns(long iterations)
 	t0 = (now_ns() - t0) / (double)iterations;
 	sigaction(SIGSEGV, &old, NULL);
 	return t0;
+}
+
+const char *bench_beside(const char *argv0, const char *name)
+{
+	static char path[4096];
+	const char *slash = strrchr(argv0, '/');
+
+	snprintf(path, sizeof(path), "%.*s%s", slash ? (int)(slash - argv0 + 1) : 0, argv0, name);
+	return path;
 }
