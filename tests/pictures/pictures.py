@@ -173,15 +173,51 @@ def test_smp(tdxsim, d, tmp):
     return path
 
 
+def elf_symbol(path, name):
+    """The value of symbol `name` in the ELF64 file at `path` (its .symtab), or None."""
+    with open(path, "rb") as f:
+        elf = f.read()
+    shoff, = struct.unpack_from("<Q", elf, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", elf, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", elf, shoff + i * shentsize)
+                for i in range(shnum)]
+    for _, kind, _, _, off, size, link, _, _, entsize in sections:
+        if kind != 2:  # SHT_SYMTAB
+            continue
+        stroff = sections[link][4]
+        for pos in range(off, off + size, entsize):
+            st_name, _, _, _, value, _ = struct.unpack_from("<IBBHQQ", elf, pos)
+            end = elf.index(b"\0", stroff + st_name)
+            if elf[stroff + st_name:end] == name.encode():
+                return value
+    return None
+
+
+def header_define(rel, name):
+    """A #define's integer value from a header of this repository."""
+    with open(os.path.join(HERE, "..", "..", rel)) as f:
+        m = re.search(r"#define\s+%s\s+(0x[0-9a-fA-F]+|\d+)" % name, f.read())
+    return int(m.group(1), 0)
+
+
 def test_map_gpa(tdxsim, d, tmp):
-    """attest.elf shares its quote buffer: one MapGPA to shared, with its range."""
+    """attest.elf shares its quote buffer (the SDK's quote_buf, two pages, loaded at
+    VMM_IMAGE_GPA + its link address): one MapGPA to shared, with its range; GetQuote then
+    names the same buffer by its shared GPA."""
     p, path = trace_run(tdxsim, d["attest.elf"], tmp, "--quiet", name="a.json")
     equal(p.returncode, 0, "attest.elf status")
     ev = load_trace(path)["traceEvents"]
+    sym = elf_symbol(d["attest.elf"], "quote_buf")
+    check(sym is not None, "attest.elf has the symbol quote_buf")
+    start = header_define("include/tdxsim/vmm.h", "VMM_IMAGE_GPA") + (sym or 0)
     m = by(ev, cat="map_gpa")
     equal([(e["tid"], e["name"], e["args"]["direction"], e["args"]["start"], e["args"]["end"],
             e["args"]["size"]) for e in m],
-          [(1, "MapGPA to shared", "to shared", "0x111000", "0x113000", "0x2000")], "MapGPA")
+          [(1, "MapGPA to shared", "to shared", hex(start), hex(start + 0x2000), "0x2000")],
+          "MapGPA")
+    q = by(ev, cat="exit", name="TDCALL GetQuote")
+    equal([int(e["args"]["r12"], 16) & ~(1 << 47) for e in q], [start],
+          "GetQuote's buffer (R12 without the shared bit, GPAW 48)")
     x = by(ev, cat="exit", name="TDCALL MapGPA")
     equal(len(x), 1, "its exit")
     if m and x:
