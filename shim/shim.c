@@ -271,6 +271,19 @@ static void xstate_switch(struct shim_mailbox *mb, uint64_t to, uint64_t xcr0)
 	mb->cur_xsave = to;
 }
 
+/* Every quadword of the listed pages written once, its value kept (struct shim_touch_list). */
+static void touch_pages(uint64_t list)
+{
+	for (; list; list = ((struct shim_touch_list *)(uintptr_t)list)->next) {
+		const struct shim_touch_list *l = (const struct shim_touch_list *)(uintptr_t)list;
+
+		for (uint64_t i = 0; i < l->n && i < SHIM_TOUCH_MAX; i++)
+			for (uint64_t off = 0; off < 4096; off += 8)
+				__asm__ volatile("lock orq $0, (%0)" ::"r"(l->pa[i] + off)
+						 : "memory");
+	}
+}
+
 /*
  * Run the guest until an exit the host must see. An INTR exit is the host's when the timer
  * fired or the host kicked since the run began; a wake-up byte that arrived late (the shim
@@ -283,6 +296,7 @@ static void run(uint32_t lp, struct shim_mailbox *mb)
 	uint64_t bounce = mb->bounce, code;
 	uint32_t kicks = mb->kick_base;
 
+	touch_pages(mb->touch_pa);
 	xstate_switch(mb, mb->xsave_pa, mb->xcr0);
 	if (mb->xcr0)
 		xsetbv(mb->xcr0);

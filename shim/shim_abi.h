@@ -55,6 +55,20 @@ enum shim_state {
 };
 
 /*
+ * Pages the host wrote unseen by QEMU (its RAM is the machine's memory, which the tdxsim
+ * process writes directly): QEMU's TCG keeps the code it translated by physical address and
+ * drops it only when QEMU itself sees a write to the page, so a page that held another TD's
+ * code would run that code again. The shim writes every quadword of each page once (an
+ * atomic OR of 0, which leaves its contents as they are) before the run.
+ */
+#define SHIM_TOUCH_MAX 510U
+struct shim_touch_list {
+	uint64_t next; /* the next list, 0: the last */
+	uint64_t n;
+	uint64_t pa[SHIM_TOUCH_MAX];
+};
+
+/*
  * One LP's mailbox. The host fills the request, increments req_seq and, when the shim says it
  * is waiting, writes a byte to the LP's UART (the wake-up); the shim runs it, fills the response, sets resp_seq = req_seq and
  * writes a byte to the same UART (the doorbell the host blocks on). gpr[] goes both ways:
@@ -74,7 +88,8 @@ struct shim_mailbox {
 	volatile uint32_t kicks; /* system_kick(): a running guest must exit (INTR) */
 	uint32_t kick_base;	 /* RUN: kicks as the host last looked; more is a kick to report */
 	uint64_t gpr[16];
-	uint8_t pad0[256 - 56 - 16 * 8];
+	uint64_t touch_pa; /* RUN: pages to write once first (struct shim_touch_list); 0: none */
+	uint8_t pad0[256 - 56 - 16 * 8 - 8];
 	/* shim -> host */
 	volatile uint32_t resp_seq;
 	uint32_t status;	   /* enum shim_status */

@@ -22,6 +22,7 @@ struct system_space {
 	uint64_t root; /* HPA of the PML4 */
 	pthread_mutex_t lock;
 	uint64_t flushes; /* unmaps so far: a vCPU that ran before the last one flushes */
+	uint64_t touch;	  /* HPA of the pages mapped since a vCPU last ran (touch_add) */
 };
 
 struct system_vcpu {
@@ -70,11 +71,56 @@ static void free_level(struct system_space *sp, uint64_t hpa, int level)
 	system_page_free(sp->vm, hpa);
 }
 
+/*
+ * Pages mapped since a vCPU of the space last ran, for the shim to write once before the
+ * next run: QEMU then drops the code it translated from them while they held something
+ * else (shim_abi.h, struct shim_touch_list). Lists in the pool; under sp->lock.
+ */
+static int touch_add(struct system_space *sp, uint64_t hpa)
+{
+	struct shim_touch_list *l = sp->touch ? system_page_va(sp->vm, sp->touch) : NULL;
+
+	if (!l || l->n == SHIM_TOUCH_MAX) {
+		uint64_t page = system_page_alloc(sp->vm);
+
+		if (!page)
+			return -ENOMEM;
+		l = system_page_va(sp->vm, page);
+		l->next = sp->touch ? system_gpa(sp->touch) : 0;
+		l->n = 0;
+		sp->touch = page;
+	}
+	l->pa[l->n++] = system_gpa(hpa);
+	return 0;
+}
+
+static uint64_t touch_take(struct system_space *sp)
+{
+	uint64_t head;
+
+	pthread_mutex_lock(&sp->lock);
+	head = sp->touch;
+	sp->touch = 0;
+	pthread_mutex_unlock(&sp->lock);
+	return head;
+}
+
+static void touch_free(struct system_vm *vm, uint64_t hpa)
+{
+	while (hpa) {
+		uint64_t next = ((struct shim_touch_list *)system_page_va(vm, hpa))->next;
+
+		system_page_free(vm, hpa);
+		hpa = next ? system_hpa(next) : 0;
+	}
+}
+
 void system_space_destroy(struct system_space *sp)
 {
 	if (!sp)
 		return;
 	free_level(sp, sp->root, 4);
+	touch_free(sp->vm, sp->touch);
 	pthread_mutex_destroy(&sp->lock);
 	free(sp);
 }
@@ -112,6 +158,8 @@ int system_space_map(struct system_space *sp, uint64_t gpa, bool shared, uint64_
 		return -EINVAL;
 	pthread_mutex_lock(&sp->lock);
 	e = leaf(sp, full_gpa(sp, gpa, shared), true);
+	if (e && touch_add(sp, hpa))
+		e = NULL;
 	if (e)
 		__atomic_store_n(e,
 				 system_gpa(hpa) | NPT_P | NPT_US | (*e & NPT_SVE) |
@@ -360,7 +408,7 @@ int system_vcpu_run(struct system_vcpu *v, unsigned int lp, struct cpu_regs *reg
 	for (;;) {
 		struct svm_exit s;
 		enum system_exit_action a;
-		uint64_t flushes;
+		uint64_t flushes, touch;
 		int r;
 
 		for (unsigned int i = 0; i < 16; i++)
@@ -383,7 +431,11 @@ int system_vcpu_run(struct system_vcpu *v, unsigned int lp, struct cpu_regs *reg
 		v->kick_base_set = false;
 		mb->timer_ns = timer_ns;
 		mb->bounce = 0;
+		touch = touch_take(v->sp);
+		mb->touch_pa = touch ? system_gpa(touch) : 0;
 		r = system_call(v->vm, lp, err, len);
+		mb->touch_pa = 0;
+		touch_free(v->vm, touch);
 		if (r)
 			return r;
 		for (unsigned int i = 0; i < 16; i++)
