@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "tdxsim/linux.h"
+#include "tdxsim/tdvf.h"
 #include "tdxsim/tdxsim.h"
 #include "tools.h"
 
@@ -30,7 +31,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: tdxsim boot --kernel VMLINUZ [--initrd FILE] [--cmdline \"...\"]\n"
 		"                   [--vcpus N] [--memory SIZE] [--cpu native|system]\n"
-		"                   [--timeout SECONDS] [--trace FILE]\n\n"
+		"                   [--timeout SECONDS] [--trace FILE]\n"
+		"       tdxsim boot --firmware OVMF_CODE.fd [--vars OVMF_VARS.fd] [--vcpus N]\n"
+		"                   [--memory SIZE] [--cpu native|system] [--timeout SECONDS]\n"
+		"                   [--trace FILE]\n\n"
 		"Boot a Linux bzImage directly as a TD: the kernel at its preferred address, the\n"
 		"initrd at the top of memory, boot_params with e820, the command line (default\n"
 		"\"" DEFAULT_CMDLINE "\"), ACPI tables (MADT with x2APIC and wake-up mailbox,\n"
@@ -43,7 +47,11 @@ static void usage(FILE *f)
 		"powers off (its status), --timeout expires (124, default none) or it stops "
 		"(126);\n"
 		"--trace writes a JSON line per TD exit. The native backend cannot run a kernel\n"
-		"(CPL3): exit status 125 (docs/LINUX-BOOT.md).\n");
+		"(CPL3): exit status 125 (docs/LINUX-BOOT.md).\n\n"
+		"--firmware boots a TDVF (OVMF with TDX metadata) instead: its sections placed\n"
+		"as its metadata says (BFV measured, CFV, TD HOB with the memory map, temporary\n"
+		"memory); a code-only image takes its variable store from --vars (default:\n"
+		"OVMF_VARS.fd beside it).\n");
 }
 
 /* Bytes, or with K, M, G (powers of 1024). -EINVAL or -ERANGE. */
@@ -121,8 +129,9 @@ static void quiet_log(const char *line, void *opaque)
  * on stdout. The status: the guest's on power-off, 124 on --timeout, 126 when it stopped
  * otherwise (where each vCPU was and the TD's stop on stderr), 125 when it could not start.
  */
-static int boot_system(const char *kernel, const char *initrd, const char *cmdline, uint64_t memory,
-		       unsigned int vcpus, double timeout, const char *timeout_arg, FILE *trace)
+static int boot_system(const char *kernel, const char *initrd, const char *cmdline,
+		       const char *firmware, const char *vars, uint64_t memory, unsigned int vcpus,
+		       double timeout, const char *timeout_arg, FILE *trace)
 {
 	struct boot_timer t = {.seconds = timeout, .arg = timeout_arg};
 	struct vmm_td_config cfg;
@@ -146,11 +155,15 @@ static int boot_system(const char *kernel, const char *initrd, const char *cmdli
 	cfg.attributes = VMM_ATTR_SEPT_VE_DISABLE;
 	cfg.serial_stdin = true;
 	cfg.trace_file = trace;
-	if (tdxsim_linux_td_create(&cfg, kernel, initrd, cmdline, &td, err, sizeof(err))) {
+	cfg.rbp_mod = firmware != NULL; /* EDK2's TDVF of 2022 exposes RBP in TDG.VP.VMCALL */
+	if (firmware ? tdxsim_tdvf_td_create(&cfg, firmware, vars, &td, err, sizeof(err))
+		     : tdxsim_linux_td_create(&cfg, kernel, initrd, cmdline, &td, err,
+					      sizeof(err))) {
 		fprintf(stderr, "tdxsim boot: %s\n", err);
 		goto out;
 	}
-	fprintf(stderr, "tdxsim boot: running the kernel on the system CPU backend\n");
+	fprintf(stderr, "tdxsim boot: running the %s on the system CPU backend\n",
+		firmware ? "firmware" : "kernel");
 	if (timeout > 0) {
 		t.td = td;
 		pthread_mutex_init(&t.lock, NULL);
@@ -196,21 +209,109 @@ out:
 	return status;
 }
 
+/* The Linux TD's layout and MRTD on stdout (tdxsim_linux_measure). 0, or -1 said on stderr. */
+static int linux_print(const char *kernel, const char *initrd, const char *cmdline, uint64_t memory,
+		       unsigned int vcpus)
+{
+	struct tdxsim_linux_info lay;
+	char err[1024];
+
+	if (tdxsim_linux_measure(kernel, initrd, cmdline, memory, vcpus, &lay, err, sizeof(err))) {
+		fprintf(stderr, "tdxsim boot: %s\n", err);
+		return -1;
+	}
+	printf("kernel  %s: GPA 0x%llx, 64-bit entry 0x%llx, needs up to 0x%llx\n", kernel,
+	       (unsigned long long)lay.kernel_gpa, (unsigned long long)lay.kernel_entry,
+	       (unsigned long long)lay.kernel_end);
+	if (lay.initrd_len)
+		printf("initrd  %s: GPA 0x%llx, %llu bytes\n", initrd,
+		       (unsigned long long)lay.initrd_gpa, (unsigned long long)lay.initrd_len);
+	printf("cmdline \"%s\" at 0x%x; boot_params at 0x%x; ACPI RSDP at 0x%llx (%zu bytes of "
+	       "tables)\n",
+	       cmdline, (unsigned int)lay.cmdline_gpa, (unsigned int)lay.boot_params_gpa,
+	       (unsigned long long)lay.rsdp_gpa, lay.acpi_len);
+	for (unsigned int i = 0; i < lay.nr_e820; i++)
+		printf("e820    0x%010llx-0x%010llx %s\n", (unsigned long long)lay.e820[i].addr,
+		       (unsigned long long)(lay.e820[i].addr + lay.e820[i].size - 1),
+		       lay.e820[i].type == TDXSIM_LINUX_E820_RAM    ? "RAM"
+		       : lay.e820[i].type == TDXSIM_LINUX_E820_ACPI ? "ACPI"
+								    : "reserved");
+	printf("pages   %u added and measured, %u vCPU%s, %llu MiB\nMRTD    ", lay.nr_pages, vcpus,
+	       vcpus == 1 ? "" : "s", (unsigned long long)(memory >> 20));
+	for (unsigned int i = 0; i < 48; i++)
+		printf("%02x", lay.mrtd[i]);
+	printf("\n");
+	return 0;
+}
+
+/* OVMF_VARS.fd in the firmware's directory, when it exists: true and its path in buf. */
+static bool tdvf_vars_beside(const char *firmware, char *buf, size_t len)
+{
+	const char *slash = strrchr(firmware, '/');
+	int dir = slash ? (int)(slash - firmware) + 1 : 0;
+	FILE *f;
+
+	if ((size_t)snprintf(buf, len, "%.*sOVMF_VARS.fd", dir, firmware) >= len)
+		return false;
+	f = fopen(buf, "rb");
+	if (f)
+		fclose(f);
+	return f != NULL;
+}
+
+/* The TDVF TD's sections, memory map and MRTD on stdout. 0, or -1 said on stderr. */
+static int tdvf_print(const char *firmware, const char *vars, uint64_t memory, unsigned int vcpus)
+{
+	struct tdxsim_tdvf_info info;
+	char err[1024];
+
+	if (tdxsim_tdvf_measure(firmware, vars, memory, &info, err, sizeof(err))) {
+		fprintf(stderr, "tdxsim boot: %s\n", err);
+		return -1;
+	}
+	printf("firmware %s: TDVF, a 0x%llx-byte image%s%s\n", firmware,
+	       (unsigned long long)info.image_size, vars ? " with " : "", vars ? vars : "");
+	for (unsigned int i = 0; i < info.nr_sections; i++)
+		printf("section %-7s GPA 0x%08llx + 0x%06llx%s\n", info.section[i].name,
+		       (unsigned long long)info.section[i].gpa,
+		       (unsigned long long)info.section[i].size,
+		       info.section[i].attributes & 1 ? ", measured" : "");
+	printf("TD HOB  at 0x%llx, %zu bytes\n", (unsigned long long)info.hob_gpa, info.hob_len);
+	for (unsigned int i = 0; i < info.nr_ram; i++)
+		printf("memory  0x%010llx-0x%010llx %s\n", (unsigned long long)info.ram[i].addr,
+		       (unsigned long long)(info.ram[i].addr + info.ram[i].size - 1),
+		       info.ram[i].accepted ? "added" : "unaccepted");
+	printf("pages   %u added, %u measured, %u vCPU%s, %llu MiB\nMRTD    ", info.nr_pages,
+	       info.nr_measured, vcpus, vcpus == 1 ? "" : "s", (unsigned long long)(memory >> 20));
+	for (unsigned int i = 0; i < 48; i++)
+		printf("%02x", info.mrtd[i]);
+	printf("\n");
+	return 0;
+}
+
 int cmd_boot(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
-		{"cmdline", required_argument, NULL, 'c'}, {"vcpus", required_argument, NULL, 'v'},
-		{"memory", required_argument, NULL, 'm'},  {"cpu", required_argument, NULL, 'p'},
-		{"timeout", required_argument, NULL, 't'}, {"trace", required_argument, NULL, 'T'},
-		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+		{"kernel", required_argument, NULL, 'k'},
+		{"initrd", required_argument, NULL, 'i'},
+		{"cmdline", required_argument, NULL, 'c'},
+		{"vcpus", required_argument, NULL, 'v'},
+		{"memory", required_argument, NULL, 'm'},
+		{"cpu", required_argument, NULL, 'p'},
+		{"timeout", required_argument, NULL, 't'},
+		{"trace", required_argument, NULL, 'T'},
+		{"firmware", required_argument, NULL, 'f'},
+		{"vars", required_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *kernel = NULL, *initrd = NULL, *cmdline = DEFAULT_CMDLINE, *cpu = "native";
+	const char *firmware = NULL, *vars = NULL;
+	char vars_beside[4096];
 	uint64_t memory = DEFAULT_MEMORY, vcpus = 1;
-	struct tdxsim_linux_info lay;
 	const char *timeout_arg = NULL, *trace_path = NULL;
 	double timeout = 0;
-	char err[1024], *end;
+	char *end;
 	FILE *trace = NULL;
 	int c, status;
 
@@ -266,6 +367,12 @@ int cmd_boot(int argc, char **argv)
 		case 'T':
 			trace_path = optarg;
 			break;
+		case 'f':
+			firmware = optarg;
+			break;
+		case 'V':
+			vars = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -274,36 +381,15 @@ int cmd_boot(int argc, char **argv)
 			return TDXSIM_EXIT_TOOL;
 		}
 	}
-	if (!kernel || optind != argc) {
+	if (!kernel == !firmware || optind != argc || (firmware && initrd)) {
 		usage(stderr);
 		return TDXSIM_EXIT_TOOL;
 	}
-	if (tdxsim_linux_measure(kernel, initrd, cmdline, memory, (unsigned int)vcpus, &lay, err,
-				 sizeof(err))) {
-		fprintf(stderr, "tdxsim boot: %s\n", err);
+	if (firmware && !vars && tdvf_vars_beside(firmware, vars_beside, sizeof(vars_beside)))
+		vars = vars_beside;
+	if (firmware ? tdvf_print(firmware, vars, memory, (unsigned int)vcpus)
+		     : linux_print(kernel, initrd, cmdline, memory, (unsigned int)vcpus))
 		return TDXSIM_EXIT_TOOL;
-	}
-	printf("kernel  %s: GPA 0x%llx, 64-bit entry 0x%llx, needs up to 0x%llx\n", kernel,
-	       (unsigned long long)lay.kernel_gpa, (unsigned long long)lay.kernel_entry,
-	       (unsigned long long)lay.kernel_end);
-	if (lay.initrd_len)
-		printf("initrd  %s: GPA 0x%llx, %llu bytes\n", initrd,
-		       (unsigned long long)lay.initrd_gpa, (unsigned long long)lay.initrd_len);
-	printf("cmdline \"%s\" at 0x%x; boot_params at 0x%x; ACPI RSDP at 0x%llx (%zu bytes of "
-	       "tables)\n",
-	       cmdline, (unsigned int)lay.cmdline_gpa, (unsigned int)lay.boot_params_gpa,
-	       (unsigned long long)lay.rsdp_gpa, lay.acpi_len);
-	for (unsigned int i = 0; i < lay.nr_e820; i++)
-		printf("e820    0x%010llx-0x%010llx %s\n", (unsigned long long)lay.e820[i].addr,
-		       (unsigned long long)(lay.e820[i].addr + lay.e820[i].size - 1),
-		       lay.e820[i].type == TDXSIM_LINUX_E820_RAM    ? "RAM"
-		       : lay.e820[i].type == TDXSIM_LINUX_E820_ACPI ? "ACPI"
-								    : "reserved");
-	printf("pages   %u added and measured, %u vCPU%s, %llu MiB\nMRTD    ", lay.nr_pages,
-	       (unsigned int)vcpus, vcpus == 1 ? "" : "s", (unsigned long long)(memory >> 20));
-	for (unsigned int i = 0; i < 48; i++)
-		printf("%02x", lay.mrtd[i]);
-	printf("\n");
 	fflush(stdout);
 	if (!strcmp(cpu, "system")) {
 		if (trace_path && !(trace = fopen(trace_path, "w"))) {
@@ -312,8 +398,8 @@ int cmd_boot(int argc, char **argv)
 			return TDXSIM_EXIT_TOOL;
 		}
 		setvbuf(stdout, NULL, _IOLBF, 0);
-		status = boot_system(kernel, initrd, cmdline, memory, (unsigned int)vcpus, timeout,
-				     timeout_arg, trace);
+		status = boot_system(kernel, initrd, cmdline, firmware, vars, memory,
+				     (unsigned int)vcpus, timeout, timeout_arg, trace);
 		if (trace && fclose(trace)) {
 			fprintf(stderr, "tdxsim boot: --trace %s: %s\n", trace_path,
 				strerror(errno));
@@ -324,7 +410,8 @@ int cmd_boot(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"tdxsim boot: the TD is built in memory only: the native CPU backend cannot run a "
-		"Linux kernel. The native backend runs guest code at CPL3 inside the tdxsim "
+		"Linux kernel or firmware. The native backend runs guest code at CPL3 inside the "
+		"tdxsim "
 		"process; a kernel needs CPL0, which the system backend (--cpu system) gives.\n");
 	return TDXSIM_EXIT_TOOL;
 }

@@ -58,7 +58,8 @@ static int fill_params(const struct vmm_td *td, struct td_params *p, char *err, 
 	p->xfam = cfg->xfam ? cfg->xfam : TDX_XFAM_X87 | TDX_XFAM_SSE;
 	p->max_vcpus = (uint16_t)(cfg->max_vcpus ? cfg->max_vcpus : cfg->nr_vcpus);
 	p->eptp_controls = tdx_eptp_controls(TDX_EPTP_MT_WB, cfg->gpaw52 ? 5 : 4);
-	p->config_flags = TDX_CONFIG_FLAGS_NO_RBP_MOD | (cfg->gpaw52 ? TDX_CONFIG_FLAGS_GPAW : 0);
+	p->config_flags = (cfg->rbp_mod ? 0 : TDX_CONFIG_FLAGS_NO_RBP_MOD) |
+			  (cfg->gpaw52 ? TDX_CONFIG_FLAGS_GPAW : 0);
 	p->tsc_frequency = cfg->tsc_frequency ? cfg->tsc_frequency : 100;
 	memcpy(p->mrconfigid, cfg->mrconfigid, 48);
 	memcpy(p->mrowner, cfg->mrowner, 48);
@@ -244,7 +245,7 @@ static int build_on_lp(struct vmm_td *td, const struct vmm_image *img, char *err
 		if (vmm_page_put(td, pa, 0, s, pg->gpa, PG_PRIVATE))
 			FAIL(s, "TDH.MEM.PAGE.ADD");
 		td->image_pages++;
-		for (unsigned int i = 0; i < 16; i++) {
+		for (unsigned int i = 0; i < 16 && !pg->no_mr_extend; i++) {
 			s = tdh_mr_extend(&td->htd, pg->gpa + 256 * i, NULL, NULL);
 			if (s)
 				FAIL(s, "TDH.MR.EXTEND");

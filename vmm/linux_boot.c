@@ -300,7 +300,7 @@ int linux_image_build(const char *kernel_name, const uint8_t *kernel, size_t ker
 		return ret;
 	n = LINUX_BOOT_PAGES + acpi_cap / PAGE + (bz.kernel_len + PAGE - 1) / PAGE +
 	    (lay->initrd_len + PAGE - 1) / PAGE + 1;
-	img->pages = malloc(n * sizeof(*img->pages));
+	img->pages = calloc(n, sizeof(*img->pages));
 	boot = calloc(LINUX_BOOT_PAGES, PAGE);
 	acpi = calloc(1, acpi_cap);
 	if (!img->pages || !boot || !acpi) {
@@ -382,7 +382,7 @@ int linux_image_measure(const struct vmm_image *img, uint8_t mrtd[48])
 		return -ENOMEM;
 	for (unsigned int p = 0; p < img->nr; p++) {
 		tdx_mrtd_page_add(m, img->pages[p].gpa);
-		for (unsigned int i = 0; i < 16; i++)
+		for (unsigned int i = 0; i < 16 && !img->pages[p].no_mr_extend; i++)
 			tdx_mrtd_extend(m, img->pages[p].gpa + 256 * i,
 					img->pages[p].data + 256 * i);
 	}

@@ -149,8 +149,9 @@ int linux_image_load(const char *kernel_path, const char *initrd_path, const cha
 		     struct linux_layout *lay, char *err, size_t errlen);
 
 /*
- * The MRTD of a TD built from img: TDH.MEM.PAGE.ADD and 16 TDH.MR.EXTENDs of every page, by
- * the module's own computation, as vmm_td_measure does for an SDK guest. 0 or -ENOMEM.
+ * The MRTD of a TD built from img: TDH.MEM.PAGE.ADD and 16 TDH.MR.EXTENDs of every page (no
+ * MR.EXTEND of a no_mr_extend page), by the module's own computation, as vmm_td_measure does
+ * for an SDK guest. 0 or -ENOMEM. TDVF images (vmm/tdvf_boot.c) are measured by it too.
  */
 int linux_image_measure(const struct vmm_image *img, uint8_t mrtd[48]);
 

@@ -26,6 +26,7 @@
 struct vmm_image_page {
 	uint64_t gpa;
 	bool exec;
+	bool no_mr_extend; /* PAGE.ADD alone: a TDVF section without MR.EXTEND (vmm/tdvf.h) */
 	uint8_t data[4096];
 };
 

@@ -64,6 +64,9 @@ struct vmm_td_config {
 	uint64_t attributes;	/* VMM_ATTR_* */
 	uint64_t xfam;		/* 0 = x87 | SSE */
 	bool gpaw52;		/* CONFIG_FLAGS.GPAW: 52-bit GPAs (else 48) */
+	/* CONFIG_FLAGS.NO_RBP_MOD clear: TDG.VP.VMCALL may expose RBP, as EDK2's TDVF did
+	 * before 2024 (Debian bookworm's OVMF; docs/LINUX-BOOT.md "TDVF boot"). */
+	bool rbp_mod;
 	uint16_t tsc_frequency; /* 25 MHz units; 0 = 2.5 GHz */
 	uint8_t mrconfigid[48], mrowner[48], mrownerconfig[48];
 	struct vmm_cpuid_config cpuid[VMM_MAX_CPUID_CONFIG]; /* TD_PARAMS.CPUID_CONFIG */
