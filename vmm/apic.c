@@ -33,6 +33,13 @@ int vmm_apic_alloc(struct vmm_td *td)
 		ap->pid = phys_host_va(pa);
 		memset(ap->pid, 0, PAGE_SIZE);
 		ap->pid->nv = VMM_POSTED_INTR_VECTOR;
+		/* The local APIC's state after reset [SDM vol. 3A 11.4.7.1]. */
+		memset(ap->reg, 0, sizeof(ap->reg));
+		ap->reg[X2APIC_MSR_VERSION - X2APIC_MSR_FIRST] = APIC_VERSION_DEFAULT;
+		ap->reg[X2APIC_MSR_SVR - X2APIC_MSR_FIRST] = APIC_SVR_RESET;
+		ap->reg[X2APIC_MSR_LVT_CMCI - X2APIC_MSR_FIRST] = APIC_LVT_MASKED;
+		for (unsigned int m = X2APIC_MSR_LVT_TIMER; m <= X2APIC_MSR_LVT_ERROR; m++)
+			ap->reg[m - X2APIC_MSR_FIRST] = APIC_LVT_MASKED;
 	}
 	return 0;
 }
@@ -295,18 +302,56 @@ static uint64_t icr_write(struct vmm_vcpu *vc, uint64_t icr)
 	return TDVMCALL_STATUS_SUCCESS;
 }
 
+/* Whether @msr is one of the registers kept in vmm_apic.reg (readable ones). */
+static bool apic_reg_kept(uint32_t msr)
+{
+	return msr == X2APIC_MSR_VERSION || msr == X2APIC_MSR_SVR || msr == X2APIC_MSR_ESR ||
+	       msr == X2APIC_MSR_LVT_CMCI ||
+	       (msr >= X2APIC_MSR_LVT_TIMER && msr <= X2APIC_MSR_TMCCT) || msr == X2APIC_MSR_TDCR;
+}
+
 /*
  * x2APIC MSRs that reach the VMM. The module virtualises EOI, TPR, PPR, ISR, TMR and IRR
- * itself [KVM tdx_has_emulated_msr: those cannot be emulated by the VMM]; of the rest only
- * the ICR is emulated, and any other write fails as an unknown MSR does.
+ * itself [KVM tdx_has_emulated_msr: those cannot be emulated by the VMM]; the rest are
+ * emulated here as KVM's local APIC does [SDM vol. 3A 11.12.1.2]: the ID (the vCPU index),
+ * the version, the logical ID derived from the ID [SDM 11.12.10.2], the SVR, ESR, LVTs and
+ * timer registers kept as written. The timer does not count: its current count reads 0.
+ * Reads of the ICR come from the MSR store (icr_write); other MSRs are not these.
  */
+bool vmm_apic_rdmsr(void *opaque, uint32_t msr, uint64_t *value)
+{
+	struct vmm_vcpu *vc = opaque;
+	uint32_t id = vc->index;
+
+	if (msr == X2APIC_MSR_ID)
+		*value = id;
+	else if (msr == X2APIC_MSR_LDR)
+		*value = (id >> 4) << 16 | 1U << (id & 0xF);
+	else if (apic_reg_kept(msr))
+		*value = vc->apic.reg[msr - X2APIC_MSR_FIRST];
+	else
+		return false;
+	return true;
+}
+
 uint64_t vmm_apic_wrmsr(void *opaque, uint32_t msr, uint64_t value)
 {
 	struct vmm_vcpu *vc = opaque;
 
 	if (msr == X2APIC_MSR_ICR)
 		return icr_write(vc, value);
-	return TDVMCALL_STATUS_INVALID_OPERAND;
+	if (msr == X2APIC_MSR_SELF_IPI) { /* a vector in bits 7:0, the rest reserved */
+		if (value >> 8)
+			return TDVMCALL_STATUS_INVALID_OPERAND;
+		vmm_apic_post(vc->td, vc->index, (uint8_t)value);
+		return TDVMCALL_STATUS_SUCCESS;
+	}
+	/* Read-only registers, reserved high halves and a non-zero ESR write: #GP [SDM]. */
+	if (value >> 32 || !apic_reg_kept(msr) || msr == X2APIC_MSR_VERSION ||
+	    msr == X2APIC_MSR_TMCCT || (msr == X2APIC_MSR_ESR && value))
+		return TDVMCALL_STATUS_INVALID_OPERAND;
+	vc->apic.reg[msr - X2APIC_MSR_FIRST] = (uint32_t)value;
+	return TDVMCALL_STATUS_SUCCESS;
 }
 
 /* ------------------------------------------------------------------------------------------

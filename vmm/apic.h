@@ -34,6 +34,9 @@ struct vmm_apic {
 	uint64_t pid_hpa;    /* host page holding the PID (its first 64 bytes) */
 	struct pi_desc *pid; /* the page in the host direct map */
 	_Atomic bool halted; /* blocked in Instruction.HLT */
+	/* The x2APIC registers the VMM emulates, by MSR - 0x800 (vmm_apic_rdmsr); only the
+	 * vCPU's own thread touches them. */
+	uint32_t reg[X2APIC_NR_EMULATED];
 };
 
 /* Allocate the PID page of every vCPU (before TDH.VP.CREATE). 0 or -ENOMEM. */
@@ -49,8 +52,10 @@ void vmm_apic_free(struct vmm_td *td);
  */
 void vmm_apic_post(struct vmm_td *td, unsigned int vcpu, uint8_t vector);
 
-/* TDVMCALL ops: Instruction.HLT, WRMSR of the x2APIC range, the GetQuote notification. */
+/* TDVMCALL ops: Instruction.HLT, RDMSR and WRMSR of the x2APIC range, the GetQuote
+ * notification. */
 void vmm_apic_hlt(void *opaque, bool irq_blocked);
+bool vmm_apic_rdmsr(void *opaque, uint32_t msr, uint64_t *value);
 /*
  * COM1's input ended (EOF on stdin): with no_outside_interrupts, a TD whose vCPUs all halt
  * waiting for it can never wake, and stops (VMM_STOP_NO_PROGRESS).

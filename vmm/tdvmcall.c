@@ -210,7 +210,10 @@ static uint64_t tdvmcall_rdmsr(struct tdvmcall_call *c)
 		e->msr.data = value;
 		return 0;
 	}
-	if (msr_store_get(&c->v->msrs, (uint32_t)c->in->r12, &value))
+	if (!(c->v->ops->rdmsr_x2apic && c->in->r12 >= X2APIC_MSR_FIRST &&
+	      c->in->r12 <= X2APIC_MSR_END &&
+	      c->v->ops->rdmsr_x2apic(c->v->opaque, (uint32_t)c->in->r12, &value)) &&
+	    msr_store_get(&c->v->msrs, (uint32_t)c->in->r12, &value))
 		return TDVMCALL_STATUS_INVALID_OPERAND;
 	c->out->r11 = value;
 	return TDVMCALL_STATUS_SUCCESS;

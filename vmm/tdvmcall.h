@@ -65,6 +65,9 @@ struct tdvmcall_ops {
 	 * NULL: handled like any other MSR.
 	 */
 	uint64_t (*wrmsr_x2apic)(void *opaque, uint32_t msr, uint64_t value);
+	/* Instruction.RDMSR of an x2APIC register the VMM emulates: true and *value; false
+	 * for the others (the MSR store answers). NULL: handled like any other MSR. */
+	bool (*rdmsr_x2apic)(void *opaque, uint32_t msr, uint64_t *value);
 	/*
 	 * A GetQuote completed while SetupEventNotifyInterrupt had registered @vector from
 	 * vCPU @vcpu: inject it there [QEMU tdx.c: the vector goes to the APIC ID that set it

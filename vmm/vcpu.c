@@ -150,6 +150,7 @@ static const struct tdvmcall_ops vmm_ops = {
 	.map_gpa = vmm_map_gpa,
 	.fatal_error = op_fatal_error,
 	.wrmsr_x2apic = vmm_apic_wrmsr,
+	.rdmsr_x2apic = vmm_apic_rdmsr,
 	.event_notify = vmm_apic_event_notify,
 };
 

@@ -13,6 +13,24 @@
 #define X2APIC_MSR_END	 0x8FF
 #define X2APIC_MSR_EOI	 0x80B
 #define X2APIC_MSR_ICR	 0x830
+/* The registers a VMM emulates for a TD (the module virtualises TPR, PPR, EOI, ISR, TMR, IRR;
+ * the ICR is vmm/apic.c's): offsets in the x2APIC MSR range [SDM vol. 3A table 11-6]. */
+#define X2APIC_MSR_ID	     0x802 /* read-only: the x2APIC ID */
+#define X2APIC_MSR_VERSION   0x803 /* read-only */
+#define X2APIC_MSR_LDR	     0x80D /* read-only in x2APIC mode */
+#define X2APIC_MSR_SVR	     0x80F /* spurious-interrupt vector */
+#define X2APIC_MSR_ESR	     0x828 /* error status: writes of 0 only */
+#define X2APIC_MSR_LVT_CMCI  0x82F
+#define X2APIC_MSR_LVT_TIMER 0x832
+#define X2APIC_MSR_LVT_ERROR 0x837   /* LVTs: timer 0x832 ... error 0x837 */
+#define X2APIC_MSR_TMICT     0x838   /* timer initial count */
+#define X2APIC_MSR_TMCCT     0x839   /* timer current count, read-only */
+#define X2APIC_MSR_TDCR	     0x83E   /* timer divide configuration */
+#define X2APIC_MSR_SELF_IPI  0x83F   /* write-only: a fixed IPI to itself */
+#define X2APIC_NR_EMULATED   0x40    /* 0x800 ... 0x83F */
+#define APIC_VERSION_DEFAULT 0x50014 /* version 0x14, max LVT entry 5 (as KVM's lapic) */
+#define APIC_SVR_RESET	     0xFF
+#define APIC_LVT_MASKED	     0x10000 /* bit 16; every LVT's value after reset */
 
 /* Interrupt Command Register, x2APIC format (64 bits) [SDM vol. 3A 11.6.1, 11.12.9]. */
 #define APIC_ICR_VECTOR_MASK	 0xFFULL

@@ -107,8 +107,34 @@ static int scenario(void)
 
 	for (unsigned int i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
 		tdx_printf("%s: %lx\n", writes[i].what, (unsigned long)icr(writes[i].icr));
-	tdx_printf("x2APIC 0x838: %lx\n",
-		   (unsigned long)tdvmcall(TDVMCALL_INSTRUCTION_WRMSR, 0x838, 1, 0, 0, NULL));
+	/* The x2APIC registers the VMM emulates: read, written, refused (vmm/apic.c). */
+	static const u32 regs[] = {0x802, 0x803, 0x80D, 0x80F, 0x828, 0x82F, 0x832, 0x837, 0x838};
+	u64 v, st;
+
+	for (unsigned int i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		v = 0;
+		st = tdvmcall(TDVMCALL_INSTRUCTION_RDMSR, regs[i], 0, 0, 0, &v);
+		tdx_printf("rd %x: %lx %lx\n", regs[i], (unsigned long)st, (unsigned long)v);
+	}
+	tdx_printf("wr 80f 1ff: %lx\n",
+		   (unsigned long)tdvmcall(TDVMCALL_INSTRUCTION_WRMSR, 0x80F, 0x1FF, 0, 0, NULL));
+	tdvmcall(TDVMCALL_INSTRUCTION_RDMSR, 0x80F, 0, 0, 0, &v);
+	tdx_printf("rd 80f: %lx\n", (unsigned long)v);
+	tdx_printf("wr 832 20030: %lx\n",
+		   (unsigned long)tdvmcall(TDVMCALL_INSTRUCTION_WRMSR, 0x832, 0x20030, 0, 0, NULL));
+	tdvmcall(TDVMCALL_INSTRUCTION_RDMSR, 0x832, 0, 0, 0, &v);
+	tdx_printf("rd 832: %lx\n", (unsigned long)v);
+	tdx_printf(
+		"wr 828 0: %lx, 828 1: %lx, 802: %lx, 839: %lx, 80f high: %lx\n",
+		(unsigned long)tdvmcall(TDVMCALL_INSTRUCTION_WRMSR, 0x828, 0, 0, 0, NULL),
+		(unsigned long)tdvmcall(TDVMCALL_INSTRUCTION_WRMSR, 0x828, 1, 0, 0, NULL),
+		(unsigned long)tdvmcall(TDVMCALL_INSTRUCTION_WRMSR, 0x802, 1, 0, 0, NULL),
+		(unsigned long)tdvmcall(TDVMCALL_INSTRUCTION_WRMSR, 0x839, 1, 0, 0, NULL),
+		(unsigned long)tdvmcall(TDVMCALL_INSTRUCTION_WRMSR, 0x80F, 1ULL << 32, 0, 0, NULL));
+	tdx_printf("self ipi 5d: %lx, 100: %lx, rd 83f: %lx\n",
+		   (unsigned long)tdvmcall(TDVMCALL_INSTRUCTION_WRMSR, 0x83F, 0x5D, 0, 0, NULL),
+		   (unsigned long)tdvmcall(TDVMCALL_INSTRUCTION_WRMSR, 0x83F, 0x100, 0, 0, NULL),
+		   (unsigned long)tdvmcall(TDVMCALL_INSTRUCTION_RDMSR, 0x83F, 0, 0, 0, NULL));
 	return 0;
 }
 #elif IRQ_SCENARIO == SCN_POST
