@@ -571,7 +571,9 @@ void system_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	host_cpuid(leaf, subleaf, out);
 	if (leaf == 1)
-		out[2] &= ~(1U << 13); /* CX16: see system.h */
+		out[2] &= ~(1U << 13 | 1U << 17); /* CX16, PCID: see system.h */
+	if (leaf == 7 && subleaf == 0)
+		out[1] &= ~(1U << 10); /* INVPCID: see system.h */
 }
 
 int system_backend_start(const char *qemu, char *err, size_t len)

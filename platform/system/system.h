@@ -106,7 +106,9 @@ struct system_vm *system_backend_vm(void);
  * CPUID of the CPU guest code executes on under this backend, for the module's `host` bits
  * (module/vm_exits/td_cpuid.c): the host's, without CPUID.1:ECX.CX16 (bit 13). QEMU 7.2's
  * TCG leaves wrong flags after CMPXCHG16B, which crashes a Linux kernel's SLUB fast path
- * (docs/LINUX-BOOT.md); QEMU runs with cx16=off, and the TD is told so.
+ * (docs/LINUX-BOOT.md); QEMU runs with cx16=off, and the TD is told so. Nor PCID
+ * (CPUID.1:ECX bit 17) and INVPCID (CPUID.7.0:EBX bit 10): QEMU 7.2's TCG implements
+ * neither (CR4.PCIDE is reserved, INVPCID raises #UD), whatever `-cpu` asks.
  */
 void system_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 

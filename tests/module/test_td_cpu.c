@@ -596,6 +596,7 @@ static void test_intel_and_amd_host(void **state)
 	run_on_host(spr, sizeof(spr) / sizeof(spr[0]), &p, on_intel, n);
 	run_on_host(milan, sizeof(milan) / sizeof(milan[0]), &p, on_amd, n);
 	diff(on_intel, on_amd, n, d);
+	expect_diff(on_intel, n, d, 0x1, 0, 2, 1U << 17);
 	expect_diff(on_intel, n, d, 0x7, 0, 1, 1U << 4 | 1U << 11);
 	expect_diff(on_intel, n, d, 0x7, 0, 2, 1U << 5 | 1U << 8 | 1U << 25 | 1U << 27 | 1U << 28);
 	expect_diff(on_intel, n, d, 0x7, 0, 3, 1U << 14 | 1U << 16);
