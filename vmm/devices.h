@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vmm/devices.h - the device models: a 16550 UART, PCI configuration mechanism #1 with a
- * host bridge, a PCI test device and the power-off ports. Each is created on a vmm_bus and
+ * host bridge, a PCI test device, the power-off ports and an i8254 PIT. Each is created on a vmm_bus and
  * destroyed with its own function; docs/VMM.md has the register maps.
  */
 #ifndef VMM_DEVICES_H
@@ -214,5 +214,32 @@ struct poweroff_dev;
 
 struct poweroff_dev *poweroff_create(struct vmm_bus *bus, poweroff_cb_t cb, void *opaque);
 void poweroff_destroy(struct poweroff_dev *p);
+
+/* ---- i8254 PIT and port 0x61 (dev_pit.c) ---- */
+
+#define PIT_PORT_COUNTER0 0x40	  /* counters 0, 1, 2 at 0x40-0x42 */
+#define PIT_PORT_CONTROL  0x43	  /* the control word (write only) */
+#define PIT_PORT_61	  0x61	  /* system control port B: channel 2's gate and output */
+#define PIT_HZ		  1193182 /* the counters' input clock */
+
+/* Control word bits 5:4 (RW) and the read-back command's active-low bits [8254]. */
+#define PIT_READBACK_NO_COUNT  0x20
+#define PIT_READBACK_NO_STATUS 0x10
+#define PIT_STATUS_OUT	       0x80
+#define PIT_STATUS_NULL_COUNT  0x40
+
+#define PIT_61_GATE2	0x01 /* channel 2's gate (read/write) */
+#define PIT_61_SPEAKER	0x02 /* speaker data enable (read/write, no speaker here) */
+#define PIT_61_WRITABLE 0x0F /* bits 3:2, the parity and I/O check enables, are kept too */
+#define PIT_61_REFRESH	0x10 /* refresh request toggle (read only) */
+#define PIT_61_OUT2	0x20 /* channel 2's output (read only) */
+
+/* The time the counters count from, in nanoseconds (monotonic); NULL: CLOCK_MONOTONIC. */
+typedef uint64_t (*pit_clock_t)(void *opaque);
+
+struct pit;
+
+struct pit *pit_create(struct vmm_bus *bus, pit_clock_t clock, void *opaque);
+void pit_destroy(struct pit *p);
 
 #endif /* VMM_DEVICES_H */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The devices of a TD (vmm/devices.h has the models): COM1 with its interrupt line to vCPU 0
- * and stdin, the PCI bus with the test device, the power-off ports, the MSR filter and the
- * quote signer, and the TDVMCALL handler's view of them.
+ * and stdin, the PCI bus with the test device, the power-off ports, the PIT, the MSR filter
+ * and the quote signer, and the TDVMCALL handler's view of them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,9 +48,10 @@ int vmm_devices_create(struct vmm_td *td)
 	td->pci = pci_bus_create(&td->bus);
 	td->testdev = td->pci ? pci_testdev_create(&td->bus, td->pci) : NULL;
 	td->poweroff = poweroff_create(&td->bus, poweroff_cb, td);
+	td->pit = pit_create(&td->bus, NULL, NULL);
 	msr_filter_init(&td->msr_filter, MSR_FILTER_ALLOW);
 	td->quoter = quote_signer_new();
-	if (!td->uart || !td->pci || !td->testdev || !td->poweroff)
+	if (!td->uart || !td->pci || !td->testdev || !td->poweroff || !td->pit)
 		return -ENOMEM;
 	uart16550_set_irq(td->uart, uart_irq, td);
 	/*
@@ -79,6 +80,7 @@ void vmm_devices_destroy(struct vmm_td *td)
 		uart16550_destroy(td->uart);
 	if (td->poweroff)
 		poweroff_destroy(td->poweroff);
+	pit_destroy(td->pit);
 	if (td->testdev)
 		pci_testdev_destroy(td->testdev);
 	if (td->pci)

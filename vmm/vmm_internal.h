@@ -146,6 +146,7 @@ struct vmm_td {
 	struct pci_bus *pci;
 	struct pci_testdev *testdev;
 	struct poweroff_dev *poweroff;
+	struct pit *pit;
 	struct msr_filter msr_filter;
 	struct quote_signer *quoter;
 	struct tdvmcall_td tvtd;
