@@ -84,26 +84,34 @@ bool cpuid_faulting_active(void)
 	return use_faulting;
 }
 
+/*
+ * Faulting is a thread's (arch_prctl): an LP thread's, not the LP's, since a thread that
+ * borrows an LP (lp_run_as) runs host code as that LP without it.
+ */
+static __thread bool faulting_here;
+
 int cpuid_lp_init(struct lp *lp)
 {
+	(void)lp;
 	if (!use_faulting)
 		return 0;
 	if (arch_prctl(ARCH_SET_CPUID, 0))
 		return -errno;
-	lp->cpuid_faulting = true;
+	faulting_here = true;
 	return 0;
 }
 
 void cpuid_lp_fini(struct lp *lp)
 {
-	if (lp->cpuid_faulting)
+	(void)lp;
+	if (faulting_here)
 		arch_prctl(ARCH_SET_CPUID, 1);
-	lp->cpuid_faulting = false;
+	faulting_here = false;
 }
 
 void host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
-	bool faulting = this_lp && this_lp->cpuid_faulting;
+	bool faulting = faulting_here;
 
 	if (faulting)
 		arch_prctl(ARCH_SET_CPUID, 1);

@@ -42,7 +42,6 @@ struct lp {
 	_Atomic bool online;
 	bool vmx;
 	bool irqs_off;
-	bool cpuid_faulting; /* faulting turned on for this thread */
 
 	/* Interrupts sent to this LP (lp_kick, lp_send_ipi), taken by its guest's next stop */
 	_Atomic bool kicked;
@@ -60,6 +59,8 @@ struct lp {
 	pthread_cond_t cond;
 	struct lp_work *head, *tail;
 	bool stop;
+	bool running; /* the LP's thread runs an item */
+	bool lent;    /* another thread is this LP for an lp_run_as() call */
 
 	/* Stacks */
 	void *altstack;
@@ -98,6 +99,13 @@ void traps_fini(void);
 /* Per-LP-thread set-up run on the LP itself (alternate stack, CPUID faulting, timer). */
 int traps_lp_init(struct lp *lp);
 void traps_lp_fini(struct lp *lp);
+
+/*
+ * Guest code runs only on an LP's own thread (its signal stack, CPUID faulting, timer and
+ * kicks are that thread's): a world switch into a guest calls this, which stops the process
+ * with "<what> on an LP borrowed by lp_run_as() ..." when the thread only borrowed the LP.
+ */
+void lp_assert_own_thread(const char *what);
 
 /* Stacks with a guard page below. */
 void *mmap_stack(size_t size);

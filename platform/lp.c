@@ -16,6 +16,8 @@
 #include "internal.h"
 
 __thread struct lp *this_lp;
+/* This thread is not this_lp's own: it borrowed the LP for one lp_run_as() call. */
+static __thread bool lp_borrowed_here;
 
 /*
  * lp_work.done: the item's state, and who waits for it. A waiter parks on the futex of the
@@ -74,10 +76,14 @@ static void futex_op(int *addr, int op, int val)
 	syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
 }
 
+/*
+ * Broadcasts: while an lp_run_as() caller is the LP, it and the LP's own thread both wait on
+ * the LP's condition variable, and only the caller may take what the signal is for.
+ */
 static void lp_doorbell(struct lp *lp)
 {
 	pthread_mutex_lock(&lp->lock);
-	pthread_cond_signal(&lp->cond);
+	pthread_cond_broadcast(&lp->cond);
 	pthread_mutex_unlock(&lp->lock);
 }
 
@@ -131,7 +137,7 @@ static int work_queue(struct lp *lp, struct lp_work *w, lp_fn_t fn, void *arg, b
 	else
 		lp->head = w;
 	lp->tail = w;
-	pthread_cond_signal(&lp->cond);
+	pthread_cond_broadcast(&lp->cond);
 	pthread_mutex_unlock(&lp->lock);
 	return 0;
 }
@@ -230,6 +236,62 @@ long lp_run_on(unsigned int id, lp_fn_t fn, void *arg)
 	if (!lp || !fn)
 		return -EINVAL;
 	return run_on(lp, fn, arg, false);
+}
+
+/*
+ * lp_run_as(): the LP can be the calling thread's for one call when nothing runs on its own
+ * thread and nothing waits in its queue. Work queued meanwhile waits, as for any item.
+ */
+static bool lp_lend(struct lp *lp)
+{
+	bool idle;
+
+	pthread_mutex_lock(&lp->lock);
+	idle = lp->online && !lp->stop && !lp->running && !lp->lent && !lp->head;
+	if (idle)
+		lp->lent = true;
+	pthread_mutex_unlock(&lp->lock);
+	return idle;
+}
+
+static void lp_take_back(struct lp *lp)
+{
+	pthread_mutex_lock(&lp->lock);
+	lp->lent = false;
+	if (lp->head || lp->stop)
+		pthread_cond_broadcast(&lp->cond);
+	pthread_mutex_unlock(&lp->lock);
+}
+
+long lp_run_as(unsigned int id, lp_fn_t fn, void *arg)
+{
+	struct lp *lp = lp_get(id);
+	long ret;
+
+	if (!lp || !fn)
+		return -EINVAL;
+	if (this_lp || !lp_lend(lp))
+		return run_on(lp, fn, arg, false);
+	this_lp = lp;
+	lp_borrowed_here = true;
+	ret = fn(arg);
+	lp_borrowed_here = false;
+	this_lp = NULL;
+	lp_take_back(lp);
+	return ret;
+}
+
+void lp_assert_own_thread(const char *what)
+{
+	static const char msg[] = " on an LP borrowed by lp_run_as(): guest code runs only on "
+				  "its LP's own thread\n";
+
+	if (!lp_borrowed_here)
+		return;
+	if (write(STDERR_FILENO, what, strlen(what)) < 0 ||
+	    write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+		abort();
+	abort();
 }
 
 long lp_run_on_each_online(lp_fn_t fn, void *arg, long *results)
@@ -593,14 +655,17 @@ static void lp_serve(struct lp *lp)
 
 	pthread_mutex_lock(&lp->lock);
 	for (;;) {
-		while (!lp->head && !lp->stop)
+		/* while lent (lp_run_as), the borrower is this LP: wait for it to end */
+		while (lp->lent || (!lp->head && !lp->stop))
 			pthread_cond_wait(&lp->cond, &lp->lock);
 		w = work_pop_locked(lp);
 		if (!w)
 			break;
+		lp->running = true;
 		pthread_mutex_unlock(&lp->lock);
 		work_run(w);
 		pthread_mutex_lock(&lp->lock);
+		lp->running = false;
 	}
 	pthread_mutex_unlock(&lp->lock);
 }

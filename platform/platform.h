@@ -126,6 +126,16 @@ unsigned int platform_nr_online_lps(void);
  * Work runs in FIFO order; an LP runs one item at a time.
  */
 long lp_run_on(unsigned int lp, lp_fn_t fn, void *arg);
+/*
+ * lp_run_on() without the hop where the calling thread can be the LP for the call: when the
+ * caller is no LP and `lp` is online with nothing running or queued on it, fn runs on the
+ * calling thread as that LP (lp_current(), its interrupt and VMX state, its SEAMCALLs, traps
+ * and gate are the LP's), and the LP runs nothing else until fn returns: work queued for it
+ * meanwhile waits, and a concurrent lp_run_as() hops and waits as with lp_run_on(). Otherwise
+ * it is lp_run_on(). fn must not enter guest code (TDH.VP.ENTER): a guest runs on its LP's
+ * own thread, and a world switch on a borrowed LP stops the process.
+ */
+long lp_run_as(unsigned int lp, lp_fn_t fn, void *arg);
 
 /* Asynchronous form: queue fn on lp; lp_work_wait() returns its result. */
 struct lp_work {

@@ -47,6 +47,7 @@ void lp_world_enter(struct cpu_regs *ctx, struct guest_cpu *g)
 {
 	struct lp *lp = this_lp;
 
+	lp_assert_own_thread("tdxsim: lp_world_enter");
 	if (!g->xstate) {
 		static const char msg[] = "tdxsim: lp_world_enter: the vCPU has no extended-state "
 					  "area (guest_cpu.xstate)\n";

@@ -329,6 +329,7 @@ static void sys_enter(struct cpu_regs *ctx, struct guest_cpu *g)
 {
 	struct sys_lp *s = this_sys_lp();
 
+	lp_assert_own_thread("tdxsim: the system backend's TDH.VP.ENTER");
 	if (!s || !V(g)) {
 		/* An LP QEMU does not run (brought online after the start), or a vCPU this
 		 * backend never initialised: nothing can run the guest. */

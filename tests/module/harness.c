@@ -103,11 +103,17 @@ static long do_call(void *arg)
 	return 0;
 }
 
+/*
+ * On the calling thread as the LP when it is idle (lp_run_as), which saves a thread hop a
+ * call; TDH.VP.ENTER, which runs guest code, on the LP's own thread.
+ */
 uint64_t call_on(enum call_path path, unsigned int lp, uint64_t rax, struct tdx_module_args *args)
 {
 	struct call c = {.path = path, .rax = rax, .args = args};
+	long ret = (rax & 0xFFFF) == TDH_VP_ENTER ? lp_run_on(lp, do_call, &c)
+						  : lp_run_as(lp, do_call, &c);
 
-	if (lp_run_on(lp, do_call, &c) < 0)
+	if (ret < 0)
 		return ~0ULL;
 	return c.status;
 }

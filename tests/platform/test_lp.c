@@ -2,6 +2,8 @@
 /* Logical processors: work queues, IRQ and VMX state, hotplug. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -166,6 +168,165 @@ static void test_run_on_nested(void **state)
 	boot("tiny");
 	assert_int_equal(lp_run_on(1, nested_same, NULL), 101);
 	assert_int_equal(lp_run_on(0, ping, NULL), 10);
+}
+
+/* ---- lp_run_as: the caller is the LP for the call when the LP is idle ---------------------- */
+
+struct whereami {
+	int lp;
+	pid_t tid;
+};
+
+static long where(void *arg)
+{
+	struct whereami *w = arg;
+
+	w->lp = lp_current();
+	w->tid = gettid();
+	return 7;
+}
+
+static long tid_of_lp(void *arg)
+{
+	(void)arg;
+	return gettid();
+}
+
+static long run_as_from_lp(void *arg)
+{
+	return lp_run_as(1, where, arg);
+}
+
+static void test_run_as(void **state)
+{
+	struct whereami w = {-2, 0};
+	pid_t lp0, lp1;
+
+	(void)state;
+	boot_online("tiny", 1);
+	lp0 = (pid_t)lp_run_on(0, tid_of_lp, NULL);
+	/* an idle LP: fn runs here, as LP 0, and this thread is no LP again afterwards */
+	assert_int_equal(lp_run_as(0, where, &w), 7);
+	assert_int_equal(w.lp, 0);
+	assert_int_equal(w.tid, gettid());
+	assert_int_not_equal(w.tid, lp0);
+	assert_int_equal(lp_current(), -1);
+	/* errors as lp_run_on's */
+	assert_int_equal(lp_run_as(1, where, &w), -ENODEV);
+	assert_int_equal(lp_run_as(2, where, &w), -EINVAL);
+	assert_int_equal(lp_run_as(0, NULL, NULL), -EINVAL);
+	assert_int_equal(lp_online(1), 0);
+	lp1 = (pid_t)lp_run_on(1, tid_of_lp, NULL);
+	assert_int_not_equal(lp1, lp0);
+	/* an LP cannot be another LP as well: from LP 0 the call hops to LP 1's thread */
+	w = (struct whereami){-2, 0};
+	assert_int_equal(lp_run_on(0, run_as_from_lp, &w), 7);
+	assert_int_equal(w.lp, 1);
+	assert_int_equal(w.tid, lp1);
+}
+
+struct lend_case {
+	pthread_t queuer;
+	_Atomic int started, release, order;
+	int blocker_at, borrower_at, queued_at; /* order of completion, from 1 */
+	struct whereami borrower, queued;
+};
+
+/* An item that holds LP 1 until the test releases it. */
+static long hold_lp(void *arg)
+{
+	struct lend_case *c = arg;
+
+	atomic_store(&c->started, 1);
+	while (!atomic_load(&c->release))
+		usleep(1000);
+	c->blocker_at = atomic_fetch_add(&c->order, 1) + 1;
+	return 0;
+}
+
+static long borrower_fn(void *arg)
+{
+	struct lend_case *c = arg;
+
+	where(&c->borrower);
+	c->borrower_at = atomic_fetch_add(&c->order, 1) + 1;
+	return 0;
+}
+
+static void *borrower_thread(void *arg)
+{
+	return (void *)(intptr_t)lp_run_as(1, borrower_fn, arg);
+}
+
+static long queued_fn(void *arg)
+{
+	struct lend_case *c = arg;
+
+	where(&c->queued);
+	c->queued_at = atomic_fetch_add(&c->order, 1) + 1;
+	return 0;
+}
+
+static void *queuer_thread(void *arg)
+{
+	return (void *)(intptr_t)lp_run_on(1, queued_fn, arg);
+}
+
+/* LP 1 busy with an item: lp_run_as() waits in its queue and runs on LP 1's own thread. */
+static void test_run_as_busy_lp_hops(void **state)
+{
+	struct lend_case c = {0};
+	struct lp_work hold;
+	pthread_t t;
+	void *ret;
+
+	(void)state;
+	boot("tiny");
+	assert_int_equal(lp_queue_work(1, &hold, hold_lp, &c), 0);
+	while (!atomic_load(&c.started))
+		usleep(1000);
+	assert_int_equal(pthread_create(&t, NULL, borrower_thread, &c), 0);
+	usleep(20000);
+	assert_int_equal(atomic_load(&c.order), 0); /* nothing ran beside the item */
+	atomic_store(&c.release, 1);
+	assert_int_equal(lp_work_wait(&hold), 0);
+	assert_int_equal(pthread_join(t, &ret), 0);
+	assert_int_equal((intptr_t)ret, 0);
+	assert_int_equal(c.blocker_at, 1);
+	assert_int_equal(c.borrower_at, 2);
+	assert_int_equal(c.borrower.lp, 1);
+	assert_int_equal(c.borrower.tid, (pid_t)lp_run_on(1, tid_of_lp, NULL));
+}
+
+/* While a caller is LP 1, work queued for LP 1 waits for it, then runs on LP 1's thread. */
+static long lend_and_queue(void *arg)
+{
+	struct lend_case *c = arg;
+
+	if (pthread_create(&c->queuer, NULL, queuer_thread, c))
+		return -1;
+	usleep(20000);
+	where(&c->borrower);
+	c->borrower_at = atomic_fetch_add(&c->order, 1) + 1;
+	return 0;
+}
+
+static void test_run_as_queued_work_waits(void **state)
+{
+	struct lend_case c = {0};
+	void *ret;
+
+	(void)state;
+	boot("tiny");
+	assert_int_equal(lp_run_as(1, lend_and_queue, &c), 0);
+	assert_int_equal(pthread_join(c.queuer, &ret), 0);
+	assert_int_equal((intptr_t)ret, 0);
+	assert_int_equal(c.borrower_at, 1);
+	assert_int_equal(c.queued_at, 2);
+	assert_int_equal(c.borrower.lp, 1);
+	assert_int_equal(c.borrower.tid, gettid());
+	assert_int_equal(c.queued.lp, 1);
+	assert_int_equal(c.queued.tid, (pid_t)lp_run_on(1, tid_of_lp, NULL));
 }
 
 static long count(void *arg)
@@ -560,6 +721,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_1024_lps, teardown),
 		cmocka_unit_test_teardown(test_queue_fifo, teardown),
 		cmocka_unit_test_teardown(test_run_on_nested, teardown),
+		cmocka_unit_test_teardown(test_run_as, teardown),
+		cmocka_unit_test_teardown(test_run_as_busy_lp_hops, teardown),
+		cmocka_unit_test_teardown(test_run_as_queued_work_waits, teardown),
 		cmocka_unit_test_teardown(test_poll_work, teardown),
 		cmocka_unit_test_teardown(test_offline_lps, teardown),
 		cmocka_unit_test_teardown(test_irq_vmx, teardown),

@@ -8,6 +8,9 @@
  * there, as TD code is.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -250,6 +253,106 @@ static void test_seamcall_outputs_every_register(void **state)
 		for (int i = 0; i < 13; i++)
 			assert_int_equal(in[i], ~(0x0101010101010101ULL * (uint64_t)(i + 1)) +
 							(uint64_t)reg[i]);
+	}
+}
+
+/*
+ * SEAMCALLs to one LP from three threads at once: two that are the LP for their calls when it
+ * is idle (lp_run_as, one through the trap, one through the gate) and one that always hops
+ * (lp_run_on). The SEAMCALL hook, the module's entry, must see one call at a time, each on LP
+ * 1 with its own caller's inputs, as when every call hopped to LP 1's thread.
+ */
+#define SERIAL_CALLS 400
+
+static _Atomic int serial_inside, serial_overlaps, serial_wrong_lp, serial_calls;
+
+static void serial_seamcall(struct cpu_regs *ctx, unsigned int len)
+{
+	if (atomic_fetch_add(&serial_inside, 1))
+		atomic_fetch_add(&serial_overlaps, 1);
+	if (lp_current() != 1)
+		atomic_fetch_add(&serial_wrong_lp, 1);
+	sched_yield(); /* give an overlapping call the time to show */
+	ctx->gpr[REG_RDX_] = ctx->gpr[REG_RCX_] * 3;
+	ctx->gpr[REG_RAX_] = 0;
+	ctx->rip += len;
+	ctx->rflags &= ~(uint64_t)X86_EFLAGS_ARITH;
+	atomic_fetch_add(&serial_calls, 1);
+	atomic_fetch_sub(&serial_inside, 1);
+}
+
+struct serial_caller {
+	int mode; /* 0: lp_run_as + trap, 1: lp_run_as + gate, 2: lp_run_on + trap */
+	int bad;  /* calls whose outputs were not their own */
+	int here; /* calls that ran on this thread (as LP 1) */
+};
+
+struct serial_call {
+	struct seamcall_case c;
+	pid_t caller;
+	bool here;
+};
+
+static long serial_one(void *arg)
+{
+	struct serial_call *s = arg;
+
+	s->here = gettid() == s->caller;
+	return run_seamcall(&s->c);
+}
+
+static void *serial_thread(void *arg)
+{
+	struct serial_caller *t = arg;
+
+	for (uint64_t i = 0; i < SERIAL_CALLS; i++) {
+		struct serial_call s = {.c = {.gate = t->mode == 1, .fn = 5}, .caller = gettid()};
+		long ret;
+
+		s.c.args.rcx = ((uint64_t)t->mode << 32) | i;
+		ret = t->mode == 2 ? lp_run_on(1, serial_one, &s) : lp_run_as(1, serial_one, &s);
+		if (ret || s.c.ret || s.c.args.rdx != s.c.args.rcx * 3)
+			t->bad++;
+		t->here += s.here;
+	}
+	return NULL;
+}
+
+static long vmxon_here(void *arg)
+{
+	(void)arg;
+	return lp_vmxon();
+}
+
+static void test_seamcall_concurrent_same_lp(void **state)
+{
+	static const struct platform_hooks hooks = {.seamcall = serial_seamcall};
+	struct serial_caller t[3] = {{.mode = 0}, {.mode = 1}, {.mode = 2}};
+	pthread_t th[3];
+
+	(void)state;
+	platform_claim_signals();
+	platform_set_hooks(&hooks);
+	assert_int_equal(lp_run_on(1, vmxon_here, NULL), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, serial_thread, &t[i]), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	assert_int_equal(atomic_load(&serial_calls), 3 * SERIAL_CALLS);
+	assert_int_equal(atomic_load(&serial_overlaps), 0);
+	assert_int_equal(atomic_load(&serial_wrong_lp), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(t[i].bad, 0);
+	assert_int_equal(t[2].here, 0); /* lp_run_on always hops */
+	/* the caller's own thread when LP 1 was idle: at least the first call of one of them */
+	assert_true(t[0].here + t[1].here > 0);
+	/* the LP is its own thread's again, and a call from it still works */
+	{
+		struct seamcall_case c = {.fn = 5};
+
+		c.args.rcx = 11;
+		assert_int_equal(lp_run_on(1, run_seamcall, &c), 0);
+		assert_int_equal(c.args.rdx, 33);
 	}
 }
 
@@ -680,6 +783,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_seamcall_without_seamrr_is_gp, stub_setup,
 						stub_teardown),
 		cmocka_unit_test_setup_teardown(test_seamcall_outputs_every_register, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_seamcall_concurrent_same_lp, stub_setup,
 						stub_teardown),
 		cmocka_unit_test_setup_teardown(test_guest_traps_classified, stub_setup,
 						stub_teardown),
