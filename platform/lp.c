@@ -652,6 +652,7 @@ static int boot_wait(unsigned int n)
 static void lp_serve(struct lp *lp)
 {
 	struct lp_work *w;
+	long result;
 
 	pthread_mutex_lock(&lp->lock);
 	for (;;) {
@@ -663,9 +664,13 @@ static void lp_serve(struct lp *lp)
 			break;
 		lp->running = true;
 		pthread_mutex_unlock(&lp->lock);
-		work_run(w);
+		result = w->fn(w->arg);
+		/* idle before the waiter learns it: its next lp_run_as() finds the LP free */
 		pthread_mutex_lock(&lp->lock);
 		lp->running = false;
+		pthread_mutex_unlock(&lp->lock);
+		work_complete(w, result);
+		pthread_mutex_lock(&lp->lock);
 	}
 	pthread_mutex_unlock(&lp->lock);
 }
