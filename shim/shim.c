@@ -93,6 +93,14 @@ static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, u
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
 }
 
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
 static inline void xsetbv(uint64_t v)
 {
 	__asm__ volatile("xsetbv" ::"c"(0), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
@@ -300,6 +308,7 @@ static void run(uint32_t lp, struct shim_mailbox *mb)
 	xstate_switch(mb, mb->xsave_pa, mb->xcr0);
 	if (mb->xcr0)
 		xsetbv(mb->xcr0);
+	mb->tsc_vmrun = rdtsc();
 	for (;;) {
 		if (mb->timer_ns)
 			lapic_write(LAPIC_TIMER_INIT,
@@ -307,6 +316,7 @@ static void run(uint32_t lp, struct shim_mailbox *mb)
 									  : mb->timer_ns));
 		timer_fired[lp] = false;
 		svm_run(mb->vmcb_pa, mb->gpr);
+		mb->tsc_exit = rdtsc();
 		lapic_write(LAPIC_TIMER_INIT, 0);
 		mb->nr_runs++;
 		code = *(volatile uint64_t *)(vmcb + VMCB_EXITCODE);
@@ -322,27 +332,72 @@ static void run(uint32_t lp, struct shim_mailbox *mb)
 	mb->guest_xcr0 = xgetbv0();
 }
 
+/*
+ * Poll the mailbox for a request other than seen for the configured time: the host's next
+ * request usually comes within microseconds, and a halted LP costs a wake-up byte through
+ * QEMU's main loop and the wake-up of its vCPU thread. Bounded, so an idle LP still halts.
+ */
+static bool poll_request(struct shim_mailbox *mb, uint32_t seen)
+{
+	uint64_t spin = cfg->spin_tsc, t0 = rdtsc();
+
+	while (spin) {
+		for (int i = 0; i < 64; i++)
+			if (mb->req_seq != seen)
+				return true;
+		if (rdtsc() - t0 >= spin)
+			break;
+	}
+	return false;
+}
+
+/* Wait for a request; the UART's interrupt ends the HLT. */
+static void wait_request(struct shim_mailbox *mb, uint32_t seen)
+{
+	__asm__ volatile("cli");
+	if (poll_request(mb, seen))
+		return;
+	for (;;) {
+		mb->waiting = 1;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (mb->req_seq != seen)
+			break;
+		mb->nr_halts++;
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
+	mb->waiting = 0;
+}
+
+/*
+ * The answer is in the mailbox: a doorbell byte only when the host blocks (or is about to:
+ * it re-checks resp_seq after saying so), as the wake-up the other way.
+ */
+static void answer(uint32_t lp, struct shim_mailbox *mb, uint32_t seen)
+{
+	mb->tsc_done = rdtsc();
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	mb->resp_seq = seen;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (mb->host_waiting)
+		doorbell(lp);
+}
+
 static void lp_loop(uint32_t lp)
 {
 	struct shim_mailbox *mb = mailbox(lp);
 	uint32_t seen = mb->req_seq;
+	uint64_t idle;
 
 	mb->state = SHIM_STATE_READY;
 	doorbell(lp);
 	for (;;) {
-		/* wait for a request; the UART's interrupt ends the HLT */
-		__asm__ volatile("cli");
-		for (;;) {
-			mb->waiting = 1;
-			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-			if (mb->req_seq != seen)
-				break;
-			mb->nr_halts++;
-			__asm__ volatile("sti; hlt; cli" ::: "memory");
-		}
-		mb->waiting = 0;
+		idle = rdtsc();
+		wait_request(mb, seen);
+		mb->tsc_seen = rdtsc();
+		mb->tsc_idle = idle;
 		seen = mb->req_seq;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		mb->tsc_vmrun = mb->tsc_exit = 0;
 		switch (mb->cmd) {
 		case SHIM_CMD_RUN:
 			run(lp, mb);
@@ -355,9 +410,7 @@ static void lp_loop(uint32_t lp)
 			mb->status = SHIM_ERR_CMD;
 			break;
 		}
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		mb->resp_seq = seen;
-		doorbell(lp);
+		answer(lp, mb, seen);
 	}
 }
 

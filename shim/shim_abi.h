@@ -35,6 +35,11 @@ struct shim_config {
 	uint16_t pad;
 	uint16_t uart_port[SHIM_MAX_LPS]; /* each LP's 16550: its doorbell and wake-up */
 	uint8_t uart_irq[SHIM_MAX_LPS];	  /* its ISA IRQ (= IOAPIC pin) */
+	/*
+	 * How long an LP polls its mailbox for the next request before it halts, in TSC ticks
+	 * (QEMU's TSC under TCG runs at the host's rate); 0: it halts at once.
+	 */
+	uint64_t spin_tsc;
 };
 
 enum shim_cmd {
@@ -70,8 +75,10 @@ struct shim_touch_list {
 
 /*
  * One LP's mailbox. The host fills the request, increments req_seq and, when the shim says it
- * is waiting, writes a byte to the LP's UART (the wake-up); the shim runs it, fills the response, sets resp_seq = req_seq and
- * writes a byte to the same UART (the doorbell the host blocks on). gpr[] goes both ways:
+ * is waiting (it polled for spin_tsc and halted), writes a byte to the LP's UART (the
+ * wake-up); the shim runs it, fills the response, sets resp_seq = req_seq and, when the host
+ * says it is waiting (it polled for a while and blocked), writes a byte to the same UART (the
+ * doorbell). gpr[] goes both ways:
  * the guest's general registers in x86 encoding order (RAX, RCX, RDX, RBX, RSP, RBP, RSI,
  * RDI, R8-R15) as they are loaded and as the exit left them; RAX and RSP are the VMCB's and
  * their slots are ignored.
@@ -87,9 +94,11 @@ struct shim_mailbox {
 	uint64_t bounce;   /* RUN: CPUID exits the shim answers itself first (measurement) */
 	volatile uint32_t kicks; /* system_kick(): a running guest must exit (INTR) */
 	uint32_t kick_base;	 /* RUN: kicks as the host last looked; more is a kick to report */
+	volatile uint32_t host_waiting; /* the host blocks until a byte comes: ring the doorbell */
+	uint32_t pad3;
 	uint64_t gpr[16];
 	uint64_t touch_pa; /* RUN: pages to write once first (struct shim_touch_list); 0: none */
-	uint8_t pad0[256 - 56 - 16 * 8 - 8];
+	uint8_t pad0[256 - 64 - 16 * 8 - 8];
 	/* shim -> host */
 	volatile uint32_t resp_seq;
 	uint32_t status;	   /* enum shim_status */
@@ -106,7 +115,14 @@ struct shim_mailbox {
 	uint64_t cur_xsave;
 	uint64_t
 		guest_xcr0; /* RUN: XCR0 as the guest left it (QEMU 7.2 runs XSETBV unintercepted) */
-	uint8_t pad1[4096 - 256 - 24 - 8 * 8];
+	/*
+	 * The shim's TSC when it began to wait for the request (after the last answer's
+	 * doorbell), when it saw it, at its first VMRUN, after its last #VMEXIT (those two 0 for a
+	 * request that ran no guest) and when it answered: where a round trip spends its time
+	 * (platform/system/legs.h).
+	 */
+	uint64_t tsc_idle, tsc_seen, tsc_vmrun, tsc_exit, tsc_done;
+	uint8_t pad1[4096 - 256 - 24 - 13 * 8];
 };
 
 _Static_assert(sizeof(struct shim_mailbox) == 4096, "one page per LP");

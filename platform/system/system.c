@@ -23,8 +23,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include "platform/platform.h"
+#include "platform/system/legs.h"
 #include "platform/system/system.h"
 
 extern const unsigned char shim_image[];
@@ -39,6 +41,20 @@ static const uint16_t lp_uart_port[SHIM_MAX_LPS] = {0x6000, 0x6008, 0x6010, 0x60
 static const uint8_t lp_uart_irq[SHIM_MAX_LPS] = {4, 3, 5, 7, 10, 11, 14, 15};
 #define SHIM_LOG_PORT 0x402
 
+/*
+ * How long each side polls the mailbox before it blocks: the shim (in HLT) for the host's
+ * next request, which usually comes within a few microseconds of an answer; the host (in
+ * poll()) for the shim's answer, which takes at least QEMU's VMRUN and #VMEXIT (15-20 us).
+ * On a loaded host a polling thread takes the core the QEMU vCPU thread needs, and its polls
+ * time out: after each timeout the host skips polling for twice as many calls as the last
+ * time (up to SPIN_BACKOFF_MAX), and a poll that is answered resets that. $TDXSIM_SYSTEM_SPIN_US ("shim" or "shim,host", microseconds) overrides them; 0
+ * blocks at once (each request and answer a byte through QEMU's UART). docs/PERFORMANCE.md.
+ */
+#define SHIM_SPIN_NS_DEFAULT 20000ULL
+#define HOST_SPIN_NS_DEFAULT 50000ULL
+#define SPIN_BACKOFF_MAX     256U
+#define SPIN_NS_MAX	     1000000ULL
+
 struct system_vm {
 	pid_t pid;
 	/* the backend's own pages (VMCBs, nested tables): the memfd past the machine's RAM */
@@ -49,6 +65,10 @@ struct system_vm {
 	int sock[SHIM_MAX_LPS]; /* our end of each LP's UART */
 	int logfd;		/* QEMU's stderr and the shim's log port */
 	char log[LOG_MAX];
+	uint64_t spin_ns, shim_spin_ns; /* system_set_spin(): the host's, the shim's */
+	/* the host's polls that timed out lately: skip that many calls before the next */
+	uint32_t spin_skip[SHIM_MAX_LPS], spin_backoff[SHIM_MAX_LPS];
+	struct system_legs *legs; /* TDXSIM_SYSTEM_LEGS */
 	struct system_vm *next;
 };
 
@@ -225,6 +245,45 @@ static long ms_since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+static uint64_t spin_of_us(unsigned long long us)
+{
+	return us > SPIN_NS_MAX / 1000 ? SPIN_NS_MAX : us * 1000;
+}
+
+/* $TDXSIM_SYSTEM_SPIN_US: "shim" or "shim,host"; anything else, the defaults. */
+static void spin_from_env(uint64_t *shim, uint64_t *host)
+{
+	const char *env = getenv("TDXSIM_SYSTEM_SPIN_US");
+	unsigned long long s, h;
+	char *end;
+
+	*shim = SHIM_SPIN_NS_DEFAULT;
+	*host = HOST_SPIN_NS_DEFAULT;
+	if (!env || !*env)
+		return;
+	s = strtoull(env, &end, 10);
+	h = *end == ',' ? strtoull(end + 1, &end, 10) : HOST_SPIN_NS_DEFAULT / 1000;
+	if (*end)
+		return;
+	*shim = spin_of_us(s);
+	*host = spin_of_us(h);
+}
+
+void system_set_spin(struct system_vm *vm, uint64_t shim_ns, uint64_t host_ns)
+{
+	volatile struct shim_config *cfg = phys_seam_va(SHIM_CONFIG_PA);
+
+	vm->spin_ns = host_ns < SPIN_NS_MAX ? host_ns : SPIN_NS_MAX;
+	vm->shim_spin_ns = shim_ns < SPIN_NS_MAX ? shim_ns : SPIN_NS_MAX;
+	cfg->spin_tsc = (uint64_t)((double)vm->shim_spin_ns * system_tsc_per_ns());
+}
+
+void system_spin(const struct system_vm *vm, uint64_t *shim_ns, uint64_t *host_ns)
+{
+	*shim_ns = vm->shim_spin_ns;
+	*host_ns = vm->spin_ns;
+}
+
 /* Wait for one byte from the LP's doorbell: 1, 0 when QEMU closed it, -ETIMEDOUT, -errno. */
 static int doorbell_wait(struct system_vm *vm, unsigned int lp, int timeout_ms)
 {
@@ -289,7 +348,7 @@ int system_start(const struct system_opts *o, struct system_vm **out, char *err,
 	int fds[5 + SHIM_MAX_LPS], peer[SHIM_MAX_LPS], status[2] = {-1, -1}, ret, e = 0;
 	const char *name = o->qemu ? o->qemu : getenv("TDXSIM_QEMU");
 	unsigned int argc = 0, timeout = o->boot_timeout_ms ? o->boot_timeout_ms : 30000;
-	uint64_t top = phys_top();
+	uint64_t top = phys_top(), shim_spin, host_spin;
 	struct system_vm *vm;
 	pid_t parent = getpid();
 	ssize_t n;
@@ -438,6 +497,9 @@ int system_start(const struct system_opts *o, struct system_vm **out, char *err,
 	ret = boot_wait(vm, timeout, err, len);
 	if (ret)
 		goto fail_started;
+	spin_from_env(&shim_spin, &host_spin);
+	system_set_spin(vm, shim_spin, host_spin);
+	vm->legs = system_legs_start(vm);
 	close(status[0]);
 	close(fds[0]);
 	close(fds[4]);
@@ -480,6 +542,7 @@ void system_stop(struct system_vm *vm)
 {
 	if (!vm)
 		return;
+	system_legs_finish(vm->legs, stderr);
 	pthread_mutex_lock(&vms_lock);
 	for (struct system_vm **p = &vms; *p; p = &(*p)->next) {
 		if (*p == vm) {
@@ -603,31 +666,104 @@ uint32_t system_kicks(struct system_vm *vm, unsigned int lp)
 	return mb ? __atomic_load_n(&mb->kicks, __ATOMIC_SEQ_CST) : 0;
 }
 
+static bool answered(struct shim_mailbox *mb, uint32_t seq)
+{
+	return __atomic_load_n(&mb->resp_seq, __ATOMIC_ACQUIRE) == seq;
+}
+
+/* Poll for the answer for the configured time: true when it came. */
+static bool poll_answer(struct system_vm *vm, struct shim_mailbox *mb, uint32_t seq)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		for (int i = 0; i < 64; i++) {
+			if (answered(mb, seq))
+				return true;
+			_mm_pause();
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((uint64_t)((t.tv_sec - t0.tv_sec) * 1000000000LL + t.tv_nsec - t0.tv_nsec) >=
+		    vm->spin_ns)
+			return false;
+	}
+}
+
+/* Poll unless recent polls timed out (the backoff above): true when the answer came. */
+static bool poll_answer_adaptive(struct system_vm *vm, unsigned int lp, struct shim_mailbox *mb,
+				 uint32_t seq)
+{
+	uint32_t *backoff = &vm->spin_backoff[lp];
+
+	if (!vm->spin_ns)
+		return false;
+	if (vm->spin_skip[lp]) {
+		vm->spin_skip[lp]--;
+		return false;
+	}
+	if (poll_answer(vm, mb, seq)) {
+		*backoff = 0;
+		return true;
+	}
+	*backoff = *backoff ? *backoff * 2 : 1;
+	if (*backoff > SPIN_BACKOFF_MAX)
+		*backoff = SPIN_BACKOFF_MAX;
+	vm->spin_skip[lp] = *backoff;
+	return false;
+}
+
+/*
+ * Block for the doorbell; host_waiting, set before resp_seq is looked at again, makes the
+ * shim ring (the Dekker pairing of the wake-up, the other way). A byte rung for an answer
+ * already seen stays in the socket and is read, and passed over, by a later wait.
+ */
+static int block_answer(struct system_vm *vm, unsigned int lp, struct shim_mailbox *mb,
+			uint32_t seq)
+{
+	int r = 1;
+
+	__atomic_store_n(&mb->host_waiting, 1, __ATOMIC_SEQ_CST);
+	while (!answered(mb, seq)) {
+		r = doorbell_wait(vm, lp, -1);
+		if (r <= 0)
+			break;
+	}
+	__atomic_store_n(&mb->host_waiting, 0, __ATOMIC_RELAXED);
+	return r;
+}
+
 int system_call(struct system_vm *vm, unsigned int lp, char *err, size_t len)
 {
 	struct shim_mailbox *mb = system_mailbox(vm, lp);
+	unsigned int how = 0;
+	uint64_t posted;
 	uint32_t seq;
 	int r;
 
 	if (!mb)
 		return -EINVAL;
 	seq = mb->req_seq + 1;
+	posted = vm->legs ? __rdtsc() : 0;
 	__atomic_store_n(&mb->req_seq, seq, __ATOMIC_SEQ_CST);
 	/* a byte only when the shim halts (or is about to): it re-checks req_seq after saying so */
-	r = __atomic_load_n(&mb->waiting, __ATOMIC_SEQ_CST) ? wake(vm, lp) : 0;
-	if (r) {
-		describe_exit(vm, err, len, "before a request could be sent");
-		return -EPIPE;
+	if (__atomic_load_n(&mb->waiting, __ATOMIC_SEQ_CST)) {
+		how |= SYSTEM_LEG_WOKE;
+		if (wake(vm, lp)) {
+			describe_exit(vm, err, len, "before a request could be sent");
+			return -EPIPE;
+		}
 	}
-	for (;;) {
-		r = doorbell_wait(vm, lp, -1);
+	if (!poll_answer_adaptive(vm, lp, mb, seq)) {
+		how |= SYSTEM_LEG_BLOCKED;
+		r = block_answer(vm, lp, mb, seq);
 		if (r <= 0) {
 			describe_exit(vm, err, len, "while the shim ran a request");
 			return -EPIPE;
 		}
-		if (__atomic_load_n(&mb->resp_seq, __ATOMIC_ACQUIRE) == seq)
-			break;
 	}
+	if (vm->legs)
+		system_legs_record(vm->legs, lp, posted, __rdtsc(), mb, how);
 	if (mb->status == SHIM_ERR_FAULT) {
 		seterr(err, len,
 		       "the shim faulted on LP %u: vector %llu at RIP 0x%llx, error 0x%llx", lp,

@@ -76,6 +76,12 @@ struct shim_mailbox *system_mailbox(struct system_vm *vm, unsigned int lp);
  * -EIO when the shim faulted (err says where).
  */
 int system_call(struct system_vm *vm, unsigned int lp, char *err, size_t len);
+/*
+ * How long the shim and the host poll the mailbox before blocking (capped at 1 ms; 0: block
+ * at once); system_start() sets them from $TDXSIM_SYSTEM_SPIN_US or the defaults (system.c).
+ */
+void system_set_spin(struct system_vm *vm, uint64_t shim_ns, uint64_t host_ns);
+void system_spin(const struct system_vm *vm, uint64_t *shim_ns, uint64_t *host_ns);
 /* Make a guest running on the LP exit (an INTR exit). */
 int system_kick(struct system_vm *vm, unsigned int lp);
 /* How many kicks the LP has had (system_vcpu_set_kick_base). */
