@@ -14,6 +14,8 @@
  *    and the notification vector, lp_send_ipi) while the guest spins;
  *  - an idle LP costing QEMU nothing; two vCPUs on two LPs in parallel; teardown with every
  *    page back and the backend free to change;
+ *  - an exit taken while a #PF or an interrupt was being delivered (EXITINTINFO): the event
+ *    delivered again, exactly once, with its vector, error code and frame;
  *  - the round trip of a TD exit through the module (printed).
  * Skips (77) when qemu-system-x86_64 is not installed.
  */
@@ -51,18 +53,19 @@ asm(TDX_LEAVES_ASM_EQU);
 /* The guest maps linear [1 GiB, 2 GiB) to the shared GPA 1 << 47 | 1 GiB (MMIO). */
 #define MMIO_GPA ((1ULL << 47) | 0x40000000ULL)
 /* Data page: IDT at 0 (vectors 0..0x4F), IDTR at 0x800, VE info records at 0x900. */
-#define D_VE_COUNT 0x8F8
-#define D_VE	   0x900 /* 5 x u64 per #VE: RCX, RDX, R8, R9, R10 of VEINFO.GET */
+#define D_IRQ_COUNT 0x8F0 /* interrupts the guest's irq_handler took */
+#define D_VE_COUNT  0x8F8
+#define D_VE	    0x900 /* 5 x u64 per #VE: RCX, RDX, R8, R9, R10 of VEINFO.GET */
 /* Code page: the 64-bit routine the prologue jumps to, a u64 at this offset. */
 #define C_ENTRY 0xFE0
 
 extern const uint8_t sys_guest[], sys_guest_end[], sys_entry_slot[];
 extern const uint8_t r_info[], r_ve[], r_irq[], r_irq_spin[], r_loop[], r_irq_mark[], r_hlt[],
-	r_spin[];
+	r_spin[], r_vec[], r_vec_fault[], r_vec_after[], r_vec_irq[], r_vec_irq_mark[];
 /* clang-format off */
 __asm__(".pushsection .rodata\n"
 	".globl sys_guest, sys_guest_end, r_info, r_ve, r_irq, r_irq_spin, r_loop, r_irq_mark\n"
-	".globl r_hlt, r_spin\n"
+	".globl r_hlt, r_spin, r_vec, r_vec_fault, r_vec_after, r_vec_irq, r_vec_irq_mark\n"
 	".set CODE, 0xFFFFF000\n"
 	"sys_guest:\n"
 	/* 32-bit protected mode, paging off, as TDH.VP.INIT leaves the vCPU */
@@ -199,6 +202,50 @@ __asm__(".pushsection .rodata\n"
 	"r_spin:\n"
 	"	sti\n"
 	"1:	jmp 1b\n"
+	/* a #PF (a write to the unmapped linear 0x1000) delivered with the stack on the shared
+	 * page at linear 0x40001000, which the VMM has not mapped; the handler counts in R12 and
+	 * takes the error code, CR2 and the frame's RIP, and resumes after the write */
+	"r_vec:\n"
+	"	movl $0xFFFFE000, %edi\n"
+	"	leaq pf_handler(%rip), %rax\n"
+	"	movl $14, %esi\n"
+	"	call set_gate\n"
+	"	xorl %r12d, %r12d\n"
+	"	movl $0x40002000, %esp\n"
+	"r_vec_fault:\n"
+	"	movq %rax, 0x1000\n"
+	"r_vec_after:\n"
+	"	movl $0xF000, %ecx\n"			/* R12-R15 */
+	"	movl $TDG_VP_VMCALL, %eax\n"
+	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
+	"	jmp r_vec_after\n"
+	"pf_handler:\n"
+	"	incq %r12\n"
+	"	movq (%rsp), %r13\n"			/* the error code */
+	"	movq %cr2, %r14\n"
+	"	movq 8(%rsp), %r15\n"			/* the frame's RIP */
+	"	leaq r_vec_after(%rip), %rax\n"
+	"	movq %rax, 8(%rsp)\n"
+	"	addq $8, %rsp\n"
+	"	iretq\n"
+	/* a self-IPI taken after STI's shadow with the stack on the shared page at linear
+	 * 0x40002000, which the VMM has not mapped: an interrupt, which nothing raises again */
+	"r_vec_irq:\n"
+	"	movl $0x40003000, %esp\n"
+	"	cli\n"
+	"	movl $0x83f, %ecx\n"			/* IA32_X2APIC_SELF_IPI */
+	"	movl $0x40, %eax\n"
+	"	xorl %edx, %edx\n"
+	"	wrmsr\n"
+	"	movl $1, %r12d\n"
+	"	sti\n"
+	"	nop\n"
+	"r_vec_irq_mark:\n"
+	"	movl $2, %r12d\n"
+	"1:	movl $0xF000, %ecx\n"			/* R12-R15 */
+	"	movl $TDG_VP_VMCALL, %eax\n"
+	"	.byte 0x66, 0x0f, 0x01, 0xcc\n"
+	"	jmp 1b\n"
 	/* TDG.VP.VMCALL in a loop, R12 counting */
 	"r_loop:\n"
 	"	xorl %r12d, %r12d\n"
@@ -249,6 +296,8 @@ __asm__(".pushsection .rodata\n"
 	"	pushq %rax\n"
 	"	pushq %rcx\n"
 	"	pushq %rdx\n"
+	"	movl $0xFFFFE000, %eax\n"
+	"	incq 0x8f0(%rax)\n"			/* interrupts taken */
 	"	movl $0x40, %r13d\n"
 	"	movl $0x8b, %ecx\n"			/* ISR bits of vectors 0x40-0x5F: 0x812 */
 	"	movl $0x812, %ecx\n"
@@ -413,6 +462,107 @@ static void test_ve_io_and_mmio(void **state)
 	assert_int_equal(a.r9, 0);
 	assert_int_equal(a.r10, MMIO_GPA);
 	assert_int_equal(a.r11, 0);
+	assert_int_equal(td_teardown(&td), 0);
+}
+
+/*
+ * An exit taken while an event was being delivered (EXITINTINFO) delivers that event again,
+ * exactly once, with its vector and error code: the guest's #PF handler's first push lands on
+ * a shared page the VMM owns (suppress-#VE set) and has not mapped, so the delivery is an
+ * EPT violation TD exit; the VMM maps the page and the #PF comes, once, as it was. (A fault
+ * would also come again from the write itself if the backend dropped it: the interrupt of the
+ * next test is the event a lost re-injection cannot hide.)
+ */
+#define VEC_STACK_GPA 0x40001000ULL /* linear = GPA without the shared bit (pdpt[1]) */
+static void test_exit_during_delivery(void **state)
+{
+	struct tdx_module_args a;
+	struct test_td td;
+	const uint64_t *frame;
+	uint64_t page;
+
+	(void)state;
+	build(&td, 1, r_vec, NULL);
+	assert_int_equal(td_window_set_suppress_ve(td.window, VEC_STACK_GPA, 4096, true), 0);
+	/* the first push of the #PF's frame (SS, at RSP - 8): a write, a TD exit to the VMM */
+	assert_int_equal(enter(&td, 0, &a), EXIT_REASON_EPT_VIOLATION);
+	assert_true(a.rcx & EXIT_QUAL_EPT_WRITE);
+	assert_int_equal(a.r8, (1ULL << 47) | (VEC_STACK_GPA + 0xFF8));
+
+	page = td_page_alloc();
+	memset(phys_host_va(page), 0, 4096);
+	assert_int_equal(
+		td_window_map(td.window, VEC_STACK_GPA, true, page, PROT_READ | PROT_WRITE), 0);
+	/* the #PF, delivered once: error code 2 (a write, not present, CPL0), CR2, its RIP */
+	a = (struct tdx_module_args){.rcx = td.tdvpr[0]};
+	assert_int_equal(td_call(TDH_VP_ENTER, &a), EXIT_REASON_TDCALL);
+	assert_int_equal(a.rcx, 0xF000);
+	assert_int_equal(a.r12, 1);
+	assert_int_equal(a.r13, 2);
+	assert_int_equal(a.r14, 0x1000);
+	assert_int_equal(a.r15, guest_addr(r_vec_fault));
+	/* the frame on the page: error code, RIP (the handler's), CS, RFLAGS, RSP, SS */
+	frame = (const uint64_t *)((const uint8_t *)phys_host_va(page) + 0xFD0);
+	assert_int_equal(frame[0], 2);
+	assert_int_equal(frame[1], guest_addr(r_vec_after));
+	assert_int_equal(frame[2], 0x08);
+	/* ZF and PF from the XOR before the write; RF, which a CPU may set for a fault, aside */
+	assert_int_equal(frame[3] & ~(1ULL << 16), 0x46);
+	assert_int_equal(frame[4], VEC_STACK_GPA + 0x1000);
+	assert_int_equal(frame[5], 0x10);
+	/* and never again on later entries (R12, exposed, goes back as the host gives it) */
+	a = (struct tdx_module_args){.rcx = td.tdvpr[0], .r12 = 1};
+	assert_int_equal(td_call(TDH_VP_ENTER, &a), EXIT_REASON_TDCALL);
+	assert_int_equal(a.r12, 1);
+	assert_int_equal(td_window_unmap(td.window, VEC_STACK_GPA, true), 0);
+	assert_int_equal(td_teardown(&td), 0);
+}
+
+/*
+ * The same with an interrupt, which, unlike the #PF, nothing raises again: without the
+ * backend's re-injection it would be lost (the module took it out of the IRR when it
+ * injected it).
+ */
+#define VEC_IRQ_STACK_GPA 0x40002000ULL
+static void test_exit_during_interrupt_delivery(void **state)
+{
+	struct tdx_module_args a;
+	struct test_td td;
+	const uint64_t *frame;
+	uint64_t page, data_hpa;
+
+	(void)state;
+	build(&td, 1, r_vec_irq, &data_hpa);
+	assert_int_equal(td_window_set_suppress_ve(td.window, VEC_IRQ_STACK_GPA, 4096, true), 0);
+	assert_int_equal(enter(&td, 0, &a), EXIT_REASON_EPT_VIOLATION);
+	assert_true(a.rcx & EXIT_QUAL_EPT_WRITE);
+	assert_int_equal(a.r8, (1ULL << 47) | (VEC_IRQ_STACK_GPA + 0xFF8));
+	assert_int_equal(*(uint64_t *)((uint8_t *)phys_seam_va(data_hpa) + D_IRQ_COUNT), 0);
+
+	page = td_page_alloc();
+	memset(phys_host_va(page), 0, 4096);
+	assert_int_equal(
+		td_window_map(td.window, VEC_IRQ_STACK_GPA, true, page, PROT_READ | PROT_WRITE), 0);
+	/* vector 0x40 taken once, at the instruction after the NOP, with R12 = 1 then */
+	a = (struct tdx_module_args){.rcx = td.tdvpr[0]};
+	assert_int_equal(td_call(TDH_VP_ENTER, &a), EXIT_REASON_TDCALL);
+	assert_int_equal(a.rcx, 0xF000);
+	assert_int_equal(a.r12, 2);
+	assert_int_equal(a.r13, 0x40);
+	assert_int_equal(a.r14, guest_addr(r_vec_irq_mark));
+	assert_int_equal(a.r15, 1);
+	assert_int_equal(*(uint64_t *)((uint8_t *)phys_seam_va(data_hpa) + D_IRQ_COUNT), 1);
+	/* the frame on the page: RIP, CS, RFLAGS (IF), RSP, SS; no error code */
+	frame = (const uint64_t *)((const uint8_t *)phys_host_va(page) + 0xFD8);
+	assert_int_equal(frame[0], guest_addr(r_vec_irq_mark));
+	assert_int_equal(frame[1], 0x08);
+	assert_int_equal(frame[2] & 0x200, 0x200);
+	assert_int_equal(frame[3], VEC_IRQ_STACK_GPA + 0x1000);
+	assert_int_equal(frame[4], 0x10);
+	a = (struct tdx_module_args){.rcx = td.tdvpr[0], .r12 = 2};
+	assert_int_equal(td_call(TDH_VP_ENTER, &a), EXIT_REASON_TDCALL);
+	assert_int_equal(*(uint64_t *)((uint8_t *)phys_seam_va(data_hpa) + D_IRQ_COUNT), 1);
+	assert_int_equal(td_window_unmap(td.window, VEC_IRQ_STACK_GPA, true), 0);
 	assert_int_equal(td_teardown(&td), 0);
 }
 
@@ -723,6 +873,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_tdcall_and_tdvmcall),
 		cmocka_unit_test(test_ve_io_and_mmio),
 		cmocka_unit_test(test_interrupts),
+		cmocka_unit_test(test_exit_during_delivery),
+		cmocka_unit_test(test_exit_during_interrupt_delivery),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_hlt_nothing_spins),
 		cmocka_unit_test(test_two_vcpus_in_parallel),
