@@ -25,11 +25,21 @@ struct pamt_scan {
 	bool td_pages;
 };
 
-static void pamt_scan(struct pamt_scan *sc)
+static void scan_entry(struct pamt_scan *sc, uint64_t pa, const struct pamt_entry *e)
+{
+	if (e->pt == PT_TDR && sc->nr_tdr < MAX_TDS)
+		sc->tdr[sc->nr_tdr++] = pa;
+	if (e->pt == PT_TDVPR && sc->nr_tdvpr < MAX_TDVPRS)
+		sc->tdvpr[sc->nr_tdvpr++] = pa;
+	if (e->pt == PT_TDR || e->pt == PT_TDCX || e->pt == PT_TDVPR || e->pt == PT_EPT ||
+	    e->pt == PT_REG)
+		sc->td_pages = true;
+}
+
+static void pamt_scan_all(struct pamt_scan *sc)
 {
 	struct pamt_residency res = {0};
 
-	memset(sc, 0, sizeof(*sc));
 	for (unsigned int i = 0; i < tdxm.nr_tdmrs; i++) {
 		const struct tdmr *t = &tdxm.tdmr[i];
 
@@ -44,18 +54,65 @@ static void pamt_scan(struct pamt_scan *sc)
 				pa += 255 * 4 * KiB;
 				continue;
 			}
-			if (e->pt == PT_TDR && sc->nr_tdr < MAX_TDS)
-				sc->tdr[sc->nr_tdr++] = pa;
-			if (e->pt == PT_TDVPR && sc->nr_tdvpr < MAX_TDVPRS)
-				sc->tdvpr[sc->nr_tdvpr++] = pa;
-			if (e->pt == PT_TDR || e->pt == PT_TDCX || e->pt == PT_TDVPR ||
-			    e->pt == PT_EPT || e->pt == PT_REG)
-				sc->td_pages = true;
+			scan_entry(sc, pa, e);
 		}
 	}
 }
 
+/*
+ * The same entries, from the 4K PAMT pages the incremental checker keeps as active (holding
+ * entries other than free and RSVD; up to date after every call's check): every other PAMT
+ * page holds none of the types looked for. Same order as pamt_scan_all(). False when the
+ * incremental checks are off.
+ */
+static bool pamt_scan_active(struct pamt_scan *sc, bool incremental)
+{
+	const uint64_t *pages;
+	size_t nr;
+
+	if (!incremental || !pamt_active_pages(&pages, &nr))
+		return false;
+	for (unsigned int i = 0; i < tdxm.nr_tdmrs; i++) {
+		for (size_t k = 0; k < nr; k++) {
+			enum pamt_level level;
+			uint64_t pa0;
+			const struct tdmr *t = pamt_page_covers(pages[k], &level, &pa0);
+			const struct pamt_entry *e = phys_seam_va(pages[k]);
+
+			if (t != &tdxm.tdmr[i] || level != PT_4KB)
+				continue;
+			for (uint64_t j = 0; j < 256 && pa0 + j * 4 * KiB < t->next_init; j++)
+				scan_entry(sc, pa0 + j * 4 * KiB, &e[j]);
+		}
+	}
+	return true;
+}
+
 static bool incremental;
+
+/* FUZZ_CHECK_COMPARE=1 (fuzz_invariants_broken) also compares the two scans. */
+static void pamt_scan(struct pamt_scan *sc)
+{
+	static struct pamt_scan all;
+
+	memset(sc, 0, sizeof(*sc));
+	if (!pamt_scan_active(sc, incremental)) {
+		pamt_scan_all(sc);
+		return;
+	}
+	if (!getenv("FUZZ_CHECK_COMPARE"))
+		return;
+	memset(&all, 0, sizeof(all));
+	pamt_scan_all(&all);
+	if (memcmp(&all, sc, sizeof(all))) {
+		fprintf(stderr,
+			"FUZZ_CHECK_COMPARE: the PAMT scan of the active pages found %u TDR, "
+			"%u TDVPR, TD pages %d; of every page %u, %u, %d\n",
+			sc->nr_tdr, sc->nr_tdvpr, sc->td_pages, all.nr_tdr, all.nr_tdvpr,
+			all.td_pages);
+		abort();
+	}
+}
 
 void fuzz_checks_start(void)
 {
@@ -97,6 +154,11 @@ const char *fuzz_teardown_all(char *buf, size_t buflen)
 	static struct pamt_scan sc;
 	const char *what;
 
+	/* pamt_scan() reads the active pages of a check of the present state */
+	buf[0] = 0;
+	what = fuzz_invariants_broken(buf, buflen);
+	if (what)
+		return what;
 	pamt_scan(&sc);
 	for (unsigned int i = 0; i < sc.nr_tdr; i++) {
 		const struct tdr *tdr = tdr_of(sc.tdr[i]);

@@ -10,7 +10,11 @@
 
 #include <stddef.h>
 
-/* NULL when every TD went and the PAMT is clean; else what failed, with details in buf. */
+/*
+ * NULL when every TD went and the PAMT is clean; else what failed, with details in buf. The
+ * TDs are found in the PAMT pages the incremental PAMT checker keeps as active (all PAMT pages
+ * with FUZZ_CHECK_FULL=1; both, compared, with FUZZ_CHECK_COMPARE=1), after a check.
+ */
 const char *fuzz_teardown_all(char *buf, size_t buflen);
 
 /*

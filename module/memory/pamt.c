@@ -438,7 +438,7 @@ static bool check_pamt_page(struct pamt_report *r, uint64_t ppa)
 	done = __atomic_load_n(&t->next_init, __ATOMIC_ACQUIRE) & ~(_1G - 1);
 	step = 1ULL << level_shift[level];
 	e = phys_seam_va(ppa);
-	r->res.valid = false;
+	/* r->res: a checker run reads resident pages only, so residency holds for the run */
 	if (!pamt_page_resident(&r->res, e)) {
 		if (level == PT_4KB && pa0 < done &&
 		    range_has_reserved(t, pa0, ENTRIES_PER_PAGE * _4K))
