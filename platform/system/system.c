@@ -274,6 +274,8 @@ void system_set_spin(struct system_vm *vm, uint64_t shim_ns, uint64_t host_ns)
 	volatile struct shim_config *cfg = phys_seam_va(SHIM_CONFIG_PA);
 
 	vm->spin_ns = host_ns < SPIN_NS_MAX ? host_ns : SPIN_NS_MAX;
+	memset(vm->spin_skip, 0, sizeof(vm->spin_skip));
+	memset(vm->spin_backoff, 0, sizeof(vm->spin_backoff));
 	vm->shim_spin_ns = shim_ns < SPIN_NS_MAX ? shim_ns : SPIN_NS_MAX;
 	cfg->spin_tsc = (uint64_t)((double)vm->shim_spin_ns * system_tsc_per_ns());
 }
