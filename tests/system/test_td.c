@@ -824,7 +824,10 @@ static void test_no_orphan(void **state)
 	check_ending(END_ABORT);
 }
 
-/* GPAW 52: the shared bit (51) cannot be in the guest's tables with QEMU's phys-bits 48. */
+/*
+ * GPAW 52: the shared bit (51) cannot be in the guest's tables with QEMU's phys-bits 48, nor
+ * in the shim's 4-level nested tables (docs/SYSTEM.md, "GPAW 52").
+ */
 static void test_gpaw52_refused(void **state)
 {
 	struct td_params p;
