@@ -178,6 +178,13 @@ void native_inject(struct cpu_regs *ctx, struct guest_cpu *g, uint32_t intr_info
  */
 int vcpu_mov_to_cr(struct guest_cpu *g, unsigned int cr, unsigned int gpr, uint64_t v,
 		   bool long_mode, struct vm_exit *ti);
+/*
+ * switch.c: MOV to (to_dr) or from DRn with *gpr against the virtual CPU (g->dr[], TDX runs
+ * it natively): 0 when done, 2 (VCPU_EXCEPTION) for the CPU's #UD, #GP(0) or #DB (DR7.GD),
+ * ti's intr_info.
+ */
+int vcpu_mov_dr(struct guest_cpu *g, unsigned int dr, bool to_dr, uint64_t *gpr,
+		struct vm_exit *ti);
 
 /* physmem: a host write hit a hidden page at host address addr; true when handled. */
 bool physmem_host_write_fault(uintptr_t addr);

@@ -372,18 +372,8 @@ static int emulate_mov_cr(struct cpu_regs *ctx, struct guest_cpu *g, const Zydis
  * then #UD like DR8-15; DR6/DR7 take no bits above 31 (#GP(0)) and keep their fixed bits.
  * Only the values are kept: a breakpoint a guest sets in DR7 never fires.
  */
-static int emulate_mov_dr(struct cpu_regs *ctx, struct guest_cpu *g, const ZydisDecodedOperand *ops,
-			  struct vm_exit *ti)
+int vcpu_mov_dr(struct guest_cpu *g, unsigned int dr, bool to_dr, uint64_t *gpr, struct vm_exit *ti)
 {
-	bool to_dr = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-		     ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
-	const ZydisDecodedOperand *drop = to_dr ? &ops[0] : &ops[1];
-	const ZydisDecodedOperand *gop = to_dr ? &ops[1] : &ops[0];
-	int n = zydis_gpr_number(gop->reg.value);
-	int dr = (int)(drop->reg.value - ZYDIS_REGISTER_DR0);
-
-	if (n < 0)
-		return -EINVAL;
 	if (dr > 7 || ((dr == 4 || dr == 5) && (g->cr4 & CR4_DE))) {
 		raise_in(ti, 6, false);
 		return VCPU_EXCEPTION;
@@ -397,20 +387,35 @@ static int emulate_mov_dr(struct cpu_regs *ctx, struct guest_cpu *g, const Zydis
 	if (dr == 4 || dr == 5)
 		dr += 2;
 	if (!to_dr) {
-		ctx->gpr[n] = g->dr[dr];
+		*gpr = g->dr[dr];
 		return 0;
 	}
-	if (dr >= 6 && (ctx->gpr[n] >> 32)) {
+	if (dr >= 6 && (*gpr >> 32)) {
 		raise_in(ti, 13, true);
 		return VCPU_EXCEPTION;
 	}
 	if (dr == 6)
-		g->dr[6] = (ctx->gpr[n] & DR6_VOLATILE) | DR6_FIXED_1;
+		g->dr[6] = (*gpr & DR6_VOLATILE) | DR6_FIXED_1;
 	else if (dr == 7)
-		g->dr[7] = (ctx->gpr[n] & DR7_VOLATILE) | DR7_FIXED_1;
+		g->dr[7] = (*gpr & DR7_VOLATILE) | DR7_FIXED_1;
 	else
-		g->dr[dr] = ctx->gpr[n];
+		g->dr[dr] = *gpr;
 	return 0;
+}
+
+static int emulate_mov_dr(struct cpu_regs *ctx, struct guest_cpu *g, const ZydisDecodedOperand *ops,
+			  struct vm_exit *ti)
+{
+	bool to_dr = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		     ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
+	const ZydisDecodedOperand *drop = to_dr ? &ops[0] : &ops[1];
+	const ZydisDecodedOperand *gop = to_dr ? &ops[1] : &ops[0];
+	int n = zydis_gpr_number(gop->reg.value);
+
+	if (n < 0)
+		return -EINVAL;
+	return vcpu_mov_dr(g, (unsigned int)(drop->reg.value - ZYDIS_REGISTER_DR0), to_dr,
+			   &ctx->gpr[n], ti);
 }
 
 /* LMSW: CR0 bits 3:0 from the operand; PE can be set, never cleared [SDM vol. 2A LMSW]. */

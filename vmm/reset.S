@@ -35,6 +35,7 @@
 
 #define CR0_MP	       (1 << 1)
 #define CR0_WP	       (1 << 16)
+#define CR0_AM	       (1 << 18)
 #define CR0_PG	       (1 << 31)
 #define CR4_PAE	       (1 << 5)
 #define CR4_OSFXSR     (1 << 9)
@@ -118,7 +119,7 @@ path32:
 	movl %eax, %cr3
 	lgdtl GPA(gdtr)
 	movl %cr0, %eax
-	orl $(CR0_PG | CR0_WP | CR0_MP), %eax
+	orl $(CR0_PG | CR0_AM | CR0_WP | CR0_MP), %eax
 	movl %eax, %cr0
 	ljmpl $CODE64_SEL, $GPA(long64)
 

@@ -36,6 +36,7 @@
 #define CR4_OSFXSR     (1ULL << 9)
 #define CR4_OSXMMEXCPT (1ULL << 10)
 #define CR4_VMXE       (1ULL << 13)
+#define CR4_FSGSBASE   (1ULL << 16)
 #define CR4_SMXE       (1ULL << 14)
 #define CR4_OSXSAVE    (1ULL << 18)
 #define CR4_KL	       (1ULL << 19)
@@ -68,6 +69,7 @@ static uint64_t bits(unsigned int hi, unsigned int lo)
 void td_cr_init(struct tdvps *vp, const struct tdcs *tdcs)
 {
 	struct guest_cpu *g = &vp->cpu;
+	uint32_t r[4];
 	uint64_t m;
 
 	/* CR0: PE, NE, NW, CD, the fixed bits but PG (unrestricted guest), reserved bits. */
@@ -91,6 +93,10 @@ void td_cr_init(struct tdvps *vp, const struct tdcs *tdcs)
 	g->cr4_shadow = (TD_VMX_CR4_FIXED0 & ~CR4_VMXE) | CR4_MCE;
 	g->cr0 = TD_CR0_INIT;
 	g->cr4 = TD_CR4_INIT;
+	/* A 64-bit kernel turns FSGSBASE on where the CPU has it, as the host's Linux did for
+	 * the native backend and the SDK does at CPL0 (guest/lib/cpu.c). */
+	if (td_cpuid_td_value(tdcs, 7, 0, r) && (r[1] & 1))
+		g->cr4 |= CR4_FSGSBASE;
 	g->xcr0 = tdcs->xfam & XCR0_USER_BITS;
 	g->dr[6] = DR6_RESET;
 	g->dr[7] = DR7_RESET;

@@ -217,9 +217,11 @@ static int sys_vcpu_init(struct guest_cpu *g)
 	}
 	system_vcpu_set_reset_state(sv->v);
 	/* CR0 and CR4 reads and writes: against the module's guest/host masks and read shadows
-	 * (cr_access below) */
+	 * (cr_access below); CR8 to the module's virtual APIC (TPR virtualization) */
 	vmcb_set32(vmcb_of(sv), VMCB_INTERCEPT_CR,
-		   1U << 0 | 1U << 4 | 1U << (16 + 0) | 1U << (16 + 4));
+		   1U << 0 | 1U << 4 | 1U << 8 | 1U << (16 + 0) | 1U << (16 + 4) | 1U << (16 + 8));
+	/* DR0-DR7 reads and writes: the virtual CPU's debug registers (dr_access below) */
+	vmcb_set32(vmcb_of(sv), VMCB_INTERCEPT_DR, 0xFFU | 0xFFU << 16);
 	sv->s = s;
 	g->regs.rip = TDX_VP_INIT_RIP;
 	g->regs.gpr[TDXSIM_BOOT_REG_GATE] = 0;
@@ -469,6 +471,28 @@ static bool cr_access(struct guest_cpu *g, struct cpu_regs *ctx, struct vm_exit 
 }
 
 /*
+ * MOV DR (intercepted): run by the virtual CPU as on the native backend (vcpu_mov_dr: DR7.GD,
+ * DR4/DR5, the fixed bits of DR6/DR7); the guest's DR7 stays 0x400 in the VMCB, so a
+ * breakpoint it sets never fires there either. DR6 is the VMCB's, which the CPU sets at a
+ * #DB (single step): read before, written back after.
+ */
+static void dr_access(struct guest_cpu *g, struct cpu_regs *ctx, struct vm_exit *e)
+{
+	void *vmcb = vmcb_of(V(g));
+	struct vm_exit ti = *e;
+	int r;
+
+	g->dr[6] = vmcb_get(vmcb, VMCB_DR6);
+	r = vcpu_mov_dr(g, e->qual & 7, !(e->qual & (1ULL << 4)), &ctx->gpr[(e->qual >> 8) & 0xF],
+			&ti);
+	vmcb_set(vmcb, VMCB_DR6, g->dr[6]);
+	if (r)
+		sys_inject(ctx, g, ti.intr_info, ti.intr_error);
+	else
+		done(ctx, g, e);
+}
+
+/*
  * The platform's resume path: while the LP's context holds a guest of this backend, run it
  * and give the module each exit. A kick or vector that came while the module handled the
  * last one is an exit before the guest runs again, as the native gate takes it on resume.
@@ -519,6 +543,10 @@ static void sys_run(struct cpu_regs *ctx)
 		state_to_module(g, ctx);
 		if (e.reason == EXIT_REASON_CR_ACCESS && cr_access(g, ctx, &e))
 			continue;
+		if (e.reason == EXIT_REASON_DR_ACCESS) {
+			dr_access(g, ctx, &e);
+			continue;
+		}
 		if (e.reason == EXIT_REASON_INTERRUPT_WINDOW) {
 			window_done(sv);
 			if (plat.hooks.intr_window)
@@ -568,6 +596,30 @@ const struct cpu_backend_ops cpu_backend_system = {
  * Start and stop
  */
 
+/*
+ * What QEMU 7.2's TCG does not run (system.h): AVX-512, AMX and CET, and PKU, which QEMU has
+ * but runs without (pku=off) so that XSETBV has only the components every XFAM may have
+ * beside x87 and SSE (docs/SYSTEM.md "XSETBV"). Registers 0-3 are EAX, EBX, ECX, EDX.
+ */
+static const struct {
+	uint32_t leaf, sub;
+	unsigned int reg;
+	uint32_t bits;
+} tcg_lacks[] = {
+	/* AVX512F, DQ, IFMA, PF, ER, CD, BW, VL */
+	{7, 0, 1,
+	 1U << 16 | 1U << 17 | 1U << 21 | 1U << 26 | 1U << 27 | 1U << 28 | 1U << 30 | 1U << 31},
+	/* AVX512_VBMI, PKU, OSPKE, CET_SS, AVX512_VBMI2, AVX512_VNNI, AVX512_BITALG, VPOPCNTDQ */
+	{7, 0, 2, 1U << 1 | 1U << 3 | 1U << 4 | 1U << 7 | 1U << 6 | 1U << 11 | 1U << 12 | 1U << 14},
+	/* AVX512_4VNNIW, 4FMAPS, VP2INTERSECT, CET_IBT, AMX_BF16, AVX512_FP16, AMX_TILE, AMX_INT8 */
+	{7, 0, 3,
+	 1U << 2 | 1U << 3 | 1U << 8 | 1U << 20 | 1U << 22 | 1U << 23 | 1U << 24 | 1U << 25},
+	{7, 1, 0, 1U << 5}, /* AVX512_BF16 */
+	/* XCR0: opmask, ZMM_Hi256, Hi16_ZMM, PKRU, XTILECFG, XTILEDATA */
+	{0xD, 0, 0, 0xE0U | 1U << 9 | 1U << 17 | 1U << 18},
+	{0xD, 1, 2, 1U << 11 | 1U << 12}, /* IA32_XSS: CET_U, CET_S */
+};
+
 void system_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	host_cpuid(leaf, subleaf, out);
@@ -575,6 +627,9 @@ void system_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 		out[2] &= ~(1U << 13 | 1U << 17); /* CX16, PCID: see system.h */
 	if (leaf == 7 && subleaf == 0)
 		out[1] &= ~(1U << 10); /* INVPCID: see system.h */
+	for (size_t i = 0; i < sizeof(tcg_lacks) / sizeof(tcg_lacks[0]); i++)
+		if (tcg_lacks[i].leaf == leaf && tcg_lacks[i].sub == subleaf)
+			out[tcg_lacks[i].reg] &= ~tcg_lacks[i].bits;
 }
 
 int system_backend_start(const char *qemu, char *err, size_t len)

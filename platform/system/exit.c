@@ -107,6 +107,27 @@ static enum system_exit_action cr_access(const struct svm_exit *s, struct vm_exi
 	return SYSTEM_EXIT_UNKNOWN;
 }
 
+/*
+ * A DR read or write intercept (SVM exits 0x20-0x3F) as VMX's DR_ACCESS qualification: DR in
+ * bits 2:0, direction in bit 4 (0 MOV to DR, 1 MOV from DR), GPR in 11:8 [SDM vol. 3C
+ * "Exit Qualification for MOV DR"]. The instruction is 0F 23 /r or 0F 21 /r; QEMU raises
+ * #UD itself for DR8-15 before the intercept.
+ */
+static enum system_exit_action dr_access(const struct svm_exit *s, struct vm_exit *out)
+{
+	bool write = s->code >= SVM_EXIT_WRITE_DR0;
+	uint8_t rex;
+	unsigned int p = prefixes(s, &rex);
+
+	if (p + 3 > s->insn_bytes || s->insn[p] != 0x0F || s->insn[p + 1] != (write ? 0x23 : 0x21))
+		return SYSTEM_EXIT_UNKNOWN;
+	out->reason = EXIT_REASON_DR_ACCESS;
+	out->qual = (s->code & 7) | (write ? 0 : 1ULL << 4) |
+		    (uint64_t)((s->insn[p + 2] & 7) | (rex & 1 ? 8 : 0)) << 8;
+	out->insn_len = p + 3;
+	return SYSTEM_EXIT_MODULE;
+}
+
 /* The #UD-shaped instructions TDX gives the module: TDCALL, VMCALL, SEAMCALL, the 0F 01 group. */
 static bool ud_instruction(const struct svm_exit *s, struct vm_exit *out)
 {
@@ -243,6 +264,8 @@ enum system_exit_action system_exit_translate(const struct svm_exit *s, struct v
 	}
 	if (c < SVM_EXIT_WRITE_CR0 + 16)
 		return cr_access(s, out);
+	if (c >= SVM_EXIT_READ_DR0 && c < SVM_EXIT_WRITE_DR0 + 8)
+		return dr_access(s, out);
 
 	struct {
 		uint64_t code;

@@ -444,7 +444,7 @@ int system_start(const struct system_opts *o, struct system_vm **out, char *err,
 	argv[argc++] = "-accel";
 	argv[argc++] = "tcg,thread=multi";
 	argv[argc++] = "-cpu";
-	argv[argc++] = "max,vendor=GenuineIntel,phys-bits=48,cx16=off";
+	argv[argc++] = "max,vendor=GenuineIntel,phys-bits=48,cx16=off,pku=off";
 	argv[argc++] = "-smp";
 	argv[argc++] = smp;
 	argv[argc++] = "-m";

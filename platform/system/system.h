@@ -115,6 +115,8 @@ struct system_vm *system_backend_vm(void);
  * (docs/LINUX-BOOT.md); QEMU runs with cx16=off, and the TD is told so. Nor PCID
  * (CPUID.1:ECX bit 17) and INVPCID (CPUID.7.0:EBX bit 10): QEMU 7.2's TCG implements
  * neither (CR4.PCIDE is reserved, INVPCID raises #UD), whatever `-cpu` asks.
+ * Nor AVX-512, AMX, CET and PKU, which TCG lacks or QEMU runs without (pku=off): no TD
+ * here has them in CPUID or XFAM.
  */
 void system_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 

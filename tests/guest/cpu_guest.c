@@ -177,8 +177,10 @@ PROBE(xsetbv, "movl %%ebx, %%eax\n\txsetbv") /* RCX index, EDX:EAX value */
 PROBE(wrmsr, "movl %%ebx, %%eax\n\twrmsr")   /* RCX MSR, EDX:EAX value */
 PROBE(rdmsr, "rdmsr")			     /* RCX MSR */
 
-#define CR0_TD	  0x80050033ULL /* PE MP ET NE WP AM PG */
-#define CR4_TD	  0x00040660ULL /* PAE MCE OSFXSR OSXMMEXCPT OSXSAVE */
+#define CR0_TD 0x80050033ULL /* PE MP ET NE WP AM PG */
+/* PAE MCE OSFXSR OSXMMEXCPT OSXSAVE, and FSGSBASE where CPUID(7).EBX[0] has it (main) */
+#define CR4_TD cr4_td
+static u64 cr4_td = 0x00040660ULL;
 #define CR_ACCESS 28
 
 static void cr0_rows(void)
@@ -462,6 +464,14 @@ static void tf_rows(void)
 	expect_ve("TF: CPUID 0x40000000 (#VE, no #DB)", EXIT_REASON_CPUID, 0, 2);
 }
 
+static u32 cpuid_ebx_7(void)
+{
+	u32 a = 7, b, c = 0, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return b;
+}
+
 int main(void)
 {
 	u64 opts = tdx_boot_regs[1];
@@ -469,6 +479,8 @@ int main(void)
 	use_insn = (opts & GTD_CPU_TDCALL_INSN) || !tdx_gate;
 	tdx_force_tdcall_insn = use_insn;
 	probes_install();
+	if (cpuid_ebx_7() & 1)
+		cr4_td |= 1ULL << 16;
 	cr0_rows();
 	cr4_rows();
 	xcr0_rows(opts & GTD_CPU_XFAM_AVX);
