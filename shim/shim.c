@@ -304,7 +304,6 @@ static void run(uint32_t lp, struct shim_mailbox *mb)
 	uint64_t bounce = mb->bounce, code;
 	uint32_t kicks = mb->kick_base;
 
-	touch_pages(mb->touch_pa);
 	xstate_switch(mb, mb->xsave_pa, mb->xcr0);
 	if (mb->xcr0)
 		xsetbv(mb->xcr0);
@@ -404,6 +403,10 @@ static void lp_loop(uint32_t lp)
 			mb->status = SHIM_OK;
 			break;
 		case SHIM_CMD_PING:
+			mb->status = SHIM_OK;
+			break;
+		case SHIM_CMD_TOUCH:
+			touch_pages(mb->touch_pa);
 			mb->status = SHIM_OK;
 			break;
 		default:

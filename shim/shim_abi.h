@@ -44,8 +44,9 @@ struct shim_config {
 
 enum shim_cmd {
 	SHIM_CMD_NONE = 0,
-	SHIM_CMD_RUN = 1,  /* VMRUN the VMCB at vmcb_pa with gpr[], until an exit */
-	SHIM_CMD_PING = 2, /* answer at once: the cost of the mailbox alone */
+	SHIM_CMD_RUN = 1,   /* VMRUN the VMCB at vmcb_pa with gpr[], until an exit */
+	SHIM_CMD_PING = 2,  /* answer at once: the cost of the mailbox alone */
+	SHIM_CMD_TOUCH = 3, /* write each page of touch_pa's lists once (struct shim_touch_list) */
 };
 
 enum shim_status {
@@ -64,7 +65,7 @@ enum shim_state {
  * process writes directly): QEMU's TCG keeps the code it translated by physical address and
  * drops it only when QEMU itself sees a write to the page, so a page that held another TD's
  * code would run that code again. The shim writes every quadword of each page once (an
- * atomic OR of 0, which leaves its contents as they are) before the run.
+ * atomic OR of 0, which leaves its contents as they are) at SHIM_CMD_TOUCH.
  */
 #define SHIM_TOUCH_MAX 510U
 struct shim_touch_list {
@@ -97,7 +98,7 @@ struct shim_mailbox {
 	volatile uint32_t host_waiting; /* the host blocks until a byte comes: ring the doorbell */
 	uint32_t pad3;
 	uint64_t gpr[16];
-	uint64_t touch_pa; /* RUN: pages to write once first (struct shim_touch_list); 0: none */
+	uint64_t touch_pa; /* TOUCH: the first struct shim_touch_list */
 	uint8_t pad0[256 - 64 - 16 * 8 - 8];
 	/* shim -> host */
 	volatile uint32_t resp_seq;

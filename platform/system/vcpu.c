@@ -23,6 +23,8 @@ struct system_space {
 	pthread_mutex_t lock;
 	uint64_t flushes; /* unmaps so far: a vCPU that ran before the last one flushes */
 	uint64_t touch;	  /* HPA of the pages mapped since a vCPU last ran (touch_add) */
+	bool touching;	  /* a vCPU has the shim write them: the others wait (touched) */
+	pthread_cond_t touched;
 };
 
 struct system_vcpu {
@@ -58,6 +60,7 @@ struct system_space *system_space_create(struct system_vm *vm, unsigned int gpaw
 		return NULL;
 	}
 	pthread_mutex_init(&sp->lock, NULL);
+	pthread_cond_init(&sp->touched, NULL);
 	return sp;
 }
 
@@ -94,17 +97,6 @@ static int touch_add(struct system_space *sp, uint64_t hpa)
 	return 0;
 }
 
-static uint64_t touch_take(struct system_space *sp)
-{
-	uint64_t head;
-
-	pthread_mutex_lock(&sp->lock);
-	head = sp->touch;
-	sp->touch = 0;
-	pthread_mutex_unlock(&sp->lock);
-	return head;
-}
-
 static void touch_free(struct system_vm *vm, uint64_t hpa)
 {
 	while (hpa) {
@@ -115,12 +107,48 @@ static void touch_free(struct system_vm *vm, uint64_t hpa)
 	}
 }
 
+/*
+ * Before a run: the pages mapped since the last one written by the shim of this LP (a request
+ * of its own), while the space's other vCPUs wait to start theirs, so that none of them runs
+ * code QEMU translated from what a page held before. A vCPU already running when a page is
+ * mapped does not wait: it reaches a new page only after its mapping, which an AUG'd page
+ * gets only at ACCEPT, the accepting vCPU's next run.
+ */
+static int touch_before_run(struct system_vcpu *v, unsigned int lp, char *err, size_t len)
+{
+	struct system_space *sp = v->sp;
+	struct shim_mailbox *mb = system_mailbox(v->vm, lp);
+	uint64_t list;
+	int r;
+
+	pthread_mutex_lock(&sp->lock);
+	while (sp->touching)
+		pthread_cond_wait(&sp->touched, &sp->lock);
+	list = sp->touch;
+	sp->touch = 0;
+	sp->touching = list != 0;
+	pthread_mutex_unlock(&sp->lock);
+	if (!list)
+		return 0;
+	mb->cmd = SHIM_CMD_TOUCH;
+	mb->touch_pa = system_gpa(list);
+	r = system_call(v->vm, lp, err, len);
+	mb->touch_pa = 0;
+	touch_free(v->vm, list);
+	pthread_mutex_lock(&sp->lock);
+	sp->touching = false;
+	pthread_cond_broadcast(&sp->touched);
+	pthread_mutex_unlock(&sp->lock);
+	return r;
+}
+
 void system_space_destroy(struct system_space *sp)
 {
 	if (!sp)
 		return;
 	free_level(sp, sp->root, 4);
 	touch_free(sp->vm, sp->touch);
+	pthread_cond_destroy(&sp->touched);
 	pthread_mutex_destroy(&sp->lock);
 	free(sp);
 }
@@ -408,8 +436,11 @@ int system_vcpu_run(struct system_vcpu *v, unsigned int lp, struct cpu_regs *reg
 	for (;;) {
 		struct svm_exit s;
 		enum system_exit_action a;
-		uint64_t flushes, touch;
-		int r;
+		uint64_t flushes;
+		int r = touch_before_run(v, lp, err, len);
+
+		if (r)
+			return r;
 
 		for (unsigned int i = 0; i < 16; i++)
 			mb->gpr[i] = regs->gpr[i];
@@ -431,11 +462,7 @@ int system_vcpu_run(struct system_vcpu *v, unsigned int lp, struct cpu_regs *reg
 		v->kick_base_set = false;
 		mb->timer_ns = timer_ns;
 		mb->bounce = 0;
-		touch = touch_take(v->sp);
-		mb->touch_pa = touch ? system_gpa(touch) : 0;
 		r = system_call(v->vm, lp, err, len);
-		mb->touch_pa = 0;
-		touch_free(v->vm, touch);
 		if (r)
 			return r;
 		for (unsigned int i = 0; i < 16; i++)
