@@ -706,9 +706,13 @@ int cmd_run(int argc, char **argv)
 				"physical address width is 48 bits)\n");
 		return TDXSIM_EXIT_TOOL;
 	}
-	if (o.cpu && !strcmp(o.cpu, "system") && o.gdb_arg) {
-		fprintf(stderr, "tdxsim: --gdb debugs guest code run by the native CPU backend; it "
-				"cannot follow the system backend's\n");
+	/* --gdb, or gdb with scripts/tdxsim-gdb.py, which sets TDXSIM_DEBUGGER: the guest's
+	 * code is not in this process on the system backend, so no breakpoint would hit */
+	if (o.cpu && !strcmp(o.cpu, "system") && (o.gdb_arg || getenv("TDXSIM_DEBUGGER"))) {
+		fprintf(stderr,
+			"tdxsim: %s debugs guest code run by the native CPU backend; it "
+			"cannot follow the system backend's\n",
+			o.gdb_arg ? "--gdb" : "gdb (TDXSIM_DEBUGGER is set)");
 		return TDXSIM_EXIT_TOOL;
 	}
 	/* --cpu over $TDXSIM_CPU, which libtdxsim reads too */

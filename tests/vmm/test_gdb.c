@@ -284,8 +284,44 @@ static void test_interrupt(void **state)
 	assert_true(lacks("Python Exception"));
 }
 
+/*
+ * On the system backend ($TDXSIM_CPU=system) guest code runs in QEMU, not in the tdxsim
+ * process gdb debugs, so no breakpoint in it could hit: `tdxsim run --gdb` and a run under
+ * the gdb script (which sets TDXSIM_DEBUGGER) are refused with a sentence and status 125
+ * before anything starts, instead of running the guest past every breakpoint.
+ */
+static void test_refused_on_system(void **state)
+{
+	char cmds[] = "/tmp/tdxsim-gdb-XXXXXX", cmd[2048];
+	int fd;
+
+	(void)state;
+	skip_without_gdb();
+	fd = mkstemp(cmds);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "%s run %s --gdb=%s", tdxsim, guest, cmds);
+	assert_int_equal(gdb_command("", cmd), 125);
+	assert_true(has("tdxsim: --gdb debugs guest code run by the native CPU backend; it "
+			"cannot follow the system backend's\n"));
+	assert_true(lacks("debugme: answer"));
+	unlink(cmds);
+	snprintf(cmd, sizeof(cmd),
+		 "gdb -q -nx -batch -x %s -ex 'break debugme_probe' -ex run --args %s run %s",
+		 script, tdxsim, guest);
+	gdb_command("", cmd);
+	assert_true(has("tdxsim: gdb (TDXSIM_DEBUGGER is set) debugs guest code run by the "
+			"native CPU backend; it cannot follow the system backend's\n"));
+	assert_true(has("exited with code 0175]"));
+	assert_true(lacks("debugme: answer"));
+}
+
 int main(int argc, char **argv)
 {
+	const char *cpu = getenv("TDXSIM_CPU");
+	const struct CMUnitTest system_tests[] = {
+		cmocka_unit_test(test_refused_on_system),
+	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tool),	  cmocka_unit_test(test_script),
 		cmocka_unit_test(test_int3),	  cmocka_unit_test(test_bt_optimised),
@@ -311,5 +347,7 @@ int main(int argc, char **argv)
 	probe_line = marker_line("probe");
 	printf_line = marker_line("printf");
 	spin_line = marker_line("spin");
+	if (cpu && !strcmp(cpu, "system"))
+		return cmocka_run_group_tests(system_tests, NULL, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

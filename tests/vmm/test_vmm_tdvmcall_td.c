@@ -748,6 +748,7 @@ static void test_get_quote(void **state)
 	uint8_t report[QUOTE_TDREPORT_LEN] = {0x81}, body[QUOTE_BODY_LEN];
 	struct quote_signer *signer = quote_signer_new();
 	size_t qlen;
+	static uint8_t qbuf[2 * 4096];
 	const uint8_t *buf;
 	uint64_t hdr_status, lens;
 	struct vmm_td *td;
@@ -813,8 +814,10 @@ static void test_get_quote(void **state)
 	assert_int_equal(t->steps[lens_good].out.rcx, QUOTE_TDREPORT_LEN | (uint64_t)qlen << 32);
 
 	/* The quote in the shared buffer verifies and carries the guest's report */
-	buf = tdxsim_td_shared_va(td, QGPA | SHARED, 2 * 4096);
-	assert_non_null(buf);
+	/* Copied page by page: on the system backend the two pages are not one span of this
+	 * process (tdxsim_td_shared_va would say NULL) */
+	assert_int_equal(tdxsim_td_read_gpa(td, QGPA | SHARED, qbuf, sizeof(qbuf)), 0);
+	buf = qbuf;
 	memcpy(&hdr_status, buf + 8, 8);
 	memcpy(&lens, buf + 16, 8);
 	assert_int_equal(hdr_status, GET_QUOTE_SUCCESS);
