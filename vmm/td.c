@@ -138,6 +138,9 @@ int vmm_td_create_image(const struct vmm_td_config *cfg, const char *path, struc
 	 */
 	if (!ret && !elf)
 		uart16550_set_irq(td->uart, NULL, NULL);
+	/* ... and KVM's CPUID identity, as a TD on KVM has (vmm/tdvmcall.h) */
+	if (!ret && !elf)
+		td->tvtd.cpuid_signature = KVM_CPUID_SIGNATURE;
 	if (ret) {
 		ERR("device models: %s", strerror(-ret));
 	} else {

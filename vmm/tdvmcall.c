@@ -68,12 +68,13 @@ static struct tdxsim_exit *want_exit(struct tdvmcall_call *c, uint32_t reason)
 
 /* ---- Instruction.CPUID (R11 = 10) ---- */
 
-static void cpuid_hypervisor(uint32_t leaf, uint32_t out[4])
+static void cpuid_hypervisor(const struct tdvmcall_td *td, uint32_t leaf, uint32_t out[4])
 {
 	/* 0x40000000: max leaf and signature in EBX, ECX, EDX, as KVM's "KVMKVMKVM\0\0\0". */
 	if (leaf == TDXSIM_CPUID_LEAF_BASE) {
 		out[0] = TDXSIM_CPUID_LEAF_MAX;
-		memcpy(&out[1], TDXSIM_CPUID_SIGNATURE, 12);
+		memcpy(&out[1], td->cpuid_signature ? td->cpuid_signature : TDXSIM_CPUID_SIGNATURE,
+		       12);
 	}
 	/* 0x40000001 (features) and the rest of the range: zeros, nothing paravirtual. */
 }
@@ -86,7 +87,7 @@ static uint64_t tdvmcall_cpuid(struct tdvmcall_call *c)
 	struct tdxsim_exit *e;
 
 	if (leaf >= TDXSIM_CPUID_LEAF_BASE && leaf <= TDXSIM_CPUID_HV_RANGE_END)
-		cpuid_hypervisor(leaf, out);
+		cpuid_hypervisor(c->v->td, leaf, out);
 	else if (!ops->cpuid || !ops->cpuid(c->v->opaque, leaf, subleaf, out))
 		memset(out, 0, sizeof(out)); /* as KVM for a leaf without an entry */
 	e = want_exit(c, TDXSIM_EXIT_CPUID);

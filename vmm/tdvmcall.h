@@ -85,6 +85,7 @@ struct tdvmcall_td {
 	uint8_t notify_vector;	     /* SetupEventNotifyInterrupt's vector; 0 = none */
 	uint32_t notify_vcpu;	     /* ... and the vCPU that registered it */
 	uint32_t exit_mask;	     /* TDXSIM_EXIT_BIT()s the embedder handles (atomic) */
+	const char *cpuid_signature; /* CPUID 0x40000000's 12 bytes; NULL: TDXSIM's */
 };
 
 /* Per vCPU. */
@@ -139,8 +140,13 @@ static inline uint64_t tdvmcall_shared_bit(const struct tdvmcall_td *td)
 /* KVM's answer to an unknown KVM hypercall: -KVM_ENOSYS [L include/uapi/linux/kvm_para.h]. */
 #define KVM_ENOSYS 1000
 
-/* The signature at CPUID 0x40000000 (EBX, ECX, EDX). */
+/*
+ * The signature at CPUID 0x40000000 (EBX, ECX, EDX): tdxsim's for SDK guests, KVM's for a TD
+ * that is not one (a Linux kernel keeps x2APIC without interrupt remapping only under a
+ * hypervisor it knows, `kvm_para_available()` [L arch/x86/kernel/kvm.c]; docs/LINUX-BOOT.md).
+ */
 #define TDXSIM_CPUID_SIGNATURE	  "tdxsim\0\0\0\0\0\0"
+#define KVM_CPUID_SIGNATURE	  "KVMKVMKVM\0\0\0"
 #define TDXSIM_CPUID_LEAF_BASE	  0x40000000U
 #define TDXSIM_CPUID_LEAF_MAX	  0x40000001U
 #define TDXSIM_CPUID_HV_RANGE_END 0x4FFFFFFFU

@@ -278,6 +278,19 @@ static void test_cpuid(void **state)
 	a = vmcall(TDVMCALL_INSTRUCTION_CPUID, 0x40000000, 0, 0, 0);
 	handle(f, &a);
 	assert_int_equal(a.r12, 0x40000001);
+	/* a TD that is not an SDK guest: KVM's signature, the same leaves */
+	f->td.cpuid_signature = KVM_CPUID_SIGNATURE;
+	a = vmcall(TDVMCALL_INSTRUCTION_CPUID, 0x40000000, 0, GARBAGE, GARBAGE);
+	handle(f, &a);
+	assert_int_equal(a.r10, 0);
+	assert_int_equal(a.r12, 0x40000001);
+	assert_int_equal(a.r13, 0x4B4D564B); /* "KVMK" */
+	assert_int_equal(a.r14, 0x564B4D56); /* "VMKV" */
+	assert_int_equal(a.r15, 0x0000004D); /* "M\0\0\0" */
+	a = vmcall(TDVMCALL_INSTRUCTION_CPUID, 0x40000001, 0, GARBAGE, GARBAGE);
+	handle(f, &a);
+	assert_int_equal(a.r12 | a.r13 | a.r14 | a.r15, 0); /* no paravirtual feature */
+	f->td.cpuid_signature = NULL;
 }
 
 /* ---- Instruction.HLT ---- */
