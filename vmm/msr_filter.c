@@ -107,6 +107,14 @@ void msr_store_init(struct msr_store *s, uint32_t vcpu_index)
 	msr_store_set(s, MSR_IA32_CR_PAT, PAT_DEFAULT);
 	msr_store_set(s, MSR_IA32_TSC_DEADLINE, 0);
 	msr_store_set(s, MSR_X2APIC_ICR, 0); /* the last ICR written (vmm/apic.c) */
+	msr_store_set(s, MSR_IA32_MCG_CAP, MCG_CAP_DEFAULT);
+	msr_store_set(s, MSR_IA32_MCG_STATUS, 0);
+	msr_store_set(s, MSR_IA32_MCG_CTL, UINT64_MAX);
+	for (uint32_t i = 0; i < MCE_NR_BANKS; i++) {
+		msr_store_set(s, MSR_IA32_MC0_CTL + 4 * i, UINT64_MAX);
+		for (uint32_t r = 1; r < 4; r++)
+			msr_store_set(s, MSR_IA32_MC0_CTL + 4 * i + r, 0);
+	}
 }
 
 int msr_read(const struct msr_filter *f, const struct msr_store *s, uint32_t msr, uint64_t *value)

@@ -53,8 +53,20 @@ bool msr_filter_allowed(const struct msr_filter *f, uint32_t msr, bool write);
 #define MSR_IA32_CR_PAT	      0x00000277
 #define MSR_IA32_TSC_DEADLINE 0x000006E0
 #define MSR_X2APIC_ICR	      0x00000830
+#define MSR_IA32_MCG_CAP      0x00000179
+#define MSR_IA32_MCG_STATUS   0x0000017A
+#define MSR_IA32_MCG_CTL      0x0000017B
+#define MSR_IA32_MC0_CTL      0x00000400 /* bank i: CTL, STATUS, ADDR, MISC at 0x400 + 4i */
 
-#define MSR_STORE_MAX 64
+/*
+ * Machine check as KVM emulates it for a TD and QEMU configures it [QEMU mce_init; KVM
+ * tdx_has_emulated_msr]: 10 banks, MCG_CTL_P (8) and MCG_SER_P (24); MCG_CTL and each bank's
+ * CTL all-ones, the rest 0. Linux reads MCG_STATUS at boot and panics if it cannot.
+ */
+#define MCE_NR_BANKS	10
+#define MCG_CAP_DEFAULT ((1ULL << 24) | (1ULL << 8) | MCE_NR_BANKS)
+
+#define MSR_STORE_MAX 128
 
 struct msr_entry {
 	uint32_t msr;

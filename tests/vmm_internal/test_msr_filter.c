@@ -78,11 +78,26 @@ static void test_store_defaults(void **state)
 	v = 1;
 	assert_int_equal(msr_store_get(&s, MSR_X2APIC_ICR, &v), 0); /* the last ICR written */
 	assert_int_equal(v, 0);
+	/* machine check as KVM has it for a TD: 10 banks, MCG_CTL_P, MCG_SER_P */
+	assert_int_equal(msr_store_get(&s, MSR_IA32_MCG_CAP, &v), 0);
+	assert_int_equal(v, 0x100010A);
+	assert_int_equal(msr_store_get(&s, MSR_IA32_MCG_STATUS, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(msr_store_get(&s, MSR_IA32_MCG_CTL, &v), 0);
+	assert_int_equal(v, UINT64_MAX);
+	assert_int_equal(msr_store_get(&s, 0x424, &v), 0); /* MC9_CTL */
+	assert_int_equal(v, UINT64_MAX);
+	v = 1;
+	assert_int_equal(msr_store_get(&s, 0x425, &v), 0); /* MC9_STATUS */
+	assert_int_equal(v, 0);
+	assert_int_equal(msr_store_get(&s, 0x427, &v), 0); /* MC9_MISC */
+	assert_int_equal(v, 0);
+	assert_int_equal(msr_store_get(&s, 0x428, &v), -ENOENT); /* no bank 10 */
 	assert_int_equal(msr_store_get(&s, 0x10, &v), -ENOENT);
 	msr_store_init(&s, 1);
 	assert_int_equal(msr_store_get(&s, MSR_IA32_APIC_BASE, &v), 0);
 	assert_int_equal(v, 0xFEE00C00); /* an AP */
-	assert_int_equal(s.nr, 6);
+	assert_int_equal(s.nr, 49);
 	for (uint32_t m = 0x100; s.nr < MSR_STORE_MAX; m++)
 		assert_int_equal(msr_store_set(&s, m, m), 0);
 	assert_int_equal(msr_store_set(&s, 0x1, 0), -ENOSPC);
@@ -111,7 +126,7 @@ static void test_read_write_through_filter(void **state)
 	/* allowed but unknown: not created by a write */
 	assert_int_equal(msr_read(&f, &s, 0x10, &v), -ENOENT);
 	assert_int_equal(msr_write(&f, &s, 0x10, 1), -ENOENT);
-	assert_int_equal(s.nr, 6);
+	assert_int_equal(s.nr, 49);
 }
 
 int main(void)
