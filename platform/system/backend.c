@@ -618,6 +618,7 @@ static const struct {
 	/* XCR0: opmask, ZMM_Hi256, Hi16_ZMM, PKRU, XTILECFG, XTILEDATA */
 	{0xD, 0, 0, 0xE0U | 1U << 9 | 1U << 17 | 1U << 18},
 	{0xD, 1, 2, 1U << 11 | 1U << 12}, /* IA32_XSS: CET_U, CET_S */
+	{0xD, 1, 0, 1U << 1 | 1U << 3},	  /* XSAVEC, XSAVES */
 };
 
 void system_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])

@@ -117,6 +117,8 @@ struct system_vm *system_backend_vm(void);
  * neither (CR4.PCIDE is reserved, INVPCID raises #UD), whatever `-cpu` asks.
  * Nor AVX-512, AMX, CET and PKU, which TCG lacks or QEMU runs without (pku=off): no TD
  * here has them in CPUID or XFAM.
+ * Nor XSAVEC and XSAVES (CPUID.0xD.1:EAX bits 1 and 3), which TCG lacks too: a Linux
+ * kernel's compacted XRSTORS was #UD.
  */
 void system_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 

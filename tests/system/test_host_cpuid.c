@@ -3,8 +3,8 @@
  * The CPU the module samples on the system backend (system_host_cpuid(), platform/system):
  * the host's CPUID without what QEMU 7.2's TCG lacks or gets wrong, CPUID.1:ECX.CX16 (13) and
  * PCID (17) and CPUID.7.0:EBX.INVPCID (10); nor AVX-512, AMX, CET and PKU (QEMU runs pku=off):
- * their leaf 7 bits and their XCR0 (0xD.0 EAX) and XSS (0xD.1 ECX) components; every other
- * register and bit the host's. No QEMU.
+ * their leaf 7 bits and their XCR0 (0xD.0 EAX) and XSS (0xD.1 ECX) components; nor XSAVEC
+ * and XSAVES (0xD.1 EAX bits 1 and 3); every other register and bit the host's. No QEMU.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -39,7 +39,9 @@ static void test_hidden_bits(void **state)
 			 0x03D0010CU},
 			      l7_1[4] = {1U << 5, 0, 0, 0}, /* AVX512_BF16 */
 		/* opmask, ZMM_Hi256, Hi16_ZMM, PKRU, XTILECFG, XTILEDATA */
-		ld_0[4] = {0x000602E0U, 0, 0, 0}, ld_1[4] = {0, 0, 0x1800U, 0}; /* CET_U, CET_S */
+		ld_0[4] = {0x000602E0U, 0, 0, 0},
+			      ld_1[4] = {1U << 1 | 1U << 3, 0, 0x1800U,
+					 0}; /* XSAVEC, XSAVES; CET_U, CET_S */
 
 	(void)state;
 	expect_leaf(0, 0, none);
