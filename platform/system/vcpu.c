@@ -287,6 +287,13 @@ int system_vcpu_create(struct system_vm *vm, struct system_space *sp, struct sys
 	 * VMCB (a Linux kernel's first per-CPU access through %gs faulted).
 	 */
 	((uint8_t *)system_page_va(vm, v->msrpm))[0x840] &= (uint8_t)~0x3F;
+	/*
+	 * So are STAR, LSTAR, CSTAR and SFMASK (0xC0000081-84: bits 2-7 at 0x820, 0-1 at 0x821),
+	 * which SYSCALL reads from the VMCB: intercepted, a Linux kernel's LSTAR stayed 0 and its
+	 * user space's first SYSCALL jumped to 0 with CS 0.
+	 */
+	((uint8_t *)system_page_va(vm, v->msrpm))[0x820] &= (uint8_t)~0xFC;
+	((uint8_t *)system_page_va(vm, v->msrpm))[0x821] &= (uint8_t)~0x03;
 	vmcb = system_page_va(vm, v->vmcb);
 	vmcb_set32(vmcb, VMCB_INTERCEPT_EXC, 1U << X86_TRAP_UD | 1U << X86_TRAP_MC);
 	vmcb_set32(vmcb, VMCB_INTERCEPT_MISC1,
