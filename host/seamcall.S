@@ -7,6 +7,12 @@
  * opcode, or the gate that stands in for it), store the same registers back into args and
  * return RAX. One struct carries input and output [ABI §11.5].
  *
+ * MXCSR and the x87 control word come back as they were: the SysV ABI makes them
+ * callee-saved, and TDH.VP.ENTER returns with the extended state in its initial
+ * configuration (the TDX module keeps no VMM extended state; the rest of it, the vector
+ * registers, is caller-saved anyway). Each is loaded only when it differs: a load marks
+ * its component in use (XINUSE), and the gate's next VP.ENTER would then run FNINIT.
+ *
  * What the instruction itself can do besides returning, turned into a status in RAX:
  * - VMfailInvalid (CF=1: no module loaded) → TDX_SEAMCALL_VMFAILINVALID; args untouched.
  * - #UD (no VMXON) or #GP (TDX off in the BIOS): the fault is fixed up to .Lfault with the
@@ -29,6 +35,9 @@
 	pushq	%r13
 	pushq	%r14
 	pushq	%r15
+	subq	$8, %rsp
+	stmxcsr	(%rsp)
+	fnstcw	4(%rsp)
 	pushq	%rsi			/* args, found again at (%rsp) after the call */
 
 	movq	%rdi, %rax
@@ -78,6 +87,19 @@
 	orq	%rdi, %rax
 5:
 	popq	%rsi
+	movl	(%rsp), %edi		/* the caller's MXCSR and FCW; RDI is caller-saved */
+	stmxcsr	(%rsp)
+	cmpl	(%rsp), %edi
+	je	6f
+	movl	%edi, (%rsp)
+	ldmxcsr	(%rsp)
+6:	movzwl	4(%rsp), %edi
+	fnstcw	4(%rsp)
+	cmpw	4(%rsp), %di
+	je	7f
+	movw	%di, 4(%rsp)
+	fldcw	4(%rsp)
+7:	addq	$8, %rsp
 	popq	%r15
 	popq	%r14
 	popq	%r13

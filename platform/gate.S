@@ -43,11 +43,20 @@
 #define LP_IN_DISPATCH 160
 #define LP_INTR_PENDING 161
 #define LP_XSAVEOPT 162
+#define LP_XINUSE 163
 #define LP_XSTATE 168
 #define LP_XFEATURES 176
+#define LP_XSTATE_HOST 184
+#define SEAMCALL_LEAF 0xFFFF	/* RAX bits 15:0; TDH.VP.ENTER is leaf 0 (asserted in xstate.c) */
 #define XFEATURE_X87 1
+#define XFEATURE_SSE 2
 #define XFEATURE_YMM 4
+#define XFEATURE_ZMM_H256 0x40
+/* What VZEROALL (with AVX) puts in the initial configuration: XMM/YMM/ZMM0-15 */
+#define XFEATURES_VZEROALL (XFEATURE_SSE | XFEATURE_YMM | XFEATURE_ZMM_H256)
 #define XSAVE_FTW 4		/* the abridged tag word: one bit per register, 0 = empty */
+#define XSAVE_MXCSR 24
+#define MXCSR_DEFAULT 0x1F80
 #define X87_FNINIT_CW_SW 0x037F	/* FCW 0x37F, FSW 0: the first dword of the legacy region */
 #define XSAVE_XSTATE_BV 512	/* the XSAVE header's first field */
 
@@ -119,9 +128,27 @@ tdxsim_gate_entry:
 	 * The caller's extended state, into its world's home; then the FPU state C code may
 	 * assume: an empty x87 stack with the default control word, the default MXCSR, clean
 	 * upper halves (a guest's rounding mode or unmasked exceptions stay the guest's).
+	 *
+	 * Not for the host's TDH.VP.ENTER: the TDX module keeps no VMM extended state across
+	 * it, and the host gets it back in the initial configuration (xstate.c), so its home
+	 * becomes that configuration (XSTATE_BV 0, MXCSR 0x1F80) instead of being saved, and
+	 * FNINIT runs only if XINUSE shows the x87 state in use (always without XGETBV 1).
 	 */
 	movq	LP_XSTATE(%rdi), %rcx
-	movl	LP_XFEATURES(%rdi), %eax
+	cmpq	LP_XSTATE_HOST(%rdi), %rcx
+	jne	8f
+	testl	$SEAMCALL_LEAF, CTX_RAX(%rdi)
+	jnz	8f
+	movq	$0, XSAVE_XSTATE_BV(%rcx)
+	movl	$MXCSR_DEFAULT, XSAVE_MXCSR(%rcx)
+	cmpb	$0, LP_XINUSE(%rdi)
+	je	6f
+	movl	$1, %ecx
+	xgetbv
+	testb	$XFEATURE_X87, %al
+	jz	4f
+	jmp	6f
+8:	movl	LP_XFEATURES(%rdi), %eax
 	movl	LP_XFEATURES+4(%rdi), %edx
 	cmpb	$0, LP_XSAVEOPT(%rdi)
 	je	2f
@@ -175,12 +202,33 @@ tdxsim_resume_gate_ctx:
 	 */
 	cmpb	$0, LP_INTR_PENDING(%rdi)
 	jne	.Lpending
-	/* The extended state of the world resumed: the one current now, maybe not the caller's. */
+	/*
+	 * The extended state of the world resumed: the one current now, maybe not the caller's.
+	 * A home in the initial configuration (XSTATE_BV 0: the host's after a TD exit, a
+	 * guest's that never used vector state) needs no XRSTOR when XINUSE shows nothing in
+	 * use but what VZEROALL initializes: VZEROALL and the home's MXCSR give what XRSTOR
+	 * would, in a third of its time, and leave every component in use modified, so the
+	 * next XSAVEOPT writes it whatever XRSTOR it tracks.
+	 */
 	movq	LP_XSTATE(%rdi), %rcx
-	movl	LP_XFEATURES(%rdi), %eax
+	cmpq	$0, XSAVE_XSTATE_BV(%rcx)
+	jne	9f
+	testb	$XFEATURE_YMM, LP_XFEATURES(%rdi)
+	jz	9f
+	cmpb	$0, LP_XINUSE(%rdi)
+	je	9f
+	movl	$1, %ecx
+	xgetbv
+	movq	LP_XSTATE(%rdi), %rcx
+	testl	$~XFEATURES_VZEROALL, %eax
+	jnz	9f
+	vzeroall
+	ldmxcsr	XSAVE_MXCSR(%rcx)
+	jmp	10f
+9:	movl	LP_XFEATURES(%rdi), %eax
 	movl	LP_XFEATURES+4(%rdi), %edx
 	xrstor64 (%rcx)
-	movq	CTX_RIP(%rdi), %rax
+10:	movq	CTX_RIP(%rdi), %rax
 	movq	%rax, %fs:tdxsim_resume_rip@tpoff
 	/*
 	 * RFLAGS: POPFQ costs ~25 cycles. When the context's flags beyond the arithmetic ones
@@ -218,6 +266,6 @@ tdxsim_resume_end:
 	.section .rodata
 	.balign	4
 .Lmxcsr_default:
-	.long	0x1F80			/* all exceptions masked, round to nearest */
+	.long	MXCSR_DEFAULT		/* all exceptions masked, round to nearest */
 
 	.section .note.GNU-stack, "", @progbits

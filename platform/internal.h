@@ -28,9 +28,10 @@ struct lp {
 	volatile uint8_t in_dispatch;  /* the gate is running C code for this LP (160) */
 	volatile uint8_t intr_pending; /* an async event waits for the dispatcher (161) */
 	uint8_t xsaveopt;	       /* the gate saves with XSAVEOPT, else XSAVE (162) */
+	uint8_t xinuse;		       /* the CPU has XGETBV with ECX = 1, XINUSE (163) */
 	void *xstate;		       /* home of the current world's extended state (168) */
 	uint64_t xfeatures;	       /* XSAVE/XRSTOR's component mask (176) */
-	void *xstate_host;	       /* the host's home (xstate.c) */
+	void *xstate_host;	       /* the host's home (xstate.c) (184) */
 
 	unsigned int id;
 	unsigned int package;
@@ -114,7 +115,16 @@ void munmap_stack(void *stack, size_t size);
 /* xstate.c: CPUID leaf 0xD and XCR0 read at boot; areas; the trap path's signal frames. */
 int xstate_init(void);
 bool xstate_has_xsaveopt(void);
+bool xstate_has_xinuse(void);
+/* A host's SEAMCALL with this RAX does not keep the caller's extended state (xstate.c). */
+bool xstate_not_kept(uint64_t rax);
 void *xstate_alloc(void); /* reset, 64-byte aligned; free() it */
+/*
+ * Make area the initial configuration of every component, as XRSTOR loads it: XSTATE_BV 0
+ * (each component's init state, whatever the area's bytes) and MXCSR 0x1F80 (which XRSTOR
+ * takes from the area whatever XSTATE_BV says). Two stores, not the whole area.
+ */
+void xstate_init_config(void *area);
 /* Load home into the frame sigreturn will resume. */
 void xstate_frame_load(ucontext_t *uc, const void *home);
 /* The dispatch switched worlds: the frame's state to old_home, new_home into the frame. */

@@ -30,7 +30,9 @@ _Static_assert(offsetof(struct lp, in_dispatch) == 160, "gate.S: LP_IN_DISPATCH"
 _Static_assert(offsetof(struct lp, intr_pending) == 161, "gate.S: LP_INTR_PENDING");
 _Static_assert(offsetof(struct lp, xsaveopt) == 162, "gate.S: LP_XSAVEOPT");
 _Static_assert(offsetof(struct lp, xstate) == 168, "gate.S: LP_XSTATE");
+_Static_assert(offsetof(struct lp, xinuse) == 163, "gate.S: LP_XINUSE");
 _Static_assert(offsetof(struct lp, xfeatures) == 176, "gate.S: LP_XFEATURES");
+_Static_assert(offsetof(struct lp, xstate_host) == 184, "gate.S: LP_XSTATE_HOST");
 
 /* User-mode selectors of x86-64 Linux: what an exception frame carries for guest code. */
 #define USER_CS 0x33
@@ -78,6 +80,13 @@ void lp_world_exit(struct cpu_regs *ctx)
 	lp->guest->regs = *ctx;
 	atomic_store_explicit(&lp->in_guest, false, memory_order_release);
 	*ctx = lp->host_ctx;
+	/*
+	 * The host gets its extended state back in the initial configuration, not as it was at
+	 * the VP.ENTER: the TDX module's TD exit initializes every component the TD may have
+	 * used and never restores the VMM's [ABI §1.1]. Its load on the resume costs
+	 * a fraction of a live image's (the guest's values never reach the host either).
+	 */
+	xstate_init_config(lp->xstate_host);
 	lp->xstate = lp->xstate_host;
 	/* The LP's own count (no locked add on a line every LP shares): platform_get_stats. */
 	atomic_store_explicit(&lp->exits,

@@ -213,6 +213,10 @@ static void host_trap(struct lp *lp, int sig, const siginfo_t *si, ucontext_t *u
 		return;
 	if (lp && !lp->in_dispatch && (sig == SIGILL || (sig == SIGSEGV && trapno == 13))) {
 		if (is_seamcall(b)) {
+			if (xstate_not_kept(ctx.gpr[REG_RAX_])) {
+				xstate_init_config(lp->xstate_host);
+				xstate_frame_load(uc, lp->xstate_host);
+			}
 			host_seamcall(lp, &ctx, 4);
 			ctx_to_uc(&ctx, uc);
 			return;
@@ -709,6 +713,7 @@ int traps_lp_init(struct lp *lp)
 	lp->xstate = lp->xstate_host;
 	lp->xfeatures = platform_xstate_features();
 	lp->xsaveopt = xstate_has_xsaveopt();
+	lp->xinuse = xstate_has_xinuse();
 	ss.ss_sp = lp->altstack;
 	if (sigaltstack(&ss, NULL)) {
 		ret = -errno;

@@ -3,9 +3,12 @@
  * Extended state across the world switch, with the stub module of tests/support: the guest
  * and the host each load their own values into every vector register the machine switches
  * (XMM0-15; YMM0-15 where the host has AVX; ZMM0-31 and k1-k7 where it has AVX-512), MXCSR,
- * the x87 control word and ST0, and each checks them byte for byte after every exit and
- * entry: a trapped TDCALL, a gated TDCALL, a HLT, an EPT violation, an asynchronous exit
- * (a kick), entered each time through the gate or through the SEAMCALL opcode. Then timer
+ * the x87 control word and ST0, and each checks them byte for byte: the guest finds its
+ * own after every exit and entry (a trapped TDCALL, a gated TDCALL, a HLT, an EPT
+ * violation, an asynchronous exit (a kick), entered each time through the gate or through
+ * the SEAMCALL opcode), the host finds the initial configuration after each (every
+ * register zero, MXCSR 0x1F80, FCW 0x37F, an empty x87 stack: the TDX module keeps no VMM
+ * extended state across TDH.VP.ENTER), also when the VP.ENTER enters no TD. Then timer
  * exits (5 kHz) at random points of a loop of gated TDCALLs completed in place, the gate's
  * resume sequence included: the guest checks XMM0-14 and MXCSR after every call, the host
  * its whole image after every exit. Then the calls that do not switch worlds (a guest's
@@ -24,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "host/seamcall.h"
 #include "platform/platform.h"
 #include "tests/support/stub_module.h"
 
@@ -53,7 +57,10 @@ _Static_assert(offsetof(struct xs_regs, rflags) == 2136, "asm: rflags");
 	"	ldmxcsr 2112(%r8)\n"                                                                     \
 	"	fninit\n"                                                                                \
 	"	fldcw 2116(%r8)\n"                                                                       \
-	"	fldl 2120(%r8)\n"                                                                        \
+	"	fldl 2120(%r8)\n" XS_LOAD_VECTOR
+
+/* The vector registers alone (the x87 state left as it is). */
+#define XS_LOAD_VECTOR                                                                             \
 	"	cmpq $2, %r10\n"                                                                         \
 	"	je 13f\n"                                                                                \
 	"	cmpq $1, %r10\n"                                                                         \
@@ -194,18 +201,55 @@ __asm__(".pushsection .text\n"
 	"blob_xa_end:\n"
 
 	/*
+	 * Guest that stores what it finds at its first instruction: r9 = where, r10 = level.
+	 * Then a TDCALL that exits.
+	 */
+	".globl blob_z, blob_z_end\n"
+	"blob_z:\n" XS_STORE "	.byte 0x66, 0x0f, 0x01, 0xcc\n"
+	"	jmp .\n"
+	"blob_z_end:\n"
+
+	/*
+	 * Host: uint64_t xs_host_enter_vector(const struct xs_regs *in, uint64_t level,
+	 * uint64_t gate, const void *init, uint64_t features). Puts the switched components
+	 * into their initial configuration (XRSTOR from init, an area with XSTATE_BV 0), so
+	 * that only what it loads next is in use: the vector registers of its image at its
+	 * level (no x87 state). VP.ENTERs, returns the exit's RAX.
+	 */
+	".globl xs_host_enter_vector\n"
+	"xs_host_enter_vector:\n"
+	"	movl %r8d, %eax\n"
+	"	movq %r8, %r9\n"
+	"	shrq $32, %r9\n"
+	"	movq %rdx, %r11\n"
+	"	movq %r9, %rdx\n"
+	"	movq %rsi, %r10\n"
+	"	movq %rdi, %r8\n"
+	"	xrstor64 (%rcx)\n" XS_LOAD_VECTOR "	xorl %eax, %eax\n"
+	"	testq %r11, %r11\n"
+	"	jz 2f\n"
+	"	call *tdxsim_gate_ptr(%rip)\n"
+	"	jmp 3f\n"
+	"2:	.byte 0x66, 0x0f, 0x01, 0xcf\n" /* SEAMCALL */
+	"3:	cmpq $0, %r10\n"
+	"	je 4f\n"
+	"	vzeroupper\n"
+	"4:	ret\n"
+
+	/*
 	 * Host: uint64_t xs_host_enter(const struct xs_regs *in, struct xs_regs *out,
-	 * uint64_t level, uint64_t gate). Loads its image, VP.ENTERs (leaf 0 of the stub) by
-	 * the gate or the SEAMCALL opcode, stores its image after the exit, puts the ABI's
-	 * MXCSR and x87 state back; returns the exit's RAX (the exit reason).
+	 * uint64_t level, uint64_t gate, uint64_t rax). Loads its image, makes the SEAMCALL of
+	 * RAX (VP.ENTER: 0) by the gate or the SEAMCALL opcode, stores its image after the
+	 * exit, puts the ABI's MXCSR and x87 state back; returns the exit's RAX (the exit
+	 * reason).
 	 */
 	".globl xs_host_enter\n"
 	"xs_host_enter:\n"
+	"	movq %r8, %rax\n"
 	"	movq %rdi, %r8\n"
 	"	movq %rsi, %r9\n"
 	"	movq %rdx, %r10\n"
-	"	movq %rcx, %r11\n" XS_LOAD "	xorl %eax, %eax\n"
-	"	testq %r11, %r11\n"
+	"	movq %rcx, %r11\n" XS_LOAD "	testq %r11, %r11\n"
 	"	jz 2f\n"
 	"	call *tdxsim_gate_ptr(%rip)\n"
 	"	jmp 3f\n"
@@ -263,10 +307,13 @@ __asm__(".pushsection .text\n"
 extern const char blob_xs[], blob_xs_end[], blob_xs_gate[], blob_xs_go[];
 extern const char blob_xa[], blob_xa_end[], blob_xa_gate[];
 extern const char blob_ip[], blob_ip_end[], blob_ip_gate[];
+extern const char blob_z[], blob_z_end[];
 void xs_host_call(const struct xs_regs *in, struct xs_regs *out, uint64_t level, uint64_t rflags,
 		  uint64_t st0_kept);
-uint64_t xs_host_enter(const struct xs_regs *in, struct xs_regs *out, uint64_t level,
-		       uint64_t gate);
+uint64_t xs_host_enter(const struct xs_regs *in, struct xs_regs *out, uint64_t level, uint64_t gate,
+		       uint64_t rax);
+uint64_t xs_host_enter_vector(const struct xs_regs *in, uint64_t level, uint64_t gate,
+			      const void *init, uint64_t features);
 
 static int xs_level(void)
 {
@@ -289,6 +336,20 @@ static void xs_fill(struct xs_regs *r, uint8_t seed, uint32_t mxcsr, uint16_t fc
 	r->mxcsr = mxcsr;
 	r->fcw = fcw;
 	r->st0 = st0;
+}
+
+/*
+ * What XS_STORE finds in the initial configuration: every register zero, MXCSR 0x1F80, FCW
+ * 0x37F, and from the empty x87 stack the masked underflow's QNaN, the double indefinite.
+ */
+static void xs_init_config(struct xs_regs *r)
+{
+	const uint64_t indefinite = 0xFFF8000000000000ULL;
+
+	memset(r, 0, sizeof(*r));
+	r->mxcsr = 0x1F80;
+	r->fcw = 0x037F;
+	memcpy(&r->st0, &indefinite, sizeof(r->st0));
 }
 
 /* Compare what the level loads: 16 x 16, 16 x 32, or 32 x 64 bytes and k1-k7. */
@@ -382,7 +443,7 @@ static long run_xs(void *arg)
 		if (i == 5)
 			memset(code + (blob_xs_go - blob_xs), 1, 1);
 		x->kinds[i] = xs_host_enter(&x->host_in, &x->host_out[i], (uint64_t)x->level,
-					    x->gate ? gate : 0);
+					    x->gate ? gate : 0, 0);
 		if (i == 4 && lp_work_wait(&w))
 			ret = -1;
 	}
@@ -401,6 +462,7 @@ static void xstate_both_ways(bool gate)
 					       EXIT_REASON_TDCALL};
 	static const char *const levels[] = {"SSE", "AVX", "AVX-512"};
 	const struct xs_guest *g;
+	struct xs_regs init;
 	uint32_t sum;
 
 	platform_claim_signals();
@@ -414,12 +476,13 @@ static void xstate_both_ways(bool gate)
 			      (unsigned long long)platform_xstate_features(),
 			      x.level ? "AVX-512" : "AVX");
 	xs_fill(&x.host_in, 0xA5, 0x7F80 /* toward zero */, 0x077F /* down */, -2.0 / 7.0);
+	xs_init_config(&init);
 	assert_int_equal(lp_run_on(0, run_xs, &x), 0);
 	for (int i = 0; i < 6; i++) {
 		if (x.kinds[i] != want_kinds[i])
 			fail_msg("exit %d: kind %llu, want %llu", i, (unsigned long long)x.kinds[i],
 				 (unsigned long long)want_kinds[i]);
-		xs_expect(&x.host_in, &x.host_out[i], x.level, "host", i);
+		xs_expect(&init, &x.host_out[i], x.level, "host", i);
 	}
 	g = &xs_guest;
 	xs_expect(&g->in, &g->out, x.level, "guest", 5);
@@ -454,7 +517,7 @@ struct xa_run {
 	uint64_t bad; /* the guest's rounds left at a mismatch, or 0 */
 	unsigned int intr_exits, other_exits;
 	uint64_t last_kind;
-	struct xs_regs host_in, host_out, host_bad;
+	struct xs_regs host_in, host_out, host_init, host_bad;
 	int host_bad_step;
 };
 
@@ -476,8 +539,8 @@ static long run_xa(void *arg)
 		return -1;
 	for (int i = 0; i < 100000; i++) {
 		x->last_kind = xs_host_enter(&x->host_in, &x->host_out, (uint64_t)x->level,
-					     x->gate ? gate : 0);
-		if (x->host_bad_step < 0 && !xs_same(&x->host_in, &x->host_out, x->level)) {
+					     x->gate ? gate : 0, 0);
+		if (x->host_bad_step < 0 && !xs_same(&x->host_init, &x->host_out, x->level)) {
 			x->host_bad_step = i;
 			x->host_bad = x->host_out;
 		}
@@ -501,12 +564,13 @@ static void async_exits(bool gate)
 	x.gate = gate;
 	x.level = xs_level();
 	xs_fill(&x.host_in, 0xC3, 0x7F80, 0x077F, -2.0 / 7.0);
+	xs_init_config(&x.host_init);
 	assert_int_equal(lp_run_on(0, run_xa, &x), 0);
 	print_message("[          ] %u timer exits in %d gated TDCALLs\n", x.intr_exits, XA_ROUNDS);
 	assert_int_equal(x.last_kind, EXIT_REASON_TDCALL);
 	assert_int_equal(x.bad, 0);
 	if (x.host_bad_step >= 0)
-		xs_expect(&x.host_in, &x.host_bad, x.level, "host", x.host_bad_step);
+		xs_expect(&x.host_init, &x.host_bad, x.level, "host", x.host_bad_step);
 }
 
 static void test_xstate_async_exits_gate(void **state)
@@ -611,7 +675,7 @@ static long run_ip(void *arg)
 	stub_guest_cpu.regs.gpr[REG_R13_] = in_place[x->c].st_pushed;
 	if (lp_vmxon())
 		return -1;
-	x->kind = xs_host_enter(&x->host_in, &x->host_out, (uint64_t)x->level, gate);
+	x->kind = xs_host_enter(&x->host_in, &x->host_out, (uint64_t)x->level, gate, 0);
 	lp_vmxoff();
 	return 0;
 }
@@ -620,8 +684,10 @@ static long run_ip(void *arg)
 static void test_xstate_guest_tdcall_in_place(void **state)
 {
 	static struct ip_run x;
+	struct xs_regs init;
 
 	(void)state;
+	xs_init_config(&init);
 	platform_claim_signals();
 	stub_policy = STUB_TDCALL_IN_PLACE;
 	stub_guest_hook = note_tdcall;
@@ -639,7 +705,7 @@ static void test_xstate_guest_tdcall_in_place(void **state)
 		expect_clean("the guest's TDCALL", (int)c);
 		xs_expect(&xs_guest.in, &xs_guest.out, x.level, "guest", (int)c);
 		assert_int_equal(xs_guest.out.rflags, in_place[c].rflags);
-		xs_expect(&x.host_in, &x.host_out, x.level, "host", (int)c);
+		xs_expect(&init, &x.host_out, x.level, "host", (int)c);
 	}
 }
 
@@ -680,6 +746,145 @@ static void test_xstate_host_seamcall_in_place(void **state)
 		expect_clean("the host's SEAMCALL", (int)c);
 		xs_expect(&x.in, &x.out, x.level, "host", (int)c);
 		assert_int_equal(x.out.rflags, in_place[c].rflags);
+	}
+}
+
+/*
+ * A TDH.VP.ENTER that enters no TD (the module refuses it: here a hook that answers every
+ * SEAMCALL with a status): the host's extended state comes back in the initial
+ * configuration as after a TD exit, by either path and for any version of the leaf.
+ */
+#define REFUSED 0xC000010000000000ULL /* a status only this hook gives */
+
+static void refuse_seamcall(struct cpu_regs *ctx, unsigned int len)
+{
+	ctx->rip += len;
+	ctx->gpr[REG_RAX_] = REFUSED;
+}
+
+struct re_run {
+	int level;
+	bool gate;
+	uint64_t rax, status, stub_status;
+	struct xs_regs in, out;
+	uint32_t stub_mxcsr;
+	uint16_t stub_fcw;
+};
+
+static long run_re(void *arg)
+{
+	struct re_run *x = arg;
+	struct tdx_module_args args = {0};
+	uint32_t mxcsr = 0x5F80, saved_mxcsr; /* round up, all masked */
+	uint16_t fcw = 0x0B7F, saved_fcw;
+
+	if (lp_vmxon())
+		return -1;
+	x->status = xs_host_enter(&x->in, &x->out, (uint64_t)x->level,
+				  x->gate ? (uint64_t)(uintptr_t)tdxsim_gate_ptr : 0, x->rax);
+	/* The host's C stub keeps what the SysV ABI makes callee-saved: MXCSR and FCW. */
+	__asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(saved_mxcsr), "=m"(saved_fcw));
+	__asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(mxcsr), "m"(fcw));
+	x->stub_status = x->gate ? __seamcall_gate(x->rax, &args) : __seamcall_insn(x->rax, &args);
+	__asm__ volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(x->stub_mxcsr), "=m"(x->stub_fcw));
+	__asm__ volatile("ldmxcsr %0\n\tfldcw %1" : : "m"(saved_mxcsr), "m"(saved_fcw));
+	lp_vmxoff();
+	return 0;
+}
+
+static void test_xstate_vp_enter_refused(void **state)
+{
+	static const struct platform_hooks hooks = {.seamcall = refuse_seamcall};
+	static const uint64_t leaves[] = {0 /* TDH.VP.ENTER */, 0x10000 /* version 1 */,
+					  0x20000 /* version 2 */};
+	static struct re_run x;
+	struct xs_regs init;
+
+	(void)state;
+	platform_claim_signals();
+	platform_set_hooks(&hooks);
+	xs_init_config(&init);
+	for (int gate = 0; gate < 2; gate++) {
+		for (unsigned int l = 0; l < sizeof(leaves) / sizeof(leaves[0]); l++) {
+			memset(&x, 0, sizeof(x));
+			x.level = xs_level();
+			x.gate = gate;
+			x.rax = leaves[l];
+			xs_fill(&x.in, (uint8_t)(0x31 + l), 0x5F80, 0x0B7F, 3.0 / 7.0);
+			assert_int_equal(lp_run_on(0, run_re, &x), 0);
+			assert_int_equal(x.status, REFUSED);
+			assert_int_equal(x.stub_status, REFUSED);
+			assert_int_equal(x.stub_mxcsr, 0x5F80);
+			assert_int_equal(x.stub_fcw, 0x0B7F);
+			xs_expect(&init, &x.out, x.level, gate ? "host, gate" : "host, opcode",
+				  (int)l);
+		}
+	}
+}
+
+/*
+ * A guest whose home is in the initial configuration (XSTATE_BV 0) gets exactly that at
+ * its first instruction, whatever the host left in the registers at its VP.ENTER (XMM,
+ * YMM, or all of AVX-512 with k1-k7; with or without x87 state in use, which decides
+ * whether the gate's resume runs XRSTOR or VZEROALL): every register zero, FCW 0x37F, an
+ * empty x87 stack, and the MXCSR of its home (0x1F80, or 0x3F80 written there), as XRSTOR
+ * gives.
+ */
+struct z_run {
+	int level, host_level;
+	bool gate, host_x87;
+	uint64_t kind;
+	struct xs_regs host_in, host_out, guest_out;
+};
+
+static long run_z(void *arg)
+{
+	struct z_run *x = arg;
+	uint8_t *code = stub_load_blob(blob_z, blob_z_end);
+	uint64_t gate = x->gate ? (uint64_t)(uintptr_t)tdxsim_gate_ptr : 0;
+	static uint8_t init[XSTATE_MAX_SIZE] __attribute__((aligned(64)));
+
+	xstate_reset(init);
+	stub_guest_start(code);
+	stub_guest_cpu.regs.gpr[REG_R9_] = (uint64_t)(uintptr_t)&x->guest_out;
+	stub_guest_cpu.regs.gpr[REG_R10_] = (uint64_t)x->level;
+	if (lp_vmxon())
+		return -1;
+	if (x->host_x87)
+		x->kind =
+			xs_host_enter(&x->host_in, &x->host_out, (uint64_t)x->host_level, gate, 0);
+	else
+		x->kind = xs_host_enter_vector(&x->host_in, (uint64_t)x->host_level, gate, init,
+					       platform_xstate_features());
+	lp_vmxoff();
+	return 0;
+}
+
+static void test_xstate_guest_starts_initial(void **state)
+{
+	static struct z_run x;
+	struct xs_regs want;
+
+	(void)state;
+	platform_claim_signals();
+	/* Each step: the path, the home's MXCSR, x87 in the host or not, the host's level. */
+	for (int step = 0; step < 8 * (xs_level() + 1); step++) {
+		uint32_t mxcsr = (step & 2) ? 0x3F80 : 0x1F80;
+
+		memset(&x, 0, sizeof(x));
+		x.level = xs_level();
+		x.gate = step & 1;
+		x.host_x87 = step & 4;
+		x.host_level = step >> 3;
+		xs_fill(&x.host_in, (uint8_t)(0x61 + step), 0x7F80, 0x077F, 1.0 / 9.0);
+		xstate_reset(stub_guest_cpu.xstate);
+		memcpy((uint8_t *)stub_guest_cpu.xstate + 24, &mxcsr, sizeof(mxcsr));
+		assert_int_equal(lp_run_on(0, run_z, &x), 0);
+		assert_int_equal(x.kind, EXIT_REASON_TDCALL);
+		xs_init_config(&want);
+		want.mxcsr = mxcsr;
+		xs_expect(&want, &x.guest_out, x.level, x.gate ? "guest, gate" : "guest, opcode",
+			  step);
 	}
 }
 
@@ -732,6 +937,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_xstate_guest_tdcall_in_place, stub_setup,
 						stub_teardown),
 		cmocka_unit_test_setup_teardown(test_xstate_host_seamcall_in_place, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_xstate_vp_enter_refused, stub_setup,
+						stub_teardown),
+		cmocka_unit_test_setup_teardown(test_xstate_guest_starts_initial, stub_setup,
 						stub_teardown),
 	};
 
