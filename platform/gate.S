@@ -170,12 +170,16 @@ tdxsim_gate_entry:
 	cmpb	$0, XSAVE_FTW(%rcx)
 	je	4f
 6:	fninit
-4:	ldmxcsr	.Lmxcsr_default(%rip)
-	testb	$XFEATURE_YMM, LP_XFEATURES(%rdi)
+	/* MXCSR loaded only if not the default: LDMXCSR marks SSE in use (XINUSE[1]). */
+4:	movq	LP_GATE_STACK(%rdi), %rsp
+	stmxcsr	-8(%rsp)
+	cmpl	$MXCSR_DEFAULT, -8(%rsp)
+	je	5f
+	ldmxcsr	.Lmxcsr_default(%rip)
+5:	testb	$XFEATURE_YMM, LP_XFEATURES(%rdi)
 	jz	1f
 	vzeroupper
-1:	movq	LP_GATE_STACK(%rdi), %rsp
-	call	tdxsim_gate_dispatch
+1:	call	tdxsim_gate_dispatch
 	movq	%rax, %rdi		/* the LP, whose gate context is resumed */
 	jmp	tdxsim_resume_gate_ctx
 .Lnot_an_lp:
@@ -208,7 +212,9 @@ tdxsim_resume_gate_ctx:
 	 * guest's that never used vector state) needs no XRSTOR when XINUSE shows nothing in
 	 * use but what VZEROALL initializes: VZEROALL and the home's MXCSR give what XRSTOR
 	 * would, in a third of its time, and leave every component in use modified, so the
-	 * next XSAVEOPT writes it whatever XRSTOR it tracks.
+	 * next XSAVEOPT writes it whatever XRSTOR it tracks. VZEROALL also clears XINUSE[1]
+	 * and [2]; LDMXCSR would set XINUSE[1] again even to 0x1F80, so it runs only when
+	 * MXCSR changes, and a world that does not use SSE keeps saving nothing.
 	 */
 	movq	LP_XSTATE(%rdi), %rcx
 	cmpq	$0, XSAVE_XSTATE_BV(%rcx)
@@ -223,6 +229,10 @@ tdxsim_resume_gate_ctx:
 	testl	$~XFEATURES_VZEROALL, %eax
 	jnz	9f
 	vzeroall
+	stmxcsr	-8(%rsp)		/* below the gate stack's top, or a stack given up */
+	movl	XSAVE_MXCSR(%rcx), %eax
+	cmpl	-8(%rsp), %eax
+	je	10f
 	ldmxcsr	XSAVE_MXCSR(%rcx)
 	jmp	10f
 9:	movl	LP_XFEATURES(%rdi), %eax

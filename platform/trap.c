@@ -213,11 +213,14 @@ static void host_trap(struct lp *lp, int sig, const siginfo_t *si, ucontext_t *u
 		return;
 	if (lp && !lp->in_dispatch && (sig == SIGILL || (sig == SIGSEGV && trapno == 13))) {
 		if (is_seamcall(b)) {
-			if (xstate_not_kept(ctx.gpr[REG_RAX_])) {
+			bool not_kept = xstate_not_kept(ctx.gpr[REG_RAX_]);
+
+			host_seamcall(lp, &ctx, 4);
+			/* Entered no TD (else the TD exit did it): as the gate's entry (xstate.c). */
+			if (not_kept && lp->xstate == lp->xstate_host) {
 				xstate_init_config(lp->xstate_host);
 				xstate_frame_load(uc, lp->xstate_host);
 			}
-			host_seamcall(lp, &ctx, 4);
 			ctx_to_uc(&ctx, uc);
 			return;
 		}
