@@ -591,6 +591,48 @@ static void test_sse_across_vcpus(void **state)
 	system_space_destroy(sp);
 }
 
+/*
+ * Code the host writes into a page where QEMU already translated other code: the next space
+ * that maps the page runs the new code, not QEMU's translation of the old (the shim's touch
+ * of mapped pages, docs/SYSTEM.md "QEMU's translated code"). `mov $n, %eax; hlt` at
+ * CODE_GPA + 0x80, n = 1 in the first space, then 2 written by the host, in a second.
+ */
+static uint64_t run_mov_hlt(uint32_t n)
+{
+	static const uint8_t insn[] = {0xB8, 0, 0, 0, 0, 0xF4};
+	struct system_space *sp = system_space_create(vm, 48);
+	struct cpu_regs r = {.rip = CODE_GPA + 0x80, .rflags = 0x2};
+	struct system_vcpu *v = NULL;
+	struct vm_exit e;
+	char msg[256];
+
+	assert_non_null(sp);
+	memcpy(gva(CODE_GPA + 0x80), insn, sizeof(insn));
+	memcpy((uint8_t *)gva(CODE_GPA + 0x81), &n, 4);
+	for (uint64_t gpa = 0; gpa < 0x200000; gpa += 4096)
+		assert_int_equal(system_space_map(sp, gpa, false, GUEST_HPA + gpa,
+						  PROT_READ | PROT_WRITE | PROT_EXEC),
+				 0);
+	assert_int_equal(system_vcpu_create(vm, sp, &v), 0);
+	system_vcpu_set_long_mode(v, PT_GPA, IDT_GPA, 0xFFF, GDT_GPA, 0x17);
+	r.gpr[REG_RSP_] = STACK_TOP;
+	assert_int_equal(system_vcpu_run(v, 0, &r, 0, 0, 0, &e, msg, sizeof(msg)), 0);
+	assert_int_equal(e.reason, EXIT_REASON_HLT);
+	assert_int_equal(r.rip, CODE_GPA + 0x85);
+	system_vcpu_destroy(v);
+	system_space_destroy(sp);
+	return r.gpr[REG_RAX_];
+}
+
+static void test_host_written_code(void **state)
+{
+	(void)state;
+	build_guest();
+	assert_int_equal(run_mov_hlt(1), 1);
+	assert_int_equal(run_mov_hlt(2), 2);
+	assert_int_equal(run_mov_hlt(3), 3);
+}
+
 /* One vCPU per LP, in parallel: each LP's exits reach its own host thread. */
 struct smp_arg {
 	struct system_vcpu *v;
@@ -789,6 +831,7 @@ int main(void)
 		cmocka_unit_test(test_reset_vector),
 		cmocka_unit_test(test_smp),
 		cmocka_unit_test(test_sse_across_vcpus),
+		cmocka_unit_test(test_host_written_code),
 		cmocka_unit_test(test_round_trips),
 		cmocka_unit_test(test_qemu_dies),
 		cmocka_unit_test(test_missing_or_failing_qemu),
