@@ -467,7 +467,7 @@ void td_trace_args(struct tdx_module_args *a, const uint64_t *gpr);
 void td_trace_tdcall_slow(uint64_t tdr_pa, unsigned int vcpu, uint64_t rax,
 			  const struct tdx_module_args *in, const struct tdx_module_args *out,
 			  uint64_t status);
-void td_trace_ve_slow(const struct tdvps *vp, const struct ve_info *ve);
+void td_trace_ve_slow(const struct cpu_regs *ctx, struct tdvps *vp, const struct ve_info *ve);
 
 uint64_t tdg_vp_vmcall(struct cpu_regs *ctx, struct tdvps *vp, struct tdcs *tdcs,
 		       unsigned int version);

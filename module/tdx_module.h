@@ -117,15 +117,25 @@ int tdx_seamcall_leaf_by_name(const char *name);
  *   that became a TD exit) has out = NULL and status 0: its results are the host's, given
  *   at the next TDH.VP.ENTER.
  * ve: a #VE raised in the guest, with the VE info it reads by TDG.VP.VEINFO.GET (exit
- *   reason, qualification, GLA, GPA, instruction length). Not called when a still-valid VE
- *   info turns it into #DF.
+ *   reason, qualification, GLA, GPA, instruction length) and where it happens (struct
+ *   tdx_trace_ve_where, read through the guest's own paging). Not called when a still-valid
+ *   VE info turns it into #DF.
  */
+struct tdx_trace_ve_where {
+	uint64_t rip;	     /* the guest's RIP: the instruction the #VE is for */
+	uint64_t handler;    /* the target of the guest IDT's gate for vector 20; 0: unreadable */
+	uint64_t handler_19; /* ... and of vector 19's (0: unreadable) */
+	uint8_t insn[15];    /* the bytes at rip ... */
+	unsigned int insn_bytes; /* ... as many as could be read */
+};
+
 struct tdx_trace_hooks {
 	void (*tdcall)(void *opaque, uint64_t tdr_pa, unsigned int vcpu, unsigned int lp,
 		       uint64_t leaf_rax, const struct tdx_module_args *in,
 		       const struct tdx_module_args *out, uint64_t status);
 	void (*ve)(void *opaque, uint64_t tdr_pa, unsigned int vcpu, unsigned int lp,
-		   uint32_t reason, uint64_t qual, uint64_t gla, uint64_t gpa, uint32_t len);
+		   uint32_t reason, uint64_t qual, uint64_t gla, uint64_t gpa, uint32_t len,
+		   const struct tdx_trace_ve_where *where);
 };
 
 /*

@@ -92,17 +92,46 @@ void td_trace_tdcall_slow(uint64_t tdr_pa, unsigned int vcpu, uint64_t rax,
 	td_trace_exit();
 }
 
-void td_trace_ve_slow(const struct tdvps *vp, const struct ve_info *ve)
+/*
+ * Where a #VE happens: the guest's RIP, the bytes there and the handlers its IDT names for
+ * vectors 20 and 19 (64-bit gates: offset bits 15:0, 31:16 and 63:32 [SDM vol. 3A 6.14.1]),
+ * read through the guest's paging as the CPU reads them to deliver it.
+ */
+static uint64_t gate_target(const uint64_t gate[2])
+{
+	return (gate[0] & 0xFFFF) | ((gate[0] >> 32) & 0xFFFF0000) | (gate[1] << 32);
+}
+
+static void ve_where(const struct cpu_regs *ctx, struct tdvps *vp, struct tdx_trace_ve_where *w)
+{
+	const struct cpu_backend_ops *b = cpu_backend();
+	uint64_t gate[4];
+
+	*w = (struct tdx_trace_ve_where){.rip = ctx->rip};
+	if (!b->read_linear || !b->idt_base)
+		return;
+	w->insn_bytes = b->read_linear(&vp->cpu, ctx->rip, w->insn, sizeof(w->insn));
+	if (b->read_linear(&vp->cpu, b->idt_base(&vp->cpu) + (X86_TRAP_VE - 1) * 16, gate,
+			   sizeof(gate)) != sizeof(gate))
+		return;
+	w->handler_19 = gate_target(gate);
+	w->handler = gate_target(gate + 2);
+}
+
+void td_trace_ve_slow(const struct cpu_regs *ctx, struct tdvps *vp, const struct ve_info *ve)
 {
 	void *opaque;
 	const struct tdx_trace_hooks *h = td_trace_enter(&opaque);
+	struct tdx_trace_ve_where where;
 
 	if (!h)
 		return;
-	if (h->ve)
+	if (h->ve) {
+		ve_where(ctx, vp, &where);
 		h->ve(opaque, vp->tdr_pa, vp->vcpu_index, (unsigned int)lp_current(),
 		      ve->exit_reason, ve->exit_qualification, ve->gla, ve->gpa,
-		      ve->instruction_length);
+		      ve->instruction_length, &where);
+	}
 	td_trace_exit();
 }
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 
+#include "decode.h"
 #include "internal.h"
 #include "tdx/td.h"
 #include "tdxsim/boot.h"
@@ -26,6 +27,31 @@ static int native_vcpu_init(struct guest_cpu *g)
 static void native_vcpu_destroy(struct guest_cpu *g)
 {
 	(void)g;
+}
+
+/* Guest linear addresses are the process's own here (the TD window): page by page. */
+static unsigned int native_read_linear(struct guest_cpu *g, uint64_t gla, void *buf,
+				       unsigned int len)
+{
+	unsigned int done = 0;
+
+	(void)g;
+	while (done < len) {
+		uint64_t a = gla + done;
+		unsigned int n = (unsigned int)(PAGE_SIZE - (a & (PAGE_SIZE - 1)));
+
+		if (n > len - done)
+			n = len - done;
+		if (guest_read((uint8_t *)buf + done, a, n))
+			break;
+		done += n;
+	}
+	return done;
+}
+
+static uint64_t native_idt_base(struct guest_cpu *g)
+{
+	return g->idt_base;
 }
 
 const struct cpu_backend_ops cpu_backend_native = {
@@ -48,6 +74,8 @@ const struct cpu_backend_ops cpu_backend_native = {
 	.shared_bit = native_space_shared_bit,
 	.vcpu_init = native_vcpu_init,
 	.vcpu_destroy = native_vcpu_destroy,
+	.read_linear = native_read_linear,
+	.idt_base = native_idt_base,
 };
 
 static const struct cpu_backend_ops *_Atomic backend = &cpu_backend_native;

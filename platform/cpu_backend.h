@@ -138,6 +138,10 @@ struct vm_exit {
  *                     of this backend running there exit (EXIT_REASON_EXTERNAL_INTERRUPT).
  * space_any()         optional: does any address space of this backend exist (the backend
  *                     cannot be changed then)?
+ * read_linear(g, gla, buf, len), idt_base(g)
+ *                     the stopped guest's memory at a linear address, through its own paging
+ *                     as it is now (bytes copied: fewer where a page is not there), and the
+ *                     base of its IDT (IDTR): what tdxsim's trace hooks report of a #VE.
  */
 struct cpu_backend_ops {
 	const char *name;
@@ -164,6 +168,8 @@ struct cpu_backend_ops {
 	void (*run)(struct cpu_regs *ctx);
 	void (*kick)(unsigned int lp);
 	bool (*space_any)(void);
+	unsigned int (*read_linear)(struct guest_cpu *g, uint64_t gla, void *buf, unsigned int len);
+	uint64_t (*idt_base)(struct guest_cpu *g);
 };
 
 /* The native backend (platform/), the machine's default. */

@@ -146,7 +146,7 @@ void td_inject_ve(struct cpu_regs *ctx, struct tdvps *vp, uint32_t reason, uint6
 	ve->instruction_info = insn_info;
 	ve->valid = VE_INFO_VALID;
 	if (td_trace_on())
-		td_trace_ve_slow(vp, ve);
+		td_trace_ve_slow(ctx, vp, ve);
 	td_inject_exception(ctx, vp, X86_TRAP_VE, false, 0);
 }
 

@@ -568,6 +568,16 @@ static void sys_run(struct cpu_regs *ctx)
 	}
 }
 
+static unsigned int sys_read_linear(struct guest_cpu *g, uint64_t gla, void *buf, unsigned int len)
+{
+	return system_vcpu_read_linear(V(g)->v, gla, buf, len);
+}
+
+static uint64_t sys_idt_base(struct guest_cpu *g)
+{
+	return vmcb_get(vmcb_of(V(g)), VMCB_IDTR + 8);
+}
+
 const struct cpu_backend_ops cpu_backend_system = {
 	.name = "system",
 	.enter = sys_enter,
@@ -590,6 +600,8 @@ const struct cpu_backend_ops cpu_backend_system = {
 	.run = sys_run,
 	.kick = sys_kick,
 	.space_any = sys_space_any,
+	.read_linear = sys_read_linear,
+	.idt_base = sys_idt_base,
 };
 
 /* ------------------------------------------------------------------------------------------

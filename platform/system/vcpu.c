@@ -430,6 +430,15 @@ static void *space_page(void *arg, uint64_t gpa)
 	return system_space_host(arg, gpa);
 }
 
+unsigned int system_vcpu_read_linear(struct system_vcpu *v, uint64_t gla, void *buf,
+				     unsigned int len)
+{
+	void *vmcb = system_vcpu_vmcb(v);
+
+	return system_guest_read(vmcb_get(vmcb, VMCB_CR0), vmcb_get(vmcb, VMCB_CR3),
+				 vmcb_get(vmcb, VMCB_EFER), gla, buf, len, space_page, v->sp);
+}
+
 int system_vcpu_run(struct system_vcpu *v, unsigned int lp, struct cpu_regs *regs,
 		    uint32_t intr_info, uint32_t error, uint64_t timer_ns, struct vm_exit *out,
 		    char *err, size_t len)

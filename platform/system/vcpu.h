@@ -40,6 +40,9 @@ void *system_space_host(const struct system_space *sp, uint64_t gpa);
  */
 int system_vcpu_create(struct system_vm *vm, struct system_space *sp, struct system_vcpu **out);
 void system_vcpu_destroy(struct system_vcpu *v);
+/* The guest's memory at a linear address through its paging as the VMCB has it: bytes read. */
+unsigned int system_vcpu_read_linear(struct system_vcpu *v, uint64_t gla, void *buf,
+				     unsigned int len);
 /*
  * A 64-bit CPL0 state: flat code 0x08 and data 0x10 segments, CR0 PG|WP|NE|ET|MP|PE, CR4
  * PAE|OSFXSR|OSXMMEXCPT, EFER LME|LMA, the guest's page tables at cr3, its IDT and GDT.
