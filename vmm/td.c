@@ -130,6 +130,7 @@ int vmm_td_create_image(const struct vmm_td_config *cfg, const char *path, struc
 	pthread_mutex_init(&td->pages_lock, NULL);
 	pthread_mutex_init(&td->lock, NULL);
 	pthread_mutex_init(&td->trace_lock, NULL);
+	pthread_mutex_init(&td->paths_lock, NULL);
 	pthread_cond_init(&td->wake, NULL);
 	ret = vmm_devices_create(td);
 	/*

@@ -155,6 +155,7 @@ int vmm_td_destroy(struct vmm_td *td)
 	free(td->shared_hpa);
 	pthread_cond_destroy(&td->wake);
 	pthread_mutex_destroy(&td->trace_lock);
+	pthread_mutex_destroy(&td->paths_lock);
 	pthread_mutex_destroy(&td->lock);
 	pthread_mutex_destroy(&td->pages_lock);
 	free(td);

@@ -389,7 +389,11 @@ static void trace_tdcall(void *opaque, uint64_t tdr_pa, unsigned int vcpu, unsig
 	const char *name = tdx_tdcall_leaf_name(tdx_leaf_of(rax));
 	char ins[320], outs[320] = "";
 
-	if (tdr_pa != td->htd.tdr_pa)
+	if (tdr_pa != td->htd.tdr_pa || vcpu >= td->nr_vcpus)
+		return;
+	if (td->paths_on && out && !status && tdx_leaf_of(rax) == TDG_VP_VEINFO_GET)
+		vmm_paths_veinfo_get(&td->vcpus[vcpu]);
+	if (!td->cfg.trace_file)
 		return;
 	args_json(ins, sizeof(ins), in);
 	if (!out) {
@@ -411,12 +415,17 @@ static void trace_tdcall(void *opaque, uint64_t tdr_pa, unsigned int vcpu, unsig
 
 /* A #VE with the VE info the guest will read. */
 static void trace_ve(void *opaque, uint64_t tdr_pa, unsigned int vcpu, unsigned int lp,
-		     uint32_t reason, uint64_t qual, uint64_t gla, uint64_t gpa, uint32_t len)
+		     uint32_t reason, uint64_t qual, uint64_t gla, uint64_t gpa, uint32_t len,
+		     const struct tdx_trace_ve_where *where)
 {
 	struct vmm_td *td = opaque;
 	const char *name = vmm_exit_reason_name(reason);
 
-	if (tdr_pa != td->htd.tdr_pa)
+	if (tdr_pa != td->htd.tdr_pa || vcpu >= td->nr_vcpus)
+		return;
+	if (td->paths_on)
+		vmm_paths_ve(&td->vcpus[vcpu], reason, qual, gpa, where);
+	if (!td->cfg.trace_file)
 		return;
 	vmm_trace(td,
 		  "\"lp\":%u,\"vcpu\":%u,\"ve\":\"%s\",\"reason\":%u,\"qual\":\"0x%llx\","
@@ -510,6 +519,8 @@ static enum vcpu_step vcpu_enter(struct vmm_vcpu *vc)
 	switch (reason) {
 	case EXIT_REASON_TDCALL:
 		vc->st.tdvmcalls[tdvmcall_kind(a)]++;
+		if (td->paths_on)
+			vmm_paths_tdvmcall(vc, a);
 		ret = tdvmcall_handle(&vc->tv, status, a);
 		step = ret == TDVMCALL_RESUME ? STEP_AGAIN
 		       : ret == TDVMCALL_EXIT ? STEP_EXIT
@@ -696,7 +707,9 @@ int vmm_td_run(struct vmm_td *td)
 	pthread_mutex_unlock(&td->lock);
 
 	/* One tracer at a time (the hooks are the module's): another TD's trace keeps them. */
-	traced = td->cfg.trace_file && !tdx_module_set_trace(&trace_hooks, td);
+	traced =
+		(td->cfg.trace_file || td->cfg.io_paths) && !tdx_module_set_trace(&trace_hooks, td);
+	td->paths_on = traced && td->cfg.io_paths;
 	if (td->cfg.trace_file && !traced)
 		vmm_trace(td, "\"trace\":\"no TDCALL or #VE lines: another TD's trace is on\"");
 	platform_get_stats(&ps);
@@ -749,6 +762,8 @@ int vmm_td_run(struct vmm_td *td)
 	td->ve_after = ps.deliveries;
 	if (traced)
 		tdx_module_set_trace(NULL, NULL);
+	if (td->cfg.trace_file && td->paths_on)
+		vmm_paths_trace(td);
 	if (td->cfg.trace_file)
 		trace_stop(td);
 	vmm_trace_flush(td);

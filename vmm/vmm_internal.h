@@ -93,6 +93,16 @@ struct vmm_last_exit {
 	enum vmm_tdvmcall_kind tdvmcall;
 };
 
+/* The last #VE the module delivered to a vCPU, as its trace hook told it (vmm/paths.c). */
+struct vmm_ve_seen {
+	bool valid; /* not yet matched with a TDVMCALL */
+	bool read;  /* TDG.VP.VEINFO.GET read it */
+	uint32_t reason;
+	uint64_t qual, gpa, handler, handler_19;
+	uint8_t insn[15];
+	unsigned int insn_bytes;
+};
+
 struct vmm_vcpu {
 	struct vmm_td *td;
 	unsigned int index;
@@ -104,6 +114,7 @@ struct vmm_vcpu {
 	struct vmm_apic apic; /* posted interrupts, HLT (apic.c) */
 	struct vmm_repeat repeat;
 	struct vmm_last_exit last;
+	struct vmm_ve_seen ve_seen; /* the last #VE delivered (vmm/paths.c) */
 	_Atomic bool in_guest;
 	_Atomic bool done;
 	/* The embedder's view (tdxsim/tdxsim.h, api.c) */
@@ -169,6 +180,9 @@ struct vmm_td {
 	struct vmm_td_result result;
 	uint64_t ve_before, ve_after;
 	uint64_t build_ns, run_ns;
+	pthread_mutex_t paths_lock; /* paths (vmm/paths.c) */
+	struct vmm_paths paths;
+	bool paths_on; /* the module's hooks count for this run */
 	pthread_mutex_t trace_lock;
 	char trace_buf[64 * 1024]; /* whole lines not yet written (vmm_trace) */
 	size_t trace_len;
@@ -251,6 +265,16 @@ void vmm_trace_seamcalls(struct vmm_td *td);
 void vmm_trace(struct vmm_td *td, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Write out the trace lines still buffered. */
 void vmm_trace_flush(struct vmm_td *td);
+
+/* paths.c (cfg.io_paths): the module's #VE and VEINFO.GET, the TDVMCALL exit, --trace's lines. */
+struct tdx_trace_ve_where;
+void vmm_paths_ve(struct vmm_vcpu *vc, uint32_t reason, uint64_t qual, uint64_t gpa,
+		  const struct tdx_trace_ve_where *where);
+void vmm_paths_veinfo_get(struct vmm_vcpu *vc);
+void vmm_paths_tdvmcall(struct vmm_vcpu *vc, const struct tdx_module_args *a);
+void vmm_paths_trace(struct vmm_td *td);
+/* paths.c: an instruction in operand form, "mov r32,[m32]" ("?" when undecodable). */
+void vmm_insn_form(const uint8_t *bytes, unsigned int n, char *buf, size_t len);
 
 /* map_gpa.c: suppress-#VE set over the TD's RAM in its shared EPT, MMIO left for #VE. */
 int vmm_shared_ept_init(struct vmm_td *td);

@@ -92,6 +92,12 @@ struct vmm_td_config {
 	 * vmm_td_destroy(); vmm_td_trace_error() tells a failed write.
 	 */
 	void *trace_file; /* a FILE * */
+	/*
+	 * Count the TD's port I/O and MMIO by path (vmm_td_paths, docs/VMM.md "Paths"): installs
+	 * the module's trace hooks (tdxsim's, not Intel's ABI) while it runs; with another TD's
+	 * trace or count on, nothing is counted.
+	 */
+	bool io_paths;
 };
 
 void vmm_td_config_default(struct vmm_td_config *cfg);
@@ -229,6 +235,48 @@ uintptr_t vmm_td_image_base(struct vmm_td *td);
 unsigned int vmm_td_nr_vcpus(const struct vmm_td *td);
 int vmm_td_vcpu_stats(const struct vmm_td *td, unsigned int vcpu, struct vmm_vcpu_stats *st);
 void vmm_td_stats(const struct vmm_td *td, struct vmm_td_stats *st);
+
+/*
+ * The paths of the TD's port I/O and MMIO (cfg.io_paths). Each TDVMCALL<Instruction.IO> and
+ * <#VE.RequestMMIO> is "#VE'd" when the last #VE the module delivered to that vCPU was for
+ * the same access (an I/O instruction with the same port, size and direction; an EPT
+ * violation at the same GPA) and the guest read its VE info with TDG.VP.VEINFO.GET before
+ * the call; else it is a direct TDVMCALL. A #VE'd access is counted with the #VE handler the
+ * guest had when it was delivered: the targets of its IDT's gates for vectors 20 and 19
+ * (Linux: its early stubs, then exc_virtualization_exception's; docs/LINUX-BOOT.md),
+ * and an MMIO one with the instruction at the #VE's RIP in operand form ("mov r32,[m32]").
+ */
+#define VMM_MAX_IO_PATHS  256 /* (port, size, direction, path) rows; more go to io_other */
+#define VMM_MAX_MMIO_INSN 64  /* (instruction, size, direction, path) rows; more: mmio_other */
+struct vmm_io_path {
+	uint16_t port;
+	uint8_t size;
+	bool write;
+	bool ve;	     /* #VE'd; false: a direct TDVMCALL */
+	uint64_t handler;    /* #VE'd: the guest's vector-20 handler (0: its IDT was unreadable) */
+	uint64_t handler_19; /* ... and its vector-19 one, which tells Linux's early IDT */
+	uint64_t count;
+};
+struct vmm_mmio_path {
+	char insn[32]; /* #VE'd: the instruction in operand form ("?" undecodable); else "" */
+	uint8_t size;
+	bool write;
+	bool ve;
+	uint64_t handler, handler_19;
+	uint64_t count;
+};
+struct vmm_paths {
+	struct vmm_io_path io[VMM_MAX_IO_PATHS]; /* in order of first occurrence */
+	unsigned int nr_io;
+	uint64_t io_other;
+	struct vmm_mmio_path mmio[VMM_MAX_MMIO_INSN];
+	unsigned int nr_mmio;
+	uint64_t mmio_other;
+	uint64_t ves[VMM_EXIT_REASONS]; /* #VEs the module delivered, by exit reason */
+	uint64_t ves_other;
+};
+/* A copy of the counts so far (all 0 without cfg.io_paths). */
+void vmm_td_paths(const struct vmm_td *td, struct vmm_paths *out);
 
 /*
  * What vmm_td_create() would refuse of the image at @path and @cfg that needs no machine: the
