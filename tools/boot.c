@@ -156,6 +156,7 @@ static int boot_system(const char *kernel, const char *initrd, const char *cmdli
 	cfg.serial_stdin = true;
 	cfg.trace_file = trace;
 	cfg.rbp_mod = firmware != NULL; /* EDK2's TDVF of 2022 exposes RBP in TDG.VP.VMCALL */
+	cfg.io_paths = true;
 	if (firmware ? tdxsim_tdvf_td_create(&cfg, firmware, vars, &td, err, sizeof(err))
 		     : tdxsim_linux_td_create(&cfg, kernel, initrd, cmdline, &td, err,
 					      sizeof(err))) {
@@ -194,6 +195,7 @@ static int boot_system(const char *kernel, const char *initrd, const char *cmdli
 	fprintf(stderr, "tdxsim boot: stopped: %s (vCPU %u): %s; %.3f s, %llu #VEs delivered\n",
 		vmm_stop_reason_name(res->reason), res->vcpu, res->message, (double)st.run_ns / 1e9,
 		(unsigned long long)st.ve_deliveries);
+	boot_paths_print(stderr, td, st.run_ns);
 	for (unsigned int v = 0; v < vmm_td_nr_vcpus(td); v++) {
 		struct vmm_vcpu_stats vs;
 

@@ -16,6 +16,7 @@
 #define TDXSIM_EXIT_SIGNAL(sig) (128 + (sig)) /* SIGINT: 130, SIGTERM: 143 */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Each gets argv[0] = its own name and returns one of the statuses above. */
@@ -49,6 +50,13 @@ void tool_print_boot_error(const char *err);
  * from /proc/self/exe) into @out; false when it is not in such a place (a build directory).
  */
 bool tool_install_prefix(char *out, size_t size);
+
+/*
+ * tdxsim boot's summary of the kernel's port I/O and MMIO by path, #VEs by reason and TD exits
+ * per second (tools/boot_paths.c).
+ */
+struct vmm_td;
+void boot_paths_print(FILE *f, const struct vmm_td *td, uint64_t run_ns);
 
 /*
  * host-init --svg (tools/memmap_svg.c): the physical memory map as SVG into @f: the RAM

@@ -92,5 +92,24 @@ fi
 check "the TD ran until --timeout: 124" sh -c 'test "$1" = 124 &&
 	grep -q "^tdxsim boot: stopped: interrupted (vCPU 0): --timeout 100 expired" "$2"' \
 	- "$status" "$err"
+# The summary's paths (docs/LINUX-BOOT.md "Reading the summary"): the decompressor's port
+# I/O by direct TDVMCALL; the kernel's by #VE, all of it through exc_virtualization_exception,
+# which Linux puts in the IDT for TDX at the start of setup_arch (idt_setup_early_traps),
+# before its first port I/O, so none is left for the early path (tdx_early_handle_ve).
+n='\([0-9]*\)'
+paths() {
+	sed -n "s/^tdxsim boot: port I\/O by path: $n by direct TDVMCALL (decompressor), $n by early \
+#VE, $n by runtime #VE, $n other\$/\1 \2 \3 \4/p" "$err"
+}
+check "port I/O by path: decompressor and runtime #VE above 0, early #VE 0, nothing unnamed" \
+	sh -c 'set -- $1; test "${1:-0}" -gt 0 && test "${2:-1}" = 0 && test "${3:-0}" -gt 0 &&
+	test "${4:-1}" = 0' - "$(paths)"
+check "the PIT's port 0x42 read through #VEs" grep -Eq \
+	'^tdxsim boot:   port 0x42 in8: [1-9][0-9]* by runtime #VE$' "$err"
+check "the COM1 writes of the decompressor by direct TDVMCALL" grep -Eq \
+	'^tdxsim boot:   port 0x3f8 out8: [1-9][0-9]* by direct TDVMCALL$' "$err"
+check "#VEs by reason and TD exits per second" sh -c '
+	grep -Eq "^tdxsim boot: #VEs by reason:.* IO_INSTRUCTION [1-9]" "$1" &&
+	grep -Eq "^tdxsim boot: [1-9][0-9]* TD exits, [1-9][0-9]* per second$" "$1"' - "$err"
 [ "$fail" = 0 ] && echo "td_linux_system: every check passed"
 exit "$fail"
