@@ -29,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "bzimage.h"
 #include "tdxsim/linux.h"
 #include "tdxsim/tdxsim.h"
 
@@ -39,10 +40,8 @@
 #define N_MOVZX	 2
 #define N_STORE	 4
 
-#define KERNEL_GPA 0x1000000ULL /* pref_address */
-#define ENTRY_GPA  (KERNEL_GPA + 0x200)
-#define STR(x)	   #x
-#define XSTR(x)	   STR(x)
+#define STR(x)	#x
+#define XSTR(x) STR(x)
 
 extern const uint8_t pg_start[], pg_end[], pg_ve_early[], pg_ve_late[];
 /* clang-format off */
@@ -134,22 +133,14 @@ __asm__(".pushsection .rodata\n"
 	/* RDI = IDT, ESI = vector, RAX = handler: a 64-bit interrupt gate with the current CS */
 	"set_gate:\n"
 	"	shll $4, %esi\n"
-	"	movq %rax, %rdx\n"
-	"	andl $0xffff, %edx\n"
-	"	movq %rax, %rcx\n"
-	"	shrq $16, %rcx\n"
-	"	andl $0xffff, %ecx\n"
-	"	shlq $48, %rcx\n"
-	"	orq %rcx, %rdx\n"
-	"	movabsq $0x00008e0000000000, %rcx\n"
-	"	orq %rcx, %rdx\n"
-	"	movw %cs, %cx\n"
-	"	movzwl %cx, %ecx\n"
-	"	shlq $16, %rcx\n"
-	"	orq %rcx, %rdx\n"
-	"	movq %rdx, (%rdi,%rsi)\n"
-	"	shrq $32, %rax\n"
-	"	movq %rax, 8(%rdi,%rsi)\n"
+	"	addq %rdi, %rsi\n"
+	"	movw %ax, (%rsi)\n"			/* offset 15:0 */
+	"	movw %cs, 2(%rsi)\n"
+	"	movw $0x8e00, 4(%rsi)\n"		/* present, DPL 0, interrupt gate, IST 0 */
+	"	shrq $16, %rax\n"
+	"	movw %ax, 6(%rsi)\n"			/* offset 31:16 */
+	"	shrq $16, %rax\n"
+	"	movq %rax, 8(%rsi)\n"			/* offset 63:32, reserved 0 */
 	"	ret\n"
 	/* #VE: VEINFO.GET, the TDVMCALL the VE info asks for, RIP past the instruction */
 	"	.p2align 4\n"
@@ -200,25 +191,10 @@ static char dir[] = "/tmp/tdxsim-linux-paths-XXXXXX";
 static char kernel[128], err[1024];
 static bool have_qemu;
 
-static void w16(uint8_t *p, size_t off, uint16_t v)
-{
-	memcpy(p + off, &v, 2);
-}
-
-static void w32(uint8_t *p, size_t off, uint32_t v)
-{
-	memcpy(p + off, &v, 4);
-}
-
-static void w64(uint8_t *p, size_t off, uint64_t v)
-{
-	memcpy(p + off, &v, 8);
-}
-
 /* The guest address of a label of the code above. */
 static uint64_t guest_addr(const uint8_t *label)
 {
-	return ENTRY_GPA + (uint64_t)(label - pg_start);
+	return BZ_ENTRY_GPA + (uint64_t)(label - pg_start);
 }
 
 static void quiet(const char *line, void *opaque)
@@ -242,23 +218,10 @@ static int setup(void **state)
 		return 0;
 	if (!mkdtemp(dir))
 		return -1;
-	/* The setup header of a protocol 2.15 bzImage (docs/LINUX-BOOT.md), one setup sector. */
-	bz[0x1F1] = 1;
-	w16(bz, 0x1FE, 0xAA55);
-	memcpy(bz + 0x202, "HdrS", 4);
-	bz[0x201] = 0x6A;
-	w16(bz, 0x206, 0x020F);
-	bz[0x211] = 0x01;
-	w32(bz, 0x22C, 0x7FFFFFFF);
-	w32(bz, 0x230, 0x200000);
-	bz[0x234] = 1;
-	w16(bz, 0x236, 0x7F);
-	w32(bz, 0x238, 2047);
-	w64(bz, 0x258, KERNEL_GPA);
-	w32(bz, 0x260, 0x200000);
-	if ((size_t)(pg_end - pg_start) > sizeof(bz) - 1024 - 0x200)
+	bz_header(bz);
+	if ((size_t)(pg_end - pg_start) > sizeof(bz) - BZ_KERNEL_OFFSET - 0x200)
 		return -1;
-	memcpy(bz + 1024 + 0x200, pg_start, (size_t)(pg_end - pg_start));
+	memcpy(bz + BZ_KERNEL_OFFSET + 0x200, pg_start, (size_t)(pg_end - pg_start));
 	snprintf(kernel, sizeof(kernel), "%s/bzImage", dir);
 	f = fopen(kernel, "wb");
 	if (!f || fwrite(bz, 1, sizeof(bz), f) != sizeof(bz) || fclose(f))
@@ -307,21 +270,17 @@ static void expect_mmio(const struct vmm_mmio_path *p, const char *insn, uint8_t
 	assert_int_equal(p->count, count);
 }
 
-static void test_paths_counted(void **state)
+/* The TD of the bzImage run to its power-off (status 0), its counts into *p. */
+static void run_td(bool io_paths, struct vmm_paths *p)
 {
-	uint64_t early = guest_addr(pg_ve_early), late = guest_addr(pg_ve_late);
 	const struct vmm_td_result *res;
 	struct vmm_td_config cfg;
-	struct vmm_paths *p;
 	struct vmm_td *td;
 
-	(void)state;
-	if (!have_qemu)
-		skip();
 	vmm_td_config_default(&cfg);
 	cfg.memory_size = 64ULL << 20;
 	cfg.attributes = VMM_ATTR_SEPT_VE_DISABLE;
-	cfg.io_paths = true;
+	cfg.io_paths = io_paths;
 	if (tdxsim_linux_td_create(&cfg, kernel, NULL, "", &td, err, sizeof(err)))
 		fail_msg("tdxsim_linux_td_create: %s", err);
 	assert_int_equal(vmm_td_run(td), 0);
@@ -329,9 +288,20 @@ static void test_paths_counted(void **state)
 	if (res->reason != VMM_STOP_POWEROFF)
 		fail_msg("stopped: %s: %s", vmm_stop_reason_name(res->reason), res->message);
 	assert_int_equal(res->exit_status, 0);
-	p = malloc(sizeof(*p));
-	assert_non_null(p);
 	vmm_td_paths(td, p);
+	vmm_td_destroy(td);
+}
+
+static void test_paths_counted(void **state)
+{
+	uint64_t early = guest_addr(pg_ve_early), late = guest_addr(pg_ve_late);
+	struct vmm_paths *p = malloc(sizeof(*p));
+
+	(void)state;
+	if (!have_qemu)
+		skip();
+	assert_non_null(p);
+	run_td(true, p);
 
 	/* Port I/O in order of first occurrence, each path and handler on its own row. */
 	assert_int_equal(p->nr_io, 4);
@@ -355,35 +325,23 @@ static void test_paths_counted(void **state)
 						      : 0);
 	assert_int_equal(p->ves_other, 0);
 	free(p);
-	vmm_td_destroy(td);
 }
 
 /* Without cfg.io_paths nothing is counted (the module's hooks stay off). */
 static void test_paths_off(void **state)
 {
-	struct vmm_td_config cfg;
-	struct vmm_paths *p;
-	struct vmm_td *td;
+	struct vmm_paths *p = malloc(sizeof(*p));
 
 	(void)state;
 	if (!have_qemu)
 		skip();
-	vmm_td_config_default(&cfg);
-	cfg.memory_size = 64ULL << 20;
-	cfg.attributes = VMM_ATTR_SEPT_VE_DISABLE;
-	if (tdxsim_linux_td_create(&cfg, kernel, NULL, "", &td, err, sizeof(err)))
-		fail_msg("tdxsim_linux_td_create: %s", err);
-	assert_int_equal(vmm_td_run(td), 0);
-	assert_int_equal(vmm_td_result(td)->reason, VMM_STOP_POWEROFF);
-	p = malloc(sizeof(*p));
 	assert_non_null(p);
-	vmm_td_paths(td, p);
+	run_td(false, p);
 	assert_int_equal(p->nr_io, 0);
 	assert_int_equal(p->nr_mmio, 0);
 	for (unsigned int r = 0; r < VMM_EXIT_REASONS; r++)
 		assert_int_equal(p->ves[r], 0);
 	free(p);
-	vmm_td_destroy(td);
 }
 
 int main(void)

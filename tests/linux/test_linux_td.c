@@ -18,27 +18,13 @@
 
 #include <cmocka.h>
 
+#include "bzimage.h"
 #include "tdxsim/linux.h"
 #include "tdxsim/tdxsim.h"
 
 static char dir[] = "/tmp/tdxsim-linux-td-XXXXXX";
 static char kernel[128], initrd[128], real[4096];
 static char err[1024];
-
-static void w16(uint8_t *p, size_t off, uint16_t v)
-{
-	memcpy(p + off, &v, 2);
-}
-
-static void w32(uint8_t *p, size_t off, uint32_t v)
-{
-	memcpy(p + off, &v, 4);
-}
-
-static void w64(uint8_t *p, size_t off, uint64_t v)
-{
-	memcpy(p + off, &v, 8);
-}
 
 static void write_file(const char *path, const uint8_t *p, size_t n)
 {
@@ -56,20 +42,7 @@ static int setup(void **state)
 	(void)state;
 	if (!mkdtemp(dir))
 		return -1;
-	bz[0x1F1] = 1;
-	w16(bz, 0x1FE, 0xAA55);
-	bz[0x200] = 0xEB;
-	bz[0x201] = 0x6A;
-	memcpy(bz + 0x202, "HdrS", 4);
-	w16(bz, 0x206, 0x020F);
-	bz[0x211] = 0x01;
-	w32(bz, 0x22C, 0x7FFFFFFF);
-	w32(bz, 0x230, 0x200000);
-	bz[0x234] = 1;
-	w16(bz, 0x236, 0x7F);
-	w32(bz, 0x238, 2047);
-	w64(bz, 0x258, 0x1000000);
-	w32(bz, 0x260, 0x200000);
+	bz_header(bz);
 	for (size_t i = 1024; i < sizeof(bz); i++)
 		bz[i] = (uint8_t)(i * 13);
 	for (size_t i = 0; i < sizeof(rd); i++)
