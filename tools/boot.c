@@ -195,7 +195,7 @@ static int boot_system(const char *kernel, const char *initrd, const char *cmdli
 	fprintf(stderr, "tdxsim boot: stopped: %s (vCPU %u): %s; %.3f s, %llu #VEs delivered\n",
 		vmm_stop_reason_name(res->reason), res->vcpu, res->message, (double)st.run_ns / 1e9,
 		(unsigned long long)st.ve_deliveries);
-	boot_paths_print(stderr, td, st.run_ns);
+	boot_paths_print(stderr, td, st.run_ns, firmware ? "firmware" : "decompressor");
 	for (unsigned int v = 0; v < vmm_td_nr_vcpus(td); v++) {
 		struct vmm_vcpu_stats vs;
 

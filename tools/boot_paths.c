@@ -52,7 +52,7 @@ static const char *path_name(bool ve, uint64_t handler, uint64_t handler_19, cha
 	return buf;
 }
 
-static void print_io(FILE *f, const struct vmm_paths *p)
+static void print_io(FILE *f, const struct vmm_paths *p, const char *direct)
 {
 	uint64_t n[4] = {0};
 	char buf[64];
@@ -61,9 +61,9 @@ static void print_io(FILE *f, const struct vmm_paths *p)
 	for (unsigned int i = 0; i < p->nr_io; i++)
 		n[path_of(p->io[i].ve, p->io[i].handler, p->io[i].handler_19)] += p->io[i].count;
 	fprintf(f,
-		"tdxsim boot: port I/O by path: %" PRIu64 " by direct TDVMCALL (decompressor), "
+		"tdxsim boot: port I/O by path: %" PRIu64 " by direct TDVMCALL (%s), "
 		"%" PRIu64 " by early #VE, %" PRIu64 " by runtime #VE, %" PRIu64 " other\n",
-		n[PATH_DIRECT], n[PATH_EARLY], n[PATH_RUNTIME], n[PATH_OTHER]);
+		n[PATH_DIRECT], direct, n[PATH_EARLY], n[PATH_RUNTIME], n[PATH_OTHER]);
 	for (unsigned int i = 0; i < p->nr_io; i++) {
 		const struct vmm_io_path *io = &p->io[i];
 
@@ -108,7 +108,7 @@ static void print_ves(FILE *f, const struct vmm_paths *p)
 	fprintf(f, "tdxsim boot: #VEs by reason:%s\n", *line ? line : " none");
 }
 
-void boot_paths_print(FILE *f, const struct vmm_td *td, uint64_t run_ns)
+void boot_paths_print(FILE *f, const struct vmm_td *td, uint64_t run_ns, const char *direct)
 {
 	struct vmm_paths *p = malloc(sizeof(*p));
 	uint64_t exits = 0;
@@ -116,7 +116,7 @@ void boot_paths_print(FILE *f, const struct vmm_td *td, uint64_t run_ns)
 	if (!p)
 		return;
 	vmm_td_paths(td, p);
-	print_io(f, p);
+	print_io(f, p, direct);
 	print_mmio(f, p);
 	print_ves(f, p);
 	for (unsigned int v = 0; v < vmm_td_nr_vcpus(td); v++) {

@@ -53,10 +53,11 @@ bool tool_install_prefix(char *out, size_t size);
 
 /*
  * tdxsim boot's summary of the kernel's port I/O and MMIO by path, #VEs by reason and TD exits
- * per second (tools/boot_paths.c).
+ * per second (tools/boot_paths.c). @direct names whose direct TDVMCALLs these are in the
+ * summary's first line (Linux's "decompressor", TDVF's "firmware").
  */
 struct vmm_td;
-void boot_paths_print(FILE *f, const struct vmm_td *td, uint64_t run_ns);
+void boot_paths_print(FILE *f, const struct vmm_td *td, uint64_t run_ns, const char *direct);
 
 /*
  * host-init --svg (tools/memmap_svg.c): the physical memory map as SVG into @f: the RAM
