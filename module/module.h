@@ -342,7 +342,8 @@ struct pamt_report {
 void __attribute__((format(printf, 2, 3)))
 pamt_violation(struct pamt_report *r, const char *fmt, ...);
 /* The PAMT pages holding entries other than free and 4K RSVD, ascending (incremental checks;
- * false when they are not running). */
+ * false when they are not running, or when the set could not grow and is incomplete until the
+ * next check rebuilds it: the caller then walks the whole PAMT). */
 bool pamt_active_pages(const uint64_t **pages, size_t *nr);
 /* The incremental checks' log records nothing while a checker reads memory. */
 void pamt_check_log_pause(bool paused);

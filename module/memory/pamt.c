@@ -343,6 +343,7 @@ static struct {
 	struct phys_touch_log *log;
 	uint64_t *active; /* ascending */
 	size_t nr_active, cap_active;
+	bool lost; /* a page could not be added: the set is incomplete until rebuilt */
 } inc;
 
 void pamt_check_log_pause(bool paused)
@@ -354,7 +355,7 @@ bool pamt_active_pages(const uint64_t **pages, size_t *nr)
 {
 	*pages = inc.active;
 	*nr = inc.nr_active;
-	return inc.log != NULL;
+	return inc.log != NULL && !inc.lost;
 }
 
 const struct tdmr *pamt_page_covers(uint64_t ppa, enum pamt_level *level, uint64_t *pa)
@@ -398,8 +399,12 @@ static void active_set(uint64_t ppa, bool on)
 		size_t cap = inc.cap_active ? 2 * inc.cap_active : 64;
 		uint64_t *v = realloc(inc.active, cap * sizeof(*v));
 
-		if (!v)
-			return; /* tdx_sept_check_changed() then walks the PAMT */
+		if (!v) {
+			/* Callers of pamt_active_pages() then walk the whole PAMT, and the next
+			 * check rebuilds the set. */
+			inc.lost = true;
+			return;
+		}
 		inc.active = v;
 		inc.cap_active = cap;
 	}
@@ -484,6 +489,7 @@ static bool check_pamt_page(struct pamt_report *r, uint64_t ppa)
 static void active_rebuild(void)
 {
 	inc.nr_active = 0;
+	inc.lost = false;
 	for (unsigned int i = 0; i < tdxm.nr_tdmrs; i++) {
 		for (int l = PT_4KB; l <= PT_1GB; l++) {
 			uint64_t p = tdxm.tdmr[i].pamt_base[l] & ~(_4K - 1);
@@ -522,7 +528,7 @@ int tdx_pamt_check_changed(char *buf, size_t buflen)
 		buf[0] = 0;
 	n = phys_touch_log_pages(inc.log, &pages, &overflowed);
 	phys_touch_log_pause(inc.log, true);
-	if (overflowed) {
+	if (overflowed || inc.lost) {
 		r.count = tdx_pamt_check(buf, buflen);
 		active_rebuild();
 	} else {
@@ -566,6 +572,7 @@ void tdx_checks_incremental_stop(void)
 	free(inc.active);
 	inc.active = NULL;
 	inc.nr_active = inc.cap_active = 0;
+	inc.lost = false;
 }
 
 /* Runs of equal (level, type, owner) entries, at 4K granularity below 1G/2M leaves. */
