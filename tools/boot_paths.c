@@ -55,7 +55,7 @@ static const char *path_name(bool ve, uint64_t handler, uint64_t handler_19, cha
 static void print_io(FILE *f, const struct vmm_paths *p, const char *direct)
 {
 	uint64_t n[4] = {0};
-	char buf[64];
+	char buf[64], name[64];
 
 	n[PATH_OTHER] = p->io_other;
 	for (unsigned int i = 0; i < p->nr_io; i++)
@@ -66,10 +66,26 @@ static void print_io(FILE *f, const struct vmm_paths *p, const char *direct)
 		n[PATH_DIRECT], direct, n[PATH_EARLY], n[PATH_RUNTIME], n[PATH_OTHER]);
 	for (unsigned int i = 0; i < p->nr_io; i++) {
 		const struct vmm_io_path *io = &p->io[i];
+		const char *nm = path_name(io->ve, io->handler, io->handler_19, name, sizeof(name));
+		uint64_t count = 0;
+		bool seen = false;
 
-		fprintf(f, "tdxsim boot:   port 0x%x %s%u: %" PRIu64 " by %s\n", io->port,
-			io->write ? "out" : "in", io->size * 8, io->count,
-			path_name(io->ve, io->handler, io->handler_19, buf, sizeof(buf)));
+		/* One line per port access and named path (rows differ in vector 19 too). */
+		for (unsigned int j = 0; j < p->nr_io && !seen; j++) {
+			const struct vmm_io_path *o = &p->io[j];
+
+			if (o->port != io->port || o->size != io->size || o->write != io->write ||
+			    strcmp(path_name(o->ve, o->handler, o->handler_19, buf, sizeof(buf)),
+				   nm))
+				continue;
+			if (j < i)
+				seen = true;
+			else
+				count += o->count;
+		}
+		if (!seen)
+			fprintf(f, "tdxsim boot:   port 0x%x %s%u: %" PRIu64 " by %s\n", io->port,
+				io->write ? "out" : "in", io->size * 8, count, nm);
 	}
 }
 
