@@ -241,5 +241,38 @@ struct pit;
 
 struct pit *pit_create(struct vmm_bus *bus, pit_clock_t clock, void *opaque);
 void pit_destroy(struct pit *p);
+/* ---- CMOS RTC (dev_cmos.c) ---- */
+
+#define CMOS_PORT	      0x70 /* index; 0x71 data */
+#define CMOS_SIZE	      128
+#define CMOS_SECONDS	      0x00
+#define CMOS_MINUTES	      0x02
+#define CMOS_HOURS	      0x04
+#define CMOS_DAY_OF_WEEK      0x06
+#define CMOS_DAY_OF_MONTH     0x07
+#define CMOS_MONTH	      0x08
+#define CMOS_YEAR	      0x09
+#define CMOS_STATUS_A	      0x0A
+#define CMOS_STATUS_B	      0x0B
+#define CMOS_STATUS_C	      0x0C
+#define CMOS_STATUS_D	      0x0D
+#define CMOS_BASE_MEM_LO      0x15 /* KiB below 1 MiB */
+#define CMOS_BASE_MEM_HI      0x16
+#define CMOS_EXT_MEM_LO	      0x17 /* KiB above 1 MiB */
+#define CMOS_EXT_MEM_HI	      0x18
+#define CMOS_EXT_MEM2_LO      0x30 /* the same again */
+#define CMOS_EXT_MEM2_HI      0x31
+#define CMOS_CENTURY	      0x32
+#define CMOS_MEM_ABOVE_16M_LO 0x34 /* 64 KiB units, below 4 GiB */
+#define CMOS_MEM_ABOVE_16M_HI 0x35
+#define CMOS_STATUS_A_DEFAULT 0x26 /* 32.768 kHz time base, 1024 Hz periodic rate */
+#define CMOS_STATUS_B_24H     0x02 /* 24-hour, BCD, no interrupts */
+#define CMOS_STATUS_D_VRT     0x80 /* valid RAM and time */
+
+struct cmos_dev;
+
+/* Registers ports 0x70-0x71 on @bus with the memory size bytes of a guest of @memory_size. */
+struct cmos_dev *cmos_create(struct vmm_bus *bus, uint64_t memory_size);
+void cmos_destroy(struct cmos_dev *c);
 
 #endif /* VMM_DEVICES_H */

@@ -49,9 +49,10 @@ int vmm_devices_create(struct vmm_td *td)
 	td->testdev = td->pci ? pci_testdev_create(&td->bus, td->pci) : NULL;
 	td->poweroff = poweroff_create(&td->bus, poweroff_cb, td);
 	td->pit = pit_create(&td->bus, NULL, NULL);
+	td->cmos = cmos_create(&td->bus, td->cfg.memory_size);
 	msr_filter_init(&td->msr_filter, MSR_FILTER_ALLOW);
 	td->quoter = quote_signer_new();
-	if (!td->uart || !td->pci || !td->testdev || !td->poweroff || !td->pit)
+	if (!td->uart || !td->pci || !td->testdev || !td->poweroff || !td->pit || !td->cmos)
 		return -ENOMEM;
 	uart16550_set_irq(td->uart, uart_irq, td);
 	/*
@@ -81,6 +82,7 @@ void vmm_devices_destroy(struct vmm_td *td)
 	if (td->poweroff)
 		poweroff_destroy(td->poweroff);
 	pit_destroy(td->pit);
+	cmos_destroy(td->cmos);
 	if (td->testdev)
 		pci_testdev_destroy(td->testdev);
 	if (td->pci)

@@ -158,6 +158,7 @@ struct vmm_td {
 	struct pci_testdev *testdev;
 	struct poweroff_dev *poweroff;
 	struct pit *pit;
+	struct cmos_dev *cmos;
 	struct msr_filter msr_filter;
 	struct quote_signer *quoter;
 	struct tdvmcall_td tvtd;
