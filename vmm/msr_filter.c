@@ -105,6 +105,10 @@ void msr_store_init(struct msr_store *s, uint32_t vcpu_index)
 	msr_store_set(s, MSR_IA32_UCODE_REV, UCODE_REV_DEFAULT);
 	msr_store_set(s, MSR_IA32_MISC_ENABLE, MISC_ENABLE_DEFAULT);
 	msr_store_set(s, MSR_IA32_CR_PAT, PAT_DEFAULT);
+	/* No fixed or variable MTRRs, no WC, no SMRR: MTRRs off, as KVM reports them to a TD
+	 * [KVM tdx_get_msr]; the default type reads 0 (its reset value) until written. */
+	msr_store_set(s, MSR_IA32_MTRRCAP, 0);
+	msr_store_set(s, MSR_IA32_MTRR_DEF_TYPE, 0);
 	msr_store_set(s, MSR_IA32_TSC_DEADLINE, 0);
 	msr_store_set(s, MSR_X2APIC_ICR, 0); /* the last ICR written (vmm/apic.c) */
 	msr_store_set(s, MSR_IA32_MCG_CAP, MCG_CAP_DEFAULT);

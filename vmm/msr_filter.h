@@ -47,16 +47,18 @@ int msr_filter_add(struct msr_filter *f, uint32_t first, uint32_t count, unsigne
 bool msr_filter_allowed(const struct msr_filter *f, uint32_t msr, bool write);
 
 /* MSR numbers [Intel SDM vol. 4, table 2-2]. */
-#define MSR_IA32_APIC_BASE    0x0000001B
-#define MSR_IA32_UCODE_REV    0x0000008B
-#define MSR_IA32_MISC_ENABLE  0x000001A0
-#define MSR_IA32_CR_PAT	      0x00000277
-#define MSR_IA32_TSC_DEADLINE 0x000006E0
-#define MSR_X2APIC_ICR	      0x00000830
-#define MSR_IA32_MCG_CAP      0x00000179
-#define MSR_IA32_MCG_STATUS   0x0000017A
-#define MSR_IA32_MCG_CTL      0x0000017B
-#define MSR_IA32_MC0_CTL      0x00000400 /* bank i: CTL, STATUS, ADDR, MISC at 0x400 + 4i */
+#define MSR_IA32_APIC_BASE     0x0000001B
+#define MSR_IA32_UCODE_REV     0x0000008B
+#define MSR_IA32_MISC_ENABLE   0x000001A0
+#define MSR_IA32_CR_PAT	       0x00000277
+#define MSR_IA32_TSC_DEADLINE  0x000006E0
+#define MSR_X2APIC_ICR	       0x00000830
+#define MSR_IA32_MCG_CAP       0x00000179
+#define MSR_IA32_MCG_STATUS    0x0000017A
+#define MSR_IA32_MCG_CTL       0x0000017B
+#define MSR_IA32_MC0_CTL       0x00000400 /* bank i: CTL, STATUS, ADDR, MISC at 0x400 + 4i */
+#define MSR_IA32_MTRRCAP       0x000000FE
+#define MSR_IA32_MTRR_DEF_TYPE 0x000002FF
 
 /*
  * Machine check as KVM emulates it for a TD and QEMU configures it [QEMU mce_init; KVM
