@@ -64,6 +64,7 @@ const struct cpu_backend_ops cpu_backend_native = {
 	.space_destroy = native_space_destroy,
 	.map = native_space_map,
 	.unmap = native_space_unmap,
+	.map_alias = native_space_map_alias,
 	.map_deferred = native_space_map_deferred,
 	.flush = native_space_flush,
 	.set_suppress_ve = native_space_set_suppress_ve,

@@ -100,6 +100,12 @@ struct vm_exit {
  *                     one 4 KiB page of it (gpa without the shared bit; prot PROT_READ |
  *                     PROT_WRITE | PROT_EXEC). An access to a GPA that is not mapped is an
  *                     EXIT_REASON_EPT_VIOLATION exit.
+ * map_alias(w, gpa, shared, src)
+ *                     optional (NULL: -EOPNOTSUPP): map the page at @src, a page of a
+ *                     MAP_SHARED mapping in the tdxsim process, at @gpa, readable and
+ *                     writable, so that both addresses reach the same memory. Only the
+ *                     native backend can: the system backend's guest memory is the machine's
+ *                     physical memory, which QEMU was given at its start.
  * map_deferred(w, gpa, shared, hpa, prot), flush(w)
  *                     optional (NULL: td_window_map_deferred() is map, td_window_flush() does
  *                     nothing): the same as map for a space no guest code runs in yet (a TD
@@ -154,6 +160,7 @@ struct cpu_backend_ops {
 	void (*space_destroy)(struct td_window *w);
 	int (*map)(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot);
 	int (*unmap)(struct td_window *w, uint64_t gpa, bool shared);
+	int (*map_alias)(struct td_window *w, uint64_t gpa, bool shared, void *src);
 	int (*map_deferred)(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot);
 	int (*flush)(struct td_window *w);
 	int (*set_suppress_ve)(struct td_window *w, uint64_t gpa, uint64_t size, bool suppress);

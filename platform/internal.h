@@ -166,6 +166,7 @@ struct td_window *native_space_create(unsigned int gpaw);
 void native_space_destroy(struct td_window *w);
 int native_space_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot);
 int native_space_unmap(struct td_window *w, uint64_t gpa, bool shared);
+int native_space_map_alias(struct td_window *w, uint64_t gpa, bool shared, void *src);
 int native_space_map_deferred(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa,
 			      int prot);
 int native_space_flush(struct td_window *w);

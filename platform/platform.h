@@ -280,6 +280,12 @@ uint64_t td_window_shared_bit(const struct td_window *w); /* 1 << (GPAW - 1) */
 /* prot: PROT_READ | PROT_WRITE | PROT_EXEC. gpa without the shared bit. */
 int td_window_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot);
 int td_window_unmap(struct td_window *w, uint64_t gpa, bool shared);
+/*
+ * The page at @src (page-aligned, in a MAP_SHARED mapping of this process) mapped at @gpa,
+ * readable and writable: memory the embedder supplies (vmm/map_gpa.c). -EOPNOTSUPP on a
+ * backend that cannot (cpu_backend.h), -EINVAL for a private mapping, -EFAULT for none.
+ */
+int td_window_map_alias(struct td_window *w, uint64_t gpa, bool shared, void *src);
 bool td_window_is_mapped(const struct td_window *w, uint64_t gpa, bool shared);
 /*
  * Mapping for a TD being built (TDH.MEM.PAGE.ADD): td_window_map_deferred() maps as

@@ -352,6 +352,29 @@ int native_space_unmap(struct td_window *w, uint64_t gpa, bool shared)
 	return va == MAP_FAILED ? -errno : 0;
 }
 
+/* mremap() with old size 0 makes a second mapping of a shared mapping's page (mremap(2)). */
+int native_space_map_alias(struct td_window *w, uint64_t gpa, bool shared, void *src)
+{
+	void *va;
+	int ret;
+
+	if (!gpa_valid(w, gpa) || ((uintptr_t)src & ~PAGE_MASK))
+		return -EINVAL;
+	ret = native_space_flush(w);
+	if (ret)
+		return ret;
+	ret = pagemap_reserve(&w->mapped[shared], gpa);
+	if (ret)
+		return ret;
+	va = mremap(src, 0, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED,
+		    native_space_va(w, gpa, shared));
+	if (va == MAP_FAILED)
+		return -errno;
+	pagemap_set(&w->mapped[shared], gpa, true);
+	atomic_fetch_add(&w->changes, 1);
+	return 0;
+}
+
 /*
  * A page joins the pending run when it continues it (next GPA, next HPA, same half and
  * prot), else the run is mapped and a new one starts with it; a run is mapped once it
@@ -469,6 +492,13 @@ int td_window_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, 
 int td_window_unmap(struct td_window *w, uint64_t gpa, bool shared)
 {
 	return cpu_backend()->unmap(w, gpa, shared);
+}
+
+int td_window_map_alias(struct td_window *w, uint64_t gpa, bool shared, void *src)
+{
+	const struct cpu_backend_ops *ops = cpu_backend();
+
+	return ops->map_alias ? ops->map_alias(w, gpa, shared, src) : -EOPNOTSUPP;
 }
 
 int td_window_map_deferred(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot)

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <tdx/leaves.h>
 #include <tdx/status.h>
@@ -29,10 +31,16 @@
 
 static bool booted;
 static bool log_sink_set;
+static enum tdxsim_cpu booted_cpu;
 
 bool tdxsim_booted(void)
 {
 	return booted;
+}
+
+enum tdxsim_cpu tdxsim_cpu_backend(void)
+{
+	return booted ? booted_cpu : TDXSIM_CPU_NATIVE;
 }
 
 void tdxsim_claim_signals(void)
@@ -240,6 +248,7 @@ int tdxsim_boot_config(const struct machine_config *config, const struct tdxsim_
 		goto out_module;
 	}
 	booted = true;
+	booted_cpu = cpu;
 	return 0;
 out_module:
 	tdx_module_unload();
@@ -603,4 +612,141 @@ int tdxsim_td_read_gpa(struct vmm_td *td, uint64_t gpa, void *buf, size_t len)
 int tdxsim_td_write_gpa(struct vmm_td *td, uint64_t gpa, const void *buf, size_t len)
 {
 	return gpa_rw(td, gpa, (void *)buf, len, true);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Shared memory the embedder supplies
+ */
+
+/* The VMM's own mapping of @b's file: the whole range there, read-write. */
+static int backing_map_fd(const struct tdxsim_shared_backing *b, uint8_t **hold, char *err,
+			  size_t errlen)
+{
+	struct stat st;
+	void *p;
+
+	if (fstat(b->fd, &st)) {
+		ERR("fd %d: %s", b->fd, strerror(errno));
+		return -EBADF;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ERR("fd %d: not a regular file or memfd", b->fd);
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size < b->offset || (uint64_t)st.st_size - b->offset < b->size) {
+		ERR("fd %d: %lld bytes, shorter than offset 0x%llx + size 0x%llx", b->fd,
+		    (long long)st.st_size, (unsigned long long)b->offset,
+		    (unsigned long long)b->size);
+		return -ENXIO;
+	}
+	p = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, (off_t)b->offset);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		ERR("fd %d: %s", b->fd,
+		    e == EACCES ? "not open for reading and writing" : strerror(e));
+		return -e;
+	}
+	*hold = p;
+	return 0;
+}
+
+/* The VMM's own mapping of the same pages as @b's addr (mremap(2), old size 0). */
+static int backing_map_addr(const struct tdxsim_shared_backing *b, uint8_t **hold, char *err,
+			    size_t errlen)
+{
+	void *p = mremap(b->addr, 0, b->size, MREMAP_MAYMOVE);
+	int e = errno;
+
+	if (p == MAP_FAILED) {
+		if (e == EINVAL)
+			ERR("addr %p: not a MAP_SHARED mapping", b->addr);
+		else
+			ERR("addr %p: 0x%llx bytes not mapped whole (one mapping)", b->addr,
+			    (unsigned long long)b->size);
+		return e == EINVAL ? -EINVAL : -EFAULT;
+	}
+	if (mprotect(p, b->size, PROT_READ | PROT_WRITE)) {
+		e = errno;
+		munmap(p, b->size);
+		ERR("addr %p: cannot be made writable: %s", b->addr, strerror(e));
+		return -EACCES;
+	}
+	*hold = p;
+	return 0;
+}
+
+/* What needs no mapping: the arguments, the TD's state, the backend. */
+static int backing_check(struct vmm_td *td, const struct tdxsim_shared_backing *b, uint64_t g,
+			 char *err, size_t errlen)
+{
+	if (!td || !b) {
+		ERR("no %s", td ? "backing" : "TD");
+		return -EINVAL;
+	}
+	if ((b->fd >= 0) == (b->addr != NULL)) {
+		ERR("%s of fd and addr", b->fd >= 0 ? "both" : "neither");
+		return -EINVAL;
+	}
+	if (((g | b->size | (b->fd >= 0 ? b->offset : (uintptr_t)b->addr)) & ~PAGE_MASK) ||
+	    !b->size) {
+		ERR("gpa 0x%llx, size 0x%llx, %s 0x%llx: not whole pages",
+		    (unsigned long long)b->gpa, (unsigned long long)b->size,
+		    b->fd >= 0 ? "offset" : "addr",
+		    (unsigned long long)(b->fd >= 0 ? b->offset : (uintptr_t)b->addr));
+		return -EINVAL;
+	}
+	if (g + b->size < g || g + b->size > td->cfg.memory_size) {
+		ERR("[0x%llx, 0x%llx) is beyond the TD's memory (0x%llx bytes)",
+		    (unsigned long long)g, (unsigned long long)(g + b->size),
+		    (unsigned long long)td->cfg.memory_size);
+		return -ERANGE;
+	}
+	if (tdxsim_cpu_backend() == TDXSIM_CPU_SYSTEM) {
+		ERR("the system CPU backend cannot: the TD's memory is the machine's physical "
+		    "memory, given to QEMU at its start");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* The TD has entered a vCPU, or is being run. td->lock held. */
+static bool td_has_run(const struct vmm_td *td)
+{
+	if (td->running)
+		return true;
+	for (unsigned int v = 0; v < td->nr_vcpus; v++)
+		if (td->vcpus[v].st.entries || td->vcpus[v].stepping)
+			return true;
+	return false;
+}
+
+int tdxsim_td_set_shared_backing(struct vmm_td *td, const struct tdxsim_shared_backing *b,
+				 char *err, size_t errlen)
+{
+	uint64_t g = b && td ? b->gpa & ~td->shared_bit : 0;
+	uint8_t *hold = NULL;
+	int ret;
+
+	ret = backing_check(td, b, g, err, errlen);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&td->lock);
+	if (td_has_run(td)) {
+		ERR("the TD has run: shared backing is set before its first run");
+		pthread_mutex_unlock(&td->lock);
+		return -EBUSY;
+	}
+	ret = b->fd >= 0 ? backing_map_fd(b, &hold, err, errlen)
+			 : backing_map_addr(b, &hold, err, errlen);
+	if (!ret && (ret = vmm_shared_backing_add(td, g, b->size, hold))) {
+		munmap(hold, b->size);
+		if (ret == -EEXIST)
+			ERR("[0x%llx, 0x%llx) overlaps a range backed before",
+			    (unsigned long long)g, (unsigned long long)(g + b->size));
+		else
+			ERR("%s", strerror(-ret));
+	}
+	pthread_mutex_unlock(&td->lock);
+	return ret;
 }

@@ -41,13 +41,20 @@ static int shared_add(struct vmm_td *td, uint64_t gpa, uint64_t hpa)
 	return 0;
 }
 
+/* Shared page i out of the window; a VMM page freed, the embedder's (HPA 0) kept as it is. */
+static void shared_drop(struct vmm_td *td, size_t i)
+{
+	td_window_unmap(td->window, td->shared_gpa[i], true);
+	if (td->shared_hpa[i])
+		free_page(td->shared_hpa[i]);
+}
+
 static void shared_remove(struct vmm_td *td, uint64_t gpa)
 {
 	for (size_t i = 0; i < td->nr_shared; i++) {
 		if (td->shared_gpa[i] != gpa)
 			continue;
-		td_window_unmap(td->window, gpa, true);
-		free_page(td->shared_hpa[i]);
+		shared_drop(td, i);
 		td->nr_shared--;
 		td->shared_gpa[i] = td->shared_gpa[td->nr_shared];
 		td->shared_hpa[i] = td->shared_hpa[td->nr_shared];
@@ -291,17 +298,47 @@ static uint64_t remove_private(struct vmm_vcpu *vc, uint64_t start, uint64_t end
 	return atomic_load(&td->stop) ? TDVMCALL_STATUS_INVALID_OPERAND : TDVMCALL_STATUS_SUCCESS;
 }
 
-/* To shared, the shared half: a zeroed VMM page behind each shared GPA not yet backed. */
+/* The embedder's page behind shared GPA @g (tdxsim_td_set_shared_backing), or NULL. */
+static uint8_t *backing_page(const struct vmm_td *td, uint64_t g)
+{
+	for (unsigned int i = 0; i < td->nr_backing; i++)
+		if (g >= td->backing[i].gpa && g - td->backing[i].gpa < td->backing[i].size)
+			return td->backing[i].hold + (g - td->backing[i].gpa);
+	return NULL;
+}
+
+/* Shared GPA @g backed by the embedder's page @own, which keeps what it held. */
+static int map_backing(struct vmm_td *td, uint64_t g, uint8_t *own)
+{
+	int ret = td_window_map_alias(td->window, g, true, own);
+
+	if (!ret && (ret = shared_add(td, g, 0)))
+		td_window_unmap(td->window, g, true);
+	return ret;
+}
+
+/*
+ * To shared, the shared half: behind each shared GPA not yet backed, the embedder's page
+ * where it supplied one, else a zeroed VMM page.
+ */
 static uint64_t map_shared(struct vmm_td *td, uint64_t start, uint64_t end)
 {
 	uint64_t status = TDVMCALL_STATUS_SUCCESS;
 
 	pthread_mutex_lock(&td->lock);
 	for (uint64_t g = start; g < end; g += PAGE_SIZE) {
+		uint8_t *own = backing_page(td, g);
 		uint64_t hpa;
 
 		if (td_window_is_mapped(td->window, g, true))
 			continue;
+		if (own) {
+			if (map_backing(td, g, own)) {
+				status = TDVMCALL_STATUS_INVALID_OPERAND;
+				break;
+			}
+			continue;
+		}
 		hpa = alloc_page(NUMA_NO_NODE);
 		if (!hpa) {
 			status = TDVMCALL_STATUS_INVALID_OPERAND;
@@ -389,6 +426,34 @@ uint64_t vmm_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume
 /* ------------------------------------------------------------------------------------------
  * The VMM's view of shared memory
  */
+
+int vmm_shared_backing_add(struct vmm_td *td, uint64_t gpa, uint64_t size, uint8_t *hold)
+{
+	struct vmm_backing *b;
+
+	for (unsigned int i = 0; i < td->nr_backing; i++)
+		if (gpa < td->backing[i].gpa + td->backing[i].size &&
+		    td->backing[i].gpa < gpa + size)
+			return -EEXIST;
+	b = realloc(td->backing, (td->nr_backing + 1) * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	td->backing = b;
+	b[td->nr_backing++] = (struct vmm_backing){.gpa = gpa, .size = size, .hold = hold};
+	return 0;
+}
+
+void vmm_shared_release(struct vmm_td *td)
+{
+	for (size_t i = 0; i < td->nr_shared; i++)
+		shared_drop(td, i);
+	td->nr_shared = 0;
+	for (unsigned int i = 0; i < td->nr_backing; i++)
+		munmap(td->backing[i].hold, td->backing[i].size);
+	free(td->backing);
+	td->backing = NULL;
+	td->nr_backing = 0;
+}
 
 void *vmm_shared_span(struct vmm_td *td, uint64_t g, uint64_t len)
 {

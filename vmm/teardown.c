@@ -109,12 +109,8 @@ static unsigned int teardown(struct vmm_td *td)
 {
 	unsigned int leaked = 0;
 
-	/* Shared pages: the VMM's own, out of the window first. */
-	for (size_t i = 0; i < td->nr_shared; i++) {
-		td_window_unmap(td->window, td->shared_gpa[i], true);
-		free_page(td->shared_hpa[i]);
-	}
-	td->nr_shared = 0;
+	/* Shared pages: the VMM's own and the embedder's, out of the window first. */
+	vmm_shared_release(td);
 	if (td->nr_pages)
 		leaked = (unsigned int)lp_run_on(0, teardown_fn, td);
 	/* No TDR: the KeyID was never the module's. */

@@ -144,9 +144,17 @@ struct vmm_td {
 	unsigned int removed_pages;	     /* private pages MapGPA removed (to shared) */
 	unsigned int tlb_kicks;		     /* vCPUs MapGPA kicked out of the guest */
 	_Atomic uint64_t mem_gen;	     /* + 1 for each PAGE.AUG and MapGPA done */
-	/* Shared pages the VMM mapped in the window's shared half (MapGPA). */
+	/* Shared pages the VMM mapped in the window's shared half (MapGPA); HPA 0: the
+	 * embedder's (backing). */
 	uint64_t *shared_gpa, *shared_hpa;
 	size_t nr_shared, cap_shared;
+	/* Shared memory the embedder supplies (tdxsim_td_set_shared_backing): for each range,
+	 * the VMM's own MAP_SHARED mapping of it, which MapGPA maps page by page. */
+	struct vmm_backing {
+		uint64_t gpa, size; /* without the shared bit */
+		uint8_t *hold;
+	} * backing;
+	unsigned int nr_backing;
 
 	unsigned int nr_vcpus;
 	struct vmm_vcpu vcpus[VMM_MAX_VCPUS];
@@ -289,6 +297,14 @@ int vmm_shared_ept_init(struct vmm_td *td);
 void *vmm_shared_span(struct vmm_td *td, uint64_t g, uint64_t len);
 /* map_gpa.c: copy [g, g + len) of shared memory to or from buf page by page; 0 or -EFAULT. */
 int vmm_shared_rw(struct vmm_td *td, uint64_t g, void *buf, uint64_t len, bool write);
+/*
+ * map_gpa.c: [gpa, gpa + size) of shared memory backed from now on by @hold (size bytes,
+ * MAP_SHARED, the TD's from here: unmapped at teardown). 0, -EEXIST when it overlaps a
+ * range backed before, -ENOMEM.
+ */
+int vmm_shared_backing_add(struct vmm_td *td, uint64_t gpa, uint64_t size, uint8_t *hold);
+/* map_gpa.c: every shared page out of the window, the VMM's freed, the backing unmapped. */
+void vmm_shared_release(struct vmm_td *td);
 /* map_gpa.c: the tdvmcall_ops map_gpa callback (opaque = the struct vmm_vcpu). */
 uint64_t vmm_map_gpa(void *opaque, uint64_t gpa, uint64_t size, uint64_t *resume_gpa);
 

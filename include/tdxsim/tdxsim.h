@@ -76,6 +76,8 @@ int tdxsim_boot(const struct tdxsim_boot *opts, char *err, size_t errlen);
 /* TDX, the module and the machine taken down (destroy the TDs first). No-op when not up. */
 void tdxsim_shutdown(void);
 bool tdxsim_booted(void);
+/* The CPU backend of the machine that is up (the boot option or $TDXSIM_CPU); NATIVE without. */
+enum tdxsim_cpu tdxsim_cpu_backend(void);
 /*
  * The machine's handlers of SIGSEGV, SIGILL, SIGFPE and SIGBUS (its traps) installed again:
  * for harnesses that replace them, as cmocka does around every test, before a TD runs.
@@ -383,5 +385,37 @@ int tdxsim_td_write_gpa(struct vmm_td *td, uint64_t gpa, const void *buf, size_t
  */
 void *tdxsim_td_shared_va(struct vmm_td *td, uint64_t gpa, size_t len);
 uint64_t tdxsim_td_shared_bit(const struct vmm_td *td);
+
+/*
+ * Shared memory the embedder supplies, as KVM's userspace supplies guest memory: once the
+ * guest converts a page of [gpa, gpa + size) to shared (MapGPA), the GPA is backed by the
+ * embedder's memory, so that what the guest writes there appears at the embedder's address
+ * and the reverse. Either @fd (a memfd or a regular file opened read-write, from @offset) or,
+ * with fd -1, @addr (a MAP_SHARED mapping of this process: a shared anonymous mapping, a
+ * file's, a memfd's). tdxsim keeps its own mapping of the memory (the embedder may close the
+ * fd or unmap @addr afterwards) until vmm_td_destroy(). Converting a page back to private
+ * unmaps it from the TD and leaves the embedder's contents as they are; pages of the TD
+ * outside every range the embedder supplied get the VMM's own zeroed pages. Any number of
+ * ranges, each set before the TD first runs.
+ */
+struct tdxsim_shared_backing {
+	uint64_t gpa;	 /* the first GPA, with or without the shared bit; page-aligned */
+	uint64_t size;	 /* bytes, a multiple of 4096, inside the TD's memory_size */
+	int fd;		 /* -1: addr */
+	uint64_t offset; /* into fd, page-aligned */
+	void *addr;	 /* fd -1: page-aligned */
+};
+/*
+ * 0, or with a message in @err: -EINVAL for no TD or backing, both or neither of fd and
+ * addr, a gpa, size, offset or addr not page-aligned, size 0, an addr that is not a
+ * MAP_SHARED mapping, an fd that is not a regular file or memfd; -ERANGE for a range beyond
+ * the TD's memory_size (above it shared GPAs are MMIO); -EBADF for an fd that is not open;
+ * -ENXIO for a file shorter than offset + size; -EFAULT for an addr range not mapped whole;
+ * -EACCES for an fd not open for writing; -EEXIST for a range that overlaps one set before;
+ * -EBUSY once the TD has run; -EOPNOTSUPP on the system CPU backend, whose guest memory is
+ * the machine's physical memory that QEMU was given at its start (docs/API.md).
+ */
+int tdxsim_td_set_shared_backing(struct vmm_td *td, const struct tdxsim_shared_backing *b,
+				 char *err, size_t errlen);
 
 #endif /* TDXSIM_TDXSIM_H */

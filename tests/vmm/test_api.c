@@ -7,11 +7,13 @@
  * CPUID, HLT and the MP state, an unknown sub-function, ReportFatalError with its payload,
  * resumed, and stopped by default then tdxsim_td_resume()); private memory of a debug TD by
  * GPA, a non-debug TD's refused; the TD capabilities and a raw SEAMCALL; vmm_td_run() with
- * an exit handler.
+ * an exit handler; shared memory the embedder supplies (guests/shared.c), by memfd and by
+ * mapping, and each bad input refused.
  *
- * Argument: api.elf
+ * Arguments: api.elf shared.elf
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,9 +33,9 @@
 
 #define API_PORT 0x510
 
-static const char *guest_elf;
+static const char *guest_elf, *shared_elf;
 
-static struct vmm_td *create(uint64_t attributes)
+static struct vmm_td *create_of(const char *elf, uint64_t attributes)
 {
 	struct vmm_td_config cfg;
 	struct vmm_td *td = NULL;
@@ -41,8 +44,13 @@ static struct vmm_td *create(uint64_t attributes)
 	vmm_td_config_default(&cfg);
 	cfg.attributes = attributes;
 	tdxsim_claim_signals();
-	assert_int_equal(vmm_td_create(&cfg, guest_elf, &td, err, sizeof(err)), 0);
+	assert_int_equal(vmm_td_create(&cfg, elf, &td, err, sizeof(err)), 0);
 	return td;
+}
+
+static struct vmm_td *create(uint64_t attributes)
+{
+	return create_of(guest_elf, attributes);
 }
 
 /* Run vCPU 0 to its next exit, which must be @reason. */
@@ -295,6 +303,200 @@ static void test_memory_of_a_non_debug_td(void **state)
 	vmm_td_destroy(td);
 }
 
+#define SHARED_GPA 0x2000000ULL /* guests/shared.c's */
+#define MiB	   (1ULL << 20)
+
+/* tdxsim_td_set_shared_backing() refusing @b with @errno and a message starting @msg. */
+static void backing_refused(struct vmm_td *td, struct tdxsim_shared_backing b, int errno_,
+			    const char *msg)
+{
+	char err[256] = "";
+
+	assert_int_equal(tdxsim_td_set_shared_backing(td, &b, err, sizeof(err)), errno_);
+	if (strncmp(err, msg, strlen(msg)))
+		fprintf(stderr, "message: '%s', wanted '%s...'\n", err, msg);
+	assert_int_equal(strncmp(err, msg, strlen(msg)), 0);
+}
+
+/*
+ * guests/shared.c with the two pages at SHARED_GPA backed by the embedder's @mem: the
+ * guest's pattern appears there, what the test writes there reaches the guest, and the
+ * memory keeps it across a conversion to private and back.
+ */
+static void run_shared_guest(struct vmm_td *td, volatile uint32_t *mem)
+{
+	uint32_t v = 0;
+	struct tdxsim_exit *ex;
+
+	assert_int_equal(tdxsim_td_set_exits(td, TDXSIM_EXIT_BIT(TDXSIM_EXIT_IO)), 0);
+	echo(td, 0); /* 1: MapGPA to shared done */
+	assert_int_equal(mem[0], 0);
+	echo(td, 1); /* 2: the guest's pattern is in the embedder's memory */
+	assert_int_equal(mem[0], 0xC0DE0001);
+	assert_int_equal(mem[1024 + 1], 0xC0DE0002);
+	assert_int_equal(
+		tdxsim_td_read_gpa(td, tdxsim_td_shared_bit(td) | (SHARED_GPA + 4096 + 4), &v, 4),
+		0);
+	assert_int_equal(v, 0xC0DE0002);
+	mem[2] = 0xE0B0D003;
+	mem[1024 + 3] = 0xE0B0D004;
+	echo(td, 0xE0B0D003); /* 3, 4: the guest read what the embedder wrote */
+	echo(td, 0xE0B0D004);
+	echo(td, 0); /* 5: back to private, the pages unmapped from the TD */
+	assert_null(tdxsim_td_shared_va(td, tdxsim_td_shared_bit(td) | SHARED_GPA, 4));
+	assert_int_equal(mem[0], 0xC0DE0001);
+	echo(td, 0);	      /* 6: shared again */
+	echo(td, 0xC0DE0001); /* 7: the embedder's memory as it was */
+	ex = step(td, TDXSIM_EXIT_IO);
+	assert_int_equal(ex->io.port, 0xF4);
+	ex->use_default = true;
+	ex = step(td, TDXSIM_EXIT_STOPPED);
+	assert_int_equal(ex->stopped.reason, VMM_STOP_POWEROFF);
+	assert_int_equal(vmm_td_result(td)->exit_status, 9);
+}
+
+/* Each bad input to tdxsim_td_set_shared_backing() on @td (not run yet), @fd a 3-page memfd. */
+static void shared_backing_refusals(struct vmm_td *td, int fd)
+{
+	uint64_t sb = tdxsim_td_shared_bit(td);
+	struct tdxsim_shared_backing ok = {.gpa = SHARED_GPA, .size = 8192, .fd = fd};
+	struct tdxsim_shared_backing b;
+	char err[256];
+	void *priv, *gone;
+	int rofd, small, pipefd[2];
+	char path[64], want[160];
+
+	assert_int_equal(tdxsim_td_set_shared_backing(NULL, &ok, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "no TD");
+	assert_int_equal(tdxsim_td_set_shared_backing(td, NULL, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "no backing");
+	b = ok, b.fd = -1;
+	backing_refused(td, b, -EINVAL, "neither of fd and addr");
+	b = ok, b.addr = &b;
+	backing_refused(td, b, -EINVAL, "both of fd and addr");
+	b = ok, b.gpa = sb | (SHARED_GPA + 0x100);
+	backing_refused(td, b, -EINVAL,
+			"gpa 0x800002000100, size 0x2000, offset 0x0: not whole pages");
+	b = ok, b.size = 0;
+	backing_refused(td, b, -EINVAL, "gpa 0x2000000, size 0x0, offset 0x0: not whole pages");
+	b = ok, b.offset = 512;
+	backing_refused(td, b, -EINVAL,
+			"gpa 0x2000000, size 0x2000, offset 0x200: not whole pages");
+	b = ok, b.gpa = 64 * MiB - 4096;
+	backing_refused(td, b, -ERANGE,
+			"[0x3fff000, 0x4001000) is beyond the TD's memory (0x4000000 bytes)");
+	b = ok, b.fd = 1000;
+	backing_refused(td, b, -EBADF, "fd 1000: Bad file descriptor");
+	assert_int_equal(pipe(pipefd), 0);
+	b = ok, b.fd = pipefd[0];
+	snprintf(want, sizeof(want), "fd %d: not a regular file or memfd", pipefd[0]);
+	backing_refused(td, b, -EINVAL, want);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	b = ok, b.offset = 8192; /* 3 pages: one left */
+	snprintf(want, sizeof(want), "fd %d: 12288 bytes, shorter than offset 0x2000 + size 0x2000",
+		 fd);
+	backing_refused(td, b, -ENXIO, want);
+	small = memfd_create("small", 0);
+	assert_true(small >= 0);
+	assert_int_equal(ftruncate(small, 4096), 0);
+	b = ok, b.fd = small;
+	snprintf(want, sizeof(want), "fd %d: 4096 bytes, shorter than offset 0x0 + size 0x2000",
+		 small);
+	backing_refused(td, b, -ENXIO, want);
+	close(small);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	rofd = open(path, O_RDONLY);
+	assert_true(rofd >= 0);
+	b = ok, b.fd = rofd;
+	snprintf(want, sizeof(want), "fd %d: not open for reading and writing", rofd);
+	backing_refused(td, b, -EACCES, want);
+	close(rofd);
+	priv = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(priv != MAP_FAILED);
+	b = ok, b.fd = -1, b.addr = priv;
+	snprintf(want, sizeof(want), "addr %p: not a MAP_SHARED mapping", priv);
+	backing_refused(td, b, -EINVAL, want);
+	munmap(priv, 8192);
+	gone = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(gone != MAP_FAILED);
+	munmap(gone, 8192);
+	b = ok, b.fd = -1, b.addr = gone;
+	snprintf(want, sizeof(want), "addr %p: 0x2000 bytes not mapped whole (one mapping)", gone);
+	backing_refused(td, b, -EFAULT, want);
+	b = ok, b.fd = -1, b.addr = (char *)priv + 100;
+	snprintf(want, sizeof(want), "gpa 0x2000000, size 0x2000, addr %p: not whole pages",
+		 b.addr);
+	backing_refused(td, b, -EINVAL, want);
+	/* One range, then one that overlaps it. */
+	assert_int_equal(tdxsim_td_set_shared_backing(td, &ok, err, sizeof(err)), 0);
+	b = ok, b.gpa = sb | (SHARED_GPA + 4096);
+	backing_refused(td, b, -EEXIST, "[0x2001000, 0x2003000) overlaps a range backed before");
+}
+
+static void test_shared_backing_by_fd(void **state)
+{
+	struct vmm_td *td = create_of(shared_elf, VMM_ATTR_DEBUG);
+	struct tdxsim_shared_backing b;
+	volatile uint32_t *mem;
+	char err[256] = "";
+	int fd = memfd_create("embedder", 0);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 3 * 4096), 0);
+	mem = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(mem != MAP_FAILED);
+	b = (struct tdxsim_shared_backing){.gpa = tdxsim_td_shared_bit(td) | SHARED_GPA,
+					   .size = 8192,
+					   .fd = fd,
+					   .offset = 4096};
+	if (tdxsim_cpu_backend() == TDXSIM_CPU_SYSTEM) {
+		backing_refused(td, b, -EOPNOTSUPP, "the system CPU backend cannot");
+		vmm_td_destroy(td);
+		skip();
+	}
+	shared_backing_refusals(td, fd);
+	vmm_td_destroy(td);
+
+	td = create_of(shared_elf, VMM_ATTR_DEBUG);
+	b.gpa = tdxsim_td_shared_bit(td) | SHARED_GPA;
+	assert_int_equal(tdxsim_td_set_shared_backing(td, &b, err, sizeof(err)), 0);
+	close(fd); /* tdxsim keeps its own mapping */
+	run_shared_guest(td, mem + 1024);
+	assert_int_equal(mem[0], 0); /* before the offset: untouched */
+	b.fd = -1, b.addr = (void *)mem, b.offset = 0, b.gpa = 0;
+	backing_refused(td, b, -EBUSY, "the TD has run");
+	vmm_td_destroy(td);
+	munmap((void *)mem, 3 * 4096);
+}
+
+static void test_shared_backing_by_mapping(void **state)
+{
+	struct vmm_td *td;
+	volatile uint32_t *mem;
+	char err[256] = "";
+
+	(void)state;
+	if (tdxsim_cpu_backend() == TDXSIM_CPU_SYSTEM)
+		skip();
+	td = create_of(shared_elf, VMM_ATTR_DEBUG);
+	mem = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(mem != MAP_FAILED);
+	assert_int_equal(
+		tdxsim_td_set_shared_backing(
+			td,
+			&(struct tdxsim_shared_backing){
+				.gpa = SHARED_GPA, .size = 8192, .fd = -1, .addr = (void *)mem},
+			err, sizeof(err)),
+		0);
+	run_shared_guest(td, mem);
+	vmm_td_destroy(td);
+	/* The memory is the embedder's: it outlives the TD. */
+	assert_int_equal(mem[0], 0xC0DE0001);
+	munmap((void *)mem, 8192);
+}
+
 /*
  * vmm_td_run() with a handler: the guest's accesses to its port counted and its read
  * answered, HLTs returning at once, the rest (the exit port, ReportFatalError) left to the
@@ -466,13 +668,16 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_exits),
 		cmocka_unit_test(test_memory_of_a_non_debug_td),
 		cmocka_unit_test(test_run_with_handler),
+		cmocka_unit_test(test_shared_backing_by_fd),
+		cmocka_unit_test(test_shared_backing_by_mapping),
 	};
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s api.elf\n", argv[0]);
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s api.elf shared.elf\n", argv[0]);
 		return 2;
 	}
 	guest_elf = argv[1];
+	shared_elf = argv[2];
 	if (cmocka_run_group_tests_name("before boot", before, NULL, NULL))
 		return 1;
 	return cmocka_run_group_tests_name("api", tests, setup, teardown);
