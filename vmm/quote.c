@@ -5,7 +5,9 @@
  * certification data of vmm/attest_pki.c; and tdxsim's own verification of them.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,19 +151,72 @@ long quote_generate(const struct quote_signer *s, const uint8_t report[QUOTE_TDR
 
 /* ---- verification ---- */
 
-static bool layout_ok(const uint8_t *q, size_t len)
+_Static_assert(sizeof(struct tdxsim_quote_body) == QUOTE_BODY_LEN, "the TD quote body");
+
+/* Refuse @part of the quote with @ret and a message. */
+static int __attribute__((format(printf, 6, 7)))
+refuse(struct tdxsim_quote *out, enum tdxsim_quote_part part, int ret, char *err, size_t errlen,
+       const char *fmt, ...)
+{
+	va_list ap;
+
+	out->bad = part;
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* Header, lengths and certification data types [ABI §12.1, §12.2]; the parts into @out. */
+static int layout_check(const uint8_t *q, size_t len, struct tdxsim_quote *out, char *err,
+			size_t errlen)
 {
 	static const uint8_t zero[4];
 
-	return len > QUOTE_PCK_CHAIN_OFF && len < (1u << 20) && get16(q) == QUOTE_VERSION &&
-	       get16(q + 2) == QUOTE_ATT_KEY_ECDSA_P256 && get32(q + 4) == QUOTE_TEE_TDX &&
-	       !memcmp(q + 8, zero, 4) && !memcmp(q + 12, QUOTE_QE_VENDOR_ID, 16) &&
-	       get32(q + QUOTE_SIG_DATA_LEN_OFF) == len - QUOTE_SIG_DATA_OFF &&
-	       get16(q + QUOTE_CERT_TYPE_OFF) == QUOTE_CERT_QE_REPORT &&
-	       get32(q + QUOTE_CERT_SIZE_OFF) == len - QUOTE_QE_REPORT_OFF &&
-	       get16(q + QUOTE_QE_AUTH_SIZE_OFF) == QUOTE_QE_AUTH_LEN &&
-	       get16(q + QUOTE_PCK_TYPE_OFF) == QUOTE_CERT_PCK_CHAIN &&
-	       get32(q + QUOTE_PCK_SIZE_OFF) == len - QUOTE_PCK_CHAIN_OFF;
+	if (!q || len <= QUOTE_PCK_CHAIN_OFF || len >= (1u << 20))
+		return refuse(out, TDXSIM_QUOTE_LENGTH, -EINVAL, err, errlen,
+			      "quote length %zu: a quote has more than %u bytes, less than 1 MiB",
+			      q ? len : 0, QUOTE_PCK_CHAIN_OFF);
+	out->version = get16(q);
+	out->att_key_type = get16(q + 2);
+	out->tee_type = get32(q + 4);
+	if (out->version != QUOTE_VERSION || out->att_key_type != QUOTE_ATT_KEY_ECDSA_P256 ||
+	    out->tee_type != QUOTE_TEE_TDX || memcmp(q + 8, zero, 4) ||
+	    memcmp(q + 12, QUOTE_QE_VENDOR_ID, 16))
+		return refuse(out, TDXSIM_QUOTE_HEADER, -EINVAL, err, errlen,
+			      "header: version %u, key type %u, TEE type 0x%x, reserved 0x%08x, "
+			      "QE vendor ID %s: not 4, 2, 0x81, 0, Intel's",
+			      out->version, out->att_key_type, out->tee_type, get32(q + 8),
+			      memcmp(q + 12, QUOTE_QE_VENDOR_ID, 16) ? "other" : "Intel's");
+	if (get32(q + QUOTE_SIG_DATA_LEN_OFF) != len - QUOTE_SIG_DATA_OFF ||
+	    get32(q + QUOTE_CERT_SIZE_OFF) != len - QUOTE_QE_REPORT_OFF ||
+	    get16(q + QUOTE_QE_AUTH_SIZE_OFF) != QUOTE_QE_AUTH_LEN ||
+	    get32(q + QUOTE_PCK_SIZE_OFF) != len - QUOTE_PCK_CHAIN_OFF)
+		return refuse(
+			out, TDXSIM_QUOTE_LENGTH, -EINVAL, err, errlen,
+			"lengths: signature data %u, certification data %u, QE "
+			"authentication data %u, PCK chain %u do not fit a quote of %zu bytes",
+			get32(q + QUOTE_SIG_DATA_LEN_OFF), get32(q + QUOTE_CERT_SIZE_OFF),
+			get16(q + QUOTE_QE_AUTH_SIZE_OFF), get32(q + QUOTE_PCK_SIZE_OFF), len);
+	if (get16(q + QUOTE_CERT_TYPE_OFF) != QUOTE_CERT_QE_REPORT ||
+	    get16(q + QUOTE_PCK_TYPE_OFF) != QUOTE_CERT_PCK_CHAIN)
+		return refuse(out, TDXSIM_QUOTE_CERT_TYPE, -EINVAL, err, errlen,
+			      "certification data types %u and %u: not 6 (QE report) and 5 (PCK "
+			      "certificate chain)",
+			      get16(q + QUOTE_CERT_TYPE_OFF), get16(q + QUOTE_PCK_TYPE_OFF));
+	memcpy(out->qe_vendor_id, q + 12, 16);
+	memcpy(out->user_data, q + 28, 20);
+	memcpy(&out->body, q + QUOTE_BODY_OFF, QUOTE_BODY_LEN);
+	memcpy(out->signature, q + QUOTE_SIG_OFF, 64);
+	memcpy(out->attestation_key, q + QUOTE_AK_OFF, 64);
+	memcpy(out->qe_report, q + QUOTE_QE_REPORT_OFF, QUOTE_QE_REPORT_LEN);
+	memcpy(out->qe_report_signature, q + QUOTE_QE_SIG_OFF, 64);
+	memcpy(out->qe_auth_data, q + QUOTE_QE_AUTH_OFF, QUOTE_QE_AUTH_LEN);
+	out->pck_chain = (const char *)q + QUOTE_PCK_CHAIN_OFF;
+	out->pck_chain_len = len - QUOTE_PCK_CHAIN_OFF;
+	return 0;
 }
 
 /*
@@ -220,51 +275,89 @@ static int chain_ok(X509 *root, X509 *c[3])
 	return ok ? 0 : -EKEYREJECTED;
 }
 
-int quote_verify(const void *quote, size_t len, const void *root_der, size_t root_len,
-		 uint8_t body[QUOTE_BODY_LEN])
+/* The trusted root: @root_der, else this process's. NULL if neither is one. */
+static X509 *trusted_root(const void *root_der, size_t root_len)
 {
-	const uint8_t *q = quote;
 	const struct attest_pki *pki;
+	const unsigned char *d = root_der;
+
+	if (root_der)
+		return d2i_X509(NULL, &d, (long)root_len);
+	pki = attest_pki_get();
+	return pki ? X509_dup(pki->root) : NULL;
+}
+
+/* The signatures and the binding, once the quote is well-formed. */
+static int signatures_check(const uint8_t *q, EVP_PKEY *ak, X509 *leaf, struct tdxsim_quote *out,
+			    char *err, size_t errlen)
+{
 	uint8_t hash_in[PKI_P256_PUB_LEN + QUOTE_QE_AUTH_LEN], h[SHA256_DIGEST_LENGTH];
 	static const uint8_t zero[32];
-	X509 *c[3] = {NULL, NULL, NULL}, *root = NULL;
-	EVP_PKEY *ak = NULL;
-	int ret = -EINVAL;
 
-	if (!q || !layout_ok(q, len))
-		return -EINVAL;
-	if (root_der) {
-		const unsigned char *d = root_der;
-
-		root = d2i_X509(NULL, &d, (long)root_len);
-	} else if ((pki = attest_pki_get())) {
-		root = X509_dup(pki->root);
-	}
-	ak = pki_pub_from_raw(q + QUOTE_AK_OFF);
-	if (!root || !ak || parse_chain(q + QUOTE_PCK_CHAIN_OFF, len - QUOTE_PCK_CHAIN_OFF, c))
-		goto out;
-	ret = -EBADMSG;
-	/* the attestation key signed header and body */
 	if (pki_verify(ak, q, QUOTE_SIG_DATA_LEN_OFF, q + QUOTE_SIG_OFF))
-		goto out;
-	/* the QE report binds the key and the authentication data */
+		return refuse(out, TDXSIM_QUOTE_SIGNATURE, -EBADMSG, err, errlen,
+			      "signature: the attestation key did not sign this header and body");
 	memcpy(hash_in, q + QUOTE_AK_OFF, PKI_P256_PUB_LEN);
 	memcpy(hash_in + PKI_P256_PUB_LEN, q + QUOTE_QE_AUTH_OFF, QUOTE_QE_AUTH_LEN);
 	SHA256(hash_in, sizeof(hash_in), h);
 	if (CRYPTO_memcmp(h, q + QUOTE_QE_REPORT_OFF + 320, sizeof(h)) ||
 	    memcmp(zero, q + QUOTE_QE_REPORT_OFF + 352, sizeof(zero)))
-		goto out;
-	/* the PCK key signed the QE report */
-	if (pki_verify(X509_get0_pubkey(c[0]), q + QUOTE_QE_REPORT_OFF, QUOTE_QE_REPORT_LEN,
+		return refuse(out, TDXSIM_QUOTE_QE_REPORT_DATA, -EBADMSG, err, errlen,
+			      "QE report data: not SHA-256(attestation key || QE authentication "
+			      "data) and 32 zero bytes");
+	if (pki_verify(X509_get0_pubkey(leaf), q + QUOTE_QE_REPORT_OFF, QUOTE_QE_REPORT_LEN,
 		       q + QUOTE_QE_SIG_OFF))
-		goto out;
-	ret = chain_ok(root, c);
-	if (!ret && body)
-		memcpy(body, q + QUOTE_BODY_OFF, QUOTE_BODY_LEN);
-out:
+		return refuse(out, TDXSIM_QUOTE_QE_REPORT_SIGNATURE, -EBADMSG, err, errlen,
+			      "QE report signature: the PCK certificate's key did not sign the QE "
+			      "report");
+	return 0;
+}
+
+int tdxsim_quote_verify(const void *quote, size_t len, const void *root_der, size_t root_len,
+			struct tdxsim_quote *out, char *err, size_t errlen)
+{
+	const uint8_t *q = quote;
+	struct tdxsim_quote parts;
+	X509 *c[3] = {NULL, NULL, NULL}, *root = NULL;
+	EVP_PKEY *ak = NULL;
+	int ret;
+
+	if (!out)
+		out = &parts;
+	memset(out, 0, sizeof(*out));
+	ret = layout_check(q, len, out, err, errlen);
+	if (ret)
+		return ret;
+	ak = pki_pub_from_raw(q + QUOTE_AK_OFF);
+	root = trusted_root(root_der, root_len);
+	if (!ak)
+		ret = refuse(out, TDXSIM_QUOTE_ATTESTATION_KEY, -EINVAL, err, errlen,
+			     "attestation key: not a point of P-256");
+	else if (!root)
+		ret = refuse(out, TDXSIM_QUOTE_ROOT, -EINVAL, err, errlen, "root: %s",
+			     root_der ? "not a DER certificate" : "no PKI (OpenSSL)");
+	else if (parse_chain(q + QUOTE_PCK_CHAIN_OFF, len - QUOTE_PCK_CHAIN_OFF, c))
+		ret = refuse(out, TDXSIM_QUOTE_PCK_CHAIN, -EINVAL, err, errlen,
+			     "PCK certificate chain: not exactly three PEM certificates");
+	else if (!(ret = signatures_check(q, ak, c[0], out, err, errlen)) && chain_ok(root, c))
+		ret = refuse(out, TDXSIM_QUOTE_UNTRUSTED, -EKEYREJECTED, err, errlen,
+			     "PCK certificate chain: does not lead to the trusted root");
 	for (int i = 0; i < 3; i++)
 		X509_free(c[i]);
 	X509_free(root);
 	EVP_PKEY_free(ak);
+	if (!ret && err && errlen)
+		err[0] = 0;
+	return ret;
+}
+
+int quote_verify(const void *quote, size_t len, const void *root_der, size_t root_len,
+		 uint8_t body[QUOTE_BODY_LEN])
+{
+	struct tdxsim_quote parts;
+	int ret = tdxsim_quote_verify(quote, len, root_der, root_len, &parts, NULL, 0);
+
+	if (!ret && body)
+		memcpy(body, &parts.body, QUOTE_BODY_LEN);
 	return ret;
 }

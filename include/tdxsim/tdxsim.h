@@ -172,6 +172,67 @@ int tdxsim_seamcall(unsigned int lp, uint64_t fn, struct tdx_module_args *args, 
 #define TDXSIM_ATTEST_SEED_ENV "TDXSIM_ATTEST_SEED"
 int tdxsim_attest_export(const char *dir);
 
+/* The TD quote body [ABI §12.1]: the TDREPORT's fields, named as Intel names them. */
+struct tdxsim_quote_body {
+	uint8_t tee_tcb_svn[16];
+	uint8_t mrseam[48];
+	uint8_t mrsignerseam[48];
+	uint8_t seamattributes[8];
+	uint8_t tdattributes[8];
+	uint8_t xfam[8];
+	uint8_t mrtd[48];
+	uint8_t mrconfigid[48];
+	uint8_t mrowner[48];
+	uint8_t mrownerconfig[48];
+	uint8_t rtmr[4][48];
+	uint8_t reportdata[64];
+};
+
+/* The part of a quote tdxsim_quote_verify() refused (docs/API.md "Quotes"). */
+enum tdxsim_quote_part {
+	TDXSIM_QUOTE_OK = 0,
+	TDXSIM_QUOTE_LENGTH,		  /* -EINVAL: none, or its length or a length in it */
+	TDXSIM_QUOTE_HEADER,		  /* -EINVAL: version, key type, TEE type, vendor */
+	TDXSIM_QUOTE_CERT_TYPE,		  /* -EINVAL: a certification data type */
+	TDXSIM_QUOTE_ATTESTATION_KEY,	  /* -EINVAL: not a P-256 point */
+	TDXSIM_QUOTE_ROOT,		  /* -EINVAL: root_der is not a certificate */
+	TDXSIM_QUOTE_PCK_CHAIN,		  /* -EINVAL: not exactly three PEM certificates */
+	TDXSIM_QUOTE_SIGNATURE,		  /* -EBADMSG: of header and body */
+	TDXSIM_QUOTE_QE_REPORT_DATA,	  /* -EBADMSG: does not bind key and auth data */
+	TDXSIM_QUOTE_QE_REPORT_SIGNATURE, /* -EBADMSG: the PCK key's */
+	TDXSIM_QUOTE_UNTRUSTED,		  /* -EKEYREJECTED: the chain, not to the root */
+};
+
+/* A quote's parts, as tdxsim_quote_verify() read them. */
+struct tdxsim_quote {
+	enum tdxsim_quote_part bad; /* what was refused; TDXSIM_QUOTE_OK */
+	uint16_t version;	    /* 4 */
+	uint16_t att_key_type;	    /* 2: ECDSA-256 with P-256 */
+	uint32_t tee_type;	    /* 0x81: TDX */
+	uint8_t qe_vendor_id[16];
+	uint8_t user_data[20];
+	struct tdxsim_quote_body body;
+	uint8_t signature[64];		 /* r || s of header and body, by the attestation key */
+	uint8_t attestation_key[64];	 /* X || Y */
+	uint8_t qe_report[384];		 /* the quoting enclave's SGX REPORT body */
+	uint8_t qe_report_signature[64]; /* r || s, by the PCK key */
+	uint8_t qe_auth_data[32];
+	const char *pck_chain; /* in the quote: PEM of the PCK certificate, its CA, the root */
+	size_t pck_chain_len;
+};
+
+/*
+ * Verify a DCAP quote (version 4, TDX) of @len bytes as tdxsim makes them (GetQuote): its
+ * structure; the attestation key's signature of header and body; the QE report's data
+ * binding that key and the QE authentication data; the PCK key's signature of the QE
+ * report; the PCK chain to the trusted root @root_der (DER, @root_len bytes; NULL: tdxsim's
+ * own root, tdxsim_attest_export's root_ca.der), whose copy in the quote must be that root.
+ * 0 with every part in *@out (may be NULL); else the errno of the first part refused
+ * (enum tdxsim_quote_part), out->bad, and a message naming it in @err. Needs no machine.
+ */
+int tdxsim_quote_verify(const void *quote, size_t len, const void *root_der, size_t root_len,
+			struct tdxsim_quote *out, char *err, size_t errlen);
+
 /* ------------------------------------------------------------------------------------------
  * Exits
  */

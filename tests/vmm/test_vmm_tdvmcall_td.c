@@ -28,10 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <tdx/ghci.h>
 #include <tdx/leaves.h>
 #include <tdx/status.h>
@@ -40,7 +43,7 @@
 
 #include "tests/support/vmm_machine.h"
 #include "tests/vmm/guests/tvc.h"
-#include "tests/vmm_internal/quote_check.h"
+#include "tests/support/quote_body.h"
 
 static const char *tvc_elf, *cpuid_elf, *raw_fatal_elf, *raw_exit_elf, *mmio_elf, *tdxsim;
 
@@ -736,6 +739,131 @@ static void test_map_gpa_errors(void **state)
  * GetQuote (0x10002): R12 GPA of a shared buffer, R13 its size
  */
 
+/* tdxsim's root and collateral exported into a new directory @dir (a mkdtemp template). */
+static void export_pki(char *dir)
+{
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(tdxsim_attest_export(dir), 0);
+}
+
+static void remove_dir(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -r '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The quote's length: its PCK chain (as tdxsim_attest_export writes it) after 1258 bytes. */
+static size_t quote_len(void)
+{
+	char dir[] = "/tmp/tdxsim-quote-XXXXXX", path[64];
+	struct stat st;
+
+	export_pki(dir);
+	snprintf(path, sizeof(path), "%s/pck_chain.pem", dir);
+	assert_int_equal(stat(path, &st), 0);
+	remove_dir(dir);
+	return 1258 + (size_t)st.st_size;
+}
+
+/* The first certificate of PEM file @name in @dir, as DER (OPENSSL_free it). */
+static int cert_der(const char *dir, const char *name, unsigned char **der)
+{
+	char path[128];
+	FILE *f;
+	X509 *c;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	c = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(c);
+	*der = NULL;
+	n = i2d_X509(c, der);
+	X509_free(c);
+	assert_true(n > 0);
+	return n;
+}
+
+/* tdxsim_quote_verify() of @q damaged by @damage at byte @off (XORed; 0: none) of @len. */
+static void expect_refused(const uint8_t *q, size_t len, size_t off, uint8_t damage,
+			   const void *root, size_t root_len, int errno_,
+			   enum tdxsim_quote_part part, const char *msg)
+{
+	uint8_t *c = malloc(len);
+	struct tdxsim_quote parts;
+	char err[512] = "";
+
+	assert_non_null(c);
+	memcpy(c, q, len);
+	c[off] ^= damage;
+	assert_int_equal(tdxsim_quote_verify(c, len, root, root_len, &parts, err, sizeof(err)),
+			 errno_);
+	assert_int_equal(parts.bad, part);
+	if (strcmp(err, msg))
+		fail_msg("damage at %zu: '%s', wanted '%s'", off, err, msg);
+	free(c);
+}
+
+/*
+ * The quote @q (@len bytes) verified against the exported root, then refused for each part
+ * damaged: its length, header, certification data type, attestation key, the signature of
+ * the body, the QE report data, the QE report's signature, the PCK chain's PEM, a root that
+ * is no certificate and one that is not the chain's.
+ */
+static void quote_damaged(const uint8_t *q, size_t len)
+{
+	char dir[] = "/tmp/tdxsim-quote-XXXXXX", want[512], err[128];
+	unsigned char *root, *ca;
+	struct tdxsim_quote parts;
+	int root_len, ca_len;
+
+	export_pki(dir);
+	root_len = cert_der(dir, "root_ca.pem", &root);
+	ca_len = cert_der(dir, "pck_crl_issuer_chain.pem", &ca); /* the PCK platform CA */
+	remove_dir(dir);
+	assert_int_equal(tdxsim_quote_verify(q, len, root, (size_t)root_len, NULL, NULL, 0), 0);
+	assert_int_equal(tdxsim_quote_verify(NULL, len, NULL, 0, &parts, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(parts.bad, TDXSIM_QUOTE_LENGTH);
+	assert_string_equal(err,
+			    "quote length 0: a quote has more than 1258 bytes, less than 1 MiB");
+	snprintf(want, sizeof(want),
+		 "lengths: signature data %zu, certification data %zu, QE authentication data 32, "
+		 "PCK chain %zu do not fit a quote of %zu bytes",
+		 len - 636, len - 770, len - 1258, len - 1);
+	expect_refused(q, len - 1, 0, 0, NULL, 0, -EINVAL, TDXSIM_QUOTE_LENGTH, want);
+	expect_refused(q, len, 0, 4 ^ 5, NULL, 0, -EINVAL, TDXSIM_QUOTE_HEADER,
+		       "header: version 5, key type 2, TEE type 0x81, reserved 0x00000000, QE "
+		       "vendor ID Intel's: not 4, 2, 0x81, 0, Intel's");
+	expect_refused(q, len, 12, 1, NULL, 0, -EINVAL, TDXSIM_QUOTE_HEADER,
+		       "header: version 4, key type 2, TEE type 0x81, reserved 0x00000000, QE "
+		       "vendor ID other: not 4, 2, 0x81, 0, Intel's");
+	expect_refused(q, len, 764, 6 ^ 7, NULL, 0, -EINVAL, TDXSIM_QUOTE_CERT_TYPE,
+		       "certification data types 7 and 5: not 6 (QE report) and 5 (PCK "
+		       "certificate chain)");
+	expect_refused(q, len, 700 + 10, 1, NULL, 0, -EINVAL, TDXSIM_QUOTE_ATTESTATION_KEY,
+		       "attestation key: not a point of P-256");
+	expect_refused(q, len, 48 + 136, 1, NULL, 0, -EBADMSG, TDXSIM_QUOTE_SIGNATURE,
+		       "signature: the attestation key did not sign this header and body");
+	expect_refused(q, len, 1220, 1, NULL, 0, -EBADMSG, TDXSIM_QUOTE_QE_REPORT_DATA,
+		       "QE report data: not SHA-256(attestation key || QE authentication data) "
+		       "and 32 zero bytes");
+	expect_refused(q, len, 770 + 64, 1, NULL, 0, -EBADMSG, TDXSIM_QUOTE_QE_REPORT_SIGNATURE,
+		       "QE report signature: the PCK certificate's key did not sign the QE report");
+	expect_refused(q, len, 1258, '-' ^ 'X', NULL, 0, -EINVAL, TDXSIM_QUOTE_PCK_CHAIN,
+		       "PCK certificate chain: not exactly three PEM certificates");
+	expect_refused(q, len, 0, 0, q, 100, -EINVAL, TDXSIM_QUOTE_ROOT,
+		       "root: not a DER certificate");
+	expect_refused(q, len, 0, 0, ca, (size_t)ca_len, -EKEYREJECTED, TDXSIM_QUOTE_UNTRUSTED,
+		       "PCK certificate chain: does not lead to the trusted root");
+	OPENSSL_free(root);
+	OPENSSL_free(ca);
+}
+
 #define QGPA	   0x2000000ULL /* two pages converted to shared */
 #define QBUF	   (QGPA | SHARED)
 #define Q_SENTINEL 0x5A5A5A5A5A5A5A5AULL
@@ -745,18 +873,16 @@ static void test_get_quote(void **state)
 	struct tvc *t = tvc_new();
 	size_t map, zero, priv, ua_gpa, ua_size, unmapped, partly, version, in_len_big, untouched,
 		in_len_odd, st_odd, good, st_good, lens_good, quote_end;
-	uint8_t report[QUOTE_TDREPORT_LEN] = {0x81}, body[QUOTE_BODY_LEN];
-	struct quote_signer *signer = quote_signer_new();
-	size_t qlen;
+	uint8_t report[TDX_REPORT_LEN] = {0x81};
+	struct tdxsim_quote parts;
+	size_t qlen = quote_len();
 	static uint8_t qbuf[2 * 4096];
 	const uint8_t *buf;
 	uint64_t hdr_status, lens;
 	struct vmm_td *td;
+	char err[256] = "x";
 
 	(void)state;
-	assert_non_null(signer);
-	qlen = quote_signer_quote_len(signer);
-	quote_signer_free(signer);
 	/* the TDREPORT: type TDX, known REPORTDATA words, the rest zero under right hashes */
 	memcpy(report + 128, &(uint64_t){0x0123456789ABCDEFULL}, 8);
 	memcpy(report + 184, &(uint64_t){0xFEDCBA9876543210ULL}, 8);
@@ -781,7 +907,7 @@ static void test_get_quote(void **state)
 	in_len_odd = hc(t, 0, TDVMCALL_GET_QUOTE, QBUF, 0x2000, 0, 0);
 	st_odd = read64(t, QBUF + 8);
 	/* A good one (its MAC is not checked: only the module could) */
-	write64(t, QBUF + 16, QUOTE_TDREPORT_LEN);
+	write64(t, QBUF + 16, TDX_REPORT_LEN);
 	for (unsigned i = 0; i < 128; i += 8) /* REPORTTYPE and the two hashes */
 		write64(t, QBUF + GET_QUOTE_HDR_LEN + i, *(uint64_t *)(report + i));
 	write64(t, QBUF + GET_QUOTE_HDR_LEN + 128, *(uint64_t *)(report + 128));
@@ -811,7 +937,7 @@ static void test_get_quote(void **state)
 	/* The good one, two pages: status SUCCESS, out_len = the quote's length */
 	expect_status(t, good, TDVMCALL_STATUS_SUCCESS);
 	assert_int_equal(t->steps[st_good].out.rcx, GET_QUOTE_SUCCESS);
-	assert_int_equal(t->steps[lens_good].out.rcx, QUOTE_TDREPORT_LEN | (uint64_t)qlen << 32);
+	assert_int_equal(t->steps[lens_good].out.rcx, TDX_REPORT_LEN | (uint64_t)qlen << 32);
 
 	/* The quote in the shared buffer verifies and carries the guest's report */
 	/* Copied page by page: on the system backend the two pages are not one span of this
@@ -821,10 +947,17 @@ static void test_get_quote(void **state)
 	memcpy(&hdr_status, buf + 8, 8);
 	memcpy(&lens, buf + 16, 8);
 	assert_int_equal(hdr_status, GET_QUOTE_SUCCESS);
-	assert_int_equal(quote_verify(buf + GET_QUOTE_HDR_LEN, qlen, NULL, 0, body), 0);
-	quote_check_fields(buf + GET_QUOTE_HDR_LEN, qlen, report);
-	assert_int_equal(*(uint64_t *)(body + QUOTE_BODY_REPORTDATA), 0x0123456789ABCDEFULL);
-	assert_int_equal(*(uint64_t *)(body + QUOTE_BODY_REPORTDATA + 56), 0xFEDCBA9876543210ULL);
+	assert_int_equal(tdxsim_quote_verify(buf + GET_QUOTE_HDR_LEN, qlen, NULL, 0, &parts, err,
+					     sizeof(err)),
+			 0);
+	assert_string_equal(err, "");
+	assert_int_equal(parts.bad, TDXSIM_QUOTE_OK);
+	quote_body_check(&parts, (const struct tdreport *)report);
+	assert_int_equal(*(uint64_t *)parts.body.reportdata, 0x0123456789ABCDEFULL);
+	assert_int_equal(*(uint64_t *)(parts.body.reportdata + 56), 0xFEDCBA9876543210ULL);
+	assert_ptr_equal(parts.pck_chain, buf + GET_QUOTE_HDR_LEN + 1258);
+	assert_int_equal(parts.pck_chain_len, qlen - 1258);
+	quote_damaged(buf + GET_QUOTE_HDR_LEN, qlen);
 	/* and the guest read the same quote bytes (the PEM chain's last 8) */
 	assert_memory_equal(&t->steps[quote_end].out.rcx, buf + GET_QUOTE_HDR_LEN + qlen - 8, 8);
 	assert_int_equal(stats0(td).tdvmcalls[VMM_TDVMCALL_GET_QUOTE], 10);
