@@ -416,7 +416,8 @@ int tdxsim_attest_export(const char *dir)
 
 int tdxsim_td_set_exits(struct vmm_td *td, uint32_t mask)
 {
-	if (mask & ~(uint32_t)(TDXSIM_EXITS_ALL | TDXSIM_EXIT_BIT(TDXSIM_EXIT_STOPPED)))
+	if (mask &
+	    ~(uint32_t)(TDXSIM_EXITS_ALL | TDXSIM_EXIT_BIT(TDXSIM_EXIT_STOPPED) | TDXSIM_EXITS_TD))
 		return -EINVAL;
 	__atomic_store_n(&td->tvtd.exit_mask, mask, __ATOMIC_RELAXED);
 	return 0;

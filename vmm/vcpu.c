@@ -464,15 +464,129 @@ enum vcpu_step {
 	STEP_END,   /* the vCPU stops (the TD's stop is recorded) */
 };
 
+/* A TDG.VP.VMCALL: the embedder's exit (STEP_EXIT) or handled (tdvmcall.c). */
+static enum vcpu_step tdcall_exit(struct vmm_vcpu *vc, uint64_t status, struct tdx_module_args *a)
+{
+	char where[192];
+	int ret;
+
+	vc->st.tdvmcalls[tdvmcall_kind(a)]++;
+	if (vc->td->paths_on)
+		vmm_paths_tdvmcall(vc, a);
+	ret = tdvmcall_handle(&vc->tv, status, a);
+	if (ret < 0) { /* a TDCALL exit that is no TDG.VP.VMCALL: the module's bug */
+		rip_words(vc, where, sizeof(where));
+		stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
+		      "vCPU %u: TDCALL exit that is no TDG.VP.VMCALL, status 0x%016llx, RIP %s",
+		      vc->index, (unsigned long long)status, where);
+	}
+	return ret == TDVMCALL_RESUME ? STEP_AGAIN : ret == TDVMCALL_EXIT ? STEP_EXIT : STEP_END;
+}
+
+/* A non-recoverable TD exit: the TD stops (a triple fault named as such). */
+static void non_recoverable(struct vmm_vcpu *vc, uint64_t status, const struct tdx_module_args *a)
+{
+	uint64_t reason = status & 0xFFFF;
+	char where[192];
+
+	rip_words(vc, where, sizeof(where));
+	if (reason == EXIT_REASON_TRIPLE_FAULT)
+		stopf(vc, VMM_STOP_TRIPLE_FAULT, status, 0,
+		      "vCPU %u: triple fault at RIP %s (status 0x%016llx)", vc->index, where,
+		      (unsigned long long)status);
+	else
+		stopf(vc, VMM_STOP_NON_RECOVERABLE, status, a->r8,
+		      "vCPU %u: non-recoverable TD exit, reason %llu (%s), status 0x%016llx, GPA "
+		      "0x%llx, interruption info 0x%llx, RIP %s",
+		      vc->index, (unsigned long long)reason, exit_name(reason),
+		      (unsigned long long)status, (unsigned long long)a->r8,
+		      (unsigned long long)a->r9, where);
+}
+
+/*
+ * The VMM's own handling of a TD exit that is no TDVMCALL (docs/VMM.md): an external
+ * interrupt enters again, an EPT violation AUGs a private page (ept_violation), anything
+ * non-recoverable or unexpected stops the TD. @a becomes the next entry's registers.
+ */
+static enum vcpu_step td_exit_default(struct vmm_vcpu *vc, uint64_t status,
+				      struct tdx_module_args *a)
+{
+	uint64_t reason = status & 0xFFFF;
+	enum vcpu_step step = STEP_END;
+	char where[192];
+
+	if (status & TDX_NON_RECOVERABLE) {
+		non_recoverable(vc, status, a);
+		return STEP_END;
+	}
+	switch (reason) {
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+		step = STEP_AGAIN;
+		break;
+	case EXIT_REASON_EPT_VIOLATION:
+		step = ept_violation(vc, a) ? STEP_AGAIN : STEP_END;
+		break;
+	default:
+		rip_words(vc, where, sizeof(where));
+		stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
+		      "vCPU %u: unexpected TD exit, reason %llu (%s), status 0x%016llx, RIP %s",
+		      vc->index, (unsigned long long)reason, exit_name(reason),
+		      (unsigned long long)status, where);
+		break;
+	}
+	*a = (struct tdx_module_args){0};
+	return step;
+}
+
+/* The embedder's exit reason for a TD exit that is no TDVMCALL; TDXSIM_EXIT_NONE: none. */
+static uint32_t td_exit_reason(uint64_t status)
+{
+	uint64_t reason = status & 0xFFFF;
+
+	if (status & TDX_NON_RECOVERABLE)
+		return reason == EXIT_REASON_TRIPLE_FAULT ? TDXSIM_EXIT_TRIPLE_FAULT
+							  : TDXSIM_EXIT_NON_RECOVERABLE;
+	if (reason == EXIT_REASON_EPT_VIOLATION)
+		return TDXSIM_EXIT_EPT_VIOLATION;
+	if (reason == EXIT_REASON_EXTERNAL_INTERRUPT)
+		return TDXSIM_EXIT_EXTERNAL_INTERRUPT;
+	return TDXSIM_EXIT_NONE;
+}
+
+/* A TD exit below the TDVMCALL level the embedder asked for: true with vc->exit filled. */
+static bool td_exit_wanted(struct vmm_vcpu *vc, uint64_t status, const struct tdx_module_args *a)
+{
+	uint32_t r = td_exit_reason(status);
+	struct tdxsim_exit *ex = &vc->exit;
+
+	if (r == TDXSIM_EXIT_NONE ||
+	    !(__atomic_load_n(&vc->td->tvtd.exit_mask, __ATOMIC_RELAXED) & TDXSIM_EXIT_BIT(r)))
+		return false;
+	memset(ex, 0, sizeof(*ex));
+	ex->reason = r;
+	ex->vcpu = vc->index;
+	ex->vp_enter_status = status;
+	ex->regs = *a;
+	if (r == TDXSIM_EXIT_EPT_VIOLATION) {
+		ex->ept.gpa = a->r8;
+		ex->ept.qual = a->rcx;
+		ex->ept.ext_qual = a->rdx;
+		ex->ept.shared = a->r8 & vc->td->shared_bit;
+	} else if (r != TDXSIM_EXIT_EXTERNAL_INTERRUPT) {
+		ex->fatal_exit.gpa = a->r8;
+		ex->fatal_exit.intr_info = a->r9;
+	}
+	return true;
+}
+
 /* One TDH.VP.ENTER with vc->args and its TD exit handled. */
 static enum vcpu_step vcpu_enter(struct vmm_vcpu *vc)
 {
 	struct vmm_td *td = vc->td;
 	struct tdx_module_args *a = &vc->args;
-	enum vcpu_step step = STEP_END;
+	enum vcpu_step step;
 	uint64_t t0, t1, status, reason;
 	char where[192];
-	int ret;
 
 	atomic_store(&vc->in_guest, true);
 	t0 = vmm_now_ns();
@@ -501,54 +615,12 @@ static enum vcpu_step vcpu_enter(struct vmm_vcpu *vc)
 		vc->st.exits_other++;
 	if (reason != EXIT_REASON_EPT_VIOLATION && reason != EXIT_REASON_EXTERNAL_INTERRUPT)
 		vc->repeat.count = 0; /* kicks neither count nor reset the watch */
-	if (status & TDX_NON_RECOVERABLE) {
-		rip_words(vc, where, sizeof(where));
-		if (reason == EXIT_REASON_TRIPLE_FAULT)
-			stopf(vc, VMM_STOP_TRIPLE_FAULT, status, 0,
-			      "vCPU %u: triple fault at RIP %s (status 0x%016llx)", vc->index,
-			      where, (unsigned long long)status);
-		else
-			stopf(vc, VMM_STOP_NON_RECOVERABLE, status, a->r8,
-			      "vCPU %u: non-recoverable TD exit, reason %llu (%s), status "
-			      "0x%016llx, GPA 0x%llx, interruption info 0x%llx, RIP %s",
-			      vc->index, (unsigned long long)reason, exit_name(reason),
-			      (unsigned long long)status, (unsigned long long)a->r8,
-			      (unsigned long long)a->r9, where);
-		return STEP_END;
-	}
-	switch (reason) {
-	case EXIT_REASON_TDCALL:
-		vc->st.tdvmcalls[tdvmcall_kind(a)]++;
-		if (td->paths_on)
-			vmm_paths_tdvmcall(vc, a);
-		ret = tdvmcall_handle(&vc->tv, status, a);
-		step = ret == TDVMCALL_RESUME ? STEP_AGAIN
-		       : ret == TDVMCALL_EXIT ? STEP_EXIT
-					      : STEP_END;
-		if (ret < 0) { /* a TDCALL exit that is no TDG.VP.VMCALL: the module's bug */
-			rip_words(vc, where, sizeof(where));
-			stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
-			      "vCPU %u: TDCALL exit that is no TDG.VP.VMCALL, status 0x%016llx, "
-			      "RIP %s",
-			      vc->index, (unsigned long long)status, where);
-		}
-		break;
-	case EXIT_REASON_EXTERNAL_INTERRUPT:
-		*a = (struct tdx_module_args){0};
-		step = STEP_AGAIN;
-		break;
-	case EXIT_REASON_EPT_VIOLATION:
-		step = ept_violation(vc, a) ? STEP_AGAIN : STEP_END;
-		*a = (struct tdx_module_args){0};
-		break;
-	default:
-		rip_words(vc, where, sizeof(where));
-		stopf(vc, VMM_STOP_VMM_ERROR, status, 0,
-		      "vCPU %u: unexpected TD exit, reason %llu (%s), status 0x%016llx, RIP %s",
-		      vc->index, (unsigned long long)reason, exit_name(reason),
-		      (unsigned long long)status, where);
-		break;
-	}
+	if (reason == EXIT_REASON_TDCALL && !(status & TDX_NON_RECOVERABLE))
+		step = tdcall_exit(vc, status, a);
+	else if (td_exit_wanted(vc, status, a))
+		step = STEP_EXIT;
+	else
+		step = td_exit_default(vc, status, a);
 	if (step == STEP_EXIT)
 		vc->exit_pending = true;
 	vc->st.ns_in_vmm += vmm_now_ns() - t1;
@@ -558,9 +630,17 @@ static enum vcpu_step vcpu_enter(struct vmm_vcpu *vc)
 /* The embedder's answer to the pending exit (tdxsim_exit) into vc->args. */
 static enum vcpu_step vcpu_complete(struct vmm_vcpu *vc)
 {
+	uint64_t status = vc->exit.vp_enter_status;
 	int ret;
 
 	vc->exit_pending = false;
+	if (vc->exit.reason > TDXSIM_EXIT_STOPPED) {
+		/* Below the TDVMCALL level: vc->args still holds the exit's registers. */
+		if (vc->exit.use_default || (status & TDX_NON_RECOVERABLE))
+			return td_exit_default(vc, status, &vc->args);
+		vc->args = (struct tdx_module_args){0};
+		return STEP_AGAIN;
+	}
 	ret = tdvmcall_complete(&vc->tv, &vc->args);
 	if (ret == TDVMCALL_RESUME)
 		return STEP_AGAIN;

@@ -252,10 +252,19 @@ enum tdxsim_exit_reason {
 	TDXSIM_EXIT_GET_TD_VM_CALL_INFO, /* TDVMCALL<GetTdVmCallInfo> */
 	TDXSIM_EXIT_TDVMCALL_OTHER,	 /* an unknown sub-function, or R10 != 0 (vendor) */
 	TDXSIM_EXIT_STOPPED,		 /* the TD stopped: vmm_td_result(); always reported */
+	/* TD exits that are no TDVMCALL (TDH.VP.ENTER's exit reason, docs/API.md) */
+	TDXSIM_EXIT_EPT_VIOLATION,	/* 48: a GPA with nothing the guest may use behind it */
+	TDXSIM_EXIT_EXTERNAL_INTERRUPT, /* 1: the LP was interrupted (a kick, a posted IRQ) */
+	TDXSIM_EXIT_TRIPLE_FAULT,	/* 2, non-recoverable: the vCPU is disabled */
+	TDXSIM_EXIT_NON_RECOVERABLE,	/* another non-recoverable exit (a machine check) */
 	TDXSIM_EXIT_REASONS,
 };
 #define TDXSIM_EXIT_BIT(r) (1U << (r))
-#define TDXSIM_EXITS_ALL   (TDXSIM_EXIT_BIT(TDXSIM_EXIT_STOPPED) - 2U)
+/* Every TDVMCALL exit (stepping call by call). */
+#define TDXSIM_EXITS_ALL (TDXSIM_EXIT_BIT(TDXSIM_EXIT_STOPPED) - 2U)
+/* Every TD exit below the TDVMCALL level. */
+#define TDXSIM_EXITS_TD                                                                            \
+	(TDXSIM_EXIT_BIT(TDXSIM_EXIT_REASONS) - TDXSIM_EXIT_BIT(TDXSIM_EXIT_EPT_VIOLATION))
 
 /*
  * One exit of one vCPU, as struct kvm_run is for KVM_RUN. tdxsim_vcpu_run() fills it; the
@@ -336,6 +345,26 @@ struct tdxsim_exit {
 		struct {
 			enum vmm_stop_reason reason; /* vmm_td_result() has the rest */
 		} stopped;
+		/*
+		 * The TD exits below the TDVMCALL level: answer nothing, or use_default.
+		 * Without use_default the vCPU enters again as it was (an EPT violation: the
+		 * guest repeats the access); use_default is the VMM's handling (docs/API.md).
+		 * A TRIPLE_FAULT or NON_RECOVERABLE exit stops the TD whatever the answer.
+		 */
+		struct {		   /* EPT_VIOLATION */
+			uint64_t gpa;	   /* R8, with the shared bit */
+			uint64_t qual;	   /* RCX: the exit qualification (bit 0 read, 1 write,
+					    * 2 fetch, 5:3 the entry's R/W/X, 7 the linear
+					    * address valid, 8 the translated address) */
+			uint64_t ext_qual; /* RDX: the extended exit qualification (bits 3:0
+					    * the type, 1 TDG.MEM.PAGE.ACCEPT, whose level
+					    * asked for is in bits 34:32; tdx/vmx.h) */
+			bool shared;	   /* the GPA has the TD's shared bit */
+		} ept;
+		struct {		    /* TRIPLE_FAULT, NON_RECOVERABLE */
+			uint64_t gpa;	    /* R8 */
+			uint64_t intr_info; /* R9: interruption information (a machine check) */
+		} fatal_exit;
 	};
 };
 

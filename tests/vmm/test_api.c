@@ -8,9 +8,11 @@
  * resumed, and stopped by default then tdxsim_td_resume()); private memory of a debug TD by
  * GPA, a non-debug TD's refused; the TD capabilities and a raw SEAMCALL; vmm_td_run() with
  * an exit handler; shared memory the embedder supplies (guests/shared.c), by memfd and by
- * mapping, and each bad input refused.
+ * mapping, and each bad input refused; the TD exits below the TDVMCALL level
+ * (guests/td_exits.c): EPT violations on a private and a shared GPA, an external interrupt,
+ * a triple fault.
  *
- * Arguments: api.elf shared.elf
+ * Arguments: api.elf shared.elf td_exits.elf
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +35,7 @@
 
 #define API_PORT 0x510
 
-static const char *guest_elf, *shared_elf;
+static const char *guest_elf, *shared_elf, *td_exits_elf;
 
 static struct vmm_td *create_of(const char *elf, uint64_t attributes)
 {
@@ -497,6 +499,146 @@ static void test_shared_backing_by_mapping(void **state)
 	munmap((void *)mem, 8192);
 }
 
+#define ACCEPT_GPA 0x3000000ULL /* guests/td_exits.c's */
+/* ACCEPT's information: 4K asked for (bits 2:0), the walk stopped at level 1 (5:3: no 4K table
+ * under that 2M entry), its state 0 (FREE), no leaf */
+#define EXPECT_ACCEPT_INFO (1ULL << 3)
+#define FLAG_GPA	   0x3100000ULL
+#define UNSHARED_GPA	   0x3200000ULL
+
+/* An EPT violation exit of vCPU 0 at @gpa with @qual and @ext_qual, fields and registers. */
+static struct tdxsim_exit *expect_ept(struct vmm_td *td, uint64_t gpa, uint64_t qual,
+				      uint64_t ext_qual)
+{
+	struct tdxsim_exit *ex = step(td, TDXSIM_EXIT_EPT_VIOLATION);
+
+	assert_int_equal(ex->vp_enter_status, 48);
+	assert_int_equal(ex->ept.gpa, gpa);
+	assert_int_equal(ex->ept.shared, (gpa & tdxsim_td_shared_bit(td)) != 0);
+	assert_int_equal(ex->ept.qual, qual);
+	assert_int_equal(ex->ept.ext_qual, ext_qual);
+	assert_int_equal(ex->regs.r8, gpa);
+	assert_int_equal(ex->regs.rcx, qual);
+	assert_int_equal(ex->regs.rdx, ext_qual);
+	assert_int_equal(ex->regs.r9, 0);
+	return ex;
+}
+
+struct stopper {
+	struct vmm_td *td;
+	unsigned int delay_ms;
+};
+
+static void *stopper(void *arg)
+{
+	struct stopper *s = arg;
+
+	usleep(s->delay_ms * 1000);
+	vmm_td_stop(s->td, VMM_STOP_INTERRUPTED, 0, "test");
+	return NULL;
+}
+
+/*
+ * guests/td_exits.c to its port read: the ACCEPT's EPT violation (answered as it was, then
+ * by default: PAGE.AUG), then external interrupts while it spins: vmm_td_stop() from another
+ * thread kicks the vCPU out of the guest, an EXTERNAL_INTERRUPT exit (when the stop lands
+ * while the vCPU is outside the guest there is none: the TD is resumed and stopped again).
+ */
+static struct vmm_td *td_exits_to_read(void)
+{
+	struct vmm_td *td = create_of(td_exits_elf, VMM_ATTR_DEBUG);
+	uint64_t accept_eeq = 1 /* type ACCEPT */, one = 1;
+	struct stopper s = {.td = td, .delay_ms = 20};
+	struct tdxsim_exit *ex;
+	unsigned int tries = 0;
+	pthread_t t;
+
+	assert_int_equal(tdxsim_td_set_exits(td, TDXSIM_EXIT_BIT(TDXSIM_EXIT_IO)), 0);
+	echo(td, 1);
+	assert_int_equal(
+		tdxsim_td_set_exits(td, TDXSIM_EXIT_BIT(TDXSIM_EXIT_IO) |
+						TDXSIM_EXIT_BIT(TDXSIM_EXIT_EPT_VIOLATION)),
+		0);
+	/* A write (bit 1), the entry not present; ACCEPT of 4K (level 0) */
+	ex = expect_ept(td, ACCEPT_GPA, 2, accept_eeq | EXPECT_ACCEPT_INFO << 32);
+	ex = expect_ept(td, ACCEPT_GPA, 2, accept_eeq | EXPECT_ACCEPT_INFO << 32); /* again */
+	ex->use_default = true;
+	echo(td, 0); /* accepted */
+	echo(td, 0); /* the flag's page shared */
+	echo(td, 2);
+	assert_int_equal(
+		tdxsim_td_set_exits(td, TDXSIM_EXIT_BIT(TDXSIM_EXIT_IO) |
+						TDXSIM_EXIT_BIT(TDXSIM_EXIT_EXTERNAL_INTERRUPT)),
+		0);
+	for (;; tries++) {
+		assert_in_range(tries, 0, 100);
+		assert_int_equal(pthread_create(&t, NULL, stopper, &s), 0);
+		assert_int_equal(tdxsim_vcpu_run(td, 0), 0);
+		ex = tdxsim_vcpu_exit(td, 0);
+		while (ex->reason == TDXSIM_EXIT_EXTERNAL_INTERRUPT) {
+			assert_int_equal(ex->vp_enter_status, 1);
+			assert_int_equal(ex->regs.rcx | ex->regs.rdx | ex->regs.r8 | ex->regs.r9,
+					 0);
+			tries = 1000; /* seen */
+			assert_int_equal(tdxsim_vcpu_run(td, 0), 0);
+		}
+		assert_int_equal(pthread_join(t, NULL), 0);
+		assert_int_equal(ex->reason, TDXSIM_EXIT_STOPPED);
+		assert_int_equal(ex->stopped.reason, VMM_STOP_INTERRUPTED);
+		assert_int_equal(tdxsim_td_resume(td), 0);
+		if (tries >= 1000)
+			break;
+	}
+	assert_int_equal(tdxsim_td_write_gpa(td, tdxsim_td_shared_bit(td) | FLAG_GPA, &one, 4), 0);
+	for (ex = step(td, TDXSIM_EXIT_IO); ex->reason == TDXSIM_EXIT_EXTERNAL_INTERRUPT;)
+		assert_int_equal(tdxsim_vcpu_run(td, 0), 0); /* the machine's own, if any */
+	assert_int_equal(ex->io.data, 3);
+	ex = step(td, TDXSIM_EXIT_IO); /* the read */
+	assert_false(ex->io.write);
+	return td;
+}
+
+static void test_td_exit_shared_ept_violation(void **state)
+{
+	struct vmm_td *td = td_exits_to_read();
+	uint64_t gpa = tdxsim_td_shared_bit(td) | UNSHARED_GPA;
+	struct tdxsim_exit *ex = tdxsim_vcpu_exit(td, 0);
+
+	(void)state;
+	ex->io.data = 0;
+	assert_int_equal(tdxsim_td_set_exits(td, TDXSIM_EXITS_TD), 0);
+	/* A load (bit 0 read, 7 the linear address valid, 8 of the translated address) of a GPA
+	 * whose shared EPT entry is not present: a TD exit, not #VE */
+	expect_ept(td, gpa, 0x181, 0);
+	ex = expect_ept(td, gpa, 0x181, 0);
+	ex->use_default = true;
+	ex = step(td, TDXSIM_EXIT_STOPPED);
+	assert_int_equal(ex->stopped.reason, VMM_STOP_EPT_VIOLATION);
+	assert_non_null(strstr(vmm_td_result(td)->message,
+			       "vCPU 0: EPT violation on shared GPA 0x800003200000 (read)"));
+	vmm_td_destroy(td);
+}
+
+static void test_td_exit_triple_fault(void **state)
+{
+	struct vmm_td *td = td_exits_to_read();
+	struct tdxsim_exit *ex = tdxsim_vcpu_exit(td, 0);
+
+	(void)state;
+	ex->io.data = 1;
+	assert_int_equal(tdxsim_td_set_exits(td, TDXSIM_EXITS_TD), 0);
+	ex = step(td, TDXSIM_EXIT_TRIPLE_FAULT);
+	assert_int_equal(ex->vp_enter_status, TDX_NON_RECOVERABLE_VCPU | 2);
+	assert_int_equal(ex->fatal_exit.gpa, 0);
+	assert_int_equal(ex->fatal_exit.intr_info, 0);
+	/* Whatever the answer, it cannot go on */
+	ex = step(td, TDXSIM_EXIT_STOPPED);
+	assert_int_equal(ex->stopped.reason, VMM_STOP_TRIPLE_FAULT);
+	assert_int_equal(vmm_td_result(td)->code, TDX_NON_RECOVERABLE_VCPU | 2);
+	assert_int_equal(tdxsim_td_resume(td), -EINVAL);
+	vmm_td_destroy(td);
+}
+
 /*
  * vmm_td_run() with a handler: the guest's accesses to its port counted and its read
  * answered, HLTs returning at once, the rest (the exit port, ReportFatalError) left to the
@@ -670,14 +812,17 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_run_with_handler),
 		cmocka_unit_test(test_shared_backing_by_fd),
 		cmocka_unit_test(test_shared_backing_by_mapping),
+		cmocka_unit_test(test_td_exit_shared_ept_violation),
+		cmocka_unit_test(test_td_exit_triple_fault),
 	};
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s api.elf shared.elf\n", argv[0]);
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s api.elf shared.elf td_exits.elf\n", argv[0]);
 		return 2;
 	}
 	guest_elf = argv[1];
 	shared_elf = argv[2];
+	td_exits_elf = argv[3];
 	if (cmocka_run_group_tests_name("before boot", before, NULL, NULL))
 		return 1;
 	return cmocka_run_group_tests_name("api", tests, setup, teardown);
