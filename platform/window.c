@@ -312,14 +312,16 @@ int native_space_flush(struct td_window *w)
 	return ret;
 }
 
-int native_space_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot)
+/*
+ * One page at @gpa: the memfd at @hpa, or (@src) another mapping of the shared page at @src,
+ * made by mremap() with old size 0 (mremap(2)), which keeps the page's own protection.
+ */
+static int map_one(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot,
+		   void *src)
 {
-	void *va;
+	void *va, *at = native_space_va(w, gpa, shared);
 	int ret;
 
-	ret = map_check(w, gpa, hpa, prot);
-	if (ret)
-		return ret;
 	/* A pending run first, so that what was asked last is what stays. */
 	ret = native_space_flush(w);
 	if (ret)
@@ -327,13 +329,21 @@ int native_space_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hp
 	ret = pagemap_reserve(&w->mapped[shared], gpa);
 	if (ret)
 		return ret;
-	va = mmap(native_space_va(w, gpa, shared), PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED,
-		  plat.memfd, (off_t)hpa);
+	va = src ? mremap(src, 0, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, at)
+		 : mmap(at, PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED, plat.memfd, (off_t)hpa);
 	if (va == MAP_FAILED)
 		return -errno;
 	pagemap_set(&w->mapped[shared], gpa, true);
 	atomic_fetch_add(&w->changes, 1);
 	return 0;
+}
+
+int native_space_map(struct td_window *w, uint64_t gpa, bool shared, uint64_t hpa, int prot)
+{
+	int ret;
+
+	ret = map_check(w, gpa, hpa, prot);
+	return ret ? ret : map_one(w, gpa, shared, hpa, prot, NULL);
 }
 
 /* The bit goes first, so that a reader never trusts a page that is being taken away. */
@@ -352,27 +362,11 @@ int native_space_unmap(struct td_window *w, uint64_t gpa, bool shared)
 	return va == MAP_FAILED ? -errno : 0;
 }
 
-/* mremap() with old size 0 makes a second mapping of a shared mapping's page (mremap(2)). */
 int native_space_map_alias(struct td_window *w, uint64_t gpa, bool shared, void *src)
 {
-	void *va;
-	int ret;
-
-	if (!gpa_valid(w, gpa) || ((uintptr_t)src & ~PAGE_MASK))
+	if (!gpa_valid(w, gpa) || !src || ((uintptr_t)src & ~PAGE_MASK))
 		return -EINVAL;
-	ret = native_space_flush(w);
-	if (ret)
-		return ret;
-	ret = pagemap_reserve(&w->mapped[shared], gpa);
-	if (ret)
-		return ret;
-	va = mremap(src, 0, PAGE_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED,
-		    native_space_va(w, gpa, shared));
-	if (va == MAP_FAILED)
-		return -errno;
-	pagemap_set(&w->mapped[shared], gpa, true);
-	atomic_fetch_add(&w->changes, 1);
-	return 0;
+	return map_one(w, gpa, shared, 0, PROT_READ | PROT_WRITE, src);
 }
 
 /*
