@@ -603,14 +603,16 @@ static void test_td_exit_shared_ept_violation(void **state)
 	struct vmm_td *td = td_exits_to_read();
 	uint64_t gpa = tdxsim_td_shared_bit(td) | UNSHARED_GPA;
 	struct tdxsim_exit *ex = tdxsim_vcpu_exit(td, 0);
+	/* A load (bit 0 read, 7 the linear address valid, 8 of the translated address; the
+	 * system backend's SVM reports no linear address, docs/SYSTEM.md) of a GPA whose shared
+	 * EPT entry is not present: a TD exit, not #VE */
+	uint64_t qual = tdxsim_cpu_backend() == TDXSIM_CPU_SYSTEM ? 0x1 : 0x181;
 
 	(void)state;
 	ex->io.data = 0;
 	assert_int_equal(tdxsim_td_set_exits(td, TDXSIM_EXITS_TD), 0);
-	/* A load (bit 0 read, 7 the linear address valid, 8 of the translated address) of a GPA
-	 * whose shared EPT entry is not present: a TD exit, not #VE */
-	expect_ept(td, gpa, 0x181, 0);
-	ex = expect_ept(td, gpa, 0x181, 0);
+	expect_ept(td, gpa, qual, 0);
+	ex = expect_ept(td, gpa, qual, 0);
 	ex->use_default = true;
 	ex = step(td, TDXSIM_EXIT_STOPPED);
 	assert_int_equal(ex->stopped.reason, VMM_STOP_EPT_VIOLATION);
