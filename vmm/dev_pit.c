@@ -61,17 +61,6 @@ static uint64_t pit_ticks(struct pit *p)
 	return (uint64_t)((unsigned __int128)pit_ns(p) * PIT_HZ / 1000000000ULL);
 }
 
-static unsigned int bcd_to_bin(uint16_t v)
-{
-	return (v & 0xF) + 10 * ((v >> 4) & 0xF) + 100 * ((v >> 8) & 0xF) + 1000 * (v >> 12);
-}
-
-static uint16_t bin_to_bcd(unsigned int v)
-{
-	return (uint16_t)(v % 10 | (v / 10 % 10) << 4 | (v / 100 % 10) << 8 |
-			  (v / 1000 % 10) << 12);
-}
-
 /* The count register as a number of ticks: 0 is 2^16 in binary, 10^4 in BCD [8254]. */
 static uint64_t ch_period(const struct pit_channel *c)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vmm/devices.h - the device models: a 16550 UART, PCI configuration mechanism #1 with a
- * host bridge, a PCI test device, the power-off ports and an i8254 PIT. Each is created on a vmm_bus and
+ * host bridge, a PCI test device, the power-off ports, an i8254 PIT and the CMOS RTC. Each is created on a vmm_bus and
  * destroyed with its own function; docs/VMM.md has the register maps.
  */
 #ifndef VMM_DEVICES_H
@@ -13,6 +13,18 @@
 
 #include "tdxsim/boot.h"
 #include "vmm/bus.h"
+
+/* Packed BCD, up to four digits (the PIT's BCD counts, the CMOS clock's registers). */
+static inline unsigned int bcd_to_bin(uint16_t v)
+{
+	return (v & 0xF) + 10 * ((v >> 4) & 0xF) + 100 * ((v >> 8) & 0xF) + 1000 * (v >> 12);
+}
+
+static inline uint16_t bin_to_bcd(unsigned int v)
+{
+	return (uint16_t)(v % 10 | (v / 10 % 10) << 4 | (v / 100 % 10) << 8 |
+			  (v / 1000 % 10) << 12);
+}
 
 /* ---- 16550 UART (dev_uart16550.c) ---- */
 
@@ -246,8 +258,11 @@ void pit_destroy(struct pit *p);
 #define CMOS_PORT	      0x70 /* index; 0x71 data */
 #define CMOS_SIZE	      128
 #define CMOS_SECONDS	      0x00
+#define CMOS_SECONDS_ALARM    0x01
 #define CMOS_MINUTES	      0x02
+#define CMOS_MINUTES_ALARM    0x03
 #define CMOS_HOURS	      0x04
+#define CMOS_HOURS_ALARM      0x05
 #define CMOS_DAY_OF_WEEK      0x06
 #define CMOS_DAY_OF_MONTH     0x07
 #define CMOS_MONTH	      0x08
@@ -266,7 +281,14 @@ void pit_destroy(struct pit *p);
 #define CMOS_MEM_ABOVE_16M_LO 0x34 /* 64 KiB units, below 4 GiB */
 #define CMOS_MEM_ABOVE_16M_HI 0x35
 #define CMOS_STATUS_A_DEFAULT 0x26 /* 32.768 kHz time base, 1024 Hz periodic rate */
-#define CMOS_STATUS_B_24H     0x02 /* 24-hour, BCD, no interrupts */
+#define CMOS_STATUS_A_UIP     0x80 /* update in progress (read only) */
+#define CMOS_STATUS_B_SET     0x80 /* updates stopped: the time can be set */
+#define CMOS_STATUS_B_UIE     0x10 /* update-ended interrupt enable */
+#define CMOS_STATUS_B_DM      0x04 /* data mode: 1 binary, 0 BCD */
+#define CMOS_STATUS_B_24H     0x02 /* 1 24-hour, 0 12-hour; the reset value: 24-hour, BCD */
+#define CMOS_HOURS_PM	      0x80 /* 12-hour mode: the hours register's PM bit */
+#define CMOS_STATUS_C_IRQF    0x80
+#define CMOS_STATUS_C_UF      0x10 /* update ended */
 #define CMOS_STATUS_D_VRT     0x80 /* valid RAM and time */
 
 struct cmos_dev;
@@ -274,5 +296,8 @@ struct cmos_dev;
 /* Registers ports 0x70-0x71 on @bus with the memory size bytes of a guest of @memory_size. */
 struct cmos_dev *cmos_create(struct vmm_bus *bus, uint64_t memory_size);
 void cmos_destroy(struct cmos_dev *c);
+/* The wall clock, nanoseconds since the Unix epoch (UTC); NULL: CLOCK_REALTIME (the default). */
+typedef uint64_t (*cmos_clock_t)(void *opaque);
+void cmos_set_clock(struct cmos_dev *c, cmos_clock_t clock, void *opaque);
 
 #endif /* VMM_DEVICES_H */
