@@ -11,17 +11,7 @@ src=$1
 tdreport=$2
 work=$3
 tdxsim=$4
-fail=0
-check() { # DESCRIPTION COMMAND...: one line per check
-	what=$1
-	shift
-	if "$@"; then
-		echo "ok: $what"
-	else
-		echo "FAIL: $what"
-		fail=1
-	fi
-}
+. "$(dirname "$0")/check.sh"
 
 out=$(sh "$src/scripts/td-linux-fetch.sh" 2>&1)
 status=$?

@@ -11,17 +11,7 @@ set -u
 src=$1
 tdreport=$2
 work=$3
-fail=0
-check() {
-	what=$1
-	shift
-	if "$@"; then
-		echo "ok: $what"
-	else
-		echo "FAIL: $what"
-		fail=1
-	fi
-}
+. "$(dirname "$0")/check.sh"
 
 qemu=${TDXSIM_QEMU:-qemu-system-x86_64}
 command -v "$qemu" >/dev/null || { echo "SKIP: $qemu is not installed"; exit 77; }

@@ -14,17 +14,7 @@ src=$1
 tdreport=$2
 work=$3
 tdxsim=$4
-fail=0
-check() {
-	what=$1
-	shift
-	if "$@"; then
-		echo "ok: $what"
-	else
-		echo "FAIL: $what"
-		fail=1
-	fi
-}
+. "$(dirname "$0")/check.sh"
 
 qemu=${TDXSIM_QEMU:-qemu-system-x86_64}
 command -v "$qemu" >/dev/null || { echo "SKIP: $qemu is not installed"; exit 77; }

@@ -12,17 +12,7 @@
 set -u
 work=$1
 tdxsim=$2
-fail=0
-check() {
-	what=$1
-	shift
-	if "$@"; then
-		echo "ok: $what"
-	else
-		echo "FAIL: $what"
-		fail=1
-	fi
-}
+. "$(dirname "$0")/check.sh"
 
 qemu=${TDXSIM_QEMU:-qemu-system-x86_64}
 fw=/usr/share/OVMF/OVMF_CODE.fd
